@@ -1,0 +1,64 @@
+# Parley — every command a developer or CI needs. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.13; the local venv uses the same interpreter (pyenv ships it on these machines).
+# pyenv shims are skipped: a shim for a version pyenv has not selected fails when run.
+PYTHON ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null | grep -v shims))
+VENV := .venv
+VENV_SAM := .venv-sam
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install install-sam run test lint validate unit integration e2e build clean
+
+help:
+	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
+	@echo "make test   install everything, run lint + template checks + all test suites"
+	@echo "make build  sam build (no container)"
+
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
+	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+$(VENV_SAM)/.installed: requirements/sam.txt
+	@test -n "$(PYTHON)" || { echo "python3.13 not found"; exit 1; }
+	$(PYTHON) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-sam: $(VENV_SAM)/.installed
+
+run: install
+	$(PY) -m parley_local
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+validate: install install-sam
+	$(VENV)/bin/cfn-lint template.yaml functions/*/template.yaml
+	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
+	for t in functions/*/template.yaml; do $(VENV_SAM)/bin/sam validate --lint --template $$t || exit 1; done
+
+build: install-sam
+	PATH="$(dir $(PYTHON)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
+
+unit: install
+	$(PY) -m pytest tests/unit tests/infra -q
+
+integration: install
+	$(PY) -m pytest tests/integration -q
+
+e2e: install
+	$(PY) -m pytest tests/e2e -q
+
+test: lint validate build
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) $(VENV_SAM) .aws-sam .local

@@ -1,0 +1,41 @@
+"""Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` → the tenant, for every REST API.
+
+An unknown key raises ``Unauthorized`` (API Gateway answers 401 through the UNAUTHORIZED gateway
+response, in the API family's error shape). A known key gets an Allow policy for the whole API
+(so API Gateway's authorizer cache serves every route) and the tenant in the context.
+"""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.domain.auth import authenticate
+
+logger = Logger(service="authorizer")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    request = APIGatewayAuthorizerRequestEvent(event)
+    caller = authenticate(request.get_header_value("Authorization", case_sensitive=False))
+    if caller is None:
+        raise Exception("Unauthorized")  # API Gateway's contract: this exact message → 401
+    arn = request.parsed_arn
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=caller.tenant_id,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        context={
+            "tenantId": caller.tenant_id,
+            "senderEmail": caller.sender_email,
+            "senderName": caller.sender_name,
+            "emailProvider": caller.email_provider,
+        },
+    )
+    policy.allow_all_routes()
+    return policy.asdict()

@@ -1,0 +1,43 @@
+"""Operator commands. ``python -m parley.admin create-tenant --name Acme --sender-email hi@acme.example``.
+
+Needs TABLE_NAME (and AWS credentials/region, or AWS_ENDPOINT_URL for the local emulator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from parley import clock
+from parley.dal import tenants
+from parley.domain import auth
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m parley.admin", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create-tenant", help="create a tenant and print its first API key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--sender-email", required=True, help="the From address of the tenant's email")
+    create.add_argument("--sender-name", default="")
+    create.add_argument("--tenant-id", default=None, help="default: a new UUID")
+    key = sub.add_parser("create-key", help="issue another API key for an existing tenant")
+    key.add_argument("--tenant-id", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "create-tenant":
+        tenant, api_key = auth.create_tenant(args.name, args.sender_email, args.sender_name, args.tenant_id)
+        print(json.dumps({"tenantId": tenant.id, "apiKey": api_key}))
+        return 0
+    if tenants.get(args.tenant_id) is None:
+        print(f"no tenant {args.tenant_id}", file=sys.stderr)
+        return 1
+    api_key = auth.new_key()
+    tenants.add_key(args.tenant_id, auth.hash_key(api_key), api_key[:10], clock.iso(clock.now()))
+    print(json.dumps({"tenantId": args.tenant_id, "apiKey": api_key}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

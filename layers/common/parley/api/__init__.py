@@ -1,0 +1,5 @@
+"""HTTP glue shared by every endpoint function: resolver factory, caller context, error mapping."""
+
+from parley.api.app import build_app, caller, header, idempotency_key
+
+__all__ = ["build_app", "caller", "header", "idempotency_key"]

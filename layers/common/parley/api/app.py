@@ -1,0 +1,64 @@
+"""One resolver per function (only its own routes), built the same way everywhere."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from parley.api import errors
+from parley.domain.context import Caller
+from parley.errors import BadRequest, Unauthorized
+
+Family = Literal["candidate", "crm", "ats", "courier"]
+
+
+def build_app(family: Family, *routers: Router, json_body: bool = True) -> APIGatewayRestResolver:
+    """A validating REST resolver holding ``routers`` and the family's error shape.
+
+    Each endpoint function builds one with just its own router; the OpenAPI generator and the
+    benchmarks' "monolith" build one with every router of a family. With ``json_body`` a request
+    whose body fails validation because it was sent as another media type gets 415, not a list
+    of "Field required" errors.
+    """
+    app = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+    errors.install(app, family, json_body=json_body)
+    return app
+
+
+def header(router: Router, name: str) -> str | None:
+    headers = router.current_event.headers or {}
+    lname = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lname:
+            return value
+    return None
+
+
+def idempotency_key(router: Router) -> str | None:
+    value = header(router, "Idempotency-Key")
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > 255:
+        raise BadRequest("Idempotency-Key must be at most 255 characters")
+    return value
+
+
+def caller(router: Router) -> Caller:
+    """The tenant the authorizer resolved (API Gateway puts its context in requestContext)."""
+    ctx = (router.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    tenant_id = ctx.get("tenantId")
+    if not tenant_id:
+        raise Unauthorized("missing or invalid API key")
+    return Caller(
+        tenant_id=tenant_id,
+        sender_email=ctx.get("senderEmail", ""),
+        sender_name=ctx.get("senderName", ""),
+        email_provider=ctx.get("emailProvider", "ses"),
+    )

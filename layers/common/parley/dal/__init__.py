@@ -1,0 +1,1 @@
+"""Data-access layer: the only code (with ``parley.providers``) that talks to AWS."""

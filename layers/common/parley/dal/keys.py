@@ -1,0 +1,43 @@
+"""Key and index-attribute builders: the single-table layout of docs/data-model.md, in code."""
+
+from __future__ import annotations
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def message_pk(tenant_id: str, message_id: str) -> str:
+    return f"TENANT#{tenant_id}#MSG#{message_id}"
+
+
+MESSAGE_SK = "MSG"
+TENANT_SK = "TENANT"
+API_KEY_SK = "APIKEY"
+
+
+def event_sk(created_ms: int, event_id: str) -> str:
+    return f"EVT#{created_ms:013d}#{event_id}"
+
+
+def timeline_pk(tenant_id: str, channel: str) -> str:
+    """GSI1: every message of a tenant on one channel, by time."""
+    return f"TENANT#{tenant_id}#{channel.upper()}"
+
+
+def address_pk(tenant_id: str, address: str) -> str:
+    """GSI2: every message exchanged with one address (email or phone), by time."""
+    return f"TENANT#{tenant_id}#ADDR#{address.lower()}"
+
+
+def conversation_pk(tenant_id: str, conversation_id: str) -> str:
+    """GSI3: every message of one conversation, by time."""
+    return f"TENANT#{tenant_id}#CONV#{conversation_id}"
+
+
+def time_sk(iso_ts: str, message_id: str) -> str:
+    return f"{iso_ts}#{message_id}"

@@ -1,0 +1,154 @@
+"""Messages and their activity events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley import clock
+from parley.dal import keys, table
+from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus
+
+
+def _item(msg: Message) -> dict[str, Any]:
+    data = msg.model_dump(mode="json", exclude_none=True)
+    created = clock.iso(msg.created_at)
+    counterpart = msg.recipient if msg.direction == "outbound" else msg.sender
+    return {
+        "PK": keys.message_pk(msg.tenant_id, msg.id),
+        "SK": keys.MESSAGE_SK,
+        "type": "message",
+        "GSI1PK": keys.timeline_pk(msg.tenant_id, msg.channel),
+        "GSI1SK": keys.time_sk(created, msg.id),
+        "GSI2PK": keys.address_pk(msg.tenant_id, counterpart),
+        "GSI2SK": keys.time_sk(created, msg.id),
+        "GSI3PK": keys.conversation_pk(msg.tenant_id, msg.conversation_id),
+        "GSI3SK": keys.time_sk(created, msg.id),
+        **data,
+    }
+
+
+def _message(item: dict[str, Any]) -> Message:
+    return Message.model_validate(item)
+
+
+def _event_item(tenant_id: str, ev: ActivityEvent) -> dict[str, Any]:
+    return {
+        "PK": keys.message_pk(tenant_id, ev.message_id),
+        "SK": keys.event_sk(ev.created_ms, ev.event_id),
+        "type": "activity",
+        **ev.model_dump(mode="json"),
+    }
+
+
+def create(msg: Message) -> None:
+    table.put_item(_item(msg), condition="attribute_not_exists(PK)")
+
+
+def get(tenant_id: str, message_id: str) -> Message | None:
+    item = table.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
+    return _message(item) if item else None
+
+
+def get_with_events(tenant_id: str, message_id: str) -> tuple[Message | None, list[ActivityEvent]]:
+    """One Query over the message's item collection: the record and its events, oldest first."""
+    items = table.query_all(
+        key_condition="PK = :pk",
+        expr_values=table.values(pk=keys.message_pk(tenant_id, message_id)),
+    )
+    msg = None
+    events: list[ActivityEvent] = []
+    for item in items:
+        if item["SK"] == keys.MESSAGE_SK:
+            msg = _message(item)
+        elif item["SK"].startswith("EVT#"):
+            events.append(ActivityEvent.model_validate(item))
+    return msg, events
+
+
+def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
+    """QUEUED/SCHEDULED → SENDING. Returns the claimed message, or None if it was not sendable."""
+    try:
+        out = table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+            UpdateExpression="SET #s = :sending, claimed_at = :now ADD attempts :one",
+            ConditionExpression="#s IN (:q, :sch)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=table.values(
+                sending=MessageStatus.SENDING.value,
+                now=clock.iso(now),
+                one=1,
+                q=SENDABLE[0].value,
+                sch=SENDABLE[1].value,
+            ),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return None
+        raise
+    return _message(table.unmarshal(out["Attributes"]))
+
+
+def _set_status(
+    tenant_id: str,
+    message_id: str,
+    *,
+    to: MessageStatus,
+    expect: tuple[MessageStatus, ...],
+    extra: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    sets = {"status": to.value, **(extra or {})}
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals = {f"v{i}": v for i, v in enumerate(sets.values())}
+    expect_vals = {f"e{i}": s.value for i, s in enumerate(expect)}
+    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    if remove:
+        names.update({f"#r{i}": k for i, k in enumerate(remove)})
+        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    return {
+        "Update": {
+            "Key": table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+            "UpdateExpression": expr,
+            "ConditionExpression": "#a0 IN (" + ", ".join(f":{k}" for k in expect_vals) + ")",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": table.values(**vals, **expect_vals),
+        }
+    }
+
+
+def transition(
+    tenant_id: str,
+    message_id: str,
+    *,
+    to: MessageStatus,
+    expect: tuple[MessageStatus, ...],
+    extra: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    event: ActivityEvent | None = None,
+) -> bool:
+    """Move a message between states (conditionally), with an optional activity event, atomically.
+
+    Returns False when the message was not in one of ``expect`` (someone else moved it first).
+    """
+    update = _set_status(tenant_id, message_id, to=to, expect=expect, extra=extra, remove=remove)
+    try:
+        if event is None:
+            body = update["Update"]
+            table.ddb().update_item(TableName=table.table_name(), **body)
+        else:
+            put = {"Put": {"Item": table.marshal(_event_item(tenant_id, event))}}
+            table.transact([update, put])
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
+def add_event(tenant_id: str, event: ActivityEvent) -> None:
+    table.put_item(_event_item(tenant_id, event), condition="attribute_not_exists(SK)")

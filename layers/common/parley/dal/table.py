@@ -1,0 +1,119 @@
+"""Thin helpers over the single DynamoDB table (low-level client; no boto3 resource layer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from parley.dal.aws import client
+from parley.settings import get_settings
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def marshal(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
+
+
+def unmarshal(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def values(**kwargs: Any) -> dict[str, Any]:
+    """``ExpressionAttributeValues`` from keyword arguments: ``values(s="SENT")`` → ``{":s": …}``."""
+    return {f":{k}": _ser.serialize(v) for k, v in kwargs.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def ddb() -> Any:
+    return client("dynamodb")
+
+
+def table_name() -> str:
+    return get_settings().table_name
+
+
+def is_condition_failure(err: ClientError) -> bool:
+    code = err.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = err.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def get(pk: str, sk: str) -> dict[str, Any] | None:
+    out = ddb().get_item(TableName=table_name(), Key=key(pk, sk))
+    return unmarshal(out["Item"]) if "Item" in out else None
+
+
+def query(
+    *,
+    key_condition: str,
+    expr_values: dict[str, Any],
+    index: str | None = None,
+    limit: int | None = None,
+    forward: bool = True,
+    start_key: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": expr_values,
+        "ScanIndexForward": forward,
+    }
+    if index:
+        params["IndexName"] = index
+    if limit:
+        params["Limit"] = limit
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    out = ddb().query(**params)
+    return [unmarshal(i) for i in out.get("Items", [])], out.get("LastEvaluatedKey")
+
+
+def query_all(**kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    start = None
+    while True:
+        page, start = query(start_key=start, **kwargs)
+        items.extend(page)
+        if not start:
+            return items
+
+
+def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:
+    params: dict[str, Any] = {"TableName": table_name(), "Item": marshal(item)}
+    if condition:
+        params["ConditionExpression"] = condition
+    ddb().put_item(**params)
+
+
+def transact(ops: Iterable[dict[str, Any]]) -> None:
+    """``TransactWriteItems``; each op is ``{"Put"|"Update"|…: {...}}`` without ``TableName``."""
+    items = []
+    for op in ops:
+        ((kind, body),) = op.items()
+        items.append({kind: {"TableName": table_name(), **body}})
+    ddb().transact_write_items(TransactItems=items)

@@ -1,0 +1,62 @@
+"""Tenants and their API keys (only a SHA-256 of each key is stored)."""
+
+from __future__ import annotations
+
+from parley.dal import keys, table
+from parley.models.domain import Tenant
+
+
+def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
+    table.transact(
+        [
+            {
+                "Put": {
+                    "Item": table.marshal(
+                        {"PK": keys.tenant_pk(tenant.id), "SK": keys.TENANT_SK, "type": "tenant"} | tenant.model_dump(mode="json")
+                    ),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "Item": table.marshal(
+                        {
+                            "PK": keys.api_key_pk(key_hash),
+                            "SK": keys.API_KEY_SK,
+                            "type": "api_key",
+                            "tenant_id": tenant.id,
+                            "key_prefix": key_prefix,
+                            "created_at": tenant.model_dump(mode="json")["created_at"],
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+    )
+
+
+def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> None:
+    table.put_item(
+        {
+            "PK": keys.api_key_pk(key_hash),
+            "SK": keys.API_KEY_SK,
+            "type": "api_key",
+            "tenant_id": tenant_id,
+            "key_prefix": key_prefix,
+            "created_at": created_at,
+        },
+        condition="attribute_not_exists(PK)",
+    )
+
+
+def get(tenant_id: str) -> Tenant | None:
+    item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
+    return Tenant.model_validate(item) if item else None
+
+
+def tenant_for_key(key_hash: str) -> str | None:
+    item = table.get(keys.api_key_pk(key_hash), keys.API_KEY_SK)
+    if not item or item.get("revoked"):
+        return None
+    return item["tenant_id"]

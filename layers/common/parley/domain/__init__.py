@@ -1,0 +1,1 @@
+"""Domain logic: what Parley does, independent of HTTP and of AWS."""

@@ -1,0 +1,58 @@
+"""API keys: generated once, shown once, stored only as a SHA-256 hash.
+
+Keys carry 256 bits of randomness, so a fast unsalted hash is safe here (nothing to brute-force);
+the hash is the lookup key of the key item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from parley import clock
+from parley.dal import tenants
+from parley.domain.context import Caller
+from parley.domain.ids import new_id
+from parley.models.domain import Tenant
+
+KEY_PREFIX = "prl_"
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_tenant(name: str, sender_email: str, sender_name: str = "", tenant_id: str | None = None) -> tuple[Tenant, str]:
+    tenant = Tenant(id=tenant_id or new_id(), name=name, sender_email=sender_email, sender_name=sender_name, created_at=clock.now())
+    key = new_key()
+    tenants.create(tenant, hash_key(key), key[: len(KEY_PREFIX) + 6])
+    return tenant, key
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(authorization: str | None) -> Caller | None:
+    """``Authorization: Bearer <key>`` → the calling tenant, or None."""
+    token = bearer_token(authorization)
+    if not token or not token.startswith(KEY_PREFIX) or len(token) > 128:
+        return None
+    tenant_id = tenants.tenant_for_key(hash_key(token))
+    if tenant_id is None:
+        return None
+    tenant = tenants.get(tenant_id)
+    if tenant is None:
+        return None
+    return Caller(
+        tenant_id=tenant.id, sender_email=tenant.sender_email, sender_name=tenant.sender_name, email_provider=tenant.email_provider
+    )

@@ -1,0 +1,98 @@
+"""The dispatcher's work for one queued message: claim it, send it once, record the outcome.
+
+Exactly-once sending rests on the message's own state, not on the queue:
+- a message is sent only by whoever moves it QUEUED/SCHEDULED → SENDING (a conditional write);
+- a redelivered job for a SENT, FAILED or CANCELLED message is acknowledged and does nothing;
+- a job that finds a *fresh* SENDING claim is a concurrent duplicate: it is retried later;
+- a job that finds a *stale* SENDING claim means an earlier attempt died between handing the
+  message to the provider and recording the result. It may have been sent, so it is not sent
+  again: the message becomes FAILED with an "outcome unknown" error (at-most-once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from parley import clock
+from parley.dal import messages
+from parley.domain.ids import new_id
+from parley.domain.rendering import render_email
+from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
+from parley.providers.base import EmailProvider, ProviderError
+from parley.providers.ses import email_provider
+from parley.settings import get_settings
+
+
+class RetryLater(Exception):
+    """The job must come back later (SQS redelivery after the visibility timeout)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message_id: str
+    result: str  # sent | failed | skipped
+
+
+def _event(msg: Message, name: str, response: str) -> ActivityEvent:
+    now = clock.now()
+    return ActivityEvent(
+        message_id=msg.id, event_id=new_id(), event=name, email=msg.recipient, created_ms=clock.epoch_ms(now), response=response
+    )
+
+
+def _fail(msg: Message, error: str) -> None:
+    messages.transition(
+        msg.tenant_id,
+        msg.id,
+        to=MessageStatus.FAILED,
+        expect=(MessageStatus.SENDING,),
+        extra={"error": error},
+        event=_event(msg, "failed", error),
+    )
+
+
+def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None = None) -> Outcome:
+    settings = get_settings()
+    now = clock.now()
+    msg = messages.claim(job.tenant_id, job.message_id, now)
+    if msg is None:
+        current = messages.get(job.tenant_id, job.message_id)
+        if current is None or current.status != MessageStatus.SENDING:
+            return Outcome(job.message_id, "skipped")  # gone, or already SENT/FAILED/CANCELLED
+        claimed_at = current.claimed_at or now
+        if now - claimed_at < timedelta(seconds=settings.send_claim_seconds):
+            raise RetryLater(f"message {job.message_id} is being sent by another worker")
+        _fail(current, "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent")
+        return Outcome(job.message_id, "failed")
+
+    sender = provider or email_provider(msg.provider)
+    try:
+        receipt = sender.send(render_email(msg))
+    except ProviderError as err:
+        if err.retryable and receive_count < settings.max_send_attempts:
+            messages.transition(
+                msg.tenant_id,
+                msg.id,
+                to=MessageStatus.QUEUED,
+                expect=(MessageStatus.SENDING,),
+                extra={"error": str(err)},
+                remove=("claimed_at",),
+            )
+            raise RetryLater(str(err)) from err
+        _fail(msg, str(err))
+        if err.retryable:
+            raise  # out of attempts: report the failure so SQS moves the job to the DLQ
+        return Outcome(msg.id, "failed")
+
+    sent_at = clock.now()
+    messages.transition(
+        msg.tenant_id,
+        msg.id,
+        to=MessageStatus.SENT,
+        expect=(MessageStatus.SENDING,),
+        extra={"provider_message_id": receipt.provider_message_id, "sent_at": clock.iso(sent_at)},
+        remove=("error",),
+        event=_event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
+    )
+    return Outcome(msg.id, "sent")

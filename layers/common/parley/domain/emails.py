@@ -1,0 +1,120 @@
+"""Sending email: accept (store + queue, or schedule) and read back its activity."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from parley import clock
+from parley.dal import messages, queue, schedules
+from parley.domain.context import Caller
+from parley.domain.idempotency import run_once
+from parley.domain.ids import new_id
+from parley.errors import BadRequest, NotFound
+from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
+
+
+def new_outbound_email(
+    caller: Caller,
+    *,
+    source_api: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    recruiter_id: str | None = None,
+    candidate_id: str | None = None,
+    conversation_id: str | None = None,
+) -> Message:
+    message_id = new_id()
+    return Message(
+        tenant_id=caller.tenant_id,
+        id=message_id,
+        channel="email",
+        direction="outbound",
+        status=MessageStatus.QUEUED,
+        source_api=source_api,
+        sender=caller.sender_email,
+        sender_name=caller.sender_name,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        recruiter_id=recruiter_id,
+        candidate_id=candidate_id,
+        conversation_id=conversation_id or message_id,
+        provider=caller.email_provider,
+        created_at=clock.now(),
+    )
+
+
+def submit(msg: Message) -> Message:
+    """Store a QUEUED message and put it on the send queue.
+
+    If the queue refuses it, the stored record is marked FAILED (never left looking queued) and
+    the error propagates, so the caller sees a failure and an Idempotency-Key retry starts afresh.
+    """
+    messages.create(msg)
+    try:
+        queue.enqueue(SendJob(tenant_id=msg.tenant_id, message_id=msg.id))
+    except Exception as err:
+        messages.transition(
+            msg.tenant_id, msg.id, to=MessageStatus.FAILED, expect=(MessageStatus.QUEUED,), extra={"error": f"could not queue: {err}"}
+        )
+        raise
+    return msg
+
+
+MIN_SCHEDULE_LEAD = timedelta(seconds=5)
+
+
+def schedule(msg: Message, at: datetime, tz_name: str | None = None) -> Message:
+    """Store a SCHEDULED message and create its one-time schedule (fires onto the send queue)."""
+    if at.tzinfo is None:
+        raise BadRequest("scheduledAt must carry a time zone or offset")
+    if at - clock.now() < MIN_SCHEDULE_LEAD:
+        raise BadRequest("scheduledAt must be in the future")
+    msg = msg.model_copy(update={"status": MessageStatus.SCHEDULED, "scheduled_at": at.astimezone(clock.UTC), "scheduled_tz": tz_name})
+    messages.create(msg)
+    try:
+        schedules.create_at(SendJob(tenant_id=msg.tenant_id, message_id=msg.id), msg.scheduled_at)
+    except Exception as err:
+        messages.transition(
+            msg.tenant_id, msg.id, to=MessageStatus.FAILED, expect=(MessageStatus.SCHEDULED,), extra={"error": f"could not schedule: {err}"}
+        )
+        raise
+    return msg
+
+
+def cancel(tenant_id: str, message_id: str) -> bool:
+    """SCHEDULED → CANCELLED, then delete the schedule.
+
+    The state change is the arbiter: the dispatcher only sends what it can claim from SCHEDULED or
+    QUEUED, so a cancel racing the firing schedule ends either CANCELLED (not sent) or SENT (the
+    cancel is refused), never both. Returns False if the message was no longer cancellable.
+    """
+    if messages.get(tenant_id, message_id) is None:
+        raise NotFound("message not found")
+    now = clock.now()
+    event = ActivityEvent(message_id=message_id, event_id=new_id(), event="cancelled", created_ms=clock.epoch_ms(now))
+    if not messages.transition(tenant_id, message_id, to=MessageStatus.CANCELLED, expect=(MessageStatus.SCHEDULED,), event=event):
+        return False
+    schedules.delete(message_id)
+    return True
+
+
+def send_candidate_email(caller: Caller, *, recruiter_id: str, to: str, subject: str, content: str, idempotency_key: str | None) -> str:
+    """POST /communications/email/v1/send: returns the emailActivityId (= the message id)."""
+
+    def accept() -> dict[str, Any]:
+        msg = new_outbound_email(caller, source_api="candidate", recipient=to, subject=subject, body=content, recruiter_id=recruiter_id)
+        submit(msg)
+        return {"message_id": msg.id}
+
+    payload = {"to": to, "subject": subject, "content": content, "recruiter": recruiter_id}
+    return run_once(tenant_id=caller.tenant_id, scope="email.send", key=idempotency_key, payload=payload, fn=accept)["message_id"]
+
+
+def email_activity(tenant_id: str, message_id: str) -> tuple[Message, list[ActivityEvent]]:
+    msg, events = messages.get_with_events(tenant_id, message_id)
+    if msg is None or msg.channel != "email":
+        raise NotFound(f"emailActivityId {message_id} not found")
+    return msg, events

@@ -1,0 +1,40 @@
+"""Turn a stored message into what a provider sends."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from parley.models.domain import Message
+from parley.providers.base import OutboundEmail
+
+_HTML = re.compile(r"<\s*(html|body|p|div|br|a|span|table|h[1-6]|ul|ol|li|strong|em|b|i|img)\b[^>]*>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/h[1-6]|/li|/tr)\b[^>]*>", re.I)
+
+
+def looks_like_html(body: str) -> bool:
+    return bool(_HTML.search(body))
+
+
+def html_to_text(body: str) -> str:
+    text = _BLOCK.sub("\n", body)
+    text = _TAG.sub("", text)
+    return html.unescape(re.sub(r"\n{3,}", "\n\n", text)).strip()
+
+
+def render_email(msg: Message) -> OutboundEmail:
+    if looks_like_html(msg.body):
+        html_body, text_body = msg.body, html_to_text(msg.body)
+    else:
+        html_body, text_body = None, msg.body
+    return OutboundEmail(
+        message_id=msg.id,
+        tenant_id=msg.tenant_id,
+        sender=msg.sender,
+        sender_name=msg.sender_name,
+        recipient=msg.recipient,
+        subject=msg.subject,
+        html=html_body,
+        text=text_body,
+    )

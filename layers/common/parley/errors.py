@@ -1,0 +1,45 @@
+"""Domain exceptions. ``parley.api.errors`` maps each to an HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    """Base class; ``status`` is the HTTP status the API layer answers with."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ParleyError):
+    status = 400
+
+
+class Unauthorized(ParleyError):
+    status = 401
+
+
+class NotFound(ParleyError):
+    status = 404
+
+
+class Conflict(ParleyError):
+    """A request that clashes with the resource's state (or an in-flight identical request)."""
+
+    status = 409
+
+
+class UnsupportedMediaType(ParleyError):
+    status = 415
+
+
+class Unprocessable(ParleyError):
+    """Same Idempotency-Key re-used with a different request body."""
+
+    status = 422
+
+
+class Suppressed(BadRequest):
+    """The recipient is on the tenant's suppression list."""

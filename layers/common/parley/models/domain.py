@@ -1,0 +1,84 @@
+"""Records shared by every API family: a message sent through one API is the same record in all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "QUEUED"  # accepted, waiting in the send queue
+    SCHEDULED = "SCHEDULED"  # waiting for its EventBridge Scheduler schedule to fire
+    SENDING = "SENDING"  # claimed by a dispatcher; provider call in progress
+    SENT = "SENT"  # the provider accepted it
+    FAILED = "FAILED"  # permanently failed (error says why)
+    CANCELLED = "CANCELLED"  # cancelled before it was sent
+    RECEIVED = "RECEIVED"  # an inbound message
+
+
+SENDABLE = (MessageStatus.QUEUED, MessageStatus.SCHEDULED)
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    sender_email: str
+    sender_name: str = ""
+    email_provider: Literal["ses"] = "ses"
+    created_at: datetime
+
+
+class Message(BaseModel):
+    """One email or SMS, outbound or inbound, whichever API created it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    id: str
+    channel: Literal["email", "sms"]
+    direction: Literal["outbound", "inbound"]
+    status: MessageStatus
+    source_api: str  # the API family that created it: candidate | crm | ats | courier
+    sender: str
+    sender_name: str = ""
+    recipient: str
+    subject: str = ""
+    body: str = ""
+    recruiter_id: str | None = None
+    candidate_id: str | None = None
+    conversation_id: str
+    provider: str
+    provider_message_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime
+    scheduled_at: datetime | None = None
+    scheduled_tz: str | None = None  # the caller's IANA zone, kept for display; scheduled_at is UTC
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+class ActivityEvent(BaseModel):
+    """One delivery/engagement event of a message (ours or a provider's)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message_id: str
+    event_id: str
+    event: str
+    email: str = ""
+    ip: str = ""
+    created_ms: int
+    response: str = ""
+
+
+class SendJob(BaseModel):
+    """The body of a send-queue message (immediate sends and fired schedules alike)."""
+
+    tenant_id: str
+    message_id: str

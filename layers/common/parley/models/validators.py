@@ -1,0 +1,24 @@
+"""Reusable field validators (used with ``AfterValidator``)."""
+
+from __future__ import annotations
+
+import re
+
+# addr-spec: a dot-atom local part and a dotted domain; no spaces, no quotes, no control characters.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+_EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def email_address(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+def single_line(value: str) -> str:
+    """Header values (subjects, names) must not carry CR/LF or other control characters."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain line breaks or control characters")
+    return value

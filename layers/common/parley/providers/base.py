@@ -1,0 +1,46 @@
+"""The provider interface the dispatcher sends through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutboundEmail:
+    message_id: str
+    tenant_id: str
+    sender: str
+    sender_name: str
+    recipient: str
+    subject: str
+    html: str | None
+    text: str | None
+    reply_to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider: str
+    provider_message_id: str
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a send.
+
+    ``retryable``: the provider certainly did not accept it and a later attempt may succeed
+    (throttling, 5xx, connection refused). ``ambiguous``: it may have been accepted (a read
+    timeout); the dispatcher never retries those, so a message is never sent twice.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable and not ambiguous
+        self.ambiguous = ambiguous
+
+
+class EmailProvider(Protocol):
+    name: str
+
+    def send(self, email: OutboundEmail) -> Receipt: ...

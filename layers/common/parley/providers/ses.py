@@ -1,0 +1,66 @@
+"""Amazon SES v2 email provider."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+
+from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from parley.dal.aws import client
+from parley.providers.base import OutboundEmail, ProviderError, Receipt
+from parley.settings import get_settings
+
+_RETRYABLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServerError",
+}
+
+
+class SesEmailProvider:
+    name = "ses"
+
+    def send(self, email: OutboundEmail) -> Receipt:
+        body: dict[str, dict[str, str]] = {}
+        if email.html is not None:
+            body["Html"] = {"Data": email.html, "Charset": "UTF-8"}
+        if email.text is not None:
+            body["Text"] = {"Data": email.text, "Charset": "UTF-8"}
+        params = {
+            "FromEmailAddress": formataddr((email.sender_name, email.sender)) if email.sender_name else email.sender,
+            "Destination": {"ToAddresses": [email.recipient]},
+            "Content": {"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body}},
+            # Tags come back on SES events, which is how they find their message again.
+            "EmailTags": [
+                {"Name": "parley_message_id", "Value": email.message_id},
+                {"Name": "parley_tenant_id", "Value": email.tenant_id},
+            ],
+        }
+        if email.reply_to:
+            params["ReplyToAddresses"] = [email.reply_to]
+        config_set = get_settings().ses_configuration_set
+        if config_set:
+            params["ConfigurationSetName"] = config_set
+        try:
+            out = client("sesv2", retry=False).send_email(**params)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            retryable = code in _RETRYABLE_CODES or status >= 500
+            raise ProviderError(f"ses {code}: {err.response.get('Error', {}).get('Message', '')}", retryable=retryable) from err
+        except ReadTimeoutError as err:
+            raise ProviderError(f"ses read timeout: {err}", retryable=False, ambiguous=True) from err
+        except BotoConnectionError as err:
+            raise ProviderError(f"ses unreachable: {err}", retryable=True) from err
+        return Receipt(provider=self.name, provider_message_id=out["MessageId"])
+
+
+def email_provider(name: str) -> SesEmailProvider:
+    if name == "ses":
+        return SesEmailProvider()
+    raise ValueError(f"unknown email provider {name!r}")

@@ -1,0 +1,27 @@
+"""Environment configuration, parsed once per cold start into a typed model."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field(alias="TABLE_NAME")
+    send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
+    send_queue_arn: str = Field(default="", alias="SEND_QUEUE_ARN")
+    schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
+    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
+    # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.
+    max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
+    # A SENDING claim older than this is an interrupted attempt (crash after/while calling the provider).
+    send_claim_seconds: int = Field(default=120, alias="SEND_CLAIM_SECONDS")
+    idempotency_ttl_seconds: int = Field(default=86400, alias="IDEMPOTENCY_TTL_SECONDS")
+    ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

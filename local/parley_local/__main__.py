@@ -1,0 +1,61 @@
+"""``python -m parley_local`` — run Parley on this machine (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from parley_local.app import LocalStack, write_state
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m parley_local", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000, help="API port (0 = any free port)")
+    parser.add_argument("--moto-port", type=int, default=0, help="emulator port (0 = any free port)")
+    parser.add_argument("--state-file", type=Path, default=Path(".local/stack.json"), help="where to write URLs and the demo key")
+    parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port).start()
+    stack.warm()
+    state = stack.state()
+    if not args.no_demo:
+        demo = stack.create_tenant("Demo tenant", sender_name="Parley Demo")
+        state["demo"] = demo
+    write_state(args.state_file, state)
+
+    print(
+        f"\nParley is running locally.\n  API       {stack.api_url}\n  emulator  {stack.moto_url} (moto)\n"
+        f"  routes    {stack.api_url}/_local\n  outbox    {stack.api_url}/_local/outbox\n",
+        flush=True,
+    )
+    if not args.no_demo:
+        print(
+            f"Demo tenant {demo['tenantId']}\n  API key   {demo['apiKey']}\n\nSend an email:\n"
+            f"  curl -s -X POST {stack.api_url}/communications/email/v1/send \\\n"
+            f"    -H 'Authorization: Bearer {demo['apiKey']}' -H 'x-ph-userid: recruiter-1' \\\n"
+            f"    -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n"
+            '    -d \'{"toEmail": "candidate@example.com", "subject": "Hello from Parley", "emailContent": "<p>Hi there!</p>"}\'\n\n'
+            f"Then: curl -s {stack.api_url}/_local/outbox\n"
+            f"      curl -s '{stack.api_url}/communications/email/v1/activity?emailActivityId=<id>' "
+            f"-H 'Authorization: Bearer {demo['apiKey']}' -H 'x-ph-userid: recruiter-1'\n",
+            flush=True,
+        )
+    print(f"State written to {args.state_file}. Ctrl-C stops everything.", flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Start the whole local stack: emulator, resources, gateway, pollers, scheduler, demo tenant."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from parley_local.gateway import Gateway
+from parley_local.invoke import FunctionPool
+from parley_local.stack import Provisioner, Stack
+from parley_local.templates import ACCOUNT, REGION
+from parley_local.workers import SchedulerFirer, SqsPoller
+
+log = logging.getLogger("parley_local")
+DEFAULT_SENDER_DOMAIN = "parley.example"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, indent=2, default=str), status=status, content_type="application/json")
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    moto_port: int = 0
+    stack: Stack | None = None
+    api_url: str = ""
+    moto_url: str = ""
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.moto_port = self.moto_port or free_port(self.host)
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self.moto.start()
+        self.moto_url = f"http://{self.host}:{self.moto_port}"
+        aws_env = {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        self.prov = Provisioner(self.moto_url)
+        self.stack = stack = self.prov.build()
+        # This process also runs Parley's admin code (tenants); point it at the emulator and table.
+        os.environ.update(aws_env, TABLE_NAME=stack.table_names[0])
+        self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
+
+        base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
+        self.pool = FunctionPool({**base_env, **aws_env})
+        self.gateway = Gateway(stack, self.pool, self.local_routes())
+        self.server: BaseWSGIServer = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.port = self.server.server_port
+        self.api_url = f"http://{self.host}:{self.port}"
+        self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
+        for source in stack.sqs_sources:
+            self._spawn(SqsPoller(self.prov, stack, self.pool, source, self._stop))
+        self._spawn(SchedulerFirer(self.prov, stack, self.pool, self._stop))
+        return self
+
+    def _spawn(self, thread: threading.Thread) -> None:
+        thread.start()
+        self._threads.append(thread)
+
+    def warm(self) -> None:
+        """Start one instance of every function now, so the first requests are not cold."""
+        assert self.stack is not None
+        threads = [threading.Thread(target=self.pool.warm, args=(fn,)) for fn in self.stack.functions.values()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.pool.close()
+        self.moto.stop()
+
+    # ── tenants and SES identities ──
+    def verify_sender_domain(self, domain: str) -> None:
+        self.prov.client("ses").verify_domain_identity(Domain=domain)
+
+    def create_tenant(self, name: str, sender_email: str | None = None, sender_name: str = "") -> dict[str, str]:
+        from parley.domain.auth import create_tenant
+
+        sender_email = sender_email or f"no-reply@{DEFAULT_SENDER_DOMAIN}"
+        self.verify_sender_domain(sender_email.rsplit("@", 1)[1])
+        tenant, key = create_tenant(name, sender_email, sender_name)
+        return {"tenantId": tenant.id, "apiKey": key, "senderEmail": sender_email}
+
+    # ── /_local tools ──
+    def outbox(self) -> dict[str, Any]:
+        """What the providers were asked to deliver (moto's record of SES and SNS sends)."""
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        emails = []
+        for m in ses_backends[ACCOUNT][REGION].sent_messages:
+            raw = getattr(m, "raw_data", None)
+            emails.append(
+                {
+                    "id": m.id,
+                    "source": m.source,
+                    "destinations": getattr(m, "destinations", None),
+                    "subject": getattr(m, "subject", None),
+                    "body": getattr(m, "body", None),
+                    "raw": raw,
+                }
+            )
+        sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in sns_backends[ACCOUNT][REGION].sms_messages.items()]
+        return {"email": emails, "sms": sms}
+
+    def local_routes(self) -> dict[str, Any]:
+        def index(_: Request) -> Response:
+            assert self.stack is not None
+            return _json(
+                {
+                    "api": self.api_url,
+                    "emulator": self.moto_url,
+                    "routes": [
+                        {
+                            "api": api.template.name,
+                            "method": r.method,
+                            "path": r.path,
+                            "function": r.function.logical_id,
+                            "authorizer": r.authorizer.function.logical_id if r.authorizer else None,
+                        }
+                        for api in self.stack.apis
+                        for r in api.routes
+                    ],
+                    "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
+                    "tools": ["/_local/outbox", "/_local/tenants (POST)", "/_local/health"],
+                }
+            )
+
+        def outbox(_: Request) -> Response:
+            return _json(self.outbox())
+
+        def tenants(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": "POST {name, senderEmail?, senderName?} to create a tenant"}, 405)
+            body = request.get_json(silent=True) or {}
+            return _json(self.create_tenant(body.get("name") or "tenant", body.get("senderEmail"), body.get("senderName", "")), 201)
+
+        def health(_: Request) -> Response:
+            return _json({"ok": True})
+
+        return {"/_local": index, "/_local/outbox": outbox, "/_local/tenants": tenants, "/_local/health": health}
+
+    def state(self) -> dict[str, Any]:
+        return {"api": self.api_url, "emulator": self.moto_url, "pid": os.getpid()}
+
+
+def write_state(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)

@@ -1,0 +1,284 @@
+"""Provision the declared resources in the emulator and collect functions, APIs and event sources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from parley_local.templates import (
+    ACCOUNT,
+    REGION,
+    Authorizer,
+    FunctionSpec,
+    GatewayResponse,
+    RestApi,
+    Route,
+    SqsSource,
+    Template,
+    TemplateError,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by the emulator)
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Logs::LogGroup",
+}
+
+
+@dataclass
+class Stack:
+    """Everything the local gateway and workers need, resolved."""
+
+    root: Template
+    templates: list[Template] = field(default_factory=list)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
+    apis: list[RestApi] = field(default_factory=list)
+    sqs_sources: list[SqsSource] = field(default_factory=list)
+    queues: dict[str, str] = field(default_factory=dict)  # ARN → URL
+    schedule_groups: list[str] = field(default_factory=list)
+    table_names: list[str] = field(default_factory=list)
+
+    def function(self, key: str) -> FunctionSpec:
+        """By ``<template>.<LogicalId>`` (e.g. ``root.DispatcherFunction``) or by logical id alone."""
+        for fn in self.functions.values():
+            if key in (fn.key, fn.logical_id):
+                return fn
+        raise KeyError(key)
+
+    def output(self, name: str) -> Any:
+        return self.root.resolve(self.root.doc["Outputs"][name]["Value"])
+
+
+class Provisioner:
+    def __init__(self, endpoint_url: str, stack_name: str = "parley-local", root_template: Path | None = None) -> None:
+        self.endpoint = endpoint_url
+        self.stack_name = stack_name
+        self.root_path = root_template or ROOT / "template.yaml"
+        self._clients: dict[str, Any] = {}
+        self.stack: Stack | None = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
+            )
+        return self._clients[service]
+
+    # ── entry point ──
+    def build(self) -> Stack:
+        root = Template(self.root_path, "root", {}, self._create, self.stack_name)
+        self.stack = Stack(root=root)
+        self._load(root)
+        return self.stack
+
+    def _load(self, tpl: Template) -> None:
+        assert self.stack is not None
+        self.stack.templates.append(tpl)
+        for logical_id, res in tpl.resources.items():
+            if "Condition" in res and not tpl.condition(res["Condition"]):
+                continue
+            tpl.physical(logical_id)  # create everything declared, in dependency order
+        for logical_id, res in tpl.resources.items():
+            if res["Type"] == "AWS::Serverless::Api":
+                self.stack.apis.append(self._api(tpl, logical_id, res))
+        for logical_id, res in tpl.resources.items():
+            if res["Type"] == "AWS::Serverless::Function":
+                self._events(tpl, logical_id, res)
+            if res["Type"] == "AWS::ApiGateway::GatewayResponse":
+                self._gateway_response(tpl, res)
+
+    # ── resource creation ──
+    def _create(self, tpl: Template, logical_id: str, res: dict[str, Any]) -> dict[str, str]:
+        rtype = res["Type"]
+        props = res.get("Properties") or {}
+        name = tpl.physical_name(logical_id)
+        if rtype == "AWS::DynamoDB::Table":
+            return self._table(tpl, name, tpl.resolve(props))
+        if rtype == "AWS::SQS::Queue":
+            return self._queue(name, tpl.resolve(props))
+        if rtype == "AWS::Scheduler::ScheduleGroup":
+            gname = tpl.resolve(props.get("Name")) or name
+            self.client("scheduler").create_schedule_group(Name=gname)
+            assert self.stack is not None
+            self.stack.schedule_groups.append(gname)
+            return {"Ref": gname, "Arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{gname}"}
+        if rtype == "AWS::IAM::Role":
+            return {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "RoleId": tpl.fake_id(logical_id)}
+        if rtype == "AWS::Serverless::LayerVersion":
+            return {"Ref": f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1", "_content": str(tpl.dir / props["ContentUri"])}
+        if rtype == "AWS::Serverless::Function":
+            return self._function(tpl, logical_id, name, props)
+        if rtype == "AWS::Serverless::Api":
+            return {"Ref": tpl.fake_id(logical_id), "RootResourceId": tpl.fake_id(logical_id + "/")}
+        if rtype == "AWS::Serverless::Application":
+            return self._application(tpl, logical_id, props)
+        if rtype in _PASSIVE:
+            return {"Ref": name, "Arn": f"arn:aws:local:{REGION}:{ACCOUNT}:{name}"}
+        raise TemplateError(f"{tpl.path}: {logical_id} has type {rtype}, which the local stack cannot create yet")
+
+    def _table(self, tpl: Template, name: str, p: dict[str, Any]) -> dict[str, str]:
+        ddb = self.client("dynamodb")
+        params: dict[str, Any] = {
+            "TableName": p.get("TableName") or name,
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "KeySchema": p["KeySchema"],
+            "BillingMode": p.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if p.get("GlobalSecondaryIndexes"):
+            params["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
+        if p.get("StreamSpecification"):
+            params["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+        out = ddb.create_table(**params)["TableDescription"]
+        ttl = p.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(TableName=params["TableName"], TimeToLiveSpecification=ttl)
+        assert self.stack is not None
+        self.stack.table_names.append(params["TableName"])
+        return {"Ref": params["TableName"], "Arn": out["TableArn"], "StreamArn": out.get("LatestStreamArn", "")}
+
+    def _queue(self, name: str, p: dict[str, Any]) -> dict[str, str]:
+        qname = p.get("QueueName") or (name + (".fifo" if p.get("FifoQueue") else ""))
+        attrs = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "FifoQueue"):
+            if key in p:
+                attrs[key] = str(p[key]).lower() if isinstance(p[key], bool) else str(p[key])
+        if "RedrivePolicy" in p:
+            attrs["RedrivePolicy"] = json.dumps(p["RedrivePolicy"])
+        url = self.client("sqs").create_queue(QueueName=qname, Attributes=attrs)["QueueUrl"]
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{qname}"
+        assert self.stack is not None
+        self.stack.queues[arn] = url
+        return {"Ref": url, "Arn": arn, "QueueName": qname, "QueueUrl": url}
+
+    def _function(self, tpl: Template, logical_id: str, name: str, props: dict[str, Any]) -> dict[str, str]:
+        merged = tpl.function_props(props)
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        env = {k: "" if v is None else str(v) for k, v in tpl.resolve(merged["Environment"]["Variables"]).items()}
+        layer_dirs = []
+        for layer in merged.get("Layers") or []:
+            layer_arn = tpl.resolve(layer)
+            content = self._layer_content(layer_arn)
+            if content is not None:
+                layer_dirs.append(content)
+        url_cfg = merged.get("FunctionUrlConfig")
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            template=tpl,
+            name=name,
+            arn=arn,
+            code_dir=(tpl.dir / merged["CodeUri"]).resolve(),
+            handler=merged["Handler"],
+            env=env,
+            timeout=int(merged.get("Timeout", 3)),
+            memory=int(merged.get("MemorySize", 128)),
+            layer_dirs=layer_dirs,
+            url_auth=tpl.resolve(url_cfg.get("AuthType")) if url_cfg else None,
+        )
+        assert self.stack is not None
+        self.stack.functions[arn] = spec
+        return {"Ref": name, "Arn": arn}
+
+    def _layer_content(self, layer_arn: str) -> Path | None:
+        """A layer's folder, if it holds importable code (the deps layer is only requirements: the venv has them)."""
+        assert self.stack is not None
+        for tpl in [self.stack.root, *self.stack.templates]:
+            for logical_id, res in tpl.resources.items():
+                if res["Type"] == "AWS::Serverless::LayerVersion" and tpl.physical(logical_id)["Ref"] == layer_arn:
+                    folder = Path(tpl.physical(logical_id)["_content"]).resolve()
+                    return folder if any(p.is_dir() and (p / "__init__.py").exists() for p in folder.iterdir()) else None
+        raise TemplateError(f"layer {layer_arn} is not declared in any template")
+
+    def _application(self, tpl: Template, logical_id: str, props: dict[str, Any]) -> dict[str, str]:
+        location = props["Location"]
+        if not isinstance(location, str):
+            raise TemplateError(f"{tpl.path}: {logical_id}: only local Location paths are supported")
+        params = {k: tpl.resolve(v) for k, v in (props.get("Parameters") or {}).items()}
+        child = Template((tpl.dir / location).resolve(), logical_id, params, self._create, f"{tpl.stack_name}-{logical_id}")
+        tpl.children[logical_id] = child
+        self._load(child)
+        outputs = {f"Outputs.{k}": child.resolve(v["Value"]) for k, v in (child.doc.get("Outputs") or {}).items()}
+        return {"Ref": child.stack_name, **outputs}
+
+    # ── APIs and event sources ──
+    def _api(self, tpl: Template, logical_id: str, res: dict[str, Any]) -> RestApi:
+        props = res.get("Properties") or {}
+        api = RestApi(
+            logical_id=logical_id, template=tpl, api_id=tpl.physical(logical_id)["Ref"], stage=str(tpl.resolve(props["StageName"]))
+        )
+        auth = props.get("Auth") or {}
+        api._authorizers = {}  # type: ignore[attr-defined]
+        for aname, adecl in (auth.get("Authorizers") or {}).items():
+            fn_arn = tpl.resolve(adecl["FunctionArn"])
+            assert self.stack is not None
+            if fn_arn not in self.stack.functions:
+                raise TemplateError(f"{tpl.path}: authorizer {aname} points at {fn_arn}, which no template declares")
+            if adecl.get("FunctionPayloadType", "TOKEN") != "REQUEST":
+                raise TemplateError(f"{tpl.path}: authorizer {aname}: only REQUEST authorizers are supported locally")
+            identity = adecl.get("Identity") or {}
+            api._authorizers[aname] = Authorizer(  # type: ignore[attr-defined]
+                name=aname,
+                function=self.stack.functions[fn_arn],
+                identity_headers=list(identity.get("Headers") or []),
+                ttl=int(identity.get("ReauthorizeEvery", 300)),
+            )
+        api._default_authorizer = auth.get("DefaultAuthorizer")  # type: ignore[attr-defined]
+        return api
+
+    def _api_for(self, tpl: Template, ref: Any) -> RestApi:
+        assert self.stack is not None
+        if not (isinstance(ref, dict) and "Ref" in ref):
+            raise TemplateError(f"{tpl.path}: RestApiId must be a Ref to an AWS::Serverless::Api")
+        for api in self.stack.apis:
+            if api.template is tpl and api.logical_id == ref["Ref"]:
+                return api
+        raise TemplateError(f"{tpl.path}: no API {ref['Ref']}")
+
+    def _events(self, tpl: Template, logical_id: str, res: dict[str, Any]) -> None:
+        assert self.stack is not None
+        fn = self.stack.functions[tpl.physical(logical_id)["Arn"]]
+        for ename, event in ((res.get("Properties") or {}).get("Events") or {}).items():
+            etype, eprops = event["Type"], event.get("Properties") or {}
+            if etype == "Api":
+                api = self._api_for(tpl, eprops.get("RestApiId"))
+                auth_name = ((eprops.get("Auth") or {}).get("Authorizer")) or api._default_authorizer  # type: ignore[attr-defined]
+                authorizer = None if auth_name in (None, "NONE") else api._authorizers[auth_name]  # type: ignore[attr-defined]
+                api.routes.append(Route(method=str(eprops["Method"]).upper(), path=eprops["Path"], function=fn, authorizer=authorizer))
+            elif etype == "SQS":
+                self.stack.sqs_sources.append(
+                    SqsSource(
+                        function=fn,
+                        queue_arn=tpl.resolve(eprops["Queue"]),
+                        batch_size=int(eprops.get("BatchSize", 10)),
+                        batch_window=int(eprops.get("MaximumBatchingWindowInSeconds", 0)),
+                        report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
+                    )
+                )
+            else:
+                raise TemplateError(f"{tpl.path}: {logical_id}.{ename}: event type {etype} is not supported locally yet")
+
+    def _gateway_response(self, tpl: Template, res: dict[str, Any]) -> None:
+        props = res["Properties"]
+        api = self._api_for(tpl, props["RestApiId"])
+        status = props.get("StatusCode")
+        api.gateway_responses[props["ResponseType"]] = GatewayResponse(
+            status=int(tpl.resolve(status)) if status is not None else None,
+            templates=dict(tpl.resolve(props.get("ResponseTemplates") or {})),
+            headers={
+                k.removeprefix("gatewayresponse.header."): str(v).strip("'")
+                for k, v in tpl.resolve(props.get("ResponseParameters") or {}).items()
+            },
+        )

@@ -1,0 +1,225 @@
+"""Read the SAM templates (root + nested applications) into a model of what they declare.
+
+Intrinsic functions are evaluated against the physical ids the provisioner hands out, so a
+function's environment, its event sources and its API routes resolve exactly as declared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+# ``create(template, logical_id, resource) -> {"Ref": ..., "Arn": ..., <attr>: ...}``
+Creator = Callable[["Template", str, dict[str, Any]], dict[str, str]]
+
+
+class TemplateError(Exception):
+    pass
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    template: Template
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    env: dict[str, str]
+    timeout: int
+    memory: int
+    layer_dirs: list[Path]
+    url_auth: str | None = None  # FunctionUrlConfig.AuthType, when the function has a URL
+
+    @property
+    def key(self) -> str:
+        return f"{self.template.name}.{self.logical_id}"
+
+
+@dataclass
+class Authorizer:
+    name: str
+    function: FunctionSpec
+    identity_headers: list[str]
+    ttl: int
+
+
+@dataclass
+class Route:
+    method: str  # upper-case, or ANY
+    path: str  # API Gateway resource path, e.g. /communications/email/v1/activity or /x/{id}
+    function: FunctionSpec
+    authorizer: Authorizer | None
+
+
+@dataclass
+class GatewayResponse:
+    status: int | None
+    templates: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class RestApi:
+    logical_id: str
+    template: Template
+    api_id: str
+    stage: str
+    routes: list[Route] = field(default_factory=list)
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
+
+
+@dataclass
+class SqsSource:
+    function: FunctionSpec
+    queue_arn: str
+    batch_size: int
+    batch_window: int
+    report_failures: bool
+
+
+_SUB = re.compile(r"\$\{([^}!]+)\}")
+
+
+class Template:
+    def __init__(self, path: Path, name: str, params: dict[str, str], creator: Creator, stack_name: str) -> None:
+        doc, matches = decode(str(path))
+        if doc is None:
+            raise TemplateError(f"{path}: {matches}")
+        self.path = path
+        self.dir = path.parent
+        self.name = name
+        self.stack_name = stack_name
+        self.doc: dict[str, Any] = doc
+        self.resources: dict[str, dict[str, Any]] = dict(doc.get("Resources", {}))
+        self.params = self._params(params)
+        self._create = creator
+        self._physical: dict[str, dict[str, str]] = {}
+        self._in_progress: set[str] = set()
+        self.children: dict[str, Template] = {}
+
+    def _params(self, given: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for pname, decl in (self.doc.get("Parameters") or {}).items():
+            if pname in given:
+                out[pname] = str(given[pname])
+            elif "Default" in decl:
+                out[pname] = str(decl["Default"])
+            else:
+                raise TemplateError(f"{self.path}: parameter {pname} has no value")
+        return out
+
+    # ── physical ids ──
+    def physical(self, logical_id: str) -> dict[str, str]:
+        if logical_id not in self._physical:
+            if logical_id not in self.resources:
+                raise TemplateError(f"{self.path}: no resource {logical_id}")
+            if logical_id in self._in_progress:
+                raise TemplateError(f"{self.path}: circular reference through {logical_id}")
+            self._in_progress.add(logical_id)
+            try:
+                self._physical[logical_id] = self._create(self, logical_id, self.resources[logical_id])
+            finally:
+                self._in_progress.discard(logical_id)
+        return self._physical[logical_id]
+
+    def physical_name(self, logical_id: str) -> str:
+        return f"{self.stack_name}-{logical_id}"
+
+    def fake_id(self, logical_id: str, n: int = 10) -> str:
+        return hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:n]
+
+    # ── conditions and intrinsics ──
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve((self.doc.get("Conditions") or {})[name]))
+
+    def pseudo(self, name: str) -> str | None:
+        return {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }.get(name, "")
+
+    def ref(self, name: str) -> Any:
+        if name in self.params:
+            return self.params[name]
+        if name.startswith("AWS::"):
+            return self.pseudo(name)
+        return self.physical(name)["Ref"]
+
+    def get_att(self, logical_id: str, attr: str) -> Any:
+        phys = self.physical(logical_id)
+        if attr not in phys:
+            raise TemplateError(f"{self.path}: {logical_id} has no attribute {attr} locally")
+        return phys[attr]
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((fn, arg),) = value.items()
+            if fn == "Ref":
+                return self.ref(arg)
+            if fn == "Fn::GetAtt":
+                logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.get_att(logical, attr)
+            if fn == "Fn::Sub":
+                text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+                return _SUB.sub(lambda m: str(self._sub_var(m.group(1), extra)), text)
+            if fn == "Fn::Join":
+                sep, items = arg
+                return sep.join(str(i) for i in self.resolve(items))
+            if fn == "Fn::Select":
+                idx, items = self.resolve(arg)
+                return items[int(idx)]
+            if fn == "Fn::Split":
+                sep, text = self.resolve(arg)
+                return text.split(sep)
+            if fn == "Fn::If":
+                cond, yes, no = arg
+                return self.resolve(yes if self.condition(cond) else no)
+            if fn == "Fn::Equals":
+                a, b = self.resolve(arg)
+                return a == b
+            if fn == "Fn::Not":
+                return not self.resolve(arg[0])
+            if fn == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if fn == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
+            if fn == "Condition":
+                return self.condition(arg)
+            if fn.startswith("Fn::"):
+                raise TemplateError(f"{self.path}: {fn} is not supported by the local stack")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _sub_var(self, var: str, extra: dict[str, Any]) -> Any:
+        if var in extra:
+            return extra[var]
+        if "." in var and not var.startswith("AWS::"):
+            logical, attr = var.split(".", 1)
+            return self.get_att(logical, attr)
+        return self.ref(var)
+
+    # ── globals ──
+    def function_props(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Function properties with the template's Globals.Function merged in, as SAM does."""
+        glob = ((self.doc.get("Globals") or {}).get("Function")) or {}
+        merged = {**glob, **props}
+        env = {**((glob.get("Environment") or {}).get("Variables") or {}), **((props.get("Environment") or {}).get("Variables") or {})}
+        merged["Environment"] = {"Variables": env}
+        return merged

@@ -1,0 +1,181 @@
+"""What AWS runs in the background: SQS event-source polling and EventBridge Scheduler firing."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from parley_local.invoke import FunctionPool
+from parley_local.stack import Provisioner, Stack
+from parley_local.templates import REGION, SqsSource
+
+log = logging.getLogger("parley_local")
+_AT = "at("
+
+
+def _sqs_record(msg: dict[str, Any], source_arn: str) -> dict[str, Any]:
+    attrs = {}
+    for name, value in (msg.get("MessageAttributes") or {}).items():
+        attrs[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value.get("DataType"),
+        }
+    return {
+        "messageId": msg["MessageId"],
+        "receiptHandle": msg["ReceiptHandle"],
+        "body": msg["Body"],
+        "attributes": msg.get("Attributes", {}),
+        "messageAttributes": attrs,
+        "md5OfBody": msg.get("MD5OfBody") or hashlib.md5(msg["Body"].encode()).hexdigest(),  # noqa: S324 (SQS's own checksum)
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": REGION,
+    }
+
+
+class SqsPoller(threading.Thread):
+    """Lambda's SQS event source mapping: poll, invoke with a batch, delete what succeeded."""
+
+    def __init__(self, prov: Provisioner, stack: Stack, pool: FunctionPool, source: SqsSource, stop: threading.Event) -> None:
+        super().__init__(name=f"sqs-{source.function.logical_id}", daemon=True)
+        self.sqs = prov.client("sqs")
+        self.url = stack.queues[source.queue_arn]
+        self.pool = pool
+        self.source = source
+        self.stop = stop
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.poll_once(wait=1)
+            except Exception:
+                if not self.stop.is_set():
+                    log.exception("SQS poller for %s failed; retrying", self.source.function.logical_id)
+                    time.sleep(1)
+
+    def poll_once(self, wait: int = 0) -> int:
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.source.batch_window
+        while len(messages) < self.source.batch_size:
+            got = self.sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, self.source.batch_size - len(messages)),
+                WaitTimeSeconds=wait if not messages else 0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages.extend(got)
+            if not got or time.monotonic() >= deadline:
+                break
+        if not messages:
+            return 0
+        event = {"Records": [_sqs_record(m, self.source.queue_arn) for m in messages]}
+        out = self.pool.invoke(self.source.function, event)
+        if not out.ok:
+            log.warning(
+                "%s failed (%s: %s); the batch returns after its visibility timeout",
+                self.source.function.logical_id,
+                out.error_type,
+                out.error_message,
+            )
+            return len(messages)
+        failed: set[str] = set()
+        if self.source.report_failures and isinstance(out.payload, dict):
+            failed = {f.get("itemIdentifier") for f in out.payload.get("batchItemFailures") or []}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for i in range(0, len(done), 10):
+            chunk = done[i : i + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)]
+            )
+        return len(messages)
+
+
+def parse_at(expression: str, tz_name: str | None) -> datetime | None:
+    expression = expression.strip()
+    if not expression.startswith(_AT) or not expression.endswith(")"):
+        return None
+    local = datetime.fromisoformat(expression[len(_AT) : -1])
+    return local.replace(tzinfo=ZoneInfo(tz_name or "UTC")).astimezone(UTC)
+
+
+class SchedulerFirer(threading.Thread):
+    """Fires due one-time ``at()`` schedules of the declared schedule groups (moto stores, never fires)."""
+
+    def __init__(self, prov: Provisioner, stack: Stack, pool: FunctionPool, stop: threading.Event, interval: float = 0.5) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self.scheduler = prov.client("scheduler")
+        self.sqs = prov.client("sqs")
+        self.stack = stack
+        self.pool = pool
+        self.stop = stop
+        self.interval = interval
+        self._fired: set[tuple[str, str]] = set()
+        self._warned: set[str] = set()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            try:
+                self.fire_due()
+            except Exception:
+                log.exception("scheduler tick failed")
+
+    def fire_due(self, now: datetime | None = None) -> int:
+        now = now or datetime.now(UTC)
+        fired = 0
+        for group in self.stack.schedule_groups:
+            token = None
+            while True:
+                page = self.scheduler.list_schedules(GroupName=group, **({"NextToken": token} if token else {}))
+                for summary in page.get("Schedules", []):
+                    if (group, summary["Name"]) in self._fired:
+                        continue
+                    fired += self._maybe_fire(group, summary["Name"], now)
+                token = page.get("NextToken")
+                if not token:
+                    break
+        return fired
+
+    def _maybe_fire(self, group: str, name: str, now: datetime) -> int:
+        try:
+            sched = self.scheduler.get_schedule(GroupName=group, Name=name)
+        except self.scheduler.exceptions.ResourceNotFoundException:
+            return 0  # deleted meanwhile (e.g. cancelled)
+        if sched.get("State", "ENABLED") != "ENABLED":
+            return 0
+        at = parse_at(sched["ScheduleExpression"], sched.get("ScheduleExpressionTimezone"))
+        if at is None:
+            if name not in self._warned:
+                self._warned.add(name)
+                log.warning("schedule %s/%s: only at() expressions are fired locally", group, name)
+            return 0
+        if at > now:
+            return 0
+        target = sched["Target"]
+        arn = target["Arn"]
+        payload = target.get("Input", "{}")
+        if arn in self.stack.queues:
+            params: dict[str, Any] = {"QueueUrl": self.stack.queues[arn], "MessageBody": payload}
+            group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            if group_id:
+                params["MessageGroupId"] = group_id
+            self.sqs.send_message(**params)
+        elif arn in self.stack.functions:
+            threading.Thread(target=self.pool.invoke, args=(self.stack.functions[arn], json.loads(payload)), daemon=True).start()
+        else:
+            log.warning("schedule %s/%s targets %s, which the local stack does not know", group, name, arn)
+        self._fired.add((group, name))
+        if sched.get("ActionAfterCompletion") == "DELETE":
+            with contextlib.suppress(self.scheduler.exceptions.ResourceNotFoundException):
+                self.scheduler.delete_schedule(GroupName=group, Name=name)
+        return 1

@@ -168,7 +168,22 @@ class LocalStack:
         return {"/_local": index, "/_local/outbox": outbox, "/_local/tenants": tenants, "/_local/health": health}
 
     def state(self) -> dict[str, Any]:
-        return {"api": self.api_url, "emulator": self.moto_url, "pid": os.getpid()}
+        """What a client or test of the running stack needs: URLs and the emulator's resource names."""
+        assert self.stack is not None
+        root = self.stack.root
+        return {
+            "api": self.api_url,
+            "emulator": self.moto_url,
+            "pid": os.getpid(),
+            "resources": {
+                "TABLE_NAME": root.ref("Table"),
+                "SEND_QUEUE_URL": root.ref("SendQueue"),
+                "SEND_QUEUE_ARN": root.get_att("SendQueue", "Arn"),
+                "SEND_DLQ_URL": root.ref("SendDLQ"),
+                "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
+                "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
+            },
+        }
 
 
 def write_state(path: Path, data: dict[str, Any]) -> None:

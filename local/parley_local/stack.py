@@ -60,7 +60,7 @@ class Stack:
 
 
 class Provisioner:
-    def __init__(self, endpoint_url: str, stack_name: str = "parley-local", root_template: Path | None = None) -> None:
+    def __init__(self, endpoint_url: str | None, stack_name: str = "parley-local", root_template: Path | None = None) -> None:
         self.endpoint = endpoint_url
         self.stack_name = stack_name
         self.root_path = root_template or ROOT / "template.yaml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
@@ -15,13 +15,21 @@ def schedule_name(message_id: str) -> str:
     return f"send-{message_id}"  # ≤ 64 chars of [0-9A-Za-z-_.]
 
 
+def at_expression(at: datetime) -> str:
+    """``at()`` has whole-second resolution: round up, so a message never goes out early."""
+    at = at.astimezone(UTC)
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    return f"at({at:%Y-%m-%dT%H:%M:%S})"
+
+
 def create_at(job: SendJob, at: datetime) -> str:
     s = get_settings()
     name = schedule_name(job.message_id)
     client("scheduler").create_schedule(
         Name=name,
         GroupName=s.schedule_group,
-        ScheduleExpression=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
+        ScheduleExpression=at_expression(at),
         ScheduleExpressionTimezone="UTC",
         FlexibleTimeWindow={"Mode": "OFF"},
         ActionAfterCompletion="DELETE",

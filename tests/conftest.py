@@ -1,0 +1,90 @@
+"""Fixtures shared by every suite.
+
+- ``aws``: an in-process moto account with every resource the SAM templates declare (created by
+  the same provisioner the local stack uses), the process environment pointed at it.
+- ``handler``: ``handler("CandidateApi.EmailSendFunction")`` → that function's handler, with the
+  environment variables its template declares.
+- ``tenant`` / ``other_tenant``: tenants created through the domain code, with their API keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from helpers import Context, import_handler
+
+REGION = "us-east-1"
+
+
+def _reset_caches() -> None:
+    from parley.dal import aws
+    from parley.settings import get_settings
+
+    get_settings.cache_clear()
+    aws.reset()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from moto import mock_aws
+
+    from parley_local.stack import Provisioner
+
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    with mock_aws():
+        stack = Provisioner(None).build()
+        prov_ses = Provisioner(None).client("ses")
+        prov_ses.verify_domain_identity(Domain="parley.example")
+        monkeypatch.setenv("TABLE_NAME", stack.table_names[0])
+        _reset_caches()
+        yield stack
+        _reset_caches()
+
+
+@pytest.fixture
+def handler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Callable[[dict[str, Any]], Any]]:
+    """Load a declared function's handler with its declared environment."""
+
+    def load(key: str) -> Callable[[dict[str, Any]], Any]:
+        fn = aws.function(key)
+        for name, value in fn.env.items():
+            monkeypatch.setenv(name, value)
+        _reset_caches()
+        module = import_handler(fn.code_dir)
+        return lambda event: module.lambda_handler(event, Context())
+
+    return load
+
+
+@pytest.fixture
+def tenant(aws: Any) -> tuple[Any, str]:
+    from parley.domain.auth import create_tenant
+
+    return create_tenant("Acme Talent", "no-reply@parley.example", "Acme Talent Team")
+
+
+@pytest.fixture
+def other_tenant(aws: Any) -> tuple[Any, str]:
+    from parley.domain.auth import create_tenant
+
+    return create_tenant("Globex Hiring", "no-reply@parley.example", "Globex")
+
+
+@pytest.fixture
+def sent_emails() -> Callable[[], list[Any]]:
+    """What SES (moto, in-process) was asked to send."""
+
+    def read() -> list[Any]:
+        from moto.ses.models import ses_backends
+
+        return list(ses_backends["123456789012"][REGION].sent_messages)
+
+    return read

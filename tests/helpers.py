@@ -1,0 +1,86 @@
+"""Shared test helpers: sample events from events/, handler loading with the template's environment."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """``load_event("candidate/email_send")`` → the sample event in events/candidate/email_send.json."""
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def api_event(
+    name: str,
+    *,
+    tenant_id: str | None = None,
+    body: Any = ...,
+    query: dict[str, str] | Any | None = ...,
+    headers: dict[str, str | None] | None = None,
+    sender_email: str | None = None,
+) -> dict[str, Any]:
+    """A copy of a sample API event with the tenant, body, query and headers replaced.
+
+    ``headers={"Idempotency-Key": None}`` removes a header.
+    """
+    event = copy.deepcopy(load_event(name))
+    ctx = event["requestContext"].setdefault("authorizer", {})
+    if tenant_id is not None:
+        ctx["tenantId"] = ctx["principalId"] = tenant_id
+    if sender_email is not None:
+        ctx["senderEmail"] = sender_email
+    if body is not ...:
+        event["body"] = body if (body is None or isinstance(body, str)) else json.dumps(body)
+    if query is not ...:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    for key, value in (headers or {}).items():
+        for section in ("headers", "multiValueHeaders"):
+            hdrs = event.get(section) or {}
+            for existing in [k for k in hdrs if k.lower() == key.lower()]:
+                del hdrs[existing]
+            if value is not None:
+                hdrs[key] = value if section == "headers" else [value]
+            event[section] = hdrs
+    return event
+
+
+class Context:
+    """A minimal LambdaContext."""
+
+    function_name = "test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    memory_limit_in_mb = 256
+    aws_request_id = "test-request"
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def import_handler(code_dir: Path, module: str = "app") -> ModuleType:
+    """Import a function's handler module by path, under a unique name (every function has an app.py)."""
+    unique = "fn_" + "_".join(code_dir.relative_to(ROOT).parts)
+    if unique in sys.modules:
+        return sys.modules[unique]
+    spec = importlib.util.spec_from_file_location(unique, code_dir / f"{module}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])

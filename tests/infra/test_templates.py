@@ -1,0 +1,134 @@
+"""Guards on the SAM templates and the code layout: what the deployed system will be."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+from helpers import EVENTS, ROOT, import_handler
+
+FUNCTIONS = ROOT / "functions"
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+RESOURCE_BUDGET = 400  # CloudFormation allows 500 per stack; keep 100 of headroom
+RUNTIME = "python3.13"
+
+
+def templates() -> list[Path]:
+    root, _ = decode(str(ROOT / "template.yaml"))
+    nested = [ROOT / r["Properties"]["Location"] for r in root["Resources"].values() if r["Type"] == "AWS::Serverless::Application"]
+    return [ROOT / "template.yaml", *nested]
+
+
+@cache
+def doc(path: Path) -> dict[str, Any]:
+    out, matches = decode(str(path))
+    assert out is not None, matches
+    return out
+
+
+def functions() -> list[tuple[Path, str, dict[str, Any]]]:
+    found = []
+    for path in templates():
+        tpl = doc(path)
+        glob = (tpl.get("Globals") or {}).get("Function") or {}
+        for logical_id, res in tpl["Resources"].items():
+            if res["Type"] == "AWS::Serverless::Function":
+                found.append((path, logical_id, {**glob, **res["Properties"]}))
+    return found
+
+
+def api_routes(props: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in (props.get("Events") or {}).values() if e["Type"] == "Api"
+    }
+
+
+@cache
+def transformed() -> dict[str, Any]:
+    if not SAM_PYTHON.exists():
+        pytest.fail("the SAM CLI venv is missing: run `make install-sam` (make test does)")
+    paths = [str(p.relative_to(ROOT)) for p in templates()]
+    out = subprocess.run(
+        [str(SAM_PYTHON), str(ROOT / "tests/infra/sam_transform.py"), *paths], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("path", templates(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_stack_transforms_and_stays_well_under_500_resources(path):
+    result = transformed()[str(path.relative_to(ROOT))]
+    assert "error" not in result, result.get("error")
+    counts = Counter(result["types"])
+    total = sum(counts.values())
+    assert 0 < total <= RESOURCE_BUDGET, f"{path.name}: {total} resources {dict(counts)}"
+
+
+def test_every_api_family_has_its_own_rest_api():
+    for path in templates()[1:]:
+        apis = [r for r in doc(path)["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+        assert len(apis) == 1, f"{path}: one REST API per family stack"
+
+
+@pytest.mark.parametrize("fn", functions(), ids=lambda f: f[1])
+def test_function_conventions(fn):
+    path, logical_id, props = fn
+    assert props["Runtime"] == RUNTIME
+    assert props["Handler"] == "app.lambda_handler"
+    code_dir = (path.parent / props["CodeUri"]).resolve()
+    assert (code_dir / "app.py").exists(), f"{logical_id}: {code_dir}/app.py"
+    # one sample event per function, at the same relative path as its code
+    sample = EVENTS / code_dir.relative_to(FUNCTIONS).parent / (code_dir.name + ".json")
+    assert sample.exists(), f"{logical_id}: no sample event {sample.relative_to(ROOT)}"
+    json.loads(sample.read_text())
+    if api_routes(props):
+        assert int(props.get("Timeout", 3)) <= 29, "API Gateway gives up after 29 s"
+
+
+@pytest.mark.parametrize("fn", [f for f in functions() if api_routes(f[2])], ids=lambda f: f[1])
+def test_handler_serves_exactly_its_declared_routes(fn):
+    """The template and the handler's router agree, so what runs locally is what is deployed."""
+    path, _, props = fn
+    module = import_handler((path.parent / props["CodeUri"]).resolve())
+    served = {(method.upper(), rule) for (rule, methods, *_rest) in module.router._routes for method in methods}
+    assert served == api_routes(props)
+
+
+def test_no_route_is_declared_twice_across_families():
+    seen: Counter[tuple[str, str]] = Counter()
+    for _, _, props in functions():
+        seen.update(api_routes(props))
+    assert [r for r, n in seen.items() if n > 1] == []
+
+
+def test_boto3_only_in_the_data_access_and_provider_layers():
+    offenders = []
+    for py in [*(ROOT / "layers/common/parley").rglob("*.py"), *FUNCTIONS.rglob("*.py")]:
+        rel = py.relative_to(ROOT).as_posix()
+        if rel.startswith(("layers/common/parley/dal/", "layers/common/parley/providers/")):
+            continue
+        if re.search(r"^\s*(import|from)\s+(boto3|botocore)\b", py.read_text(), re.M):
+            offenders.append(rel)
+    assert offenders == []
+
+
+def test_no_package_shadows_the_standard_library_email():
+    ours = [d for d in ("functions", "layers", "local", "tests", "bench") if (ROOT / d).exists()]
+    shadows = [p for d in ours for p in (ROOT / d).rglob("email*") if p.name in ("email", "email.py")]
+    assert shadows == []
+
+
+def test_dependencies_are_pinned():
+    for req in ["requirements/runtime.txt", "requirements/dev.txt", "requirements/sam.txt", "layers/deps/requirements.txt"]:
+        for line in (ROOT / req).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-r"):
+                assert "==" in line, f"{req}: {line} is not pinned"
+    assert (ROOT / "requirements/runtime.txt").read_text() == (ROOT / "layers/deps/requirements.txt").read_text()

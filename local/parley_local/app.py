@@ -40,6 +40,7 @@ class LocalStack:
     host: str = "127.0.0.1"
     port: int = 3000
     moto_port: int = 0
+    root_template: Path | None = None
     stack: Stack | None = None
     api_url: str = ""
     moto_url: str = ""
@@ -59,10 +60,12 @@ class LocalStack:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
         }
-        self.prov = Provisioner(self.moto_url)
+        self.prov = Provisioner(self.moto_url, root_template=self.root_template)
         self.stack = stack = self.prov.build()
         # This process also runs Parley's admin code (tenants); point it at the emulator and table.
-        os.environ.update(aws_env, TABLE_NAME=stack.table_names[0])
+        os.environ.update(aws_env)
+        if stack.table_names:
+            os.environ["TABLE_NAME"] = stack.table_names[0]
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}

@@ -110,6 +110,10 @@ class Provisioner:
             return self._table(tpl, name, tpl.resolve(props))
         if rtype == "AWS::SQS::Queue":
             return self._queue(name, tpl.resolve(props))
+        if rtype == "AWS::S3::Bucket":
+            bucket = (tpl.resolve(props.get("BucketName")) or name).lower()
+            self.client("s3").create_bucket(Bucket=bucket)
+            return {"Ref": bucket, "Arn": f"arn:aws:s3:::{bucket}", "DomainName": f"{bucket}.s3.amazonaws.com"}
         if rtype == "AWS::Scheduler::ScheduleGroup":
             gname = tpl.resolve(props.get("Name")) or name
             self.client("scheduler").create_schedule_group(Name=gname)
@@ -236,6 +240,13 @@ class Provisioner:
                 ttl=int(identity.get("ReauthorizeEvery", 300)),
             )
         api._default_authorizer = auth.get("DefaultAuthorizer")  # type: ignore[attr-defined]
+        for rtype, decl in (props.get("GatewayResponses") or {}).items():
+            params = decl.get("ResponseParameters") or {}
+            api.gateway_responses[rtype] = GatewayResponse(
+                status=int(tpl.resolve(decl["StatusCode"])) if "StatusCode" in decl else None,
+                templates=dict(tpl.resolve(decl.get("ResponseTemplates") or {})),
+                headers={k: str(v).strip("'") for k, v in tpl.resolve(params.get("Headers") or {}).items()},
+            )
         return api
 
     def _api_for(self, tpl: Template, ref: Any) -> RestApi:

@@ -132,3 +132,21 @@ def test_dependencies_are_pinned():
             if line and not line.startswith("-r"):
                 assert "==" in line, f"{req}: {line} is not pinned"
     assert (ROOT / "requirements/runtime.txt").read_text() == (ROOT / "layers/deps/requirements.txt").read_text()
+
+
+ERROR_SHAPE_KEYS = {"candidate": {"status", "message"}}
+
+
+@pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
+def test_gateway_responses_speak_the_familys_error_shape(path):
+    """API Gateway's own errors (no key, unknown route, throttling…) look like the handlers' errors."""
+    family = path.parent.name
+    (api,) = [r for r in doc(path)["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    responses = api["Properties"].get("GatewayResponses") or {}
+    must = {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert must <= set(responses)
+    for rtype, decl in responses.items():
+        body = decl["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"')
+        parsed = json.loads(body)
+        assert set(parsed) == ERROR_SHAPE_KEYS[family], rtype
+        assert parsed["status"] == int(decl["StatusCode"]), f"{rtype}: body status differs from the HTTP status"

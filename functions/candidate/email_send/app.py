@@ -20,7 +20,7 @@ router = Router()
     "/communications/email/v1/send",
     summary="Send an email to a candidate",
     description="Queues the email for delivery. An `Idempotency-Key` header makes retries safe.",
-    responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors()},
+    responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors(409, 415, 422)},
     tags=["Email Communications"],
 )
 def send_email(
@@ -34,6 +34,7 @@ def send_email(
         subject=body.subject,
         content=body.emailContent,
         idempotency_key=idempotency_key(router),
+        lambda_context=router.lambda_context,
     )
     return SendEmailResponse(data=EmailAck(emailActivityId=activity_id, message="Email accepted for delivery"), status=200)
 

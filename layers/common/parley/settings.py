@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 
 class Settings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME")
+    body_bucket: str = Field(default="", alias="BODY_BUCKET")
     send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
     send_queue_arn: str = Field(default="", alias="SEND_QUEUE_ARN")
+    send_dlq_arn: str = Field(default="", alias="SEND_DLQ_ARN")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from parley import clock
 from parley.errors import ParleyError
@@ -40,10 +40,14 @@ def describe_validation(errors: list[dict[str, Any]]) -> str:
     """``[{loc: ("body", "subject"), msg: ...}]`` → ``"subject: String should have at least 3 characters"``."""
     parts = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "header", "path")]
+        raw_loc = tuple(err.get("loc", ()))
+        loc = [str(p) for p in raw_loc if p not in ("body", "query", "header", "path")]
         field = ".".join(loc)
         if err.get("type") == "json_invalid":
             parts.append("request body is not valid JSON")
+            continue
+        if raw_loc == ("body",) and err.get("type") == "missing":
+            parts.append("request body is required")
             continue
         msg = str(err.get("msg", "invalid value"))
         msg = msg.removeprefix("Value error, ")
@@ -65,6 +69,10 @@ def install(app: APIGatewayRestResolver, family: str, *, json_body: bool = True)
         if json_body and _sent_as_non_json(app):
             return response(family, 415, "Content-Type must be application/json")
         return response(family, 400, describe_validation(list(exc.errors())))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(exc: RequestUnsupportedContentType) -> Response:
+        return response(family, 415, "Content-Type must be application/json")
 
     @app.exception_handler(ParleyError)
     def _domain(exc: ParleyError) -> Response:

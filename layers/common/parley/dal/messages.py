@@ -8,12 +8,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import keys, table
+from parley.dal import bodies, keys, table
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus
 
 
 def _item(msg: Message) -> dict[str, Any]:
     data = msg.model_dump(mode="json", exclude_none=True)
+    if len(msg.body.encode()) > bodies.INLINE_LIMIT:
+        data["body_ref"] = bodies.put(msg.tenant_id, msg.id, data.pop("body"))
     created = clock.iso(msg.created_at)
     counterpart = msg.recipient if msg.direction == "outbound" else msg.sender
     return {
@@ -30,7 +32,10 @@ def _item(msg: Message) -> dict[str, Any]:
     }
 
 
-def _message(item: dict[str, Any]) -> Message:
+def _message(item: dict[str, Any], *, load_body: bool = True) -> Message:
+    """An item as a Message; a body kept in S3 is fetched only when ``load_body``."""
+    if load_body and "body_ref" in item and "body" not in item:
+        item = {**item, "body": bodies.get(item["body_ref"])}
     return Message.model_validate(item)
 
 
@@ -53,7 +58,7 @@ def get(tenant_id: str, message_id: str) -> Message | None:
 
 
 def get_with_events(tenant_id: str, message_id: str) -> tuple[Message | None, list[ActivityEvent]]:
-    """One Query over the message's item collection: the record and its events, oldest first."""
+    """One Query over the message's item collection: the record (body not loaded) and its events, oldest first."""
     items = table.query_all(
         key_condition="PK = :pk",
         expr_values=table.values(pk=keys.message_pk(tenant_id, message_id)),
@@ -62,7 +67,7 @@ def get_with_events(tenant_id: str, message_id: str) -> tuple[Message | None, li
     events: list[ActivityEvent] = []
     for item in items:
         if item["SK"] == keys.MESSAGE_SK:
-            msg = _message(item)
+            msg = _message(item, load_body=False)
         elif item["SK"].startswith("EVT#"):
             events.append(ActivityEvent.model_validate(item))
     return msg, events

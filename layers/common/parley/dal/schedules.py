@@ -38,6 +38,8 @@ def create_at(job: SendJob, at: datetime) -> str:
             "RoleArn": s.scheduler_role_arn,
             "Input": job.model_dump_json(),
             "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+            # A schedule that cannot reach the queue for a day lands in the DLQ, not nowhere.
+            **({"DeadLetterConfig": {"Arn": s.send_dlq_arn}} if s.send_dlq_arn else {}),
         },
     )
     return name

@@ -101,7 +101,16 @@ def cancel(tenant_id: str, message_id: str) -> bool:
     return True
 
 
-def send_candidate_email(caller: Caller, *, recruiter_id: str, to: str, subject: str, content: str, idempotency_key: str | None) -> str:
+def send_candidate_email(
+    caller: Caller,
+    *,
+    recruiter_id: str,
+    to: str,
+    subject: str,
+    content: str,
+    idempotency_key: str | None,
+    lambda_context: Any = None,
+) -> str:
     """POST /communications/email/v1/send: returns the emailActivityId (= the message id)."""
 
     def accept() -> dict[str, Any]:
@@ -110,7 +119,10 @@ def send_candidate_email(caller: Caller, *, recruiter_id: str, to: str, subject:
         return {"message_id": msg.id}
 
     payload = {"to": to, "subject": subject, "content": content, "recruiter": recruiter_id}
-    return run_once(tenant_id=caller.tenant_id, scope="email.send", key=idempotency_key, payload=payload, fn=accept)["message_id"]
+    result = run_once(
+        tenant_id=caller.tenant_id, scope="email.send", key=idempotency_key, payload=payload, fn=accept, lambda_context=lambda_context
+    )
+    return result["message_id"]
 
 
 def email_activity(tenant_id: str, message_id: str) -> tuple[Message, list[ActivityEvent]]:

@@ -8,12 +8,21 @@ from typing import Any
 from parley.errors import Conflict, Unprocessable
 
 
-def run_once(*, tenant_id: str, scope: str, key: str | None, payload: dict[str, Any], fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def run_once(
+    *,
+    tenant_id: str,
+    scope: str,
+    key: str | None,
+    payload: dict[str, Any],
+    fn: Callable[[], dict[str, Any]],
+    lambda_context: Any = None,
+) -> dict[str, Any]:
     """Run ``fn`` once per (tenant, scope, key); a repeat returns the first result.
 
     The same key with a different payload → 422; the same key while the first call is still
-    running → 409. Without a key, ``fn`` just runs. Powertools is imported only when a key is
-    given, so plain requests do not pay its import cost.
+    running → 409. With ``lambda_context``, an attempt that crashed stops holding its key once the
+    invocation's time is up (not for the whole TTL). Without a key, ``fn`` just runs. Powertools is
+    imported only when a key is given, so plain requests do not pay its import cost.
     """
     if not key:
         return fn()
@@ -31,6 +40,8 @@ def run_once(*, tenant_id: str, scope: str, key: str | None, payload: dict[str, 
         payload_validation_jmespath="payload",
         expires_after_seconds=get_settings().idempotency_ttl_seconds,
     )
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
 
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(), config=config)
     def once(request: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from parley import clock
+
+# Stored and returned as UTC ISO-8601 with milliseconds and a Z, like every key that sorts by time.
+UtcDateTime = Annotated[datetime, PlainSerializer(clock.iso, return_type=str, when_used="json")]
 
 
 class MessageStatus(StrEnum):
@@ -30,7 +35,7 @@ class Tenant(BaseModel):
     sender_email: str
     sender_name: str = ""
     email_provider: Literal["ses"] = "ses"
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class Message(BaseModel):
@@ -49,6 +54,7 @@ class Message(BaseModel):
     recipient: str
     subject: str = ""
     body: str = ""
+    body_ref: str | None = None  # S3 key when the body is too large to keep in the item
     recruiter_id: str | None = None
     candidate_id: str | None = None
     conversation_id: str
@@ -56,11 +62,11 @@ class Message(BaseModel):
     provider_message_id: str | None = None
     error: str | None = None
     attempts: int = 0
-    created_at: datetime
-    scheduled_at: datetime | None = None
+    created_at: UtcDateTime
+    scheduled_at: UtcDateTime | None = None
     scheduled_tz: str | None = None  # the caller's IANA zone, kept for display; scheduled_at is UTC
-    claimed_at: datetime | None = None
-    sent_at: datetime | None = None
+    claimed_at: UtcDateTime | None = None
+    sent_at: UtcDateTime | None = None
 
 
 class ActivityEvent(BaseModel):

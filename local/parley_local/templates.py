@@ -179,7 +179,8 @@ class Template:
                 return self.get_att(logical, attr)
             if fn == "Fn::Sub":
                 text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
-                return _SUB.sub(lambda m: str(self._sub_var(m.group(1), extra)), text)
+                # ${!Literal} is an escape for a literal ${Literal}
+                return _SUB.sub(lambda m: str(self._sub_var(m.group(1), extra)), text).replace("${!", "${")
             if fn == "Fn::Join":
                 sep, items = arg
                 return sep.join(str(i) for i in self.resolve(items))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from parley.api import errors
 from parley.domain.context import Caller
@@ -26,7 +27,18 @@ def build_app(family: Family, *routers: Router, json_body: bool = True) -> APIGa
     for router in routers:
         app.include_router(router)
     errors.install(app, family, json_body=json_body)
+    if json_body:
+        app.use([_body_must_be_an_object])
     return app
+
+
+def _body_must_be_an_object(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Powertools' validation unwraps a one-element list into a model field (a convenience meant for
+    repeated query parameters), so ``[{...}]`` would pass as ``{...}``: refuse anything but an object."""
+    event = app.current_event
+    if event.body and not isinstance(event.json_body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return next_middleware(app)
 
 
 def header(router: Router, name: str) -> str | None:

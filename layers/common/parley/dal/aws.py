@@ -11,7 +11,7 @@ from botocore.config import Config
 # SDK-level retries stay on for idempotent reads/writes against DynamoDB, SQS and Scheduler.
 _DEFAULT = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 # Provider sends are not idempotent: no blind SDK retry; the dispatcher's claim + SQS retry decide.
-_NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=15)
+_NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=15)
 
 
 @cache

@@ -52,9 +52,16 @@ def create(msg: Message) -> None:
     table.put_item(_item(msg), condition="attribute_not_exists(PK)")
 
 
-def get(tenant_id: str, message_id: str) -> Message | None:
+def get(tenant_id: str, message_id: str, *, load_body: bool = True) -> Message | None:
     item = table.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
-    return _message(item) if item else None
+    return _message(item, load_body=load_body) if item else None
+
+
+def load_body(msg: Message) -> Message:
+    """The message with its body, fetched from S3 if it was kept there."""
+    if msg.body_ref and not msg.body:
+        return msg.model_copy(update={"body": bodies.get(msg.body_ref)})
+    return msg
 
 
 def get_with_events(tenant_id: str, message_id: str) -> tuple[Message | None, list[ActivityEvent]]:
@@ -95,7 +102,7 @@ def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
         if table.is_condition_failure(err):
             return None
         raise
-    return _message(table.unmarshal(out["Attributes"]))
+    return _message(table.unmarshal(out["Attributes"]), load_body=False)
 
 
 def _set_status(

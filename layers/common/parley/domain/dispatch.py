@@ -57,7 +57,7 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None
     now = clock.now()
     msg = messages.claim(job.tenant_id, job.message_id, now)
     if msg is None:
-        current = messages.get(job.tenant_id, job.message_id)
+        current = messages.get(job.tenant_id, job.message_id, load_body=False)
         if current is None or current.status != MessageStatus.SENDING:
             return Outcome(job.message_id, "skipped")  # gone, or already SENT/FAILED/CANCELLED
         claimed_at = current.claimed_at or now
@@ -66,6 +66,19 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None
         _fail(current, "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent")
         return Outcome(job.message_id, "failed")
 
+    try:
+        msg = messages.load_body(msg)
+    except Exception as err:
+        # Nothing was handed to the provider yet: give the claim back so a retry can send it.
+        messages.transition(
+            msg.tenant_id,
+            msg.id,
+            to=MessageStatus.QUEUED,
+            expect=(MessageStatus.SENDING,),
+            extra={"error": f"body unavailable: {err}"},
+            remove=("claimed_at",),
+        )
+        raise RetryLater(f"body of {msg.id} unavailable: {err}") from err
     sender = provider or email_provider(msg.provider)
     try:
         receipt = sender.send(render_email(msg))

@@ -91,7 +91,7 @@ def cancel(tenant_id: str, message_id: str) -> bool:
     QUEUED, so a cancel racing the firing schedule ends either CANCELLED (not sent) or SENT (the
     cancel is refused), never both. Returns False if the message was no longer cancellable.
     """
-    if messages.get(tenant_id, message_id) is None:
+    if messages.get(tenant_id, message_id, load_body=False) is None:
         raise NotFound("message not found")
     now = clock.now()
     event = ActivityEvent(message_id=message_id, event_id=new_id(), event="cancelled", created_ms=clock.epoch_ms(now))

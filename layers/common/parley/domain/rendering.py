@@ -10,6 +10,8 @@ from parley.providers.base import OutboundEmail
 
 _HTML = re.compile(r"<\s*(html|body|p|div|br|a|span|table|h[1-6]|ul|ol|li|strong|em|b|i|img)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
+_INVISIBLE = re.compile(r"<\s*(head|style|script|title)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BLOCK = re.compile(r"<\s*(br|/p|/div|/h[1-6]|/li|/tr)\b[^>]*>", re.I)
 
 
@@ -18,7 +20,8 @@ def looks_like_html(body: str) -> bool:
 
 
 def html_to_text(body: str) -> str:
-    text = _BLOCK.sub("\n", body)
+    text = _INVISIBLE.sub("", _COMMENT.sub("", body))
+    text = _BLOCK.sub("\n", text)
     text = _TAG.sub("", text)
     return html.unescape(re.sub(r"\n{3,}", "\n\n", text)).strip()
 

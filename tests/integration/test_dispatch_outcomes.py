@@ -221,3 +221,34 @@ def test_crash_after_provider_acceptance_is_never_resent(queued, monkeypatch):
     # and any later redelivery is a no-op
     assert dispatch(queued, receive_count=5, provider=fake).result == "skipped"
     assert len(fake.calls) == 1
+
+
+def test_large_body_missing_from_s3_gives_the_claim_back(app_env, tenant, aws):
+    """A body kept in S3 that cannot be read: nothing reaches the provider; the message is QUEUED again."""
+    from parley.dal import bodies, messages
+    from parley.dal.aws import client
+    from parley.domain.context import Caller
+    from parley.domain.dispatch import RetryLater, dispatch
+    from parley.domain.emails import new_outbound_email
+    from parley.models.domain import MessageStatus, SendJob
+
+    t, _ = tenant
+    caller = Caller(tenant_id=t.id, sender_email=t.sender_email)
+    big = "x" * (bodies.INLINE_LIMIT + 1)
+    msg = new_outbound_email(caller, source_api="candidate", recipient="ada@example.com", subject="Big", body=big)
+    messages.create(msg)
+    stored = messages.get(t.id, msg.id, load_body=False)
+    assert stored.body == ""
+    assert stored.body_ref == bodies.key_for(t.id, msg.id)
+    client("s3").delete_object(Bucket=aws.root.ref("BodyBucket"), Key=stored.body_ref)
+
+    job = SendJob(tenant_id=t.id, message_id=msg.id)
+    fake = FakeProvider()
+    with pytest.raises(RetryLater, match="unavailable"):
+        dispatch(job, receive_count=1, provider=fake)
+    assert fake.calls == []
+    after, events = _state(job)
+    assert after.status == MessageStatus.QUEUED
+    assert after.error.startswith("body unavailable")
+    assert after.claimed_at is None
+    assert events == []

@@ -131,10 +131,21 @@ def test_malformed_body_is_400(raw, message, handler, tenant, send_queue, drain,
 
 def test_array_body_is_400(handler, tenant, send_queue, drain, timeline):
     t, _ = tenant
-    out = handler(SEND)(_event(t.id, body=[GOOD]))
+    out = handler(SEND)(_event(t.id, body=[GOOD]))  # powertools alone would unwrap a one-element list
     assert timeline(t.id) == []
     assert drain(send_queue[1]) == []
     assert out["statusCode"] == 400, out
+    assert body(out) == {"status": 400, "message": "request body must be a JSON object"}
+
+
+@pytest.mark.parametrize("raw", [None, ""])
+def test_missing_body_is_400(raw, handler, tenant, send_queue, drain, timeline):
+    t, _ = tenant
+    out = handler(SEND)(_event(t.id, body=raw))
+    assert out["statusCode"] == 400, out
+    assert body(out) == {"status": 400, "message": "request body is required"}
+    assert timeline(t.id) == []
+    assert drain(send_queue[1]) == []
 
 
 def test_form_encoded_body_is_415(handler, tenant, send_queue, drain, timeline):
@@ -147,14 +158,39 @@ def test_form_encoded_body_is_415(handler, tenant, send_queue, drain, timeline):
     assert drain(send_queue[1]) == []
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "text/plain; charset=utf-8", "application/vnd.api+json"])
-def test_text_plain_body_is_415(content_type, handler, tenant, send_queue, drain, timeline):
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("text/plain", json.dumps(GOOD)),
+        ("text/plain; charset=utf-8", json.dumps(GOOD)),
+        ("text/plain", "Hi Ada, see you on Tuesday."),
+        ("application/xml", "<email><subject>Hello</subject></email>"),
+        ("application/vnd.api+json", json.dumps(GOOD)),
+    ],
+)
+def test_non_json_media_type_is_415(content_type, raw, handler, tenant, send_queue, drain, timeline):
     t, _ = tenant
-    out = handler(SEND)(_event(t.id, body=GOOD, headers={"Content-Type": content_type}))
+    out = handler(SEND)(_event(t.id, body=raw, headers={"Content-Type": content_type}))
     assert timeline(t.id) == []
     assert drain(send_queue[1]) == []
     assert out["statusCode"] == 415, out
     assert body(out) == {"status": 415, "message": "Content-Type must be application/json"}
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=UTF-8", " application/json "])
+def test_json_media_type_variants_are_accepted(content_type, handler, tenant, timeline):
+    t, _ = tenant
+    out = handler(SEND)(_event(t.id, body=GOOD, headers={"Content-Type": content_type}))
+    assert out["statusCode"] == 200, out
+    assert [i["id"] for i in timeline(t.id)] == [body(out)["data"]["emailActivityId"]]
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=utf-8"])
+def test_json_media_type_is_case_insensitive(content_type, handler, tenant, timeline):
+    t, _ = tenant
+    out = handler(SEND)(_event(t.id, body=GOOD, headers={"Content-Type": content_type}))
+    assert out["statusCode"] == 200, out
+    assert [i["id"] for i in timeline(t.id)] == [body(out)["data"]["emailActivityId"]]
 
 
 @pytest.mark.parametrize("authorizer", [None, {}, {"principalId": "x"}, {"tenantId": ""}])

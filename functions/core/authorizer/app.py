@@ -20,7 +20,7 @@ logger = Logger(service="authorizer")
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
-    caller = authenticate(request.get_header_value("Authorization", case_sensitive=False))
+    caller = authenticate(request.headers.get("authorization"))
     if caller is None:
         raise Exception("Unauthorized")  # API Gateway's contract: this exact message → 401
     arn = request.parsed_arn

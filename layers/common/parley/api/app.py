@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -15,6 +15,24 @@ from parley.errors import BadRequest, Unauthorized
 Family = Literal["candidate", "crm", "ats", "courier"]
 
 
+class ParleyResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, with the request's media type normalised before it is parsed:
+    media types are case-insensitive (RFC 9110 §8.3.1), powertools compares them as written."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for section in ("headers", "multiValueHeaders"):
+            headers = event.get(section) or {}
+            for name, value in headers.items():
+                if name.lower() == "content-type":
+                    headers[name] = [_media_type(v) for v in value] if isinstance(value, list) else _media_type(value)
+        return super().resolve(event, context)
+
+
+def _media_type(value: str) -> str:
+    mtype, sep, params = (value or "").partition(";")
+    return mtype.strip().lower() + (sep + params if sep else "")
+
+
 def build_app(family: Family, *routers: Router, json_body: bool = True) -> APIGatewayRestResolver:
     """A validating REST resolver holding ``routers`` and the family's error shape.
 
@@ -23,7 +41,7 @@ def build_app(family: Family, *routers: Router, json_body: bool = True) -> APIGa
     whose body fails validation because it was sent as another media type gets 415, not a list
     of "Field required" errors.
     """
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = ParleyResolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
     errors.install(app, family, json_body=json_body)

@@ -59,7 +59,7 @@ def _sent_as_non_json(app: APIGatewayRestResolver) -> bool:
     event = app.current_event
     if not event.body:
         return False
-    ctype = (event.get_header_value("content-type", default_value="", case_sensitive=False) or "").split(";")[0].strip().lower()
+    ctype = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     return not (ctype == "application/json" or (ctype.startswith("application/") and ctype.endswith("+json")))
 
 

@@ -111,3 +111,29 @@ def test_another_tenants_activity_id_is_not_found(local):
     assert foreign.json()["status"] == 404
     own = requests.get(local.api + ACTIVITY, params={"emailActivityId": activity_id}, headers=headers(local.demo_key), timeout=30)
     assert own.status_code == 200
+
+
+def test_sent_email_shows_in_history_with_the_recruiter(local):
+    to = f"hist-{uuid.uuid4().hex[:8]}@example.com"
+    out = send(local, local.demo_key, {"toEmail": to, "subject": "For the archive", "emailContent": "archived body"})
+    assert out.status_code == 200
+    params = {"email": to, "fromTime": "2020-01-01T00:00:00Z", "toTime": "2100-01-01T00:00:00Z", "limit": 5, "offset": 0}
+    auth = {"Authorization": f"Bearer {local.demo_key}"}  # history needs no x-ph-userid (seed)
+    res = requests.get(local.api + "/communications/email/v1/history", params=params, headers=auth, timeout=30)
+    assert res.status_code == 200, res.text
+    page = res.json()
+    assert page["status"] == 200
+    assert page["pagination"]["totalElements"] == 1
+    (item,) = page["data"]
+    assert item["recipient"] == to
+    assert item["subject"] == "For the archive"
+    assert item["emailBody"] == "archived body"
+    assert item["messageType"] == "outbound"
+    assert item["recruiterId"] == "recruiter-7"
+
+    other = local.new_tenant("Nosy Co")
+    foreign = requests.get(
+        local.api + "/communications/email/v1/history", params=params, headers={"Authorization": f"Bearer {other['apiKey']}"}, timeout=30
+    )
+    assert foreign.status_code == 200
+    assert foreign.json()["data"] == []

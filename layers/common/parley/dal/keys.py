@@ -34,6 +34,15 @@ def address_pk(tenant_id: str, address: str) -> str:
     return f"TENANT#{tenant_id}#ADDR#{address.lower()}"
 
 
+def candidate_pk(tenant_id: str, candidate_id: str) -> str:
+    """GSI4 (sparse): every message of one candidate (by the caller's candidateId), by channel and time."""
+    return f"TENANT#{tenant_id}#CAND#{candidate_id}"
+
+
+def channel_time_sk(channel: str, iso_ts: str, message_id: str) -> str:
+    return f"{channel.upper()}#{iso_ts}#{message_id}"
+
+
 def conversation_pk(tenant_id: str, conversation_id: str) -> str:
     """GSI3: every message of one conversation, by time."""
     return f"TENANT#{tenant_id}#CONV#{conversation_id}"

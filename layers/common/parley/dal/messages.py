@@ -25,9 +25,11 @@ def _item(msg: Message) -> dict[str, Any]:
         "GSI1PK": keys.timeline_pk(msg.tenant_id, msg.channel),
         "GSI1SK": keys.time_sk(created, msg.id),
         "GSI2PK": keys.address_pk(msg.tenant_id, counterpart),
-        "GSI2SK": keys.time_sk(created, msg.id),
+        "GSI2SK": keys.channel_time_sk(msg.channel, created, msg.id),
         "GSI3PK": keys.conversation_pk(msg.tenant_id, msg.conversation_id),
         "GSI3SK": keys.time_sk(created, msg.id),
+        **({"GSI4PK": keys.candidate_pk(msg.tenant_id, msg.candidate_id)} if msg.candidate_id else {}),
+        **({"GSI4SK": keys.channel_time_sk(msg.channel, created, msg.id)} if msg.candidate_id else {}),
         **data,
     }
 
@@ -78,6 +80,46 @@ def get_with_events(tenant_id: str, message_id: str) -> tuple[Message | None, li
         elif item["SK"].startswith("EVT#"):
             events.append(ActivityEvent.model_validate(item))
     return msg, events
+
+
+def history(
+    tenant_id: str,
+    *,
+    channel: str,
+    start: datetime,
+    end: datetime,
+    offset: int,
+    limit: int,
+    address: str | None = None,
+    candidate_id: str | None = None,
+) -> tuple[list[Message], int]:
+    """Messages of one channel created in [start, end], oldest first: (page, total in the window).
+
+    Served by a key range on one index — GSI1 (tenant timeline), GSI2 (an address) or GSI4 (a
+    candidate) — never a Scan. With both an address and a candidate, the address index is read and
+    the candidate is a filter.
+    """
+    lo, hi = clock.iso(start), clock.iso(end) + "#\uffff"
+    if address:
+        index, pk, prefix = "GSI2", keys.address_pk(tenant_id, address), f"{channel.upper()}#"
+    elif candidate_id:
+        index, pk, prefix = "GSI4", keys.candidate_pk(tenant_id, candidate_id), f"{channel.upper()}#"
+    else:
+        index, pk, prefix = "GSI1", keys.timeline_pk(tenant_id, channel), ""
+    params: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}PK = :pk AND {index}SK BETWEEN :lo AND :hi",
+        "ExpressionAttributeValues": table.values(pk=pk, lo=prefix + lo, hi=prefix + hi),
+    }
+    if address and candidate_id:
+        params["FilterExpression"] = "candidate_id = :cand"
+        params["ExpressionAttributeValues"] |= table.values(cand=candidate_id)
+    total = table.count(**params)
+    if offset >= total:
+        return [], total
+    start_key = table.skip(offset, **params) if offset else None
+    items, _ = table.query_page(limit=limit, start_key=start_key, **params)
+    return [_message(i) for i in items], total
 
 
 def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:

@@ -103,6 +103,44 @@ def query_all(**kwargs: Any) -> list[dict[str, Any]]:
             return items
 
 
+def count(**params: Any) -> int:
+    """How many items a query matches (``Select=COUNT``: no items travel)."""
+    total, start = 0, None
+    while True:
+        out = ddb().query(TableName=table_name(), Select="COUNT", **params, **({"ExclusiveStartKey": start} if start else {}))
+        total += out["Count"]
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            return total
+
+
+def skip(n: int, **params: Any) -> dict[str, Any] | None:
+    """The key to start reading after the first ``n`` matches (counted, not transferred)."""
+    skipped, start = 0, None
+    while skipped < n:
+        extra = {"ExclusiveStartKey": start} if start else {}
+        out = ddb().query(TableName=table_name(), Select="COUNT", Limit=n - skipped, **params, **extra)
+        skipped += out["Count"]
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            return None
+    return start
+
+
+def query_page(*, limit: int, start_key: dict[str, Any] | None = None, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to ``limit`` matching items (following pages when a filter leaves a page short)."""
+    items: list[dict[str, Any]] = []
+    start = start_key
+    while len(items) < limit:
+        extra = {"ExclusiveStartKey": start} if start else {}
+        out = ddb().query(TableName=table_name(), Limit=limit - len(items), **params, **extra)
+        items.extend(unmarshal(i) for i in out.get("Items", []))
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            break
+    return items, start
+
+
 def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:
     params: dict[str, Any] = {"TableName": table_name(), "Item": marshal(item)}
     if condition:

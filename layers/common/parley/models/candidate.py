@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -41,6 +41,35 @@ class EmailActivityItem(BaseModel):
 
 class EmailActivityResponse(CandidateResponse):
     data: list[EmailActivityItem]
+
+
+class Pagination(BaseModel):
+    first: bool
+    last: bool
+    hasPrevious: bool
+    hasNext: bool
+    hasErrors: bool
+    totalElements: int
+    totalPages: int
+    size: int
+    currentPage: int
+    numberOfElements: int
+
+
+class EmailCommunicationData(BaseModel):
+    sender: str
+    recipient: str
+    timeStamp: str = Field(description="ISO-8601 date-time, UTC")
+    subject: str
+    emailBody: str
+    messageType: Literal["inbound", "outbound"]
+    recruiterId: str | None = None
+    candidateId: str | None = None
+
+
+class EmailHistoryResponse(CandidateResponse):
+    pagination: Pagination
+    data: list[EmailCommunicationData]
 
 
 class CandidateError(BaseModel):

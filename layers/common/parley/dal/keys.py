@@ -43,6 +43,18 @@ def channel_time_sk(channel: str, iso_ts: str, message_id: str) -> str:
     return f"{channel.upper()}#{iso_ts}#{message_id}"
 
 
+def optin_pk(tenant_id: str, address: str) -> str:
+    """SMS consent of one phone number or email address: its state item and its change history."""
+    return f"TENANT#{tenant_id}#OPTIN#{address.lower()}"
+
+
+OPTIN_STATE_SK = "STATE"
+
+
+def optin_history_sk(created_ms: int, entry_id: str) -> str:
+    return f"HIST#{created_ms:013d}#{entry_id}"
+
+
 def conversation_pk(tenant_id: str, conversation_id: str) -> str:
     """GSI3: every message of one conversation, by time."""
     return f"TENANT#{tenant_id}#CONV#{conversation_id}"

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from parley.models.validators import email_address, single_line
+from parley.models.validators import email_address, phone_number, single_line
 
 
 class CandidateResponse(BaseModel):
@@ -70,6 +70,67 @@ class EmailCommunicationData(BaseModel):
 class EmailHistoryResponse(CandidateResponse):
     pagination: Pagination
     data: list[EmailCommunicationData]
+
+
+Phone = Annotated[str, Field(min_length=5, max_length=16), AfterValidator(phone_number)]
+
+
+class OptInRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    phoneNumber: Phone | None = None
+    email: Annotated[str, Field(min_length=3, max_length=254), AfterValidator(email_address)] | None = None
+    optIn: bool
+
+
+class OptInDetails(BaseModel):
+    message: str
+
+
+class OptInStatusResponse(BaseModel):
+    details: OptInDetails
+    status: str = Field(description="OPTED_IN or OPTED_OUT (GET); SUCCESS (PUT)")
+
+
+class OptInHistoryEntry(BaseModel):
+    phoneNumber: str
+    actionType: Literal["OPT_IN", "OPT_OUT"]
+    reason: str
+    createdDate: int = Field(description="Epoch milliseconds")
+
+
+class SpringSort(BaseModel):
+    sorted: bool = False
+    empty: bool = True
+    unsorted: bool = True
+
+
+class SpringPageable(BaseModel):
+    sort: SpringSort = SpringSort()
+    pageNumber: int
+    pageSize: int
+    offset: int
+    paged: bool = True
+    unpaged: bool = False
+
+
+class OptInHistoryPage(BaseModel):
+    content: list[OptInHistoryEntry]
+    pageable: SpringPageable
+    last: bool
+    totalElements: int
+    totalPages: int
+    first: bool
+    size: int
+    number: int
+    sort: SpringSort = SpringSort()
+    numberOfElements: int
+    empty: bool
+
+
+class OptInHistoryResponse(BaseModel):
+    status: str = "SUCCESS"
+    details: OptInHistoryPage
 
 
 class CandidateError(BaseModel):

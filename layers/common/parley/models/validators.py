@@ -17,6 +17,18 @@ def email_address(value: str) -> str:
     return value
 
 
+_PHONE_NOISE = re.compile(r"[\s().-]")
+_PHONE = re.compile(r"\+?[0-9]{4,15}")
+
+
+def phone_number(value: str) -> str:
+    """A phone number, normalised: spaces, dots, dashes and parentheses dropped; digits with an optional +."""
+    cleaned = _PHONE_NOISE.sub("", value)
+    if not _PHONE.fullmatch(cleaned):
+        raise ValueError("must be a phone number: digits with an optional leading +")
+    return cleaned
+
+
 def single_line(value: str) -> str:
     """Header values (subjects, names) must not carry CR/LF or other control characters."""
     if _CONTROL.search(value):

@@ -1,0 +1,39 @@
+"""SMS consent: one state item per address and an append-only history in the same partition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.dal import keys, table
+
+
+def get_state(tenant_id: str, address: str) -> dict[str, Any] | None:
+    return table.get(keys.optin_pk(tenant_id, address), keys.OPTIN_STATE_SK)
+
+
+def record(tenant_id: str, address: str, *, opted_in: bool, entry: dict[str, Any]) -> None:
+    """Set the state and append the history entry, atomically."""
+    pk = keys.optin_pk(tenant_id, address)
+    state = {"PK": pk, "SK": keys.OPTIN_STATE_SK, "type": "optin", "address": address.lower(), "opted_in": opted_in,
+             "updated_ms": entry["created_ms"]}  # fmt: skip
+    history = {"PK": pk, "SK": keys.optin_history_sk(entry["created_ms"], entry["id"]), "type": "optin_history", **entry}
+    table.transact([{"Put": {"Item": table.marshal(state)}}, {"Put": {"Item": table.marshal(history)}}])
+
+
+def history_page(tenant_id: str, address: str, *, page: int, size: int, communication_id: str | None) -> tuple[list[dict[str, Any]], int]:
+    """A page of an address's changes, newest first, and the total: key range only (no Scan)."""
+    params: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :h)",
+        "ExpressionAttributeValues": table.values(pk=keys.optin_pk(tenant_id, address), h="HIST#"),
+        "ScanIndexForward": False,
+    }
+    if communication_id:
+        params["FilterExpression"] = "communication_id = :c"
+        params["ExpressionAttributeValues"] |= table.values(c=communication_id)
+    total = table.count(**params)
+    offset = page * size
+    if offset >= total:
+        return [], total
+    start = table.skip(offset, **params) if offset else None
+    items, _ = table.query_page(limit=size, start_key=start, **params)
+    return items, total

@@ -1,0 +1,79 @@
+"""SMS opt-in (consent) per phone number or email, with its history."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from parley import clock
+from parley.dal import optins
+from parley.domain.ids import new_id
+from parley.errors import BadRequest
+
+
+def _addresses(phone: str | None, email: str | None) -> list[str]:
+    found = [a for a in (phone, email.lower() if email else None) if a]
+    if not found:
+        raise BadRequest("phoneNumber or email is required")
+    return found
+
+
+def status(tenant_id: str, *, phone: str | None, email: str | None) -> tuple[bool, str]:
+    """(opted in?, the address it was decided by). No record means not opted in."""
+    for address in _addresses(phone, email):
+        state = optins.get_state(tenant_id, address)
+        if state is not None:
+            return bool(state["opted_in"]), address
+    return False, _addresses(phone, email)[0]
+
+
+def update(
+    tenant_id: str, *, phone: str | None, email: str | None, opt_in: bool, reason: str, communication_id: str | None = None
+) -> list[str]:
+    """Set consent for each given address; every change appends a history entry."""
+    now_ms = clock.epoch_ms(clock.now())
+    addresses = _addresses(phone, email)
+    for address in addresses:
+        entry: dict[str, Any] = {
+            "id": new_id(),
+            "phone_number": phone or "",
+            "address": address,
+            "action_type": "OPT_IN" if opt_in else "OPT_OUT",
+            "reason": reason,
+            "created_ms": now_ms,
+        }
+        if communication_id:
+            entry["communication_id"] = communication_id
+        optins.record(tenant_id, address, opted_in=opt_in, entry=entry)
+    return addresses
+
+
+def history(tenant_id: str, *, phone: str, page: int, size: int, communication_id: str | None) -> dict[str, Any]:
+    """The seed's Spring ``Page`` of changes, newest first. ``offset`` is the page index (PageRequest.of)."""
+    if page < 0:
+        raise BadRequest("offset must not be negative")
+    if not 1 <= size <= 1000:
+        raise BadRequest("size must be between 1 and 1000")
+    items, total = optins.history_page(tenant_id, phone, page=page, size=size, communication_id=communication_id)
+    content = [
+        {
+            "phoneNumber": i["phone_number"] or i["address"],
+            "actionType": i["action_type"],
+            "reason": i["reason"],
+            "createdDate": i["created_ms"],
+        }
+        for i in items
+    ]
+    pages = math.ceil(total / size)
+    return {
+        "content": content,
+        "pageable": {"pageNumber": page, "pageSize": size, "offset": page * size},
+        "last": page >= pages - 1,
+        "totalElements": total,
+        "totalPages": pages,
+        "first": page == 0,
+        "size": size,
+        "number": page,
+        "numberOfElements": len(content),
+        "empty": not content,
+    }

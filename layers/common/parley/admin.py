@@ -9,8 +9,6 @@ import argparse
 import json
 import sys
 
-from parley import clock
-from parley.dal import tenants
 from parley.domain import auth
 
 
@@ -30,11 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         tenant, api_key = auth.create_tenant(args.name, args.sender_email, args.sender_name, args.tenant_id)
         print(json.dumps({"tenantId": tenant.id, "apiKey": api_key}))
         return 0
-    if tenants.get(args.tenant_id) is None:
+    api_key = auth.issue_key(args.tenant_id)
+    if api_key is None:
         print(f"no tenant {args.tenant_id}", file=sys.stderr)
         return 1
-    api_key = auth.new_key()
-    tenants.add_key(args.tenant_id, auth.hash_key(api_key), api_key[:10], clock.iso(clock.now()))
     print(json.dumps({"tenantId": args.tenant_id, "apiKey": api_key}))
     return 0
 

@@ -114,11 +114,7 @@ def history(
     if address and candidate_id:
         params["FilterExpression"] = "candidate_id = :cand"
         params["ExpressionAttributeValues"] |= table.values(cand=candidate_id)
-    total = table.count(**params)
-    if offset >= total:
-        return [], total
-    start_key = table.skip(offset, **params) if offset else None
-    items, _ = table.query_page(limit=limit, start_key=start_key, **params)
+    items, total = table.offset_page(offset, limit, **params)
     return [_message(i) for i in items], total
 
 

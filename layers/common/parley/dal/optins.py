@@ -30,10 +30,4 @@ def history_page(tenant_id: str, address: str, *, page: int, size: int, communic
     if communication_id:
         params["FilterExpression"] = "communication_id = :c"
         params["ExpressionAttributeValues"] |= table.values(c=communication_id)
-    total = table.count(**params)
-    offset = page * size
-    if offset >= total:
-        return [], total
-    start = table.skip(offset, **params) if offset else None
-    items, _ = table.query_page(limit=size, start_key=start, **params)
-    return items, total
+    return table.offset_page(page * size, size, **params)

@@ -141,6 +141,17 @@ def query_page(*, limit: int, start_key: dict[str, Any] | None = None, **params:
     return items, start
 
 
+def offset_page(offset: int, limit: int, **params: Any) -> tuple[list[dict[str, Any]], int]:
+    """Items ``offset``..``offset+limit`` of a query, and how many it matches in all: a COUNT for
+    the total, a COUNT with ``Limit=offset`` to reach the start, one page Query (no Scan)."""
+    total = count(**params)
+    if offset >= total:
+        return [], total
+    start = skip(offset, **params) if offset else None
+    items, _ = query_page(limit=limit, start_key=start, **params)
+    return items, total
+
+
 def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:
     params: dict[str, Any] = {"TableName": table_name(), "Item": marshal(item)}
     if condition:

@@ -6,29 +6,30 @@ from parley.dal import keys, table
 from parley.models.domain import Tenant
 
 
+def _key_item(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> dict:
+    return {
+        "PK": keys.api_key_pk(key_hash),
+        "SK": keys.API_KEY_SK,
+        "type": "api_key",
+        "tenant_id": tenant_id,
+        "key_prefix": key_prefix,
+        "created_at": created_at,
+    }
+
+
 def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
+    data = tenant.model_dump(mode="json")
     table.transact(
         [
             {
                 "Put": {
-                    "Item": table.marshal(
-                        {"PK": keys.tenant_pk(tenant.id), "SK": keys.TENANT_SK, "type": "tenant"} | tenant.model_dump(mode="json")
-                    ),
+                    "Item": table.marshal({"PK": keys.tenant_pk(tenant.id), "SK": keys.TENANT_SK, "type": "tenant"} | data),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
             {
                 "Put": {
-                    "Item": table.marshal(
-                        {
-                            "PK": keys.api_key_pk(key_hash),
-                            "SK": keys.API_KEY_SK,
-                            "type": "api_key",
-                            "tenant_id": tenant.id,
-                            "key_prefix": key_prefix,
-                            "created_at": tenant.model_dump(mode="json")["created_at"],
-                        }
-                    ),
+                    "Item": table.marshal(_key_item(tenant.id, key_hash, key_prefix, data["created_at"])),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
@@ -37,17 +38,7 @@ def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
 
 
 def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> None:
-    table.put_item(
-        {
-            "PK": keys.api_key_pk(key_hash),
-            "SK": keys.API_KEY_SK,
-            "type": "api_key",
-            "tenant_id": tenant_id,
-            "key_prefix": key_prefix,
-            "created_at": created_at,
-        },
-        condition="attribute_not_exists(PK)",
-    )
+    table.put_item(_key_item(tenant_id, key_hash, key_prefix, created_at), condition="attribute_not_exists(PK)")
 
 
 def get(tenant_id: str) -> Tenant | None:

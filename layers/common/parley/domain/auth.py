@@ -29,8 +29,22 @@ def new_key() -> str:
 def create_tenant(name: str, sender_email: str, sender_name: str = "", tenant_id: str | None = None) -> tuple[Tenant, str]:
     tenant = Tenant(id=tenant_id or new_id(), name=name, sender_email=sender_email, sender_name=sender_name, created_at=clock.now())
     key = new_key()
-    tenants.create(tenant, hash_key(key), key[: len(KEY_PREFIX) + 6])
+    tenants.create(tenant, hash_key(key), _prefix(key))
     return tenant, key
+
+
+def issue_key(tenant_id: str) -> str | None:
+    """Another API key for an existing tenant (None if there is no such tenant)."""
+    if tenants.get(tenant_id) is None:
+        return None
+    key = new_key()
+    tenants.add_key(tenant_id, hash_key(key), _prefix(key), clock.iso(clock.now()))
+    return key
+
+
+def _prefix(key: str) -> str:
+    """The non-secret start of a key, kept to help people tell their keys apart."""
+    return key[: len(KEY_PREFIX) + 6]
 
 
 def bearer_token(authorization: str | None) -> str | None:

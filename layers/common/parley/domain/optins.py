@@ -7,6 +7,7 @@ from typing import Any
 
 from parley import clock
 from parley.dal import optins
+from parley.domain import windows
 from parley.domain.ids import new_id
 from parley.errors import BadRequest
 
@@ -50,10 +51,7 @@ def update(
 
 def history(tenant_id: str, *, phone: str, page: int, size: int, communication_id: str | None) -> dict[str, Any]:
     """The seed's Spring ``Page`` of changes, newest first. ``offset`` is the page index (PageRequest.of)."""
-    if page < 0:
-        raise BadRequest("offset must not be negative")
-    if not 1 <= size <= 1000:
-        raise BadRequest("size must be between 1 and 1000")
+    windows.check_paging(page, size, limit_name="size")
     items, total = optins.history_page(tenant_id, phone, page=page, size=size, communication_id=communication_id)
     content = [
         {

@@ -18,7 +18,7 @@ help:
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
 
-$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt

@@ -152,7 +152,7 @@ class LocalStack:
                         for r in api.routes
                     ],
                     "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
-                    "tools": ["/_local/outbox", "/_local/tenants (POST)", "/_local/health"],
+                    "tools": ["/_local/outbox", "/_local/tenants (POST)", "/_local/tenant-settings (POST)", "/_local/health"],
                 }
             )
 
@@ -165,10 +165,25 @@ class LocalStack:
             body = request.get_json(silent=True) or {}
             return _json(self.create_tenant(body.get("name") or "tenant", body.get("senderEmail"), body.get("senderName", "")), 201)
 
+        def tenant_settings(request: Request) -> Response:
+            from parley.domain.auth import configure_tenant
+
+            if request.method != "POST":
+                return _json({"message": "POST {tenantId, settings: {...}} to change a tenant's settings"}, 405)
+            body = request.get_json(silent=True) or {}
+            tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
+            return _json(tenant.model_dump(mode="json"))
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
-        return {"/_local": index, "/_local/outbox": outbox, "/_local/tenants": tenants, "/_local/health": health}
+        return {
+            "/_local": index,
+            "/_local/outbox": outbox,
+            "/_local/tenants": tenants,
+            "/_local/tenant-settings": tenant_settings,
+            "/_local/health": health,
+        }
 
     def state(self) -> dict[str, Any]:
         """What a client or test of the running stack needs: URLs and the emulator's resource names."""

@@ -31,6 +31,11 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "senderEmail": "no-reply@parley.example",
         "senderName": "Acme Talent Team",
         "emailProvider": "ses",
+        "smsProvider": "sns",
+        "smsSender": "",
+        "quietHours": False,
+        "timezone": "UTC",
+        "replyDomain": "",
     }
 
 

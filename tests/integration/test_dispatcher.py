@@ -193,7 +193,7 @@ def test_retryable_provider_error_is_a_batch_failure(receive_count, status, even
         def send(self, email):
             raise ProviderError("ses Throttling: rate exceeded", retryable=True)
 
-    monkeypatch.setattr(dispatch, "email_provider", lambda name: Throttled())
+    monkeypatch.setattr(dispatch, "email_provider", lambda name, tenant_id: Throttled())
     tenant_id, message_id, record = one_queued
     record["attributes"]["ApproximateReceiveCount"] = receive_count
     with pytest.raises(BatchProcessingError):  # the only record failed: the whole invocation fails
@@ -221,7 +221,7 @@ def test_persistently_throttled_job_ends_failed_in_the_dlq(handler, tenant, send
             calls.append(email.message_id)
             raise ProviderError("ses Throttling: rate exceeded", retryable=True)
 
-    monkeypatch.setattr(dispatch, "email_provider", lambda name: Throttled())
+    monkeypatch.setattr(dispatch, "email_provider", lambda name, tenant_id: Throttled())
     t, _ = tenant
     message_id = _send(handler, t.id)
     arn, url = send_queue

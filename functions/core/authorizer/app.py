@@ -30,12 +30,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={
-            "tenantId": caller.tenant_id,
-            "senderEmail": caller.sender_email,
-            "senderName": caller.sender_name,
-            "emailProvider": caller.email_provider,
-        },
+        context=caller.authorizer_context(),
     )
     policy.allow_all_routes()
     return policy.asdict()

@@ -10,6 +10,7 @@ import json
 import sys
 
 from parley.domain import auth
+from parley.models.domain import TENANT_SETTINGS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--tenant-id", default=None, help="default: a new UUID")
     key = sub.add_parser("create-key", help="issue another API key for an existing tenant")
     key.add_argument("--tenant-id", required=True)
+    conf = sub.add_parser("configure-tenant", help="change tenant settings, e.g. --set sms_provider=twilio --set quiet_hours=true")
+    conf.add_argument("--tenant-id", required=True)
+    conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="one of: " + ", ".join(TENANT_SETTINGS))
     args = parser.parse_args(argv)
+
+    if args.command == "configure-tenant":
+        settings = dict(item.split("=", 1) for item in args.set)
+        tenant = auth.configure_tenant(args.tenant_id, **settings)
+        print(tenant.model_dump_json())
+        return 0
 
     if args.command == "create-tenant":
         tenant, api_key = auth.create_tenant(args.name, args.sender_email, args.sender_name, args.tenant_id)

@@ -86,9 +86,4 @@ def caller(router: Router) -> Caller:
     tenant_id = ctx.get("tenantId")
     if not tenant_id:
         raise Unauthorized("missing or invalid API key")
-    return Caller(
-        tenant_id=tenant_id,
-        sender_email=ctx.get("senderEmail", ""),
-        sender_name=ctx.get("senderName", ""),
-        email_provider=ctx.get("emailProvider", "ses"),
-    )
+    return Caller.from_authorizer(ctx)

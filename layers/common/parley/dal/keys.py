@@ -55,6 +55,22 @@ def optin_history_sk(created_ms: int, entry_id: str) -> str:
     return f"HIST#{created_ms:013d}#{entry_id}"
 
 
+def candidate_profile_pk(tenant_id: str, candidate_id: str) -> str:
+    """The directory record of one candidate (SK ``CANDIDATE_SK``)."""
+    return f"TENANT#{tenant_id}#CANDIDATE#{candidate_id}"
+
+
+CANDIDATE_SK = "PROFILE"
+
+
+def candidate_address_pk(tenant_id: str, address: str) -> str:
+    """Which candidate owns an email address or phone number (SK ``CANDIDATE_ADDRESS_SK``)."""
+    return f"TENANT#{tenant_id}#CANDADDR#{address.lower()}"
+
+
+CANDIDATE_ADDRESS_SK = "CANDIDATE"
+
+
 def conversation_pk(tenant_id: str, conversation_id: str) -> str:
     """GSI3: every message of one conversation, by time."""
     return f"TENANT#{tenant_id}#CONV#{conversation_id}"

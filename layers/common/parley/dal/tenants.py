@@ -41,6 +41,19 @@ def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> 
     table.put_item(_key_item(tenant_id, key_hash, key_prefix, created_at), condition="attribute_not_exists(PK)")
 
 
+def update(tenant_id: str, settings: dict) -> None:
+    names = {f"#k{i}": k for i, k in enumerate(settings)}
+    values = {f"v{i}": v for i, v in enumerate(settings.values())}
+    table.ddb().update_item(
+        TableName=table.table_name(),
+        Key=table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
+        UpdateExpression="SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(settings))),
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=table.values(**values),
+    )
+
+
 def get(tenant_id: str) -> Tenant | None:
     item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
     return Tenant.model_validate(item) if item else None

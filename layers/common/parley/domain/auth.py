@@ -13,7 +13,8 @@ from parley import clock
 from parley.dal import tenants
 from parley.domain.context import Caller
 from parley.domain.ids import new_id
-from parley.models.domain import Tenant
+from parley.errors import BadRequest, NotFound
+from parley.models.domain import TENANT_SETTINGS, Tenant
 
 KEY_PREFIX = "prl_"
 
@@ -31,6 +32,23 @@ def create_tenant(name: str, sender_email: str, sender_name: str = "", tenant_id
     key = new_key()
     tenants.create(tenant, hash_key(key), _prefix(key))
     return tenant, key
+
+
+def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
+    """Change a tenant's settings (names in ``models.domain.TENANT_SETTINGS``); returns the new tenant.
+
+    Values are validated by the Tenant model first, so a bad value changes nothing. API keys keep
+    working; the authorizer picks up the change when its cache (300 s) expires.
+    """
+    unknown = set(settings) - set(TENANT_SETTINGS)
+    if unknown:
+        raise BadRequest(f"unknown tenant settings: {', '.join(sorted(unknown))}")
+    current = tenants.get(tenant_id)
+    if current is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    updated = Tenant.model_validate(current.model_dump() | settings)
+    tenants.update(tenant_id, {k: getattr(updated, k) for k in settings})
+    return updated
 
 
 def issue_key(tenant_id: str) -> str | None:
@@ -67,6 +85,4 @@ def authenticate(authorization: str | None) -> Caller | None:
     tenant = tenants.get(tenant_id)
     if tenant is None:
         return None
-    return Caller(
-        tenant_id=tenant.id, sender_email=tenant.sender_email, sender_name=tenant.sender_name, email_provider=tenant.email_provider
-    )
+    return Caller.of(tenant)

@@ -11,3 +11,52 @@ class Caller:
     sender_email: str
     sender_name: str = ""
     email_provider: str = "ses"
+    sms_provider: str = "sns"
+    sms_sender: str = ""
+    quiet_hours: bool = False
+    timezone: str = "UTC"
+    reply_domain: str = ""
+
+    @classmethod
+    def of(cls, tenant) -> Caller:
+        return cls(
+            tenant_id=tenant.id,
+            sender_email=tenant.sender_email,
+            sender_name=tenant.sender_name,
+            email_provider=tenant.email_provider,
+            sms_provider=tenant.sms_provider,
+            sms_sender=tenant.sms_sender,
+            quiet_hours=tenant.quiet_hours,
+            timezone=tenant.timezone,
+            reply_domain=tenant.reply_domain,
+        )
+
+    def authorizer_context(self) -> dict[str, str | bool]:
+        """What the authorizer hands API Gateway (flat strings/booleans), read back by ``from_authorizer``."""
+        return {
+            "tenantId": self.tenant_id,
+            "senderEmail": self.sender_email,
+            "senderName": self.sender_name,
+            "emailProvider": self.email_provider,
+            "smsProvider": self.sms_provider,
+            "smsSender": self.sms_sender,
+            "quietHours": self.quiet_hours,
+            "timezone": self.timezone,
+            "replyDomain": self.reply_domain,
+        }
+
+    @classmethod
+    def from_authorizer(cls, ctx: dict) -> Caller:
+        quiet = ctx.get("quietHours", False)
+        return cls(
+            tenant_id=ctx["tenantId"],
+            sender_email=ctx.get("senderEmail", ""),
+            sender_name=ctx.get("senderName", ""),
+            email_provider=ctx.get("emailProvider", "ses"),
+            sms_provider=ctx.get("smsProvider", "sns"),
+            sms_sender=ctx.get("smsSender", ""),
+            # API Gateway passes authorizer context values to the integration as strings.
+            quiet_hours=quiet if isinstance(quiet, bool) else str(quiet).lower() == "true",
+            timezone=ctx.get("timezone") or "UTC",
+            reply_domain=ctx.get("replyDomain", ""),
+        )

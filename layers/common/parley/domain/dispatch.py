@@ -20,7 +20,7 @@ from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
 from parley.providers.base import EmailProvider, ProviderError
-from parley.providers.ses import email_provider
+from parley.providers.registry import email_provider
 from parley.settings import get_settings
 
 
@@ -79,7 +79,7 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None
             remove=("claimed_at",),
         )
         raise RetryLater(f"body of {msg.id} unavailable: {err}") from err
-    sender = provider or email_provider(msg.provider)
+    sender = provider or email_provider(msg.provider, msg.tenant_id)
     try:
         receipt = sender.send(render_email(msg))
     except ProviderError as err:

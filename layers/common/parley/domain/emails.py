@@ -7,7 +7,7 @@ from typing import Any
 
 from parley import clock
 from parley.dal import messages, queue, schedules
-from parley.domain import windows
+from parley.domain import candidates, windows
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
@@ -116,7 +116,16 @@ def send_candidate_email(
     """POST /communications/email/v1/send: returns the emailActivityId (= the message id)."""
 
     def accept() -> dict[str, Any]:
-        msg = new_outbound_email(caller, source_api="candidate", recipient=to, subject=subject, body=content, recruiter_id=recruiter_id)
+        candidate_id = candidates.resolve(caller.tenant_id, email=to)
+        msg = new_outbound_email(
+            caller,
+            source_api="candidate",
+            recipient=to,
+            subject=subject,
+            body=content,
+            recruiter_id=recruiter_id,
+            candidate_id=candidate_id,
+        )
         submit(msg)
         return {"message_id": msg.id}
 

@@ -28,13 +28,60 @@ SENDABLE = (MessageStatus.QUEUED, MessageStatus.SCHEDULED)
 
 
 class Tenant(BaseModel):
+    """A customer of Parley and its settings (``python -m parley.admin configure-tenant``)."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str
     name: str
     sender_email: str
     sender_name: str = ""
-    email_provider: Literal["ses"] = "ses"
+    email_provider: Literal["ses", "sendgrid"] = "ses"
+    sms_provider: Literal["sns", "twilio"] = "sns"
+    sms_sender: str = ""  # the origination number (E.164) SMS are sent from; Twilio's "From"
+    quiet_hours: bool = False  # hold SMS outside 08:00-21:00 in the recipient's time zone
+    timezone: str = "UTC"  # IANA zone assumed for recipients whose own zone is unknown
+    reply_domain: str = ""  # inbound-parse domain: outbound email gets Reply-To reply+<token>@<reply_domain>
+    webhook_public_key: str = ""  # SendGrid signed event webhook verification key (base64 DER, P-256)
+    secret_name: str = ""  # Secrets Manager secret (JSON) with provider credentials, e.g. sendgrid_api_key,
+    #                        twilio_account_sid, twilio_auth_token
+    created_at: UtcDateTime
+
+
+TENANT_SETTINGS = (
+    "name",
+    "sender_email",
+    "sender_name",
+    "email_provider",
+    "sms_provider",
+    "sms_sender",
+    "quiet_hours",
+    "timezone",
+    "reply_domain",
+    "webhook_public_key",
+    "secret_name",
+)
+
+
+class Candidate(BaseModel):
+    """A person a tenant communicates with (the ATS's applicant). Parley's own directory.
+
+    Created on first contact (a send to an address nobody has yet), or imported with a profile
+    (``python -m parley.admin upsert-candidate``). Email and phone each map to at most one candidate.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    id: str
+    email: str = ""  # lower-cased
+    phone: str = ""  # E.164
+    firstname: str = ""
+    lastname: str = ""
+    timezone: str = ""  # IANA zone, for SMS quiet hours; "" = the tenant's default
+    headline: str = ""  # e.g. the current job title
+    location: str = ""
+    profile_url: str = ""
     created_at: UtcDateTime
 
 

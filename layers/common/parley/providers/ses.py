@@ -25,6 +25,9 @@ _RETRYABLE_CODES = {
 class SesEmailProvider:
     name = "ses"
 
+    def __init__(self, tenant_id: str = "") -> None:
+        self.tenant_id = tenant_id
+
     def send(self, email: OutboundEmail) -> Receipt:
         body: dict[str, dict[str, str]] = {}
         if email.html is not None:
@@ -58,9 +61,3 @@ class SesEmailProvider:
         except BotoConnectionError as err:
             raise ProviderError(f"ses unreachable: {err}", retryable=True) from err
         return Receipt(provider=self.name, provider_message_id=out["MessageId"])
-
-
-def email_provider(name: str) -> SesEmailProvider:
-    if name == "ses":
-        return SesEmailProvider()
-    raise ValueError(f"unknown email provider {name!r}")

@@ -1,0 +1,35 @@
+"""Tenant provider credentials, kept in AWS Secrets Manager (one JSON secret per tenant).
+
+Read through powertools Parameters, which caches each secret for ``max_age`` seconds per container.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+
+from parley.dal import tenants
+from parley.dal.aws import client
+
+CACHE_SECONDS = 300
+
+
+def tenant_secret(tenant_id: str) -> dict[str, Any]:
+    """The tenant's credential secret as a dict ({} when the tenant has none configured)."""
+    tenant = tenants.get(tenant_id)
+    if tenant is None or not tenant.secret_name:
+        return {}
+    provider = parameters.SecretsProvider(boto3_client=client("secretsmanager"))
+    return provider.get(tenant.secret_name, transform="json", max_age=CACHE_SECONDS) or {}
+
+
+def put_tenant_secret(name: str, value: dict[str, Any]) -> None:
+    """Create or replace a secret (operators and the local stack; deployed functions only read)."""
+    import json
+
+    sm = client("secretsmanager")
+    try:
+        sm.create_secret(Name=name, SecretString=json.dumps(value))
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))

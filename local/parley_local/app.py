@@ -60,7 +60,8 @@ class LocalStack:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
         }
-        self.prov = Provisioner(self.moto_url, root_template=self.root_template)
+        self.port = self.port or free_port(self.host)  # known before provisioning: Function URLs name it
+        self.prov = Provisioner(self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}")
         self.stack = stack = self.prov.build()
         # This process also runs Parley's admin code (tenants); point it at the emulator and table.
         os.environ.update(aws_env)

@@ -60,8 +60,15 @@ class Stack:
 
 
 class Provisioner:
-    def __init__(self, endpoint_url: str | None, stack_name: str = "parley-local", root_template: Path | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_url: str | None,
+        stack_name: str = "parley-local",
+        root_template: Path | None = None,
+        url_base: str = "http://127.0.0.1:3000",
+    ) -> None:
         self.endpoint = endpoint_url
+        self.url_base = url_base  # where the local gateway serves Function URLs (/_url/<LogicalId>/)
         self.stack_name = stack_name
         self.root_path = root_template or ROOT / "template.yaml"
         self._clients: dict[str, Any] = {}
@@ -88,14 +95,14 @@ class Provisioner:
     def _load(self, tpl: Template) -> None:
         assert self.stack is not None
         self.stack.templates.append(tpl)
-        for logical_id, res in tpl.resources.items():
+        for logical_id, res in list(tpl.resources.items()):
             if "Condition" in res and not tpl.condition(res["Condition"]):
                 continue
             tpl.physical(logical_id)  # create everything declared, in dependency order
-        for logical_id, res in tpl.resources.items():
+        for logical_id, res in list(tpl.resources.items()):
             if res["Type"] == "AWS::Serverless::Api":
                 self.stack.apis.append(self._api(tpl, logical_id, res))
-        for logical_id, res in tpl.resources.items():
+        for logical_id, res in list(tpl.resources.items()):
             if res["Type"] == "AWS::Serverless::Function":
                 self._events(tpl, logical_id, res)
             if res["Type"] == "AWS::ApiGateway::GatewayResponse":
@@ -126,6 +133,10 @@ class Provisioner:
             return {"Ref": f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1", "_content": str(tpl.dir / props["ContentUri"])}
         if rtype == "AWS::Serverless::Function":
             return self._function(tpl, logical_id, name, props)
+        if rtype == "AWS::Lambda::Url":  # SAM's generated <Function>Url (see Template.physical)
+            function_id = res["_function"]
+            tpl.physical(function_id)
+            return {"FunctionUrl": f"{self.url_base}/_url/{function_id}/", "FunctionArn": tpl.physical(function_id)["Arn"]}
         if rtype == "AWS::Serverless::Api":
             return {"Ref": tpl.fake_id(logical_id), "RootResourceId": tpl.fake_id(logical_id + "/")}
         if rtype == "AWS::Serverless::Application":
@@ -200,7 +211,7 @@ class Provisioner:
         """A layer's folder, if it holds importable code (the deps layer is only requirements: the venv has them)."""
         assert self.stack is not None
         for tpl in [self.stack.root, *self.stack.templates]:
-            for logical_id, res in tpl.resources.items():
+            for logical_id, res in list(tpl.resources.items()):
                 if res["Type"] == "AWS::Serverless::LayerVersion" and tpl.physical(logical_id)["Ref"] == layer_arn:
                     folder = Path(tpl.physical(logical_id)["_content"]).resolve()
                     return folder if any(p.is_dir() and (p / "__init__.py").exists() for p in folder.iterdir()) else None

@@ -121,6 +121,13 @@ class Template:
     # ── physical ids ──
     def physical(self, logical_id: str) -> dict[str, str]:
         if logical_id not in self._physical:
+            base = self.resources.get(logical_id.removesuffix("Url")) or {}
+            has_url = base.get("Type") == "AWS::Serverless::Function" and self.function_props(base.get("Properties") or {}).get(
+                "FunctionUrlConfig"
+            )
+            if logical_id not in self.resources and has_url:
+                # SAM generates <Function>Url for a function with FunctionUrlConfig.
+                self.resources[logical_id] = {"Type": "AWS::Lambda::Url", "_function": logical_id.removesuffix("Url")}
             if logical_id not in self.resources:
                 raise TemplateError(f"{self.path}: no resource {logical_id}")
             if logical_id in self._in_progress:

@@ -71,6 +71,14 @@ def candidate_address_pk(tenant_id: str, address: str) -> str:
 CANDIDATE_ADDRESS_SK = "CANDIDATE"
 
 
+def provider_message_pk(tenant_id: str, provider: str, provider_message_id: str) -> str:
+    """Which message a provider's id (SES MessageId, SendGrid x-message-id, Twilio SID) belongs to."""
+    return f"TENANT#{tenant_id}#PMSG#{provider}#{provider_message_id}"
+
+
+PROVIDER_MESSAGE_SK = "MSGREF"
+
+
 def conversation_pk(tenant_id: str, conversation_id: str) -> str:
     """GSI3: every message of one conversation, by time."""
     return f"TENANT#{tenant_id}#CONV#{conversation_id}"

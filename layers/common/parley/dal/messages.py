@@ -200,5 +200,33 @@ def transition(
     return True
 
 
+def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
+              internet_message_id: str | None = None) -> bool:  # fmt: skip
+    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically."""
+    extra: dict[str, Any] = {"provider_message_id": provider_message_id, "sent_at": clock.iso(sent_at)}
+    if internet_message_id:
+        extra["internet_message_id"] = internet_message_id
+    update = _set_status(msg.tenant_id, msg.id, to=MessageStatus.SENT, expect=(MessageStatus.SENDING,), extra=extra, remove=("error",))
+    ref = {
+        "PK": keys.provider_message_pk(msg.tenant_id, provider, provider_message_id),
+        "SK": keys.PROVIDER_MESSAGE_SK,
+        "type": "provider_ref",
+        "message_id": msg.id,
+    }
+    try:
+        table.transact([update, {"Put": {"Item": table.marshal(_event_item(msg.tenant_id, event))}}, {"Put": {"Item": table.marshal(ref)}}])
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
+def find_by_provider_id(tenant_id: str, provider: str, provider_message_id: str) -> str | None:
+    """The id of the message a provider knows as ``provider_message_id`` (None if unknown)."""
+    item = table.get(keys.provider_message_pk(tenant_id, provider, provider_message_id), keys.PROVIDER_MESSAGE_SK)
+    return item["message_id"] if item else None
+
+
 def add_event(tenant_id: str, event: ActivityEvent) -> None:
     table.put_item(_event_item(tenant_id, event), condition="attribute_not_exists(SK)")

@@ -99,13 +99,12 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None
         return Outcome(msg.id, "failed")
 
     sent_at = clock.now()
-    messages.transition(
-        msg.tenant_id,
-        msg.id,
-        to=MessageStatus.SENT,
-        expect=(MessageStatus.SENDING,),
-        extra={"provider_message_id": receipt.provider_message_id, "sent_at": clock.iso(sent_at)},
-        remove=("error",),
+    messages.mark_sent(
+        msg,
+        provider=receipt.provider,
+        provider_message_id=receipt.provider_message_id,
+        internet_message_id=receipt.internet_message_id,
+        sent_at=sent_at,
         event=_event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
     )
     return Outcome(msg.id, "sent")

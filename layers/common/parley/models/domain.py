@@ -107,6 +107,14 @@ class Message(BaseModel):
     conversation_id: str
     provider: str
     provider_message_id: str | None = None
+    kind: str = "message"  # message | forward_profile | reply (inbound) | …: what produced it
+    auto: bool = False  # sent by the system rather than typed by a person (ATS "auto")
+    body_text: str | None = None  # a plain-text alternative, when the body is HTML (inbound MIME)
+    internet_message_id: str | None = None  # RFC 5322 Message-ID, "<…@…>"
+    in_reply_to: str | None = None
+    references: list[str] = []
+    attachments: list[dict] = []  # {filename, contentType, size}; the content itself is not kept in the item
+    delivery_status: str | None = None  # latest provider delivery state (DELIVERED, UNDELIVERED, READ, BOUNCED, …)
     error: str | None = None
     attempts: int = 0
     created_at: UtcDateTime

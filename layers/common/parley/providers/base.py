@@ -24,6 +24,7 @@ class OutboundEmail:
 class Receipt:
     provider: str
     provider_message_id: str
+    internet_message_id: str | None = None  # the Message-ID header the provider gave the email, when known
 
 
 class ProviderError(Exception):

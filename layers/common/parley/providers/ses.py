@@ -60,4 +60,7 @@ class SesEmailProvider:
             raise ProviderError(f"ses read timeout: {err}", retryable=False, ambiguous=True) from err
         except BotoConnectionError as err:
             raise ProviderError(f"ses unreachable: {err}", retryable=True) from err
-        return Receipt(provider=self.name, provider_message_id=out["MessageId"])
+        # SES replaces any Message-ID with its own: <MessageId@email.amazonses.com>. Replies quote it.
+        return Receipt(
+            provider=self.name, provider_message_id=out["MessageId"], internet_message_id=f"<{out['MessageId']}@email.amazonses.com>"
+        )

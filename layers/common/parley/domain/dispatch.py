@@ -19,8 +19,8 @@ from parley.dal import messages
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
-from parley.providers.base import EmailProvider, ProviderError
-from parley.providers.registry import email_provider
+from parley.providers.base import EmailProvider, OutboundSms, ProviderError, SmsProvider
+from parley.providers.registry import email_provider, sms_provider
 from parley.settings import get_settings
 
 
@@ -52,7 +52,11 @@ def _fail(msg: Message, error: str) -> None:
     )
 
 
-def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None = None) -> Outcome:
+def render_sms(msg: Message) -> OutboundSms:
+    return OutboundSms(message_id=msg.id, tenant_id=msg.tenant_id, sender=msg.sender, recipient=msg.recipient, body=msg.body)
+
+
+def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None) -> Outcome:
     settings = get_settings()
     now = clock.now()
     msg = messages.claim(job.tenant_id, job.message_id, now)
@@ -79,9 +83,12 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | None
             remove=("claimed_at",),
         )
         raise RetryLater(f"body of {msg.id} unavailable: {err}") from err
-    sender = provider or email_provider(msg.provider, msg.tenant_id)
+    if msg.channel == "sms":
+        sender, outbound = provider or sms_provider(msg.provider, msg.tenant_id), render_sms(msg)
+    else:
+        sender, outbound = provider or email_provider(msg.provider, msg.tenant_id), render_email(msg)
     try:
-        receipt = sender.send(render_email(msg))
+        receipt = sender.send(outbound)
     except ProviderError as err:
         if err.retryable and receive_count < settings.max_send_attempts:
             messages.transition(

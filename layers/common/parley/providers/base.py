@@ -45,3 +45,18 @@ class EmailProvider(Protocol):
     name: str
 
     def send(self, email: OutboundEmail) -> Receipt: ...
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    message_id: str
+    tenant_id: str
+    sender: str  # the origination number (E.164); "" = the provider account's default
+    recipient: str
+    body: str
+
+
+class SmsProvider(Protocol):
+    name: str
+
+    def send(self, sms: OutboundSms) -> Receipt: ...

@@ -234,7 +234,12 @@ class Gateway:
             return Response(
                 json.dumps({"Message": "Request must be smaller than 6291456 bytes"}), status=413, content_type="application/json"
             )
-        out = self.pool.invoke(fn, function_url_event(request, fn.name[:32].lower(), "/" + sub))
+        event = function_url_event(request, fn.name[:32].lower(), "/" + sub)
+        # Like a real Function URL, say which scheme the caller used; and, unlike one, where the function
+        # is mounted here: a signed-URL check (Twilio) rebuilds the URL the caller signed from these.
+        event["headers"]["x-forwarded-proto"] = request.scheme
+        event["headers"]["x-forwarded-prefix"] = f"/_url/{logical_id}"
+        out = self.pool.invoke(fn, event)
         if not out.ok:
             return Response(json.dumps({"Message": "Internal Server Error"}), status=502, content_type="application/json")
         result = out.payload

@@ -13,11 +13,16 @@ def get_state(tenant_id: str, address: str) -> dict[str, Any] | None:
 
 def record(tenant_id: str, address: str, *, opted_in: bool, entry: dict[str, Any]) -> None:
     """Set the state and append the history entry, atomically."""
+    table.transact(record_ops(tenant_id, address, opted_in=opted_in, entry=entry))
+
+
+def record_ops(tenant_id: str, address: str, *, opted_in: bool, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The writes of ``record``, for a caller that makes them part of a larger transaction (an inbound STOP)."""
     pk = keys.optin_pk(tenant_id, address)
     state = {"PK": pk, "SK": keys.OPTIN_STATE_SK, "type": "optin", "address": address.lower(), "opted_in": opted_in,
              "updated_ms": entry["created_ms"]}  # fmt: skip
     history = {"PK": pk, "SK": keys.optin_history_sk(entry["created_ms"], entry["id"]), "type": "optin_history", **entry}
-    table.transact([{"Put": {"Item": table.marshal(state)}}, {"Put": {"Item": table.marshal(history)}}])
+    return [{"Put": {"Item": table.marshal(state)}}, {"Put": {"Item": table.marshal(history)}}]
 
 
 def history_page(tenant_id: str, address: str, *, page: int, size: int, communication_id: str | None) -> tuple[list[dict[str, Any]], int]:

@@ -35,18 +35,26 @@ def update(
     now_ms = clock.epoch_ms(clock.now())
     addresses = _addresses(phone, email)
     for address in addresses:
-        entry: dict[str, Any] = {
-            "id": new_id(),
-            "phone_number": phone or "",
-            "address": address,
-            "action_type": "OPT_IN" if opt_in else "OPT_OUT",
-            "reason": reason,
-            "created_ms": now_ms,
-        }
-        if communication_id:
-            entry["communication_id"] = communication_id
+        entry = history_entry(address, phone=phone, opt_in=opt_in, reason=reason, communication_id=communication_id, now_ms=now_ms)
         optins.record(tenant_id, address, opted_in=opt_in, entry=entry)
     return addresses
+
+
+def history_entry(
+    address: str, *, phone: str | None, opt_in: bool, reason: str, communication_id: str | None, now_ms: int
+) -> dict[str, Any]:
+    """One change of an address's consent, as its history keeps it."""
+    entry: dict[str, Any] = {
+        "id": new_id(),
+        "phone_number": phone or "",
+        "address": address,
+        "action_type": "OPT_IN" if opt_in else "OPT_OUT",
+        "reason": reason,
+        "created_ms": now_ms,
+    }
+    if communication_id:
+        entry["communication_id"] = communication_id
+    return entry
 
 
 def history(tenant_id: str, *, phone: str, page: int, size: int, communication_id: str | None) -> dict[str, Any]:

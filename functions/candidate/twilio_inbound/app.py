@@ -1,0 +1,31 @@
+"""Twilio "A message comes in" webhook (Lambda Function URL): store the inbound SMS, honour STOP/START.
+
+Configured in Twilio as ``<function url>?tenant=<tenantId>``; authenticated by ``X-Twilio-Signature``.
+"""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.api import errors
+from parley.domain import sms_webhooks
+
+logger = Logger(service="candidate")
+app = LambdaFunctionUrlResolver()
+errors.install(app, "candidate", json_body=False)
+
+
+@app.post("/")
+def inbound_sms() -> Response:
+    verified = sms_webhooks.verify(app.current_event.raw_event)
+    outcome = sms_webhooks.receive_sms(verified.tenant_id, verified.form)
+    logger.info(
+        "inbound SMS",
+        extra={"tenant_id": verified.tenant_id, "message_id": outcome.message_id, "new": outcome.created, "keyword": outcome.keyword},
+    )
+    return Response(status_code=200, content_type="text/xml", body=sms_webhooks.EMPTY_TWIML)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -32,6 +32,8 @@ _PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by 
     "AWS::ApiGateway::GatewayResponse",
     "AWS::SQS::QueuePolicy",
     "AWS::Logs::LogGroup",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SES::ConfigurationSetEventDestination",  # the emulator never emits SES events; tests publish them to the topic
 }
 
 
@@ -127,6 +129,19 @@ class Provisioner:
             assert self.stack is not None
             self.stack.schedule_groups.append(gname)
             return {"Ref": gname, "Arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{gname}"}
+        if rtype == "AWS::SNS::Topic":
+            topic = tpl.resolve(props.get("TopicName")) or name
+            arn = self.client("sns").create_topic(Name=topic)["TopicArn"]
+            return {"Ref": arn, "TopicArn": arn, "TopicName": topic}
+        if rtype == "AWS::SNS::Subscription":
+            p = tpl.resolve(props)
+            attrs = {"RawMessageDelivery": str(bool(p.get("RawMessageDelivery", False))).lower()}
+            sub = self.client("sns").subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"], Attributes=attrs)
+            return {"Ref": sub["SubscriptionArn"], "Arn": sub["SubscriptionArn"]}
+        if rtype == "AWS::SES::ConfigurationSet":
+            cs_name = tpl.resolve(props.get("Name")) or name
+            self.client("sesv2").create_configuration_set(ConfigurationSetName=cs_name)
+            return {"Ref": cs_name}
         if rtype == "AWS::IAM::Role":
             return {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "RoleId": tpl.fake_id(logical_id)}
         if rtype == "AWS::Serverless::LayerVersion":

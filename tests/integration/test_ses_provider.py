@@ -58,7 +58,6 @@ def test_request_shape(fake_ses):
     assert simple["Subject"] == {"Data": "Interview", "Charset": "UTF-8"}
     assert simple["Body"] == {"Html": {"Data": "<p>Hi</p>", "Charset": "UTF-8"}, "Text": {"Data": "Hi", "Charset": "UTF-8"}}
     assert req["EmailTags"] == [{"Name": "parley_message_id", "Value": "m-1"}, {"Name": "parley_tenant_id", "Value": "t-1"}]
-    assert "ConfigurationSetName" not in req
     assert "ReplyToAddresses" not in req
 
 

@@ -1,0 +1,58 @@
+"""POST /communications/email/v1/events — SendGrid Event Webhook (seed 000 ``EmailEvent``) for the calling tenant."""
+
+import base64
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.api import build_app, caller, header
+from parley.api.docs import candidate_errors
+from parley.domain import email_events
+from parley.errors import BadRequest
+from parley.models.email_events import WebhookEmailEventsResponse
+
+logger = Logger(service="candidate")
+router = Router()
+
+
+def _raw_body() -> bytes:
+    """The body exactly as the sender sent it: the signature covers these bytes."""
+    event = router.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body)
+        except ValueError:
+            raise BadRequest("request body is not valid base64") from None
+    return body.encode("utf-8")
+
+
+@router.post(
+    "/communications/email/v1/events",
+    summary="Receive email events (SendGrid Event Webhook)",
+    description=(
+        "A JSON array of SendGrid events (or one event object). When the tenant has a webhook verification key, "
+        "the batch must carry a valid `X-Twilio-Email-Event-Webhook-Signature` over the timestamp and the raw body."
+    ),
+    responses={200: {"description": "The events were received successfully."}, **candidate_errors()},
+    tags=["Webhook Events"],
+)
+def receive_events() -> WebhookEmailEventsResponse:
+    tenant_id = caller(router).tenant_id
+    counts = email_events.receive_sendgrid(
+        tenant_id,
+        _raw_body(),
+        signature=header(router, email_events.SIGNATURE_HEADER),
+        timestamp=header(router, email_events.TIMESTAMP_HEADER),
+    )
+    logger.info("email events received", extra={"tenant_id": tenant_id, **counts})
+    return WebhookEmailEventsResponse(status=200)
+
+
+app = build_app("candidate", router, json_body=False)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

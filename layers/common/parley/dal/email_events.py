@@ -1,0 +1,98 @@
+"""Provider email events: exactly-once recording (dedupe item + activity event) and delivery state.
+
+Dedupe item: ``PK = TENANT#<t>#EMAILEVT#<provider>#<event key>``, ``SK = EVENT``, with a 30-day
+``ttl`` (providers retry for at most a few days). It is written in the same transaction as the
+message's activity event, conditionally, so a replayed event adds nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley.dal import keys, table
+from parley.dal.messages import _event_item
+from parley.models.domain import ActivityEvent
+
+DEDUPE_SK = "EVENT"
+DEDUPE_TTL_SECONDS = 30 * 86400
+
+# Message.delivery_status only moves forward: providers do not guarantee order (a late "delivered"
+# must not overwrite "opened"). Failures and complaints outrank everything before them.
+DELIVERY_RANK = {
+    "PROCESSED": 10,
+    "DEFERRED": 20,
+    "DELIVERED": 30,
+    "OPENED": 40,
+    "CLICKED": 50,
+    "BOUNCED": 60,
+    "BLOCKED": 60,
+    "DROPPED": 60,
+    "COMPLAINED": 70,
+}
+
+
+def dedupe_pk(tenant_id: str, provider: str, event_key: str) -> str:
+    return f"TENANT#{tenant_id}#EMAILEVT#{provider}#{event_key}"
+
+
+def record(
+    tenant_id: str,
+    *,
+    provider: str,
+    event_key: str | None,
+    summary: dict[str, Any],
+    activity: ActivityEvent | None,
+) -> bool:
+    """Record one provider event once: returns False if ``event_key`` was recorded before (nothing written).
+
+    ``activity`` (when the event matched a message) is appended to that message's item collection in
+    the same transaction as the dedupe item. With no ``event_key`` the event cannot be deduplicated
+    and only the activity is written.
+    """
+    ops: list[dict[str, Any]] = []
+    if event_key:
+        item = {
+            "PK": dedupe_pk(tenant_id, provider, event_key),
+            "SK": DEDUPE_SK,
+            "type": "email_event",
+            "provider": provider,
+            "ttl": int(time.time()) + DEDUPE_TTL_SECONDS,
+            **summary,
+        }
+        ops.append({"Put": {"Item": table.marshal(item), "ConditionExpression": "attribute_not_exists(PK)"}})
+    if activity is not None:
+        ops.append({"Put": {"Item": table.marshal(_event_item(tenant_id, activity))}})
+    if not ops:
+        return True
+    try:
+        table.transact(ops)
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
+def seen(tenant_id: str, provider: str, event_key: str) -> bool:
+    return table.get(dedupe_pk(tenant_id, provider, event_key), DEDUPE_SK) is not None
+
+
+def set_delivery_status(tenant_id: str, message_id: str, status: str) -> bool:
+    """Raise the message's delivery_status to ``status`` unless it already holds a later one."""
+    rank = DELIVERY_RANK.get(status, 0)
+    try:
+        table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+            UpdateExpression="SET delivery_status = :s, delivery_rank = :r",
+            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank <= :r)",
+            ExpressionAttributeValues=table.values(s=status, r=rank),
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True

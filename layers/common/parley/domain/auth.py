@@ -6,6 +6,7 @@ the hash is the lookup key of the key item.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
@@ -74,9 +75,31 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+def basic_key(authorization: str | None) -> str | None:
+    """The API key in ``Authorization: Basic base64(user:password)``: the password, or the user name
+    when only it is a key. Webhook senders that can only put credentials in the URL
+    (``https://user:<key>@host/...``, e.g. SendGrid Inbound Parse) send it this way."""
+    if not authorization:
+        return None
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    for candidate in (password, user):
+        if candidate.startswith(KEY_PREFIX):
+            return candidate
+    return None
+
+
 def authenticate(authorization: str | None) -> Caller | None:
-    """``Authorization: Bearer <key>`` → the calling tenant, or None."""
-    token = bearer_token(authorization)
+    """``Authorization: Bearer <key>`` (or ``Basic`` with the key as password) → the calling tenant, or None."""
+    token = bearer_token(authorization) or basic_key(authorization)
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 128:
         return None
     tenant_id = tenants.tenant_for_key(hash_key(token))

@@ -40,4 +40,5 @@ def render_email(msg: Message) -> OutboundEmail:
         subject=msg.subject,
         html=html_body,
         text=text_body,
+        reply_to=msg.reply_to,
     )

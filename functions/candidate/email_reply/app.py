@@ -1,0 +1,54 @@
+"""POST /communications/email/v1/reply — SendGrid Inbound Parse: store a candidate's email as an inbound message."""
+
+import base64
+import binascii
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.api import build_app, caller, header
+from parley.api.docs import candidate_errors
+from parley.domain import inbound_email
+from parley.errors import BadRequest
+from parley.models.inbound import ReplyAck, WebhookEmailReplyResponse
+
+logger = Logger(service="candidate")
+router = Router()
+
+
+def _raw_body() -> bytes:
+    event = router.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise BadRequest("request body is not valid base64") from err
+    return body.encode("utf-8", errors="surrogateescape")
+
+
+@router.post(
+    "/communications/email/v1/reply",
+    summary="Inbound email reply (SendGrid Inbound Parse)",
+    description=(
+        "multipart/form-data (or application/x-www-form-urlencoded) in SendGrid Inbound Parse's shape: raw mode (`email` = the full "
+        "MIME message) or parsed mode (`text`/`html`/`headers`). Required: to, from, envelope, subject, charsets and email "
+        "(or text/html). The email is stored as an inbound message, threaded by its reply+<conversationId>@ address or its "
+        "In-Reply-To/References; a retried post with the same Message-ID returns the same MessageSid. Authorization: "
+        "`Bearer <key>`, or `Basic` with the key as the password (credentials in the webhook URL)."
+    ),
+    responses={200: {"description": "The reply was processed successfully."}, **candidate_errors()},
+    tags=["Webhook Events"],
+)
+def email_reply() -> WebhookEmailReplyResponse:
+    message_sid = inbound_email.receive_reply(caller(router), content_type=header(router, "Content-Type"), body=_raw_body())
+    return WebhookEmailReplyResponse(status=200, data=ReplyAck(MessageSid=message_sid))
+
+
+app = build_app("candidate", router, json_body=False)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,63 @@
+"""Inbound email (SendGrid Inbound Parse → POST /communications/email/v1/reply): the parsed request and the response."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Address(BaseModel):
+    name: str = ""
+    address: str  # as written; compare lower-cased
+
+
+class AttachmentInfo(BaseModel):
+    """Metadata only: the content is not stored."""
+
+    filename: str = ""
+    contentType: str = "application/octet-stream"
+    size: int = 0
+
+
+class InboundEmail(BaseModel):
+    """What a SendGrid Inbound Parse post says, decoded: form fields plus the parsed MIME message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sender: Address
+    to: list[Address] = []
+    cc: list[Address] = []
+    envelope_to: list[str] = []
+    envelope_from: str = ""
+    subject: str = ""
+    text: str | None = None
+    html: str | None = None
+    message_id: str | None = None  # RFC 5322 Message-ID, "<…@…>"
+    in_reply_to: list[str] = []  # message ids, "<…@…>", in header order
+    references: list[str] = []
+    attachments: list[AttachmentInfo] = []
+    sender_ip: str = ""
+    spf: str = ""
+    dkim: str = ""
+    spam_score: str = ""
+    fingerprint: str  # sha256 of the raw content: the dedupe key when there is no Message-ID
+
+    def recipients(self) -> list[str]:
+        """Every address the mail was delivered or addressed to (envelope first), lower-cased, without repeats."""
+        seen: dict[str, None] = {}
+        for addr in [*self.envelope_to, *(a.address for a in self.to), *(a.address for a in self.cc)]:
+            if addr:
+                seen.setdefault(addr.strip().lower(), None)
+        return list(seen)
+
+
+class ReplyAck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    MessageSid: str = Field(description="The unique message identifier generated for the reply.")
+
+
+class WebhookEmailReplyResponse(BaseModel):
+    """``{"status": 200, "data": {"MessageSid": "<uuid>"}}``."""
+
+    status: int
+    data: ReplyAck

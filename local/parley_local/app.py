@@ -153,7 +153,14 @@ class LocalStack:
                         for r in api.routes
                     ],
                     "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
-                    "tools": ["/_local/outbox", "/_local/tenants (POST)", "/_local/tenant-settings (POST)", "/_local/health"],
+                    "tools": [
+                        "/_local/outbox",
+                        "/_local/tenants (POST)",
+                        "/_local/tenant-settings (POST)",
+                        "/_local/candidates (POST)",
+                        "/_local/users (POST)",
+                        "/_local/health",
+                    ],
                 }
             )
 
@@ -175,6 +182,38 @@ class LocalStack:
             tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
             return _json(tenant.model_dump(mode="json"))
 
+        def directory(kind: str) -> Any:
+            def tool(request: Request) -> Response:
+                from parley.domain import users
+                from parley.errors import ParleyError
+
+                if request.method != "POST":
+                    what = "candidateId?, email, phone, firstname, lastname, …" if kind == "candidates" else "userId, firstname, lastname"
+                    return _json({"message": f"POST {{tenantId, {what}}} to create or update one"}, 405)
+                body = request.get_json(silent=True)
+                if not isinstance(body, dict):
+                    return _json({"status": 400, "message": "request body must be a JSON object"}, 400)
+                fields = {k: v for k, v in body.items() if k != "tenantId"}
+                try:
+                    if kind == "candidates":
+                        cid = fields.pop("candidateId", None)
+                        if "profileUrl" in fields:
+                            fields["profile_url"] = fields.pop("profileUrl")
+                        out = users.upsert_candidate(str(body.get("tenantId", "")), candidate_id=cid, **fields)
+                    else:
+                        unknown = set(fields) - {"userId", "firstname", "lastname"}
+                        if unknown:
+                            return _json({"status": 400, "message": f"unknown fields: {', '.join(sorted(unknown))}"}, 400)
+                        out = users.upsert_user(
+                            str(body.get("tenantId", "")), str(fields.get("userId") or ""), firstname=fields.get("firstname"),
+                            lastname=fields.get("lastname"),
+                        )  # fmt: skip
+                except ParleyError as err:
+                    return _json({"status": err.status, "message": err.message}, err.status)
+                return _json(out)
+
+            return tool
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -183,6 +222,8 @@ class LocalStack:
             "/_local/outbox": outbox,
             "/_local/tenants": tenants,
             "/_local/tenant-settings": tenant_settings,
+            "/_local/candidates": directory("candidates"),
+            "/_local/users": directory("users"),
             "/_local/health": health,
         }
 

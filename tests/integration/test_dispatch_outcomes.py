@@ -173,16 +173,16 @@ def test_crash_after_provider_acceptance_is_never_resent(queued, monkeypatch):
     from parley.models.domain import MessageStatus
     from parley.settings import get_settings
 
-    real_transition = messages.transition
+    real_mark_sent = messages.mark_sent
     failed_once = []
 
-    def transition(*args, **kwargs):
-        if kwargs.get("to") == MessageStatus.SENT and not failed_once:
+    def mark_sent(*args, **kwargs):
+        if not failed_once:
             failed_once.append(True)
             raise _StateWriteFailed("DynamoDB unavailable")
-        return real_transition(*args, **kwargs)
+        return real_mark_sent(*args, **kwargs)
 
-    monkeypatch.setattr(messages, "transition", transition)
+    monkeypatch.setattr(messages, "mark_sent", mark_sent)
     fake = FakeProvider()
     with pytest.raises(_StateWriteFailed):
         dispatch(queued, receive_count=1, provider=fake)

@@ -26,7 +26,33 @@ def main(argv: list[str] | None = None) -> int:
     conf = sub.add_parser("configure-tenant", help="change tenant settings, e.g. --set sms_provider=twilio --set quiet_hours=true")
     conf.add_argument("--tenant-id", required=True)
     conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="one of: " + ", ".join(TENANT_SETTINGS))
+    cand = sub.add_parser("upsert-candidate", help="create or update a candidate of the directory (by id, else by email/phone)")
+    cand.add_argument("--tenant-id", required=True)
+    cand.add_argument("--candidate-id", default=None, help="default: the candidate owning --email/--phone, else a new UUID")
+    for opt in ("email", "phone", "firstname", "lastname", "timezone", "headline", "location", "profile-url"):
+        cand.add_argument(f"--{opt}", default=None)
+    user = sub.add_parser("upsert-user", help="create or rename a user (recruiter, by x-ph-userid); prints its integer id")
+    user.add_argument("--tenant-id", required=True)
+    user.add_argument("--user-id", required=True)
+    user.add_argument("--firstname", default=None)
+    user.add_argument("--lastname", default=None)
     args = parser.parse_args(argv)
+
+    if args.command in ("upsert-candidate", "upsert-user"):
+        from parley.domain import users
+        from parley.errors import ParleyError
+
+        try:
+            if args.command == "upsert-candidate":
+                profile = {k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in users.CANDIDATE_PROFILE_FIELDS}
+                out = users.upsert_candidate(args.tenant_id, candidate_id=args.candidate_id, **profile)
+            else:
+                out = users.upsert_user(args.tenant_id, args.user_id, firstname=args.firstname, lastname=args.lastname)
+        except ParleyError as err:
+            print(err.message, file=sys.stderr)
+            return 1
+        print(json.dumps(out))
+        return 0
 
     if args.command == "configure-tenant":
         settings = dict(item.split("=", 1) for item in args.set)

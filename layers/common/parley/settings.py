@@ -22,6 +22,10 @@ class Settings(BaseModel):
     send_claim_seconds: int = Field(default=120, alias="SEND_CLAIM_SECONDS")
     idempotency_ttl_seconds: int = Field(default=86400, alias="IDEMPOTENCY_TTL_SECONDS")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
+    twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
+    # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
+    twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")
+    sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
 
 
 @lru_cache(maxsize=1)

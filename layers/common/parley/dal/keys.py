@@ -86,3 +86,31 @@ def conversation_pk(tenant_id: str, conversation_id: str) -> str:
 
 def time_sk(iso_ts: str, message_id: str) -> str:
     return f"{iso_ts}#{message_id}"
+
+
+def forward_pk(tenant_id: str, candidate_email: str) -> str:
+    """Forward-profile activity of one candidate (by email), newest first (SK ``forward_sk``)."""
+    return f"TENANT#{tenant_id}#FWD#{candidate_email.lower()}"
+
+
+def forward_sk(created_ms: int, message_id: str) -> str:
+    return f"FWD#{created_ms:013d}#{message_id}"
+
+
+def contact_pk(tenant_id: str, channel: str, day: str) -> str:
+    """Transactional archive: the candidates a tenant exchanged ``channel`` messages with on one UTC day
+    (``day`` = YYYY-MM-DD); SK ``contact_sk`` = the candidate id, one item per candidate per day."""
+    return f"TENANT#{tenant_id}#CONTACT#{channel.upper()}#{day}"
+
+
+def contact_sk(candidate_id: str) -> str:
+    return f"CAND#{candidate_id}"
+
+
+def user_pk(tenant_id: str, user_id: str) -> str:
+    """The users directory (recruiters, by their x-ph-userid / recruiter_id): names and a stable integer id."""
+    return f"TENANT#{tenant_id}#USER#{user_id}"
+
+
+USER_SK = "USER"
+USER_COUNTER_SK = "USERSEQ"  # on tenant_pk: the last integer handed to a user of the tenant

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, keys, table
+from parley.dal import bodies, contacts, keys, table
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus
 
 
@@ -51,7 +51,13 @@ def _event_item(tenant_id: str, ev: ActivityEvent) -> dict[str, Any]:
 
 
 def create(msg: Message) -> None:
-    table.put_item(_item(msg), condition="attribute_not_exists(PK)")
+    """Store a new message (conditionally: never over an existing id). A message filed under a candidate
+    also notes the contact in the transactional-archive index (``dal/contacts.py``), in one transaction."""
+    contact = contacts.record_op(msg)
+    if contact is None:
+        table.put_item(_item(msg), condition="attribute_not_exists(PK)")
+        return
+    table.transact([{"Put": {"Item": table.marshal(_item(msg)), "ConditionExpression": "attribute_not_exists(PK)"}}, contact])
 
 
 def get(tenant_id: str, message_id: str, *, load_body: bool = True) -> Message | None:

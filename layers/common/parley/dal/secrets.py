@@ -5,6 +5,7 @@ Read through powertools Parameters, which caches each secret for ``max_age`` sec
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -15,13 +16,18 @@ from parley.dal.aws import client
 CACHE_SECONDS = 300
 
 
+@lru_cache(maxsize=4)
+def _provider(sm_client: Any) -> parameters.SecretsProvider:
+    """One provider per client: powertools keeps its max_age cache on the provider instance."""
+    return parameters.SecretsProvider(boto3_client=sm_client)
+
+
 def tenant_secret(tenant_id: str) -> dict[str, Any]:
     """The tenant's credential secret as a dict ({} when the tenant has none configured)."""
     tenant = tenants.get(tenant_id)
     if tenant is None or not tenant.secret_name:
         return {}
-    provider = parameters.SecretsProvider(boto3_client=client("secretsmanager"))
-    return provider.get(tenant.secret_name, transform="json", max_age=CACHE_SECONDS) or {}
+    return _provider(client("secretsmanager")).get(tenant.secret_name, transform="json", max_age=CACHE_SECONDS) or {}
 
 
 def put_tenant_secret(name: str, value: dict[str, Any]) -> None:

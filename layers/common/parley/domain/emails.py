@@ -9,6 +9,7 @@ from parley import clock
 from parley.dal import messages, queue, schedules
 from parley.domain import candidates, windows
 from parley.domain.context import Caller
+from parley.domain.email_events import ensure_sendable
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
 from parley.domain.windows import OffsetPage
@@ -28,6 +29,7 @@ def new_outbound_email(
     conversation_id: str | None = None,
 ) -> Message:
     message_id = new_id()
+    conversation_id = conversation_id or message_id
     return Message(
         tenant_id=caller.tenant_id,
         id=message_id,
@@ -42,7 +44,9 @@ def new_outbound_email(
         body=body,
         recruiter_id=recruiter_id,
         candidate_id=candidate_id,
-        conversation_id=conversation_id or message_id,
+        conversation_id=conversation_id,
+        # Replies to this address reach POST /communications/email/v1/reply and thread by the token.
+        reply_to=f"reply+{conversation_id}@{caller.reply_domain}" if caller.reply_domain else None,
         provider=caller.email_provider,
         created_at=clock.now(),
     )
@@ -53,7 +57,10 @@ def submit(msg: Message) -> Message:
 
     If the queue refuses it, the stored record is marked FAILED (never left looking queued) and
     the error propagates, so the caller sees a failure and an Idempotency-Key retry starts afresh.
+    An outbound email to an address on the tenant's suppression list is refused (``Suppressed``, 400)
+    before anything is stored.
     """
+    _refuse_suppressed(msg)
     messages.create(msg)
     try:
         queue.enqueue(SendJob(tenant_id=msg.tenant_id, message_id=msg.id))
@@ -65,6 +72,11 @@ def submit(msg: Message) -> Message:
     return msg
 
 
+def _refuse_suppressed(msg: Message) -> None:
+    if msg.channel == "email" and msg.direction == "outbound":
+        ensure_sendable(msg.tenant_id, msg.recipient)
+
+
 MIN_SCHEDULE_LEAD = timedelta(seconds=5)
 
 
@@ -74,6 +86,7 @@ def schedule(msg: Message, at: datetime, tz_name: str | None = None) -> Message:
         raise BadRequest("scheduledAt must carry a time zone or offset")
     if at - clock.now() < MIN_SCHEDULE_LEAD:
         raise BadRequest("scheduledAt must be in the future")
+    _refuse_suppressed(msg)
     msg = msg.model_copy(update={"status": MessageStatus.SCHEDULED, "scheduled_at": at.astimezone(clock.UTC), "scheduled_tz": tz_name})
     messages.create(msg)
     try:

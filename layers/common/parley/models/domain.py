@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from parley import clock
 
@@ -43,7 +43,9 @@ class Tenant(BaseModel):
     timezone: str = "UTC"  # IANA zone assumed for recipients whose own zone is unknown
     reply_domain: str = ""  # inbound-parse domain: outbound email gets Reply-To reply+<token>@<reply_domain>
     webhook_public_key: str = ""  # SendGrid signed event webhook verification key (base64 DER, P-256)
-    secret_name: str = ""  # Secrets Manager secret (JSON) with provider credentials, e.g. sendgrid_api_key,
+    secret_name: Annotated[str, Field(pattern=r"^(parley/[A-Za-z0-9/_+=.@-]{1,480})?$")] = (
+        ""  # Secrets Manager secret (JSON) with provider credentials, e.g. sendgrid_api_key,
+    )
     #                        twilio_account_sid, twilio_auth_token
     created_at: UtcDateTime
 
@@ -113,6 +115,7 @@ class Message(BaseModel):
     internet_message_id: str | None = None  # RFC 5322 Message-ID, "<…@…>"
     in_reply_to: str | None = None
     references: list[str] = []
+    reply_to: str | None = None  # outbound: the Reply-To address (reply+<conversation_id>@<tenant reply_domain>)
     attachments: list[dict] = []  # {filename, contentType, size}; the content itself is not kept in the item
     delivery_status: str | None = None  # latest provider delivery state (DELIVERED, UNDELIVERED, READ, BOUNCED, …)
     error: str | None = None

@@ -1,0 +1,51 @@
+"""GET /communications/sms/v1/transactional/sms — the distinct candidates a tenant exchanged sms with in a time window (archival)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.api import build_app, caller
+from parley.api.docs import candidate_errors
+from parley.domain import transactional
+from parley.models.candidate import Pagination
+from parley.models.profiles import SmsContact, TransactionalSmsResponse
+
+logger = Logger(service="candidate")
+router = Router()
+
+
+@router.get(
+    "/communications/sms/v1/transactional/sms",
+    summary="Candidates communicated with by sms in a time window",
+    description=(
+        "Each candidate once, with at least one sms (either direction) in [fromTime, toTime], ordered by their first "
+        "message in the window. `offset` counts records; `currentPage` = offset / pageLimit. At most 366 days per window."
+    ),
+    responses={200: {"description": "A paginated list of communicated candidates."}, **candidate_errors()},
+    tags=["SMS Communications"],
+)
+def sms_transactional(
+    fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
+    toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
+    pageLimit: Annotated[int, Query()] = 10,
+    offset: Annotated[int, Query()] = 0,
+) -> TransactionalSmsResponse:
+    found, page = transactional.contacted(
+        caller(router).tenant_id, "sms", from_time=fromTime, to_time=toTime, limit=pageLimit, offset=offset
+    )
+    return TransactionalSmsResponse(
+        pagination=Pagination(**page.as_pagination),
+        data=[SmsContact(candidateId=c.candidate_id, candidatePhone=c.address) for c in found],
+        status=200,
+    )
+
+
+app = build_app("candidate", router)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

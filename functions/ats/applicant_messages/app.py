@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.api import build_app, caller
-from parley.domain import transactional
+from parley.domain import ats
 from parley.models.ats import AtsError, AtsMessage
 
 logger = Logger(service="ats")
@@ -40,8 +40,8 @@ def applicant_messages(
     applicantID: Annotated[str, Path(description="Candidate id")],
     fields: Annotated[str | None, Query(max_length=200, description="author,replied,mail,attachments,candidate")] = None,
 ) -> list[dict[str, Any]]:
-    wanted = transactional.parse_fields(fields)
-    return transactional.applicant_messages(caller(router).tenant_id, companyID, applicantID, wanted)
+    wanted = ats.parse_fields(fields)
+    return ats.applicant_messages(caller(router).tenant_id, companyID, applicantID, wanted)
 
 
 app = build_app("ats", router)

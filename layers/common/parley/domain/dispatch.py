@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from parley import clock
-from parley.dal import messages
+from parley.dal import messages, optins, suppressions
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
@@ -56,6 +56,20 @@ def render_sms(msg: Message) -> OutboundSms:
     return OutboundSms(message_id=msg.id, tenant_id=msg.tenant_id, sender=msg.sender, recipient=msg.recipient, body=msg.body)
 
 
+def _no_longer_allowed(msg: Message) -> str | None:
+    """Why a claimed message must not go out after all: its number opted out (STOP) or its address was
+    suppressed (hard bounce, spam report) after it was accepted. One GetItem."""
+    if msg.channel == "sms":
+        state = optins.get_state(msg.tenant_id, msg.recipient)
+        if not (state and state.get("opted_in")):
+            return f"not sent: {msg.recipient} is no longer opted in to SMS"
+    elif msg.direction == "outbound":
+        entry = suppressions.get(msg.tenant_id, msg.recipient)
+        if entry is not None:
+            return f"not sent: {msg.recipient} is on the suppression list ({entry.reason})"
+    return None
+
+
 def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None) -> Outcome:
     settings = get_settings()
     now = clock.now()
@@ -83,6 +97,11 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsP
             remove=("claimed_at",),
         )
         raise RetryLater(f"body of {msg.id} unavailable: {err}") from err
+    refusal = _no_longer_allowed(msg)
+    if refusal:
+        # Consent or deliverability changed while it waited (quiet hours, a schedule): never send it.
+        _fail(msg, refusal)
+        return Outcome(msg.id, "failed")
     if msg.channel == "sms":
         sender, outbound = provider or sms_provider(msg.provider, msg.tenant_id), render_sms(msg)
     else:

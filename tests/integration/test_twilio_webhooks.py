@@ -88,6 +88,13 @@ def test_inbound_sms_is_stored_and_answered_with_empty_twiml(handler, tenant, ot
     assert sms_history(o.id)[1] == 0
     assert stored(table_items, "optin") == []  # an ordinary message changes no consent
 
+    # the candidate is in the SMS transactional archive too (the contact item is written with the message)
+    from parley.domain import transactional
+
+    day = msg.created_at.strftime("%Y-%m-%d")
+    found, _ = transactional.contacted(t.id, "sms", from_time=f"{day}T00:00:00Z", to_time=f"{day}T23:59:59.999Z", limit=10, offset=0)
+    assert [c.candidate_id for c in found] == [msg.candidate_id]
+
 
 def test_a_retried_message_sid_is_stored_once(handler, tenant, table_items):
     t, _ = tenant

@@ -12,8 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parley.dal import keys, table
-from parley.dal.messages import _event_item
+from parley.dal import keys, messages, table
 from parley.models.domain import ActivityEvent
 
 DEDUPE_SK = "EVENT"
@@ -64,7 +63,7 @@ def record(
         }
         ops.append({"Put": {"Item": table.marshal(item), "ConditionExpression": "attribute_not_exists(PK)"}})
     if activity is not None:
-        ops.append({"Put": {"Item": table.marshal(_event_item(tenant_id, activity))}})
+        ops.append(messages.event_op(tenant_id, activity))
     if not ops:
         return True
     try:

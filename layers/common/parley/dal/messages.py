@@ -50,14 +50,26 @@ def _event_item(tenant_id: str, ev: ActivityEvent) -> dict[str, Any]:
     }
 
 
-def create(msg: Message) -> None:
-    """Store a new message (conditionally: never over an existing id). A message filed under a candidate
-    also notes the contact in the transactional-archive index (``dal/contacts.py``), in one transaction."""
+def create_ops(msg: Message) -> list[dict[str, Any]]:
+    """The writes that store a new message, for a transaction: the message (never over an existing id)
+    and, for a message filed under a candidate, its contact in the transactional-archive index."""
     contact = contacts.record_op(msg)
-    if contact is None:
+    put = {"Put": {"Item": table.marshal(_item(msg)), "ConditionExpression": "attribute_not_exists(PK)"}}
+    return [put] if contact is None else [put, contact]
+
+
+def event_op(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
+    """The write that appends an activity event, for a transaction."""
+    return {"Put": {"Item": table.marshal(_event_item(tenant_id, event))}}
+
+
+def create(msg: Message) -> None:
+    """Store a new message and its contact item, in one transaction when there are both."""
+    ops = create_ops(msg)
+    if len(ops) == 1:
         table.put_item(_item(msg), condition="attribute_not_exists(PK)")
         return
-    table.transact([{"Put": {"Item": table.marshal(_item(msg)), "ConditionExpression": "attribute_not_exists(PK)"}}, contact])
+    table.transact(ops)
 
 
 def get(tenant_id: str, message_id: str, *, load_body: bool = True) -> Message | None:

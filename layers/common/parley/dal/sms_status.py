@@ -35,7 +35,7 @@ def store_inbound(msg: Message, *, optin: tuple[bool, dict[str, Any]] | None = N
     ref = _ref(msg.tenant_id, msg.provider, msg.provider_message_id, msg.id)
     ops: list[dict[str, Any]] = [
         {"Put": {"Item": table.marshal(ref), "ConditionExpression": "attribute_not_exists(PK)"}},
-        {"Put": {"Item": table.marshal(messages._item(msg)), "ConditionExpression": "attribute_not_exists(PK)"}},
+        *messages.create_ops(msg),  # the message and, filed under its candidate, the transactional contact
     ]
     if optin is not None:
         opted_in, entry = optin
@@ -88,12 +88,8 @@ def advance(
             "ExpressionAttributeValues": table.values(**vals, rank=rank),
         }
     }
-    put = {
-        "Put": {
-            "Item": table.marshal(messages._event_item(tenant_id, event)),
-            "ConditionExpression": "attribute_not_exists(SK)",
-        }
-    }
+    put = messages.event_op(tenant_id, event)
+    put["Put"]["ConditionExpression"] = "attribute_not_exists(SK)"
     try:
         table.transact([update, put])
     except ClientError as err:

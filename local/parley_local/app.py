@@ -178,8 +178,13 @@ class LocalStack:
 
             if request.method != "POST":
                 return _json({"message": "POST {tenantId, settings: {...}} to change a tenant's settings"}, 405)
+            from parley.errors import ParleyError
+
             body = request.get_json(silent=True) or {}
-            tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
+            try:
+                tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
+            except ParleyError as err:
+                return _json({"message": err.message}, err.status)
             return _json(tenant.model_dump(mode="json"))
 
         def directory(kind: str) -> Any:

@@ -81,3 +81,23 @@ def test_create_key_for_an_unknown_tenant_fails(aws, capsys, table_items):
     assert out.out == ""
     assert "no tenant nobody" in out.err
     assert table_items() == before
+
+
+def test_configure_tenant_changes_settings_and_refuses_bad_values_cleanly(aws, capsys, tenant):
+    import json
+
+    from parley.admin import main
+    from parley.dal import tenants
+
+    t, _ = tenant
+    assert main(["configure-tenant", "--tenant-id", t.id, "--set", "sms_provider=twilio", "--set", "quiet_hours=true"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["sms_provider"], printed["quiet_hours"]) == ("twilio", True)
+    stored = tenants.get(t.id)
+    assert (stored.sms_provider, stored.quiet_hours) == ("twilio", True)
+
+    for bad in (["--set", "sms_provider=pigeon"], ["--set", "secret_name=other/creds"], ["--set", "colour=blue"], ["--set", "quiet_hours"]):
+        assert main(["configure-tenant", "--tenant-id", t.id, *bad]) in (1, 2)
+        assert capsys.readouterr().err.strip()  # a message, not a traceback
+    assert tenants.get(t.id).sms_provider == "twilio"  # nothing changed by the refused ones
+    assert main(["configure-tenant", "--tenant-id", "no-such-tenant", "--set", "quiet_hours=true"]) == 1

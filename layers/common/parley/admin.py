@@ -55,8 +55,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "configure-tenant":
-        settings = dict(item.split("=", 1) for item in args.set)
-        tenant = auth.configure_tenant(args.tenant_id, **settings)
+        from parley.errors import ParleyError
+
+        malformed = [item for item in args.set if "=" not in item]
+        if malformed:
+            print(f"--set takes NAME=VALUE, got: {', '.join(malformed)}", file=sys.stderr)
+            return 2
+        try:
+            tenant = auth.configure_tenant(args.tenant_id, **dict(item.split("=", 1) for item in args.set))
+        except ParleyError as err:
+            print(err.message, file=sys.stderr)
+            return 1
         print(tenant.model_dump_json())
         return 0
 

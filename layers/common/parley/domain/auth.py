@@ -10,6 +10,8 @@ import base64
 import hashlib
 import secrets
 
+from pydantic import ValidationError
+
 from parley import clock
 from parley.dal import tenants
 from parley.domain.context import Caller
@@ -47,7 +49,11 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
     current = tenants.get(tenant_id)
     if current is None:
         raise NotFound(f"no tenant {tenant_id}")
-    updated = Tenant.model_validate(current.model_dump() | settings)
+    try:
+        updated = Tenant.model_validate(current.model_dump() | settings)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise BadRequest(f"invalid tenant settings: {problems}") from None
     tenants.update(tenant_id, {k: getattr(updated, k) for k in settings})
     return updated
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley import clock
 from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
-from parley.domain import emails
+from parley.domain import history
 from parley.models.candidate import EmailCommunicationData, EmailHistoryResponse, Pagination
 
 logger = Logger(service="candidate")
@@ -32,8 +32,15 @@ def email_history(
     email: Annotated[str | None, Query(max_length=254, description="Only email exchanged with this address")] = None,
     candidateId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> EmailHistoryResponse:
-    found, page = emails.email_history(
-        caller(router).tenant_id, from_time=fromTime, to_time=toTime, limit=limit, offset=offset, email=email, candidate_id=candidateId
+    found, page = history.channel_history(
+        caller(router).tenant_id,
+        "email",
+        from_time=fromTime,
+        to_time=toTime,
+        limit=limit,
+        offset=offset,
+        address=email,
+        candidate_id=candidateId,
     )
     return EmailHistoryResponse(
         pagination=Pagination(**page.as_pagination),

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley import clock
 from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
-from parley.domain import sms
+from parley.domain import history
 from parley.models.candidate import Pagination, Phone
 from parley.models.sms import SmsCommunicationData, SmsHistoryResponse
 
@@ -33,8 +33,15 @@ def sms_history(
     phone: Annotated[Phone | None, Query(description="Only SMS exchanged with this number")] = None,
     candidateId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> SmsHistoryResponse:
-    found, page = sms.sms_history(
-        caller(router).tenant_id, from_time=fromTime, to_time=toTime, limit=limit, offset=offset, phone=phone, candidate_id=candidateId
+    found, page = history.channel_history(
+        caller(router).tenant_id,
+        "sms",
+        from_time=fromTime,
+        to_time=toTime,
+        limit=limit,
+        offset=offset,
+        address=phone,
+        candidate_id=candidateId,
     )
     return SmsHistoryResponse(
         pagination=Pagination(**page.as_pagination),

@@ -7,12 +7,11 @@ from typing import Any
 
 from parley import clock
 from parley.dal import messages, queue, schedules
-from parley.domain import candidates, windows
+from parley.domain import candidates
 from parley.domain.context import Caller
 from parley.domain.email_events import ensure_sendable
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
-from parley.domain.windows import OffsetPage
 from parley.errors import BadRequest, NotFound
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
 
@@ -147,25 +146,6 @@ def send_candidate_email(
         tenant_id=caller.tenant_id, scope="email.send", key=idempotency_key, payload=payload, fn=accept, lambda_context=lambda_context
     )
     return result["message_id"]
-
-
-def email_history(
-    tenant_id: str, *, from_time: str, to_time: str, limit: int, offset: int, email: str | None = None, candidate_id: str | None = None
-) -> tuple[list[Message], OffsetPage]:
-    """GET /communications/email/v1/history: inbound and outbound email in a window, oldest first."""
-    span = windows.window(from_time, to_time)
-    windows.check_paging(offset, limit)
-    found, total = messages.history(
-        tenant_id,
-        channel="email",
-        start=span.start,
-        end=span.end,
-        offset=offset,
-        limit=limit,
-        address=email or None,
-        candidate_id=candidate_id or None,
-    )
-    return found, OffsetPage(offset=offset, limit=limit, total=total, returned=len(found))
 
 
 def email_activity(tenant_id: str, message_id: str) -> tuple[Message, list[ActivityEvent]]:

@@ -8,11 +8,10 @@ from typing import Any
 from parley import clock
 from parley.dal import messages
 from parley.dal import optins as optin_state
-from parley.domain import candidates, emails, quiet_hours, windows
+from parley.domain import candidates, emails, quiet_hours
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
-from parley.domain.windows import OffsetPage
 from parley.errors import BadRequest, NotFound
 from parley.models.domain import ActivityEvent, Message, MessageStatus
 
@@ -102,25 +101,6 @@ def send_candidate_sms(
         tenant_id=caller.tenant_id, scope="sms.send", key=idempotency_key, payload=payload, fn=accept, lambda_context=lambda_context
     )
     return result["message_id"]
-
-
-def sms_history(
-    tenant_id: str, *, from_time: str, to_time: str, limit: int, offset: int, phone: str | None = None, candidate_id: str | None = None
-) -> tuple[list[Message], OffsetPage]:
-    """GET /communications/sms/v1/history: inbound and outbound SMS in a window, oldest first."""
-    span = windows.window(from_time, to_time)
-    windows.check_paging(offset, limit)
-    found, total = messages.history(
-        tenant_id,
-        channel="sms",
-        start=span.start,
-        end=span.end,
-        offset=offset,
-        limit=limit,
-        address=phone or None,
-        candidate_id=candidate_id or None,
-    )
-    return found, OffsetPage(offset=offset, limit=limit, total=total, returned=len(found))
 
 
 def _digits(phone: str) -> str:

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from email.utils import formataddr
 
-from botocore.exceptions import ClientError, ReadTimeoutError
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
 from parley.dal.aws import client
-from parley.providers.base import OutboundEmail, ProviderError, Receipt
+from parley.providers.aws_errors import provider_errors
+from parley.providers.base import OutboundEmail, Receipt
 from parley.settings import get_settings
-
-_RETRYABLE_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "LimitExceededException",
-    "ServiceUnavailable",
-    "InternalFailure",
-    "InternalServerError",
-}
 
 
 class SesEmailProvider:
@@ -49,17 +37,8 @@ class SesEmailProvider:
         config_set = get_settings().ses_configuration_set
         if config_set:
             params["ConfigurationSetName"] = config_set
-        try:
+        with provider_errors("ses"):
             out = client("sesv2", retry=False).send_email(**params)
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
-            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            retryable = code in _RETRYABLE_CODES or status >= 500
-            raise ProviderError(f"ses {code}: {err.response.get('Error', {}).get('Message', '')}", retryable=retryable) from err
-        except ReadTimeoutError as err:
-            raise ProviderError(f"ses read timeout: {err}", retryable=False, ambiguous=True) from err
-        except BotoConnectionError as err:
-            raise ProviderError(f"ses unreachable: {err}", retryable=True) from err
         # SES replaces any Message-ID with its own: <MessageId@email.amazonses.com>. Replies quote it.
         return Receipt(
             provider=self.name, provider_message_id=out["MessageId"], internet_message_id=f"<{out['MessageId']}@email.amazonses.com>"

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError, ReadTimeoutError
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
 from parley.dal.aws import client
-from parley.providers.base import OutboundSms, ProviderError, Receipt
-
-_RETRYABLE_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "KMSThrottlingException",
-    "ServiceUnavailable",
-    "InternalFailure",
-    "InternalError",
-    "InternalErrorException",
-}
+from parley.providers.aws_errors import provider_errors
+from parley.providers.base import OutboundSms, Receipt
 
 
 class SnsSmsProvider:
@@ -31,15 +17,6 @@ class SnsSmsProvider:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
         if sms.sender:
             attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": sms.sender}
-        try:
+        with provider_errors("sns"):
             out = client("sns", retry=False).publish(PhoneNumber=sms.recipient, Message=sms.body, MessageAttributes=attributes)
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
-            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            retryable = code in _RETRYABLE_CODES or status >= 500
-            raise ProviderError(f"sns {code}: {err.response.get('Error', {}).get('Message', '')}", retryable=retryable) from err
-        except ReadTimeoutError as err:
-            raise ProviderError(f"sns read timeout: {err}", retryable=False, ambiguous=True) from err
-        except BotoConnectionError as err:
-            raise ProviderError(f"sns unreachable: {err}", retryable=True) from err
         return Receipt(provider=self.name, provider_message_id=out["MessageId"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 import time
 import uuid
 from typing import Any
@@ -12,10 +13,19 @@ from werkzeug.wrappers import Request
 from parley_local.templates import ACCOUNT, REGION
 
 
-def _body(request: Request) -> tuple[str | None, bool]:
+def _is_binary(content_type: str, binary_media_types: list[str]) -> bool:
+    """API Gateway passes a body through as bytes (base64 in the event) when its Content-Type matches
+    one of the API's binary media types (``*`` wildcards allowed)."""
+    mtype = content_type.split(";")[0].strip().lower()
+    return any(fnmatch.fnmatchcase(mtype, pattern.lower()) for pattern in binary_media_types)
+
+
+def _body(request: Request, binary_media_types: list[str] = ()) -> tuple[str | None, bool]:  # type: ignore[assignment]
     raw = request.get_data(cache=True)
     if not raw:
         return None, False
+    if _is_binary(request.headers.get("Content-Type", ""), list(binary_media_types)):
+        return base64.b64encode(raw).decode(), True
     try:
         return raw.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -38,11 +48,20 @@ def method_arn(api_id: str, stage: str, method: str, path: str) -> str:
 
 
 def rest_proxy_event(
-    request: Request, *, api_id: str, stage: str, resource: str, path_params: dict[str, str], authorizer: dict[str, Any] | None
+    request: Request,
+    *,
+    api_id: str,
+    stage: str,
+    resource: str,
+    path_params: dict[str, str],
+    authorizer: dict[str, Any] | None,
+    binary_media_types: list[str] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    headers, mv_headers = _multi(list(request.headers.items()))
+    # API Gateway adds X-Forwarded-Proto (and -For, -Port) to what it passes on.
+    items = [(k, v) for k, v in request.headers.items() if k.lower() != "x-forwarded-proto"] + [("X-Forwarded-Proto", request.scheme)]
+    headers, mv_headers = _multi(items)
     query, mv_query = _multi(list(request.args.items(multi=True)))
-    body, is_b64 = _body(request)
+    body, is_b64 = _body(request, binary_media_types)
     now = time.time()
     ctx: dict[str, Any] = {
         "accountId": ACCOUNT,
@@ -52,7 +71,9 @@ def rest_proxy_event(
         "extendedRequestId": uuid.uuid4().hex[:16],
         "httpMethod": request.method,
         "identity": {"sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string or None},
-        "path": f"/{stage}{request.path}",
+        # The path as the client called it: locally the API is served at the root, as behind a custom
+        # domain with no base path (execute-api URLs put /{stage} in front).
+        "path": request.path,
         "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         "requestId": str(uuid.uuid4()),
         "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

@@ -149,6 +149,7 @@ class Gateway:
             status = decl.status or status
             template = decl.templates.get("application/json", '{"message":$context.error.messageString}')
             body = template.replace("$context.error.messageString", json.dumps(message)).replace("$context.error.message", message)
+            body = body.replace("$context.requestTime", time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()))
             headers = dict(decl.headers)
         headers.setdefault("x-amzn-ErrorType", rtype)
         return Response(body, status=status, content_type="application/json", headers=headers)
@@ -188,7 +189,15 @@ class Gateway:
         return {**context, "principalId": result["principalId"], "integrationLatency": 0}, None
 
     def invoke_route(self, request: Request, api: RestApi, route: Route, params: dict[str, str]) -> Response:
-        event = rest_proxy_event(request, api_id=api.api_id, stage=api.stage, resource=route.path, path_params=params, authorizer=None)
+        event = rest_proxy_event(
+            request,
+            api_id=api.api_id,
+            stage=api.stage,
+            resource=route.path,
+            path_params=params,
+            authorizer=None,
+            binary_media_types=api.binary_media_types,
+        )
         if route.authorizer is not None:
             context, denial = self.authorize(request, api, route, event)
             if denial is not None:

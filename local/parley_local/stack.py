@@ -249,6 +249,7 @@ class Provisioner:
         api = RestApi(
             logical_id=logical_id, template=tpl, api_id=tpl.physical(logical_id)["Ref"], stage=str(tpl.resolve(props["StageName"]))
         )
+        api.binary_media_types = [str(t).replace("~1", "/") for t in tpl.resolve(props.get("BinaryMediaTypes") or [])]
         auth = props.get("Auth") or {}
         api._authorizers = {}  # type: ignore[attr-defined]
         for aname, adecl in (auth.get("Authorizers") or {}).items():

@@ -75,6 +75,7 @@ class RestApi:
     api_id: str
     stage: str
     routes: list[Route] = field(default_factory=list)
+    binary_media_types: list[str] = field(default_factory=list)  # "multipart/form-data", "*/*", … (SAM writes / as ~1)
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
 
 

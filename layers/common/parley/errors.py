@@ -43,3 +43,7 @@ class Unprocessable(ParleyError):
 
 class Suppressed(BadRequest):
     """The recipient is on the tenant's suppression list."""
+
+
+class Forbidden(ParleyError):
+    status = 403

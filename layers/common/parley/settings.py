@@ -26,6 +26,8 @@ class Settings(BaseModel):
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
     twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
+    # Base of the CRM's tracking URLs in emails; "" = the URL the CRM API was called at.
+    crm_public_url: str = Field(default="", alias="CRM_PUBLIC_URL")
 
 
 @lru_cache(maxsize=1)

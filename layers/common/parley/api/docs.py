@@ -20,3 +20,12 @@ _DESCRIPTIONS = {
 def candidate_errors(*extra: int) -> dict[int, Any]:
     codes = sorted({400, 401, 500, *extra})
     return {c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"model": CandidateError}}} for c in codes}
+
+
+def crm_errors(*extra: int) -> dict[int, Any]:
+    """The CRM's error responses (``{title, detail, time}``): 400, 401, 404 and 500, plus ``extra``."""
+    from parley.models.crm import CrmError  # only CRM functions load the CRM models
+
+    descriptions = {**_DESCRIPTIONS, 403: "The X-Tenant-ID header names another tenant than the API key's."}
+    codes = sorted({400, 401, 404, 500, *extra})
+    return {c: {"description": descriptions[c], "content": {"application/json": {"model": CrmError}}} for c in codes}

@@ -114,3 +114,49 @@ def user_pk(tenant_id: str, user_id: str) -> str:
 
 USER_SK = "USER"
 USER_COUNTER_SK = "USERSEQ"  # on tenant_pk: the last integer handed to a user of the tenant
+
+
+def records_pk(tenant_id: str) -> str:
+    """GSI5: every outbound email of a tenant (the CRM's communication records), by creation time."""
+    return f"TENANT#{tenant_id}#REC"
+
+
+def entity_pk(tenant_id: str, entity_type: str, entity_id: str) -> str:
+    """GSI6 (sparse): every message, either direction, linked to one CRM entity, by time. The type is
+    length-prefixed so no ``#`` in a type or id can make two entities share a partition."""
+    return f"TENANT#{tenant_id}#ENT#{len(entity_type)}:{entity_type}#{entity_id}"
+
+
+def status_pk(tenant_id: str, status: str) -> str:
+    """GSI7: the tenant's outbound email records in one status (QUEUED, SCHEDULED, SENT, …), by creation
+    time. The key moves with every status change; only records (items with GSI7SK) are in the index."""
+    return f"TENANT#{tenant_id}#STATUS#{status}"
+
+
+def stats_pk(tenant_id: str) -> str:
+    """Counters of a tenant's email: one item per UTC day (``stats_day_sk``), and the record count."""
+    return f"TENANT#{tenant_id}#STATS"
+
+
+def stats_day_sk(day: str) -> str:
+    return f"DAY#{day}"
+
+
+STATS_RECORDS_SK = "RECORDS"
+
+
+def template_pk(tenant_id: str) -> str:
+    """The CRM's email templates of a tenant: one item collection, SK ``template_sk``."""
+    return f"TENANT#{tenant_id}#TEMPLATES"
+
+
+def template_sk(template_id: str) -> str:
+    return f"TPL#{template_id}"
+
+
+def track_pk(token: str) -> str:
+    """Which tenant and message an open/click tracking token belongs to (no tenant in the request)."""
+    return f"TRACK#{token}"
+
+
+TRACK_SK = "TRACK"

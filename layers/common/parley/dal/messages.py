@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, contacts, keys, table
-from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus
+from parley.dal import bodies, contacts, counters, keys, table
+from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
+
+# Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
+_VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)
+
+
+def is_record(msg: Message) -> bool:
+    """An outbound email: one of the tenant's communication records (CRM), whichever API sent it."""
+    return msg.channel == "email" and msg.direction == "outbound"
 
 
 def _item(msg: Message) -> dict[str, Any]:
@@ -30,7 +39,25 @@ def _item(msg: Message) -> dict[str, Any]:
         "GSI3SK": keys.time_sk(created, msg.id),
         **({"GSI4PK": keys.candidate_pk(msg.tenant_id, msg.candidate_id)} if msg.candidate_id else {}),
         **({"GSI4SK": keys.channel_time_sk(msg.channel, created, msg.id)} if msg.candidate_id else {}),
+        **(_record_keys(msg, created) if is_record(msg) else {}),
+        **(_entity_keys(msg, created) if msg.related_entity_type and msg.related_entity_id else {}),
         **data,
+    }
+
+
+def _record_keys(msg: Message, created: str) -> dict[str, str]:
+    return {
+        "GSI5PK": keys.records_pk(msg.tenant_id),
+        "GSI5SK": keys.time_sk(created, msg.id),
+        "GSI7PK": keys.status_pk(msg.tenant_id, msg.status.value),
+        "GSI7SK": keys.time_sk(created, msg.id),
+    }
+
+
+def _entity_keys(msg: Message, created: str) -> dict[str, str]:
+    return {
+        "GSI6PK": keys.entity_pk(msg.tenant_id, msg.related_entity_type or "", msg.related_entity_id or ""),
+        "GSI6SK": keys.time_sk(created, msg.id),
     }
 
 
@@ -39,6 +66,11 @@ def _message(item: dict[str, Any], *, load_body: bool = True) -> Message:
     if load_body and "body_ref" in item and "body" not in item:
         item = {**item, "body": bodies.get(item["body_ref"])}
     return Message.model_validate(item)
+
+
+def from_item(item: dict[str, Any], *, load_body: bool = True) -> Message:
+    """A message item (from the table or any index projecting it) as a Message."""
+    return _message(item, load_body=load_body)
 
 
 def _event_item(tenant_id: str, ev: ActivityEvent) -> dict[str, Any]:
@@ -64,12 +96,18 @@ def event_op(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
 
 
 def create(msg: Message) -> None:
-    """Store a new message and its contact item, in one transaction when there are both."""
+    """Store a new message and its contact item, in one transaction when there are both.
+
+    A new record (outbound email) also counts in the tenant's record total, by a separate ADD once it
+    is stored: a counter item written in every send's transaction would make concurrent sends of one
+    tenant conflict (docs/data-model.md §6.6)."""
     ops = create_ops(msg)
     if len(ops) == 1:
         table.put_item(_item(msg), condition="attribute_not_exists(PK)")
-        return
-    table.transact(ops)
+    else:
+        table.transact(ops)
+    if is_record(msg):
+        counters.add_records(msg.tenant_id, 1)
 
 
 def get(tenant_id: str, message_id: str, *, load_body: bool = True) -> Message | None:
@@ -142,11 +180,12 @@ def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
         out = table.ddb().update_item(
             TableName=table.table_name(),
             Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-            UpdateExpression="SET #s = :sending, claimed_at = :now ADD attempts :one",
+            UpdateExpression="SET #s = :sending, claimed_at = :now, GSI7PK = :spk ADD attempts :one",
             ConditionExpression="#s IN (:q, :sch)",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=table.values(
                 sending=MessageStatus.SENDING.value,
+                spk=keys.status_pk(tenant_id, MessageStatus.SENDING.value),
                 now=clock.iso(now),
                 one=1,
                 q=SENDABLE[0].value,
@@ -169,12 +208,25 @@ def _set_status(
     expect: tuple[MessageStatus, ...],
     extra: dict[str, Any] | None = None,
     remove: tuple[str, ...] = (),
+    author_id: str | None = None,
 ) -> dict[str, Any]:
-    sets = {"status": to.value, **(extra or {})}
+    sets = {"status": to.value, **(extra or {}), "GSI7PK": keys.status_pk(tenant_id, to.value)}
     names = {f"#a{i}": k for i, k in enumerate(sets)}
     vals = {f"v{i}": v for i, v in enumerate(sets.values())}
     expect_vals = {f"e{i}": s.value for i, s in enumerate(expect)}
     expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    if to in _VISIBLE_CHANGES:
+        error = (extra or {}).get("error")
+        entry = TimelineEntry(
+            id=str(uuid.uuid4()),
+            type="STATUS_CHANGE",
+            date=clock.now(),
+            author_id=author_id,
+            description=f"Status changed to {to.value}" + (f": {error}" if error else ""),
+        )
+        names["#tl"] = "timeline"
+        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
+        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
     if remove:
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
         expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
@@ -198,12 +250,14 @@ def transition(
     extra: dict[str, Any] | None = None,
     remove: tuple[str, ...] = (),
     event: ActivityEvent | None = None,
+    author_id: str | None = None,
 ) -> bool:
     """Move a message between states (conditionally), with an optional activity event, atomically.
+    SENT, FAILED and CANCELLED also append a STATUS_CHANGE entry (by ``author_id``) to its timeline.
 
     Returns False when the message was not in one of ``expect`` (someone else moved it first).
     """
-    update = _set_status(tenant_id, message_id, to=to, expect=expect, extra=extra, remove=remove)
+    update = _set_status(tenant_id, message_id, to=to, expect=expect, extra=extra, remove=remove, author_id=author_id)
     try:
         if event is None:
             body = update["Update"]

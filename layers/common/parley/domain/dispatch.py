@@ -12,10 +12,10 @@ Exactly-once sending rests on the message's own state, not on the queue:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from parley import clock
-from parley.dal import messages, optins, suppressions
+from parley.dal import counters, messages, optins, suppressions
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
@@ -42,7 +42,7 @@ def _event(msg: Message, name: str, response: str) -> ActivityEvent:
 
 
 def _fail(msg: Message, error: str) -> None:
-    messages.transition(
+    failed = messages.transition(
         msg.tenant_id,
         msg.id,
         to=MessageStatus.FAILED,
@@ -50,6 +50,15 @@ def _fail(msg: Message, error: str) -> None:
         extra={"error": error},
         event=_event(msg, "failed", error),
     )
+    if failed:
+        _count(msg, "failed", clock.now())
+
+
+def _count(msg: Message, counter: str, at: datetime) -> None:
+    """Analytics counters (dal/counters.py) of records, bumped once by whoever made the change."""
+    if messages.is_record(msg):
+        counters.bump(msg.tenant_id, clock.iso(at)[:10], counter, category=msg.category, template_id=msg.template_id,
+                      template_name=msg.template_name)  # fmt: skip
 
 
 def render_sms(msg: Message) -> OutboundSms:
@@ -64,9 +73,10 @@ def _no_longer_allowed(msg: Message) -> str | None:
         if not (state and state.get("opted_in")):
             return f"not sent: {msg.recipient} is no longer opted in to SMS"
     elif msg.direction == "outbound":
-        entry = suppressions.get(msg.tenant_id, msg.recipient)
-        if entry is not None:
-            return f"not sent: {msg.recipient} is on the suppression list ({entry.reason})"
+        for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
+            entry = suppressions.get(msg.tenant_id, address)
+            if entry is not None:
+                return f"not sent: {address} is on the suppression list ({entry.reason})"
     return None
 
 
@@ -125,7 +135,7 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsP
         return Outcome(msg.id, "failed")
 
     sent_at = clock.now()
-    messages.mark_sent(
+    recorded = messages.mark_sent(
         msg,
         provider=receipt.provider,
         provider_message_id=receipt.provider_message_id,
@@ -133,4 +143,6 @@ def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsP
         sent_at=sent_at,
         event=_event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
     )
+    if recorded:
+        _count(msg, "sent", sent_at)
     return Outcome(msg.id, "sent")

@@ -41,4 +41,7 @@ def render_email(msg: Message) -> OutboundEmail:
         html=html_body,
         text=text_body,
         reply_to=msg.reply_to,
+        to=tuple(msg.recipients),
+        cc=tuple(msg.cc),
+        bcc=tuple(msg.bcc),
     )

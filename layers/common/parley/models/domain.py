@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -87,6 +87,33 @@ class Candidate(BaseModel):
     created_at: UtcDateTime
 
 
+class TimelineEntry(BaseModel):
+    """One entry of a message's own audit trail (the CRM's ``events[]``): kept in the message item, so a
+    page of records is one read per record. Created, status changes, comments, deletions of links, …"""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    type: str  # CREATE | STATUS_CHANGE | COMMENT | RESEND | UPDATE
+    date: UtcDateTime
+    author_id: str | None = None
+    description: str = ""
+
+
+TIMELINE_LIMIT = 200  # entries per message (an item stays far below DynamoDB's 400 KB)
+
+
+class TrackedLink(BaseModel):
+    """A link of an outbound HTML email rewritten to the click-tracking redirect (``/link/{token}/{index}``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: str  # the tracking URL put in the email
+    original_url: str  # where a click is redirected: only ever this stored value
+    click_count: int = 0
+    clicked_at: UtcDateTime | None = None
+
+
 class Message(BaseModel):
     """One email or SMS, outbound or inbound, whichever API created it."""
 
@@ -125,6 +152,35 @@ class Message(BaseModel):
     scheduled_tz: str | None = None  # the caller's IANA zone, kept for display; scheduled_at is UTC
     claimed_at: UtcDateTime | None = None
     sent_at: UtcDateTime | None = None
+    # Several addressees (CRM): every To address (``recipient`` is the first), Cc and Bcc.
+    recipients: list[str] = []
+    cc: list[str] = []
+    bcc: list[str] = []
+    # The CRM record's fields (seed 001); defaults for messages the other APIs create.
+    category: str | None = None  # the CRM's ``type`` (OFFERTE, …)
+    template_id: str | None = None
+    template_name: str | None = None
+    variables: dict[str, Any] = {}
+    original_body: str | None = None  # as submitted, before the tracking pixel and link rewriting
+    related_entity_type: str | None = None  # the CRM entity it belongs to (contact, company, deal, …)
+    related_entity_id: str | None = None
+    recipient_list_id: str | None = None
+    parent_id: str | None = None  # inbound: the outbound message it answers; a resend: the original
+    created_by: str | None = None
+    updated_at: UtcDateTime | None = None
+    updated_by: str | None = None
+    tracking_enabled: bool = False  # an open-tracking pixel is in the HTML
+    link_tracking_enabled: bool = False  # links are rewritten to the click-tracking redirect
+    track_token: str | None = None  # the unguessable id in the pixel and link URLs (not the message id)
+    open_count: int = 0
+    opened_at: UtcDateTime | None = None
+    links: list[TrackedLink] = []
+    timeline: list[TimelineEntry] = []
+
+    @property
+    def all_recipients(self) -> list[str]:
+        """Every To address: ``recipients`` when set, else the one ``recipient``."""
+        return self.recipients or [self.recipient]
 
 
 class ActivityEvent(BaseModel):

@@ -18,6 +18,13 @@ class OutboundEmail:
     text: str | None
     reply_to: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    to: tuple[str, ...] = ()  # every To address when there are several (``recipient`` is the first)
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+
+    @property
+    def to_addresses(self) -> list[str]:
+        return list(self.to) or [self.recipient]
 
 
 @dataclass(frozen=True)

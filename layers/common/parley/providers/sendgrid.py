@@ -51,7 +51,13 @@ class SendGridEmailProvider:
         if not content:
             content.append({"type": "text/plain", "value": " "})
         body: dict[str, Any] = {
-            "personalizations": [{"to": [{"email": email.recipient}]}],
+            "personalizations": [
+                {
+                    "to": [{"email": a} for a in email.to_addresses],
+                    **({"cc": [{"email": a} for a in email.cc]} if email.cc else {}),
+                    **({"bcc": [{"email": a} for a in email.bcc]} if email.bcc else {}),
+                }
+            ],
             "from": sender,
             "subject": email.subject,
             "content": content,

@@ -24,7 +24,11 @@ class SesEmailProvider:
             body["Text"] = {"Data": email.text, "Charset": "UTF-8"}
         params = {
             "FromEmailAddress": formataddr((email.sender_name, email.sender)) if email.sender_name else email.sender,
-            "Destination": {"ToAddresses": [email.recipient]},
+            "Destination": {
+                "ToAddresses": email.to_addresses,
+                **({"CcAddresses": list(email.cc)} if email.cc else {}),
+                **({"BccAddresses": list(email.bcc)} if email.bcc else {}),
+            },
             "Content": {"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body}},
             # Tags come back on SES events, which is how they find their message again.
             "EmailTags": [

@@ -1,0 +1,472 @@
+"""The CRM communications API's shapes (seed 001), and how a stored message reads as one.
+
+Every shape here is the seed's, field for field, camelCase as the seed spells it. Request bodies
+accept the seed's minimal fields plus optional extras (docs/decisions.md K-entries).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from parley.domain.rendering import html_to_text, looks_like_html
+from parley.models.domain import Message, MessageStatus, UtcDateTime
+
+# ───────────── request fields ─────────────
+_ADDR = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+$")
+MAX_RECIPIENTS = 50  # To + Cc + Bcc of one record (SES allows 50 destinations per message)
+MAX_BODY = 256 * 1024  # characters of body / template body (bodies over 64 KB go to S3)
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _ADDR.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("must be a single line (no CR or LF)")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=998), AfterValidator(_one_line)]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY)]
+# CRM entity references: free-form, but one line and bounded (they are index keys)
+EntityRef = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\r\n]+$")]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Variables = dict[Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")], Any]
+
+
+class _Extras(BaseModel):
+    """Optional fields every send body accepts beyond the seed's minimal ones (decision K4)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cc: list[Address] = Field(default=[], max_length=MAX_RECIPIENTS)
+    bcc: list[Address] = Field(default=[], max_length=MAX_RECIPIENTS)
+    replyTo: Address | None = None
+    senderName: Annotated[str, StringConstraints(max_length=128), AfterValidator(_one_line)] | None = None
+    relatedEntityType: EntityRef | None = None
+    relatedEntityId: EntityRef | None = None
+    recipientListId: EntityRef | None = None
+    type: Category | None = None
+    variables: Variables = Field(default={}, max_length=200)
+    trackingEnabled: bool = False
+    linkTrackingEnabled: bool = False
+
+
+class SendEmailRequest(_Extras):
+    """POST /send (seed: ``{body, recipients, subject}``)."""
+
+    subject: Subject
+    body: Body
+    recipients: list[Address] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    templateId: EntityRef | None = None
+
+
+class ScheduleEmailRequest(SendEmailRequest):
+    """POST /schedule (seed: ``{body, recipients, scheduledAt, subject}``)."""
+
+    scheduledAt: datetime
+    timeZone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class SendTemplateRequest(_Extras):
+    """POST /send-template/{templateId} (seed: ``{recipients}``)."""
+
+    recipients: list[Address] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+
+
+class SortOrder(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    field: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    ascending: bool = True
+
+
+class DynamicSearchRequest(BaseModel):
+    """POST /dynamic-search."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    filters: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any] = Field(default={}, max_length=20)
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    size: Annotated[int, Field(ge=0, le=1000)] = 20  # 0 = the default, 20 (the seed's sample sends 0)
+    search: list[Annotated[str, StringConstraints(max_length=256)]] = Field(default=[], max_length=10)
+    sort: list[SortOrder] = Field(default=[], max_length=5)
+
+
+# ───────────── templates (an addition: the seed sends by templateId but cannot manage templates) ─────────────
+TemplateName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
+
+
+class TemplateRequest(BaseModel):
+    """POST /templates and PUT /templates/{templateId}."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: TemplateName
+    subject: Subject
+    bodyHtml: Body | None = None
+    bodyText: Body | None = None
+    type: Category | None = None
+
+
+class EmailTemplate(BaseModel):
+    """A stored template, as the template endpoints return it."""
+
+    id: str
+    tenantId: str
+    name: str
+    subject: str
+    bodyHtml: str | None = None
+    bodyText: str | None = None
+    type: str | None = None
+    variables: list[str] = []  # the placeholders its subject and bodies use
+    created: UtcDateTime
+    createdBy: str | None = None
+    updated: UtcDateTime | None = None
+    updatedBy: str | None = None
+
+
+# ───────────── responses ─────────────
+class CrmError(BaseModel):
+    """Every CRM error: ``{title, detail, time}``."""
+
+    title: str
+    detail: str
+    time: datetime
+
+
+class EntityEvent(BaseModel):
+    authorId: str | None = None
+    date: UtcDateTime
+    description: str | None = None
+    id: str
+    type: str
+
+
+class ClickedLink(BaseModel):
+    clickCount: int
+    clickedAt: UtcDateTime | None = None
+    originalUrl: str
+    url: str
+
+
+class CommunicationRecord(BaseModel):
+    """The seed's 37-field record."""
+
+    bcc: list[str]
+    body: str | None
+    cc: list[str]
+    clickedLinks: list[ClickedLink]
+    conversationId: str | None
+    created: UtcDateTime
+    createdBy: str | None
+    errorMessage: str | None
+    events: list[EntityEvent]
+    id: str
+    internetMessageId: str | None
+    linkTrackingEnabled: bool
+    messageId: str | None
+    openCount: int
+    opened: bool
+    openedAt: UtcDateTime | None
+    originalBody: str | None
+    providerType: str
+    recipientListId: str | None
+    recipients: list[str]
+    relatedEntityId: str | None
+    relatedEntityType: str | None
+    replyTo: str | None
+    scheduledAt: UtcDateTime | None
+    senderEmail: str | None
+    senderName: str | None
+    sentAt: UtcDateTime | None
+    status: str
+    subject: str | None
+    templateId: str | None
+    templateName: str | None
+    tenantId: str
+    trackingEnabled: bool
+    type: str | None
+    updated: UtcDateTime | None
+    updatedBy: str | None
+    variables: dict[str, Any]
+
+
+class InboundEmail(BaseModel):
+    """A reply, as ``thread.inbound`` lists it."""
+
+    bodyHtml: str | None
+    bodyText: str | None
+    cc: list[str]
+    conversationId: str | None
+    created: UtcDateTime
+    createdBy: str | None
+    events: list[EntityEvent]
+    fromEmail: str
+    fromName: str | None
+    graphMessageId: str | None
+    id: str
+    inReplyTo: str | None
+    internetMessageId: str | None
+    parentCommunicationId: str | None
+    receivedAt: UtcDateTime
+    recipients: list[str]
+    relatedEntityId: str | None
+    relatedEntityType: str | None
+    status: str
+    subject: str | None
+    tenantId: str
+    updated: UtcDateTime | None
+    updatedBy: str | None
+
+
+class ConversationThread(BaseModel):
+    inbound: list[InboundEmail]
+    outbound: list[CommunicationRecord]
+
+
+class EntityCommunication(BaseModel):
+    """One row of GET /by-entity: inbound and outbound in one timeline."""
+
+    bodyHtml: str | None
+    bodyText: str | None
+    cc: list[str]
+    conversationId: str | None
+    date: UtcDateTime
+    direction: Literal["INBOUND", "OUTBOUND"]
+    fromEmail: str | None
+    fromName: str | None
+    id: str
+    opened: bool
+    recipients: list[str]
+    status: str
+    subject: str | None
+
+
+class SpringSort(BaseModel):
+    empty: bool
+    sorted: bool
+    unsorted: bool
+
+
+class Pageable(BaseModel):
+    offset: int
+    pageNumber: int
+    pageSize: int
+    paged: bool
+    sort: SpringSort
+    unpaged: bool
+
+
+class RecordPage(BaseModel):
+    """Spring Data's ``Page`` JSON (0-based)."""
+
+    content: list[CommunicationRecord]
+    empty: bool
+    first: bool
+    last: bool
+    number: int
+    numberOfElements: int
+    pageable: Pageable
+    size: int
+    sort: SpringSort
+    totalElements: int
+    totalPages: int
+
+
+def record_page(content: list[CommunicationRecord], *, page: int, size: int, total: int, sorted_: bool) -> RecordPage:
+    sort = SpringSort(empty=not sorted_, sorted=sorted_, unsorted=not sorted_)
+    total_pages = (total + size - 1) // size if size else 0
+    return RecordPage(
+        content=content,
+        empty=not content,
+        first=page == 0,
+        last=page >= total_pages - 1,
+        number=page,
+        numberOfElements=len(content),
+        pageable=Pageable(offset=page * size, pageNumber=page, pageSize=size, paged=True, sort=sort, unpaged=False),
+        size=size,
+        sort=sort,
+        totalElements=total,
+        totalPages=total_pages,
+    )
+
+
+class RateRow(BaseModel):
+    clickRate: float
+    openRate: float
+    totalClicked: int
+    totalOpened: int
+    totalSent: int
+
+
+class TemplateRates(RateRow):
+    templateId: str
+    templateName: str | None
+
+
+class TypeRates(RateRow):
+    type: str
+
+
+class DayVolume(BaseModel):
+    count: int
+    date: str  # YYYY-MM-DD (UTC)
+
+
+class CommunicationAnalytics(BaseModel):
+    byTemplate: list[TemplateRates]
+    byType: list[TypeRates]
+    clickRate: float
+    failureRate: float
+    openRate: float
+    sendVolumeByDay: list[DayVolume]
+    totalClicked: int
+    totalOpened: int
+    totalSent: int
+
+
+# ───────────── a stored message as the CRM sees it ─────────────
+def crm_status(status: MessageStatus) -> str:
+    """Parley's pipeline states in the CRM's vocabulary (decision K3): queued or being sent = PENDING."""
+    if status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+        return "PENDING"
+    return status.value
+
+
+def provider_type(provider: str) -> str:
+    return {"ses": "SES", "sendgrid": "SENDGRID"}.get(provider, provider.upper())
+
+
+def _events(msg: Message) -> list[EntityEvent]:
+    return [EntityEvent(authorId=e.author_id, date=e.date, description=e.description, id=e.id, type=e.type) for e in msg.timeline]
+
+
+def to_record(msg: Message) -> CommunicationRecord:
+    """An outbound email as a CommunicationRecord (any API's: candidate emails read as records too)."""
+    return CommunicationRecord(
+        bcc=msg.bcc,
+        body=msg.body,
+        cc=msg.cc,
+        clickedLinks=[
+            ClickedLink(clickCount=link.click_count, clickedAt=link.clicked_at, originalUrl=link.original_url, url=link.url)
+            for link in msg.links
+        ],
+        conversationId=msg.conversation_id,
+        created=msg.created_at,
+        createdBy=msg.created_by or msg.recruiter_id,
+        errorMessage=msg.error if msg.status == MessageStatus.FAILED else None,
+        events=_events(msg),
+        id=msg.id,
+        internetMessageId=msg.internet_message_id,
+        linkTrackingEnabled=msg.link_tracking_enabled,
+        messageId=msg.provider_message_id,
+        openCount=msg.open_count,
+        opened=msg.open_count > 0,
+        openedAt=msg.opened_at,
+        originalBody=msg.original_body if msg.original_body is not None else msg.body,
+        providerType=provider_type(msg.provider),
+        recipientListId=msg.recipient_list_id,
+        recipients=msg.all_recipients,
+        relatedEntityId=msg.related_entity_id,
+        relatedEntityType=msg.related_entity_type,
+        replyTo=msg.reply_to,
+        scheduledAt=msg.scheduled_at,
+        senderEmail=msg.sender,
+        senderName=msg.sender_name or None,
+        sentAt=msg.sent_at,
+        status=crm_status(msg.status),
+        subject=msg.subject,
+        templateId=msg.template_id,
+        templateName=msg.template_name,
+        tenantId=msg.tenant_id,
+        trackingEnabled=msg.tracking_enabled,
+        type=msg.category,
+        updated=msg.updated_at,
+        updatedBy=msg.updated_by,
+        variables=msg.variables,
+    )
+
+
+def inbound_status(msg: Message) -> str:
+    return "NEW"
+
+
+def _html_text(msg: Message) -> tuple[str | None, str | None]:
+    if looks_like_html(msg.body):
+        return msg.body, msg.body_text if msg.body_text is not None else html_to_text(msg.body)
+    return None, msg.body_text if msg.body_text is not None else msg.body
+
+
+def to_inbound(msg: Message) -> InboundEmail:
+    body_html, body_text = _html_text(msg)
+    return InboundEmail(
+        bodyHtml=body_html,
+        bodyText=body_text,
+        cc=msg.cc,
+        conversationId=msg.conversation_id,
+        created=msg.created_at,
+        createdBy=msg.created_by,
+        events=_events(msg),
+        fromEmail=msg.sender,
+        fromName=msg.sender_name or None,
+        graphMessageId=None,
+        id=msg.id,
+        inReplyTo=msg.in_reply_to,
+        internetMessageId=msg.internet_message_id,
+        parentCommunicationId=msg.parent_id,
+        receivedAt=msg.created_at,
+        recipients=msg.all_recipients,
+        relatedEntityId=msg.related_entity_id,
+        relatedEntityType=msg.related_entity_type,
+        status=inbound_status(msg),
+        subject=msg.subject,
+        tenantId=msg.tenant_id,
+        updated=msg.updated_at,
+        updatedBy=msg.updated_by,
+    )
+
+
+def to_entity_row(msg: Message) -> EntityCommunication:
+    if msg.direction == "inbound":
+        body_html, body_text = _html_text(msg)
+        return EntityCommunication(
+            bodyHtml=body_html,
+            bodyText=body_text,
+            cc=msg.cc,
+            conversationId=msg.conversation_id,
+            date=msg.created_at,
+            direction="INBOUND",
+            fromEmail=msg.sender,
+            fromName=msg.sender_name or None,
+            id=msg.id,
+            opened=False,
+            recipients=msg.all_recipients,
+            status=inbound_status(msg),
+            subject=msg.subject,
+        )
+    body_html, body_text = _html_text(msg)
+    return EntityCommunication(
+        bodyHtml=body_html,
+        bodyText=body_text,
+        cc=msg.cc,
+        conversationId=msg.conversation_id,
+        date=msg.sent_at or msg.scheduled_at or msg.created_at,
+        direction="OUTBOUND",
+        fromEmail=msg.sender,
+        fromName=msg.sender_name or None,
+        id=msg.id,
+        opened=msg.open_count > 0,
+        recipients=msg.all_recipients,
+        status=crm_status(msg.status),
+        subject=msg.subject,
+    )

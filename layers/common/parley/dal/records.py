@@ -73,3 +73,183 @@ def append_timeline(tenant_id: str, message_id: str, entry: TimelineEntry, *, up
 
 class TimelineFull(Exception):
     """The message's audit trail holds ``TIMELINE_LIMIT`` entries already."""
+
+
+# ───────────── the CRM's thread and entity reads, and deleting a record ─────────────
+
+
+def _messages_newest_first(index: str, pk: str, *, limit: int) -> list[Message]:
+    """Up to ``limit`` messages of one index partition, newest first. A body kept in S3 is not loaded
+    (``messages.load_body``): a caller that stops early does not fetch the rest."""
+    items, _ = table.query_page(
+        limit=limit,
+        IndexName=index,
+        KeyConditionExpression=f"{index}PK = :pk",
+        ExpressionAttributeValues=table.values(pk=pk),
+        ScanIndexForward=False,
+    )
+    return [as_message(i, load_body=False) for i in items if i.get("type") == "message"]
+
+
+def by_entity(tenant_id: str, entity_type: str, entity_id: str, *, limit: int) -> list[Message]:
+    """The newest ``limit`` messages (either direction) linked to one CRM entity: one GSI6 key read."""
+    return _messages_newest_first("GSI6", keys.entity_pk(tenant_id, entity_type, entity_id), limit=limit)
+
+
+def conversation(tenant_id: str, conversation_id: str, *, limit: int) -> list[Message]:
+    """The newest ``limit`` messages of one conversation, newest first: one GSI3 key read."""
+    return _messages_newest_first("GSI3", keys.conversation_pk(tenant_id, conversation_id), limit=limit)
+
+
+def delete_record(msg: Message) -> bool:
+    """Delete a record and everything kept for it, if it is still in the state ``msg`` was read in.
+
+    The message item goes first, conditionally (``status`` unchanged, and for a SENDING record the same
+    claim), in one transaction with its tracking-token and provider-id lookup items: a dispatcher that
+    claims it meanwhile makes this return False, and once it is gone a claim, ``mark_sent`` or event
+    correlation finds nothing. Then the record total is decremented, the rest of its item collection
+    (activity events) is deleted, and its S3 body. False when the record changed or is gone already.
+    """
+    # Imported here so these additions leave the module's shared header alone.
+    from parley.dal import counters
+    from parley.dal.aws import client
+    from parley.settings import get_settings
+
+    cond = "#s = :s"
+    vals: dict[str, Any] = {"s": msg.status.value}
+    if msg.claimed_at is not None:
+        cond += " AND claimed_at = :c"
+        vals["c"] = clock.iso(msg.claimed_at)
+    ops: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": table.key(keys.message_pk(msg.tenant_id, msg.id), keys.MESSAGE_SK),
+                "ConditionExpression": cond,
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": table.values(**vals),
+            }
+        }
+    ]
+    if msg.track_token:
+        ops.append({"Delete": {"Key": table.key(keys.track_pk(msg.track_token), keys.TRACK_SK)}})
+    if msg.provider_message_id:
+        ref = keys.provider_message_pk(msg.tenant_id, msg.provider, msg.provider_message_id)
+        ops.append({"Delete": {"Key": table.key(ref, keys.PROVIDER_MESSAGE_SK)}})
+    try:
+        table.transact(ops)
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    counters.add_records(msg.tenant_id, -1)
+    _delete_collection(keys.message_pk(msg.tenant_id, msg.id))
+    if msg.body_ref:
+        client("s3").delete_object(Bucket=get_settings().body_bucket, Key=msg.body_ref)
+    return True
+
+
+def _delete_collection(pk: str) -> None:
+    """Every item left under ``pk`` (a deleted message's activity events), 25 per BatchWriteItem."""
+    items = table.query_all(key_condition="PK = :pk", expr_values=table.values(pk=pk))
+    for i in range(0, len(items), 25):
+        request: dict[str, Any] = {
+            table.table_name(): [{"DeleteRequest": {"Key": table.key(it["PK"], it["SK"])}} for it in items[i : i + 25]]
+        }
+        while request:
+            out = table.ddb().batch_write_item(RequestItems=request)
+            request = out.get("UnprocessedItems") or {}
+
+
+# ───────────── the CRM's list and search reads (domain/crm_search.py) ─────────────
+# A partition is ``(index, partition key)`` of GSI3, GSI5, GSI6 or GSI7. Every one of them sorts by
+# ``<created ISO>#<id>``, so each reads in creation order and several merge into one ordered stream.
+import heapq  # noqa: E402  (kept with the functions that use them, below the module's shared part)
+from collections.abc import Iterator  # noqa: E402
+
+Partition = tuple[str, str]
+
+
+def records_partition(tenant_id: str) -> Partition:
+    """Every record of the tenant (GSI5)."""
+    return "GSI5", keys.records_pk(tenant_id)
+
+
+def status_partition(tenant_id: str, status: str) -> Partition:
+    """The tenant's records in one Parley status (GSI7)."""
+    return "GSI7", keys.status_pk(tenant_id, status)
+
+
+def entity_partition(tenant_id: str, entity_type: str, entity_id: str) -> Partition:
+    """The messages linked to one CRM entity (GSI6; both directions, records kept by the read)."""
+    return "GSI6", keys.entity_pk(tenant_id, entity_type, entity_id)
+
+
+def conversation_partition(tenant_id: str, conversation_id: str) -> Partition:
+    """The messages of one conversation (GSI3; both directions, records kept by the read)."""
+    return "GSI3", keys.conversation_pk(tenant_id, conversation_id)
+
+
+def _partition_query(part: Partition, *, forward: bool) -> dict[str, Any]:
+    index, pk = part
+    params: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}PK = :pk",
+        "ExpressionAttributeValues": table.values(pk=pk),
+        "ScanIndexForward": forward,
+    }
+    if index in ("GSI3", "GSI6"):
+        # these hold inbound mail too (and a conversation could hold SMS): only outbound email is a record
+        params["FilterExpression"] = "#rc = :rc AND #rd = :rd"
+        params["ExpressionAttributeNames"] = {"#rc": "channel", "#rd": "direction"}
+        params["ExpressionAttributeValues"] |= table.values(rc="email", rd="outbound")
+    return params
+
+
+def count_records(part: Partition) -> int:
+    """How many records a partition holds (``Select=COUNT``: read, but no item travels)."""
+    return table.count(**_partition_query(part, forward=True))
+
+
+def read_records(part: Partition, *, offset: int, limit: int, forward: bool) -> list[Message]:
+    """Records ``offset``..``offset+limit`` of a partition in creation order (bodies loaded): COUNT
+    queries reach the start, then one Query with ``Limit=limit`` reads the page; on GSI5 and GSI7 (records
+    only) that Query reads exactly the items it returns."""
+    params = _partition_query(part, forward=forward)
+    start = None
+    if offset:
+        start = table.skip(offset, **params)
+        if start is None:
+            return []
+    items, _ = table.query_page(limit=limit, start_key=start, **params)
+    return [as_message(i) for i in items]
+
+
+def stream_records(part: Partition, *, forward: bool, attributes: list[str] | None = None, page_size: int = 100) -> Iterator[Message]:
+    """Every record of a partition in creation order, read lazily ``page_size`` at a time.
+
+    With ``attributes`` only those attributes travel (``ProjectionExpression``) and bodies kept in S3 are
+    not fetched: the read costs the same capacity, but a search holds thousands of small records in
+    memory instead of thousands of bodies. Without, whole records with their bodies."""
+    params = _partition_query(part, forward=forward)
+    if attributes:
+        names = {f"#p{i}": name for i, name in enumerate(attributes)}
+        params["ProjectionExpression"] = ", ".join(names)
+        params["ExpressionAttributeNames"] = {**params.get("ExpressionAttributeNames", {}), **names}
+    start = None
+    while True:
+        items, start = table.query_page(limit=page_size, start_key=start, **params)
+        for item in items:
+            yield as_message(item, load_body=not attributes)
+        if not start:
+            return
+
+
+def merged_records(
+    parts: list[Partition], *, forward: bool, attributes: list[str] | None = None, page_size: int = 100
+) -> Iterator[Message]:
+    """The records of several disjoint partitions as one stream in creation order (a k-way merge on the
+    indexes' shared sort key ``<created>#<id>``)."""
+    streams = [stream_records(p, forward=forward, attributes=attributes, page_size=page_size) for p in parts]
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=lambda m: (clock.iso(m.created_at), m.id), reverse=not forward)

@@ -72,8 +72,10 @@ def submit(msg: Message) -> Message:
 
 
 def _refuse_suppressed(msg: Message) -> None:
+    # Every addressee (To, Cc, Bcc): the dispatcher re-checks the same set just before sending.
     if msg.channel == "email" and msg.direction == "outbound":
-        ensure_sendable(msg.tenant_id, msg.recipient)
+        for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
+            ensure_sendable(msg.tenant_id, address)
 
 
 MIN_SCHEDULE_LEAD = timedelta(seconds=5)
@@ -98,18 +100,21 @@ def schedule(msg: Message, at: datetime, tz_name: str | None = None) -> Message:
     return msg
 
 
-def cancel(tenant_id: str, message_id: str) -> bool:
+def cancel(tenant_id: str, message_id: str, *, author_id: str | None = None, extra: dict[str, Any] | None = None) -> bool:
     """SCHEDULED → CANCELLED, then delete the schedule.
 
     The state change is the arbiter: the dispatcher only sends what it can claim from SCHEDULED or
     QUEUED, so a cancel racing the firing schedule ends either CANCELLED (not sent) or SENT (the
     cancel is refused), never both. Returns False if the message was no longer cancellable.
+    ``author_id`` signs the timeline's STATUS_CHANGE entry; ``extra`` are fields set with the change.
     """
     if messages.get(tenant_id, message_id, load_body=False) is None:
         raise NotFound("message not found")
     now = clock.now()
     event = ActivityEvent(message_id=message_id, event_id=new_id(), event="cancelled", created_ms=clock.epoch_ms(now))
-    if not messages.transition(tenant_id, message_id, to=MessageStatus.CANCELLED, expect=(MessageStatus.SCHEDULED,), event=event):
+    if not messages.transition(
+        tenant_id, message_id, to=MessageStatus.CANCELLED, expect=(MessageStatus.SCHEDULED,), event=event, extra=extra, author_id=author_id
+    ):
         return False
     schedules.delete(message_id)
     return True

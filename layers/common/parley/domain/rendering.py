@@ -28,7 +28,8 @@ def html_to_text(body: str) -> str:
 
 def render_email(msg: Message) -> OutboundEmail:
     if looks_like_html(msg.body):
-        html_body, text_body = msg.body, html_to_text(msg.body)
+        # A stored plain-text alternative (a template's text body) wins over one derived from the HTML.
+        html_body, text_body = msg.body, msg.body_text if msg.body_text is not None else html_to_text(msg.body)
     else:
         html_body, text_body = None, msg.body
     return OutboundEmail(

@@ -118,21 +118,27 @@ class TemplateRequest(BaseModel):
     type: Category | None = None
 
 
-class EmailTemplate(BaseModel):
-    """A stored template, as the template endpoints return it."""
+class EmailTemplateSummary(BaseModel):
+    """A template as GET /templates lists it: no bodies and no variables, so the list of every template
+    of a tenant stays far below Lambda's 6 MB response limit (GET /templates/{templateId} has them)."""
 
     id: str
     tenantId: str
     name: str
     subject: str
-    bodyHtml: str | None = None
-    bodyText: str | None = None
     type: str | None = None
-    variables: list[str] = []  # the placeholders its subject and bodies use
     created: UtcDateTime
     createdBy: str | None = None
     updated: UtcDateTime | None = None
     updatedBy: str | None = None
+
+
+class EmailTemplate(EmailTemplateSummary):
+    """A stored template, as create, get and update return it."""
+
+    bodyHtml: str | None = None
+    bodyText: str | None = None
+    variables: list[str] = []  # the placeholders its subject and bodies use, sorted
 
 
 # ───────────── responses ─────────────

@@ -11,12 +11,13 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam run test lint validate unit integration e2e build clean
+.PHONY: help install install-sam run test lint validate unit integration e2e build clean openapi
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
+	@echo "make openapi  regenerate docs/openapi/<family>.json from the handlers (CI checks they are current)"
 
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
@@ -44,6 +45,9 @@ validate: install install-sam
 	$(VENV)/bin/cfn-lint template.yaml functions/*/template.yaml
 	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
 	for t in functions/*/template.yaml; do $(VENV_SAM)/bin/sam validate --lint --template $$t || exit 1; done
+
+openapi: install
+	$(PY) -m parley_local.openapi
 
 build: install-sam
 	PATH="$(dir $(PYTHON)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml

@@ -44,7 +44,13 @@ def main() -> int:
             '    -d \'{"toEmail": "candidate@example.com", "subject": "Hello from Parley", "emailContent": "<p>Hi there!</p>"}\'\n\n'
             f"Then: curl -s {stack.api_url}/_local/outbox\n"
             f"      curl -s '{stack.api_url}/communications/email/v1/activity?emailActivityId=<id>' "
-            f"-H 'Authorization: Bearer {demo['apiKey']}' -H 'x-ph-userid: recruiter-1'\n",
+            f"-H 'Authorization: Bearer {demo['apiKey']}' -H 'x-ph-userid: recruiter-1'\n\n"
+            "CRM: schedule an email two minutes ahead, then list what is scheduled:\n"
+            f"  curl -s -X POST {stack.api_url}/api/v1/communications/schedule \\\n"
+            f"    -H 'Authorization: Bearer {demo['apiKey']}' -H 'Content-Type: application/json' \\\n"
+            '    -d "{\\"subject\\": \\"Later\\", \\"body\\": \\"<p>Hi</p>\\", \\"recipients\\": [\\"jan@example.com\\"], '
+            '\\"scheduledAt\\": \\"$(date -u -d \'+2 min\' +%Y-%m-%dT%H:%M:%SZ)\\"}"\n'
+            f"  curl -s {stack.api_url}/api/v1/communications/scheduled -H 'Authorization: Bearer {demo['apiKey']}'\n",
             flush=True,
         )
     print(f"State written to {args.state_file}. Ctrl-C stops everything.", flush=True)

@@ -27,3 +27,7 @@ def put(tenant_id: str, message_id: str, body: str) -> str:
 
 def get(key: str) -> str:
     return client("s3").get_object(Bucket=get_settings().body_bucket, Key=key)["Body"].read().decode()
+
+
+def delete(key: str) -> None:
+    client("s3").delete_object(Bucket=get_settings().body_bucket, Key=key)

@@ -7,12 +7,14 @@ conversation. Every list here is a key read; nothing Scans.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import keys, table
+from parley.dal import bodies, counters, keys, table
 from parley.dal.messages import from_item as as_message
 from parley.models.domain import TIMELINE_LIMIT, Message, TimelineEntry
 
@@ -110,11 +112,6 @@ def delete_record(msg: Message) -> bool:
     correlation finds nothing. Then the record total is decremented, the rest of its item collection
     (activity events) is deleted, and its S3 body. False when the record changed or is gone already.
     """
-    # Imported here so these additions leave the module's shared header alone.
-    from parley.dal import counters
-    from parley.dal.aws import client
-    from parley.settings import get_settings
-
     cond = "#s = :s"
     vals: dict[str, Any] = {"s": msg.status.value}
     if msg.claimed_at is not None:
@@ -144,7 +141,7 @@ def delete_record(msg: Message) -> bool:
     counters.add_records(msg.tenant_id, -1)
     _delete_collection(keys.message_pk(msg.tenant_id, msg.id))
     if msg.body_ref:
-        client("s3").delete_object(Bucket=get_settings().body_bucket, Key=msg.body_ref)
+        bodies.delete(msg.body_ref)
     return True
 
 
@@ -163,8 +160,6 @@ def _delete_collection(pk: str) -> None:
 # ───────────── the CRM's list and search reads (domain/crm_search.py) ─────────────
 # A partition is ``(index, partition key)`` of GSI3, GSI5, GSI6 or GSI7. Every one of them sorts by
 # ``<created ISO>#<id>``, so each reads in creation order and several merge into one ordered stream.
-import heapq  # noqa: E402  (kept with the functions that use them, below the module's shared part)
-from collections.abc import Iterator  # noqa: E402
 
 Partition = tuple[str, str]
 

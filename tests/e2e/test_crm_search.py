@@ -10,18 +10,9 @@ import uuid
 
 import pytest
 import requests
+from crm_shapes import PAGE_KEYS, PAGEABLE_KEYS, RECORD_KEYS, SORT_KEYS
 
 BASE = "/api/v1/communications"
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
-PAGE_KEYS = {"content", "empty", "first", "last", "number", "numberOfElements", "pageable", "size", "sort", "totalElements", "totalPages"}
-PAGEABLE_KEYS = {"offset", "pageNumber", "pageSize", "paged", "sort", "unpaged"}
-SORT_KEYS = {"empty", "sorted", "unsorted"}
 
 
 def auth(key: str) -> dict[str, str]:

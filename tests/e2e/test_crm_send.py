@@ -9,15 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from crm_shapes import RECORD_KEYS
 
 BASE = "/api/v1/communications"
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
 
 
 def auth(key: str, **extra: str) -> dict[str, str]:

@@ -10,31 +10,12 @@ from email.message import EmailMessage
 
 import pytest
 import requests
-
-from helpers import ROOT
+from crm_shapes import ENTITY_KEYS, INBOUND_KEYS, RECORD_KEYS
 
 BASE = "/api/v1/communications"
 REPLY = "/communications/email/v1/reply"
 REPLY_DOMAIN = "reply.parley.example"
-CRM_SEND_EXISTS = (ROOT / "functions/crm/send/app.py").exists()  # written in parallel; see _send_with_domain_code
-FIND_EXISTS = (ROOT / "functions/crm/find_by_id/app.py").exists()
 
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
-INBOUND_KEYS = {
-    "bodyHtml", "bodyText", "cc", "conversationId", "created", "createdBy", "events", "fromEmail", "fromName", "graphMessageId",
-    "id", "inReplyTo", "internetMessageId", "parentCommunicationId", "receivedAt", "recipients", "relatedEntityId",
-    "relatedEntityType", "status", "subject", "tenantId", "updated", "updatedBy",
-}  # fmt: skip
-ENTITY_KEYS = {
-    "bodyHtml", "bodyText", "cc", "conversationId", "date", "direction", "fromEmail", "fromName", "id", "opened", "recipients",
-    "status", "subject",
-}  # fmt: skip
 
 
 def auth(key: str, **extra: str) -> dict[str, str]:
@@ -58,7 +39,7 @@ def crm_tenant(local, emulator_env):
 
 
 def send_record(local, tenant, *, to: str, entity: tuple[str, str], subject: str = "Your offer") -> dict:
-    """A record sent through POST /send; the stored record (as the domain reads it) is returned as {id, conversationId}."""
+    """A record sent through POST /send: its {id, conversationId}."""
     payload = {
         "subject": subject,
         "body": "<p>Dear customer, our <b>offer</b>.</p>",
@@ -67,33 +48,10 @@ def send_record(local, tenant, *, to: str, entity: tuple[str, str], subject: str
         "relatedEntityId": entity[1],
         "type": "OFFERTE",
     }
-    if CRM_SEND_EXISTS:
-        res = requests.post(local.api + BASE + "/send", json=payload, headers=auth(tenant["apiKey"], **{"X-User-ID": "user-7"}), timeout=30)
-        assert res.status_code == 200, res.text
-        rec = res.json()
-        return {"id": rec["id"], "conversationId": rec["conversationId"] or rec["id"]}
-    return _send_with_domain_code(local, tenant, payload)
-
-
-def _send_with_domain_code(local, tenant, payload) -> dict:
-    """Fallback while POST /send does not exist in this tree: the same record stored and queued by the domain code
-    (``emulator_env`` points it at the stack's emulator; the stack's dispatcher worker sends it)."""
-    from parley.dal import tenants
-    from parley.domain import emails
-    from parley.domain.context import Caller
-
-    caller = Caller.of(tenants.get(tenant["tenantId"]))
-    msg = emails.new_outbound_email(caller, source_api="crm", recipient=payload["recipients"][0], subject=payload["subject"],
-                                    body=payload["body"])  # fmt: skip
-    update = {
-        "recipients": payload["recipients"],
-        "related_entity_type": payload["relatedEntityType"],
-        "related_entity_id": payload["relatedEntityId"],
-        "category": payload["type"],
-        "created_by": "user-7",
-    }
-    emails.submit(msg.model_copy(update=update))
-    return {"id": msg.id, "conversationId": msg.conversation_id}
+    res = requests.post(local.api + BASE + "/send", json=payload, headers=auth(tenant["apiKey"], **{"X-User-ID": "user-7"}), timeout=30)
+    assert res.status_code == 200, res.text
+    rec = res.json()
+    return {"id": rec["id"], "conversationId": rec["conversationId"] or rec["id"]}
 
 
 def post_reply(local, key: str, *, to: str, text: str) -> str:
@@ -200,8 +158,7 @@ def test_reply_joins_the_thread_and_the_entity_timeline_then_comments_and_delete
     assert res.status_code == 200, res.text
     assert res.content == b""
     assert_crm_error(thread(local, key, rec["id"]), 404)
-    if FIND_EXISTS:
-        assert_crm_error(requests.get(f"{local.api}{BASE}/find/{rec['id']}", headers=auth(key), timeout=30), 404)
+    assert_crm_error(requests.get(f"{local.api}{BASE}/find/{rec['id']}", headers=auth(key), timeout=30), 404)
     assert_crm_error(requests.delete(f"{local.api}{BASE}/{rec['id']}", headers=auth(key), timeout=30), 404)
     assert [r["id"] for r in by_entity(local, key, {"entityType": entity[0], "entityId": entity[1]}).json()] == [reply_id]
     assert_crm_error(requests.delete(f"{local.api}{BASE}/{reply_id}", headers=auth(key), timeout=30), 404)  # not a record

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from crm_shapes import PAGE_KEYS, RECORD_KEYS
 
 from helpers import api_event, body
 
@@ -30,14 +31,6 @@ FN = {
     "dynamic_search_post": "CrmApi.DynamicSearchPostFunction",
     "csv_export": "CrmApi.CsvExportFunction",
 }
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
-PAGE_KEYS = {"content", "empty", "first", "last", "number", "numberOfElements", "pageable", "size", "sort", "totalElements", "totalPages"}
 BIG_BODY = "<p>" + "lorem ipsum " * 4000 + "needle-in-s3</p>"  # > 32 KB: kept in S3
 
 

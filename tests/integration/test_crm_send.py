@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from crm_shapes import RECORD_KEYS
 
 from helpers import api_event, body
 from parley_local.workers import _sqs_record
@@ -23,13 +24,6 @@ RESEND = "CrmApi.ResendFunction"
 DISPATCHER = "root.DispatcherFunction"
 BASE = "https://abc123defg.execute-api.us-east-1.amazonaws.com/v1"  # the sample events' host and stage
 
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
 GOOD = {"subject": "Your quote", "body": "<p>Hello Jan, here is your quote.</p>", "recipients": ["jan@example.com"]}
 
 

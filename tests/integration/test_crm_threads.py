@@ -7,6 +7,7 @@ import json
 from email.message import EmailMessage
 
 import pytest
+from crm_shapes import ENTITY_KEYS, INBOUND_KEYS, RECORD_KEYS
 
 from helpers import api_event, body
 from parley_local.workers import _sqs_record
@@ -18,22 +19,6 @@ DISPATCHER = "root.DispatcherFunction"
 REPLY_DOMAIN = "reply.parley.example"
 BOUNDARY = "----crmThreadBoundary"
 
-RECORD_KEYS = {
-    "bcc", "body", "cc", "clickedLinks", "conversationId", "created", "createdBy", "errorMessage", "events", "id",
-    "internetMessageId", "linkTrackingEnabled", "messageId", "openCount", "opened", "openedAt", "originalBody", "providerType",
-    "recipientListId", "recipients", "relatedEntityId", "relatedEntityType", "replyTo", "scheduledAt", "senderEmail", "senderName",
-    "sentAt", "status", "subject", "templateId", "templateName", "tenantId", "trackingEnabled", "type", "updated", "updatedBy",
-    "variables",
-}  # fmt: skip
-INBOUND_KEYS = {
-    "bodyHtml", "bodyText", "cc", "conversationId", "created", "createdBy", "events", "fromEmail", "fromName", "graphMessageId",
-    "id", "inReplyTo", "internetMessageId", "parentCommunicationId", "receivedAt", "recipients", "relatedEntityId",
-    "relatedEntityType", "status", "subject", "tenantId", "updated", "updatedBy",
-}  # fmt: skip
-ENTITY_KEYS = {
-    "bodyHtml", "bodyText", "cc", "conversationId", "date", "direction", "fromEmail", "fromName", "id", "opened", "recipients",
-    "status", "subject",
-}  # fmt: skip
 
 
 # ── helpers ──

@@ -160,6 +160,8 @@ class LocalStack:
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
                         "/_local/health",
+                        "/_local/docs",
+                        "/_local/openapi/<family>.json",
                     ],
                 }
             )
@@ -222,6 +224,32 @@ class LocalStack:
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
+        # The API docs: each family's OpenAPI document, generated from the handlers (once, on first use:
+        # it imports every handler of the family), and the pages over them.
+        from parley_local import openapi
+
+        docs_lock = threading.Lock()
+        documents: dict[str, str] = {}
+
+        def document(family: str) -> str:
+            with docs_lock:
+                if family not in documents:
+                    documents[family] = openapi.render(family)
+                return documents[family]
+
+        def openapi_json(family: str) -> Any:
+            return lambda _: Response(document(family), content_type="application/json")
+
+        def docs_page(family: str) -> Any:
+            def page(_: Request) -> Response:
+                html = openapi.family_page(family, json.loads(document(family)))
+                return Response(html, content_type="text/html; charset=utf-8")
+
+            return page
+
+        def docs_index(_: Request) -> Response:
+            return Response(openapi.index_page(), content_type="text/html; charset=utf-8")
+
         return {
             "/_local": index,
             "/_local/outbox": outbox,
@@ -230,6 +258,9 @@ class LocalStack:
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),
             "/_local/health": health,
+            "/_local/docs": docs_index,
+            **{f"/_local/docs/{family}": docs_page(family) for family in openapi.FAMILIES},
+            **{f"/_local/openapi/{family}.json": openapi_json(family) for family in openapi.FAMILIES},
         }
 
     def state(self) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 ``python -m parley_local.openapi`` writes ``docs/openapi/<family>.json``; ``--check`` exits 1 when a
 committed document differs from what the code generates now (CI runs the same comparison as a test).
 Each family's document is built the way the deployed API is: every function its SAM template
-declares with an ``Api`` event contributes its ``router`` to one resolver of that family.
+declares with an ``Api`` event contributes its ``router`` to one resolver of that family. The local
+stack serves the documents (``/_local/openapi/<family>.json``) and pages over them (``/_local/docs``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib.util
 import json
 import sys
 from functools import cache
+from html import escape
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -72,11 +74,83 @@ def family_app(family: str) -> Any:
 def family_schema(family: str) -> dict[str, Any]:
     title, description = FAMILIES[family]
     app = family_app(family)
-    return json.loads(app.get_openapi_json_schema(title=title, version=VERSION, description=description))
+    return _without_powertools_422(json.loads(app.get_openapi_json_schema(title=title, version=VERSION, description=description)))
+
+
+_VALIDATION_ERROR_REF = "#/components/schemas/HTTPValidationError"
+
+
+def _without_powertools_422(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop the 422 ``HTTPValidationError`` response powertools documents on every route of a validating
+    resolver (it cannot be turned off): our validation errors are 400s in the family's error shape
+    (``parley.api.errors``), and a route that really answers 422 declares it with its own model."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            documented = ((responses.get("422") or {}).get("content") or {}).get("application/json", {}).get("schema", {})
+            if documented.get("$ref") == _VALIDATION_ERROR_REF:
+                del responses["422"]
+    # ... and the components powertools adds for it (and for response validation errors, which it
+    # never documents on a route) once nothing refers to them.
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        rest = {**schema, "components": {**schema.get("components", {}), "schemas": {k: v for k, v in schemas.items() if k != name}}}
+        if f'"#/components/schemas/{name}"' not in json.dumps(rest):
+            schemas.pop(name, None)
+    return schema
 
 
 def render(family: str) -> str:
     return json.dumps(family_schema(family), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ───────────── the docs pages the local stack serves (/_local/docs) ─────────────
+SWAGGER_UI = "https://unpkg.com/swagger-ui-dist@5.35.0"  # pinned; fetched by the reader's browser, never by the stack
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;width:100%}"
+    "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}code{white-space:nowrap}"
+)
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(METHOD, path, summary) of every operation of a document, in path order."""
+    return [(method.upper(), path, op.get("summary", "")) for path, ops in sorted(schema["paths"].items()) for method, op in ops.items()]
+
+
+def index_page() -> str:
+    rows = "".join(
+        f'<tr><td><a href="/_local/docs/{f}">{escape(title)}</a></td><td>{escape(description)}</td>'
+        f'<td><a href="/_local/openapi/{f}.json">{f}.json</a></td></tr>'
+        for f, (title, description) in FAMILIES.items()
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Parley API docs</title><style>{_STYLE}</style></head><body>"
+        "<h1>Parley API documentation</h1><p>One OpenAPI 3 document per API family, generated from the handlers' code "
+        "(the same as <code>docs/openapi/&lt;family&gt;.json</code>).</p>"
+        f"<table><tr><th>API</th><th>What</th><th>OpenAPI document</th></tr>{rows}</table></body></html>"
+    )
+
+
+def family_page(family: str, schema: dict[str, Any]) -> str:
+    """Swagger UI (from the CDN, rendered in the browser) over the family's document ``schema``, and a plain
+    table of its operations rendered here, so the page is useful offline too."""
+    title, description = FAMILIES[family]
+    rows = "".join(
+        f"<tr><td><code>{method}</code></td><td><code>{escape(path)}</code></td><td>{escape(summary)}</td></tr>"
+        for method, path, summary in operations(schema)
+    )
+    spec_url = f"/_local/openapi/{family}.json"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<link rel='stylesheet' href='{SWAGGER_UI}/swagger-ui.css'><style>{_STYLE}</style></head><body>"
+        f"<p><a href='/_local/docs'>All APIs</a> · <a href='{spec_url}'>{family}.json</a></p>"
+        f"<h1>{escape(title)}</h1><p>{escape(description)}</p>"
+        "<div id='swagger-ui'></div>"
+        f"<h2>Operations</h2><table><tr><th>Method</th><th>Path</th><th>Summary</th></tr>{rows}</table>"
+        f"<script src='{SWAGGER_UI}/swagger-ui-bundle.js' crossorigin></script>"
+        f"<script>window.SwaggerUIBundle && SwaggerUIBundle({{url: {json.dumps(spec_url)}, dom_id: '#swagger-ui'}});</script>"
+        "</body></html>"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

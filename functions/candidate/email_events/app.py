@@ -15,6 +15,30 @@ from parley.models.email_events import WebhookEmailEventsResponse
 logger = Logger(service="candidate")
 router = Router()
 
+# The body is read raw (the signature covers its exact bytes), so it is documented here rather than
+# declared as a model; receive_sendgrid validates it.
+_EVENT = {
+    "type": "object",
+    "required": ["event", "email"],
+    "properties": {
+        "event": {"type": "string", "minLength": 1, "maxLength": 64, "description": "processed, delivered, open, click, bounce, …"},
+        "email": {"type": "string", "format": "email", "maxLength": 320},
+        "timestamp": {"type": "integer", "minimum": 0, "description": "Unix time in seconds"},
+        "sg_event_id": {"type": "string", "maxLength": 100},
+        "sg_message_id": {"type": "string"},
+        "type": {"type": "string", "description": "bounce: bounce or blocked"},
+        "reason": {"type": "string"},
+        "url": {"type": "string"},
+        "category": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "custom_args": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+_BODY = {
+    "required": True,
+    "description": "SendGrid Event Webhook batch: an array of events (one event object is accepted too).",
+    "content": {"application/json": {"schema": {"oneOf": [{"type": "array", "minItems": 1, "items": _EVENT}, _EVENT]}}},
+}
+
 
 def _raw_body() -> bytes:
     """The body exactly as the sender sent it: the signature covers these bytes."""
@@ -37,6 +61,7 @@ def _raw_body() -> bytes:
     ),
     responses={200: {"description": "The events were received successfully."}, **candidate_errors()},
     tags=["Webhook Events"],
+    openapi_extensions={"requestBody": _BODY},
 )
 def receive_events() -> WebhookEmailEventsResponse:
     tenant_id = caller(router).tenant_id

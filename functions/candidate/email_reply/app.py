@@ -16,6 +16,41 @@ from parley.models.inbound import ReplyAck, WebhookEmailReplyResponse
 logger = Logger(service="candidate")
 router = Router()
 
+# The body is parsed from the raw bytes (inbound_email.parse_request), so it is documented here
+# rather than declared as a model.
+_FORM = {
+    "type": "object",
+    "required": ["to", "from", "envelope", "subject", "charsets"],
+    "properties": {
+        "to": {"type": "string"},
+        "from": {"type": "string"},
+        "cc": {"type": "string"},
+        "subject": {"type": "string"},
+        "envelope": {"type": "string", "description": 'JSON: {"to": ["…"], "from": "…"}'},
+        "charsets": {"type": "string", "description": 'JSON: field name → charset, e.g. {"text": "UTF-8"}'},
+        "email": {"type": "string", "description": "raw mode: the full MIME message"},
+        "text": {"type": "string"},
+        "html": {"type": "string"},
+        "headers": {"type": "string"},
+    },
+}
+_EXAMPLE = {
+    "to": "Recruiter <reply+0b7e@parley.example>",
+    "from": "Ada Lovelace <ada@example.com>",
+    "subject": "Re: Interview invite",
+    "envelope": '{"to": ["reply+0b7e@parley.example"], "from": "ada@example.com"}',
+    "charsets": '{"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": "UTF-8"}',
+    "text": "Thursday works for me.",
+}
+_BODY = {
+    "required": True,
+    "description": "SendGrid Inbound Parse post: raw mode (`email`) or parsed mode (`text`/`html`/`headers`).",
+    "content": {
+        "multipart/form-data": {"schema": _FORM, "example": _EXAMPLE},
+        "application/x-www-form-urlencoded": {"schema": _FORM, "example": _EXAMPLE},
+    },
+}
+
 
 def _raw_body() -> bytes:
     event = router.current_event
@@ -40,6 +75,7 @@ def _raw_body() -> bytes:
     ),
     responses={200: {"description": "The reply was processed successfully."}, **candidate_errors()},
     tags=["Webhook Events"],
+    openapi_extensions={"requestBody": _BODY},
 )
 def email_reply() -> WebhookEmailReplyResponse:
     message_sid = inbound_email.receive_reply(caller(router), content_type=header(router, "Content-Type"), body=_raw_body())

@@ -21,7 +21,7 @@ router = Router()
         "Deletes the record, its events, tracking and stored body (a scheduled one is cancelled first). Unknown ids, other "
         "tenants' ids and inbound replies give 404; a record being handed to the provider right now gives 409."
     ),
-    responses={200: {"description": "Deleted (no body)."}, **crm_errors(403, 409)},
+    responses={200: {"description": "Deleted (no body).", "content": {}}, **crm_errors(403, 409)},
     tags=["Communications"],
 )
 def delete(id: str) -> Response[None]:

@@ -24,7 +24,7 @@ router = Router()
         "`ids` repeated (`?ids=a&ids=b`) or comma-separated (`?ids=a,b`), at most 100. Ids that name no record of the tenant are "
         "ignored. Records being handed to the provider right now are left and named in a 409 (the others are deleted)."
     ),
-    responses={200: {"description": "Deleted (no body)."}, **crm_errors(403, 409)},
+    responses={200: {"description": "Deleted (no body).", "content": {}}, **crm_errors(403, 409)},
     tags=["Communications"],
 )
 def delete_list(

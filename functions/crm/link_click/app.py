@@ -22,7 +22,14 @@ router = Router()
         "click (and an open, if none was recorded) and redirects (302) to that link's stored `originalUrl`, never to "
         "anything taken from the request. Unknown token, or an index that is not an existing link's: 404."
     ),
-    responses={302: {"description": "Redirect to the link's original URL (`Location`)."}, **crm_errors()},
+    responses={
+        302: {
+            "description": "Redirect to the link's original URL (no body).",
+            "headers": {"Location": {"description": "The link's original URL.", "schema": {"type": "string"}}},
+            "content": {},
+        },
+        **crm_errors(public=True),
+    },
     tags=["Communications"],
 )
 def link_click(id: str, linkIndex: str):  # unannotated: no response model to validate a redirect against

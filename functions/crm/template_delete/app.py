@@ -18,7 +18,7 @@ router = Router()
     "/api/v1/communications/templates/<templateId>",
     summary="Delete an email template",
     description="200 with an empty body, like the CRM's other deletes. Records sent with the template keep its id and name.",
-    responses={200: {"description": "The template was deleted (no body)."}, **crm_errors(403)},
+    responses={200: {"description": "The template was deleted (no body).", "content": {}}, **crm_errors(403)},
     tags=["Templates"],
 )
 def delete_template(templateId: str):  # no return annotation: powertools would validate the empty body against one

@@ -23,7 +23,7 @@ router = Router()
     ),
     responses={
         200: {"description": "A 1x1 transparent GIF.", "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}}},
-        **crm_errors(),
+        **crm_errors(public=True),
     },
     tags=["Communications"],
 )

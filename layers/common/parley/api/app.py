@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from parley.api import errors
@@ -19,6 +19,9 @@ class ParleyResolver(APIGatewayRestResolver):
     """Powertools' REST resolver, with the request's media type normalised before it is parsed:
     media types are case-insensitive (RFC 9110 §8.3.1), powertools compares them as written."""
 
+    family: Family = "candidate"
+    json_body = False  # routes with a body model take JSON only (set by build_app)
+
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         for section in ("headers", "multiValueHeaders"):
             headers = event.get(section) or {}
@@ -26,6 +29,35 @@ class ParleyResolver(APIGatewayRestResolver):
                 if name.lower() == "content-type":
                     headers[name] = [_media_type(v) for v in value] if isinstance(value, list) else _media_type(value)
         return super().resolve(event, context)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
+        refusal = self._refuse_body(route)
+        if refusal is not None:
+            return self._response_builder_class(response=refusal, serializer=self._serializer, route=route)
+        return super()._call_route(route, route_arguments)
+
+    def _refuse_body(self, route: Route) -> Response | None:
+        """What powertools' validation would get wrong about a JSON route's body, answered first.
+
+        It parses form and multipart bodies into the body model (a multipart type without a boundary
+        even raises a bare ValueError), and decodes the body as UTF-8 without catching the error."""
+        event = self.current_event
+        if not (self.json_body and route.dependant.body_params and event.body):
+            return None
+        if not _declares_json(event.headers):
+            return errors.response(self.family, 415, "Content-Type must be application/json")
+        try:
+            event.decoded_body  # noqa: B018 (a cached property: decoding is the check)
+        except ValueError:  # UnicodeDecodeError, binascii.Error
+            return errors.response(self.family, 400, "request body is not valid JSON (UTF-8)")
+        return None
+
+
+def _declares_json(headers: dict[str, str] | None) -> bool:
+    """No Content-Type (powertools reads the body as JSON then), application/json or application/*+json."""
+    ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    mtype = ctype.split(";")[0].strip().lower()
+    return not mtype or mtype == "application/json" or (mtype.startswith("application/") and mtype.endswith("+json"))
 
 
 def _media_type(value: str) -> str:
@@ -42,6 +74,7 @@ def build_app(family: Family, *routers: Router, json_body: bool = True) -> APIGa
     of "Field required" errors.
     """
     app = ParleyResolver(enable_validation=True)
+    app.family, app.json_body = family, json_body
     for router in routers:
         app.include_router(router)
     errors.install(app, family, json_body=json_body)
@@ -54,7 +87,10 @@ def _body_must_be_an_object(app: APIGatewayRestResolver, next_middleware: NextMi
     """Powertools' validation unwraps a one-element list into a model field (a convenience meant for
     repeated query parameters), so ``[{...}]`` would pass as ``{...}``: refuse anything but an object."""
     event = app.current_event
-    if event.body and not isinstance(event.json_body, dict):
+    route = app.context.get("_route")
+    # Only a route that takes a body model: global middlewares also run for an unknown route (whose
+    # body nobody parsed, so it may not be JSON at all), and that is a 404, whatever its body.
+    if route is not None and route.dependant.body_params and event.body and not isinstance(event.json_body, dict):
         raise BadRequest("request body must be a JSON object")
     return next_middleware(app)
 

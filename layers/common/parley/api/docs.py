@@ -22,10 +22,15 @@ def candidate_errors(*extra: int) -> dict[int, Any]:
     return {c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"model": CandidateError}}} for c in codes}
 
 
-def crm_errors(*extra: int) -> dict[int, Any]:
-    """The CRM's error responses (``{title, detail, time}``): 400, 401, 404 and 500, plus ``extra``."""
-    from parley.models.crm import CrmError  # only CRM functions load the CRM models
+def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
+    """The CRM's error responses (``{title, detail, time}``): 400, 401, 404 and 500, plus ``extra``
+    (no 401 for a ``public`` route, which takes no API key)."""
+    from parley.models.crm import CrmError, CrmGatewayError  # only CRM functions load the CRM models
 
     descriptions = {**_DESCRIPTIONS, 403: "The X-Tenant-ID header names another tenant than the API key's."}
-    codes = sorted({400, 401, 404, 500, *extra})
-    return {c: {"description": descriptions[c], "content": {"application/json": {"model": CrmError}}} for c in codes}
+    codes = sorted({400, 404, 500, *extra} | (set() if public else {401}))
+    # 401 comes from API Gateway (the authorizer refused the key), in its own rendering of the shape;
+    # so does a 404 for a path no route matches (an id with an encoded "/", say).
+    models: dict[int, Any] = {c: CrmError for c in codes}
+    models.update({c: m for c, m in ((401, CrmGatewayError), (404, CrmError | CrmGatewayError)) if c in models})
+    return {c: {"description": descriptions[c], "content": {"application/json": {"model": models[c]}}} for c in codes}

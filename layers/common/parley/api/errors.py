@@ -86,6 +86,17 @@ def install(app: APIGatewayRestResolver, family: str, *, json_body: bool = True)
     def _not_found(exc: Exception) -> Response:
         return response(family, 404, "no such route")
 
+    @app.exception_handler([RecursionError, ValueError])
+    def _json_limits(exc: Exception) -> Response:
+        # The two ways json.loads refuses a body without a JSONDecodeError (which becomes a 400): nesting
+        # deeper than the recursion limit, and an integer longer than Python's 4300-digit conversion limit.
+        if isinstance(exc, RecursionError) and "JSON" in str(exc):
+            return response(family, 400, "request body is nested too deeply")
+        if type(exc) is ValueError and "integer string conversion" in str(exc):
+            return response(family, 400, "request body holds a number with too many digits")
+        logger.exception("unhandled error")
+        return response(family, 500, "internal error")
+
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")

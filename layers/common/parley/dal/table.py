@@ -28,8 +28,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _number(value: Any) -> Any:
+    """DynamoDB numbers are Decimals; boto3 refuses floats (a JSON number such as 12.5 in CRM variables)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_number(v) for v in value]
+    return value
+
+
 def marshal(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
+    return {k: _ser.serialize(_number(v)) for k, v in item.items() if v is not None}
 
 
 def unmarshal(item: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +49,7 @@ def unmarshal(item: dict[str, Any]) -> dict[str, Any]:
 
 def values(**kwargs: Any) -> dict[str, Any]:
     """``ExpressionAttributeValues`` from keyword arguments: ``values(s="SENT")`` → ``{":s": …}``."""
-    return {f":{k}": _ser.serialize(v) for k, v in kwargs.items()}
+    return {f":{k}": _ser.serialize(_number(v)) for k, v in kwargs.items()}
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:

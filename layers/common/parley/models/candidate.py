@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from parley.models.validators import email_address, phone_number, single_line
+from parley.models.validators import EMAIL_FORMAT, email_address, phone_number, single_line
 
 
 class CandidateResponse(BaseModel):
@@ -18,7 +18,7 @@ class SendEmailRequest(BaseModel):
 
     subject: Annotated[str, Field(min_length=3, max_length=78), AfterValidator(single_line)]
     emailContent: Annotated[str, Field(min_length=3, max_length=524288)]
-    toEmail: Annotated[str, Field(min_length=3, max_length=78), AfterValidator(email_address)]
+    toEmail: Annotated[str, Field(min_length=3, max_length=78, json_schema_extra=EMAIL_FORMAT), AfterValidator(email_address)]
 
 
 class EmailAck(BaseModel):
@@ -72,14 +72,15 @@ class EmailHistoryResponse(CandidateResponse):
     data: list[EmailCommunicationData]
 
 
-Phone = Annotated[str, Field(min_length=5, max_length=16), AfterValidator(phone_number)]
+# The documented pattern is the canonical form; spaces, dots, dashes and parentheses are accepted and dropped.
+Phone = Annotated[str, Field(min_length=5, max_length=16, json_schema_extra={"pattern": r"^\+?[0-9]{4,15}$"}), AfterValidator(phone_number)]
 
 
 class OptInRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     phoneNumber: Phone | None = None
-    email: Annotated[str, Field(min_length=3, max_length=254), AfterValidator(email_address)] | None = None
+    email: Annotated[str, Field(min_length=3, max_length=254, json_schema_extra=EMAIL_FORMAT), AfterValidator(email_address)] | None = None
     optIn: bool
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -34,13 +35,34 @@ def _one_line(value: str) -> str:
     return value
 
 
-Address = Annotated[str, AfterValidator(_address)]
+Address = Annotated[str, Field(json_schema_extra={"format": "email"}), AfterValidator(_address)]
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=998), AfterValidator(_one_line)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY)]
 # CRM entity references: free-form, but one line and bounded (they are index keys)
 EntityRef = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\r\n]+$")]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-Variables = dict[Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")], Any]
+
+
+def _storable_numbers(value: Any, where: str = "") -> Any:
+    """Numbers DynamoDB can keep: finite, at most 38 significant digits, magnitude from 1e-130 to below 1e126
+    (else a value stored with the record, e.g. ``1e300`` in ``variables``, would fail the write: a 500)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _storable_numbers(v, f"{where}.{k}" if where else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _storable_numbers(v, f"{where}[{i}]")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or len(number.as_tuple().digits) > 38 or (number and not -130 <= number.adjusted() <= 125):
+            raise ValueError(f"{where}: numbers must be finite, with at most 38 digits and a magnitude from 1e-130 to below 1e126")
+    return value
+
+
+Variables = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")], Any],
+    AfterValidator(_storable_numbers),
+]
 
 
 class _Extras(BaseModel):
@@ -148,6 +170,16 @@ class CrmError(BaseModel):
     title: str
     detail: str
     time: datetime
+
+
+class CrmGatewayError(BaseModel):
+    """An error API Gateway answers itself (no or an unknown API key): the CRM shape, but its ``time`` is
+    the gateway's ``$context.requestTime`` (``23/Nov/2026:12:00:00 +0000``); a gateway response cannot
+    format an ISO-8601 time."""
+
+    title: str
+    detail: str
+    time: str = Field(description="The request time as API Gateway formats it: dd/MMM/yyyy:HH:mm:ss +0000")
 
 
 class EntityEvent(BaseModel):

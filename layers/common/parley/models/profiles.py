@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from parley.models.candidate import CandidateResponse, EmailAck, Pagination
-from parley.models.validators import email_address, single_line
+from parley.models.validators import EMAIL_FORMAT, email_address, single_line
 
-Address78 = Annotated[str, Field(min_length=3, max_length=78), AfterValidator(email_address)]
+Address78 = Annotated[str, Field(min_length=3, max_length=78, json_schema_extra=EMAIL_FORMAT), AfterValidator(email_address)]
 
 
 class ForwardProfileRequest(BaseModel):

@@ -11,6 +11,9 @@ _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+EMAIL_FORMAT = {"format": "email"}  # what documents an email_address field (json_schema_extra)
+
+
 def email_address(value: str) -> str:
     if not _EMAIL.fullmatch(value):
         raise ValueError("must be a valid email address")

@@ -1,0 +1,430 @@
+"""Battery (issue 5): tenant isolation on every route that takes an id.
+
+The routes come from the SAM templates (every API route of every family, every Function URL); the id
+parameters of each are its path parameters, its query parameters named like an id (from the family's
+OpenAPI document, generated from the handlers) and the id fields of its JSON body. Each (route, id)
+pair must have a case in ``CASES``: a route added later without one fails ``test_every_id_route_has_a_case``.
+
+A case calls the route as tenant B with tenant A's real id and checks what B gets (404, or for
+list-by-ids and filters: A's item left out) and that nothing was stored, changed or deleted (the whole
+table compared). It then makes the same call as A, to show the id was live and the 404 was isolation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from helpers import ROOT, api_event, body, load_event
+
+ID_NAME = re.compile(r"(?i)(^id|id|ids)$")
+FAMILIES = {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats"}
+A_PHONE, A_STOP_PHONE, OUR_NUMBER = "+15555550100", "+15555550123", "+15555550199"
+TWILIO_HOST = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
+
+
+# ───────────── the routes that take an id, from the templates ─────────────
+def _openapi(family: str) -> dict[str, Any]:
+    return json.loads((ROOT / "docs" / "openapi" / f"{family}.json").read_text())
+
+
+def _body_id_fields(doc: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    out = set()
+    for media in ((op.get("requestBody") or {}).get("content") or {}).values():
+        ref = (media.get("schema") or {}).get("$ref", "")
+        schema = doc.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+        out |= {f"body.{name}" for name in schema.get("properties", {}) if ID_NAME.search(name)}
+    return out
+
+
+def id_routes(stack: Any) -> dict[tuple[str, str], set[str]]:
+    """(method, path) → the names of its id parameters, for every declared route that has one."""
+    found: dict[tuple[str, str], set[str]] = {}
+    docs = {family: _openapi(family) for family in FAMILIES.values()}
+    for api in stack.apis:
+        for route in api.routes:
+            family = FAMILIES[route.function.key.split(".")[0]]
+            doc = docs[family]
+            op = doc["paths"].get(route.path, {}).get(route.method.lower())
+            assert op is not None, f"{route.method} {route.path} is missing from docs/openapi/{family}.json (run make openapi)"
+            names = {f"path.{p}" for p in re.findall(r"{(\w+)}", route.path)}
+            names |= {f"query.{p['name']}" for p in op.get("parameters", []) if p["in"] == "query" and ID_NAME.search(p["name"])}
+            names |= _body_id_fields(doc, op)
+            if names:
+                found[(route.method, route.path)] = names
+    for fn in stack.functions.values():
+        if fn.url_auth is not None:  # a Function URL: addressed by ?tenant=<id>, naming messages by provider id
+            found[("URL", fn.key)] = {"query.tenant", "form.MessageSid"}
+    return found
+
+
+# ───────────── tenant A's world ─────────────
+@dataclass
+class World:
+    a: Any
+    b: Any
+    email_id: str
+    candidate_id: str
+    sms_id: str
+    sms_candidate_id: str
+    forward_id: str
+    stop_id: str  # the inbound STOP SMS, the communication of an opt-in history entry
+    record_id: str  # a SENT CRM record with open and link tracking, related to deal 42
+    token: str
+    scheduled_id: str
+    template_id: str
+    sms_sid: str
+
+
+def _configure_twilio(tenant_id: str, token: str) -> None:
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain.auth import configure_tenant
+
+    put_tenant_secret(f"parley/{tenant_id}", {"twilio_account_sid": "AC0123", "twilio_auth_token": token})
+    configure_tenant(tenant_id, secret_name=f"parley/{tenant_id}")
+
+
+def twilio_event(name: str, tenant_id: str, params: dict[str, str], token: str) -> dict[str, Any]:
+    event = json.loads(json.dumps(load_event(f"candidate/{name}")))
+    event["rawQueryString"] = f"tenant={tenant_id}"
+    event["queryStringParameters"] = {"tenant": tenant_id}
+    event["body"] = base64.b64encode(urlencode(params).encode()).decode()
+    event["isBase64Encoded"] = True
+    event["headers"]["x-twilio-signature"] = RequestValidator(token).compute_signature(f"https://{TWILIO_HOST}/?tenant={tenant_id}", params)
+    return event
+
+
+@pytest.fixture
+def world(handler, tenant, other_tenant, send_queue, drain) -> World:
+    from parley.dal import keys, messages, table
+    from parley_local.workers import _sqs_record
+
+    a, b = tenant[0], other_tenant[0]
+
+    def ok(key: str, sample: str, **kw: Any) -> Any:
+        kw.setdefault("headers", {"Idempotency-Key": None})
+        out = handler(key)(api_event(sample, tenant_id=a.id, **kw))
+        assert out["statusCode"] in (200, 201), out
+        return body(out)
+
+    email_id = ok("CandidateApi.EmailSendFunction", "candidate/email_send")["data"]["emailActivityId"]
+    ok("CandidateApi.SmsOptInPutFunction", "candidate/sms_optin_put")
+    sms_id = ok("CandidateApi.SmsSendFunction", "candidate/sms_send")["data"]["messageSID"]
+    forward_id = ok("CandidateApi.EmailForwardProfileFunction", "candidate/email_forward_profile")["data"]["emailActivityId"]
+    template_id = ok("CrmApi.TemplateCreateFunction", "crm/template_create")["id"]
+    record_id = ok("CrmApi.SendFunction", "crm/send")["id"]
+    scheduled_id = ok("CrmApi.ScheduleFunction", "crm/schedule")["id"]
+    arn, url = send_queue
+    out = handler("root.DispatcherFunction")({"Records": [_sqs_record(m, arn) for m in drain(url)]})
+    assert out == {"batchItemFailures": []}
+
+    _configure_twilio(a.id, "token-of-a")
+    _configure_twilio(b.id, "token-of-b")
+    stop = {"MessageSid": "SM" + "1" * 32, "From": A_STOP_PHONE, "To": OUR_NUMBER, "Body": "STOP", "AccountSid": "AC0123"}
+    assert handler("CandidateApi.TwilioInboundFunction")(twilio_event("twilio_inbound", a.id, stop, "token-of-a"))["statusCode"] == 200
+    stop_id = messages.find_by_provider_id(a.id, "twilio", stop["MessageSid"])
+
+    # the SMS went out through SNS; give it the Twilio SID lookup a Twilio tenant's SMS would have
+    sms = messages.get(a.id, sms_id)
+    assert sms.status.value == "SENT"
+    sms_sid = "SM" + "2" * 32
+    table.put_item({"PK": keys.provider_message_pk(a.id, "twilio", sms_sid), "SK": keys.PROVIDER_MESSAGE_SK, "type": "provider_ref",
+                    "message_id": sms_id})  # fmt: skip
+
+    record = messages.get(a.id, record_id)
+    assert record.status.value == "SENT" and record.track_token and record.links
+    email = messages.get(a.id, email_id)
+    assert email.candidate_id and sms.candidate_id
+    return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
+                 forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid)  # fmt: skip
+
+
+def _window() -> dict[str, str]:
+    from parley import clock
+
+    now = clock.now()
+    return {"fromTime": clock.iso(now - timedelta(hours=1)), "toTime": clock.iso(now + timedelta(hours=1)), "limit": "20", "offset": "0"}
+
+
+# ───────────── the cases ─────────────
+# Each case: (w, call, who) → Call, where ``who`` is the calling tenant; and the check of B's answer.
+def _not_found(c: Any) -> None:
+    assert c.status == 404, (c.status, c.body)
+
+
+def _empty_list(c: Any) -> None:
+    assert c.status == 200 and c.body == [], (c.status, c.body)
+
+
+def _candidate_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["data"] == [], (c.status, c.body)
+
+
+def _optin_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["details"]["content"] == [], (c.status, c.body)
+
+
+def _deleted_nothing(c: Any) -> None:
+    assert c.status == 200, (c.status, c.body)
+
+
+CRM = "/api/v1/communications"
+SEND_BODY = {"subject": "Hi", "body": "<p>Hello</p>", "recipients": ["jan@example.com"]}
+
+
+@dataclass(frozen=True)
+class Case:
+    run: Callable[[World, Callable[..., Any], Any], Any]  # → the call's answer (conftest ``Call``)
+    intruder: Callable[[Any], None]
+    owner_status: tuple[int, ...] = (200,)
+    mutates: bool = False  # B's call may store B's own data (then A's items are compared, not the whole table)
+
+
+def _activity(w, call, who):
+    return call("GET", "/communications/email/v1/activity", who.id, query={"emailActivityId": w.email_id})
+
+
+def _forward_activity(w, call, who):
+    q = {"email": "ada@example.com", "offset": "0", "limit": "10", "communicationId": w.forward_id}
+    return call("GET", "/communications/email/v1/forward-profile/activity", who.id, query=q)
+
+
+def _history(channel):
+    def run(w, call, who):
+        candidate = w.candidate_id if channel == "email" else w.sms_candidate_id
+        return call("GET", f"/communications/{channel}/v1/history", who.id, query={**_window(), "candidateId": candidate})
+
+    return run
+
+
+def _sms_activity(w, call, who):
+    return call("GET", "/communications/sms/v1/activity", who.id, query={"activityId": w.sms_id, "phoneNumber": A_PHONE})
+
+
+def _optin_history(w, call, who):
+    q = {"phoneNumber": A_STOP_PHONE, "offset": "0", "size": "20", "communicationId": w.stop_id}
+    return call("GET", "/communications/sms/v1/optIn/history", who.id, query=q)
+
+
+def _ids(path, method="GET"):
+    def run(w, call, who):
+        return call(method, f"{CRM}/{path}", who.id, query={"ids": f"{w.record_id},{w.scheduled_id}"})
+
+    return run
+
+
+def _by_id(method, suffix, record="record_id", payload=...):
+    def run(w, call, who):
+        rid = getattr(w, record)
+        return call(method, f"{CRM}/{{id}}{suffix}", who.id, params={"id": rid}, payload=payload)
+
+    return run
+
+
+def _find_by_id(w, call, who):
+    return call("GET", f"{CRM}/find/{{id}}", who.id, params={"id": w.record_id})
+
+
+def _template(method, payload=...):
+    def run(w, call, who):
+        return call(method, f"{CRM}/templates/{{templateId}}", who.id, params={"templateId": w.template_id}, payload=payload)
+
+    return run
+
+
+def _send_template(w, call, who):
+    payload = {"recipients": ["jan@example.com"], "variables": {"firstName": "Jan", "amount": "1", "quoteNumber": "Q1"}}
+    return call("POST", f"{CRM}/send-template/{{templateId}}", who.id, params={"templateId": w.template_id}, payload=payload)
+
+
+def _send_with_template_id(path):
+    def run(w, call, who):
+        payload = {**SEND_BODY, "templateId": w.template_id}
+        if path == "schedule":
+            payload["scheduledAt"] = "2031-01-01T09:00:00Z"
+        return call("POST", f"{CRM}/{path}", who.id, payload=payload)
+
+    return run
+
+
+def _by_entity(w, call, who):
+    return call("GET", f"{CRM}/by-entity", who.id, query={"entityType": "deal", "entityId": "42"})
+
+
+def _labelled_send(path):
+    """relatedEntityId / recipientListId are the caller's own labels, not ids of stored Parley items:
+    B may use A's values, and what B sends never shows up under A's entity."""
+
+    def run(w, call, who):
+        payload = {**SEND_BODY, "relatedEntityType": "deal", "relatedEntityId": "42", "recipientListId": "list-1"}
+        if path == "schedule":
+            payload["scheduledAt"] = "2031-01-01T09:00:00Z"
+        if path.startswith("send-template"):
+            template = w.template_id if who is w.a else _b_template(call, who)
+            payload = {k: v for k, v in payload.items() if k not in ("subject", "body")}
+            payload["variables"] = {"firstName": "Jan", "amount": "1", "quoteNumber": "Q1"}
+            return call("POST", f"{CRM}/send-template/{{templateId}}", who.id, params={"templateId": template}, payload=payload)
+        return call("POST", f"{CRM}/{path}", who.id, payload=payload)
+
+    return run
+
+
+def _b_template(call, who) -> str:
+    payload = {"name": "B's", "subject": "Hi {{firstName}}", "bodyHtml": "<p>{{amount}} {{quoteNumber}}</p>", "type": "OTHER"}
+    made = call("POST", f"{CRM}/templates", who.id, payload=payload)
+    assert made.status == 201, made.body
+    return made.body["id"]
+
+
+def _labelled_ok(c: Any) -> None:
+    assert c.status == 200, (c.status, c.body)
+
+
+def _track(w, call, who):
+    # Public: the token is the credential and names no tenant. A record id is not a token.
+    return call("GET", f"{CRM}/track/{{id}}", None, params={"id": w.token if who is w.a else w.record_id})
+
+
+def _link(w, call, who):
+    return call("GET", f"{CRM}/link/{{id}}/{{linkIndex}}", None, params={"id": w.token if who is w.a else w.record_id, "linkIndex": "0"})
+
+
+def _ats(company: bool):
+    def run(w, call, who):
+        # B names A's company (A's tenant id) with A's applicant, or its own company with A's applicant
+        cid = w.a.id if (company or who is w.a) else who.id
+        return call("GET", "/company/{companyID}/applicant/{applicantID}/messages", who.id,
+                    params={"companyID": cid, "applicantID": w.candidate_id}, query={})  # fmt: skip
+
+    return run
+
+
+CASES: dict[tuple[str, str, str], Case] = {
+    # candidate
+    ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
+    ("GET", "/communications/email/v1/forward-profile/activity", "query.communicationId"): Case(_forward_activity, _candidate_empty),
+    ("GET", "/communications/email/v1/history", "query.candidateId"): Case(_history("email"), _candidate_empty),
+    ("GET", "/communications/sms/v1/history", "query.candidateId"): Case(_history("sms"), _candidate_empty),
+    ("GET", "/communications/sms/v1/activity", "query.activityId"): Case(_sms_activity, _not_found),
+    ("GET", "/communications/sms/v1/optIn/history", "query.communicationId"): Case(_optin_history, _optin_empty),
+    # CRM, ids in the path
+    ("GET", f"{CRM}/find/{{id}}", "path.id"): Case(_find_by_id, _not_found),
+    ("DELETE", f"{CRM}/{{id}}", "path.id"): Case(_by_id("DELETE", ""), _not_found, owner_status=(200, 204)),
+    ("POST", f"{CRM}/{{id}}/cancel", "path.id"): Case(_by_id("POST", "/cancel", "scheduled_id"), _not_found),
+    ("POST", f"{CRM}/{{id}}/comment", "path.id"): Case(_by_id("POST", "/comment", payload="Called them."), _not_found),
+    ("POST", f"{CRM}/{{id}}/resend", "path.id"): Case(_by_id("POST", "/resend"), _not_found),
+    ("GET", f"{CRM}/{{id}}/thread", "path.id"): Case(_by_id("GET", "/thread"), _not_found),
+    ("GET", f"{CRM}/templates/{{templateId}}", "path.templateId"): Case(_template("GET"), _not_found),
+    ("PUT", f"{CRM}/templates/{{templateId}}", "path.templateId"): Case(
+        _template("PUT", {"name": "Taken over", "subject": "x", "bodyHtml": "<p>x</p>", "type": "OTHER"}), _not_found
+    ),
+    ("DELETE", f"{CRM}/templates/{{templateId}}", "path.templateId"): Case(_template("DELETE"), _not_found, owner_status=(200, 204)),
+    ("POST", f"{CRM}/send-template/{{templateId}}", "path.templateId"): Case(_send_template, _not_found),
+    ("GET", f"{CRM}/track/{{id}}", "path.id"): Case(_track, _not_found),
+    ("GET", f"{CRM}/link/{{id}}/{{linkIndex}}", "path.id"): Case(_link, _not_found, owner_status=(302,)),
+    ("GET", f"{CRM}/link/{{id}}/{{linkIndex}}", "path.linkIndex"): Case(_link, _not_found, owner_status=(302,)),
+    # CRM, ids in the query
+    ("GET", f"{CRM}/find", "query.ids"): Case(_ids("find"), _empty_list),
+    ("GET", f"{CRM}/find-list", "query.ids"): Case(_ids("find-list"), _empty_list),
+    ("DELETE", f"{CRM}/delete-list", "query.ids"): Case(_ids("delete-list", "DELETE"), _deleted_nothing),
+    ("GET", f"{CRM}/by-entity", "query.entityId"): Case(_by_entity, _empty_list),
+    # CRM, ids in the body
+    ("POST", f"{CRM}/send", "body.templateId"): Case(_send_with_template_id("send"), _not_found),
+    ("POST", f"{CRM}/schedule", "body.templateId"): Case(_send_with_template_id("schedule"), _not_found),
+    ("POST", f"{CRM}/send", "body.relatedEntityId"): Case(_labelled_send("send"), _labelled_ok, mutates=True),
+    ("POST", f"{CRM}/send", "body.recipientListId"): Case(_labelled_send("send"), _labelled_ok, mutates=True),
+    ("POST", f"{CRM}/schedule", "body.relatedEntityId"): Case(_labelled_send("schedule"), _labelled_ok, mutates=True),
+    ("POST", f"{CRM}/schedule", "body.recipientListId"): Case(_labelled_send("schedule"), _labelled_ok, mutates=True),
+    ("POST", f"{CRM}/send-template/{{templateId}}", "body.relatedEntityId"): Case(
+        _labelled_send("send-template"), _labelled_ok, mutates=True
+    ),
+    ("POST", f"{CRM}/send-template/{{templateId}}", "body.recipientListId"): Case(
+        _labelled_send("send-template"), _labelled_ok, mutates=True
+    ),
+    # ATS
+    ("GET", "/company/{companyID}/applicant/{applicantID}/messages", "path.companyID"): Case(_ats(True), _not_found),
+    ("GET", "/company/{companyID}/applicant/{applicantID}/messages", "path.applicantID"): Case(_ats(False), _not_found),
+}
+
+# Function URLs (Twilio): not API routes; their cases call the function directly.
+URL_CASES = {
+    ("URL", "CandidateApi.TwilioInboundFunction", "query.tenant"),
+    ("URL", "CandidateApi.TwilioInboundFunction", "form.MessageSid"),
+    ("URL", "CandidateApi.TwilioStatusFunction", "query.tenant"),
+    ("URL", "CandidateApi.TwilioStatusFunction", "form.MessageSid"),
+}
+
+
+def test_every_id_route_has_a_case(aws):
+    declared = {(m, p, name) for (m, p), names in id_routes(aws).items() for name in names}
+    mapped = set(CASES) | URL_CASES
+    assert declared - mapped == set(), "routes that take an id without an isolation case"
+    assert mapped - declared == set(), "cases for routes or ids that no template declares any more"
+
+
+def _a_items(table_items, a_id: str) -> list[str]:
+    return sorted(json.dumps(i, sort_keys=True, default=str) for i in table_items() if a_id in json.dumps(i, default=str))
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
+def test_another_tenants_id_is_404_and_changes_nothing(route, world, call, snapshot, table_items):
+    case = CASES[route]
+    before, a_before = snapshot(), _a_items(table_items, world.a.id)
+    got = case.run(world, call, world.b)
+    case.intruder(got)
+    if case.mutates:
+        assert _a_items(table_items, world.a.id) == a_before
+        assert _by_entity(world, call, world.a).body and all(
+            r["id"] in (world.record_id,) for r in _by_entity(world, call, world.a).body
+        ), "B's send showed up under A's entity"
+    else:
+        assert snapshot() == before, "the intruder's call stored, changed or deleted something"
+    if got.status == 404:
+        assert "detail" in got.body or "message" in got.body
+    mine = case.run(world, call, world.a)  # the same id, by its owner: live
+    assert mine.status in case.owner_status, (mine.status, mine.body)
+    if case.intruder in (_empty_list, _candidate_empty, _optin_empty):  # the owner's answer lists what B's left out
+        listed = mine.body if isinstance(mine.body, list) else mine.body.get("data") or mine.body.get("details", {}).get("content")
+        assert listed, mine.body
+
+
+def test_twilio_function_urls_keep_tenants_apart(handler, world, snapshot):
+    """?tenant=<A> with a request signed by B's token → 403; B's status callback naming A's message SID
+    (signed by B for B) → acknowledged, nothing changed; B's inbound SMS with A's MessageSid → stored
+    under B only, A's message untouched."""
+    from parley.dal import messages
+
+    w = world
+    inbound, status = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
+    stop = {"MessageSid": "SM" + "1" * 32, "From": A_STOP_PHONE, "To": OUR_NUMBER, "Body": "START", "AccountSid": "AC0123"}
+    delivered = {"MessageSid": w.sms_sid, "MessageStatus": "delivered", "To": A_PHONE, "From": OUR_NUMBER, "AccountSid": "AC0123"}
+
+    before = snapshot()
+    for fn, name, params in ((inbound, "twilio_inbound", stop), (status, "twilio_status", delivered)):
+        forged = twilio_event(name, w.b.id, params, "token-of-b")
+        forged["rawQueryString"], forged["queryStringParameters"] = f"tenant={w.a.id}", {"tenant": w.a.id}
+        assert handler(fn)(forged)["statusCode"] == 403
+    assert handler(status)(twilio_event("twilio_status", w.b.id, delivered, "token-of-b"))["statusCode"] == 204
+    assert snapshot() == before
+    assert messages.get(w.a.id, w.sms_id).delivery_status is None
+
+    assert handler(inbound)(twilio_event("twilio_inbound", w.b.id, stop, "token-of-b"))["statusCode"] == 200
+    assert messages.find_by_provider_id(w.a.id, "twilio", stop["MessageSid"]) == w.stop_id
+    theirs = messages.find_by_provider_id(w.b.id, "twilio", stop["MessageSid"])
+    assert theirs and theirs != w.stop_id
+    assert messages.get(w.a.id, theirs) is None
+    assert messages.get(w.a.id, w.stop_id).body == "STOP"
+
+    # the owner's own signed callback does apply (the SID was live)
+    assert handler(status)(twilio_event("twilio_status", w.a.id, delivered, "token-of-a"))["statusCode"] == 204
+    assert messages.get(w.a.id, w.sms_id).delivery_status == "DELIVERED"

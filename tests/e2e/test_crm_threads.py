@@ -17,7 +17,6 @@ REPLY = "/communications/email/v1/reply"
 REPLY_DOMAIN = "reply.parley.example"
 
 
-
 def auth(key: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **extra}
 

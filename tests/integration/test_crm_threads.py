@@ -20,7 +20,6 @@ REPLY_DOMAIN = "reply.parley.example"
 BOUNDARY = "----crmThreadBoundary"
 
 
-
 # ── helpers ──
 
 

@@ -11,13 +11,14 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam run test lint validate unit integration e2e build clean openapi
+.PHONY: help install install-sam run test lint validate unit integration e2e build clean openapi bench
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
 	@echo "make openapi  regenerate docs/openapi/<family>.json from the handlers (CI checks they are current)"
+	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~15 min; QUICK=1: a 3-minute check)"
 
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
@@ -48,6 +49,11 @@ validate: install install-sam
 
 openapi: install
 	$(PY) -m parley_local.openapi
+
+# Benchmarks (bench/README.md): cold starts against the source tree and the sam build output, warm send, call budget,
+# dispatch throughput, read amplification. QUICK=1 runs small sizes and writes no results file.
+bench: install build
+	$(PY) -m bench $(if $(QUICK),--quick,--results bench/RESULTS.md)
 
 build: install-sam
 	PATH="$(dir $(PYTHON)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml

@@ -246,6 +246,43 @@ def test_a_suppressed_cc_or_bcc_is_refused_naming_it_and_nothing_is_stored(api, 
     assert drain(send_queue[1]) == []
 
 
+def _dynamodb_calls():
+    """Every DynamoDB operation this process makes from now on, by name (a botocore event hook)."""
+    from parley.dal import aws
+
+    seen: list[str] = []
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb.*", lambda model, **_: seen.append(model.name))
+    return seen
+
+
+@pytest.mark.parametrize(("n", "tracked"), [(1, False), (50, True)])
+def test_a_send_reads_the_suppression_list_once_whatever_its_addressees(handler, tenant, n, tracked):
+    """One BatchGetItem covers every To/Cc/Bcc address (no GetItem per address, no second check), and the
+    tracking token is written in the record's own create transaction (no separate PutItem)."""
+    t, _ = tenant
+    recipients = [f"r{i}@example.com" for i in range(min(n, 30))]
+    cc = [f"c{i}@example.com" for i in range(n - len(recipients))]
+    send = handler(SEND)  # loading a handler starts fresh clients: hook them after
+    calls = _dynamodb_calls()
+    out = send(_event("send", t.id, body={**GOOD, "recipients": recipients, "cc": cc, "trackingEnabled": tracked}))
+    assert out["statusCode"] == 200, out
+    rec = body(out)
+    assert calls.count("BatchGetItem") == 1, calls  # every addressee's suppression entry
+    assert calls.count("GetItem") == 1, calls  # the directory's owner of the first recipient
+    # One write stores the record: a PutItem, or with tracking a transaction that adds the token lookup.
+    assert calls.count("TransactWriteItems" if tracked else "PutItem") == 1, calls
+    assert calls.count("PutItem") + calls.count("TransactWriteItems") == 1, calls
+    assert len(calls) == 4, calls  # + the record counter's UpdateItem: the same for 1 or 50 addressees
+    from parley.dal import keys, table
+    from parley.domain import tracking
+
+    stored = table.get(keys.message_pk(t.id, rec["id"]), keys.MESSAGE_SK)
+    assert len(stored["recipients"]) + len(stored.get("cc", [])) == n
+    if tracked:
+        ref = tracking.store.lookup(stored["track_token"])
+        assert (ref.tenant_id, ref.message_id) == (t.id, rec["id"])
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

@@ -30,19 +30,9 @@ def get(tenant_id: str, candidate_id: str) -> Candidate | None:
 
 def batch_get(tenant_id: str, candidate_ids: set[str]) -> dict[str, Candidate]:
     """Several profiles in BatchGetItem calls of up to 100 keys."""
-    found: dict[str, Candidate] = {}
-    ids = sorted(candidate_ids)
-    for i in range(0, len(ids), 100):
-        request = {
-            table.table_name(): {"Keys": [table.key(keys.candidate_profile_pk(tenant_id, c), keys.CANDIDATE_SK) for c in ids[i : i + 100]]}
-        }
-        while request:
-            out = table.ddb().batch_get_item(RequestItems=request)
-            for raw in out.get("Responses", {}).get(table.table_name(), []):
-                c = Candidate.model_validate(table.unmarshal(raw))
-                found[c.id] = c
-            request = out.get("UnprocessedKeys") or {}
-    return found
+    found = table.batch_get((keys.candidate_profile_pk(tenant_id, c), keys.CANDIDATE_SK) for c in sorted(candidate_ids))
+    profiles = (Candidate.model_validate(item) for item in found.values())
+    return {c.id: c for c in profiles}
 
 
 def owner_of(tenant_id: str, address: str) -> str | None:

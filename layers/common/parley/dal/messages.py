@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,13 +96,13 @@ def event_op(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
     return {"Put": {"Item": table.marshal(_event_item(tenant_id, event))}}
 
 
-def create(msg: Message) -> None:
-    """Store a new message and its contact item, in one transaction when there are both.
+def create(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> None:
+    """Store a new message and its contact item (and ``extra_ops``), in one transaction when there are several.
 
     A new record (outbound email) also counts in the tenant's record total, by a separate ADD once it
     is stored: a counter item written in every send's transaction would make concurrent sends of one
     tenant conflict (docs/data-model.md §6.6)."""
-    ops = create_ops(msg)
+    ops = [*create_ops(msg), *extra_ops]
     if len(ops) == 1:
         table.put_item(_item(msg), condition="attribute_not_exists(PK)")
     else:

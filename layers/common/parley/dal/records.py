@@ -22,19 +22,10 @@ from parley.models.domain import TIMELINE_LIMIT, Message, TimelineEntry
 def get_many(tenant_id: str, ids: list[str]) -> list[Message]:
     """The tenant's messages with these ids, in the order asked (unknown ids left out): BatchGetItem,
     100 keys per call. The tenant is part of every key, so another tenant's id is simply not found."""
-    found: dict[str, Message] = {}
     wanted = list(dict.fromkeys(ids))
-    for i in range(0, len(wanted), 100):
-        request: dict[str, Any] = {
-            table.table_name(): {"Keys": [table.key(keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in wanted[i : i + 100]]}
-        }
-        while request:
-            out = table.ddb().batch_get_item(RequestItems=request)
-            for raw in out.get("Responses", {}).get(table.table_name(), []):
-                msg = as_message(table.unmarshal(raw))
-                found[msg.id] = msg
-            request = out.get("UnprocessedKeys") or {}
-    return [found[m] for m in wanted if m in found]
+    found = table.batch_get((keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in wanted)
+    by_id = {msg.id: msg for msg in (as_message(item) for item in found.values())}
+    return [by_id[m] for m in wanted if m in by_id]
 
 
 def by_status(tenant_id: str, status: str) -> list[Message]:

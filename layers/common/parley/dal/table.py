@@ -79,6 +79,22 @@ def get(pk: str, sk: str) -> dict[str, Any] | None:
     return unmarshal(out["Item"]) if "Item" in out else None
 
 
+def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by key in BatchGetItem calls of up to 100 keys (unprocessed keys are asked again):
+    ``{(PK, SK): item}``, absent keys left out. Duplicate keys are asked once."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for i in range(0, len(wanted), 100):
+        request: dict[str, Any] = {table_name(): {"Keys": [key(pk, sk) for pk, sk in wanted[i : i + 100]]}}
+        while request:
+            out = ddb().batch_get_item(RequestItems=request)
+            for raw in out.get("Responses", {}).get(table_name(), []):
+                item = unmarshal(raw)
+                found[(item["PK"], item["SK"])] = item
+            request = out.get("UnprocessedKeys") or {}
+    return found
+
+
 def query(
     *,
     key_condition: str,

@@ -21,17 +21,8 @@ def get(tenant_id: str, user_id: str) -> dict[str, Any] | None:
 
 def batch_get(tenant_id: str, user_ids: set[str]) -> dict[str, dict[str, Any]]:
     """Several users in BatchGetItem calls of up to 100 keys: ``{user_id: item}``."""
-    found: dict[str, dict[str, Any]] = {}
-    ids = sorted(user_ids)
-    for i in range(0, len(ids), 100):
-        request = {table.table_name(): {"Keys": [table.key(keys.user_pk(tenant_id, u), keys.USER_SK) for u in ids[i : i + 100]]}}
-        while request:
-            out = table.ddb().batch_get_item(RequestItems=request)
-            for raw in out.get("Responses", {}).get(table.table_name(), []):
-                item = table.unmarshal(raw)
-                found[item["user_id"]] = item
-            request = out.get("UnprocessedKeys") or {}
-    return found
+    found = table.batch_get((keys.user_pk(tenant_id, u), keys.USER_SK) for u in sorted(user_ids))
+    return {item["user_id"]: item for item in found.values()}
 
 
 def set_names(tenant_id: str, user_id: str, *, firstname: str | None, lastname: str | None) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from parley import clock
 from parley.dal import messages, records
 from parley.domain import candidates, emails, templates, tracking
 from parley.domain.context import Caller
-from parley.domain.email_events import ensure_sendable
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
@@ -172,22 +171,19 @@ def _instrument(msg: Message, base_url: str) -> Message:
     return msg
 
 
-def _refuse_suppressed(msg: Message) -> None:
-    for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
-        ensure_sendable(msg.tenant_id, address)
-
-
 def _candidate_of(tenant_id: str, address: str) -> str | None:
     found = candidates.find(tenant_id, email=address)
     return found.id if found else None
 
 
 def _accept(msg: Message, base_url: str, *, at: datetime | None = None, tz_name: str | None = None) -> Message:
-    """Check, instrument and store ``msg``: queued now, or scheduled for ``at``."""
-    _refuse_suppressed(msg)  # before anything is stored (the token lookup included)
+    """Check, instrument and store ``msg``: queued now, or scheduled for ``at``. ``emails.submit``/``schedule``
+    refuse suppressed addressees before anything is stored; the tracking-token lookup is written in the
+    record's own create transaction, so a refused or failed send leaves no token behind."""
     msg = _instrument(msg, base_url)
-    tracking.register(msg)
-    return emails.submit(msg) if at is None else emails.schedule(msg, at, tz_name)
+    token_op = tracking.register_op(msg)
+    extra_ops = [token_op] if token_op else []
+    return emails.submit(msg, extra_ops=extra_ops) if at is None else emails.schedule(msg, at, tz_name, extra_ops=extra_ops)
 
 
 def _once(

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from parley import clock
@@ -65,12 +66,16 @@ SES_EVENT_NAMES: dict[str, tuple[str, str | None]] = {
 
 
 # ───────────── suppression ─────────────
-def ensure_sendable(tenant_id: str, address: str) -> None:
-    """Raise ``Suppressed`` (400) if the tenant's suppression list holds ``address``."""
-    entry = suppressions.get(tenant_id, address)
-    if entry is not None:
-        detail = f": {entry.detail}" if entry.detail else ""
-        raise Suppressed(f"cannot send to {entry.address}: the address is on the suppression list ({entry.reason}{detail})")
+def ensure_sendable(tenant_id: str, addresses: Iterable[str]) -> None:
+    """Raise ``Suppressed`` (400), naming the first of ``addresses`` the tenant's suppression list holds.
+    One BatchGetItem for all of them (per 100 addresses)."""
+    wanted = list(dict.fromkeys(a.strip().lower() for a in addresses))
+    found = suppressions.get_many(tenant_id, wanted)
+    for address in wanted:
+        entry = found.get(address)
+        if entry is not None:
+            detail = f": {entry.detail}" if entry.detail else ""
+            raise Suppressed(f"cannot send to {entry.address}: the address is on the suppression list ({entry.reason}{detail})")
 
 
 def suppression_list(tenant_id: str) -> list[Suppression]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,16 +52,17 @@ def new_outbound_email(
     )
 
 
-def submit(msg: Message) -> Message:
+def submit(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message:
     """Store a QUEUED message and put it on the send queue.
 
     If the queue refuses it, the stored record is marked FAILED (never left looking queued) and
     the error propagates, so the caller sees a failure and an Idempotency-Key retry starts afresh.
     An outbound email to an address on the tenant's suppression list is refused (``Suppressed``, 400)
-    before anything is stored.
+    before anything is stored. ``extra_ops`` are written in the message's own create transaction
+    (e.g. the CRM's tracking-token lookup), so they exist exactly when the message does.
     """
     _refuse_suppressed(msg)
-    messages.create(msg)
+    messages.create(msg, extra_ops=extra_ops)
     try:
         queue.enqueue(SendJob(tenant_id=msg.tenant_id, message_id=msg.id))
     except Exception as err:
@@ -72,24 +74,24 @@ def submit(msg: Message) -> Message:
 
 
 def _refuse_suppressed(msg: Message) -> None:
-    # Every addressee (To, Cc, Bcc): the dispatcher re-checks the same set just before sending.
+    # Every addressee (To, Cc, Bcc), in one read: the dispatcher re-checks the same set just before sending.
     if msg.channel == "email" and msg.direction == "outbound":
-        for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
-            ensure_sendable(msg.tenant_id, address)
+        ensure_sendable(msg.tenant_id, [*msg.all_recipients, *msg.cc, *msg.bcc])
 
 
 MIN_SCHEDULE_LEAD = timedelta(seconds=5)
 
 
-def schedule(msg: Message, at: datetime, tz_name: str | None = None) -> Message:
-    """Store a SCHEDULED message and create its one-time schedule (fires onto the send queue)."""
+def schedule(msg: Message, at: datetime, tz_name: str | None = None, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message:
+    """Store a SCHEDULED message and create its one-time schedule (fires onto the send queue);
+    ``extra_ops`` as for ``submit``."""
     if at.tzinfo is None:
         raise BadRequest("scheduledAt must carry a time zone or offset")
     if at - clock.now() < MIN_SCHEDULE_LEAD:
         raise BadRequest("scheduledAt must be in the future")
     _refuse_suppressed(msg)
     msg = msg.model_copy(update={"status": MessageStatus.SCHEDULED, "scheduled_at": at.astimezone(clock.UTC), "scheduled_tz": tz_name})
-    messages.create(msg)
+    messages.create(msg, extra_ops=extra_ops)
     try:
         schedules.create_at(SendJob(tenant_id=msg.tenant_id, message_id=msg.id), msg.scheduled_at)
     except Exception as err:

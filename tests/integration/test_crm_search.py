@@ -637,3 +637,70 @@ def test_x_tenant_id_must_match_and_a_deleted_record_is_gone(handler, world):
     assert w.r["failed"].id not in [r["id"] for r in got["content"]]
     assert got["totalElements"] == 6
     assert ok(call(handler, "find", w.t.id, query={"ids": w.r["failed"].id})) == []
+
+
+# ───────────── items read (read amplification) ─────────────
+def scanned(calls: Calls) -> int:
+    """Items DynamoDB read: ScannedCount of every Query (COUNT ones too) + items of Get/BatchGet."""
+    total = 0
+    for c in calls.log:
+        if c["op"] == "Query":
+            total += int(c["out"]["ScannedCount"])
+        elif c["op"] == "GetItem":
+            total += 1 if "Item" in c["out"] else 0
+        elif c["op"] == "BatchGetItem":
+            total += sum(len(v) for v in c["out"].get("Responses", {}).values())
+    return total
+
+
+def test_find_all_reads_no_record_beyond_its_limit(handler, world, monkeypatch):
+    from parley.domain import crm_search
+
+    monkeypatch.setattr(crm_search, "FIND_ALL_LIMIT", 3)
+    out, calls = call(handler, "find_all", world.t.id, calls=True)
+    assert [r["id"] for r in ok(out)] == world.ids(*NEWEST_FIRST[:3])
+    queries = calls.item_queries()
+    assert all(q["params"]["Limit"] <= 3 for q in queries)
+    assert sum(int(q["out"]["ScannedCount"]) for q in queries) == 3  # was a page of 100 read past the limit
+    assert scanned(calls) == 3 + 1  # + the record counter
+
+
+def test_a_status_page_and_its_total_read_the_partition_once(handler, world):
+    w = world
+    # SENT holds quote and big: page 1 of size 1 reads each of them once (COUNT to the page, the page,
+    # COUNT after it), not COUNT(all) + COUNT(offset) + the page
+    out, calls = search_get(handler, w, {"status": "SENT", "size": 1, "page": 1}, calls=True)
+    got = ok(out)
+    assert [r["id"] for r in got["content"]] == w.ids("quote") and got["totalElements"] == 2
+    assert scanned(calls) == 2
+    out, calls = search_get(handler, w, {"status": "SENT", "size": 1, "page": 0}, calls=True)
+    assert [r["id"] for r in ok(out)["content"]] == w.ids("big") and ok(out)["totalElements"] == 2
+    assert scanned(calls) == 2
+    # beyond the end: the total, the same reads
+    out, calls = search_get(handler, w, {"status": "SENT", "size": 1, "page": 5}, calls=True)
+    assert ok(out)["content"] == [] and ok(out)["totalElements"] == 2 and scanned(calls) == 2
+
+
+def test_pending_reads_each_record_once_and_no_batch_get(handler, world):
+    w = world
+    out, calls = search_get(handler, w, {"status": "PENDING", "size": 1}, calls=True)
+    got = ok(out)
+    assert [r["id"] for r in got["content"]] == w.ids("sending") and got["totalElements"] == 2
+    assert "BatchGetItem" not in calls.ops()
+    assert scanned(calls) == 2  # QUEUED 1 + SENDING 1; was COUNT of both + the merge + a BatchGetItem of the page
+    out, calls = search_get(handler, w, {"status": "PENDING", "size": 1, "page": 1}, calls=True)
+    assert [r["id"] for r in ok(out)["content"]] == w.ids("queued") and scanned(calls) == 2
+
+
+def test_a_term_search_in_index_order_reads_the_partition_once(handler, world):
+    w = world
+    out, calls = search_post(handler, w, {"filters": {"status": "SENT"}, "search": ["quote"]}, calls=True)
+    got = ok(out)
+    assert [r["id"] for r in got["content"]] == w.ids("quote") and got["totalElements"] == 1
+    assert got["content"][0]["events"] and got["content"][0]["clickedLinks"]  # whole records, as before
+    assert "BatchGetItem" not in calls.ops() and scanned(calls) == 2
+    # a term found only in a body kept in S3 still matches, and the page carries that body
+    out, calls = search_post(handler, w, {"search": ["needle-in-s3"]}, calls=True)
+    got = ok(out)
+    assert [r["id"] for r in got["content"]] == w.ids("big") and got["content"][0]["body"] == BIG_BODY
+    assert "BatchGetItem" not in calls.ops() and scanned(calls) == 7 + 1  # GSI5 + the record counter

@@ -210,32 +210,86 @@ def read_records(part: Partition, *, offset: int, limit: int, forward: bool) -> 
     return [as_message(i) for i in items]
 
 
-def stream_records(part: Partition, *, forward: bool, attributes: list[str] | None = None, page_size: int = 100) -> Iterator[Message]:
-    """Every record of a partition in creation order, read lazily ``page_size`` at a time.
+def page_records(part: Partition, *, offset: int, limit: int, forward: bool) -> tuple[list[Message], int]:
+    """Records ``offset``..``offset+limit`` of a partition in creation order (bodies loaded) and how many
+    the partition holds, every record evaluated once (``table.offset_page``: COUNT up to the page, the
+    page, COUNT after it) — the cost of counting the partition alone."""
+    items, total = table.offset_page(offset, limit, **_partition_query(part, forward=forward))
+    return [as_message(i) for i in items], total
+
+
+class RecordStream:
+    """The records of one partition in creation order, read lazily (one Query per ``page_size``, at
+    most ``limit`` in all), remembering how many it fetched and where it stopped: ``total()`` then
+    counts only what it has not read (``Select=COUNT`` from the last key), so reading a prefix and
+    counting the partition evaluates each item once."""
+
+    def __init__(
+        self,
+        part: Partition,
+        *,
+        forward: bool,
+        attributes: list[str] | None = None,
+        page_size: int = 100,
+        limit: int | None = None,
+        load_body: bool | None = None,
+    ) -> None:
+        self.params = _partition_query(part, forward=forward)
+        self.count_params = dict(self.params)
+        if attributes:
+            names = {f"#p{i}": name for i, name in enumerate(attributes)}
+            self.params["ProjectionExpression"] = ", ".join(names)
+            self.params["ExpressionAttributeNames"] = {**self.params.get("ExpressionAttributeNames", {}), **names}
+        self.load_body = (not attributes) if load_body is None else load_body
+        self.page_size = page_size
+        self.limit = limit
+        self.fetched = 0  # items that matched (and travelled) so far
+        self.last: dict[str, Any] | None = None
+        self.done = False
+
+    def __iter__(self) -> Iterator[Message]:
+        while not self.done:
+            want = self.page_size if self.limit is None else min(self.page_size, self.limit - self.fetched)
+            if want <= 0:
+                return
+            extra = {"ExclusiveStartKey": self.last} if self.last else {}
+            out = table.ddb().query(TableName=table.table_name(), Limit=want, **self.params, **extra)
+            items = out.get("Items", [])
+            self.fetched += len(items)
+            self.last = out.get("LastEvaluatedKey")
+            self.done = not self.last
+            for raw in items:
+                yield as_message(table.unmarshal(raw), load_body=self.load_body)
+
+    def total(self) -> int:
+        """How many records the partition holds: those fetched plus a COUNT of the rest."""
+        if self.done:
+            return self.fetched
+        return self.fetched + table.count(start_key=self.last, **self.count_params)
+
+
+def stream_records(
+    part: Partition, *, forward: bool, attributes: list[str] | None = None, page_size: int = 100, limit: int | None = None
+) -> Iterator[Message]:
+    """Every record of a partition (or the first ``limit``) in creation order, read lazily ``page_size``
+    at a time: each Query asks for no more than is still wanted.
 
     With ``attributes`` only those attributes travel (``ProjectionExpression``) and bodies kept in S3 are
     not fetched: the read costs the same capacity, but a search holds thousands of small records in
     memory instead of thousands of bodies. Without, whole records with their bodies."""
-    params = _partition_query(part, forward=forward)
-    if attributes:
-        names = {f"#p{i}": name for i, name in enumerate(attributes)}
-        params["ProjectionExpression"] = ", ".join(names)
-        params["ExpressionAttributeNames"] = {**params.get("ExpressionAttributeNames", {}), **names}
-    start = None
-    while True:
-        items, start = table.query_page(limit=page_size, start_key=start, **params)
-        for item in items:
-            yield as_message(item, load_body=not attributes)
-        if not start:
-            return
+    return iter(RecordStream(part, forward=forward, attributes=attributes, page_size=page_size, limit=limit))
+
+
+def merge(streams: list[Iterator[Message]], *, forward: bool) -> Iterator[Message]:
+    """Several streams of disjoint partitions as one in creation order (a k-way merge on the indexes'
+    shared sort key ``<created>#<id>``)."""
+    if len(streams) == 1:
+        return iter(streams[0])
+    return heapq.merge(*streams, key=lambda m: (clock.iso(m.created_at), m.id), reverse=not forward)
 
 
 def merged_records(
     parts: list[Partition], *, forward: bool, attributes: list[str] | None = None, page_size: int = 100
 ) -> Iterator[Message]:
-    """The records of several disjoint partitions as one stream in creation order (a k-way merge on the
-    indexes' shared sort key ``<created>#<id>``)."""
-    streams = [stream_records(p, forward=forward, attributes=attributes, page_size=page_size) for p in parts]
-    if len(streams) == 1:
-        return streams[0]
-    return heapq.merge(*streams, key=lambda m: (clock.iso(m.created_at), m.id), reverse=not forward)
+    """The records of several disjoint partitions as one stream in creation order."""
+    return merge([stream_records(p, forward=forward, attributes=attributes, page_size=page_size) for p in parts], forward=forward)

@@ -79,13 +79,15 @@ def get(pk: str, sk: str) -> dict[str, Any] | None:
     return unmarshal(out["Item"]) if "Item" in out else None
 
 
-def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def batch_get(keys: Iterable[tuple[str, str]], *, consistent: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
     """Items by key in BatchGetItem calls of up to 100 keys (unprocessed keys are asked again):
-    ``{(PK, SK): item}``, absent keys left out. Duplicate keys are asked once."""
+    ``{(PK, SK): item}``, absent keys left out. Duplicate keys are asked once. ``consistent``: strongly
+    consistent reads (items as a write just made them)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for i in range(0, len(wanted), 100):
-        request: dict[str, Any] = {table_name(): {"Keys": [key(pk, sk) for pk, sk in wanted[i : i + 100]]}}
+        chunk = [key(pk, sk) for pk, sk in wanted[i : i + 100]]
+        request: dict[str, Any] = {table_name(): {"Keys": chunk, **({"ConsistentRead": True} if consistent else {})}}
         while request:
             out = ddb().batch_get_item(RequestItems=request)
             for raw in out.get("Responses", {}).get(table_name(), []):
@@ -130,9 +132,9 @@ def query_all(**kwargs: Any) -> list[dict[str, Any]]:
             return items
 
 
-def count(**params: Any) -> int:
-    """How many items a query matches (``Select=COUNT``: no items travel)."""
-    total, start = 0, None
+def count(*, start_key: dict[str, Any] | None = None, **params: Any) -> int:
+    """How many items a query matches (``Select=COUNT``: no items travel), from ``start_key`` on if given."""
+    total, start = 0, start_key
     while True:
         out = ddb().query(TableName=table_name(), Select="COUNT", **params, **({"ExclusiveStartKey": start} if start else {}))
         total += out["Count"]
@@ -141,8 +143,10 @@ def count(**params: Any) -> int:
             return total
 
 
-def skip(n: int, **params: Any) -> dict[str, Any] | None:
-    """The key to start reading after the first ``n`` matches (counted, not transferred)."""
+def advance(n: int, **params: Any) -> tuple[int, dict[str, Any] | None]:
+    """Count (not transfer) the first ``n`` matches: ``(how many were counted, the key to go on after
+    them)``. Fewer than ``n`` counted means the range ended; the key is then None. Each COUNT query asks
+    ``Limit`` = what is still missing, so it never evaluates an item past the ``n``-th match."""
     skipped, start = 0, None
     while skipped < n:
         extra = {"ExclusiveStartKey": start} if start else {}
@@ -150,8 +154,14 @@ def skip(n: int, **params: Any) -> dict[str, Any] | None:
         skipped += out["Count"]
         start = out.get("LastEvaluatedKey")
         if not start:
-            return None
-    return start
+            return skipped, None
+    return skipped, start
+
+
+def skip(n: int, **params: Any) -> dict[str, Any] | None:
+    """The key to start reading after the first ``n`` matches (counted, not transferred)."""
+    skipped, start = advance(n, **params)
+    return start if skipped >= n else None
 
 
 def query_page(*, limit: int, start_key: dict[str, Any] | None = None, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -169,14 +179,20 @@ def query_page(*, limit: int, start_key: dict[str, Any] | None = None, **params:
 
 
 def offset_page(offset: int, limit: int, **params: Any) -> tuple[list[dict[str, Any]], int]:
-    """Items ``offset``..``offset+limit`` of a query, and how many it matches in all: a COUNT for
-    the total, a COUNT with ``Limit=offset`` to reach the start, one page Query (no Scan)."""
-    total = count(**params)
-    if offset >= total:
-        return [], total
-    start = skip(offset, **params) if offset else None
-    items, _ = query_page(limit=limit, start_key=start, **params)
-    return items, total
+    """Items ``offset``..``offset+limit`` of a query, and how many it matches in all (no Scan).
+
+    Every matching item is evaluated exactly once, whatever the page: COUNT queries over the first
+    ``offset`` (``Limit`` = what is still missing), one Query for the page, and a COUNT of what follows
+    the page, from the page's ``LastEvaluatedKey``. The total is the sum of the three: items read =
+    the range's size (not size + offset + page, as a separate COUNT of the whole range would cost)."""
+    skipped, start = advance(offset, **params) if offset else (0, None)
+    if skipped < offset or (offset and start is None):
+        return [], skipped
+    if limit <= 0:
+        return [], skipped + count(start_key=start, **params)
+    items, last = query_page(limit=limit, start_key=start, **params)
+    rest = count(start_key=last, **params) if last else 0
+    return items, skipped + len(items) + rest
 
 
 def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:

@@ -137,13 +137,16 @@ def find_all(tenant_id: str) -> Listing:
     in one response (the newest ones that do). ``total`` is the real count (the record counter)."""
     out: list[CommunicationRecord] = []
     budget = RESPONSE_BUDGET
-    for msg in records.stream_records(records.records_partition(tenant_id), forward=False, page_size=100):
+    newest = records.stream_records(records.records_partition(tenant_id), forward=False, page_size=FIND_ALL_LIMIT, limit=FIND_ALL_LIMIT)
+    for msg in newest:  # Queries ask for no more than FIND_ALL_LIMIT records in all
         rec = to_record(msg)
         cost = response_cost(rec)
-        if len(out) >= FIND_ALL_LIMIT or cost > budget:
+        if cost > budget:
             break
         out.append(rec)
         budget -= cost
+        if len(out) >= FIND_ALL_LIMIT:
+            break
     return Listing(records=out, total=max(counters.records(tenant_id), len(out)))
 
 
@@ -369,26 +372,32 @@ def run(tenant_id: str, query: Search) -> tuple[list[CommunicationRecord], int]:
 
 
 def _index_page(tenant_id: str, how: Plan, query: Search, *, forward: bool) -> tuple[list[Message], int]:
-    """A page in index order with nothing else to check: read exactly the page."""
+    """A page in index order with nothing else to check: read exactly the page, and count (not read)
+    the rest of the partition(s) for the total, so that every record is evaluated once."""
     if len(how.parts) == 1:
         (part,) = how.parts
-        total = counters.records(tenant_id) if how.counted else records.count_records(part)
+        if not how.counted:
+            return records.page_records(part, offset=query.offset, limit=query.size, forward=forward)
+        total = counters.records(tenant_id)
         if query.offset >= total:
             return [], total
         return records.read_records(part, offset=query.offset, limit=query.size, forward=forward), total
     # several partitions (PENDING = QUEUED + SENDING, or IN): merge them up to the page's end
-    total = sum(records.count_records(p) for p in how.parts)
-    if query.offset >= total:
-        return [], total
-    end = min(query.offset + query.size, total)
+    end = query.offset + query.size
     if end > MAX_READ:
-        raise BadRequest(
-            f"pages beyond the first {MAX_READ} records of a search over several statuses or values are not served; "
-            "filter on a single status or value, or narrow the search"
-        )
-    stream = records.merged_records(how.parts, forward=forward, attributes=_LIGHT, page_size=min(end, 1000))
-    ids = [m.id for m in islice(stream, query.offset, end)]
-    return records.get_many(tenant_id, ids), total
+        total = sum(records.count_records(p) for p in how.parts)
+        if query.offset >= total:
+            return [], total
+        end = min(end, total)
+        if end > MAX_READ:
+            raise BadRequest(
+                f"pages beyond the first {MAX_READ} records of a search over several statuses or values are not served; "
+                "filter on a single status or value, or narrow the search"
+            )
+    # whole records (bodies kept in S3 fetched for the page only); no partition is read past the page's end
+    streams = [records.RecordStream(p, forward=forward, page_size=min(end, 1000), limit=end, load_body=False) for p in how.parts]
+    page = [messages.load_body(m) for m in islice(records.merge(streams, forward=forward), query.offset, end)]
+    return page, sum(s.total() for s in streams)
 
 
 def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, index_order: bool) -> tuple[list[Message], int]:
@@ -397,10 +406,20 @@ def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, i
     if how.counted and counters.records(tenant_id) > MAX_READ:
         raise BadRequest(_too_many())
     conditions = [*how.residual]
+    # Only the attributes the conditions and the sort need travel, and the page is fetched whole once it
+    # is known. But when the body travels anyway (a search term, a body filter) and the order is the
+    # index's, the page is known as the records stream by: read them whole (bodies kept in S3 only when a
+    # condition needs one; one <= 1 MB response held at a time) and keep the page's instead of reading
+    # them twice.
     needed = _attributes(query)
+    whole = index_order and "body" in needed
+    if whole:
+        needed = None
+    streams = [records.RecordStream(p, forward=forward, attributes=needed, page_size=1000, load_body=False) for p in how.parts]
+    kept: list[Message] = []
     matches: list[tuple[str, str, tuple[Any, ...]]] = []  # (created, id, sort values)
     read = 0
-    for msg in records.merged_records(how.parts, forward=forward, attributes=needed, page_size=1000):
+    for msg in records.merge(streams, forward=forward):
         read += 1
         if read > MAX_READ:
             raise BadRequest(_too_many())
@@ -409,7 +428,11 @@ def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, i
         row = Row(msg)
         if all(row.matches(f) for f in conditions) and all(row.contains(t) for t in query.terms):
             sort_values = () if index_order else tuple(row.value(s.field) for s in query.sort)
+            if whole and query.offset <= len(matches) < query.offset + query.size:
+                kept.append(messages.load_body(row.msg))
             matches.append((clock.iso(msg.created_at), msg.id, sort_values))
+    if whole:
+        return kept, len(matches)
     if not index_order:
         order_matches(matches, query.sort)
     ids = [m[1] for m in matches[query.offset : query.offset + query.size]]

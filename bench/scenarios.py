@@ -400,11 +400,17 @@ def _ses_events(lo: Local) -> dict[str, Any]:
     return event
 
 
-# Not API routes, but every request (authorizer) or every send (dispatcher, SES events) starts them cold too.
+def _sweeper(lo: Local) -> dict[str, Any]:
+    return copy.deepcopy(load_event("core/sweeper"))
+
+
+# Not API routes, but every request (authorizer) or every send (dispatcher, SES events) starts them cold too;
+# the sweeper starts cold on (nearly) every run, every 5 minutes.
 CORE: dict[str, Prepare] = {
     "root.AuthorizerFunction": _authorizer,
     "root.DispatcherFunction": _dispatcher,
     "root.SesEventsFunction": _ses_events,
+    "root.SweeperFunction": _sweeper,
 }
 
 # First requests that change nothing a repeat depends on: one prepared event serves every run. The others
@@ -437,5 +443,6 @@ REUSABLE = frozenset(
         "CrmApi.TemplateListFunction",
         "CrmApi.TemplateGetFunction",
         "root.AuthorizerFunction",
+        "root.SweeperFunction",
     }
 )

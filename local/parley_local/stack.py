@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from parley_local.templates import (
     Authorizer,
     FunctionSpec,
     GatewayResponse,
+    RecurringSchedule,
     RestApi,
     Route,
     SqsSource,
@@ -48,6 +50,7 @@ class Stack:
     sqs_sources: list[SqsSource] = field(default_factory=list)
     queues: dict[str, str] = field(default_factory=dict)  # ARN → URL
     schedule_groups: list[str] = field(default_factory=list)
+    recurring: list[RecurringSchedule] = field(default_factory=list)  # functions' ScheduleV2 events
     table_names: list[str] = field(default_factory=list)
 
     def function(self, key: str) -> FunctionSpec:
@@ -59,6 +62,16 @@ class Stack:
 
     def output(self, name: str) -> Any:
         return self.root.resolve(self.root.doc["Outputs"][name]["Value"])
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(expression: str) -> int | None:
+    """Seconds between the runs of a ``rate(N unit)`` expression (None for anything else)."""
+    m = _RATE.match(expression.strip())
+    return int(m.group(1)) * _UNIT[m.group(2).rstrip("s")] if m and int(m.group(1)) > 0 else None
 
 
 class Provisioner:
@@ -305,8 +318,29 @@ class Provisioner:
                         report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
                     )
                 )
+            elif etype == "ScheduleV2":
+                self.stack.recurring.append(self._recurring(tpl, fn, logical_id, ename, eprops))
             else:
                 raise TemplateError(f"{tpl.path}: {logical_id}.{ename}: event type {etype} is not supported locally yet")
+
+    def _recurring(self, tpl: Template, fn: FunctionSpec, logical_id: str, ename: str, eprops: dict[str, Any]) -> RecurringSchedule:
+        """What SAM makes of a ``ScheduleV2`` event: an EventBridge Scheduler schedule targeting the function
+        (created in the emulator, as deployed; the local scheduler fires it)."""
+        expression = str(tpl.resolve(eprops["ScheduleExpression"]))
+        every = parse_rate(expression)
+        if every is None:
+            raise TemplateError(f"{tpl.path}: {logical_id}.{ename}: only rate() expressions run locally, not {expression!r}")
+        group = str(tpl.resolve(eprops.get("GroupName") or "default"))
+        name = str(tpl.resolve(eprops.get("Name") or f"{logical_id}-{ename}"))
+        payload = tpl.resolve(eprops.get("Input") or "{}")
+        self.client("scheduler").create_schedule(
+            Name=name,
+            GroupName=group,
+            ScheduleExpression=expression,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": fn.arn, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{name}-role", "Input": payload},
+        )
+        return RecurringSchedule(function=fn, group=group, name=name, every_seconds=every, input=payload)
 
     def _gateway_response(self, tpl: Template, res: dict[str, Any]) -> None:
         props = res["Properties"]

@@ -88,6 +88,17 @@ class SqsSource:
     report_failures: bool
 
 
+@dataclass
+class RecurringSchedule:
+    """A function's ``ScheduleV2`` event: a ``rate()`` schedule (in the default group) that invokes it."""
+
+    function: FunctionSpec
+    group: str
+    name: str
+    every_seconds: int
+    input: str
+
+
 _SUB = re.compile(r"\$\{([^}!]+)\}")
 
 

@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,18 +122,22 @@ class SchedulerFirer(threading.Thread):
         self.interval = interval
         self._fired: set[tuple[str, str]] = set()
         self._warned: set[str] = set()
+        # rate() schedules (functions' ScheduleV2 events): next run, a period after the stack started.
+        started = datetime.now(UTC)
+        self._next_run = {(r.group, r.name): started + timedelta(seconds=r.every_seconds) for r in stack.recurring}
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
             try:
                 self.fire_due()
+                self.fire_recurring(datetime.now(UTC))
             except Exception:
                 log.exception("scheduler tick failed")
 
     def fire_due(self, now: datetime | None = None) -> int:
         now = now or datetime.now(UTC)
         fired = 0
-        for group in self.stack.schedule_groups:
+        for group in self.stack.schedule_groups:  # one-time at() schedules of the declared groups
             token = None
             while True:
                 page = self.scheduler.list_schedules(GroupName=group, **({"NextToken": token} if token else {}))
@@ -144,6 +148,25 @@ class SchedulerFirer(threading.Thread):
                 token = page.get("NextToken")
                 if not token:
                     break
+        return fired
+
+    def fire_recurring(self, now: datetime) -> int:
+        """Invoke the target of every rate() schedule whose run is due (one run per tick, however late)."""
+        fired = 0
+        for r in self.stack.recurring:
+            due = self._next_run[(r.group, r.name)]
+            if now < due:
+                continue
+            try:
+                state = self.scheduler.get_schedule(GroupName=r.group, Name=r.name).get("State", "ENABLED")
+            except self.scheduler.exceptions.ResourceNotFoundException:
+                continue  # deleted
+            while due <= now:
+                due += timedelta(seconds=r.every_seconds)
+            self._next_run[(r.group, r.name)] = due
+            if state == "ENABLED":
+                threading.Thread(target=self.pool.invoke, args=(r.function, json.loads(r.input)), daemon=True).start()
+                fired += 1
         return fired
 
     def _maybe_fire(self, group: str, name: str, now: datetime) -> int:

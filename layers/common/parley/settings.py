@@ -20,6 +20,8 @@ class Settings(BaseModel):
     max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
     # A SENDING claim older than this is an interrupted attempt (crash after/while calling the provider).
     send_claim_seconds: int = Field(default=120, alias="SEND_CLAIM_SECONDS")
+    # The sweeper re-queues a message still waiting this long after it was due (its job or schedule was lost).
+    sweep_after_seconds: int = Field(default=600, alias="SWEEP_AFTER_SECONDS")
     idempotency_ttl_seconds: int = Field(default=86400, alias="IDEMPOTENCY_TTL_SECONDS")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")

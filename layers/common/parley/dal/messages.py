@@ -10,11 +10,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, contacts, counters, keys, table
+from parley.dal import bodies, contacts, counters, keys, pending, table
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
 
 # Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
 _VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)
+_FINAL = _VISIBLE_CHANGES  # states a message never leaves
 
 
 def is_record(msg: Message) -> bool:
@@ -42,6 +43,7 @@ def _item(msg: Message) -> dict[str, Any]:
         **({"GSI4SK": keys.channel_time_sk(msg.channel, created, msg.id)} if msg.candidate_id else {}),
         **(_record_keys(msg, created) if is_record(msg) else {}),
         **(_entity_keys(msg, created) if msg.related_entity_type and msg.related_entity_id else {}),
+        **(_pending_keys(msg) if msg.direction == "outbound" and msg.status in SENDABLE else {}),
         **data,
     }
 
@@ -53,6 +55,12 @@ def _record_keys(msg: Message, created: str) -> dict[str, str]:
         "GSI7PK": keys.status_pk(msg.tenant_id, msg.status.value),
         "GSI7SK": keys.time_sk(created, msg.id),
     }
+
+
+def _pending_keys(msg: Message) -> dict[str, str]:
+    """On the pending index until the dispatcher claims it (dal/pending.py): due when queued, or when scheduled."""
+    due = msg.scheduled_at if msg.status == MessageStatus.SCHEDULED and msg.scheduled_at else msg.created_at
+    return pending.keys_for(msg.tenant_id, msg.id, due)
 
 
 def _entity_keys(msg: Message, created: str) -> dict[str, str]:
@@ -175,25 +183,28 @@ def history(
     return [_message(i) for i in items], total
 
 
+def _claim_update(tenant_id: str, message_id: str, now: datetime) -> dict[str, Any]:
+    """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``attempts`` + 1), without ``TableName``."""
+    return {
+        "Key": table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+        "UpdateExpression": "SET #s = :sending, claimed_at = :now, GSI7PK = :spk ADD attempts :one REMOVE GSI8PK, GSI8SK",
+        "ConditionExpression": "#s IN (:q, :sch)",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": table.values(
+            sending=MessageStatus.SENDING.value,
+            spk=keys.status_pk(tenant_id, MessageStatus.SENDING.value),
+            now=clock.iso(now),
+            one=1,
+            q=SENDABLE[0].value,
+            sch=SENDABLE[1].value,
+        ),
+    }
+
+
 def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
     """QUEUED/SCHEDULED → SENDING. Returns the claimed message, or None if it was not sendable."""
     try:
-        out = table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-            UpdateExpression="SET #s = :sending, claimed_at = :now, GSI7PK = :spk ADD attempts :one",
-            ConditionExpression="#s IN (:q, :sch)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=table.values(
-                sending=MessageStatus.SENDING.value,
-                spk=keys.status_pk(tenant_id, MessageStatus.SENDING.value),
-                now=clock.iso(now),
-                one=1,
-                q=SENDABLE[0].value,
-                sch=SENDABLE[1].value,
-            ),
-            ReturnValues="ALL_NEW",
-        )
+        out = table.ddb().update_item(TableName=table.table_name(), **_claim_update(tenant_id, message_id, now), ReturnValues="ALL_NEW")
     except ClientError as err:
         if table.is_condition_failure(err):
             return None
@@ -228,6 +239,8 @@ def _set_status(
         names["#tl"] = "timeline"
         vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
         expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    if to in _FINAL:  # off the pending index (the claim removes it too; a cancel or failure may come first)
+        remove = (*remove, *pending.ATTRIBUTES)
     if remove:
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
         expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
@@ -264,8 +277,7 @@ def transition(
             body = update["Update"]
             table.ddb().update_item(TableName=table.table_name(), **body)
         else:
-            put = {"Put": {"Item": table.marshal(_event_item(tenant_id, event))}}
-            table.transact([update, put])
+            table.transact([update, event_op(tenant_id, event)])
     except ClientError as err:
         if table.is_condition_failure(err):
             return False
@@ -273,9 +285,25 @@ def transition(
     return True
 
 
-def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
-              internet_message_id: str | None = None) -> bool:  # fmt: skip
-    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically."""
+def transition_ops(
+    tenant_id: str,
+    message_id: str,
+    *,
+    to: MessageStatus,
+    expect: tuple[MessageStatus, ...],
+    extra: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    event: ActivityEvent | None = None,
+) -> list[dict[str, Any]]:
+    """The writes of ``transition``, for a caller that makes them part of a larger transaction."""
+    update = _set_status(tenant_id, message_id, to=to, expect=expect, extra=extra, remove=remove)
+    return [update] if event is None else [update, event_op(tenant_id, event)]
+
+
+def mark_sent_ops(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
+                  internet_message_id: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The writes of ``mark_sent``, for a caller that makes them part of a larger transaction: the
+    conditional SENDING → SENT update first, then the activity event and the provider-id lookup."""
     extra: dict[str, Any] = {"provider_message_id": provider_message_id, "sent_at": clock.iso(sent_at)}
     if internet_message_id:
         extra["internet_message_id"] = internet_message_id
@@ -286,13 +314,82 @@ def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at:
         "type": "provider_ref",
         "message_id": msg.id,
     }
+    return [update, event_op(msg.tenant_id, event), {"Put": {"Item": table.marshal(ref)}}]
+
+
+def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
+              internet_message_id: str | None = None) -> bool:  # fmt: skip
+    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically."""
+    ops = mark_sent_ops(msg, provider=provider, provider_message_id=provider_message_id, sent_at=sent_at, event=event,
+                        internet_message_id=internet_message_id)  # fmt: skip
     try:
-        table.transact([update, {"Put": {"Item": table.marshal(_event_item(msg.tenant_id, event))}}, {"Put": {"Item": table.marshal(ref)}}])
+        table.transact(ops)
     except ClientError as err:
         if table.is_condition_failure(err):
             return False
         raise
     return True
+
+
+def write_ops(ops: list[dict[str, Any]]) -> None:
+    """Several messages' ``transition_ops`` / ``mark_sent_ops`` in one transaction (all or nothing; raises
+    if any condition fails or the transaction is cancelled: the caller then writes them one by one)."""
+    table.transact(ops)
+
+
+def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[str, str], Message], dict[tuple[str, str], Message | None]]:
+    """QUEUED/SCHEDULED → SENDING for several ``(tenant_id, message_id)`` (distinct), as ``claim`` does for one.
+
+    One ``TransactWriteItems`` of conditional updates (up to 100 per transaction; tenants may be mixed), each
+    asking for the item when its condition fails (``ReturnValuesOnConditionCheckFailure=ALL_OLD``). A
+    cancellation drops the messages whose condition failed and the rest are claimed again; then one
+    strongly consistent ``BatchGetItem`` reads the claimed messages (bodies not loaded). A cancellation for
+    any other reason (a conflict with a concurrent write) falls back to ``claim`` per message.
+
+    Returns ``(claimed, refused)``: the claimed messages, and for each message that was not sendable
+    the item as it was when the claim failed (None if it does not exist).
+    """
+    refused: dict[tuple[str, str], Message | None] = {}
+    done: list[tuple[str, str]] = []
+    fallback: list[tuple[str, str]] = []
+    for i in range(0, len(jobs), 100):
+        todo = list(jobs[i : i + 100])
+        while todo:
+            ops = [{"Update": {**_claim_update(t, m, now), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t, m in todo]
+            try:
+                table.transact(ops)
+            except ClientError as err:
+                reasons = err.response.get("CancellationReasons") or []
+                if err.response.get("Error", {}).get("Code") != "TransactionCanceledException" or len(reasons) != len(todo):
+                    raise
+                codes = [r.get("Code") or "None" for r in reasons]
+                if any(c not in ("None", "ConditionalCheckFailed") for c in codes):
+                    fallback.extend(todo)
+                    break
+                for job, reason in zip(todo, reasons, strict=True):
+                    if reason.get("Code") == "ConditionalCheckFailed":
+                        item = reason.get("Item")
+                        refused[job] = _message(table.unmarshal(item), load_body=False) if item else None
+                todo = [job for job in todo if job not in refused]
+                continue
+            done.extend(todo)
+            break
+    claimed: dict[tuple[str, str], Message] = {}
+    if done:
+        found = table.batch_get(((keys.message_pk(t, m), keys.MESSAGE_SK) for t, m in done), consistent=True)
+        for t, m in done:
+            item = found.get((keys.message_pk(t, m), keys.MESSAGE_SK))
+            if item is None:
+                refused[(t, m)] = None  # deleted between the claim and the read: nothing to send
+            else:
+                claimed[(t, m)] = _message(item, load_body=False)
+    for t, m in fallback:
+        msg = claim(t, m, now)
+        if msg is not None:
+            claimed[(t, m)] = msg
+        else:
+            refused[(t, m)] = get(t, m, load_body=False)
+    return claimed, refused
 
 
 def find_by_provider_id(tenant_id: str, provider: str, provider_message_id: str) -> str | None:

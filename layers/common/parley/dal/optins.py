@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from parley.dal import keys, table
 
 
+def state_key(tenant_id: str, address: str) -> tuple[str, str]:
+    """The (PK, SK) of an address's state item, for a caller reading several in one BatchGetItem."""
+    return keys.optin_pk(tenant_id, address), keys.OPTIN_STATE_SK
+
+
 def get_state(tenant_id: str, address: str) -> dict[str, Any] | None:
-    return table.get(keys.optin_pk(tenant_id, address), keys.OPTIN_STATE_SK)
+    return table.get(*state_key(tenant_id, address))
+
+
+def get_states(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The state items of several ``(tenant_id, address)`` in BatchGetItem calls of 100: ``{(tenant, address): item}``."""
+    wanted = {state_key(t, a): (t, a) for t, a in pairs}
+    found = table.batch_get(wanted) if wanted else {}
+    return {wanted[k]: item for k, item in found.items()}
 
 
 def record(tenant_id: str, address: str, *, opted_in: bool, entry: dict[str, Any]) -> None:

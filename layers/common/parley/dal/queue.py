@@ -9,3 +9,16 @@ from parley.settings import get_settings
 
 def enqueue(job: SendJob) -> None:
     client("sqs").send_message(QueueUrl=get_settings().send_queue_url, MessageBody=job.model_dump_json())
+
+
+def enqueue_many(jobs: list[SendJob]) -> list[SendJob]:
+    """Several jobs, 10 per SendMessageBatch. Returns the jobs SQS refused (the rest are queued)."""
+    refused: list[SendJob] = []
+    url = get_settings().send_queue_url
+    for i in range(0, len(jobs), 10):
+        chunk = jobs[i : i + 10]
+        out = client("sqs").send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": job.model_dump_json()} for n, job in enumerate(chunk)]
+        )
+        refused.extend(chunk[int(f["Id"])] for f in out.get("Failed", []))
+    return refused

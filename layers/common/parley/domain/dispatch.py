@@ -1,27 +1,60 @@
-"""The dispatcher's work for one queued message: claim it, send it once, record the outcome.
+"""The dispatcher's work for a batch of queued messages: claim them, send each once, record the outcomes.
 
-Exactly-once sending rests on the message's own state, not on the queue:
+Exactly-once sending rests on each message's own state, not on the queue:
 - a message is sent only by whoever moves it QUEUED/SCHEDULED → SENDING (a conditional write);
 - a redelivered job for a SENT, FAILED or CANCELLED message is acknowledged and does nothing;
 - a job that finds a *fresh* SENDING claim is a concurrent duplicate: it is retried later;
 - a job that finds a *stale* SENDING claim means an earlier attempt died between handing the
   message to the provider and recording the result. It may have been sent, so it is not sent
   again: the message becomes FAILED with an "outcome unknown" error (at-most-once).
+
+A batch (``dispatch_batch``; ``dispatch`` is a batch of one) is worked in rounds of distinct messages:
+a job repeated in one SQS batch goes to the next round, which starts when the previous one is recorded,
+so it sees the message exactly as a job in a later invocation would. One round:
+
+1. claim: one ``TransactWriteItems`` of conditional claims (``messages.claim_many``); the messages whose
+   condition failed come back with their item as it was, from which skipped / fresh / stale is decided
+   as above, and the others are claimed again; then one consistent ``BatchGetItem`` of the claimed items;
+2. bodies kept in S3 are read (a failure gives the claim back: QUEUED again, retried later);
+3. send-time re-check, one ``BatchGetItem`` for the whole round: the suppression entry of every To/Cc/Bcc
+   address of each outbound email and the opt-in state of each SMS number; a message no longer allowed
+   becomes FAILED and is never sent;
+4. the outcomes decided before any provider call (the stale claims, the refusals, the bodies that could
+   not be read) are written, then each allowed message is handed to its provider, one call each;
+5. the outcomes after the provider calls (SENT, FAILED, QUEUED again for a retryable error) are written
+   in one ``TransactWriteItems``: each status change in it is conditional on the message still being
+   SENDING, and the transaction is all-or-nothing; if it fails for any reason (a message moved meanwhile),
+   each message's outcome is written on its own (``messages.mark_sent`` / ``messages.transition``), so
+   one message never loses another's outcome. A lone outcome is written that way directly;
+6. the analytics day counters the recorded outcomes earn are bumped, summed per day item
+   (``counters.DayBumps``: one UpdateItem per tenant and day, usually one per batch). They stay out of
+   the outcome transaction on purpose: concurrent batches of one tenant would conflict on the day item.
+
+An outcome write that raises leaves its message SENDING: the job fails and its redelivery finds the
+claim, fresh (retried later) and then stale (FAILED "outcome unknown", not resent).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from parley import clock
-from parley.dal import counters, messages, optins, suppressions
+from parley.dal import counters, messages, optins, suppressions, table
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
+from parley.models.email_events import Suppression
 from parley.providers.base import EmailProvider, OutboundSms, ProviderError, SmsProvider
 from parley.providers.registry import email_provider, sms_provider
 from parley.settings import get_settings
+
+MAX_TRANSACTION_ITEMS = 100
+logger = Logger(child=True)
 
 
 class RetryLater(Exception):
@@ -34,6 +67,9 @@ class Outcome:
     result: str  # sent | failed | skipped
 
 
+Result = Outcome | Exception  # what became of one job: its outcome, or why it must be reported as failed
+
+
 def _event(msg: Message, name: str, response: str) -> ActivityEvent:
     now = clock.now()
     return ActivityEvent(
@@ -41,108 +77,250 @@ def _event(msg: Message, name: str, response: str) -> ActivityEvent:
     )
 
 
-def _fail(msg: Message, error: str) -> None:
-    failed = messages.transition(
-        msg.tenant_id,
-        msg.id,
-        to=MessageStatus.FAILED,
-        expect=(MessageStatus.SENDING,),
-        extra={"error": error},
-        event=_event(msg, "failed", error),
-    )
-    if failed:
-        _count(msg, "failed", clock.now())
-
-
-def _count(msg: Message, counter: str, at: datetime) -> None:
-    """Analytics counters (dal/counters.py) of records, bumped once by whoever made the change."""
-    if messages.is_record(msg):
-        counters.bump(msg.tenant_id, clock.iso(at)[:10], counter, category=msg.category, template_id=msg.template_id,
-                      template_name=msg.template_name)  # fmt: skip
-
-
 def render_sms(msg: Message) -> OutboundSms:
     return OutboundSms(message_id=msg.id, tenant_id=msg.tenant_id, sender=msg.sender, recipient=msg.recipient, body=msg.body)
 
 
-def _no_longer_allowed(msg: Message) -> str | None:
-    """Why a claimed message must not go out after all: its number opted out (STOP) or its address was
-    suppressed (hard bounce, spam report) after it was accepted. One GetItem."""
-    if msg.channel == "sms":
-        state = optins.get_state(msg.tenant_id, msg.recipient)
-        if not (state and state.get("opted_in")):
-            return f"not sent: {msg.recipient} is no longer opted in to SMS"
-    elif msg.direction == "outbound":
-        for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
-            entry = suppressions.get(msg.tenant_id, address)
-            if entry is not None:
-                return f"not sent: {address} is on the suppression list ({entry.reason})"
-    return None
+@dataclass
+class _Write:
+    """One message's outcome, to be recorded: its writes (the conditional status change first), the day
+    counter they earn, and its job's result once they are made."""
+
+    msg: Message
+    ops: list[dict[str, Any]]
+    counter: str | None  # "sent" | "failed" (records only) | None
+    at: datetime
+    result: Result
+    transition: dict[str, Any] | None = None  # keyword arguments of messages.transition, or
+    sent: dict[str, Any] | None = None  # of messages.mark_sent
+
+
+def _counted(msg: Message, counter: str) -> str | None:
+    """Analytics counters (dal/counters.py) are kept for records only."""
+    return counter if messages.is_record(msg) else None
+
+
+def _bumps(writes: Sequence[_Write]) -> counters.DayBumps:
+    bumps = counters.DayBumps()
+    for w in writes:
+        if w.counter is not None:
+            m = w.msg
+            bumps.add(m.tenant_id, clock.iso(w.at)[:10], w.counter, category=m.category, template_id=m.template_id,
+                      template_name=m.template_name)  # fmt: skip
+    return bumps
+
+
+def _fail_write(msg: Message, error: str, result: Result) -> _Write:
+    kw: dict[str, Any] = {"to": MessageStatus.FAILED, "expect": (MessageStatus.SENDING,), "extra": {"error": error},
+                          "event": _event(msg, "failed", error)}  # fmt: skip
+    ops = messages.transition_ops(msg.tenant_id, msg.id, **kw)
+    return _Write(msg, ops, _counted(msg, "failed"), clock.now(), result, transition=kw)
+
+
+def _requeue_write(msg: Message, error: str, result: Result) -> _Write:
+    kw: dict[str, Any] = {"to": MessageStatus.QUEUED, "expect": (MessageStatus.SENDING,), "extra": {"error": error},
+                          "remove": ("claimed_at",)}  # fmt: skip
+    return _Write(msg, messages.transition_ops(msg.tenant_id, msg.id, **kw), None, clock.now(), result, transition=kw)
+
+
+def _sent_write(msg: Message, receipt: Any) -> _Write:
+    sent_at = clock.now()
+    kw: dict[str, Any] = {
+        "provider": receipt.provider,
+        "provider_message_id": receipt.provider_message_id,
+        "internet_message_id": receipt.internet_message_id,
+        "sent_at": sent_at,
+        "event": _event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
+    }
+    return _Write(msg, messages.mark_sent_ops(msg, **kw), _counted(msg, "sent"), sent_at, Outcome(msg.id, "sent"), sent=kw)
+
+
+def _write_one(w: _Write) -> bool:
+    """One outcome on its own; False if its message was no longer SENDING (nothing written)."""
+    m = w.msg
+    if w.sent is not None:
+        return messages.mark_sent(m, **w.sent)
+    return messages.transition(m.tenant_id, m.id, **(w.transition or {}))
+
+
+def _write_all(writes: Sequence[_Write], results: dict[int, Result], index_of: dict[int, int]) -> None:
+    """Record ``writes``: several in one transaction (up to 100 items each); one alone, or all of a combined
+    transaction that failed, each on its own (``_write_one``). Then the counters of what was recorded."""
+    chunks: list[list[_Write]] = []
+    size = 0
+    for w in writes:
+        if not chunks or size + len(w.ops) > MAX_TRANSACTION_ITEMS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(w)
+        size += len(w.ops)
+    recorded: list[_Write] = []
+    for chunk in chunks:
+        if len(chunk) > 1:
+            try:
+                messages.write_ops([op for w in chunk for op in w.ops])
+            except Exception:  # noqa: S110 (cancelled or failed: each outcome is written on its own, below)
+                pass
+            else:
+                for w in chunk:
+                    results[index_of[id(w)]] = w.result
+                recorded.extend(chunk)
+                continue
+        for w in chunk:
+            try:
+                made = _write_one(w)
+            except Exception as err:
+                results[index_of[id(w)]] = err
+            else:
+                results[index_of[id(w)]] = w.result
+                if made:
+                    recorded.append(w)
+    bumps = _bumps(recorded)
+    if bumps:
+        try:
+            bumps.apply()
+        except Exception:
+            # At-most-once counters (dal/counters.py): the outcomes stand; only these counts are lost.
+            logger.exception("analytics counters not bumped")
+
+
+def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
+    """Why each claimed message must not go out after all (``{message_id: reason}``): its number opted out
+    (STOP) or one of its addresses was suppressed (hard bounce, spam report) after it was accepted.
+    One BatchGetItem for all of them (suppression entries and opt-in states, any tenants)."""
+    wanted: list[tuple[str, str]] = []
+    for msg in claimed:
+        if msg.channel == "sms":
+            wanted.append(optins.state_key(msg.tenant_id, msg.recipient))
+        elif msg.direction == "outbound":
+            addresses = dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc])
+            wanted.extend((suppressions.suppression_pk(msg.tenant_id), suppressions.suppression_sk(a)) for a in addresses)
+    found = table.batch_get(wanted) if wanted else {}
+    refusals: dict[str, str] = {}
+    for msg in claimed:
+        if msg.channel == "sms":
+            state = found.get(optins.state_key(msg.tenant_id, msg.recipient))
+            if not (state and state.get("opted_in")):
+                refusals[msg.id] = f"not sent: {msg.recipient} is no longer opted in to SMS"
+        elif msg.direction == "outbound":
+            for address in dict.fromkeys([*msg.all_recipients, *msg.cc, *msg.bcc]):
+                item = found.get((suppressions.suppression_pk(msg.tenant_id), suppressions.suppression_sk(address)))
+                if item is not None:
+                    entry = Suppression.model_validate(item)
+                    refusals[msg.id] = f"not sent: {address} is on the suppression list ({entry.reason})"
+                    break
+    return refusals
+
+
+def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsProvider | None, results: dict[int, Result]) -> None:
+    settings = get_settings()
+    now = clock.now()
+    claimed, refused = messages.claim_many([(j.tenant_id, j.message_id) for _, j, _ in jobs], now)
+    before: list[_Write] = []  # outcomes decided before any provider call
+    index_of: dict[int, int] = {}
+    to_send: list[tuple[int, int, Message]] = []
+
+    def add(ws: list[_Write], w: _Write, i: int) -> None:
+        ws.append(w)
+        index_of[id(w)] = i
+
+    for i, job, receive_count in jobs:
+        key = (job.tenant_id, job.message_id)
+        if key in refused:
+            current = refused[key]
+            if current is None or current.status != MessageStatus.SENDING:
+                results[i] = Outcome(job.message_id, "skipped")  # gone, or already SENT/FAILED/CANCELLED
+                continue
+            claimed_at = current.claimed_at or now
+            if now - claimed_at < timedelta(seconds=settings.send_claim_seconds):
+                results[i] = RetryLater(f"message {job.message_id} is being sent by another worker")
+                continue
+            error = "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent"
+            add(before, _fail_write(current, error, Outcome(job.message_id, "failed")), i)
+            continue
+        msg = claimed[key]
+        try:
+            msg = messages.load_body(msg)
+        except Exception as err:
+            # Nothing was handed to the provider yet: give the claim back so a retry can send it.
+            retry = RetryLater(f"body of {msg.id} unavailable: {err}")
+            retry.__cause__ = err
+            add(before, _requeue_write(msg, f"body unavailable: {err}", retry), i)
+            continue
+        to_send.append((i, receive_count, msg))
+
+    try:
+        refusals = _recheck([m for _, _, m in to_send])
+    except Exception as err:
+        for i, _, _ in to_send:
+            results[i] = err
+        to_send = []
+        refusals = {}
+    allowed = []
+    for i, receive_count, msg in to_send:
+        if msg.id in refusals:
+            # Consent or deliverability changed while it waited (quiet hours, a schedule): never send it.
+            add(before, _fail_write(msg, refusals[msg.id], Outcome(msg.id, "failed")), i)
+        else:
+            allowed.append((i, receive_count, msg))
+    _write_all(before, results, index_of)
+
+    after: list[_Write] = []
+    providers: dict[tuple[str, str, str], Any] = {}
+    for i, receive_count, msg in allowed:
+        try:
+            if msg.channel == "sms":
+                key3 = ("sms", msg.provider, msg.tenant_id)
+                if provider is None and key3 not in providers:
+                    providers[key3] = sms_provider(msg.provider, msg.tenant_id)
+                sender, outbound = provider or providers[key3], render_sms(msg)
+            else:
+                key3 = ("email", msg.provider, msg.tenant_id)
+                if provider is None and key3 not in providers:
+                    providers[key3] = email_provider(msg.provider, msg.tenant_id)
+                sender, outbound = provider or providers[key3], render_email(msg)
+            receipt = sender.send(outbound)
+        except ProviderError as err:
+            if err.retryable and receive_count < settings.max_send_attempts:
+                retry = RetryLater(str(err))
+                retry.__cause__ = err
+                add(after, _requeue_write(msg, str(err), retry), i)
+            else:
+                # out of attempts: a retryable error is reported so SQS moves the job to the DLQ
+                add(after, _fail_write(msg, str(err), err if err.retryable else Outcome(msg.id, "failed")), i)
+            continue
+        except Exception as err:
+            results[i] = err
+            continue
+        add(after, _sent_write(msg, receipt), i)
+    _write_all(after, results, index_of)
+
+
+def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvider | SmsProvider | None = None) -> list[Result]:
+    """Dispatch ``(job, receive_count)`` pairs together; one result per job, in order: its ``Outcome``, or
+    the exception its record must be reported failed with (``RetryLater``, a retry-exhausted retryable
+    ``ProviderError``, or an error that left the message SENDING)."""
+    results: dict[int, Result] = {}
+    rounds: list[list[tuple[int, SendJob, int]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, (job, receive_count) in enumerate(jobs):
+        key = (job.tenant_id, job.message_id)
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append((i, job, receive_count))
+    for batch in rounds:
+        try:
+            _round(batch, provider, results)
+        except Exception as err:
+            for i, _, _ in batch:
+                results.setdefault(i, err)
+    return [results[i] for i in range(len(jobs))]
 
 
 def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None) -> Outcome:
-    settings = get_settings()
-    now = clock.now()
-    msg = messages.claim(job.tenant_id, job.message_id, now)
-    if msg is None:
-        current = messages.get(job.tenant_id, job.message_id, load_body=False)
-        if current is None or current.status != MessageStatus.SENDING:
-            return Outcome(job.message_id, "skipped")  # gone, or already SENT/FAILED/CANCELLED
-        claimed_at = current.claimed_at or now
-        if now - claimed_at < timedelta(seconds=settings.send_claim_seconds):
-            raise RetryLater(f"message {job.message_id} is being sent by another worker")
-        _fail(current, "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent")
-        return Outcome(job.message_id, "failed")
-
-    try:
-        msg = messages.load_body(msg)
-    except Exception as err:
-        # Nothing was handed to the provider yet: give the claim back so a retry can send it.
-        messages.transition(
-            msg.tenant_id,
-            msg.id,
-            to=MessageStatus.QUEUED,
-            expect=(MessageStatus.SENDING,),
-            extra={"error": f"body unavailable: {err}"},
-            remove=("claimed_at",),
-        )
-        raise RetryLater(f"body of {msg.id} unavailable: {err}") from err
-    refusal = _no_longer_allowed(msg)
-    if refusal:
-        # Consent or deliverability changed while it waited (quiet hours, a schedule): never send it.
-        _fail(msg, refusal)
-        return Outcome(msg.id, "failed")
-    if msg.channel == "sms":
-        sender, outbound = provider or sms_provider(msg.provider, msg.tenant_id), render_sms(msg)
-    else:
-        sender, outbound = provider or email_provider(msg.provider, msg.tenant_id), render_email(msg)
-    try:
-        receipt = sender.send(outbound)
-    except ProviderError as err:
-        if err.retryable and receive_count < settings.max_send_attempts:
-            messages.transition(
-                msg.tenant_id,
-                msg.id,
-                to=MessageStatus.QUEUED,
-                expect=(MessageStatus.SENDING,),
-                extra={"error": str(err)},
-                remove=("claimed_at",),
-            )
-            raise RetryLater(str(err)) from err
-        _fail(msg, str(err))
-        if err.retryable:
-            raise  # out of attempts: report the failure so SQS moves the job to the DLQ
-        return Outcome(msg.id, "failed")
-
-    sent_at = clock.now()
-    recorded = messages.mark_sent(
-        msg,
-        provider=receipt.provider,
-        provider_message_id=receipt.provider_message_id,
-        internet_message_id=receipt.internet_message_id,
-        sent_at=sent_at,
-        event=_event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
-    )
-    if recorded:
-        _count(msg, "sent", sent_at)
-    return Outcome(msg.id, "sent")
+    """One job (a batch of one): its outcome, or the exception its record must be reported failed with."""
+    (result,) = dispatch_batch([(job, receive_count)], provider=provider)
+    if isinstance(result, Exception):
+        raise result
+    return result

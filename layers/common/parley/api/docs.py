@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.models.candidate import CandidateError
-
 _DESCRIPTIONS = {
     400: "The request was malformed or invalid.",
     401: "The request is missing valid authentication credentials.",
@@ -18,6 +16,8 @@ _DESCRIPTIONS = {
 
 
 def candidate_errors(*extra: int) -> dict[int, Any]:
+    from parley.models.candidate import CandidateError  # only candidate functions load the candidate models
+
     codes = sorted({400, 401, 500, *extra})
     return {c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"model": CandidateError}}} for c in codes}
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from parley.models.domain import Message
-from parley.providers.base import OutboundEmail
+
+if TYPE_CHECKING:
+    from parley.providers.base import OutboundEmail
 
 _HTML = re.compile(r"<\s*(html|body|p|div|br|a|span|table|h[1-6]|ul|ol|li|strong|em|b|i|img)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -27,6 +30,8 @@ def html_to_text(body: str) -> str:
 
 
 def render_email(msg: Message) -> OutboundEmail:
+    from parley.providers.base import OutboundEmail  # the dispatcher's; the CRM models need only the text helpers
+
     if looks_like_html(msg.body):
         # A stored plain-text alternative (a template's text body) wins over one derived from the HTML.
         html_body, text_body = msg.body, msg.body_text if msg.body_text is not None else html_to_text(msg.body)

@@ -6,32 +6,30 @@ only when named in ``fields``. The example's ``id`` (a string) and ``deliver_at`
 ``integer`` and ``delivered_at``.
 """
 
-from __future__ import annotations
-
-from pydantic import BaseModel
+from parley.models.base import Model
 
 FIELDS = ("author", "replied", "mail", "attachments", "candidate")
 
 
-class AtsMail(BaseModel):
+class AtsMail(Model):
     subject: str
     text: str
     html: str
     status: str | None = None  # the provider's delivery state when one was reported, else null
 
 
-class AtsAuthor(BaseModel):
+class AtsAuthor(Model):
     firstname: str = ""
     lastname: str = ""
 
 
-class AtsCandidate(BaseModel):
+class AtsCandidate(Model):
     firstname: str = ""
     lastname: str = ""
     email: str = ""
 
 
-class AtsMessage(BaseModel):
+class AtsMessage(Model):
     id: str
     created_by: int | None
     created_at: str
@@ -49,6 +47,6 @@ class AtsMessage(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
-class AtsError(BaseModel):
+class AtsError(Model):
     status: int
     message: str

@@ -1,19 +1,18 @@
 """Request/response shapes of the candidate API (seed 000), field names as the seed spells them."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from parley.models.base import Model
 from parley.models.validators import EMAIL_FORMAT, email_address, phone_number, single_line
 
 
-class CandidateResponse(BaseModel):
+class CandidateResponse(Model):
     status: int = 200
 
 
-class SendEmailRequest(BaseModel):
+class SendEmailRequest(Model):
     model_config = ConfigDict(extra="ignore")
 
     subject: Annotated[str, Field(min_length=3, max_length=78), AfterValidator(single_line)]
@@ -21,7 +20,7 @@ class SendEmailRequest(BaseModel):
     toEmail: Annotated[str, Field(min_length=3, max_length=78, json_schema_extra=EMAIL_FORMAT), AfterValidator(email_address)]
 
 
-class EmailAck(BaseModel):
+class EmailAck(Model):
     emailActivityId: str
     message: str
 
@@ -30,7 +29,7 @@ class SendEmailResponse(CandidateResponse):
     data: EmailAck
 
 
-class EmailActivityItem(BaseModel):
+class EmailActivityItem(Model):
     emailActivityId: str
     event: str
     email: str
@@ -43,7 +42,7 @@ class EmailActivityResponse(CandidateResponse):
     data: list[EmailActivityItem]
 
 
-class Pagination(BaseModel):
+class Pagination(Model):
     first: bool
     last: bool
     hasPrevious: bool
@@ -56,7 +55,7 @@ class Pagination(BaseModel):
     numberOfElements: int
 
 
-class EmailCommunicationData(BaseModel):
+class EmailCommunicationData(Model):
     sender: str
     recipient: str
     timeStamp: str = Field(description="ISO-8601 date-time, UTC")
@@ -76,7 +75,7 @@ class EmailHistoryResponse(CandidateResponse):
 Phone = Annotated[str, Field(min_length=5, max_length=16, json_schema_extra={"pattern": r"^\+?[0-9]{4,15}$"}), AfterValidator(phone_number)]
 
 
-class OptInRequest(BaseModel):
+class OptInRequest(Model):
     model_config = ConfigDict(extra="ignore")
 
     phoneNumber: Phone | None = None
@@ -84,29 +83,29 @@ class OptInRequest(BaseModel):
     optIn: bool
 
 
-class OptInDetails(BaseModel):
+class OptInDetails(Model):
     message: str
 
 
-class OptInStatusResponse(BaseModel):
+class OptInStatusResponse(Model):
     details: OptInDetails
     status: str = Field(description="OPTED_IN or OPTED_OUT (GET); SUCCESS (PUT)")
 
 
-class OptInHistoryEntry(BaseModel):
+class OptInHistoryEntry(Model):
     phoneNumber: str
     actionType: Literal["OPT_IN", "OPT_OUT"]
     reason: str
     createdDate: int = Field(description="Epoch milliseconds")
 
 
-class SpringSort(BaseModel):
+class SpringSort(Model):
     sorted: bool = False
     empty: bool = True
     unsorted: bool = True
 
 
-class SpringPageable(BaseModel):
+class SpringPageable(Model):
     sort: SpringSort = SpringSort()
     pageNumber: int
     pageSize: int
@@ -115,7 +114,7 @@ class SpringPageable(BaseModel):
     unpaged: bool = False
 
 
-class OptInHistoryPage(BaseModel):
+class OptInHistoryPage(Model):
     content: list[OptInHistoryEntry]
     pageable: SpringPageable
     last: bool
@@ -129,11 +128,11 @@ class OptInHistoryPage(BaseModel):
     empty: bool
 
 
-class OptInHistoryResponse(BaseModel):
+class OptInHistoryResponse(Model):
     status: str = "SUCCESS"
     details: OptInHistoryPage
 
 
-class CandidateError(BaseModel):
+class CandidateError(Model):
     status: int
     message: str

@@ -4,16 +4,15 @@ Every shape here is the seed's, field for field, camelCase as the seed spells it
 accept the seed's minimal fields plus optional extras (docs/decisions.md K-entries).
 """
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from parley.domain.rendering import html_to_text, looks_like_html
+from parley.models.base import Model
 from parley.models.domain import Message, MessageStatus, UtcDateTime
 
 # ───────────── request fields ─────────────
@@ -65,7 +64,7 @@ Variables = Annotated[
 ]
 
 
-class _Extras(BaseModel):
+class _Extras(Model):
     """Optional fields every send body accepts beyond the seed's minimal ones (decision K4)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -105,14 +104,14 @@ class SendTemplateRequest(_Extras):
     recipients: list[Address] = Field(min_length=1, max_length=MAX_RECIPIENTS)
 
 
-class SortOrder(BaseModel):
+class SortOrder(Model):
     model_config = ConfigDict(extra="ignore")
 
     field: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     ascending: bool = True
 
 
-class DynamicSearchRequest(BaseModel):
+class DynamicSearchRequest(Model):
     """POST /dynamic-search."""
 
     model_config = ConfigDict(extra="ignore")
@@ -128,7 +127,7 @@ class DynamicSearchRequest(BaseModel):
 TemplateName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
 
 
-class TemplateRequest(BaseModel):
+class TemplateRequest(Model):
     """POST /templates and PUT /templates/{templateId}."""
 
     model_config = ConfigDict(extra="ignore")
@@ -140,7 +139,7 @@ class TemplateRequest(BaseModel):
     type: Category | None = None
 
 
-class EmailTemplateSummary(BaseModel):
+class EmailTemplateSummary(Model):
     """A template as GET /templates lists it: no bodies and no variables, so the list of every template
     of a tenant stays far below Lambda's 6 MB response limit (GET /templates/{templateId} has them)."""
 
@@ -164,7 +163,7 @@ class EmailTemplate(EmailTemplateSummary):
 
 
 # ───────────── responses ─────────────
-class CrmError(BaseModel):
+class CrmError(Model):
     """Every CRM error: ``{title, detail, time}``."""
 
     title: str
@@ -172,7 +171,7 @@ class CrmError(BaseModel):
     time: datetime
 
 
-class CrmGatewayError(BaseModel):
+class CrmGatewayError(Model):
     """An error API Gateway answers itself (no or an unknown API key): the CRM shape, but its ``time`` is
     the gateway's ``$context.requestTime`` (``23/Nov/2026:12:00:00 +0000``); a gateway response cannot
     format an ISO-8601 time."""
@@ -182,7 +181,7 @@ class CrmGatewayError(BaseModel):
     time: str = Field(description="The request time as API Gateway formats it: dd/MMM/yyyy:HH:mm:ss +0000")
 
 
-class EntityEvent(BaseModel):
+class EntityEvent(Model):
     authorId: str | None = None
     date: UtcDateTime
     description: str | None = None
@@ -190,14 +189,14 @@ class EntityEvent(BaseModel):
     type: str
 
 
-class ClickedLink(BaseModel):
+class ClickedLink(Model):
     clickCount: int
     clickedAt: UtcDateTime | None = None
     originalUrl: str
     url: str
 
 
-class CommunicationRecord(BaseModel):
+class CommunicationRecord(Model):
     """The seed's 37-field record."""
 
     bcc: list[str]
@@ -239,7 +238,7 @@ class CommunicationRecord(BaseModel):
     variables: dict[str, Any]
 
 
-class InboundEmail(BaseModel):
+class InboundEmail(Model):
     """A reply, as ``thread.inbound`` lists it."""
 
     bodyHtml: str | None
@@ -267,12 +266,12 @@ class InboundEmail(BaseModel):
     updatedBy: str | None
 
 
-class ConversationThread(BaseModel):
+class ConversationThread(Model):
     inbound: list[InboundEmail]
     outbound: list[CommunicationRecord]
 
 
-class EntityCommunication(BaseModel):
+class EntityCommunication(Model):
     """One row of GET /by-entity: inbound and outbound in one timeline."""
 
     bodyHtml: str | None
@@ -290,13 +289,13 @@ class EntityCommunication(BaseModel):
     subject: str | None
 
 
-class SpringSort(BaseModel):
+class SpringSort(Model):
     empty: bool
     sorted: bool
     unsorted: bool
 
 
-class Pageable(BaseModel):
+class Pageable(Model):
     offset: int
     pageNumber: int
     pageSize: int
@@ -305,7 +304,7 @@ class Pageable(BaseModel):
     unpaged: bool
 
 
-class RecordPage(BaseModel):
+class RecordPage(Model):
     """Spring Data's ``Page`` JSON (0-based)."""
 
     content: list[CommunicationRecord]
@@ -339,7 +338,7 @@ def record_page(content: list[CommunicationRecord], *, page: int, size: int, tot
     )
 
 
-class RateRow(BaseModel):
+class RateRow(Model):
     clickRate: float
     openRate: float
     totalClicked: int
@@ -356,12 +355,12 @@ class TypeRates(RateRow):
     type: str
 
 
-class DayVolume(BaseModel):
+class DayVolume(Model):
     count: int
     date: str  # YYYY-MM-DD (UTC)
 
 
-class CommunicationAnalytics(BaseModel):
+class CommunicationAnalytics(Model):
     byTemplate: list[TemplateRates]
     byType: list[TypeRates]
     clickRate: float

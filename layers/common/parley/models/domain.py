@@ -1,14 +1,13 @@
 """Records shared by every API family: a message sent through one API is the same record in all."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import ConfigDict, Field, PlainSerializer
 
 from parley import clock
+from parley.models.base import Model
 
 # Stored and returned as UTC ISO-8601 with milliseconds and a Z, like every key that sorts by time.
 UtcDateTime = Annotated[datetime, PlainSerializer(clock.iso, return_type=str, when_used="json")]
@@ -27,7 +26,7 @@ class MessageStatus(StrEnum):
 SENDABLE = (MessageStatus.QUEUED, MessageStatus.SCHEDULED)
 
 
-class Tenant(BaseModel):
+class Tenant(Model):
     """A customer of Parley and its settings (``python -m parley.admin configure-tenant``)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -65,7 +64,7 @@ TENANT_SETTINGS = (
 )
 
 
-class Candidate(BaseModel):
+class Candidate(Model):
     """A person a tenant communicates with (the ATS's applicant). Parley's own directory.
 
     Created on first contact (a send to an address nobody has yet), or imported with a profile
@@ -87,7 +86,7 @@ class Candidate(BaseModel):
     created_at: UtcDateTime
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     """One entry of a message's own audit trail (the CRM's ``events[]``): kept in the message item, so a
     page of records is one read per record. Created, status changes, comments, deletions of links, …"""
 
@@ -103,7 +102,7 @@ class TimelineEntry(BaseModel):
 TIMELINE_LIMIT = 200  # entries per message (an item stays far below DynamoDB's 400 KB)
 
 
-class TrackedLink(BaseModel):
+class TrackedLink(Model):
     """A link of an outbound HTML email rewritten to the click-tracking redirect (``/link/{token}/{index}``)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -114,7 +113,7 @@ class TrackedLink(BaseModel):
     clicked_at: UtcDateTime | None = None
 
 
-class Message(BaseModel):
+class Message(Model):
     """One email or SMS, outbound or inbound, whichever API created it."""
 
     model_config = ConfigDict(extra="ignore")
@@ -183,7 +182,7 @@ class Message(BaseModel):
         return self.recipients or [self.recipient]
 
 
-class ActivityEvent(BaseModel):
+class ActivityEvent(Model):
     """One delivery/engagement event of a message (ours or a provider's)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -197,7 +196,7 @@ class ActivityEvent(BaseModel):
     response: str = ""
 
 
-class SendJob(BaseModel):
+class SendJob(Model):
     """The body of a send-queue message (immediate sends and fired schedules alike)."""
 
     tenant_id: str

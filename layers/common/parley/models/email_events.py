@@ -4,16 +4,15 @@ One ``EmailEvent`` is what the domain records, whichever provider reported it; `
 one address a tenant must not email any more.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from parley.models.base import Model
 from parley.models.domain import UtcDateTime
 
 
-class WebhookEmailEventsResponse(BaseModel):
+class WebhookEmailEventsResponse(Model):
     """Seed 000 ``WebhookEmailEventsResponse``: ``{"status": 200}``."""
 
     status: int
@@ -44,7 +43,7 @@ class EmailEvent:
     suppress_addresses: tuple[str, ...] = field(default=())  # defaults to (email,) when suppress_reason is set
 
 
-class Suppression(BaseModel):
+class Suppression(Model):
     """An address a tenant's mail is refused for (hard bounce, spam complaint, unsubscribe)."""
 
     model_config = ConfigDict(extra="ignore")

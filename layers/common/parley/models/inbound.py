@@ -1,16 +1,16 @@
 """Inbound email (SendGrid Inbound Parse → POST /communications/email/v1/reply): the parsed request and the response."""
 
-from __future__ import annotations
+from pydantic import ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from parley.models.base import Model
 
 
-class Address(BaseModel):
+class Address(Model):
     name: str = ""
     address: str  # as written; compare lower-cased
 
 
-class AttachmentInfo(BaseModel):
+class AttachmentInfo(Model):
     """Metadata only: the content is not stored."""
 
     filename: str = ""
@@ -18,7 +18,7 @@ class AttachmentInfo(BaseModel):
     size: int = 0
 
 
-class InboundEmail(BaseModel):
+class InboundEmail(Model):
     """What a SendGrid Inbound Parse post says, decoded: form fields plus the parsed MIME message."""
 
     model_config = ConfigDict(extra="ignore")
@@ -50,13 +50,13 @@ class InboundEmail(BaseModel):
         return list(seen)
 
 
-class ReplyAck(BaseModel):
+class ReplyAck(Model):
     model_config = ConfigDict(extra="forbid")
 
     MessageSid: str = Field(description="The unique message identifier generated for the reply.")
 
 
-class WebhookEmailReplyResponse(BaseModel):
+class WebhookEmailReplyResponse(Model):
     """``{"status": 200, "data": {"MessageSid": "<uuid>"}}``."""
 
     status: int

@@ -1,18 +1,17 @@
 """Seed 000 shapes of forward-profile (+ its activity) and of the transactional archive endpoints."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from parley.models.base import Model
 from parley.models.candidate import CandidateResponse, EmailAck, Pagination
 from parley.models.validators import EMAIL_FORMAT, email_address, single_line
 
 Address78 = Annotated[str, Field(min_length=3, max_length=78, json_schema_extra=EMAIL_FORMAT), AfterValidator(email_address)]
 
 
-class ForwardProfileRequest(BaseModel):
+class ForwardProfileRequest(Model):
     model_config = ConfigDict(extra="ignore")
 
     subject: Annotated[str, Field(min_length=3, max_length=78), AfterValidator(single_line)]
@@ -27,7 +26,7 @@ class ForwardProfileResponse(CandidateResponse):
     data: EmailAck
 
 
-class ForwardPagination(BaseModel):
+class ForwardPagination(Model):
     """The forward-profile activity's pagination object: the seed lists 9 fields (no ``hasErrors``)."""
 
     first: bool
@@ -41,7 +40,7 @@ class ForwardPagination(BaseModel):
     numberOfElements: int
 
 
-class ForwardActivity(BaseModel):
+class ForwardActivity(Model):
     createdDate: int = Field(description="Epoch milliseconds")
     toName: str
     subject: str
@@ -57,12 +56,12 @@ class ForwardActivityResponse(CandidateResponse):
     data: list[ForwardActivity]
 
 
-class EmailContact(BaseModel):
+class EmailContact(Model):
     candidateId: str
     candidateEmail: str
 
 
-class SmsContact(BaseModel):
+class SmsContact(Model):
     candidateId: str
     candidatePhone: str
 

@@ -166,7 +166,7 @@ class _RuntimeKilled(BaseException):
 def _killed_first_attempt(send, tenant_id, monkeypatch):
     from parley.dal import messages
 
-    def killed(msg):
+    def killed(msg, **_):
         raise _RuntimeKilled
 
     with monkeypatch.context() as m:

@@ -53,7 +53,7 @@ openapi: install
 # Benchmarks (bench/README.md): cold starts against the source tree and the sam build output, warm send, call budget,
 # dispatch throughput, read amplification. QUICK=1 runs small sizes and writes no results file.
 bench: install build
-	$(PY) -m bench $(if $(QUICK),--quick,--results bench/RESULTS.md)
+	$(PY) -m bench $(if $(QUICK),--quick,--results bench/RESULTS.md --readme README.md)
 
 build: install-sam
 	PATH="$(dir $(PYTHON)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.coldstart import ColdStart
@@ -32,9 +33,11 @@ class Report:
     def render(self) -> str:
         out = ["# Parley benchmarks", "", *self.header, ""]
         out += self.sections
-        out += [
-            "## Summary",
-            "",
+        return "\n".join([*out, "## Summary", "", *self.summary()])
+
+    def summary(self) -> list[str]:
+        """The summary table and what holds back each target not met (the end of the report; README carries it)."""
+        out = [
             *table(["figure", "measured", "target", "holds?"], [[f.name, f.measured, f.target, _holds(f.holds)] for f in self.figures]),
             "",
         ]
@@ -46,7 +49,22 @@ class Report:
         unmeasured = [f for f in self.figures if f.holds is None]
         if unmeasured:
             out += ["### Not measured in this run", "", *[f"- {f.name}: {f.why or f.measured}" for f in unmeasured], ""]
-        return "\n".join(out)
+        return out
+
+
+README_START = "<!-- bench:start (written by make bench; edit bench/report.py, not this block) -->"
+README_END = "<!-- bench:end -->"
+
+
+def write_readme_block(path: Path, rep: Report, results: Path | None) -> None:
+    """Replace the block between the README's bench markers with this run's header line and summary."""
+    text = path.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: the markers {README_START!r} … {README_END!r} are missing")
+    where = f" (every table: [`{results.as_posix()}`]({results.as_posix()}))" if results else ""
+    body = [README_START, "", (rep.header[0] if rep.header else "") + where, "", *rep.summary(), README_END]
+    path.write_text(text[:start] + "\n".join(body) + text[end + len(README_END) :])
 
 
 def _holds(value: bool | None) -> str:

@@ -195,6 +195,9 @@ def test_delete_list_ignores_unknown_and_foreign_ids(local, crm_tenant, emulator
     b = send_record(local, crm_tenant, to="b@example.com", entity=("contact", "c-2"))
     c = send_record(local, crm_tenant, to="c@example.com", entity=("contact", "c-2"))
     foreign = send_record(local, other, to="f@example.com", entity=("contact", "c-2"))
+    # a record being sent right now is not deleted (409): let the local dispatcher finish first
+    for tenant, rec in ((tenant_id, a), (tenant_id, b), (other["tenantId"], foreign)):
+        assert local.wait_for(lambda t=tenant, r=rec: getattr(messages.get(t, r["id"]), "status", None) == "SENT", timeout=30)
 
     res = requests.delete(f"{local.api}{BASE}/delete-list", params=[("ids", a["id"]), ("ids", f"nope,{b['id']},{foreign['id']}")],
                           headers=auth(key), timeout=30)  # fmt: skip

@@ -18,7 +18,7 @@ help:
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
 	@echo "make openapi  regenerate docs/openapi/<family>.json from the handlers (CI checks they are current)"
-	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~18 min; QUICK=1: a 5-minute check)"
+	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~20-30 min; QUICK=1: a 5-minute check)"
 
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }

@@ -297,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
             causes = []
             if any(r.read_count_queries for r in rows):
                 causes.append(
-                    "totals are counted with Select=COUNT queries over the whole window/partition (history, forward activity, "
-                    "opt-in history, dynamic search by status), and pages past the first are reached with COUNT queries over "
-                    "the skipped items"
+                    "a page's response carries the number of matching items, counted with Select=COUNT over the whole "
+                    "window or partition (history, forward activity, opt-in history, dynamic search by status): every "
+                    "matching item is evaluated once per request, whatever the page (stored counts would be needed: a count "
+                    "item per history partition and day, sharded status counters)"
                 )
             if any("transactional" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
                 causes.append(
@@ -308,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if any("POST" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
                 causes.append("a free-text search term is applied to every record of the partition read")
+            if any("scheduled" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
+                causes.append(
+                    "the status index orders SCHEDULED records by creation, not by due time: /scheduled reads every "
+                    "waiting record to return the earliest-due 1,000 (a due-time sort key would read just those)"
+                )
             if any("find-all" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
                 causes.append("find-all reads in pages of 100 and reads a whole page beyond its 1,000th record")
             rep.figures.append(
@@ -358,8 +364,10 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                         "same calls and items read",
                         len(same) == len(paired),
-                        "offset paging: the skipped items are read (counted) again on every "
-                        "deep page; only a cursor (LastEvaluatedKey) makes page 50 cost page 1",
+                        "offset paging: the email history reads the same items on page 50 as on page 1 (each matching "
+                        "item once: counted up to the offset, the page, counted after it) but needs one more Query to reach "
+                        "the offset; the CRM page (Spring page/size) counts the records it skips before reading the page; "
+                        "only a cursor (LastEvaluatedKey) would make page 50 cost exactly page 1",
                     )
                 )
 

@@ -130,11 +130,14 @@ def test_bad_signatures_are_unauthorized(keypair, mutate, message):
         verify_sendgrid_signature(public, sig, ts, raw, now_s=NOW)
 
 
-def test_a_stale_timestamp_is_refused_even_when_correctly_signed(keypair):
+def test_a_stale_or_future_timestamp_is_refused_even_when_correctly_signed(keypair):
     private, public = keypair
     old = str(NOW - 301)
     with pytest.raises(Unauthorized, match="window"):
         verify_sendgrid_signature(public, _sign(private, old, b"x"), old, b"x", now_s=NOW)
+    ahead = str(NOW + 301)
+    with pytest.raises(Unauthorized, match="window"):
+        verify_sendgrid_signature(public, _sign(private, ahead, b"x"), ahead, b"x", now_s=NOW)
 
 
 def test_an_unusable_configured_key_is_unauthorized(keypair):

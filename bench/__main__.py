@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         if quick:
             progress(f"a quick run does not write {args.readme}")
         else:
-            results = args.results.resolve().relative_to(ROOT) if args.results else None
+            results = Path(os.path.relpath(args.results.resolve(), ROOT)) if args.results else None
             write_readme_block(args.readme, rep, results)
             progress(f"summary written to {args.readme}")
     return 0

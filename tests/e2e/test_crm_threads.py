@@ -53,6 +53,14 @@ def send_record(local, tenant, *, to: str, entity: tuple[str, str], subject: str
     return {"id": rec["id"], "conversationId": rec["conversationId"] or rec["id"]}
 
 
+def wait_sent(local, tenant_id: str, message_id: str, timeout: float = 30) -> None:
+    """Wait until the local dispatcher has sent the message (its stored status is SENT)."""
+    from parley.dal import messages
+
+    sent = local.wait_for(lambda: getattr(messages.get(tenant_id, message_id), "status", None) == "SENT", timeout=timeout)
+    assert sent, f"{message_id} was not sent"
+
+
 def post_reply(local, key: str, *, to: str, text: str) -> str:
     sender = "Ada Lovelace <ada@example.com>"
     msg = EmailMessage()
@@ -168,7 +176,7 @@ def test_stored_state_after_comment_and_delete(local, crm_tenant, emulator_env):
 
     key, tenant_id = crm_tenant["apiKey"], crm_tenant["tenantId"]
     rec = send_record(local, crm_tenant, to=f"st-{uuid.uuid4().hex[:8]}@example.com", entity=("contact", "c-1"))
-    assert local.wait_for(lambda: getattr(messages.get(tenant_id, rec["id"]), "status", None) == "SENT", timeout=10)
+    wait_sent(local, tenant_id, rec["id"])
     res = requests.post(f"{local.api}{BASE}/{rec['id']}/comment", json={"comment": "Follow up on Friday"},
                         headers=auth(key, **{"X-User-ID": "user-3"}), timeout=30)  # fmt: skip
     assert res.status_code == 200, res.text
@@ -197,7 +205,7 @@ def test_delete_list_ignores_unknown_and_foreign_ids(local, crm_tenant, emulator
     foreign = send_record(local, other, to="f@example.com", entity=("contact", "c-2"))
     # a record being sent right now is not deleted (409): let the local dispatcher finish first
     for tenant, rec in ((tenant_id, a), (tenant_id, b), (other["tenantId"], foreign)):
-        assert local.wait_for(lambda t=tenant, r=rec: getattr(messages.get(t, r["id"]), "status", None) == "SENT", timeout=30)
+        wait_sent(local, tenant, rec["id"])
 
     res = requests.delete(f"{local.api}{BASE}/delete-list", params=[("ids", a["id"]), ("ids", f"nope,{b['id']},{foreign['id']}")],
                           headers=auth(key), timeout=30)  # fmt: skip

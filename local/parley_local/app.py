@@ -328,6 +328,8 @@ class LocalStack:
                 "SEND_DLQ_URL": root.ref("SendDLQ"),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
+                "INBOUND_BUCKET": root.ref("InboundMailBucket"),
+                "INBOUND_QUEUE_URL": root.ref("InboundMailQueue"),
             },
         }
 

@@ -214,6 +214,13 @@ def test_unknown_domain_and_unknown_token_are_dropped_without_error(handler, aws
     assert inbound_mail.get_receipt(acme.id, "<lost@mail.example.com>")["outcome"] == "unmatched"
 
 
+def test_an_object_that_is_not_a_mail_is_acknowledged_and_dropped(handler, aws, acme, caplog, table_items):
+    drop(aws, b"\x00\x01 not a mail at all")
+    deliver_inbound(handler)  # acknowledged: retrying cannot make it a mail
+    assert results(caplog) == ["invalid"]
+    assert inbound_messages(table_items) == []
+
+
 def test_another_tenants_token_on_its_own_domain_threads_nowhere(handler, aws, acme, sent, other_tenant, caplog, table_items):
     from parley.domain.auth import configure_tenant
 

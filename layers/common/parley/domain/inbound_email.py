@@ -641,11 +641,15 @@ def receive_ses(bucket: str, key: str) -> str:
     """One mail SES received and wrote to ``bucket``/``key`` → stored once as a reply, or refused.
 
     Returns ``stored``, ``duplicate``, ``rejected`` (a spam or virus verdict FAIL: recorded, not
-    threaded), ``unmatched`` (no conversation of the domain's tenant: recorded when the domain has one
-    tenant) or ``unknown_domain`` (no tenant receives mail for any recipient: dropped)."""
+    threaded), ``invalid`` (not a MIME message: dropped), ``unmatched`` (no conversation of the domain's
+    tenant: recorded when the domain has one tenant) or ``unknown_domain`` (no tenant receives mail for any
+    recipient: dropped)."""
     raw = inbound_mail.get_raw(key, bucket)
     head = BytesParser(policy=policy.default).parsebytes(_head(raw), headersonly=True)
-    quick = parse_mime_headers(raw)
+    try:
+        quick = parse_mime_headers(raw)
+    except BadRequest:
+        return "invalid"  # not a mail: no tenant can be told, nothing to retry
     sender = (parse_addresses(quick.from_header) or [None])[0]
     if sender is None:
         sender = Address(address=str(head.get("Return-Path") or "").strip("<> ") or "unknown@invalid")

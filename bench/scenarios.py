@@ -400,6 +400,14 @@ def _ses_events(lo: Local) -> dict[str, Any]:
     return event
 
 
+def _inbound_mail(lo: Local) -> dict[str, Any]:
+    """The sample's S3 event (another bucket: ignored) and a queued Inbound Parse pointer naming a stored message."""
+    event = copy.deepcopy(load_event("core/inbound_mail"))
+    record = event["Records"][1]
+    record["body"] = record["body"].replace("3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", lo.crm_send()).replace("tenant-example", lo.tenant.id)
+    return event
+
+
 def _sweeper(lo: Local) -> dict[str, Any]:
     return copy.deepcopy(load_event("core/sweeper"))
 
@@ -410,6 +418,7 @@ CORE: dict[str, Prepare] = {
     "root.AuthorizerFunction": _authorizer,
     "root.DispatcherFunction": _dispatcher,
     "root.SesEventsFunction": _ses_events,
+    "root.InboundMailFunction": _inbound_mail,
     "root.SweeperFunction": _sweeper,
 }
 

@@ -84,3 +84,20 @@ def import_handler(code_dir: Path, module: str = "app") -> ModuleType:
 
 def body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def deliver_inbound(handler: Any) -> list[dict[str, Any]]:
+    """Deliver what waits on the inbound mail queue to ``root.InboundMailFunction`` (as its SQS event source
+    does), batch by batch, every record acknowledged; returns the SQS messages delivered."""
+    from parley.dal.aws import client
+    from parley_local.workers import _sqs_record
+
+    consumer = handler("root.InboundMailFunction")
+    urls = client("sqs").list_queues().get("QueueUrls", [])
+    url = next(u for u in urls if u.endswith("-InboundMailQueue"))
+    arn = "arn:aws:sqs:us-east-1:123456789012:" + url.rsplit("/", 1)[-1]
+    got: list[dict[str, Any]] = []
+    while batch := client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", []):
+        got.extend(batch)
+        assert consumer({"Records": [_sqs_record(m, arn) for m in batch]}) == {"batchItemFailures": []}
+    return got

@@ -23,6 +23,10 @@ from parley_local.workers import SchedulerFirer, SqsPoller
 
 log = logging.getLogger("parley_local")
 DEFAULT_SENDER_DOMAIN = "parley.example"
+INBOUND_EMAIL_HELP = (
+    "POST {to, tenantId?, raw? | from?, subject?, text?, inReplyTo?, spamVerdict?, virusVerdict?}: a reply received by SES "
+    "for `to` (the tenant's reply domain) lands in the inbound bucket and is threaded by InboundMailFunction"
+)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -134,6 +138,37 @@ class LocalStack:
         sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in sns_backends[ACCOUNT][REGION].sms_messages.items()]
         return {"email": emails, "sms": sms}
 
+    def simulate_reply(self, tenant_id: str | None, to_address: str, raw_mime: bytes, **verdicts: str) -> dict[str, str]:
+        """A reply received by SES for ``to_address`` (``parley_local.inbound``): it lands in the inbound bucket
+        and goes the deployed way from there (S3 event → inbound queue → InboundMailFunction)."""
+        from parley.dal import tenants
+        from parley_local.inbound import SimulationError, simulate_reply
+
+        assert self.stack is not None
+        tenant = None
+        if tenant_id:
+            tenant = tenants.get(tenant_id)
+            if tenant is None:
+                raise SimulationError(f"no tenant {tenant_id}")
+        return simulate_reply(self.prov.client("s3"), self.stack.receipt_rules, to_address, raw_mime, tenant=tenant, **verdicts)
+
+    def simulate_reply_request(self, body: dict[str, Any]) -> dict[str, str]:
+        """``POST /_local/inbound-email``: ``raw`` (the MIME text), or ``from``/``subject``/``text``/``inReplyTo``."""
+        from parley_local.inbound import SimulationError, compose
+
+        to = str(body.get("to") or "")
+        if body.get("raw"):
+            raw = str(body["raw"]).encode("utf-8", errors="surrogateescape")
+        else:
+            raw = compose(
+                to=to, frm=str(body.get("from") or "candidate@example.com"), subject=str(body.get("subject") or "Re: your email"),
+                text=str(body.get("text") or ""), in_reply_to=body.get("inReplyTo"),
+            )  # fmt: skip
+        verdicts = {k: str(body[f"{k}Verdict"]).upper() for k in ("spam", "virus") if body.get(f"{k}Verdict")}
+        if not to:
+            raise SimulationError("to is required")
+        return self.simulate_reply(body.get("tenantId"), to, raw, **verdicts)
+
     def local_routes(self) -> dict[str, Any]:
         def index(_: Request) -> Response:
             assert self.stack is not None
@@ -159,6 +194,7 @@ class LocalStack:
                         "/_local/tenant-settings (POST)",
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
+                        "/_local/inbound-email (POST)",
                         "/_local/health",
                         "/_local/docs",
                         "/_local/openapi/<family>.json",
@@ -221,6 +257,19 @@ class LocalStack:
 
             return tool
 
+        def inbound_email(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": INBOUND_EMAIL_HELP}, 405)
+            body = request.get_json(silent=True, force=True)
+            if not isinstance(body, dict):
+                return _json({"status": 400, "message": "request body must be a JSON object"}, 400)
+            from parley_local.inbound import SimulationError
+
+            try:
+                return _json(self.simulate_reply_request(body), 202)
+            except SimulationError as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -257,6 +306,7 @@ class LocalStack:
             "/_local/tenant-settings": tenant_settings,
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),
+            "/_local/inbound-email": inbound_email,
             "/_local/health": health,
             "/_local/docs": docs_index,
             **{f"/_local/docs/{family}": docs_page(family) for family in openapi.FAMILIES},
@@ -278,6 +328,8 @@ class LocalStack:
                 "SEND_DLQ_URL": root.ref("SendDLQ"),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
+                "INBOUND_BUCKET": root.ref("InboundMailBucket"),
+                "INBOUND_QUEUE_URL": root.ref("InboundMailQueue"),
             },
         }
 

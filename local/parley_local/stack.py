@@ -33,6 +33,7 @@ _PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by 
     "AWS::Lambda::Permission",
     "AWS::ApiGateway::GatewayResponse",
     "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
     "AWS::Logs::LogGroup",
     "AWS::SNS::TopicPolicy",
     "AWS::SES::ConfigurationSetEventDestination",  # the emulator never emits SES events; tests publish them to the topic
@@ -52,6 +53,7 @@ class Stack:
     schedule_groups: list[str] = field(default_factory=list)
     recurring: list[RecurringSchedule] = field(default_factory=list)  # functions' ScheduleV2 events
     table_names: list[str] = field(default_factory=list)
+    receipt_rules: list[dict[str, Any]] = field(default_factory=list)  # SES receipt rules (their S3 actions: where mail lands)
 
     def function(self, key: str) -> FunctionSpec:
         """By ``<template>.<LogicalId>`` (e.g. ``root.DispatcherFunction``) or by logical id alone."""
@@ -135,7 +137,15 @@ class Provisioner:
         if rtype == "AWS::S3::Bucket":
             bucket = (tpl.resolve(props.get("BucketName")) or name).lower()
             self.client("s3").create_bucket(Bucket=bucket)
+            if props.get("NotificationConfiguration"):
+                self._bucket_notifications(bucket, tpl.resolve(props["NotificationConfiguration"]))
             return {"Ref": bucket, "Arn": f"arn:aws:s3:::{bucket}", "DomainName": f"{bucket}.s3.amazonaws.com"}
+        if rtype == "AWS::SES::ReceiptRuleSet":
+            rule_set = tpl.resolve(props.get("RuleSetName")) or name
+            self.client("ses").create_receipt_rule_set(RuleSetName=rule_set)
+            return {"Ref": rule_set}
+        if rtype == "AWS::SES::ReceiptRule":
+            return self._receipt_rule(tpl.resolve(props))
         if rtype == "AWS::Scheduler::ScheduleGroup":
             gname = tpl.resolve(props.get("Name")) or name
             self.client("scheduler").create_schedule_group(Name=gname)
@@ -172,6 +182,32 @@ class Provisioner:
         if rtype in _PASSIVE:
             return {"Ref": name, "Arn": f"arn:aws:local:{REGION}:{ACCOUNT}:{name}"}
         raise TemplateError(f"{tpl.path}: {logical_id} has type {rtype}, which the local stack cannot create yet")
+
+    def _bucket_notifications(self, bucket: str, cfg: dict[str, Any]) -> None:
+        """A bucket's event notifications to SQS, as CloudFormation sets them (moto's S3 then sends them to the queue)."""
+        queues = []
+        for q in cfg.get("QueueConfigurations") or []:
+            rules = ((q.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+            entry: dict[str, Any] = {"QueueArn": q["Queue"], "Events": [q["Event"]]}
+            if rules:
+                entry["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+            queues.append(entry)
+        if cfg.keys() - {"QueueConfigurations"}:
+            raise TemplateError(f"bucket {bucket}: only QueueConfigurations notifications are supported locally")
+        self.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": queues})
+
+    def _receipt_rule(self, p: dict[str, Any]) -> dict[str, str]:
+        """An SES receipt rule, held by moto (it never receives mail: tools put mail in the rule's bucket,
+        ``parley_local.inbound``). The local stack also makes the rule set active, which is a deploy step on AWS."""
+        rule = {k: v for k, v in p["Rule"].items() if v is not None}
+        if isinstance(rule.get("Recipients"), str):
+            rule["Recipients"] = [r for r in rule["Recipients"].split(",") if r]
+        ses = self.client("ses")
+        ses.create_receipt_rule(RuleSetName=p["RuleSetName"], Rule=rule)
+        ses.set_active_receipt_rule_set(RuleSetName=p["RuleSetName"])
+        assert self.stack is not None
+        self.stack.receipt_rules.append(rule)
+        return {"Ref": rule["Name"]}
 
     def _table(self, tpl: Template, name: str, p: dict[str, Any]) -> dict[str, str]:
         ddb = self.client("dynamodb")

@@ -67,7 +67,7 @@ def test_a_reply_shows_in_the_candidates_history_and_ats_messages_threaded_to_th
     )
     assert res.status_code == 200, res.text
     sid = res.json()["data"]["MessageSid"]
-    reply = messages.get(tid, sid)
+    reply = local.wait_for(lambda: messages.get(tid, sid), timeout=15)  # stored by InboundMailFunction, from the queue
     assert reply.conversation_id == original.conversation_id and reply.candidate_id == original.candidate_id
 
     # candidate history (by candidateId): the original outbound and the inbound reply, oldest first

@@ -76,7 +76,10 @@ def post_reply(local, key: str, *, to: str, text: str) -> str:
     }
     res = requests.post(local.api + REPLY, files=[(k, (None, v)) for k, v in fields.items()], headers=auth(key), timeout=30)
     assert res.status_code == 200, res.text
-    return res.json()["data"]["MessageSid"]
+    sid = res.json()["data"]["MessageSid"]
+    # answered at once; InboundMailFunction stores it from the inbound queue
+    assert local.wait_for(lambda: thread(local, key, sid).status_code == 200, timeout=15), "the reply was not stored"
+    return sid
 
 
 def thread(local, key, message_id):

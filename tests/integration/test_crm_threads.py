@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 from crm_shapes import ENTITY_KEYS, INBOUND_KEYS, RECORD_KEYS
 
-from helpers import api_event, body
+from helpers import api_event, body, deliver_inbound
 from parley_local.workers import _sqs_record
 
 THREAD = "CrmApi.ThreadFunction"
@@ -85,6 +85,7 @@ def post_reply(handler, tenant_id, *, to, text, message_id, in_reply_to=None, fr
     event["body"], event["isBase64Encoded"] = raw.decode(), False
     out = handler(REPLY)(event)
     assert out["statusCode"] == 200, out
+    deliver_inbound(handler)  # InboundMailFunction stores what the webhook queued
     return body(out)["data"]["MessageSid"]
 
 

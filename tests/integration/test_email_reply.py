@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from helpers import api_event, body, load_event
+from helpers import api_event, body, deliver_inbound, load_event
 from parley_local.workers import _sqs_record
 
 SEND = "CandidateApi.EmailSendFunction"
@@ -103,13 +103,17 @@ def inbound_fields(*, to="jobs@acme.example", frm="Ada Lovelace <ada@example.com
     return fields
 
 
-def post_reply(handler, ctx, raw_body: bytes, content_type=f"multipart/form-data; boundary={BOUNDARY}", b64=False):
+def post_reply(handler, ctx, raw_body: bytes, content_type=f"multipart/form-data; boundary={BOUNDARY}", b64=False, consume=True):
+    """POST the webhook; then (``consume``) let InboundMailFunction store what it queued."""
     event = with_context(api_event("candidate/email_reply", headers={"Content-Type": content_type}), ctx)
     if b64:
         event["body"], event["isBase64Encoded"] = base64.b64encode(raw_body).decode(), True
     else:
         event["body"], event["isBase64Encoded"] = raw_body.decode("utf-8"), False
-    return handler(REPLY)(event)
+    out = handler(REPLY)(event)
+    if consume and out["statusCode"] == 200:
+        deliver_inbound(handler)
+    return out
 
 
 def sid_of(out) -> str:

@@ -61,9 +61,10 @@ def base_fields(email: bytes = RAW, **over: str | bytes | None) -> list[tuple[st
 # ── form bodies ──
 
 
-def test_multipart_fields_are_byte_exact_and_names_case_insensitive():
+@pytest.mark.parametrize("quick", [False, True])
+def test_multipart_fields_are_byte_exact_and_names_case_insensitive(quick):
     body = multipart([("Subject", b"h\xe9llo\r\nline2"), ("email", RAW)], [("attachment1", "r.pdf", "application/pdf", b"%PDF\x00\xff")])
-    parts = {p.name: p for p in parse_form(CT, body)}
+    parts = {p.name: p for p in parse_form(CT, body, quick=quick)}
     assert parts["subject"].data == b"h\xe9llo\r\nline2"
     assert parts["email"].data == RAW
     assert parts["attachment1"].data == b"%PDF\x00\xff"
@@ -94,22 +95,25 @@ def test_urlencoded_and_json_bodies_give_the_same_fields():
         ("application/json", b"{bad", "not valid JSON"),
     ],
 )
-def test_unparseable_bodies_are_400(content_type, body, message):
+@pytest.mark.parametrize("quick", [False, True])
+def test_unparseable_bodies_are_400(content_type, body, message, quick):
     with pytest.raises(BadRequest) as err:
-        parse_request(content_type, body)
+        parse_request(content_type, body, quick=quick)
     assert message in err.value.message
 
 
-def test_truncated_multipart_is_400():
+@pytest.mark.parametrize("quick", [False, True])
+def test_truncated_multipart_is_400(quick):
     body = multipart(base_fields())
     with pytest.raises(BadRequest, match="multipart"):
-        parse_request(CT, body[: -len(f"--{BOUNDARY}--\r\n")])
+        parse_request(CT, body[: -len(f"--{BOUNDARY}--\r\n")], quick=quick)
 
 
 @pytest.mark.parametrize("missing", ["to", "from", "envelope", "subject", "email", "charsets"])
-def test_each_required_field_is_named_when_missing(missing):
+@pytest.mark.parametrize("quick", [False, True])
+def test_each_required_field_is_named_when_missing(missing, quick):
     with pytest.raises(BadRequest) as err:
-        parse_request(CT, multipart(base_fields(**{missing: None})))
+        parse_request(CT, multipart(base_fields(**{missing: None})), quick=quick)
     assert err.value.message == f"missing required field(s): {missing}"
 
 
@@ -126,13 +130,14 @@ def test_each_required_field_is_named_when_missing(missing):
         ("email", "just some words without any header", "not a MIME message"),
     ],
 )
-def test_malformed_fields_are_400(field, value, message):
+@pytest.mark.parametrize("quick", [False, True])
+def test_malformed_fields_are_400(field, value, message, quick):
     over = {field: value}
     if field == "from":  # no address in the field, the MIME From or the envelope
         over["envelope"] = json.dumps({"to": ["x@y.example"]})
         over["email"] = RAW.replace(b"From: Ada Lovelace <ada@example.com>\r\n", b"")
     with pytest.raises(BadRequest) as err:
-        parse_request(CT, multipart(base_fields(**over)))
+        parse_request(CT, multipart(base_fields(**over)), quick=quick)
     assert message in err.value.message
 
 
@@ -314,3 +319,45 @@ def test_basic_key(header, key):
 
 def test_bearer_parsing_is_unchanged_by_basic_support():
     assert bearer_token(_basic("u", "prl_x")) is None
+
+
+# ── the quick parse (answering the webhook at once) and SES's headers ──
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
+def test_quick_parse_reads_what_the_full_parse_reads_from_the_headers(newline):
+    em = EmailMessage()
+    em["From"], em["To"], em["Subject"] = "Ada <ada@example.com>", "reply+conv-1@reply.parley.example", "Re: CV"
+    em["Message-ID"], em["In-Reply-To"] = "<q-1@mail.example.com>", "<0100abc-000000@email.amazonses.com>"
+    em.set_content("Attached.")
+    em.add_attachment(b"%PDF" + bytes(range(256)) * 64, maintype="application", subtype="pdf", filename="cv.pdf")
+    raw = em.as_bytes().replace(b"\n", newline) if newline == b"\r\n" else em.as_bytes()
+    body = multipart(base_fields(email=raw)).replace(b"\r\n", newline) if newline == b"\n" else multipart(base_fields(email=raw))
+    full, quick = parse_request(CT, body), parse_request(CT, body, quick=True)
+    same = ("sender", "to", "cc", "envelope_to", "subject", "message_id", "in_reply_to", "references", "fingerprint")
+    assert {k: getattr(quick, k) for k in same} == {k: getattr(full, k) for k in same}
+    assert full.attachments and not quick.attachments and quick.text is None  # the bodies are left to the full parse
+
+
+def test_quick_split_decodes_a_base64_part_and_skips_parts_without_a_name():
+    body = (
+        f'preamble\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="text"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        f"{base64.b64encode(b'hello').decode()}\r\n--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nno name\r\n--{BOUNDARY}--\r\n"
+    ).encode()
+    assert [(p.name, p.data) for p in parse_form(CT, body, quick=True)] == [("text", b"hello")]
+
+
+def test_ses_verdicts_take_fail_from_any_copy_and_the_envelope_recipient_from_the_top_received():
+    from email import policy
+    from email.parser import BytesParser
+
+    from parley.domain.inbound_email import _verdicts, ses_envelope_recipients
+
+    head = (
+        b"Received: from mx.example.com by inbound-smtp.us-east-1.amazonaws.com with SMTP id abc\r\n for reply+c-1@reply.acme.example;"
+        b" Sun, 06 Dec 2026 09:00:00 +0000\r\nX-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
+        b"Received: from evil by somewhere for <someone@else.example>; Sun, 06 Dec 2026 08:00:00 +0000\r\nX-SES-Virus-Verdict: FAIL\r\n\r\n"
+    )
+    msg = BytesParser(policy=policy.default).parsebytes(head)
+    assert _verdicts(msg) == ("PASS", "FAIL")
+    assert ses_envelope_recipients(msg) == ["reply+c-1@reply.acme.example"]

@@ -1,4 +1,4 @@
-"""POST /communications/email/v1/reply — SendGrid Inbound Parse: store a candidate's email as an inbound message."""
+"""POST /communications/email/v1/reply — SendGrid Inbound Parse: accept a candidate's email at once; InboundMailFunction stores it."""
 
 import base64
 import binascii
@@ -69,8 +69,10 @@ def _raw_body() -> bytes:
     description=(
         "multipart/form-data (or application/x-www-form-urlencoded) in SendGrid Inbound Parse's shape: raw mode (`email` = the full "
         "MIME message) or parsed mode (`text`/`html`/`headers`). Required: to, from, envelope, subject, charsets and email "
-        "(or text/html). The email is stored as an inbound message, threaded by its reply+<conversationId>@ address or its "
-        "In-Reply-To/References; a retried post with the same Message-ID returns the same MessageSid. Authorization: "
+        "(or text/html). Answered at once, whatever the attachments weigh: the post is validated, kept and queued, and the "
+        "email is stored asynchronously (within seconds) as an inbound message, threaded by its reply+<conversationId>@ "
+        "address or its In-Reply-To/References; a retried post with the same Message-ID returns the same MessageSid and is "
+        "stored once. Authorization: "
         "`Bearer <key>`, or `Basic` with the key as the password (credentials in the webhook URL)."
     ),
     responses={200: {"description": "The reply was processed successfully."}, **candidate_errors()},
@@ -78,7 +80,7 @@ def _raw_body() -> bytes:
     openapi_extensions={"requestBody": _BODY},
 )
 def email_reply() -> WebhookEmailReplyResponse:
-    message_sid = inbound_email.receive_reply(caller(router), content_type=header(router, "Content-Type"), body=_raw_body())
+    message_sid = inbound_email.accept_reply(caller(router), content_type=header(router, "Content-Type"), body=_raw_body())
     return WebhookEmailReplyResponse(status=200, data=ReplyAck(MessageSid=message_sid))
 
 

@@ -23,6 +23,9 @@ class Settings(BaseModel):
     # The sweeper re-queues a message still waiting this long after it was due (its job or schedule was lost).
     sweep_after_seconds: int = Field(default=600, alias="SWEEP_AFTER_SECONDS")
     idempotency_ttl_seconds: int = Field(default=86400, alias="IDEMPOTENCY_TTL_SECONDS")
+    # Inbound email: raw mail (SES receiving) and raw Inbound Parse posts, and the queue of what to parse.
+    inbound_bucket: str = Field(default="", alias="INBOUND_BUCKET")
+    inbound_queue_url: str = Field(default="", alias="INBOUND_QUEUE_URL")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.

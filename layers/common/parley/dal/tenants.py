@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.dal import keys, table
+from parley.dal import inbound_mail, keys, table
 from parley.models.domain import Tenant
 
 
@@ -41,17 +41,22 @@ def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> 
     table.put_item(_key_item(tenant_id, key_hash, key_prefix, created_at), condition="attribute_not_exists(PK)")
 
 
-def update(tenant_id: str, settings: dict) -> None:
+def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = None) -> None:
+    """Set these settings. A ``reply_domain`` change also moves the tenant's reply-domain membership
+    (``inbound_mail.domain_ops``: who receives mail for the domain), in the same transaction."""
     names = {f"#k{i}": k for i, k in enumerate(settings)}
     values = {f"v{i}": v for i, v in enumerate(settings.values())}
-    table.ddb().update_item(
-        TableName=table.table_name(),
-        Key=table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
-        UpdateExpression="SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(settings))),
-        ConditionExpression="attribute_exists(PK)",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=table.values(**values),
-    )
+    update = {
+        "Key": table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
+        "UpdateExpression": "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(settings))),
+        "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": table.values(**values),
+    }
+    if "reply_domain" in settings and old_reply_domain is not None:
+        table.transact([{"Update": update}, *inbound_mail.domain_ops(tenant_id, old_reply_domain, settings["reply_domain"])])
+        return
+    table.ddb().update_item(TableName=table.table_name(), **update)
 
 
 def get(tenant_id: str) -> Tenant | None:

@@ -54,7 +54,7 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise BadRequest(f"invalid tenant settings: {problems}") from None
-    tenants.update(tenant_id, {k: getattr(updated, k) for k in settings})
+    tenants.update(tenant_id, {k: getattr(updated, k) for k in settings}, old_reply_domain=current.reply_domain)
     return updated
 
 

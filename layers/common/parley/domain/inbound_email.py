@@ -1,4 +1,13 @@
-"""Inbound email: a SendGrid Inbound Parse post → one stored inbound message, threaded to what it answers.
+"""Inbound email → one stored inbound message, threaded to what it answers.
+
+Two sources, one parser and one threading (docs/architecture.md §8):
+- SendGrid Inbound Parse (``POST /communications/email/v1/reply``): ``accept_reply`` validates the post
+  quickly (the form split by its boundary, the mail's headers only), claims its Message-ID, keeps the raw
+  post in the inbound bucket and queues a pointer; ``process_parse`` (``InboundMailFunction``) parses it
+  fully and stores it under the claimed id.
+- SES receiving (receipt rule → S3 ``ses/`` → S3 event → SQS → ``InboundMailFunction``): ``receive_ses``
+  resolves the tenant from the recipient's reply domain and token, honours SES's spam/virus verdicts and
+  stores it the same way.
 
 Parsing uses only the standard library: the form body (multipart/form-data, urlencoded, or a JSON
 object with the same fields) and the raw MIME message (``email`` field, SendGrid's "raw" mode) or
@@ -24,19 +33,20 @@ from email.message import EmailMessage
 from email.parser import BytesParser, Parser
 from email.utils import getaddresses
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from parley import clock
-from parley.dal import bodies, messages, threads
+from parley.dal import bodies, inbound_mail, messages, threads
 from parley.domain import candidates
 from parley.domain.context import Caller
 from parley.domain.ids import new_id
 from parley.domain.rendering import html_to_text
 from parley.errors import BadRequest
 from parley.models.domain import Message, MessageStatus
-from parley.models.inbound import Address, AttachmentInfo, InboundEmail
+from parley.models.inbound import Address, AttachmentInfo, InboundEmail, ParsePointer
 
 PROVIDER = "sendgrid-inbound"
+SES_PROVIDER = "ses-inbound"
 REQUIRED = ("to", "from", "envelope", "subject", "charsets")
 MAX_REFERENCES = 20  # References ids looked up (newest first); long threads repeat older ids
 MAX_ATTACHMENTS = 100  # metadata entries kept on the message
@@ -57,13 +67,16 @@ class FormPart:
     charset: str | None = None  # the part's own charset parameter, if any
 
 
-def parse_form(content_type: str | None, body: bytes) -> list[FormPart]:
-    """The fields of a multipart/form-data, urlencoded or JSON body, as raw bytes (decoded later, per ``charsets``)."""
+def parse_form(content_type: str | None, body: bytes, *, quick: bool = False) -> list[FormPart]:
+    """The fields of a multipart/form-data, urlencoded or JSON body, as raw bytes (decoded later, per ``charsets``).
+
+    ``quick``: a multipart body is split at its boundary lines (``bytes.find``, no MIME parse of the
+    parts' content), for answering a large post at once; the full parse runs later, asynchronously."""
     if not body:
         raise BadRequest("request body is required")
     mtype = (content_type or "").split(";")[0].strip().lower()
     if mtype == "multipart/form-data":
-        return _multipart(content_type or "", body)
+        return _multipart_split(content_type or "", body) if quick else _multipart(content_type or "", body)
     if mtype == "application/x-www-form-urlencoded":
         return _urlencoded(body)
     if mtype == "application/json" or (mtype.startswith("application/") and mtype.endswith("+json")):
@@ -102,6 +115,65 @@ def _multipart(content_type: str, body: bytes) -> list[FormPart]:
             )
         )
     return parts
+
+
+_NOT_FOUND = "request body is not valid multipart/form-data (boundary not found)"
+
+
+def _multipart_split(content_type: str, body: bytes) -> list[FormPart]:
+    """multipart/form-data split at ``--<boundary>`` lines: each part's headers parsed, its bytes taken as they are."""
+    if not re.search(r"boundary=", content_type, re.I):
+        raise BadRequest("multipart/form-data Content-Type has no boundary")
+    if "\r" in content_type or "\n" in content_type:
+        raise BadRequest("invalid Content-Type header")
+    ctype = policy.HTTP.header_factory("content-type", content_type)
+    boundary = ctype.params.get("boundary") if hasattr(ctype, "params") else None
+    if not boundary:
+        raise BadRequest("multipart/form-data Content-Type has no boundary")
+    try:
+        delim = b"--" + boundary.encode("ascii")
+    except UnicodeEncodeError as err:
+        raise BadRequest("Content-Type header is not ASCII") from err
+    pos = body.find(delim)
+    if pos < 0 or (pos > 0 and body[pos - 1 : pos] != b"\n"):
+        raise BadRequest(_NOT_FOUND)
+    parts: list[FormPart] = []
+    while True:
+        pos += len(delim)
+        if body[pos : pos + 2] == b"--":
+            return parts
+        eol = body.find(b"\n", pos)
+        if eol < 0:
+            raise BadRequest(_NOT_FOUND)
+        start = eol + 1
+        nxt = body.find(b"\n" + delim, start)
+        if nxt < 0:
+            raise BadRequest(_NOT_FOUND)
+        end = nxt - 1 if body[nxt - 1 : nxt] == b"\r" else nxt
+        part = _split_part(body[start : max(start, end)])
+        if part is not None:
+            parts.append(part)
+        pos = nxt + 1
+
+
+def _split_part(raw: bytes) -> FormPart | None:
+    cut = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    if raw.startswith((b"\r\n", b"\n")):  # no headers at all
+        return None
+    if not cut:
+        head, data = raw, b""
+    else:
+        i = min(cut)
+        head, data = raw[:i], raw[i + (4 if raw[i : i + 4] == b"\r\n\r\n" else 2) :]
+    part = BytesParser(policy=policy.HTTP).parsebytes(head + b"\r\n\r\n", headersonly=True)
+    name = part.get_param("name", header="content-disposition")
+    if not isinstance(name, str) or not name:
+        return None
+    if (part.get("content-transfer-encoding") or "").strip().lower() in ("base64", "quoted-printable"):
+        data = BytesParser(policy=policy.HTTP).parsebytes(head + b"\r\n\r\n" + data).get_payload(decode=True) or b""
+    return FormPart(
+        name=name.lower(), data=data, filename=part.get_filename(), content_type=part.get_content_type(), charset=part.get_param("charset")
+    )
 
 
 def _urlencoded(body: bytes) -> list[FormPart]:
@@ -265,6 +337,26 @@ def parse_mime(raw: bytes) -> ParsedMime:
     )
 
 
+def _head(raw: bytes) -> bytes:
+    """The header block of a raw email (up to its first empty line)."""
+    cut = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[: min(cut)] + b"\r\n\r\n" if cut else raw
+
+
+def parse_mime_headers(raw: bytes) -> ParsedMime:
+    """What ``parse_mime`` reads from the headers alone (no bodies, no attachments): cheap on a large email."""
+    msg = BytesParser(policy=policy.default).parsebytes(_head(raw), headersonly=True)
+    if not list(msg.keys()):
+        raise BadRequest("email is not a MIME message (no headers)")
+    return ParsedMime(
+        subject=_header(msg, "Subject"),
+        message_id=(message_ids(_header(msg, "Message-ID")) or [None])[0],
+        in_reply_to=message_ids(_header(msg, "In-Reply-To")),
+        references=message_ids(_header(msg, "References")),
+        from_header=_header(msg, "From"),
+    )
+
+
 def _parsed_mode(fields: dict[str, str], parts: list[FormPart]) -> ParsedMime:
     """SendGrid's default (non-raw) mode: text, html, headers and attachment-info come as fields."""
     headers = Parser(policy=policy.default).parsestr((fields.get("headers") or "").strip() + "\n\n", headersonly=True)
@@ -293,9 +385,12 @@ def _parsed_mode(fields: dict[str, str], parts: list[FormPart]) -> ParsedMime:
     )
 
 
-def parse_request(content_type: str | None, body: bytes) -> InboundEmail:
-    """The whole request, validated: raises BadRequest naming the problem (nothing is stored before this)."""
-    parts = parse_form(content_type, body)
+def parse_request(content_type: str | None, body: bytes, *, quick: bool = False) -> InboundEmail:
+    """The whole request, validated: raises BadRequest naming the problem (nothing is stored before this).
+
+    ``quick``: the same fields and validation, but a raw ``email`` is read for its headers only (no
+    bodies, no attachments) and a multipart body is split rather than parsed (``parse_form``)."""
+    parts = parse_form(content_type, body, quick=quick)
     first: dict[str, FormPart] = {}
     for part in parts:
         first.setdefault(part.name, part)
@@ -328,7 +423,7 @@ def parse_request(content_type: str | None, body: bytes) -> InboundEmail:
         raw_email = first["email"].data
         if not raw_email.strip():
             raise BadRequest("email must not be empty")
-        mime = parse_mime(raw_email)
+        mime = parse_mime_headers(raw_email) if quick else parse_mime(raw_email)
         fingerprint_src = raw_email
     else:
         mime = _parsed_mode(fields, parts)
@@ -412,20 +507,57 @@ def _body_text(inbound: InboundEmail) -> str | None:
     return None
 
 
-def receive_reply(caller: Caller, *, content_type: str | None, body: bytes) -> str:
-    """POST /communications/email/v1/reply: store the inbound email once; returns its MessageSid.
+def _ref(inbound: InboundEmail) -> str:
+    """The dedupe key of a received email: its Message-ID, else a hash of its raw content."""
+    return inbound.message_id or f"sha256:{inbound.fingerprint}"
 
-    A retried post (same Message-ID, or the same raw content when there is none) returns the first
-    post's MessageSid and stores nothing new: the Message-ID lookup item is claimed conditionally first.
+
+def accept_reply(caller: Caller, *, content_type: str | None, body: bytes) -> str:
+    """POST /communications/email/v1/reply: validate, claim, keep the raw post, queue it; returns its MessageSid.
+
+    Answers at once whatever the attachments weigh: the post is validated from its form fields and the
+    mail's headers (``parse_request(quick=True)``), its Message-ID (or content hash) is claimed for a new
+    message id, the raw post goes to the inbound bucket and a pointer to the inbound queue;
+    ``process_parse`` stores the message under that id. A retried post returns the same MessageSid and,
+    once the message is stored, queues nothing more.
     """
-    inbound = parse_request(content_type, body)
+    inbound = parse_request(content_type, body, quick=True)
     tenant_id = caller.tenant_id
-    ref = inbound.message_id or f"sha256:{inbound.fingerprint}"
+    ref = _ref(inbound)
     message_id = threads.claim_ref(tenant_id, ref, new_id())
     if messages.get(tenant_id, message_id, load_body=False) is not None:
-        return message_id  # a replay
-    # Claimed now, or by an earlier attempt that stopped before storing the message: store it under that id.
-    thread = find_parent(tenant_id, inbound, exclude=message_id)
+        return message_id  # a replay of a post already stored
+    # Claimed now, or by an earlier post not stored yet: (re)queue it under that id (the consumer stores it once).
+    key = inbound_mail.parse_key(tenant_id, message_id)
+    inbound_mail.put_raw(key, body)
+    pointer = ParsePointer(tenant_id=tenant_id, message_id=message_id, ref=ref, key=key, content_type=content_type or "")
+    inbound_mail.enqueue(pointer.model_dump_json())
+    return message_id
+
+
+def process_parse(pointer: ParsePointer) -> str:
+    """The queued half of ``accept_reply``: parse the kept post fully and store the message once.
+
+    Returns ``stored``, ``duplicate`` (already stored: a redelivery or a retried post) or ``invalid``
+    (the full parse refused what the quick one let through: recorded, not retried)."""
+    tenant_id, message_id = pointer.tenant_id, pointer.message_id
+    if messages.get(tenant_id, message_id, load_body=False) is not None:
+        return "duplicate"
+    raw = inbound_mail.get_raw(pointer.key)
+    try:
+        inbound = parse_request(pointer.content_type, raw)
+    except BadRequest as err:
+        inbound_mail.record_receipt(tenant_id, pointer.ref, "invalid", reason=str(err), object_key=pointer.key, message_id=message_id)
+        return "invalid"
+    store_reply(tenant_id, message_id, inbound, provider=PROVIDER, raw_ref=inbound_mail.uri(pointer.key))
+    return "stored"
+
+
+def store_reply(
+    tenant_id: str, message_id: str, inbound: InboundEmail, *, provider: str, raw_ref: str | None = None, thread: Thread | None = None
+) -> bool:
+    """Store ``inbound`` as the inbound message ``message_id`` (claimed for it), threaded; False if it exists already."""
+    thread = thread or find_parent(tenant_id, inbound, exclude=message_id)
     parent = thread.parent
     candidate_id = (parent.candidate_id if parent else None) or candidates.resolve(tenant_id, email=inbound.sender.address)
     recipient = thread.recipient or (inbound.envelope_to or [a.address for a in inbound.to] or [""])[0]
@@ -452,12 +584,139 @@ def receive_reply(caller: Caller, *, content_type: str | None, body: bytes) -> s
         parent_id=parent.id if parent else None,
         related_entity_type=parent.related_entity_type if parent else None,
         related_entity_id=parent.related_entity_id if parent else None,
-        provider=PROVIDER,
+        provider=provider,
         internet_message_id=inbound.message_id,
         in_reply_to=inbound.in_reply_to[0] if inbound.in_reply_to else None,
         references=inbound.references,
         attachments=[a.model_dump() for a in inbound.attachments],
+        raw_ref=raw_ref,
         created_at=clock.now(),
     )
-    threads.create_if_absent(msg)
-    return message_id
+    return threads.create_if_absent(msg)
+
+
+# ── SES receiving ──
+
+_RECEIVED_FOR = re.compile(r"\bfor\s+<?([^<>\s;]+@[^<>\s;]+)>?", re.I)
+SES_PREFIX = "ses/"
+
+
+def _verdicts(msg: EmailMessage) -> tuple[str, str]:
+    """SES's spam and virus verdicts (headers it adds when the rule scans): FAIL wins over any other copy."""
+
+    def one(name: str) -> str:
+        values = [str(v).strip().upper() for v in (msg.get_all(name) or [])]
+        return "FAIL" if "FAIL" in values else (values[0] if values else "")
+
+    return one("X-SES-Spam-Verdict"), one("X-SES-Virus-Verdict")
+
+
+def ses_envelope_recipients(msg: EmailMessage) -> list[str]:
+    """The SMTP recipient SES names in the Received header it adds on top (``… for <rcpt>;``)."""
+    received = msg.get_all("Received") or []
+    if not received:
+        return []
+    m = _RECEIVED_FOR.search(str(received[0]))
+    return [m.group(1)] if m else []
+
+
+def _tenant_thread(inbound: InboundEmail) -> tuple[str | None, Thread, list[str]]:
+    """Which tenant this mail is for, and what it answers: only tenants whose reply domain a recipient
+    uses are asked, and only their own conversations and Message-IDs are looked up (a foreign token or id
+    finds nothing). Returns (tenant, thread, the tenants of the recipients' domains)."""
+    owners: list[str] = []
+    for address in inbound.recipients():
+        domain = address.rpartition("@")[2]
+        for tenant_id in inbound_mail.tenants_for_domain(domain):
+            if tenant_id not in owners:
+                owners.append(tenant_id)
+    for tenant_id in owners:
+        thread = find_parent(tenant_id, inbound)
+        if thread.parent is not None and thread.parent.tenant_id == tenant_id:
+            return tenant_id, thread, owners
+    return None, Thread(None, "none"), owners
+
+
+def receive_ses(bucket: str, key: str) -> str:
+    """One mail SES received and wrote to ``bucket``/``key`` → stored once as a reply, or refused.
+
+    Returns ``stored``, ``duplicate``, ``rejected`` (a spam or virus verdict FAIL: recorded, not
+    threaded), ``invalid`` (not a MIME message: dropped), ``unmatched`` (no conversation of the domain's
+    tenant: recorded when the domain has one tenant) or ``unknown_domain`` (no tenant receives mail for any
+    recipient: dropped)."""
+    raw = inbound_mail.get_raw(key, bucket)
+    head = BytesParser(policy=policy.default).parsebytes(_head(raw), headersonly=True)
+    try:
+        quick = parse_mime_headers(raw)
+    except BadRequest:
+        return "invalid"  # not a mail: no tenant can be told, nothing to retry
+    sender = (parse_addresses(quick.from_header) or [None])[0]
+    if sender is None:
+        sender = Address(address=str(head.get("Return-Path") or "").strip("<> ") or "unknown@invalid")
+    envelope_to = ses_envelope_recipients(head)
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    inbound = InboundEmail(
+        sender=sender,
+        to=parse_addresses(_header(head, "To")),
+        cc=parse_addresses(_header(head, "Cc")),
+        envelope_to=envelope_to,
+        subject=quick.subject,
+        message_id=quick.message_id,
+        in_reply_to=quick.in_reply_to or [],
+        references=quick.references or [],
+        fingerprint=fingerprint,
+    )
+    tenant_id, thread, owners = _tenant_thread(inbound)
+    ref = _ref(inbound)
+    spam, virus = _verdicts(head)
+    details = {"object_key": key, "bucket": bucket, "sender": sender.address, "spam_verdict": spam, "virus_verdict": virus}
+    if tenant_id is None:
+        if len(owners) == 1:
+            outcome = "rejected" if "FAIL" in (spam, virus) else "unmatched"
+            inbound_mail.record_receipt(owners[0], ref, outcome, **details)
+            return outcome
+        return "unknown_domain" if not owners else "unmatched"
+    if "FAIL" in (spam, virus):
+        inbound_mail.record_receipt(tenant_id, ref, "rejected", **details)
+        return "rejected"
+    message_id = threads.claim_ref(tenant_id, ref, new_id())
+    if messages.get(tenant_id, message_id, load_body=False) is not None:
+        return "duplicate"
+    mime = parse_mime(raw)
+    full = inbound.model_copy(
+        update={"text": mime.text, "html": mime.html, "attachments": mime.attachments or [], "subject": mime.subject or inbound.subject}
+    )
+    stored = store_reply(tenant_id, message_id, full, provider=SES_PROVIDER, raw_ref=inbound_mail.uri(key, bucket), thread=thread)
+    return "stored" if stored else "duplicate"
+
+
+# ── the inbound queue ──
+
+
+def receive_queued(body: str) -> list[str]:
+    """One inbound-queue message → the outcome of each mail it names.
+
+    Either a ``ParsePointer`` (an Inbound Parse post kept by ``accept_reply``) or an S3 event notification
+    of the inbound bucket (SES receiving wrote ``ses/…``; S3's ``s3:TestEvent`` when the notification is
+    configured is acknowledged). An object of another bucket or prefix is ignored (``ignored``)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ["ignored"]
+    if not isinstance(data, dict):
+        return ["ignored"]
+    if data.get("kind") == "inbound-parse":
+        return [process_parse(ParsePointer.model_validate(data))]
+    if data.get("Event") == "s3:TestEvent":
+        return ["test"]
+    out = []
+    for record in data.get("Records") or []:
+        s3 = (record or {}).get("s3") or {}
+        bucket = (s3.get("bucket") or {}).get("name") or ""
+        key = unquote_plus((s3.get("object") or {}).get("key") or "")
+        created = str((record or {}).get("eventName") or "").startswith("ObjectCreated")
+        if not created or not inbound_mail.is_inbound_bucket(bucket) or not key.startswith(SES_PREFIX):
+            out.append("ignored")
+            continue
+        out.append(receive_ses(bucket, key))
+    return out

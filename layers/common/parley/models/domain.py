@@ -143,6 +143,7 @@ class Message(Model):
     references: list[str] = []
     reply_to: str | None = None  # outbound: the Reply-To address (reply+<conversation_id>@<tenant reply_domain>)
     attachments: list[dict] = []  # {filename, contentType, size}; the content itself is not kept in the item
+    raw_ref: str | None = None  # inbound email: s3://<inbound bucket>/<key> of the raw mail or post (attachments live there)
     delivery_status: str | None = None  # latest provider delivery state (DELIVERED, UNDELIVERED, READ, BOUNCED, …)
     error: str | None = None
     attempts: int = 0

@@ -1,4 +1,6 @@
-"""Inbound email (SendGrid Inbound Parse → POST /communications/email/v1/reply): the parsed request and the response."""
+"""Inbound email (Inbound Parse → POST /communications/email/v1/reply, SES receiving): the parsed mail, the queue pointer, the response."""
+
+from typing import Literal
 
 from pydantic import ConfigDict, Field
 
@@ -48,6 +50,19 @@ class InboundEmail(Model):
             if addr:
                 seen.setdefault(addr.strip().lower(), None)
         return list(seen)
+
+
+class ParsePointer(Model):
+    """The inbound queue's message for a kept Inbound Parse post (``inbound_email.accept_reply``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["inbound-parse"] = "inbound-parse"
+    tenant_id: str
+    message_id: str  # claimed for the post's Message-ID (``ref``): the MessageSid already answered
+    ref: str
+    key: str  # the raw post in the inbound bucket
+    content_type: str = ""  # the post's Content-Type (boundary included)
 
 
 class ReplyAck(Model):

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from parley.domain.rendering import html_to_text, looks_like_html
 from parley.models.base import Model
 from parley.models.domain import Message, MessageStatus, UtcDateTime
+from parley.models.numbers import Int32
 
 # ───────────── request fields ─────────────
 _ADDR = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+$")
@@ -117,8 +118,8 @@ class DynamicSearchRequest(Model):
     model_config = ConfigDict(extra="ignore")
 
     filters: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any] = Field(default={}, max_length=20)
-    page: Annotated[int, Field(ge=0, le=100_000)] = 0
-    size: Annotated[int, Field(ge=0, le=1000)] = 20  # 0 = the default, 20 (the seed's sample sends 0)
+    page: Annotated[Int32, Field(ge=0, le=100_000)] = 0
+    size: Annotated[Int32, Field(ge=0, le=1000)] = 20  # 0 = the default, 20 (the seed's sample sends 0)
     search: list[Annotated[str, StringConstraints(max_length=256)]] = Field(default=[], max_length=10)
     sort: list[SortOrder] = Field(default=[], max_length=5)
 

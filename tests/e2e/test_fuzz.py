@@ -79,7 +79,7 @@ def test_without_an_api_key_every_operation_answers_a_documented_401(family, loc
 @pytest.mark.parametrize("family", sorted(SCHEMAS))
 def test_a_path_parameter_with_a_slash_answers_a_documented_404(family, local, fuzz_tenant, http):
     """An id holding a "/" (sent as is, as a naive client does): no route matches the path, and the gateway's
-    own 404 (in the CRM, with the gateway's request time) must be documented too. The fuzzer never sends one."""
+    own 404 (in the CRM, {title, detail} without a time) must be documented too. The fuzzer never sends one."""
     headers = {"Authorization": f"Bearer {fuzz_tenant['apiKey']}", "X-User-ID": "fuzz-user", "x-ph-userid": "fuzz-user"}
     probed = 0
     for result in SCHEMAS[family].get_all_operations():

@@ -173,13 +173,12 @@ class CrmError(Model):
 
 
 class CrmGatewayError(Model):
-    """An error API Gateway answers itself (no or an unknown API key): the CRM shape, but its ``time`` is
-    the gateway's ``$context.requestTime`` (``23/Nov/2026:12:00:00 +0000``); a gateway response cannot
-    format an ISO-8601 time."""
+    """An error API Gateway answers itself (no or an unknown API key, a path no route matches): the CRM
+    shape without ``time``. A gateway response template cannot write an ISO-8601 time (decision K6); the
+    response's ``Date`` header says when."""
 
     title: str
     detail: str
-    time: str = Field(description="The request time as API Gateway formats it: dd/MMM/yyyy:HH:mm:ss +0000")
 
 
 class EntityEvent(Model):

@@ -149,7 +149,11 @@ class Gateway:
             status = decl.status or status
             template = decl.templates.get("application/json", '{"message":$context.error.messageString}')
             body = template.replace("$context.error.messageString", json.dumps(message)).replace("$context.error.message", message)
-            body = body.replace("$context.requestTime", time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()))
+            # The only two times a gateway response template can hold (simple substitution, no VTL): epoch
+            # milliseconds and the CLF time. The longer name first: one is a prefix of the other.
+            now = time.time()
+            body = body.replace("$context.requestTimeEpoch", str(int(now * 1000)))
+            body = body.replace("$context.requestTime", time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)))
             headers = dict(decl.headers)
         headers.setdefault("x-amzn-ErrorType", rtype)
         return Response(body, status=status, content_type="application/json", headers=headers)

@@ -146,7 +146,8 @@ def test_dependencies_are_pinned():
     assert includes == ["../layers/deps/requirements.txt", "../layers/deps/requirements-nodeps.txt"]
 
 
-ERROR_SHAPE_KEYS = {"candidate": {"status", "message"}, "ats": {"status", "message"}, "crm": {"title", "detail", "time"}}
+# The CRM's gateway responses have no `time`: a gateway response template cannot write the seed's date-time (K6).
+ERROR_SHAPE_KEYS = {"candidate": {"status", "message"}, "ats": {"status", "message"}, "crm": {"title", "detail"}}
 
 
 @pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
@@ -158,7 +159,10 @@ def test_gateway_responses_speak_the_familys_error_shape(path):
     must = {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"}
     assert must <= set(responses)
     for rtype, decl in responses.items():
-        body = decl["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"')
+        template = decl["ResponseTemplates"]["application/json"]
+        # Issue 11: "$context.requestTime" rendered "06/Dec/2026:08:32:26 +0000" where clients parse a date-time.
+        assert "$context.requestTime" not in template, f"{rtype}: a gateway time is not ISO-8601 (decision K6)"
+        body = template.replace("$context.error.messageString", '"x"')
         parsed = json.loads(body)
         assert set(parsed) == ERROR_SHAPE_KEYS[family], rtype
         if "status" in parsed:

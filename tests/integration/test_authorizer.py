@@ -45,6 +45,15 @@ def test_each_key_maps_to_its_own_tenant(handler, tenant, other_tenant):
     assert auth(_event(f"Bearer {other_tenant[1]}"))["context"]["tenantId"] == other_tenant[0].id
 
 
+@pytest.mark.parametrize("form", ["{key}", "  {key}  ", "Bearer {key}"])
+def test_the_bare_key_is_accepted_like_bearer(form, handler, tenant):
+    # The seeds show ``Authorization: string`` with no scheme: a client may send the key itself.
+    t, key = tenant
+    out = handler(AUTHORIZER)(_event(form.format(key=key)))
+    assert out["principalId"] == t.id
+    assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
 def test_lower_case_header_and_scheme(handler, tenant):
     t, key = tenant
     event = _event(None)
@@ -60,7 +69,8 @@ def test_lower_case_header_and_scheme(handler, tenant):
         "Bearer prl_unknown-key-0000000000000000000000000000000",
         "Bearer prl_example",
         "Basic {key}",
-        "{key}",
+        "{key} {key}",
+        "Token {key}",
         "Bearer ",
         "Bearer {key}x",
         "Bearer " + "prl_" + "a" * 200,

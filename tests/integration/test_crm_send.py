@@ -330,6 +330,23 @@ def test_x_tenant_id_naming_another_tenant_is_403(api, tenant, other_tenant, tab
     assert _messages(table_items) == []
 
 
+@pytest.mark.parametrize("header", ["X-User-ID", "X-Tenant-ID"])
+def test_identifier_header_with_control_characters_is_400_and_stores_nothing(api, tenant, table_items, header):
+    # Decision S4: a tab or NUL in X-User-ID would have become createdBy.
+    t, _ = tenant
+    status, err = api(SEND, "send", t.id, body=GOOD, headers={header: "a\tb\x01"})
+    assert status == 400, err
+    assert err["title"] == "Bad Request" and err["detail"] == f"{header} must not contain control characters"
+    assert _messages(table_items) == []
+
+
+def test_path_id_with_control_characters_is_400(api, tenant):
+    t, _ = tenant
+    status, err = api(RESEND, "resend", t.id, path=_id_path("resend", "ab\x01c"))
+    assert status == 400, err
+    assert err["detail"] == "id must not contain control characters"
+
+
 # ───────────── send-template ─────────────
 
 

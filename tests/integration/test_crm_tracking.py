@@ -268,7 +268,7 @@ def test_click_after_an_open_does_not_add_an_open(handler, caller):
     assert counted["opened"] == 1 and counted["clicked"] == 1
 
 
-@pytest.mark.parametrize("index", ["2", "99", "-1", "abc", "1.0", "01", "", "9999999999999"])
+@pytest.mark.parametrize("index", ["2", "99", "-1", "01", "1.0", "1234567", "2147483647"])
 def test_link_index_that_is_not_an_existing_link_is_404(handler, caller, index):
     msg = sent_record(caller)
     out = handler(LINK)(link_event(msg.track_token, index))
@@ -276,6 +276,19 @@ def test_link_index_that_is_not_an_existing_link_is_404(handler, caller, index):
     now = stored(msg)
     assert [link.click_count for link in now.links] == [0, 0] and now.open_count == 0
     assert "clicked" not in day_counters(msg)
+
+
+@pytest.mark.parametrize("index", ["abc", "1.5", "2147483648", "9999999999999", "-2147483649"])
+def test_link_index_that_is_not_an_int32_is_400(handler, caller, index):
+    # The seed types the index int32: what a Java int cannot hold is a bad request, not an unknown link.
+    msg = sent_record(caller)
+    out = handler(LINK)(link_event(msg.track_token, index))
+    assert out["statusCode"] == 400, out
+    payload = body(out)
+    assert set(payload) == {"title", "detail", "time"} and payload["title"] == "Bad Request"
+    assert payload["detail"].startswith("linkIndex: ")
+    now = stored(msg)
+    assert [link.click_count for link in now.links] == [0, 0] and now.open_count == 0
 
 
 def test_pixel_only_email_has_no_click_links(handler, caller):

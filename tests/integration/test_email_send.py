@@ -108,6 +108,16 @@ def test_missing_recruiter_header_is_400(handler, tenant, send_queue, drain, tim
     assert drain(send_queue[1]) == []
 
 
+@pytest.mark.parametrize("recruiter", ["a\tb\x01", "r\x00", "two\nlines"])
+def test_recruiter_header_with_control_characters_is_400_and_nothing_is_stored(handler, tenant, send_queue, drain, timeline, recruiter):
+    # Issue 11: x-ph-userid "a\tb\x01" was stored as the message's recruiterId (decision S4).
+    t, _ = tenant
+    out = handler(SEND)(_event(t.id, body=GOOD, headers={"x-ph-userid": recruiter}))
+    assert body(out) == {"status": 400, "message": "x-ph-userid must not contain control characters"}
+    assert timeline(t.id) == []
+    assert drain(send_queue[1]) == []
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

@@ -91,6 +91,16 @@ def test_bad_put_is_400_and_stores_nothing(handler, tenant, payload, needle):
     assert body(history(handler, t.id))["details"]["totalElements"] == 0
 
 
+@pytest.mark.parametrize("query", [{"offset": "9999999999999999999"}, {"offset": "2147483648"}, {"size": "9999999999999999999"}])
+def test_history_paging_beyond_a_java_int_is_400(handler, tenant, query):
+    # Issue 11: offset=9999999999999999999 was 200 with "pageNumber": 9999999999999999999 (decision S3).
+    t, _ = tenant
+    out = history(handler, t.id, **query)
+    assert out["statusCode"] == 400
+    (name,) = query
+    assert body(out) == {"status": 400, "message": f"{name}: Input should be less than or equal to 2147483647"}
+
+
 def test_bad_reads_are_400(handler, tenant):
     t, _ = tenant
     assert get(handler, t.id, None)["statusCode"] == 400

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from parley.domain.auth import KEY_PREFIX, bearer_token, hash_key, new_key
+from parley.domain.auth import KEY_PREFIX, api_key, bearer_token, hash_key, new_key
 
 
 def test_hash_key_is_deterministic_sha256_and_not_the_key():
@@ -44,3 +44,22 @@ def test_new_key_prefix_length_and_uniqueness():
         assert key.startswith(KEY_PREFIX)
         # 32 random bytes, base64url without padding → 43 characters
         assert re.fullmatch(r"prl_[A-Za-z0-9_-]{43}", key), key
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("Bearer prl_abc", "prl_abc"),
+        ("prl_abc", "prl_abc"),  # the seeds' ``Authorization: string``: the bare key
+        ("  prl_abc\t", "prl_abc"),
+        ("Basic YXBpa2V5OnBybF9hYmM=", "prl_abc"),  # apikey:prl_abc (SendGrid's URL credentials)
+        (None, None),
+        ("", None),
+        ("abc", None),  # not a Parley key
+        ("prl_abc prl_def", None),
+        ("Token prl_abc", None),
+        ("prl_a\x01b", None),
+    ],
+)
+def test_api_key_takes_bearer_bare_and_basic(header, key):
+    assert api_key(header) == key

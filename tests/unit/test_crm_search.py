@@ -165,6 +165,10 @@ def test_request_filters_nulls_arrays_numbers_and_default_size():
         ("opened", 1, "expected true or false"),
         ("openCount", "1.5", "expected an integer"),
         ("openCount", True, "expected an integer"),
+        ("openCount", 2**31, "must be between -2147483648 and 2147483647"),  # a Java int (decision S3)
+        ("openCount", "9999999999999999999", "must be between -2147483648 and 2147483647"),
+        ("openCount", 1e300, "must be between -2147483648 and 2147483647"),
+        ("openCount", "9" * 30, "expected an integer"),
         ("sentAt", "2026-01-02", "expected an ISO-8601"),
         ("sentAt", "2026-01-02T00:00:00", "expected an ISO-8601"),  # no zone
         ("subject", {"a": 1}, "a filter value must be"),

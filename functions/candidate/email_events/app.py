@@ -23,7 +23,7 @@ _EVENT = {
     "properties": {
         "event": {"type": "string", "minLength": 1, "maxLength": 64, "description": "processed, delivered, open, click, bounce, …"},
         "email": {"type": "string", "format": "email", "maxLength": 320},
-        "timestamp": {"type": "integer", "minimum": 0, "description": "Unix time in seconds"},
+        "timestamp": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 10**11 - 1, "description": "Unix time in seconds"},
         "sg_event_id": {"type": "string", "maxLength": 100},
         "sg_message_id": {"type": "string"},
         "type": {"type": "string", "description": "bounce: bounce or blocked"},

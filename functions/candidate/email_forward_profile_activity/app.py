@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
 from parley.domain import profiles
+from parley.models.numbers import Int32
 from parley.models.profiles import ForwardActivity, ForwardActivityResponse, ForwardPagination
 
 logger = Logger(service="candidate")
@@ -26,8 +27,8 @@ router = Router()
 def forward_profile_activity(
     email: Annotated[str, Query(min_length=3, max_length=254, description="The forwarded candidate's email address")],
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
-    offset: Annotated[int, Query()] = 0,
-    limit: Annotated[int, Query()] = 10,
+    offset: Annotated[Int32, Query()] = 0,
+    limit: Annotated[Int32, Query()] = 10,
     communicationId: Annotated[str | None, Query(max_length=128, description="Only the forward with this emailActivityId")] = None,
 ) -> ForwardActivityResponse:
     items, page = profiles.forward_activity(

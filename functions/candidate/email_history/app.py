@@ -12,6 +12,7 @@ from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
 from parley.domain import history
 from parley.models.candidate import EmailCommunicationData, EmailHistoryResponse, Pagination
+from parley.models.numbers import Int32
 
 logger = Logger(service="candidate")
 router = Router()
@@ -27,8 +28,8 @@ router = Router()
 def email_history(
     fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
     toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    limit: Annotated[int, Query()],
-    offset: Annotated[int, Query()],
+    limit: Annotated[Int32, Query()],
+    offset: Annotated[Int32, Query()],
     email: Annotated[str | None, Query(max_length=254, description="Only email exchanged with this address")] = None,
     candidateId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> EmailHistoryResponse:

@@ -11,6 +11,7 @@ from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
 from parley.domain import transactional
 from parley.models.candidate import Pagination
+from parley.models.numbers import Int32
 from parley.models.profiles import EmailContact, TransactionalEmailResponse
 
 logger = Logger(service="candidate")
@@ -30,8 +31,8 @@ router = Router()
 def email_transactional(
     fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
     toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    pageLimit: Annotated[int, Query()] = 10,
-    offset: Annotated[int, Query()] = 0,
+    pageLimit: Annotated[Int32, Query()] = 10,
+    offset: Annotated[Int32, Query()] = 0,
 ) -> TransactionalEmailResponse:
     found, page = transactional.contacted(
         caller(router).tenant_id, "email", from_time=fromTime, to_time=toTime, limit=pageLimit, offset=offset

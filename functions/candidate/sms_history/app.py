@@ -12,6 +12,7 @@ from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
 from parley.domain import history
 from parley.models.candidate import Pagination, Phone
+from parley.models.numbers import Int32
 from parley.models.sms import SmsCommunicationData, SmsHistoryResponse
 
 logger = Logger(service="candidate")
@@ -28,8 +29,8 @@ router = Router()
 def sms_history(
     fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
     toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    limit: Annotated[int, Query()],
-    offset: Annotated[int, Query()],
+    limit: Annotated[Int32, Query()],
+    offset: Annotated[Int32, Query()],
     phone: Annotated[Phone | None, Query(description="Only SMS exchanged with this number")] = None,
     candidateId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> SmsHistoryResponse:

@@ -11,6 +11,7 @@ from parley.api import build_app, caller
 from parley.api.docs import candidate_errors
 from parley.domain import optins
 from parley.models.candidate import OptInHistoryPage, OptInHistoryResponse, Phone
+from parley.models.numbers import Int32
 
 logger = Logger(service="candidate")
 router = Router()
@@ -26,8 +27,8 @@ router = Router()
 def sms_optin_history(
     phoneNumber: Annotated[Phone, Query()],
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
-    offset: Annotated[int, Query()] = 0,
-    size: Annotated[int, Query()] = 20,
+    offset: Annotated[Int32, Query()] = 0,
+    size: Annotated[Int32, Query()] = 20,
     communicationId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> OptInHistoryResponse:
     page = optins.history(caller(router).tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId)

@@ -1,4 +1,4 @@
-"""Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` → the tenant, for every REST API.
+"""Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` (or the bare ``<key>``) → the tenant, for every REST API.
 
 An unknown key raises ``Unauthorized`` (API Gateway answers 401 through the UNAUTHORIZED gateway
 response, in the API family's error shape). A known key gets an Allow policy for the whole API

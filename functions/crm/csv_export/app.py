@@ -12,6 +12,7 @@ from parley.api import build_app
 from parley.api.crm import crm_caller
 from parley.api.docs import crm_errors
 from parley.domain import crm_search
+from parley.models.numbers import Int32
 
 logger = Logger(service="crm")
 router = Router()
@@ -32,8 +33,8 @@ router = Router()
     tags=["Communications"],
 )
 def csv_export(
-    page: Annotated[int, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
-    size: Annotated[int, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
+    page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
+    size: Annotated[Int32, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
 ) -> Response[str]:
     text = crm_search.csv_export(crm_caller(router).tenant_id, page=page, size=size)
     return Response(

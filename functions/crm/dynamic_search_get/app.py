@@ -12,6 +12,7 @@ from parley.api.crm import crm_caller
 from parley.api.docs import crm_errors
 from parley.domain import crm_search
 from parley.models.crm import RecordPage
+from parley.models.numbers import Int32
 
 logger = Logger(service="crm")
 router = Router()
@@ -32,8 +33,8 @@ router = Router()
     tags=["Communications"],
 )
 def dynamic_search(
-    page: Annotated[int, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
-    size: Annotated[int, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
+    page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
+    size: Annotated[Int32, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
 ) -> RecordPage:
     event = router.current_event
     params = event.multi_value_query_string_parameters or {k: [v] for k, v in (event.query_string_parameters or {}).items()}

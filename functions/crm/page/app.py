@@ -12,6 +12,7 @@ from parley.api.crm import crm_caller
 from parley.api.docs import crm_errors
 from parley.domain import crm_search
 from parley.models.crm import RecordPage
+from parley.models.numbers import Int32
 
 logger = Logger(service="crm")
 router = Router()
@@ -28,8 +29,8 @@ router = Router()
     tags=["Communications"],
 )
 def page(
-    page: Annotated[int, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
-    size: Annotated[int, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
+    page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
+    size: Annotated[Int32, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
     sortBy: Annotated[str | None, Query(max_length=64, description=f"One of: {', '.join(crm_search.SORTABLE)}")] = None,
     direction: Annotated[str | None, Query(max_length=8, description="ASC or DESC (default DESC)")] = None,
 ) -> RecordPage:

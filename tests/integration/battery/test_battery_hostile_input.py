@@ -195,7 +195,7 @@ def test_tracking_links_redirect_only_to_the_stored_url(call, handler, tenant, s
         "https:%2f%2fevil.example",
     ):
         got = call("GET", link, None, params={"id": msg.track_token, "linkIndex": index})
-        assert got.status in (302, 404), (index, got.status)
+        assert got.status in (302, 400, 404), (index, got.status)  # 400: not an int32 (decision S3)
         if got.status == 302:
             assert got.headers["location"] == "https://example.com/quote/42?next=/account", index
     for token in ("https://evil.example", "..%2f..%2fevil", msg.id, msg.track_token + "x"):

@@ -11,8 +11,13 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from parley.api import errors
 from parley.domain.context import Caller
 from parley.errors import BadRequest, Unauthorized
+from parley.models.validators import has_control_characters
 
 Family = Literal["candidate", "crm", "ats", "courier"]
+
+# Headers whose value is an identifier Parley stores, compares or echoes (decision S4): the candidate API's
+# acting recruiter, the CRM's tenant and acting user, and the idempotency key of every family.
+IDENTIFIER_HEADERS = ("x-ph-userid", "X-Tenant-ID", "X-User-ID", "Idempotency-Key")
 
 
 class ParleyResolver(APIGatewayRestResolver):
@@ -31,10 +36,29 @@ class ParleyResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
-        refusal = self._refuse_body(route)
+        refusal = self._refuse_identifiers(route_arguments) or self._refuse_body(route)
         if refusal is not None:
             return self._response_builder_class(response=refusal, serializer=self._serializer, route=route)
         return super()._call_route(route, route_arguments)
+
+    def _refuse_identifiers(self, route_arguments: dict[str, str]) -> Response | None:
+        """Identifiers taken from the path or from identifier headers must not hold control characters
+        (a tab or a NUL in ``x-ph-userid`` would be stored as a ``recruiterId``): 400, before any validation."""
+        event = self.current_event
+        path_values = {**(event.path_parameters or {}), **route_arguments}
+        for name, value in path_values.items():
+            if isinstance(value, str) and has_control_characters(value):
+                return errors.response(self.family, 400, f"{name} must not contain control characters")
+        wanted = {h.lower(): h for h in IDENTIFIER_HEADERS}
+        for section in ("headers", "multiValueHeaders"):
+            for name, values in (event.raw_event.get(section) or {}).items():
+                canonical = wanted.get(name.lower())
+                if canonical is None:
+                    continue
+                for value in values if isinstance(values, list) else [values]:
+                    if isinstance(value, str) and has_control_characters(value):
+                        return errors.response(self.family, 400, f"{canonical} must not contain control characters")
+        return None
 
     def _refuse_body(self, route: Route) -> Response | None:
         """What powertools' validation would get wrong about a JSON route's body, answered first.

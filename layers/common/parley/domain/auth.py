@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from parley.errors import BadRequest, NotFound
 from parley.models.domain import TENANT_SETTINGS, Tenant
 
 KEY_PREFIX = "prl_"
+_BARE_KEY = re.compile(re.escape(KEY_PREFIX) + r"[\x21-\x7e]+")
 
 
 def hash_key(api_key: str) -> str:
@@ -103,9 +105,22 @@ def basic_key(authorization: str | None) -> str | None:
     return None
 
 
+def bare_key(authorization: str | None) -> str | None:
+    """``Authorization: <key>`` with no scheme: the seeds show the header as a plain string, so a client
+    may send the key itself. Only what looks like a Parley key qualifies (``prl_`` and visible ASCII)."""
+    value = (authorization or "").strip()
+    return value if _BARE_KEY.fullmatch(value) else None
+
+
+def api_key(authorization: str | None) -> str | None:
+    """The API key an ``Authorization`` header carries: ``Bearer <key>``, the bare ``<key>``, or ``Basic``
+    with the key as password (decision C8)."""
+    return bearer_token(authorization) or bare_key(authorization) or basic_key(authorization)
+
+
 def authenticate(authorization: str | None) -> Caller | None:
-    """``Authorization: Bearer <key>`` (or ``Basic`` with the key as password) → the calling tenant, or None."""
-    token = bearer_token(authorization) or basic_key(authorization)
+    """``Authorization: Bearer <key>``, ``<key>`` or ``Basic`` with the key as password → the calling tenant, or None."""
+    token = api_key(authorization)
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 128:
         return None
     tenant_id = tenants.tenant_for_key(hash_key(token))

@@ -30,6 +30,7 @@ from parley.dal import counters, messages, records
 from parley.errors import BadRequest, NotFound
 from parley.models.crm import CommunicationRecord, DynamicSearchRequest, RecordPage, record_page, to_record
 from parley.models.domain import Message, MessageStatus
+from parley.models.numbers import INT32_MAX, INT32_MIN
 
 FIND_ALL_LIMIT = 1000  # find-all returns at most the newest 1000 records (X-Total-Count has the real total)
 MAX_PAGE_SIZE = 1000
@@ -242,13 +243,18 @@ def coerce(field: str, raw: Any) -> Any:
             return raw.strip().lower() == "true"
         raise BadRequest(f"{field}: expected true or false")
     if field in INT_FIELDS:
+        number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-            return int(raw.strip())
-        raise BadRequest(f"{field}: expected an integer")
+            number = raw
+        elif isinstance(raw, float) and raw.is_integer():
+            number = int(raw)
+        elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit() and len(raw.strip()) <= 20:
+            number = int(raw.strip())
+        if number is None:
+            raise BadRequest(f"{field}: expected an integer")
+        if not INT32_MIN <= number <= INT32_MAX:  # the record's counters are Java ints (decision S3)
+            raise BadRequest(f"{field}: must be between {INT32_MIN} and {INT32_MAX}")
+        return number
     if field in TIME_FIELDS:
         if isinstance(raw, str):
             try:

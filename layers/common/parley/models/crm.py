@@ -14,6 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from parley.domain.rendering import html_to_text, looks_like_html
 from parley.models.base import Model
 from parley.models.domain import Message, MessageStatus, UtcDateTime
+from parley.models.numbers import Int32
 
 # ───────────── request fields ─────────────
 _ADDR = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+$")
@@ -117,8 +118,8 @@ class DynamicSearchRequest(Model):
     model_config = ConfigDict(extra="ignore")
 
     filters: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any] = Field(default={}, max_length=20)
-    page: Annotated[int, Field(ge=0, le=100_000)] = 0
-    size: Annotated[int, Field(ge=0, le=1000)] = 20  # 0 = the default, 20 (the seed's sample sends 0)
+    page: Annotated[Int32, Field(ge=0, le=100_000)] = 0
+    size: Annotated[Int32, Field(ge=0, le=1000)] = 20  # 0 = the default, 20 (the seed's sample sends 0)
     search: list[Annotated[str, StringConstraints(max_length=256)]] = Field(default=[], max_length=10)
     sort: list[SortOrder] = Field(default=[], max_length=5)
 
@@ -172,13 +173,12 @@ class CrmError(Model):
 
 
 class CrmGatewayError(Model):
-    """An error API Gateway answers itself (no or an unknown API key): the CRM shape, but its ``time`` is
-    the gateway's ``$context.requestTime`` (``23/Nov/2026:12:00:00 +0000``); a gateway response cannot
-    format an ISO-8601 time."""
+    """An error API Gateway answers itself (no or an unknown API key, a path no route matches): the CRM
+    shape without ``time``. A gateway response template cannot write an ISO-8601 time (decision K6); the
+    response's ``Date`` header says when."""
 
     title: str
     detail: str
-    time: str = Field(description="The request time as API Gateway formats it: dd/MMM/yyyy:HH:mm:ss +0000")
 
 
 class EntityEvent(Model):

@@ -32,6 +32,15 @@ def phone_number(value: str) -> str:
     return cleaned
 
 
+_IDENTIFIER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_control_characters(value: str) -> bool:
+    """C0 and C1 control characters (tab, CR, LF, NUL, DEL, …) and the Unicode line/paragraph separators:
+    nothing an identifier (a user id, a tenant id, a path id) may hold."""
+    return _IDENTIFIER_CONTROL.search(value) is not None
+
+
 def single_line(value: str) -> str:
     """Header values (subjects, names) must not carry CR/LF or other control characters."""
     if _CONTROL.search(value):

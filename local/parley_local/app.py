@@ -35,6 +35,26 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, indent=2, default=str), status=status, content_type="application/json")
 
 
+class BadBody(Exception):
+    """A /_local tool's request body is not the JSON object it takes (400, saying why)."""
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The JSON object of a tool's request body, whatever its Content-Type: ``curl -d '{…}'`` sends JSON
+    labelled as a form, and the tools take nothing but JSON, so the body is read as JSON regardless.
+    Never a silent default: an empty, malformed or non-object body raises ``BadBody``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadBody("request body must be a JSON object, got an empty body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadBody(f"request body is not valid JSON ({err})") from None
+    if not isinstance(body, dict):
+        raise BadBody(f"request body must be a JSON object, got a JSON {type(body).__name__}")
+    return body
+
+
 @dataclass
 class LocalStack:
     host: str = "127.0.0.1"
@@ -110,7 +130,7 @@ class LocalStack:
         sender_email = sender_email or f"no-reply@{DEFAULT_SENDER_DOMAIN}"
         self.verify_sender_domain(sender_email.rsplit("@", 1)[1])
         tenant, key = create_tenant(name, sender_email, sender_name)
-        return {"tenantId": tenant.id, "apiKey": key, "senderEmail": sender_email}
+        return {"tenantId": tenant.id, "name": name, "apiKey": key, "senderEmail": sender_email}
 
     # ── /_local tools ──
     def outbox(self) -> dict[str, Any]:
@@ -172,8 +192,18 @@ class LocalStack:
         def tenants(request: Request) -> Response:
             if request.method != "POST":
                 return _json({"message": "POST {name, senderEmail?, senderName?} to create a tenant"}, 405)
-            body = request.get_json(silent=True) or {}
-            return _json(self.create_tenant(body.get("name") or "tenant", body.get("senderEmail"), body.get("senderName", "")), 201)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            name, sender_email, sender_name = body.get("name"), body.get("senderEmail"), body.get("senderName", "")
+            if not isinstance(name, str) or not name.strip():
+                return _json({"status": 400, "message": "name is required (a non-empty string)"}, 400)
+            if sender_email is not None and (not isinstance(sender_email, str) or "@" not in sender_email):
+                return _json({"status": 400, "message": "senderEmail must be an email address"}, 400)
+            if not isinstance(sender_name, str):
+                return _json({"status": 400, "message": "senderName must be a string"}, 400)
+            return _json(self.create_tenant(name.strip(), sender_email, sender_name), 201)
 
         def tenant_settings(request: Request) -> Response:
             from parley.domain.auth import configure_tenant
@@ -182,9 +212,15 @@ class LocalStack:
                 return _json({"message": "POST {tenantId, settings: {...}} to change a tenant's settings"}, 405)
             from parley.errors import ParleyError
 
-            body = request.get_json(silent=True) or {}
             try:
-                tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            settings = body.get("settings")
+            if not isinstance(body.get("tenantId"), str) or not isinstance(settings, dict):
+                return _json({"status": 400, "message": "body must be {tenantId: string, settings: {name: value, …}}"}, 400)
+            try:
+                tenant = configure_tenant(body["tenantId"], **settings)
             except ParleyError as err:
                 return _json({"message": err.message}, err.status)
             return _json(tenant.model_dump(mode="json"))
@@ -197,9 +233,10 @@ class LocalStack:
                 if request.method != "POST":
                     what = "candidateId?, email, phone, firstname, lastname, …" if kind == "candidates" else "userId, firstname, lastname"
                     return _json({"message": f"POST {{tenantId, {what}}} to create or update one"}, 405)
-                body = request.get_json(silent=True)
-                if not isinstance(body, dict):
-                    return _json({"status": 400, "message": "request body must be a JSON object"}, 400)
+                try:
+                    body = json_object(request)
+                except BadBody as err:
+                    return _json({"status": 400, "message": str(err)}, 400)
                 fields = {k: v for k, v in body.items() if k != "tenantId"}
                 try:
                     if kind == "candidates":

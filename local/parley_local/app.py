@@ -287,6 +287,17 @@ class LocalStack:
         def docs_index(_: Request) -> Response:
             return Response(openapi.index_page(), content_type="text/html; charset=utf-8")
 
+        def docs_other(request: Request) -> Response:
+            """/_local/docs/assets/<file> (Swagger UI, from an installed package); anything else: 404 naming the families."""
+            rest = request.path.removeprefix("/_local/docs/").rstrip("/")
+            if rest.startswith("assets/"):
+                asset = openapi.swagger_asset(rest.removeprefix("assets/"))
+                if asset is not None:
+                    return Response(asset[0], content_type=asset[1], headers={"Cache-Control": "max-age=3600"})
+                return _json({"message": f"no such docs asset: {rest}"}, 404)
+            families = ", ".join(f"/_local/docs/{f}" for f in openapi.FAMILIES)
+            return _json({"message": f"no API family {rest!r}: the documented families are {families} (index: /_local/docs)"}, 404)
+
         return {
             "/_local": index,
             "/_local/outbox": outbox,
@@ -296,6 +307,7 @@ class LocalStack:
             "/_local/users": directory("users"),
             "/_local/health": health,
             "/_local/docs": docs_index,
+            "/_local/docs/*": docs_other,
             **{f"/_local/docs/{family}": docs_page(family) for family in openapi.FAMILIES},
             **{f"/_local/openapi/{family}.json": openapi_json(family) for family in openapi.FAMILIES},
         }

@@ -319,6 +319,7 @@ class LocalStack:
         return {
             "api": self.api_url,
             "emulator": self.moto_url,
+            "region": REGION,
             "pid": os.getpid(),
             "resources": {
                 "TABLE_NAME": root.ref("Table"),

@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam run test lint validate unit integration e2e build clean openapi bench
+.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi bench
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
@@ -34,6 +34,16 @@ $(VENV_SAM)/.installed: requirements/sam.txt
 
 install: $(VENV)/.installed
 install-sam: $(VENV_SAM)/.installed
+
+# Headless Chromium for the console's browser test (tests/e2e/test_console.py): Debian's package, driven by playwright
+# (requirements/dev.txt) without any browser download. Installed once (skipped when present); needs root or sudo.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing and there is no apt-get: install Chromium yourself"; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+		echo "$(CHROMIUM) is missing: run as root: apt-get update && apt-get install -y chromium"; exit 1; fi; \
+	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+install-browser: $(CHROMIUM)
 
 run: install
 	$(PY) -m parley_local
@@ -64,10 +74,10 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration -q
 
-e2e: install
+e2e: install install-browser
 	$(PY) -m pytest tests/e2e -q
 
-test: lint validate build
+test: lint validate build install-browser
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 clean:

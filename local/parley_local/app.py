@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from parley_local.console import Console
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
 from parley_local.stack import Provisioner, Stack
@@ -91,8 +92,9 @@ class LocalStack:
 
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         self.pool = FunctionPool({**base_env, **aws_env})
-        self.gateway = Gateway(stack, self.pool, self.local_routes())
-        self.server: BaseWSGIServer = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
+        self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
+        self.server: BaseWSGIServer = make_server(self.host, self.port, self.console.wrap(self.gateway), threaded=True)
         self.port = self.server.server_port
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
@@ -124,12 +126,13 @@ class LocalStack:
     def verify_sender_domain(self, domain: str) -> None:
         self.prov.client("ses").verify_domain_identity(Domain=domain)
 
-    def create_tenant(self, name: str, sender_email: str | None = None, sender_name: str = "") -> dict[str, str]:
+    def create_tenant(self, name: str, sender_email: str | None = None, sender_name: str = "", created_by: str = "") -> dict[str, str]:
         from parley.domain.auth import create_tenant
 
         sender_email = sender_email or f"no-reply@{DEFAULT_SENDER_DOMAIN}"
         self.verify_sender_domain(sender_email.rsplit("@", 1)[1])
         tenant, key = create_tenant(name, sender_email, sender_name)
+        self.console.remember_key(tenant.id, key, name, sender_email, created_by)
         return {"tenantId": tenant.id, "name": name, "apiKey": key, "senderEmail": sender_email}
 
     # ── /_local tools ──
@@ -174,7 +177,10 @@ class LocalStack:
                     ],
                     "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
                     "tools": [
+                        "/ (the console)",
                         "/_local/outbox",
+                        "/_local/keys (GET; POST {tenantId, apiKey})",
+                        "/_local/simulate/{reply,sms,stop,bounce} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
                         "/_local/candidates (POST)",
@@ -203,7 +209,7 @@ class LocalStack:
                 return _json({"status": 400, "message": "senderEmail must be an email address"}, 400)
             if not isinstance(sender_name, str):
                 return _json({"status": 400, "message": "senderName must be a string"}, 400)
-            return _json(self.create_tenant(name.strip(), sender_email, sender_name), 201)
+            return _json(self.create_tenant(name.strip(), sender_email, sender_name, "POST /_local/tenants"), 201)
 
         def tenant_settings(request: Request) -> Response:
             from parley.domain.auth import configure_tenant

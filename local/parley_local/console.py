@@ -49,6 +49,7 @@ PAGE_CSP = (
 WEBHOOK_ROUTES = frozenset({"/communications/email/v1/reply", "/communications/email/v1/events"})
 MAX_WEBHOOKS = 100
 WEBHOOK_BODY_CHARS = 4000
+MAX_RECORDED_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 LIST_LIMIT = 50
 RETRY_S = 15.0
 MAX_LOOKUPS = 50  # tenants tried per unknown provider id
@@ -104,6 +105,8 @@ class Console:
                 return app(environ, start_response)
             if not (path.startswith("/_url/") or path in WEBHOOK_ROUTES):
                 return app(environ, start_response)
+            if int(environ.get("CONTENT_LENGTH") or 0) > MAX_RECORDED_BYTES:
+                return app(environ, start_response)  # not read here: the gateway refuses it (413) unread
             return self._record(app, environ, start_response)
 
         return wrapped

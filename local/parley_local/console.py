@@ -475,11 +475,16 @@ class Console:
         return signer
 
     def simulate_bounce(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The recipient's server refuses the email: SendGrid's signed Event Webhook posts a bounce event."""
+        """The recipient's server refuses the email: SendGrid's signed Event Webhook posts a bounce event (default), or,
+        with ``via: "ses"``, SES publishes a Bounce event to the configuration set's SNS topic (the SES events pipeline)."""
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import ec
 
         found, tenant_id, record = self._outbox_email(body)
+        if body.get("via", "sendgrid") not in ("sendgrid", "ses"):
+            raise Refused(400, 'via is "sendgrid" (the signed Event Webhook, default) or "ses" (the SES events topic)')
+        if body.get("via") == "ses":
+            return self._ses_bounce(found, tenant_id, record)
         configured: list[str] = []
         signer = self._sendgrid_signer(tenant_id, configured)
         now = int(time.time())
@@ -499,3 +504,21 @@ class Console:
                      "X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": ts},
         )  # fmt: skip
         return self._result(out, f"bounce of {record.recipient}", configured, tenantId=tenant_id, messageId=record.id)
+
+    def _ses_bounce(self, found: dict[str, Any], tenant_id: str, record: Any) -> dict[str, Any]:
+        """What SES's configuration set event destination publishes for a permanent bounce: to the SES events topic
+        (then SNS → SQS → SesEventsFunction, as deployed). Not an HTTP webhook, so it is not in the webhook list."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        event = {
+            "eventType": "Bounce",
+            "mail": {"timestamp": now, "messageId": found["id"], "source": found["source"], "destination": [record.recipient],
+                     "tags": {"parley_message_id": [record.id], "parley_tenant_id": [tenant_id]}},
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": now, "feedbackId": str(uuid.uuid4()),
+                       "bouncedRecipients": [{"emailAddress": record.recipient, "action": "failed", "status": "5.1.1",
+                                              "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]},
+        }  # fmt: skip
+        topic = self.stack.stack.root.ref("SesEventsTopic")
+        out = self.stack.prov.client("sns").publish(TopicArn=topic, Message=json.dumps(event))
+        return {"ok": True, "what": f"SES bounce of {record.recipient}", "request": {"method": "sns:Publish", "url": topic},
+                "status": 200, "response": json.dumps(out.get("MessageId")), "configured": [], "tenantId": tenant_id,
+                "messageId": record.id}  # fmt: skip

@@ -163,6 +163,12 @@ def test_simulations_reach_the_public_webhooks_signed(emulator_env):
     detail = requests.get(f"{local.api}/_local/console/email", params={"id": email_id}, timeout=30).json()
     assert detail["record"]["deliveryStatus"] == "BOUNCED"
 
+    other = f"ses-{uuid.uuid4().hex[:8]}@example.com"  # the SES events pipeline: topic → queue → SesEventsFunction
+    other_mid = _send_email(local, tenant, other, "Another", "<p>Hi</p>")
+    ses = requests.post(f"{local.api}/_local/simulate/bounce", json={"emailId": _outbox_id(local, other), "via": "ses"}, timeout=60)
+    assert ses.status_code == 200 and ses.json()["ok"], ses.text
+    assert local.wait_for(lambda: messages.get(tenant["tenantId"], other_mid).delivery_status == "BOUNCED", timeout=15)
+
     phone = f"+1555{random.randrange(10**6, 10**7)}"
     sms = requests.post(f"{local.api}/_local/simulate/sms", json={"tenantId": tenant["tenantId"], "from": phone, "text": "hi"}, timeout=60)
     assert sms.status_code == 200 and sms.json()["ok"], sms.text

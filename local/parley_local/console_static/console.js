@@ -161,6 +161,7 @@ async function selectEmail(id) {
   const usable = Boolean(m.tenantId && r);
   $("btn-reply").disabled = !usable;
   $("btn-bounce").disabled = !usable;
+  $("btn-bounce-ses").disabled = !usable;
 }
 
 // ── the outside world ──
@@ -193,6 +194,7 @@ async function simulate(kind, body) {
 
 $("btn-reply").addEventListener("click", () => simulate("reply", { emailId: selectedEmail, text: $("reply-text").value }));
 $("btn-bounce").addEventListener("click", () => simulate("bounce", { emailId: selectedEmail }));
+$("btn-bounce-ses").addEventListener("click", () => simulate("bounce", { emailId: selectedEmail, via: "ses" }));
 $("sms-form").addEventListener("submit", (e) => {
   e.preventDefault();
   simulate("sms", { tenantId: $("sms-tenant").value, from: $("sms-from").value, text: $("sms-text").value });

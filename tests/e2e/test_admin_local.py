@@ -40,6 +40,13 @@ def test_create_tenant_via_the_cli_then_send_with_its_key_reaches_the_outbox(loc
     printed = json.loads(made.stdout)
     assert set(printed) == {"tenantId", "apiKey"}
     assert "local stack" in made.stderr
+    # the stack's console now knows the key (only its SHA-256 is in the table)
+    keys = requests.get(f"{local.api}/_local/keys", timeout=10).json()
+    assert {"tenantId": printed["tenantId"], "apiKey": printed["apiKey"]}.items() <= next(
+        k for k in keys if k["tenantId"] == printed["tenantId"]
+    ).items()
+    forged = requests.post(f"{local.api}/_local/keys", json={"tenantId": printed["tenantId"], "apiKey": "prl_nope"}, timeout=10)
+    assert forged.status_code == 400
 
     to = f"cand-{uuid.uuid4().hex[:8]}@example.com"
     headers = {"Authorization": f"Bearer {printed['apiKey']}", "x-ph-userid": "recruiter-1"}

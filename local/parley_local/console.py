@@ -302,6 +302,15 @@ class Console:
             return _json({"message": f"no email {wanted!r} in the outbox"}, 404)
         owner = self._owner_of("ses", wanted, found["source"])
         record = messages.get(*owner) if owner else None
+        conversation = []
+        if record is not None:  # what came back: the replies threaded to this email's conversation, oldest first
+            from parley.dal import records
+
+            for m in reversed(records.conversation(record.tenant_id, record.conversation_id, limit=LIST_LIMIT)):
+                if m.id != record.id and m.channel == "email":
+                    text = m.body_text if m.body_text is not None else messages.load_body(m).body
+                    conversation.append({"id": m.id, "direction": m.direction, "from": m.sender, "to": m.recipient,
+                                         "subject": m.subject, "at": m.created_at, "text": (text or "")[:2000]})  # fmt: skip
         dest = found.get("destinations") or {}
         headers = {"From": found["source"], "Subject": found.get("subject") or ""}
         if isinstance(dest, dict):
@@ -310,7 +319,7 @@ class Console:
             headers |= {k: v for k, v in {"Reply-To": record.reply_to, "Message-ID": record.internet_message_id,
                                           "In-Reply-To": record.in_reply_to}.items() if v}  # fmt: skip
         return _json({
-            "id": wanted, "headers": headers, "body": found.get("body") or "", "raw": found.get("raw"),
+            "id": wanted, "headers": headers, "body": found.get("body") or "", "raw": found.get("raw"), "conversation": conversation,
             "tenantId": owner[0] if owner else None,
             "record": None if record is None else {
                 "id": record.id, "status": record.status.value, "deliveryStatus": record.delivery_status, "error": record.error,

@@ -99,6 +99,12 @@ def test_console_shows_a_sent_email_safely_and_a_simulated_stop_opts_the_number_
     assert page.title() == "Parley · local console"  # neither the script nor the onerror ran
     assert "SENT" in page.inner_text("#detail-record")
 
+    # the candidate answers (SendGrid Inbound Parse): the reply shows in the email's conversation
+    page.fill("#reply-text", "Thursday at 10 is fine")
+    page.click("#btn-reply")
+    page.locator("#sim-result[data-ok='true']").wait_for(timeout=30_000)
+    page.locator("#detail-conversation li[data-message]", has_text="Thursday at 10 is fine").wait_for(timeout=15_000)
+
     # a STOP from the phone, through the form: Twilio's signed inbound webhook at the Function URL
     page.select_option("#sms-tenant", tenant["tenantId"])
     page.fill("#sms-from", phone)
@@ -155,6 +161,8 @@ def test_simulations_reach_the_public_webhooks_signed(emulator_env):
     inbound, original = messages.get(tenant["tenantId"], sid), messages.get(tenant["tenantId"], mid)
     assert (inbound.direction, inbound.sender, inbound.conversation_id) == ("inbound", to, original.conversation_id)
     assert "Thursday works" in (inbound.body_text or inbound.body)
+    detail = requests.get(f"{local.api}/_local/console/email", params={"id": email_id}, timeout=30).json()
+    assert [(c["id"], c["direction"]) for c in detail["conversation"]] == [(sid, "inbound")]  # the console shows it
 
     bounce = requests.post(f"{local.api}/_local/simulate/bounce", json={"emailId": email_id}, timeout=60).json()
     assert bounce["ok"] and bounce["status"] == 200, bounce

@@ -156,6 +156,10 @@ async function selectEmail(id) {
   const frame = $("detail-body");
   frame.setAttribute("sandbox", ""); // no scripts, no same-origin, no forms, no popups
   frame.srcdoc = FRAME_CSP + FRAME_STYLE + (looksHtml ? body : "<pre style='white-space:pre-wrap;font:13px monospace'>" + escapeHtml(body) + "</pre>");
+  fill($("detail-conversation"), m.conversation || [], (c) => el("li", { "data-message": c.id },
+    el("div", { class: "line1" }, el("b", {}, (c.direction === "inbound" ? "← " : "→ ") + c.from), el("span", { class: "sub" }, new Date(c.at).toLocaleString())),
+    el("div", { class: "sub" }, c.subject),
+    el("div", { class: "text" }, c.text)), "no reply yet");
   const attachments = (r && r.attachments) || [];
   fill($("detail-attachments"), attachments, (a) => el("li", {}, `${a.filename || "(unnamed)"} · ${a.contentType || ""} · ${a.size ?? "?"} bytes`), "none");
   const usable = Boolean(m.tenantId && r);
@@ -181,6 +185,8 @@ function showResult(out) {
 async function simulate(kind, body) {
   const buttons = document.querySelectorAll("button");
   buttons.forEach((b) => (b.disabled = true));
+  $("sim-result").textContent = `${kind}: sending…`;
+  $("sim-result").dataset.ok = "pending";
   try {
     showResult(await postJson("/_local/simulate/" + kind, body));
   } catch (err) {

@@ -354,6 +354,11 @@ class Console:
         if found is None:
             raise Refused(404, f"no email {email_id!r} in the outbox (emailId: the outbox id)")
         owner = self._owner_of("ses", found["id"], found["source"])
+        deadline = time.monotonic() + 5  # SES took it, the dispatcher may not have recorded SES's id yet
+        while owner is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            self._owner.pop(("ses", found["id"]), None)
+            owner = self._owner_of("ses", found["id"], found["source"])
         if owner is None:
             raise Refused(409, "that email was not sent by a tenant whose key was made in this run")
         record = messages.get(*owner, load_body=False)

@@ -173,6 +173,7 @@ def test_simulations_reach_the_public_webhooks_signed(emulator_env):
 
     other = f"ses-{uuid.uuid4().hex[:8]}@example.com"  # the SES events pipeline: topic → queue → SesEventsFunction
     other_mid = _send_email(local, tenant, other, "Another", "<p>Hi</p>")
+    assert local.wait_for(lambda: messages.get(tenant["tenantId"], other_mid).status == "SENT", timeout=15)
     ses = requests.post(f"{local.api}/_local/simulate/bounce", json={"emailId": _outbox_id(local, other), "via": "ses"}, timeout=60)
     assert ses.status_code == 200 and ses.json()["ok"], ses.text
     assert local.wait_for(lambda: messages.get(tenant["tenantId"], other_mid).delivery_status == "BOUNCED", timeout=15)

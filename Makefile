@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam run test lint validate unit integration e2e build clean openapi bench
+.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi bench
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
@@ -32,8 +32,19 @@ $(VENV_SAM)/.installed: requirements/sam.txt
 	$(VENV_SAM)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed install-browser
 install-sam: $(VENV_SAM)/.installed
+
+# Headless Chromium for the console's browser test (tests/e2e/test_console.py): Debian's package, driven by playwright
+# (requirements/dev.txt) without any browser download. Installed once, as root (or with sudo), and skipped when present;
+# without root a warning says what to run (make run does not need it; the browser test fails saying so).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if ! command -v apt-get >/dev/null; then echo "warning: $(CHROMIUM) is missing and there is no apt-get: install Chromium"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "warning: $(CHROMIUM) is missing; as root: apt-get update && apt-get install -y chromium"; fi
+install-browser: $(CHROMIUM)
 
 run: install
 	$(PY) -m parley_local

@@ -26,13 +26,13 @@ def main() -> int:
     stack.warm()
     state = stack.state()
     if not args.no_demo:
-        demo = stack.create_tenant("Demo tenant", sender_name="Parley Demo")
+        demo = stack.create_tenant("Demo tenant", sender_name="Parley Demo", created_by="make run (demo tenant)")
         state["demo"] = demo
     write_state(args.state_file, state)
 
     print(
         f"\nParley is running locally.\n  API       {stack.api_url}\n  emulator  {stack.moto_url} (moto)\n"
-        f"  routes    {stack.api_url}/_local\n  outbox    {stack.api_url}/_local/outbox\n",
+        f"  console   {stack.api_url}/\n  routes    {stack.api_url}/_local\n  outbox    {stack.api_url}/_local/outbox\n",
         flush=True,
     )
     if not args.no_demo:

@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from parley_local.console import Console
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
 from parley_local.stack import Provisioner, Stack
@@ -37,6 +38,26 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, indent=2, default=str), status=status, content_type="application/json")
+
+
+class BadBody(Exception):
+    """A /_local tool's request body is not the JSON object it takes (400, saying why)."""
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The JSON object of a tool's request body, whatever its Content-Type: ``curl -d '{…}'`` sends JSON
+    labelled as a form, and the tools take nothing but JSON, so the body is read as JSON regardless.
+    Never a silent default: an empty, malformed or non-object body raises ``BadBody``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadBody("request body must be a JSON object, got an empty body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadBody(f"request body is not valid JSON ({err})") from None
+    if not isinstance(body, dict):
+        raise BadBody(f"request body must be a JSON object, got a JSON {type(body).__name__}")
+    return body
 
 
 @dataclass
@@ -75,8 +96,9 @@ class LocalStack:
 
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         self.pool = FunctionPool({**base_env, **aws_env})
-        self.gateway = Gateway(stack, self.pool, self.local_routes())
-        self.server: BaseWSGIServer = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
+        self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
+        self.server: BaseWSGIServer = make_server(self.host, self.port, self.console.wrap(self.gateway), threaded=True)
         self.port = self.server.server_port
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
@@ -108,13 +130,14 @@ class LocalStack:
     def verify_sender_domain(self, domain: str) -> None:
         self.prov.client("ses").verify_domain_identity(Domain=domain)
 
-    def create_tenant(self, name: str, sender_email: str | None = None, sender_name: str = "") -> dict[str, str]:
+    def create_tenant(self, name: str, sender_email: str | None = None, sender_name: str = "", created_by: str = "") -> dict[str, str]:
         from parley.domain.auth import create_tenant
 
         sender_email = sender_email or f"no-reply@{DEFAULT_SENDER_DOMAIN}"
         self.verify_sender_domain(sender_email.rsplit("@", 1)[1])
         tenant, key = create_tenant(name, sender_email, sender_name)
-        return {"tenantId": tenant.id, "apiKey": key, "senderEmail": sender_email}
+        self.console.remember_key(tenant.id, key, name, sender_email, created_by)
+        return {"tenantId": tenant.id, "name": name, "apiKey": key, "senderEmail": sender_email}
 
     # ── /_local tools ──
     def outbox(self) -> dict[str, Any]:
@@ -189,7 +212,10 @@ class LocalStack:
                     ],
                     "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
                     "tools": [
+                        "/ (the console)",
                         "/_local/outbox",
+                        "/_local/keys (GET; POST {tenantId, apiKey})",
+                        "/_local/simulate/{reply,sms,stop,bounce} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
                         "/_local/candidates (POST)",
@@ -208,8 +234,18 @@ class LocalStack:
         def tenants(request: Request) -> Response:
             if request.method != "POST":
                 return _json({"message": "POST {name, senderEmail?, senderName?} to create a tenant"}, 405)
-            body = request.get_json(silent=True) or {}
-            return _json(self.create_tenant(body.get("name") or "tenant", body.get("senderEmail"), body.get("senderName", "")), 201)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            name, sender_email, sender_name = body.get("name"), body.get("senderEmail"), body.get("senderName", "")
+            if not isinstance(name, str) or not name.strip():
+                return _json({"status": 400, "message": "name is required (a non-empty string)"}, 400)
+            if sender_email is not None and (not isinstance(sender_email, str) or "@" not in sender_email):
+                return _json({"status": 400, "message": "senderEmail must be an email address"}, 400)
+            if not isinstance(sender_name, str):
+                return _json({"status": 400, "message": "senderName must be a string"}, 400)
+            return _json(self.create_tenant(name.strip(), sender_email, sender_name, "POST /_local/tenants"), 201)
 
         def tenant_settings(request: Request) -> Response:
             from parley.domain.auth import configure_tenant
@@ -218,9 +254,15 @@ class LocalStack:
                 return _json({"message": "POST {tenantId, settings: {...}} to change a tenant's settings"}, 405)
             from parley.errors import ParleyError
 
-            body = request.get_json(silent=True) or {}
             try:
-                tenant = configure_tenant(body.get("tenantId", ""), **(body.get("settings") or {}))
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            settings = body.get("settings")
+            if not isinstance(body.get("tenantId"), str) or not isinstance(settings, dict):
+                return _json({"status": 400, "message": "body must be {tenantId: string, settings: {name: value, …}}"}, 400)
+            try:
+                tenant = configure_tenant(body["tenantId"], **settings)
             except ParleyError as err:
                 return _json({"message": err.message}, err.status)
             return _json(tenant.model_dump(mode="json"))
@@ -233,9 +275,10 @@ class LocalStack:
                 if request.method != "POST":
                     what = "candidateId?, email, phone, firstname, lastname, …" if kind == "candidates" else "userId, firstname, lastname"
                     return _json({"message": f"POST {{tenantId, {what}}} to create or update one"}, 405)
-                body = request.get_json(silent=True)
-                if not isinstance(body, dict):
-                    return _json({"status": 400, "message": "request body must be a JSON object"}, 400)
+                try:
+                    body = json_object(request)
+                except BadBody as err:
+                    return _json({"status": 400, "message": str(err)}, 400)
                 fields = {k: v for k, v in body.items() if k != "tenantId"}
                 try:
                     if kind == "candidates":
@@ -299,6 +342,17 @@ class LocalStack:
         def docs_index(_: Request) -> Response:
             return Response(openapi.index_page(), content_type="text/html; charset=utf-8")
 
+        def docs_other(request: Request) -> Response:
+            """/_local/docs/assets/<file> (Swagger UI, from an installed package); anything else: 404 naming the families."""
+            rest = request.path.removeprefix("/_local/docs/").rstrip("/")
+            if rest.startswith("assets/"):
+                asset = openapi.swagger_asset(rest.removeprefix("assets/"))
+                if asset is not None:
+                    return Response(asset[0], content_type=asset[1], headers={"Cache-Control": "max-age=3600"})
+                return _json({"message": f"no such docs asset: {rest}"}, 404)
+            families = ", ".join(f"/_local/docs/{f}" for f in openapi.FAMILIES)
+            return _json({"message": f"no API family {rest!r}: the documented families are {families} (index: /_local/docs)"}, 404)
+
         return {
             "/_local": index,
             "/_local/outbox": outbox,
@@ -309,6 +363,7 @@ class LocalStack:
             "/_local/inbound-email": inbound_email,
             "/_local/health": health,
             "/_local/docs": docs_index,
+            "/_local/docs/*": docs_other,
             **{f"/_local/docs/{family}": docs_page(family) for family in openapi.FAMILIES},
             **{f"/_local/openapi/{family}.json": openapi_json(family) for family in openapi.FAMILIES},
         }
@@ -320,6 +375,7 @@ class LocalStack:
         return {
             "api": self.api_url,
             "emulator": self.moto_url,
+            "region": REGION,
             "pid": os.getpid(),
             "resources": {
                 "TABLE_NAME": root.ref("Table"),

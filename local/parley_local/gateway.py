@@ -108,7 +108,7 @@ class Gateway:
     def dispatch(self, request: Request) -> Response:
         path = request.path
         if path == "/_local" or path.startswith("/_local/"):
-            handler = self.local_routes.get(path.rstrip("/") or "/_local")
+            handler = self.local_routes.get(path.rstrip("/") or "/_local") or self._local_prefix(path)
             if handler is None:
                 return Response(json.dumps({"message": "no such local tool"}), status=404, content_type="application/json")
             return handler(request)
@@ -125,6 +125,11 @@ class Gateway:
         if request.content_length and request.content_length > MAX_PAYLOAD:
             return self.gateway_response(api, "REQUEST_TOO_LARGE")
         return self.invoke_route(request, api, route, {k: str(v) for k, v in params.items()})
+
+    def _local_prefix(self, path: str) -> Callable[[Request], Response] | None:
+        """A tool registered for a whole subtree (a key ending in ``/*``, e.g. ``/_local/docs/*``), the longest first."""
+        prefixes = [k[:-1] for k in self.local_routes if k.endswith("/*") and path.startswith(k[:-1])]
+        return self.local_routes[max(prefixes, key=len) + "*"] if prefixes else None
 
     def _api_for_path(self, path: str) -> RestApi | None:
         best, best_len = None, -1

@@ -105,7 +105,34 @@ def render(family: str) -> str:
 
 
 # ───────────── the docs pages the local stack serves (/_local/docs) ─────────────
-SWAGGER_UI = "https://unpkg.com/swagger-ui-dist@5.35.0"  # pinned; fetched by the reader's browser, never by the stack
+# Swagger UI's dist files come from an installed package (flask-swagger-ui, pinned in requirements/dev.txt: it ships
+# swagger-ui-dist 5.x, which renders OpenAPI 3.1; only its static files are read, Flask is never imported), served
+# by the stack at /_local/docs/assets/<file>: the pages work offline.
+SWAGGER_UI = "/_local/docs/assets"
+_ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png",
+                ".html": "text/html; charset=utf-8"}  # fmt: skip
+
+
+def swagger_ui_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("flask_swagger_ui")  # located, not imported (its __init__ imports Flask)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("flask-swagger-ui is not installed (requirements/dev.txt): the docs pages need its Swagger UI files")
+    return Path(next(iter(spec.submodule_search_locations))) / "dist"
+
+
+def swagger_ui_version() -> str:
+    return (swagger_ui_dir() / "VERSION").read_text().strip().removeprefix("v")
+
+
+def swagger_asset(name: str) -> tuple[bytes, str] | None:
+    """(content, Content-Type) of one Swagger UI dist file by its bare name; None for anything else."""
+    files = {p.name: p for p in swagger_ui_dir().iterdir() if p.is_file() and p.suffix in _ASSET_TYPES}
+    path = files.get(name)
+    return (path.read_bytes(), _ASSET_TYPES[path.suffix]) if path else None
+
+
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;width:100%}"
     "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}code{white-space:nowrap}"
@@ -132,8 +159,8 @@ def index_page() -> str:
 
 
 def family_page(family: str, schema: dict[str, Any]) -> str:
-    """Swagger UI (from the CDN, rendered in the browser) over the family's document ``schema``, and a plain
-    table of its operations rendered here, so the page is useful offline too."""
+    """Swagger UI (served by the stack, rendered in the browser) over the family's document ``schema``, and a
+    plain table of its operations rendered here, so the page is useful without JavaScript too."""
     title, description = FAMILIES[family]
     rows = "".join(
         f"<tr><td><code>{method}</code></td><td><code>{escape(path)}</code></td><td>{escape(summary)}</td></tr>"
@@ -147,7 +174,7 @@ def family_page(family: str, schema: dict[str, Any]) -> str:
         f"<h1>{escape(title)}</h1><p>{escape(description)}</p>"
         "<div id='swagger-ui'></div>"
         f"<h2>Operations</h2><table><tr><th>Method</th><th>Path</th><th>Summary</th></tr>{rows}</table>"
-        f"<script src='{SWAGGER_UI}/swagger-ui-bundle.js' crossorigin></script>"
+        f"<script src='{SWAGGER_UI}/swagger-ui-bundle.js'></script>"
         f"<script>window.SwaggerUIBundle && SwaggerUIBundle({{url: {json.dumps(spec_url)}, dom_id: '#swagger-ui'}});</script>"
         "</body></html>"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -74,3 +75,46 @@ def test_due_schedule_fires_and_cancelled_one_does_not(emulator_env):
     assert sent.sent_at is not None and sent.sent_at >= at
     assert messages.get(tenant_id, dropped.id).status == "CANCELLED"
     assert not [m for m in local.outbox()["email"] if to_cancel in m["destinations"]["ToAddresses"]]
+
+
+def test_local_tools_read_json_whatever_the_content_type_and_never_default_silently(emulator_env):
+    """README's own `curl -d '{"name": "Acme"}'` labels JSON as a form: the tools read it as JSON anyway
+    (before: a tenant named "tenant", `404 no tenant`, "must be a JSON object"); bad bodies are 400s."""
+    from parley.dal import tenants
+
+    local = emulator_env
+    form = {"Content-Type": "application/x-www-form-urlencoded"}  # what curl -d sends
+    out = requests.post(f"{local.api}/_local/tenants", data='{"name": "Acme"}', headers=form, timeout=10)
+    assert out.status_code == 201, out.text
+    tenant_id = out.json()["tenantId"]
+    assert tenants.get(tenant_id).name == "Acme"
+
+    settings = json.dumps({"tenantId": tenant_id, "settings": {"quiet_hours": True}})
+    out = requests.post(f"{local.api}/_local/tenant-settings", data=settings, headers=form, timeout=10)
+    assert out.status_code == 200, out.text
+    assert tenants.get(tenant_id).quiet_hours is True
+
+    cand = json.dumps({"tenantId": tenant_id, "email": f"c-{uuid.uuid4().hex[:6]}@example.com", "firstname": "Ada"})
+    out = requests.post(f"{local.api}/_local/candidates", data=cand, headers=form, timeout=10)
+    assert out.status_code == 200, out.text
+    user = json.dumps({"tenantId": tenant_id, "userId": "recruiter-1", "firstname": "Rae"})
+    assert requests.post(f"{local.api}/_local/users", data=user, timeout=10).status_code == 200  # no Content-Type at all
+
+    refused = {
+        "name=Acme": "not valid JSON",  # a real form body
+        '{"name": "Acme"': "not valid JSON",
+        "": "empty body",
+        '["Acme"]': "JSON object",
+        "{}": "name is required",
+        '{"name": "  "}': "name is required",
+        '{"name": "Acme", "senderEmail": 5}': "senderEmail",
+    }
+    for body, says in refused.items():
+        out = requests.post(f"{local.api}/_local/tenants", data=body, headers=form, timeout=10)
+        assert out.status_code == 400, (body, out.text)
+        assert says in out.json()["message"], (body, out.text)
+    for tool in ("tenant-settings", "candidates", "users"):
+        out = requests.post(f"{local.api}/_local/{tool}", data="{oops", headers=form, timeout=10)
+        assert out.status_code == 400 and "not valid JSON" in out.json()["message"], (tool, out.text)
+    out = requests.post(f"{local.api}/_local/tenant-settings", json={"tenantId": tenant_id, "settings": "quiet_hours"}, timeout=10)
+    assert out.status_code == 400 and "settings" in out.json()["message"]

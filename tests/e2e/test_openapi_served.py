@@ -39,8 +39,15 @@ def test_family_page_loads_swagger_ui_on_the_document_and_lists_every_operation(
     assert out.status_code == 200
     assert out.headers["Content-Type"].startswith("text/html")
     page = out.text
-    # Swagger UI, pinned, from the CDN, pointed at the served document
-    assert re.search(r"https://unpkg\.com/swagger-ui-dist@\d+\.\d+\.\d+/swagger-ui-bundle\.js", page)
+    # Swagger UI, served by the stack itself (no CDN: the page works offline), pointed at the served document
+    assets = re.findall(r"(?:src|href)='(/_local/docs/assets/[^']+)'", page)
+    assert {"/_local/docs/assets/swagger-ui-bundle.js", "/_local/docs/assets/swagger-ui.css"} <= set(assets)
+    assert "unpkg" not in page and "https://" not in page
+    for asset in assets:
+        served = requests.get(local.api + asset, timeout=30)
+        assert served.status_code == 200, asset
+        assert served.headers["Content-Type"].startswith("text/javascript" if asset.endswith(".js") else "text/css")
+        assert len(served.content) > 10_000
     assert f'url: "/_local/openapi/{family}.json"' in page
     # the server-rendered table: one row per operation, method, path and summary
     rows = re.findall(r"<tr><td><code>([A-Z]+)</code></td><td><code>([^<]+)</code></td><td>([^<]*)</td></tr>", page)
@@ -50,6 +57,16 @@ def test_family_page_loads_swagger_ui_on_the_document_and_lists_every_operation(
     assert len(rows) == len(expected) > 0
 
 
-def test_unknown_family_has_no_docs(local):
-    assert requests.get(f"{local.api}/_local/docs/nope", timeout=30).status_code == 404
+def test_unknown_family_has_no_docs_and_says_which_exist(local):
+    for path in ("/_local/docs/nope", "/_local/docs/nope/deeper", "/_local/docs/candidatex"):
+        out = requests.get(local.api + path, timeout=30)
+        assert out.status_code == 404, path
+        message = out.json()["message"]
+        assert all(f"/_local/docs/{family}" in message for family in openapi.FAMILIES), message
     assert requests.get(f"{local.api}/_local/openapi/nope.json", timeout=30).status_code == 404
+    for asset in ("nope.js", "../openapi.py", "%2e%2e/openapi.py", "LICENSE", "VERSION"):
+        assert requests.get(f"{local.api}/_local/docs/assets/{asset}", timeout=30).status_code == 404, asset
+
+
+def test_swagger_ui_is_the_pinned_installed_5x():
+    assert openapi.swagger_ui_version().startswith("5.")  # 4.x cannot render the OpenAPI 3.1 documents

@@ -1,20 +1,100 @@
 """Operator commands. ``python -m parley.admin create-tenant --name Acme --sender-email hi@acme.example``.
 
-Needs TABLE_NAME (and AWS credentials/region, or AWS_ENDPOINT_URL for the local emulator).
+Targets a deployed table with TABLE_NAME (and AWS credentials/region), or the running local stack
+(``make run``) by itself: with ``--local [STATE_FILE]``, or when TABLE_NAME is unset and
+``.local/stack.json`` exists — the emulator's URL and the table name are read from that file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
+LOCAL_STATE = Path(".local/stack.json")
+LOCAL_REGION = "us-east-1"  # the local stack's region (parley_local.templates.REGION)
+
+
+class TargetError(Exception):
+    """Neither a deployed table nor a running local stack to talk to."""
+
+
+def target_local(state_file: Path) -> dict:
+    """Point this process at the local stack described by ``state_file`` (written by ``python -m parley_local``):
+    the emulator's endpoint, dummy credentials, the region and every resource name. Returns the state."""
+    try:
+        state = json.loads(state_file.read_text())
+        endpoint, resources = state["emulator"], state["resources"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise TargetError(f"{state_file} is not a local stack state file ({err}); start the stack with `make run`") from None
+    where = urlsplit(endpoint)
+    try:
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 80), timeout=2).close()
+    except OSError:
+        raise TargetError(f"the local stack of {state_file} is not running (its emulator {endpoint} does not answer); `make run`") from None
+    os.environ.update(
+        {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+         "AWS_REGION": state.get("region", LOCAL_REGION), "AWS_DEFAULT_REGION": state.get("region", LOCAL_REGION)}
+    )  # fmt: skip
+    os.environ.update({k: str(v) for k, v in resources.items()})
+    os.environ.pop("AWS_PROFILE", None)
+    from parley.dal import aws
+    from parley.settings import get_settings
+
+    get_settings.cache_clear()
+    aws.reset()
+    return state
+
+
+def choose_target(local: str | None) -> dict | None:
+    """The local stack's state when targeting it (explicitly, or by default without TABLE_NAME); None: the
+    environment's table. Raises ``TargetError`` when there is nothing to target."""
+    if local is None and not os.environ.get("TABLE_NAME"):
+        if not LOCAL_STATE.exists():
+            raise TargetError(
+                "TABLE_NAME is not set and there is no .local/stack.json here: set TABLE_NAME (with AWS credentials), "
+                "or start the local stack (`make run`) and run this from the repository root, or pass --local STATE_FILE"
+            )
+        local = str(LOCAL_STATE)
+    if local is None:
+        return None
+    state = target_local(Path(local))
+    print(f"targeting the local stack of {local}: {state.get('api', '')} (table {os.environ['TABLE_NAME']})", file=sys.stderr)
+    return state
+
+
+def register_local_key(state: dict, tenant_id: str, api_key: str, name: str = "") -> None:
+    """Tell the running local stack about a key this command made, so its console can show and use it
+    (only the key's SHA-256 is stored; the stack cannot know it otherwise). Best effort: a warning if not."""
+    from urllib.request import Request, urlopen
+
+    api = str(state.get("api", ""))
+    if not api.startswith("http://"):
+        print(f"warning: the local console was not told about the new key (no http API URL in the state file: {api!r})", file=sys.stderr)
+        return
+    body = json.dumps({"tenantId": tenant_id, "apiKey": api_key, "name": name, "createdBy": "python -m parley.admin"}).encode()
+    request = Request(f"{api}/_local/keys", data=body, method="POST", headers={"Content-Type": "application/json"})  # noqa: S310 (http only)
+    try:
+        with urlopen(request, timeout=5) as out:  # noqa: S310 (the local stack's own http URL)
+            out.read()
+    except OSError as err:
+        print(f"warning: the local console was not told about the new key ({err})", file=sys.stderr)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m parley.admin", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--local", nargs="?", const=str(LOCAL_STATE), default=None, metavar="STATE_FILE",
+        help="target the running local stack described by STATE_FILE (default .local/stack.json); "
+        "the default when TABLE_NAME is unset and .local/stack.json exists",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create-tenant", help="create a tenant and print its first API key")
     create.add_argument("--name", required=True)
@@ -37,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--firstname", default=None)
     user.add_argument("--lastname", default=None)
     args = parser.parse_args(argv)
+    try:
+        local = choose_target(args.local)
+    except TargetError as err:
+        print(str(err), file=sys.stderr)
+        return 2
 
     if args.command in ("upsert-candidate", "upsert-user"):
         from parley.domain import users
@@ -70,13 +155,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "create-tenant":
+        if "@" not in args.sender_email:
+            print("--sender-email must be an email address", file=sys.stderr)
+            return 2
         tenant, api_key = auth.create_tenant(args.name, args.sender_email, args.sender_name, args.tenant_id)
+        if local is not None:
+            # The emulator's SES refuses a sender whose identity is unknown: make this one sendable locally.
+            # (Deployed, verifying a sender domain is DNS work for the operator: see README.)
+            from parley.dal import identities
+
+            identities.create_domain_identity(args.sender_email.rsplit("@", 1)[1])
+            register_local_key(local, tenant.id, api_key, args.name)
         print(json.dumps({"tenantId": tenant.id, "apiKey": api_key}))
         return 0
     api_key = auth.issue_key(args.tenant_id)
     if api_key is None:
         print(f"no tenant {args.tenant_id}", file=sys.stderr)
         return 1
+    if local is not None:
+        register_local_key(local, args.tenant_id, api_key)
     print(json.dumps({"tenantId": args.tenant_id, "apiKey": api_key}))
     return 0
 

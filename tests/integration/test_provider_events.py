@@ -275,6 +275,34 @@ def test_events_without_ids_are_deduplicated_by_batch_position(handler, world, a
     assert [e[1] for e in events] == ["apply_click", "apply_click"]
 
 
+def test_an_overlong_message_id_does_not_poison_its_chunk(handler, world, aws, drain, monkeypatch):
+    """A 3,000-character sg_message_id would be an invalid DynamoDB key (a partition key is at most 2,048 bytes;
+    DynamoDB refuses the whole BatchGetItem, moto does not check): looked up, it would fail the whole chunk
+    (500 events) until the DLQ. It is no provider's id: it is not looked up, the event is recorded unmatched."""
+    t, mids, addresses = world
+    good = {"event": "open", "email": addresses[1], "timestamp": TS, "sg_event_id": "ok-1", "parley_message_id": mids[1]}
+    odd = {"event": "open", "email": addresses[2], "timestamp": TS, "sg_event_id": "odd-1", "sg_message_id": "x" * 3000}
+    assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=[good, odd]))["statusCode"] == 200
+    records = queued(aws, drain)
+    consumer = handler(CONSUMER)
+    from parley.dal import table
+
+    ddb = table.ddb()
+    original = ddb._make_api_call
+    keys: list[str] = []
+
+    def watching(operation, params):
+        if operation == "BatchGetItem":
+            keys.extend(k["PK"]["S"] for req in params["RequestItems"].values() for k in req["Keys"])
+        return original(operation, params)
+
+    monkeypatch.setattr(ddb, "_make_api_call", watching)
+    assert consumer({"Records": records}) == {"batchItemFailures": []}
+    assert keys and max(len(k.encode()) for k in keys) <= 2048
+    (_, events) = provider_events(t.id, [mids[1]])[mids[1]]
+    assert [e[0] for e in events] == ["ok-1"]
+
+
 def test_the_consumer_batches_its_writes(handler, world, aws, drain, monkeypatch):
     """A chunk of 500 events about 5 messages: DynamoDB calls scale with the chunk / 25 (BatchWriteItem), not
     with the events (no transaction per event)."""

@@ -409,8 +409,10 @@ def correlate(tenant_id: str, ev: EmailEvent) -> str | None:
     return correlate_many(tenant_id, [ev])[0]
 
 
-def _candidate_id(value: str | None) -> bool:
-    return bool(value) and len(value) <= 64  # type: ignore[arg-type]
+def _candidate_id(value: str | None, limit: int = 64) -> bool:
+    """Worth looking up: our ids are at most 64 characters; a provider id longer than ``limit`` is no
+    provider's (and would make the batched key lookup fail for the whole batch)."""
+    return isinstance(value, str) and 0 < len(value) <= limit
 
 
 def correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str | None]:
@@ -422,7 +424,7 @@ def correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str | N
     for n, ev in enumerate(events):
         if ev.parley_message_id in ours:
             out[n] = ev.parley_message_id
-    left = [n for n in range(len(events)) if out[n] is None and events[n].provider_message_id]
+    left = [n for n in range(len(events)) if out[n] is None and _candidate_id(events[n].provider_message_id, 256)]
     if left:
         refs = email_events.provider_refs(tenant_id, {(events[n].provider, events[n].provider_message_id or "") for n in left})
         for n in left:

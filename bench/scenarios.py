@@ -408,17 +408,30 @@ def _inbound_mail(lo: Local) -> dict[str, Any]:
     return event
 
 
+def _provider_events(lo: Local) -> dict[str, Any]:
+    """A queued SendGrid chunk about a message this tenant really sent, and a queued inbound SMS (a fresh SID)."""
+    event = copy.deepcopy(load_event("core/provider_events"))
+    message_id = lo.email()
+    sid = "SM" + uuid.uuid4().hex
+    for record in event["Records"]:
+        body = record["body"].replace("3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", message_id).replace("tenant-example", lo.tenant.id)
+        record["body"] = body.replace("SM00000000000000000000000000000001", sid)
+    return event
+
+
 def _sweeper(lo: Local) -> dict[str, Any]:
     return copy.deepcopy(load_event("core/sweeper"))
 
 
-# Not API routes, but every request (authorizer) or every send (dispatcher, SES events) starts them cold too;
+# Not API routes, but every request (authorizer) or every send (dispatcher, SES events) or webhook (provider
+# events) starts them cold too;
 # the sweeper starts cold on (nearly) every run, every 5 minutes.
 CORE: dict[str, Prepare] = {
     "root.AuthorizerFunction": _authorizer,
     "root.DispatcherFunction": _dispatcher,
     "root.SesEventsFunction": _ses_events,
     "root.InboundMailFunction": _inbound_mail,
+    "root.ProviderEventsFunction": _provider_events,
     "root.SweeperFunction": _sweeper,
 }
 

@@ -101,3 +101,52 @@ def deliver_inbound(handler: Any) -> list[dict[str, Any]]:
         got.extend(batch)
         assert consumer({"Records": [_sqs_record(m, arn) for m in batch]}) == {"batchItemFailures": []}
     return got
+
+
+PROVIDER_EVENTS = "root.ProviderEventsFunction"
+
+
+def deliver_provider_events(handler: Any) -> list[dict[str, Any]]:
+    """What the provider webhooks queued (the provider events queue), delivered to ProviderEventsFunction as
+    Lambda's event source mapping would (batches of 10, successes deleted); returns the batch item failures.
+
+    ``handler`` is the suite's handler loader; the queue is the one a webhook handler loaded through it points at.
+    """
+    import os
+
+    from parley.dal.aws import client
+    from parley_local.workers import _sqs_record
+
+    url = os.environ.get("PROVIDER_EVENTS_QUEUE_URL")
+    if not url:
+        return []
+    sqs = client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    consumer = None
+    failures: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+        if not got:
+            return failures
+        consumer = consumer or handler(PROVIDER_EVENTS)
+        out = consumer({"Records": [_sqs_record(m, arn) for m in got]})
+        failed = {f["itemIdentifier"] for f in out["batchItemFailures"]}
+        failures += out["batchItemFailures"]
+        done = [m for m in got if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
+            )
+
+
+def through_queue(handler: Any, key: str) -> Any:
+    """``handler(key)``, a provider webhook, followed by the delivery of what it queued (asserting every queued
+    message was applied): the whole asynchronous path, synchronously, for tests of the stored state."""
+    fn = handler(key)
+
+    def call(event: dict[str, Any]) -> Any:
+        out = fn(event)
+        assert deliver_provider_events(handler) == []
+        return out
+
+    return call

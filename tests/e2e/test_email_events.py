@@ -34,6 +34,11 @@ def activity(local, key, mid):
     return r.json()["data"]
 
 
+def at_least(rows, n):
+    """``rows`` once there are ``n`` of them (webhook events are applied asynchronously), else None."""
+    return rows if len(rows) >= n else None
+
+
 def post_events(local, key, payload, **extra):
     raw = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
     return requests.post(local.api + EVENTS, data=raw, headers=hdrs(key, **extra), timeout=30)
@@ -118,7 +123,9 @@ def test_every_seed_variant_one_by_one_lands_in_activity(local, sent):
     _, key, mid, to = sent
     for event in variants(mid, to, "one").values():
         assert_seed_response(post_events(local, key, event))
-    events = activity(local, key, mid)
+    # applied asynchronously (provider events queue), within seconds
+    events = local.wait_for(lambda: at_least(activity(local, key, mid), 8), timeout=20)
+    assert events, activity(local, key, mid)
     names = [e["event"] for e in events if e["event"] != "sent"]
     assert sorted(names) == sorted(["delivered", "open", "click", "apply_click", "applicant", "unsubscribe", "bounce"])
     for e in events:
@@ -134,8 +141,10 @@ def test_batch_array_replay_is_deduplicated_and_suppressed_address_refused(local
     _, key, mid, to = sent
     batch = [e for e in variants(mid, to, "batch").values() if "timestamp" in e]
     assert_seed_response(post_events(local, key, batch))
-    first = activity(local, key, mid)
+    first = local.wait_for(lambda: at_least(activity(local, key, mid), len(batch) + 1), timeout=20)
+    assert first, activity(local, key, mid)
     assert_seed_response(post_events(local, key, batch))  # SendGrid retries a batch: nothing new
+    time.sleep(2)  # give the retried batch every chance to be applied
     assert activity(local, key, mid) == first
     assert len([e for e in first if e["event"] != "sent"]) == len(batch)
 
@@ -198,7 +207,7 @@ def test_signed_forged_and_stale_batches(local, sent):
     assert send(local, key, to).status_code == 200  # nothing was suppressed by the refused batches
 
     assert_seed_response(post_events(local, key, raw, **signed(raw)))
-    assert [e["event"] for e in activity(local, key, mid) if e["event"] != "sent"] == ["spamreport"]
+    assert local.wait_for(lambda: [e["event"] for e in activity(local, key, mid) if e["event"] != "sent"] == ["spamreport"], timeout=20)
     assert send(local, key, to).status_code == 400
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from datetime import timedelta
 
 import requests
@@ -73,8 +74,10 @@ def test_signed_inbound_sms_is_stored_and_forgeries_are_refused(emulator_env):
     out = _post(url, params, token)
     assert out.status_code == 200, out.text
     assert out.text == TWIML and out.headers["Content-Type"].startswith("text/xml")
+    assert local.wait_for(lambda: _sms(tid, phone), timeout=20)  # stored asynchronously (provider events queue)
     again = _post(url, params, token)  # Twilio retries: the same MessageSid
     assert again.status_code == 200
+    time.sleep(2)  # give the retry every chance to be applied
     (msg,) = _sms(tid, phone)
     assert (msg.direction, msg.status.value, msg.sender, msg.recipient, msg.body) == (
         "inbound",
@@ -101,10 +104,14 @@ def test_stop_opts_the_number_out_with_the_message_in_its_history(emulator_env):
     auth = {"Authorization": f"Bearer {tenant['apiKey']}", "x-ph-userid": "recruiter-5"}
     optin = f"{local.api}/communications/sms/v1/optIn"
 
+    def state(expected: str) -> bool:
+        return requests.get(optin, params={"phoneNumber": phone}, headers=auth, timeout=30).json()["status"] == expected
+
+    # STOP/START take effect asynchronously (provider events queue), within seconds
     assert _post(url, _inbound(phone, "START"), token).status_code == 200
-    assert requests.get(optin, params={"phoneNumber": phone}, headers=auth, timeout=30).json()["status"] == "OPTED_IN"
+    assert local.wait_for(lambda: state("OPTED_IN"), timeout=20)
     assert _post(url, _inbound(phone, " stop "), token).status_code == 200
-    assert requests.get(optin, params={"phoneNumber": phone}, headers=auth, timeout=30).json()["status"] == "OPTED_OUT"
+    assert local.wait_for(lambda: state("OPTED_OUT"), timeout=20)
 
     stop = next(m for m in _sms(tid, phone) if m.body == " stop ")
     hist = requests.get(optin + "/history", params={"phoneNumber": phone, "communicationId": stop.id}, headers=auth, timeout=30)
@@ -141,8 +148,10 @@ def test_status_callbacks_move_delivery_forward_only(emulator_env):
         return _post(url, params, token)
 
     assert callback("delivered").status_code == 204
+    assert local.wait_for(lambda: messages.get(tid, mid).delivery_status == "DELIVERED", timeout=20)  # applied asynchronously
     assert callback("sent").status_code == 204  # late: ignored
     assert callback("failed", ErrorCode="30003").status_code == 204  # after a final state: ignored
+    time.sleep(2)  # give the ignored callbacks every chance to be applied
     current, events = messages.get_with_events(tid, mid)
     assert current.delivery_status == "DELIVERED"
     assert [e.event for e in events] == ["sent", "delivered"]
@@ -151,4 +160,5 @@ def test_status_callbacks_move_delivery_forward_only(emulator_env):
     assert unknown.status_code == 204
     forged = _post(url, {"MessageSid": sid, "MessageStatus": "read"}, "not-the-token")
     assert forged.status_code == 403
+    time.sleep(1)
     assert messages.get(tid, mid).delivery_status == "DELIVERED"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import api_event, body
+from helpers import api_event, body, through_queue
 
 EVENTS = "CandidateApi.EmailEventsFunction"
 ACTIVITY = "CandidateApi.EmailActivityFunction"
@@ -34,7 +34,9 @@ def sent_message(tenant, *, to="ada@example.com", provider="sendgrid", provider_
 
 def post(handler, tenant_id, payload, headers=None):
     raw = payload if isinstance(payload, str) else json.dumps(payload)
-    return handler(EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers or _unsigned()))
+    return through_queue(handler, EVENTS)(
+        api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers or _unsigned())
+    )
 
 
 def _unsigned():
@@ -347,7 +349,7 @@ def test_signature_covers_the_exact_raw_bytes_even_base64_encoded(handler, tenan
     encoded = base64.b64encode(raw.encode()).decode()
     event = api_event("candidate/email_events", tenant_id=t.id, body=encoded, headers=sign(signing_key, raw))
     event["isBase64Encoded"] = True
-    out = handler(EVENTS)(event)
+    out = through_queue(handler, EVENTS)(event)
     assert out["statusCode"] == 200, out
     assert [e.event_id for e in activity(t.id, mid)[1]] == ["b64"]
 

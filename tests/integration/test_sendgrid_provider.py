@@ -7,7 +7,7 @@ import socket
 import pytest
 from fakes.sendgrid_api import FakeSendGrid
 
-from helpers import api_event, body
+from helpers import api_event, body, through_queue
 from parley_local.workers import _sqs_record
 
 KEY = "SG.test-key"
@@ -170,7 +170,7 @@ def test_dispatcher_sends_a_sendgrid_tenants_email_once_and_events_find_it(handl
         "sg_event_id": "d-1",
         "sg_message_id": f"{req.message_id}.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
     }
-    res = handler("CandidateApi.EmailEventsFunction")(api_event("candidate/email_events", tenant_id=t.id, body=[delivered]))
+    res = through_queue(handler, "CandidateApi.EmailEventsFunction")(api_event("candidate/email_events", tenant_id=t.id, body=[delivered]))
     assert res["statusCode"] == 200
     msg, events = messages.get_with_events(t.id, mid)
     assert sorted(e.event for e in events) == ["delivered", "sent"]

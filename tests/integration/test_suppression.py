@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import api_event, body
+from helpers import api_event, body, through_queue
 
 SEND = "CandidateApi.EmailSendFunction"
 EVENTS = "CandidateApi.EmailEventsFunction"
@@ -21,7 +21,7 @@ def _bounce(handler, tenant_id, address):
         "sg_event_id": f"b-{address}",
         "reason": "550 5.1.1 user unknown",
     }
-    out = handler(EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=[event]))
+    out = through_queue(handler, EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=[event]))
     assert out["statusCode"] == 200, out
 
 

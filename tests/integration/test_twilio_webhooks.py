@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from helpers import api_event, body, load_event
+from helpers import api_event, body, load_event, through_queue
 
 INBOUND, STATUS = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
 OPTIN_GET, OPTIN_HISTORY = "CandidateApi.SmsOptInGetFunction", "CandidateApi.SmsOptInHistoryFunction"
@@ -66,7 +66,7 @@ def sms_history(tenant_id: str, **kw):
 def test_inbound_sms_is_stored_and_answered_with_empty_twiml(handler, tenant, other_tenant, table_items):
     t, _ = tenant
     configure(t.id)
-    out = handler(INBOUND)(signed("twilio_inbound", t.id, inbound_params()))
+    out = through_queue(handler, INBOUND)(signed("twilio_inbound", t.id, inbound_params()))
     assert out["statusCode"] == 200, out
     assert out["body"] == TWIML and out["headers"]["Content-Type"] == "text/xml"
 
@@ -100,7 +100,7 @@ def test_a_retried_message_sid_is_stored_once(handler, tenant, table_items):
     t, _ = tenant
     configure(t.id)
     event = signed("twilio_inbound", t.id, inbound_params(body_text="STOP"))
-    first, second = handler(INBOUND)(event), handler(INBOUND)(copy.deepcopy(event))
+    first, second = through_queue(handler, INBOUND)(event), through_queue(handler, INBOUND)(copy.deepcopy(event))
     assert first["statusCode"] == second["statusCode"] == 200
     assert len(stored(table_items, "message")) == 1
     assert len(stored(table_items, "provider_ref")) == 1
@@ -118,7 +118,7 @@ def test_inbound_joins_the_latest_conversation_with_that_number(handler, tenant)
                        sender=OUR_NUMBER, recipient=PHONE, body="Interview tomorrow?", conversation_id="conv-42", provider="twilio",
                        created_at=clock.now() - timedelta(minutes=5))  # fmt: skip
     messages.create(outbound)
-    handler(INBOUND)(signed("twilio_inbound", t.id, inbound_params(body_text="Yes, 10am works")))
+    through_queue(handler, INBOUND)(signed("twilio_inbound", t.id, inbound_params(body_text="Yes, 10am works")))
     inbound = [m for m in sms_history(t.id)[0] if m.direction == "inbound"]
     assert [m.conversation_id for m in inbound] == ["conv-42"]
 
@@ -131,7 +131,7 @@ def test_inbound_joins_the_latest_conversation_with_that_number(handler, tenant)
 def test_keywords_change_consent_with_the_message_as_communication(handler, tenant, text, state, reason):
     t, _ = tenant
     configure(t.id)
-    assert handler(INBOUND)(signed("twilio_inbound", t.id, inbound_params(body_text=text)))["statusCode"] == 200
+    assert through_queue(handler, INBOUND)(signed("twilio_inbound", t.id, inbound_params(body_text=text)))["statusCode"] == 200
     (msg,) = sms_history(t.id)[0]
     assert msg.body == text  # the keyword message itself is kept as received
     got = body(handler(OPTIN_GET)(api_event("candidate/sms_optin_get", tenant_id=t.id, query={"phoneNumber": PHONE})))
@@ -151,7 +151,7 @@ def test_stop_then_start_history_and_non_keywords(handler, tenant, table_items):
     t, _ = tenant
     configure(t.id)
     for i, text in enumerate(["STOP", "please stop texting me", "stop.", "START"]):
-        handler(INBOUND)(signed("twilio_inbound", t.id, inbound_params(sid=f"SM{i:032d}", body_text=text)))
+        through_queue(handler, INBOUND)(signed("twilio_inbound", t.id, inbound_params(sid=f"SM{i:032d}", body_text=text)))
     history = sorted(stored(table_items, "optin_history"), key=lambda h: h["SK"])
     assert [h["reason"] for h in history] == ["keyword STOP", "keyword START"]
     assert stored(table_items, "optin")[0]["opted_in"] is True
@@ -197,11 +197,13 @@ def test_unauthenticated_requests_are_403_with_nothing_stored(handler, tenant, o
         "no_secret": lambda: signed("twilio_inbound", _bare_tenant(), params),
         "no_token": lambda: signed("twilio_inbound", o.id, params),
     }[case]()  # fmt: skip
-    out = handler(INBOUND)(event)
+    out = through_queue(handler, INBOUND)(event)
     assert out["statusCode"] == 403, out
     assert body(out) == {"status": 403, "message": "invalid Twilio signature"}  # the same answer whatever the reason
     _nothing_stored(table_items)
-    out = handler(STATUS)({**event, "body": signed("twilio_status", t.id, {"MessageSid": "SM1", "MessageStatus": "sent"})["body"]})
+    out = through_queue(handler, STATUS)(
+        {**event, "body": signed("twilio_status", t.id, {"MessageSid": "SM1", "MessageStatus": "sent"})["body"]}
+    )
     assert out["statusCode"] == 403
 
 
@@ -225,7 +227,7 @@ def test_malformed_requests_are_400_with_nothing_stored(handler, tenant, table_i
         "no_from": lambda: signed("twilio_inbound", t.id, {k: v for k, v in inbound_params().items() if k != "From"}),
         "from_not_a_phone": lambda: signed("twilio_inbound", t.id, inbound_params(From="whatsapp:+15555550123")),
     }[case]()  # fmt: skip
-    out = handler(INBOUND)(event)
+    out = through_queue(handler, INBOUND)(event)
     assert out["statusCode"] == 400, out
     assert body(out)["status"] == 400 and body(out)["message"]
     _nothing_stored(table_items)
@@ -260,7 +262,7 @@ def test_status_moves_forward_only_with_events(handler, tenant):
     configure(t.id)
     sid = "SM" + "a" * 32
     mid = _sent_message(t.id, sid)
-    call = handler(STATUS)
+    call = through_queue(handler, STATUS)
     for status in ["queued", "sent", "delivered", "sent", "delivered", "sending", "read", "delivered"]:
         out = call(signed("twilio_status", t.id, status_params(sid, status)))
         assert out["statusCode"] == 204, out
@@ -279,9 +281,9 @@ def test_failed_keeps_its_error_code_and_is_final(handler, tenant, table_items):
     configure(t.id)
     sid = "SM" + "b" * 32
     mid = _sent_message(t.id, sid)
-    handler(STATUS)(signed("twilio_status", t.id, status_params(sid, "undelivered", ErrorCode="30003")))
-    handler(STATUS)(signed("twilio_status", t.id, status_params(sid, "delivered")))  # same rank: never replaces it
-    handler(STATUS)(signed("twilio_status", t.id, status_params(sid, "sent")))
+    through_queue(handler, STATUS)(signed("twilio_status", t.id, status_params(sid, "undelivered", ErrorCode="30003")))
+    through_queue(handler, STATUS)(signed("twilio_status", t.id, status_params(sid, "delivered")))  # same rank: never replaces it
+    through_queue(handler, STATUS)(signed("twilio_status", t.id, status_params(sid, "sent")))
     msg, events = messages.get_with_events(t.id, mid)
     assert msg.delivery_status == "UNDELIVERED"
     assert [(e.event, e.response) for e in events[1:]] == [("undelivered", "twilio: undelivered (ErrorCode 30003)")]
@@ -320,10 +322,10 @@ def test_unknown_sid_or_foreign_tenant_is_acknowledged_and_changes_nothing(handl
     sid = "SM" + "d" * 32
     mid = _sent_message(t.id, sid)
     before = len(table_items())
-    out = handler(STATUS)(signed("twilio_status", t.id, status_params("SM" + "e" * 32, "delivered")))
+    out = through_queue(handler, STATUS)(signed("twilio_status", t.id, status_params("SM" + "e" * 32, "delivered")))
     assert out["statusCode"] == 204
     # the other tenant's (valid) callback for a SID it does not own: not this tenant's message
-    out = handler(STATUS)(signed("twilio_status", o.id, status_params(sid, "delivered"), token="globex-token"))
+    out = through_queue(handler, STATUS)(signed("twilio_status", o.id, status_params(sid, "delivered"), token="globex-token"))
     assert out["statusCode"] == 204
     assert len(table_items()) == before
     assert messages.get(t.id, mid).delivery_status is None
@@ -333,7 +335,7 @@ def test_unknown_sid_or_foreign_tenant_is_acknowledged_and_changes_nothing(handl
 def test_status_callback_missing_fields_is_400(handler, tenant, params):
     t, _ = tenant
     configure(t.id)
-    out = handler(STATUS)(signed("twilio_status", t.id, params))
+    out = through_queue(handler, STATUS)(signed("twilio_status", t.id, params))
     assert out["statusCode"] == 400 and body(out)["status"] == 400
 
 
@@ -344,5 +346,5 @@ def test_untracked_status_is_acknowledged(handler, tenant):
     configure(t.id)
     sid = "SM" + "f" * 32
     mid = _sent_message(t.id, sid)
-    assert handler(STATUS)(signed("twilio_status", t.id, status_params(sid, "receiving")))["statusCode"] == 204
+    assert through_queue(handler, STATUS)(signed("twilio_status", t.id, status_params(sid, "receiving")))["statusCode"] == 204
     assert messages.get(t.id, mid).delivery_status is None

@@ -1,4 +1,7 @@
-"""POST /communications/email/v1/events — SendGrid Event Webhook (seed 000 ``EmailEvent``) for the calling tenant."""
+"""POST /communications/email/v1/events — SendGrid Event Webhook (seed 000 ``EmailEvent``) for the calling tenant.
+
+Verify, validate, queue, answer: SendGrid posts up to 768 KB per batch and retries one that is not answered
+in time, so the events are applied asynchronously (``parley.domain.provider_events``)."""
 
 import base64
 
@@ -8,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.api import build_app, caller, header
 from parley.api.docs import candidate_errors
-from parley.domain import email_events
+from parley.domain import email_events, provider_events
 from parley.errors import BadRequest
 from parley.models.email_events import WebhookEmailEventsResponse
 
@@ -16,7 +19,7 @@ logger = Logger(service="candidate")
 router = Router()
 
 # The body is read raw (the signature covers its exact bytes), so it is documented here rather than
-# declared as a model; receive_sendgrid validates it.
+# declared as a model; email_events.verified_sendgrid validates it.
 _EVENT = {
     "type": "object",
     "required": ["event", "email"],
@@ -57,21 +60,24 @@ def _raw_body() -> bytes:
     summary="Receive email events (SendGrid Event Webhook)",
     description=(
         "A JSON array of SendGrid events (or one event object). When the tenant has a webhook verification key, "
-        "the batch must carry a valid `X-Twilio-Email-Event-Webhook-Signature` over the timestamp and the raw body."
+        "the batch must carry a valid `X-Twilio-Email-Event-Webhook-Signature` over the timestamp and the raw body. "
+        "The whole batch is verified and validated, then queued: 200 means it is accepted and will be applied "
+        "(activity, delivery state, suppression list) within seconds, each event once (by `sg_event_id`)."
     ),
-    responses={200: {"description": "The events were received successfully."}, **candidate_errors()},
+    responses={200: {"description": "The events were received and queued."}, **candidate_errors()},
     tags=["Webhook Events"],
     openapi_extensions={"requestBody": _BODY},
 )
 def receive_events() -> WebhookEmailEventsResponse:
     tenant_id = caller(router).tenant_id
-    counts = email_events.receive_sendgrid(
+    events = email_events.verified_sendgrid(
         tenant_id,
         _raw_body(),
         signature=header(router, email_events.SIGNATURE_HEADER),
         timestamp=header(router, email_events.TIMESTAMP_HEADER),
     )
-    logger.info("email events received", extra={"tenant_id": tenant_id, **counts})
+    chunks = provider_events.queue_sendgrid(tenant_id, events)  # applied by ProviderEventsFunction
+    logger.info("email events queued", extra={"tenant_id": tenant_id, "events": len(events), "chunks": chunks})
     return WebhookEmailEventsResponse(status=200)
 
 

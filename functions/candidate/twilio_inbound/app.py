@@ -1,6 +1,8 @@
 """Twilio "A message comes in" webhook (Lambda Function URL): store the inbound SMS, honour STOP/START.
 
-Configured in Twilio as ``<function url>?tenant=<tenantId>``; authenticated by ``X-Twilio-Signature``.
+Configured in Twilio as ``<function url>?tenant=<tenantId>``; authenticated by ``X-Twilio-Signature``. Verified and
+checked here, then queued: ProviderEventsFunction stores the message and applies STOP/START
+(``parley.domain.provider_events``). The answer is the empty TwiML Twilio expects (no auto-reply).
 """
 
 from aws_lambda_powertools import Logger
@@ -8,7 +10,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.api import errors
-from parley.domain import sms_webhooks
+from parley.domain import provider_events, sms_webhooks
 
 logger = Logger(service="candidate")
 app = LambdaFunctionUrlResolver()
@@ -18,11 +20,9 @@ errors.install(app, "candidate", json_body=False)
 @app.post("/")
 def inbound_sms() -> Response:
     verified = sms_webhooks.verify(app.current_event.raw_event)
-    outcome = sms_webhooks.receive_sms(verified.tenant_id, verified.form)
-    logger.info(
-        "inbound SMS",
-        extra={"tenant_id": verified.tenant_id, "message_id": outcome.message_id, "new": outcome.created, "keyword": outcome.keyword},
-    )
+    sid, *_ = sms_webhooks.check_inbound(verified.form)
+    provider_events.queue_twilio(provider_events.TWILIO_INBOUND, verified.tenant_id, verified.form)
+    logger.info("inbound SMS queued", extra={"tenant_id": verified.tenant_id, "sid": sid})
     return Response(status_code=200, content_type="text/xml", body=sms_webhooks.EMPTY_TWIML)
 
 

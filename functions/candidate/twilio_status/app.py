@@ -1,7 +1,8 @@
 """Twilio SMS status callback (Lambda Function URL): move our message's delivery state forward.
 
 Configured as the message's StatusCallback, ``<function url>?tenant=<tenantId>``; authenticated by
-``X-Twilio-Signature``. An unknown MessageSid is acknowledged (Twilio would otherwise retry it) and logged.
+``X-Twilio-Signature``. Verified and checked here, then queued and applied by ProviderEventsFunction
+(``parley.domain.provider_events``). An unknown MessageSid is acknowledged (Twilio would otherwise retry it) and logged.
 """
 
 from aws_lambda_powertools import Logger
@@ -9,7 +10,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.api import errors
-from parley.domain import sms_webhooks
+from parley.domain import provider_events, sms_webhooks
 
 logger = Logger(service="candidate")
 app = LambdaFunctionUrlResolver()
@@ -19,10 +20,9 @@ errors.install(app, "candidate", json_body=False)
 @app.post("/")
 def status_callback() -> Response:
     verified = sms_webhooks.verify(app.current_event.raw_event)
-    outcome = sms_webhooks.apply_status(verified.tenant_id, verified.form)
-    logger.info(
-        "Twilio status callback", extra={"tenant_id": verified.tenant_id, "result": outcome.result, "message_id": outcome.message_id}
-    )
+    sid, status = sms_webhooks.check_status(verified.form)
+    provider_events.queue_twilio(provider_events.TWILIO_STATUS, verified.tenant_id, verified.form)
+    logger.info("Twilio status callback queued", extra={"tenant_id": verified.tenant_id, "sid": sid, "status": status[:40]})
     return Response(status_code=204, body="")
 
 

@@ -1,4 +1,10 @@
-"""SES events queue consumer: SES configuration-set events (via SNS) → activity, delivery state, suppression."""
+"""SES events queue consumer: SES configuration-set events (via SNS) → activity, delivery state, suppression.
+
+The batch is applied first, as a whole (``receive_ses_batch``: per tenant, batched reads and writes);
+powertools' BatchProcessor then reports each record's outcome, a record that raised being a batch item failure.
+"""
+
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -6,21 +12,26 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.domain.email_events import receive_ses
+from parley.domain.email_events import receive_ses_batch
 
 logger = Logger(service="ses_events")
 metrics = Metrics(namespace="Parley", service="ses_events")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> str:
-    result = receive_ses(record.body)
-    metrics.add_metric(name=f"SesEvents{result.capitalize()}", unit=MetricUnit.Count, value=1)
-    logger.info("ses event", extra={"sqs_message_id": record.message_id, "result": result})
-    return result
-
-
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    records: list[dict[str, Any]] = event.get("Records") or []
+    # keyed by the identity of each raw record (a batch may hold a redelivered message twice)
+    results = {id(raw): out for raw, out in zip(records, receive_ses_batch([SQSRecord(r).body for r in records]), strict=True)}
+
+    def record_handler(record: SQSRecord) -> str:
+        result = results[id(record.raw_event)]
+        if isinstance(result, Exception):
+            raise result
+        metrics.add_metric(name=f"SesEvents{result.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info("ses event", extra={"sqs_message_id": record.message_id, "result": result})
+        return result
+
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

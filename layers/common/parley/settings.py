@@ -27,6 +27,8 @@ class Settings(BaseModel):
     inbound_bucket: str = Field(default="", alias="INBOUND_BUCKET")
     inbound_queue_url: str = Field(default="", alias="INBOUND_QUEUE_URL")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
+    # Verified provider webhooks waiting to be applied (SendGrid event chunks, Twilio callbacks).
+    provider_events_queue_url: str = Field(default="", alias="PROVIDER_EVENTS_QUEUE_URL")
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
     twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")

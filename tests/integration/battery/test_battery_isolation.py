@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from helpers import ROOT, api_event, body, load_event
+from helpers import ROOT, api_event, body, load_event, through_queue
 
 ID_NAME = re.compile(r"(?i)(^id|id|ids)$")
 FAMILIES = {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats"}
@@ -130,7 +130,10 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     _configure_twilio(a.id, "token-of-a")
     _configure_twilio(b.id, "token-of-b")
     stop = {"MessageSid": "SM" + "1" * 32, "From": A_STOP_PHONE, "To": OUR_NUMBER, "Body": "STOP", "AccountSid": "AC0123"}
-    assert handler("CandidateApi.TwilioInboundFunction")(twilio_event("twilio_inbound", a.id, stop, "token-of-a"))["statusCode"] == 200
+    assert (
+        through_queue(handler, "CandidateApi.TwilioInboundFunction")(twilio_event("twilio_inbound", a.id, stop, "token-of-a"))["statusCode"]
+        == 200
+    )
     stop_id = messages.find_by_provider_id(a.id, "twilio", stop["MessageSid"])
 
     # the SMS went out through SNS; give it the Twilio SID lookup a Twilio tenant's SMS would have
@@ -413,12 +416,12 @@ def test_twilio_function_urls_keep_tenants_apart(handler, world, snapshot):
     for fn, name, params in ((inbound, "twilio_inbound", stop), (status, "twilio_status", delivered)):
         forged = twilio_event(name, w.b.id, params, "token-of-b")
         forged["rawQueryString"], forged["queryStringParameters"] = f"tenant={w.a.id}", {"tenant": w.a.id}
-        assert handler(fn)(forged)["statusCode"] == 403
-    assert handler(status)(twilio_event("twilio_status", w.b.id, delivered, "token-of-b"))["statusCode"] == 204
+        assert through_queue(handler, fn)(forged)["statusCode"] == 403
+    assert through_queue(handler, status)(twilio_event("twilio_status", w.b.id, delivered, "token-of-b"))["statusCode"] == 204
     assert snapshot() == before
     assert messages.get(w.a.id, w.sms_id).delivery_status is None
 
-    assert handler(inbound)(twilio_event("twilio_inbound", w.b.id, stop, "token-of-b"))["statusCode"] == 200
+    assert through_queue(handler, inbound)(twilio_event("twilio_inbound", w.b.id, stop, "token-of-b"))["statusCode"] == 200
     assert messages.find_by_provider_id(w.a.id, "twilio", stop["MessageSid"]) == w.stop_id
     theirs = messages.find_by_provider_id(w.b.id, "twilio", stop["MessageSid"])
     assert theirs and theirs != w.stop_id
@@ -426,5 +429,5 @@ def test_twilio_function_urls_keep_tenants_apart(handler, world, snapshot):
     assert messages.get(w.a.id, w.stop_id).body == "STOP"
 
     # the owner's own signed callback does apply (the SID was live)
-    assert handler(status)(twilio_event("twilio_status", w.a.id, delivered, "token-of-a"))["statusCode"] == 204
+    assert through_queue(handler, status)(twilio_event("twilio_status", w.a.id, delivered, "token-of-a"))["statusCode"] == 204
     assert messages.get(w.a.id, w.sms_id).delivery_status == "DELIVERED"

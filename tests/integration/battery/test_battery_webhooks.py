@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from helpers import api_event, body, load_event
+from helpers import api_event, body, load_event, through_queue
 
 EVENTS = "CandidateApi.EmailEventsFunction"
 INBOUND, STATUS = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
@@ -74,7 +74,7 @@ def _events_batch(mid: str) -> str:
 
 
 def _post_events(handler, tenant_id, raw, headers):
-    return handler(EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers))
+    return through_queue(handler, EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers))
 
 
 @pytest.mark.parametrize("case", ["absent", "signature-only", "wrong-key", "forged", "tampered", "stale", "future"])
@@ -204,12 +204,12 @@ def test_twilio_replayed_inbound_sms_is_stored_once(handler, tenant, snapshot, t
     t, _ = tenant
     _configure_twilio(t.id)
     event = _twilio("twilio_inbound", t.id, _inbound(text="STOP"))
-    assert handler(INBOUND)(copy.deepcopy(event))["statusCode"] == 200
+    assert through_queue(handler, INBOUND)(copy.deepcopy(event))["statusCode"] == 200
     after_first = snapshot()
     kinds = [i.get("type") for i in table_items()]
     assert kinds.count("message") == 1 and kinds.count("optin_history") == 1
     for _ in range(3):
-        assert handler(INBOUND)(copy.deepcopy(event))["statusCode"] == 200
+        assert through_queue(handler, INBOUND)(copy.deepcopy(event))["statusCode"] == 200
         assert snapshot() == after_first
 
 
@@ -220,7 +220,7 @@ def test_twilio_replayed_or_stale_status_callbacks_change_nothing(handler, tenan
     _configure_twilio(t.id)
     mid = _sent_sms(t.id, SID)
     delivered = _twilio("twilio_status", t.id, _status(SID, "delivered"))
-    assert handler(STATUS)(copy.deepcopy(delivered))["statusCode"] == 204
+    assert through_queue(handler, STATUS)(copy.deepcopy(delivered))["statusCode"] == 204
     after_first = snapshot()
     for event in (
         delivered,
@@ -228,7 +228,7 @@ def test_twilio_replayed_or_stale_status_callbacks_change_nothing(handler, tenan
         _twilio("twilio_status", t.id, _status(SID, "sent")),
         _twilio("twilio_status", t.id, _status(SID, "queued")),
     ):
-        assert handler(STATUS)(copy.deepcopy(event))["statusCode"] == 204
+        assert through_queue(handler, STATUS)(copy.deepcopy(event))["statusCode"] == 204
         assert snapshot() == after_first
     msg, events = messages.get_with_events(t.id, mid)
     assert msg.delivery_status == "DELIVERED"

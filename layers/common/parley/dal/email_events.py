@@ -8,6 +8,7 @@ message's activity event, conditionally, so a replayed event adds nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -77,6 +78,46 @@ def record(
 
 def seen(tenant_id: str, provider: str, event_key: str) -> bool:
     return table.get(dedupe_pk(tenant_id, provider, event_key), DEDUPE_SK) is not None
+
+
+# ───────────── batches (the provider events consumer, SES events) ─────────────
+def seen_many(tenant_id: str, keys_: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which ``(provider, event key)`` pairs were recorded before: one BatchGetItem per 100."""
+    wanted = {(dedupe_pk(tenant_id, p, k), DEDUPE_SK): (p, k) for p, k in keys_}
+    found = table.batch_get(wanted, attributes=["provider"])
+    return {wanted[pk_sk] for pk_sk in found}
+
+
+def record_many(tenant_id: str, recorded: Sequence[tuple[str, str | None, dict[str, Any], ActivityEvent | None]]) -> None:
+    """Record a batch of events ``(provider, event key, summary, activity)``: BatchWriteItem, no transaction.
+
+    The activity events are written first and the dedupe items after them, so an interruption between
+    the two leaves events that a retry applies again, never a dedupe item without its activity. Both
+    writes are idempotent: an activity event's key is derived from the event (``EVT#<ms>#<event key>``),
+    so a second application (an SQS redelivery, or a concurrent copy of the same batch) rewrites the
+    same item instead of adding one.
+    """
+    table.batch_put(messages.event_item(tenant_id, activity) for _, _, _, activity in recorded if activity is not None)
+    ttl = int(time.time()) + DEDUPE_TTL_SECONDS
+    table.batch_put(
+        {"PK": dedupe_pk(tenant_id, p, k), "SK": DEDUPE_SK, "type": "email_event", "provider": p, "ttl": ttl, **summary}
+        for p, k, summary, _ in recorded
+        if k
+    )
+
+
+def email_message_ids(tenant_id: str, message_ids: Iterable[str]) -> set[str]:
+    """Which of ``message_ids`` are the tenant's email messages (one BatchGetItem per 100, keys and channel only)."""
+    found = table.batch_get(((keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in message_ids), attributes=["id", "channel"])
+    return {item["id"] for item in found.values() if item.get("channel") == "email" and item.get("id")}
+
+
+def provider_refs(tenant_id: str, provider_ids: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """``(provider, provider message id)`` → the tenant's message id, for those that are known (the lookups
+    ``messages.mark_sent`` writes), one BatchGetItem per 100."""
+    wanted = {(keys.provider_message_pk(tenant_id, p, pid), keys.PROVIDER_MESSAGE_SK): (p, pid) for p, pid in provider_ids}
+    found = table.batch_get(wanted, attributes=["message_id"])
+    return {wanted[pk_sk]: item["message_id"] for pk_sk, item in found.items() if item.get("message_id")}
 
 
 def set_delivery_status(tenant_id: str, message_id: str, status: str) -> bool:

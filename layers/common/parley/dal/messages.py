@@ -99,6 +99,11 @@ def create_ops(msg: Message) -> list[dict[str, Any]]:
     return [put] if contact is None else [put, contact]
 
 
+def event_item(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
+    """The item of an activity event (for batched writes)."""
+    return _event_item(tenant_id, event)
+
+
 def event_op(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
     """The write that appends an activity event, for a transaction."""
     return {"Put": {"Item": table.marshal(_event_item(tenant_id, event))}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -79,15 +80,23 @@ def get(pk: str, sk: str) -> dict[str, Any] | None:
     return unmarshal(out["Item"]) if "Item" in out else None
 
 
-def batch_get(keys: Iterable[tuple[str, str]], *, consistent: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+def batch_get(
+    keys: Iterable[tuple[str, str]], *, consistent: bool = False, attributes: Iterable[str] = ()
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Items by key in BatchGetItem calls of up to 100 keys (unprocessed keys are asked again):
     ``{(PK, SK): item}``, absent keys left out. Duplicate keys are asked once. ``consistent``: strongly
-    consistent reads (items as a write just made them)."""
+    consistent reads (items as a write just made them). ``attributes``: read only these (PK and SK
+    always come back)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, str], dict[str, Any]] = {}
+    extra: dict[str, Any] = {"ConsistentRead": True} if consistent else {}
+    names = list(dict.fromkeys(["PK", "SK", *attributes]))
+    if len(names) > 2:
+        extra["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(names)))
+        extra["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(names)}
     for i in range(0, len(wanted), 100):
         chunk = [key(pk, sk) for pk, sk in wanted[i : i + 100]]
-        request: dict[str, Any] = {table_name(): {"Keys": chunk, **({"ConsistentRead": True} if consistent else {})}}
+        request: dict[str, Any] = {table_name(): {"Keys": chunk, **extra}}
         while request:
             out = ddb().batch_get_item(RequestItems=request)
             for raw in out.get("Responses", {}).get(table_name(), []):
@@ -200,6 +209,25 @@ def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:
     if condition:
         params["ConditionExpression"] = condition
     ddb().put_item(**params)
+
+
+def batch_put(items: Iterable[dict[str, Any]]) -> int:
+    """Unconditional puts in BatchWriteItem calls of up to 25 items; unprocessed items are written again
+    (with a short backoff, at most 8 times, then RuntimeError). Items with the same key are written once (the last).
+    Returns how many items were written."""
+    unique = list({(i["PK"], i["SK"]): i for i in items}.values())
+    for n in range(0, len(unique), 25):
+        request: dict[str, Any] = {table_name(): [{"PutRequest": {"Item": marshal(i)}} for i in unique[n : n + 25]]}
+        attempt = 0
+        while request:
+            out = ddb().batch_write_item(RequestItems=request)
+            request = out.get("UnprocessedItems") or {}
+            if request:
+                attempt += 1
+                if attempt > 8:  # still throttled after ~5 s: let the caller's retry (SQS redelivery) take over
+                    raise RuntimeError("BatchWriteItem left items unprocessed after 8 retries")
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+    return len(unique)
 
 
 def transact(ops: Iterable[dict[str, Any]]) -> None:

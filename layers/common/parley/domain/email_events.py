@@ -18,11 +18,12 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from parley import clock
-from parley.dal import email_events, messages, suppressions, tenants
+from parley.dal import email_events, suppressions, tenants
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, Suppressed, Unauthorized
 from parley.models.domain import ActivityEvent
@@ -243,18 +244,25 @@ def parse_sendgrid(raw: bytes, *, received_ms: int | None = None) -> list[EmailE
     return out
 
 
-def receive_sendgrid(tenant_id: str, body: bytes, *, signature: str | None, timestamp: str | None) -> dict[str, int]:
-    """POST /communications/email/v1/events for the calling tenant: verify, validate all, then record each."""
+def verified_sendgrid(tenant_id: str, body: bytes, *, signature: str | None, timestamp: str | None) -> list[EmailEvent]:
+    """POST /communications/email/v1/events for the calling tenant: verify the signature (when the tenant has
+    a key), then validate the whole batch; nothing is written. The events are applied later, from the
+    provider events queue (``domain.provider_events``).
+
+    Every event gets a dedupe key: the provider's id, else a digest of a timestamped event, else (an
+    event without either, which SendGrid does not send but the seed shows) the body's digest and the
+    event's position in it, so a redelivered or retried batch applies it once.
+    """
     tenant = tenants.get(tenant_id)
     if tenant is None:
         raise Unauthorized("missing or invalid API key")
     if tenant.webhook_public_key:
         verify_sendgrid_signature(tenant.webhook_public_key, signature, timestamp, body)
-    events = parse_sendgrid(body)  # the whole batch is validated before anything is stored
-    counts = {"recorded": 0, "duplicate": 0, "unmatched": 0}
-    for ev in events:
-        counts[apply(tenant_id, ev)] += 1
-    return counts
+    events = parse_sendgrid(body)  # the whole batch is validated before anything is queued
+    if any(ev.dedupe_key is None for ev in events):
+        digest = "body:" + hashlib.sha256(body).hexdigest()
+        events = [ev if ev.dedupe_key else replace(ev, dedupe_key=f"{digest}#{n}") for n, ev in enumerate(events)]
+    return events
 
 
 # ───────────── SES (configuration set → SNS → SQS) ─────────────
@@ -358,74 +366,147 @@ def parse_ses(body: str) -> tuple[str | None, EmailEvent] | None:
 
 def receive_ses(body: str) -> str:
     """One SQS record of the SES events queue → recorded | duplicate | unmatched | skipped."""
-    parsed = parse_ses(body)
-    if parsed is None:
-        return "skipped"
-    tenant_id, event = parsed
-    if not tenant_id or tenants.get(tenant_id) is None:
-        # Not sent by Parley (no tenant tag): there is no tenant to attribute it to.
-        log.warning("SES event without a known parley_tenant_id tag; ignored", extra={"ses_message_id": event.provider_message_id})
-        return "skipped"
-    return apply(tenant_id, event)
+    (result,) = receive_ses_batch([body])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def receive_ses_batch(bodies: Sequence[str]) -> list[str | Exception]:
+    """An SQS batch of the SES events queue, applied per tenant with batched reads and writes
+    (``apply_many``): per record recorded | duplicate | unmatched | skipped, or the exception that
+    record raised (a batch item failure: parse errors only that record, a storage error its tenant's)."""
+    results: list[str | Exception] = ["skipped"] * len(bodies)
+    by_tenant: dict[str, list[tuple[int, EmailEvent]]] = {}
+    for n, body in enumerate(bodies):
+        try:
+            parsed = parse_ses(body)
+        except Exception as err:  # a poisoned record fails alone
+            results[n] = err
+            continue
+        if parsed is None:
+            continue
+        tenant_id, event = parsed
+        by_tenant.setdefault(tenant_id or "", []).append((n, event))
+    for tenant_id, items in by_tenant.items():
+        if not tenant_id or tenants.get(tenant_id) is None:
+            # Not sent by Parley (no tenant tag): there is no tenant to attribute it to.
+            log.warning("SES events without a known parley_tenant_id tag; ignored", extra={"count": len(items)})
+            continue
+        try:
+            outcomes: list[str | Exception] = list(apply_many(tenant_id, [ev for _, ev in items]))
+        except Exception as err:  # retried by SQS; applying again is idempotent
+            outcomes = [err] * len(items)
+        for (n, _), outcome in zip(items, outcomes, strict=True):
+            results[n] = outcome
+    return results
 
 
 # ───────────── recording ─────────────
 def correlate(tenant_id: str, ev: EmailEvent) -> str | None:
     """The id of the tenant's email this event is about (None if none): our id (custom arg / tag),
     then the provider's message id, then a category entry naming one of the tenant's messages."""
-    if ev.parley_message_id and len(ev.parley_message_id) <= 64:
-        msg = messages.get(tenant_id, ev.parley_message_id, load_body=False)
-        if msg is not None and msg.channel == "email":
-            return msg.id
-    if ev.provider_message_id:
-        found = messages.find_by_provider_id(tenant_id, ev.provider, ev.provider_message_id)
-        if found:
-            return found
-    for category in ev.categories[:10]:
-        if category and len(category) <= 64:
-            msg = messages.get(tenant_id, category, load_body=False)
-            if msg is not None and msg.channel == "email":
-                return msg.id
-    return None
+    return correlate_many(tenant_id, [ev])[0]
+
+
+def _candidate_id(value: str | None, limit: int = 64) -> bool:
+    """Worth looking up: our ids are at most 64 characters; a provider id longer than ``limit`` is no
+    provider's (and would make the batched key lookup fail for the whole batch)."""
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+def correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str | None]:
+    """``correlate`` for a batch, in three batched lookups (each only for the events still unmatched):
+    our message ids, the provider ids, then the categories."""
+    out: list[str | None] = [None] * len(events)
+    wanted = {ev.parley_message_id for ev in events if _candidate_id(ev.parley_message_id)}
+    ours = email_events.email_message_ids(tenant_id, wanted) if wanted else set()
+    for n, ev in enumerate(events):
+        if ev.parley_message_id in ours:
+            out[n] = ev.parley_message_id
+    left = [n for n in range(len(events)) if out[n] is None and _candidate_id(events[n].provider_message_id, 256)]
+    if left:
+        refs = email_events.provider_refs(tenant_id, {(events[n].provider, events[n].provider_message_id or "") for n in left})
+        for n in left:
+            out[n] = refs.get((events[n].provider, events[n].provider_message_id or ""))
+    left = [n for n in range(len(events)) if out[n] is None and events[n].categories]
+    if left:
+        named = {c for n in left for c in events[n].categories[:10] if _candidate_id(c)}
+        ours = email_events.email_message_ids(tenant_id, named) if named else set()
+        for n in left:
+            out[n] = next((c for c in events[n].categories[:10] if c in ours), None)
+    return out
 
 
 def apply(tenant_id: str, ev: EmailEvent) -> str:
-    """Record one event for the tenant: recorded | duplicate | unmatched (recorded, but about no known message).
+    """Record one event for the tenant: recorded | duplicate | unmatched (recorded, but about no known message)."""
+    return apply_many(tenant_id, [ev])[0]
 
-    A replay (same dedupe key) changes nothing. Suppression and delivery state are written before
-    the dedupe/activity transaction and are idempotent, so a crash between them is repaired by the
-    provider's retry rather than lost.
-    """
-    if ev.dedupe_key and email_events.seen(tenant_id, ev.provider, ev.dedupe_key):
-        return "duplicate"
-    message_id = correlate(tenant_id, ev)
-    if ev.suppress_reason:
-        for address in ev.suppress_addresses or (ev.email,):
-            suppressions.add(
-                Suppression(
-                    tenant_id=tenant_id,
-                    address=address.strip().lower(),
-                    reason=ev.suppress_reason,
-                    detail=ev.response[:500],
-                    provider=ev.provider,
-                    message_id=message_id,
-                    created_at=clock.now(),
-                )
+
+def _suppress(tenant_id: str, ev: EmailEvent, message_id: str | None) -> None:
+    for address in ev.suppress_addresses or (ev.email,):
+        suppressions.add(
+            Suppression(
+                tenant_id=tenant_id,
+                address=address.strip().lower(),
+                reason=ev.suppress_reason or "",
+                detail=ev.response[:500],
+                provider=ev.provider,
+                message_id=message_id,
+                created_at=clock.now(),
             )
-    if message_id and ev.delivery_status:
-        email_events.set_delivery_status(tenant_id, message_id, ev.delivery_status)
-    activity = None
-    if message_id:
-        activity = ActivityEvent(
-            message_id=message_id,
-            event_id=ev.dedupe_key or new_id(),
-            event=ev.event,
-            email=ev.email,
-            ip=ev.ip,
-            created_ms=ev.created_ms,
-            response=ev.response,
         )
-    summary = {"event": ev.event, "email": ev.email, "created_ms": ev.created_ms, "message_id": message_id}
-    if not email_events.record(tenant_id, provider=ev.provider, event_key=ev.dedupe_key, summary=summary, activity=activity):
-        return "duplicate"
-    return "recorded" if message_id else "unmatched"
+
+
+def _later(current: str | None, status: str) -> str:
+    rank = email_events.DELIVERY_RANK
+    return status if current is None or rank.get(status, 0) > rank.get(current, 0) else current
+
+
+def apply_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str]:
+    """Record a batch of one tenant's events, each once: per event recorded | duplicate | unmatched.
+
+    Reads are batched (the dedupe items, the correlation lookups) and so are writes: one conditional
+    ``UpdateItem`` per message for its delivery state (the latest state the batch reports), and
+    ``BatchWriteItem`` for the activity events and then the dedupe items (``dal.email_events.record_many``).
+    A replay (same dedupe key, in this batch or recorded before) changes nothing. Every write is
+    idempotent (suppression: the first reason is kept; delivery state: forward only; activity: keyed by
+    the event), so a crash part-way is repaired by applying the batch again (SQS redelivery).
+    """
+    results = ["duplicate"] * len(events)
+    known = email_events.seen_many(tenant_id, {(ev.provider, ev.dedupe_key) for ev in events if ev.dedupe_key})
+    fresh: list[int] = []
+    for n, ev in enumerate(events):
+        key = (ev.provider, ev.dedupe_key or "")
+        if ev.dedupe_key and key in known:
+            continue
+        if ev.dedupe_key:
+            known.add(key)  # a second copy in this batch is a duplicate
+        fresh.append(n)
+    message_ids = correlate_many(tenant_id, [events[n] for n in fresh])
+    latest: dict[str, str] = {}
+    recorded = []
+    for n, message_id in zip(fresh, message_ids, strict=True):
+        ev = events[n]
+        if ev.suppress_reason:
+            _suppress(tenant_id, ev, message_id)
+        if message_id and ev.delivery_status:
+            latest[message_id] = _later(latest.get(message_id), ev.delivery_status)
+        activity = None
+        if message_id:
+            activity = ActivityEvent(
+                message_id=message_id,
+                event_id=ev.dedupe_key or new_id(),
+                event=ev.event,
+                email=ev.email,
+                ip=ev.ip,
+                created_ms=ev.created_ms,
+                response=ev.response,
+            )
+        summary = {"event": ev.event, "email": ev.email, "created_ms": ev.created_ms, "message_id": message_id}
+        recorded.append((ev.provider, ev.dedupe_key, summary, activity))
+        results[n] = "recorded" if message_id else "unmatched"
+    for message_id, status in latest.items():
+        email_events.set_delivery_status(tenant_id, message_id, status)
+    email_events.record_many(tenant_id, recorded)
+    return results

@@ -192,8 +192,8 @@ class Inbound:
     keyword: str | None
 
 
-def receive_sms(tenant_id: str, form: Form) -> Inbound:
-    """Store an inbound SMS once per MessageSid; a STOP/START keyword changes the sender's consent in the same write."""
+def check_inbound(form: Form) -> tuple[str, str, str, str]:
+    """An inbound SMS form's ``(MessageSid, From, To, Body)``, or ``BadRequest`` (checked before it is queued)."""
     sid, sender, recipient = _required(form, "MessageSid", "From", "To")
     sender = _phone(sender, "From")
     body = form.one("Body")
@@ -201,6 +201,12 @@ def receive_sms(tenant_id: str, form: Form) -> Inbound:
         raise BadRequest("MessageSid and To must be at most 64 characters")
     if len(body) > MAX_BODY_CHARS:
         raise BadRequest(f"Body must be at most {MAX_BODY_CHARS} characters")
+    return sid, sender, recipient, body
+
+
+def receive_sms(tenant_id: str, form: Form) -> Inbound:
+    """Store an inbound SMS once per MessageSid; a STOP/START keyword changes the sender's consent in the same write."""
+    sid, sender, recipient, body = check_inbound(form)
     existing = messages.find_by_provider_id(tenant_id, PROVIDER, sid)
     if existing:
         return Inbound(existing, False, None)
@@ -256,14 +262,20 @@ class StatusOutcome:
     message_id: str | None = None
 
 
-def apply_status(tenant_id: str, form: Form) -> StatusOutcome:
-    """Record a status callback on our message: forward only, with its activity event, atomically."""
+def check_status(form: Form) -> tuple[str, str]:
+    """A status callback form's ``(MessageSid, status)``, or ``BadRequest`` (checked before it is queued)."""
     (sid,) = _required(form, "MessageSid")
     status = (form.one("MessageStatus") or form.one("SmsStatus")).strip().lower()
     if not status:
         raise BadRequest("missing form parameters: MessageStatus")
     if len(sid) > 64:
         raise BadRequest("MessageSid must be at most 64 characters")
+    return sid, status
+
+
+def apply_status(tenant_id: str, form: Form) -> StatusOutcome:
+    """Record a status callback on our message: forward only, with its activity event, atomically."""
+    sid, status = check_status(form)
     position = rank(status)
     if position is None:
         logger.info("Twilio status callback with a state we do not track", extra={"tenant_id": tenant_id, "status": status[:40]})

@@ -73,10 +73,17 @@ def test_missing_or_invalid_key_is_401_in_candidate_shape(local):
     payload = {"toEmail": "a@example.com", "subject": "Hello", "emailContent": "body"}
     no_key = requests.post(local.api + SEND, json=payload, headers={"x-ph-userid": "r"}, timeout=30)
     bad_key = requests.post(local.api + SEND, json=payload, headers={"Authorization": "Bearer prl_nope", "x-ph-userid": "r"}, timeout=30)
-    wrong_scheme = requests.post(local.api + SEND, json=payload, headers={"Authorization": local.demo_key, "x-ph-userid": "r"}, timeout=30)
-    for r in (no_key, bad_key, wrong_scheme):
+    wrong_scheme = requests.post(
+        local.api + SEND, json=payload, headers={"Authorization": f"Token {local.demo_key}", "x-ph-userid": "r"}, timeout=30
+    )
+    bare_bad = requests.post(local.api + SEND, json=payload, headers={"Authorization": "prl_nope", "x-ph-userid": "r"}, timeout=30)
+    for r in (no_key, bad_key, wrong_scheme, bare_bad):
         assert r.status_code == 401
         assert r.json() == {"status": 401, "message": "missing or invalid API key"}
+    # The seed shows `Authorization: string`: the bare key is the key (decision C8), as Bearer is.
+    bare = requests.get(local.api + "/communications/sms/v1/optIn", params={"phoneNumber": "+15005550006"},
+                        headers={"Authorization": local.demo_key, "x-ph-userid": "r"}, timeout=30)  # fmt: skip
+    assert bare.status_code == 200, bare.text
 
 
 def test_invalid_body_is_400_naming_the_field_and_sends_nothing(local):

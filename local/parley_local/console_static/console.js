@@ -155,7 +155,8 @@ async function selectEmail(id) {
   const looksHtml = /<[a-z!][\s\S]*>/i.test(body);
   const frame = $("detail-body");
   frame.setAttribute("sandbox", ""); // no scripts, no same-origin, no forms, no popups
-  frame.srcdoc = FRAME_CSP + FRAME_STYLE + (looksHtml ? body : "<pre style='white-space:pre-wrap;font:13px monospace'>" + escapeHtml(body) + "</pre>");
+  const doc = FRAME_CSP + FRAME_STYLE + (looksHtml ? body : "<pre style='white-space:pre-wrap;font:13px monospace'>" + escapeHtml(body) + "</pre>");
+  if (frame.srcdoc !== doc) frame.srcdoc = doc; // the poll re-reads the detail: repaint the frame only when it changed
   fill($("detail-conversation"), m.conversation || [], (c) => el("li", { "data-message": c.id },
     el("div", { class: "line1" }, el("b", {}, (c.direction === "inbound" ? "← " : "→ ") + c.from), el("span", { class: "sub" }, new Date(c.at).toLocaleString())),
     el("div", { class: "sub" }, c.subject),
@@ -219,4 +220,10 @@ $("new-tenant").addEventListener("submit", async (e) => {
 });
 
 refresh();
-setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+// Webhooks are applied asynchronously (a reply, a STOP or a bounce lands a moment after the provider's request is
+// answered): the poll re-reads the open email too, so its conversation and delivery state catch up by themselves.
+setInterval(async () => {
+  if (document.hidden) return;
+  await refresh();
+  if (selectedEmail) await selectEmail(selectedEmail);
+}, POLL_MS);

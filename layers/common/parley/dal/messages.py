@@ -14,8 +14,11 @@ from parley.dal import bodies, contacts, counters, keys, pending, table
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
 
 # Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
-_VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)
-_FINAL = _VISIBLE_CHANGES  # states a message never leaves
+_VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.UNCONFIRMED)
+_FINAL = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)  # states a message never leaves
+# States whose message may have been handed to the provider without its acceptance being recorded: a
+# provider's event or the dispatcher's receipt job confirms them SENT (``confirm_sent_ops``).
+UNCONFIRMED_STATES = (MessageStatus.SENDING, MessageStatus.UNCONFIRMED)
 
 
 def is_record(msg: Message) -> bool:
@@ -239,7 +242,7 @@ def _set_status(
         names["#tl"] = "timeline"
         vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
         expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
-    if to in _FINAL:  # off the pending index (the claim removes it too; a cancel or failure may come first)
+    if to in _VISIBLE_CHANGES:  # off the pending index (the claim removes it too; a cancel or failure may come first)
         remove = (*remove, *pending.ATTRIBUTES)
     if remove:
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
@@ -300,28 +303,41 @@ def transition_ops(
     return [update] if event is None else [update, event_op(tenant_id, event)]
 
 
-def mark_sent_ops(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
-                  internet_message_id: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def mark_sent_ops(msg: Message, *, provider: str, provider_message_id: str | None, sent_at: datetime, event: ActivityEvent,
+                  internet_message_id: str | None = None,
+                  expect: tuple[MessageStatus, ...] = (MessageStatus.SENDING,)) -> list[dict[str, Any]]:  # fmt: skip
     """The writes of ``mark_sent``, for a caller that makes them part of a larger transaction: the
-    conditional SENDING → SENT update first, then the activity event and the provider-id lookup."""
-    extra: dict[str, Any] = {"provider_message_id": provider_message_id, "sent_at": clock.iso(sent_at)}
+    conditional SENDING → SENT update first (from any of ``expect``), then the activity event and the
+    provider-id lookup (when the provider's id is known)."""
+    extra: dict[str, Any] = {"sent_at": clock.iso(sent_at)}
+    if provider_message_id:
+        extra["provider_message_id"] = provider_message_id
     if internet_message_id:
         extra["internet_message_id"] = internet_message_id
-    update = _set_status(msg.tenant_id, msg.id, to=MessageStatus.SENT, expect=(MessageStatus.SENDING,), extra=extra, remove=("error",))
-    ref = {
-        "PK": keys.provider_message_pk(msg.tenant_id, provider, provider_message_id),
-        "SK": keys.PROVIDER_MESSAGE_SK,
-        "type": "provider_ref",
-        "message_id": msg.id,
-    }
-    return [update, event_op(msg.tenant_id, event), {"Put": {"Item": table.marshal(ref)}}]
+    update = _set_status(msg.tenant_id, msg.id, to=MessageStatus.SENT, expect=expect, extra=extra, remove=("error",))
+    ops = [update, event_op(msg.tenant_id, event)]
+    if provider_message_id:
+        ref = {
+            "PK": keys.provider_message_pk(msg.tenant_id, provider, provider_message_id),
+            "SK": keys.PROVIDER_MESSAGE_SK,
+            "type": "provider_ref",
+            "message_id": msg.id,
+        }
+        ops.append({"Put": {"Item": table.marshal(ref)}})
+    return ops
 
 
-def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
-              internet_message_id: str | None = None) -> bool:  # fmt: skip
-    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically."""
+def mark_sent(msg: Message, *, provider: str, provider_message_id: str | None, sent_at: datetime, event: ActivityEvent,
+              internet_message_id: str | None = None,
+              expect: tuple[MessageStatus, ...] = (MessageStatus.SENDING,)) -> bool:  # fmt: skip
+    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically.
+
+    Returns False when the message was in none of ``expect`` (nothing written). The write is conditional
+    on the claim, so repeating it after an error whose outcome is unknown is safe: if the first one
+    landed, the repeat finds the message SENT and writes nothing. ``expect=UNCONFIRMED_STATES`` confirms a
+    message whose outcome was unknown (a provider's event, a receipt job)."""
     ops = mark_sent_ops(msg, provider=provider, provider_message_id=provider_message_id, sent_at=sent_at, event=event,
-                        internet_message_id=internet_message_id)  # fmt: skip
+                        internet_message_id=internet_message_id, expect=expect)  # fmt: skip
     try:
         table.transact(ops)
     except ClientError as err:

@@ -9,6 +9,11 @@ Each event is normalised to a ``models.email_events.EmailEvent`` and handed to `
 tenant's message it is about, put the address on the suppression list if the event says so, move
 ``Message.delivery_status`` forward, and append an activity event exactly once (deduplicated on the
 provider's event id).
+
+Any event of a provider about a message proves the provider accepted it. A message whose outcome is
+unknown (UNCONFIRMED, or still SENDING: the dispatcher could not record the provider's answer) is found by
+the Parley message id the event carries (SES tag, SendGrid custom arg) and confirmed SENT, with the
+provider's message id and its lookup item, before the event itself is applied (``_confirm_sent``).
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from parley import clock
-from parley.dal import email_events, messages, suppressions, tenants
+from parley.dal import counters, email_events, messages, suppressions, tenants
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, Suppressed, Unauthorized
-from parley.models.domain import ActivityEvent
+from parley.models.domain import ActivityEvent, Message
 from parley.models.email_events import EmailEvent, Suppression
 
 log = logging.getLogger(__name__)
@@ -373,20 +379,53 @@ def receive_ses(body: str) -> str:
 def correlate(tenant_id: str, ev: EmailEvent) -> str | None:
     """The id of the tenant's email this event is about (None if none): our id (custom arg / tag),
     then the provider's message id, then a category entry naming one of the tenant's messages."""
+    return _correlate(tenant_id, ev)[0]
+
+
+def _correlate(tenant_id: str, ev: EmailEvent) -> tuple[str | None, Message | None]:
+    """``correlate``, with the message when it was read on the way (by our id or a category). A message
+    found through the provider-id lookup is not read: that item is written only together with SENT."""
     if ev.parley_message_id and len(ev.parley_message_id) <= 64:
         msg = messages.get(tenant_id, ev.parley_message_id, load_body=False)
         if msg is not None and msg.channel == "email":
-            return msg.id
+            return msg.id, msg
     if ev.provider_message_id:
         found = messages.find_by_provider_id(tenant_id, ev.provider, ev.provider_message_id)
         if found:
-            return found
+            return found, None
     for category in ev.categories[:10]:
         if category and len(category) <= 64:
             msg = messages.get(tenant_id, category, load_body=False)
             if msg is not None and msg.channel == "email":
-                return msg.id
-    return None
+                return msg.id, msg
+    return None, None
+
+
+def _confirm_sent(msg: Message, ev: EmailEvent) -> bool:
+    """An outbound email whose outcome is unknown (UNCONFIRMED, or SENDING) that the provider reports on was
+    accepted by it: SENT, with the provider's message id and lookup item, a ``sent`` activity event, and
+    the record's day counter. Conditional on the unknown state, so a replay or a race writes it once.
+    True when this call confirmed it."""
+    if msg.direction != "outbound" or msg.status not in messages.UNCONFIRMED_STATES or msg.provider != ev.provider:
+        return False
+    at_ms = max(ev.created_ms - 1, 0)  # just before the event that revealed it, so the activity reads in order
+    at = datetime.fromtimestamp(at_ms / 1000, UTC)
+    pid = ev.provider_message_id
+    event = ActivityEvent(message_id=msg.id, event_id=new_id(), event="sent", email=msg.recipient, created_ms=at_ms,
+                          response=f"accepted by {ev.provider}: {pid or '(no id)'} (confirmed by its '{ev.event}' event)")  # fmt: skip
+    made = messages.mark_sent(msg, provider=ev.provider, provider_message_id=pid, sent_at=at, event=event,
+                              expect=messages.UNCONFIRMED_STATES)  # fmt: skip
+    if made:
+        log.info("unknown delivery outcome confirmed SENT by a provider event", extra={"message_id": msg.id, "event": ev.event})
+        if messages.is_record(msg):
+            bumps = counters.DayBumps()
+            bumps.add(msg.tenant_id, clock.iso(at)[:10], "sent", category=msg.category, template_id=msg.template_id,
+                      template_name=msg.template_name)  # fmt: skip
+            try:
+                bumps.apply()
+            except Exception:
+                log.exception("analytics counters not bumped")  # at-most-once counters: the outcome stands
+    return made
 
 
 def apply(tenant_id: str, ev: EmailEvent) -> str:
@@ -398,7 +437,9 @@ def apply(tenant_id: str, ev: EmailEvent) -> str:
     """
     if ev.dedupe_key and email_events.seen(tenant_id, ev.provider, ev.dedupe_key):
         return "duplicate"
-    message_id = correlate(tenant_id, ev)
+    message_id, msg = _correlate(tenant_id, ev)
+    if msg is not None:
+        _confirm_sent(msg, ev)
     if ev.suppress_reason:
         for address in ev.suppress_addresses or (ev.email,):
             suppressions.add(

@@ -90,7 +90,7 @@ class RetryLater(Exception):
 @dataclass(frozen=True)
 class Outcome:
     message_id: str
-    result: str  # sent | failed | unconfirmed | skipped
+    result: str  # sent | failed | unconfirmed | skipped | recorded (a receipt job wrote a SENT counted when it was sent)
 
 
 Result = Outcome | Exception  # what became of one job: its outcome, or why it must be reported as failed
@@ -410,6 +410,7 @@ def _record_receipts(jobs: list[tuple[int, SendJob]], results: dict[int, Result]
             results[i] = Outcome(job.message_id, "skipped")  # recorded already (or deleted): nothing to do
             continue
         w = _sent_write(msg, receipt, receipt.sent_at)
+        w.result = Outcome(msg.id, "recorded")  # its send job already counted it sent (metrics)
         writes.append(w)
         index_of[id(w)] = i
     _write_all(writes, results, index_of, remaining_ms, receipts=False)

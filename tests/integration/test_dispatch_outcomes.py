@@ -394,3 +394,21 @@ def test_a_receipt_job_confirms_a_message_a_stale_claim_left_unconfirmed(queued,
     assert (msg.status, msg.provider_message_id, msg.error) == (MessageStatus.SENT, "fake-9", None)
     assert [e.event for e in events] == ["unconfirmed", "sent"]
     assert fake.calls == []
+
+
+def test_a_claim_whose_answer_was_lost_is_recognised_and_the_message_sent_once(queued, flaky_transactions):
+    """The claim transaction landed, then answered 500 (the emulator under load): the repeat finds the
+    message SENDING under this attempt's claim token, so it is sent now — once — instead of waiting for the
+    stale-claim rule to give it up as UNCONFIRMED (never sent, never resendable)."""
+    from parley.domain.dispatch import dispatch
+    from parley.models.domain import MessageStatus
+
+    fake = FakeProvider()
+    flaky_transactions["plan"] = ["lost"]
+    assert dispatch(queued, receive_count=1, provider=fake).result == "sent"
+    assert len(fake.calls) == 1
+    msg, events = _state(queued)
+    assert (msg.status, msg.attempts) == (MessageStatus.SENT, 1)
+    assert [e.event for e in events] == ["sent"]
+    assert dispatch(queued, receive_count=2, provider=fake).result == "skipped"
+    assert len(fake.calls) == 1

@@ -6,7 +6,7 @@ Meanwhile DynamoDB fails at the SDK boundary (every botocore client's ``_make_ap
 emulator and AWS do: 30% of the TransactWriteItems/UpdateItem calls that record a message SES already
 accepted answer ProvisionedThroughputExceeded, Throttling, InternalServerError, the emulator's bare 500
 ("dictionary changed size during iteration"), or land and then answer 500; 5% of every other write (the
-claims, the counters) fail before writing. 1 message in 25 meets an outage: every write recording it fails
+claims, the counters) fail the same ways. 1 message in 25 meets an outage: every write recording it fails
 for the whole invocation that sent it (its receipt job must carry it); 1 in 100 also loses the queue (no
 receipt: only SES's own events can tell). Backoff waits are virtual: they are added to the invocation's
 clock (its ``get_remaining_time_in_millis`` goes down by them) instead of being slept.
@@ -41,8 +41,7 @@ ERRORS = {
     "emulator-500": ("500", 500, "dictionary changed size during iteration"),
     "landed-then-500": ("500", 500, "dictionary changed size during iteration"),
 }
-OUTCOME_KINDS = list(ERRORS)
-BEFORE_KINDS = ["throughput", "throttling", "internal", "emulator-500"]
+KINDS = list(ERRORS)
 
 
 def _error(kind: str, operation: str) -> ClientError:
@@ -82,10 +81,9 @@ class Storm:
         if any(m in self.outage and self.accepted_in[m] == self.invocation for m in accepted):
             self.outage_faults += 1
             return "throughput"
-        rate, kinds = (OUTCOME_FAULT_RATE, OUTCOME_KINDS) if accepted else (OTHER_FAULT_RATE, BEFORE_KINDS)
-        if self.rng.random() >= rate:
+        if self.rng.random() >= (OUTCOME_FAULT_RATE if accepted else OTHER_FAULT_RATE):
             return None
-        kind = self.rng.choice(kinds)
+        kind = self.rng.choice(KINDS)
         self.faults[kind] += 1
         return kind
 

@@ -186,17 +186,20 @@ def history(
     return [_message(i) for i in items], total
 
 
-def _claim_update(tenant_id: str, message_id: str, now: datetime) -> dict[str, Any]:
-    """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``attempts`` + 1), without ``TableName``."""
+def _claim_update(tenant_id: str, message_id: str, now: datetime, token: str = "") -> dict[str, Any]:
+    """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``claim_id`` = ``token``, ``attempts`` + 1),
+    without ``TableName``."""
     return {
         "Key": table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-        "UpdateExpression": "SET #s = :sending, claimed_at = :now, GSI7PK = :spk ADD attempts :one REMOVE GSI8PK, GSI8SK",
+        "UpdateExpression": "SET #s = :sending, claimed_at = :now, claim_id = :token, GSI7PK = :spk "
+        "ADD attempts :one REMOVE GSI8PK, GSI8SK",
         "ConditionExpression": "#s IN (:q, :sch)",
         "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": table.values(
             sending=MessageStatus.SENDING.value,
             spk=keys.status_pk(tenant_id, MessageStatus.SENDING.value),
             now=clock.iso(now),
+            token=token or uuid.uuid4().hex,
             one=1,
             q=SENDABLE[0].value,
             sch=SENDABLE[1].value,
@@ -204,10 +207,11 @@ def _claim_update(tenant_id: str, message_id: str, now: datetime) -> dict[str, A
     }
 
 
-def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
+def claim(tenant_id: str, message_id: str, now: datetime, token: str = "") -> Message | None:
     """QUEUED/SCHEDULED → SENDING. Returns the claimed message, or None if it was not sendable."""
     try:
-        out = table.ddb().update_item(TableName=table.table_name(), **_claim_update(tenant_id, message_id, now), ReturnValues="ALL_NEW")
+        update = _claim_update(tenant_id, message_id, now, token)
+        out = table.ddb().update_item(TableName=table.table_name(), **update, ReturnValues="ALL_NEW")
     except ClientError as err:
         if table.is_condition_failure(err):
             return None
@@ -353,7 +357,13 @@ def write_ops(ops: list[dict[str, Any]]) -> None:
     table.transact(ops)
 
 
-def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[str, str], Message], dict[tuple[str, str], Message | None]]:
+def _ours(item: dict[str, Any] | None, token: str) -> bool:
+    """A claim this caller made already (same ``token``): an earlier try whose answer was lost landed."""
+    return bool(token) and item is not None and item.get("status") == MessageStatus.SENDING.value and item.get("claim_id") == token
+
+
+def claim_many(jobs: list[tuple[str, str]], now: datetime, token: str = "") -> tuple[dict[tuple[str, str], Message],
+                                                                                   dict[tuple[str, str], Message | None]]:  # fmt: skip
     """QUEUED/SCHEDULED → SENDING for several ``(tenant_id, message_id)`` (distinct), as ``claim`` does for one.
 
     One ``TransactWriteItems`` of conditional updates (up to 100 per transaction; tenants may be mixed), each
@@ -364,6 +374,10 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
 
     Returns ``(claimed, refused)``: the claimed messages, and for each message that was not sendable
     the item as it was when the claim failed (None if it does not exist).
+
+    ``token`` (the caller's, one per attempt at a batch) is stored as ``claim_id``: calling again with the
+    same token after an error whose outcome is unknown (a 500 after the transaction landed) counts a
+    message already SENDING under that token as claimed, so a lost answer never strands a message.
     """
     refused: dict[tuple[str, str], Message | None] = {}
     done: list[tuple[str, str]] = []
@@ -371,7 +385,7 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
     for i in range(0, len(jobs), 100):
         todo = list(jobs[i : i + 100])
         while todo:
-            ops = [{"Update": {**_claim_update(t, m, now), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t, m in todo]
+            ops = [{"Update": {**_claim_update(t, m, now, token), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t, m in todo]
             try:
                 table.transact(ops)
             except ClientError as err:
@@ -382,11 +396,16 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
                 if any(c not in ("None", "ConditionalCheckFailed") for c in codes):
                     fallback.extend(todo)
                     break
+                mine = []
                 for job, reason in zip(todo, reasons, strict=True):
                     if reason.get("Code") == "ConditionalCheckFailed":
-                        item = reason.get("Item")
-                        refused[job] = _message(table.unmarshal(item), load_body=False) if item else None
-                todo = [job for job in todo if job not in refused]
+                        item = table.unmarshal(reason["Item"]) if reason.get("Item") else None
+                        if _ours(item, token):
+                            mine.append(job)
+                        else:
+                            refused[job] = _message(item, load_body=False) if item else None
+                done.extend(mine)
+                todo = [job for job in todo if job not in refused and job not in mine]
                 continue
             done.extend(todo)
             break
@@ -400,11 +419,15 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
             else:
                 claimed[(t, m)] = _message(item, load_body=False)
     for t, m in fallback:
-        msg = claim(t, m, now)
+        msg = claim(t, m, now, token)
         if msg is not None:
             claimed[(t, m)] = msg
+            continue
+        item = table.get(keys.message_pk(t, m), keys.MESSAGE_SK)
+        if _ours(item, token):
+            claimed[(t, m)] = _message(item or {}, load_body=False)
         else:
-            refused[(t, m)] = get(t, m, load_body=False)
+            refused[(t, m)] = _message(item, load_body=False) if item else None
     return claimed, refused
 
 

@@ -309,7 +309,9 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
            remaining_ms: Remaining) -> None:  # fmt: skip
     settings = get_settings()
     now = clock.now()
-    claimed, refused = messages.claim_many([(j.tenant_id, j.message_id) for _, j, _ in jobs], now)
+    # Repeated like an outcome write: the token makes a claim whose answer was lost count as ours.
+    token, keys = new_id(), [(j.tenant_id, j.message_id) for _, j, _ in jobs]
+    claimed, refused = _persist(lambda: messages.claim_many(keys, now, token), remaining_ms, f"{len(keys)} claims")
     before: list[_Write] = []  # outcomes decided before any provider call
     index_of: dict[int, int] = {}
     to_send: list[tuple[int, int, Message]] = []

@@ -412,3 +412,28 @@ def test_a_claim_whose_answer_was_lost_is_recognised_and_the_message_sent_once(q
     assert [e.event for e in events] == ["sent"]
     assert dispatch(queued, receive_count=2, provider=fake).result == "skipped"
     assert len(fake.calls) == 1
+
+
+def test_a_send_time_recheck_that_cannot_be_read_gives_the_claim_back(queued, monkeypatch):
+    """The suppression/opt-in read fails for good before any provider call: the claim is given back
+    (QUEUED again, retried later) instead of being left SENDING — which the stale-claim rule would call
+    UNCONFIRMED though it was never sent."""
+    from botocore.exceptions import ClientError
+
+    from parley.domain import dispatch as dispatch_module
+    from parley.domain.dispatch import RetryLater, dispatch
+    from parley.models.domain import MessageStatus
+
+    def unreadable(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                          "BatchGetItem")  # fmt: skip
+
+    monkeypatch.setattr(dispatch_module, "_recheck", unreadable)
+    monkeypatch.setattr(dispatch_module, "_sleep", lambda s: None, raising=False)
+    fake = FakeProvider()
+    with pytest.raises(RetryLater, match="re-check"):
+        dispatch(queued, receive_count=1, provider=fake)
+    assert fake.calls == []
+    msg, _ = _state(queued)
+    assert (msg.status, msg.claimed_at) == (MessageStatus.QUEUED, None)
+    assert "re-check unavailable" in msg.error

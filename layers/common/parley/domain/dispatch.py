@@ -345,10 +345,14 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
         to_send.append((i, receive_count, msg))
 
     try:
-        refusals = _recheck([m for _, _, m in to_send])
+        refusals = _persist(lambda: _recheck([m for _, _, m in to_send]), remaining_ms, "send-time re-check")
     except Exception as err:
-        for i, _, _ in to_send:
-            results[i] = err
+        # Nothing was handed to the provider: give the claims back (as for an unreadable body) rather than
+        # leave them to the stale-claim rule, which would call them UNCONFIRMED though never sent.
+        for i, _, msg in to_send:
+            retry = RetryLater(f"send-time re-check of {msg.id} unavailable: {err}")
+            retry.__cause__ = err
+            add(before, _requeue_write(msg, f"send-time re-check unavailable: {err}", retry), i)
         to_send = []
         refusals = {}
     allowed = []

@@ -12,7 +12,9 @@ Exactly-once sending rests on each message's own state, not on the queue:
 A message the provider accepted never ends FAILED (docs/architecture.md §6.2):
 - its SENT write (conditional on the claim, so repeatable) is retried with a jittered exponential backoff
   while the invocation has time left (``remaining_ms``; ``OUTCOME_RESERVE_MS`` is kept for what follows);
-  a repeat that finds the message SENT with the provider's id knows the earlier write landed;
+  a repeat that finds the message SENT already (the earlier write landed, its answer lost) writes nothing.
+  The claim and the send-time re-check are repeated the same way (a claim carries the attempt's token, so
+  a claim that landed with its answer lost is recognised); a re-check that still fails gives the claims back;
 - if it still cannot be written, the provider's answer is queued as a *receipt job* (a ``SendJob`` with
   ``receipt``, outside the table, delayed ``RECEIPT_DELAY_SECONDS``), whose later dispatch writes SENT and
   never calls a provider; the send job itself is then acknowledged;

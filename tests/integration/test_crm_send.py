@@ -710,6 +710,55 @@ def test_resend_of_a_failed_record_and_idempotent_resend(api, tenant, dispatch, 
     assert [e.type for e in messages.get(t.id, original["id"]).timeline] == ["CREATE", "STATUS_CHANGE", "RESEND"]
 
 
+def test_resend_refuses_a_record_whose_delivery_outcome_is_unknown(api, tenant, dispatch, sent_emails, table_items, monkeypatch):
+    """SES accepted the email but its answer was lost (a read timeout): the record is UNCONFIRMED, not FAILED,
+    and resend refuses it (400, nothing created or queued: the provider may have delivered it). Once SES's
+    own event confirms it SENT, it can be resent."""
+    import json as json_module
+
+    from botocore.exceptions import ReadTimeoutError
+
+    from parley.dal import messages
+    from parley.dal.aws import client
+    from parley.domain import email_events
+    from parley.models.crm import to_record
+    from parley.providers import ses as ses_adapter
+
+    t, _ = tenant
+    _, original = api(SEND, "send", t.id, body=GOOD)
+    ses = client("sesv2", retry=False)
+    real_send = ses.send_email
+
+    def accepted_then_timed_out(**params):
+        real_send(**params)
+        raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com/v2/email/outbound-emails")
+
+    monkeypatch.setattr(ses, "send_email", accepted_then_timed_out)
+    monkeypatch.setattr(ses_adapter, "client", lambda service, retry=True: ses)
+    assert dispatch() == 1
+    assert len(sent_emails()) == 1
+    record = to_record(messages.get(t.id, original["id"]))  # as every CRM read shows it
+    assert (record.status, record.errorMessage) == ("UNCONFIRMED", None)
+
+    before = _messages(table_items)
+    status, err = api(RESEND, "resend", t.id, path=_id_path("resend", original["id"]))
+    assert status == 400 and "is UNCONFIRMED" in err["detail"] and "may have sent it" in err["detail"]
+    assert _messages(table_items) == before
+    assert dispatch() == 0 and len(sent_emails()) == 1
+
+    (sent,) = sent_emails()
+    tags = {"parley_tenant_id": [t.id], "parley_message_id": [original["id"]]}
+    ses_event = {
+        "eventType": "Delivery",
+        "mail": {"messageId": sent.id, "timestamp": "2026-12-06T10:00:00.000Z", "destination": ["ada@example.com"], "tags": tags},
+        "delivery": {"timestamp": "2026-12-06T10:00:01.000Z", "recipients": ["ada@example.com"], "smtpResponse": "250 OK"},
+    }
+    assert email_events.receive_ses(json_module.dumps(ses_event)) == "recorded"
+    assert messages.get(t.id, original["id"]).status.value == "SENT"
+    status, new = api(RESEND, "resend", t.id, path=_id_path("resend", original["id"]))
+    assert status == 200, new
+
+
 def test_resend_to_an_address_suppressed_since_is_400_and_creates_nothing(api, tenant, dispatch, table_items):
     from parley import clock
     from parley.dal import messages, suppressions

@@ -122,18 +122,20 @@ def test_non_retryable_error_fails_immediately_without_raising(queued):
     assert len(fake.calls) == 1
 
 
-def test_ambiguous_error_fails_and_is_never_retried(queued):
+def test_ambiguous_error_is_unconfirmed_never_failed_and_never_retried(queued):
+    """A read timeout: the provider may have accepted it. UNCONFIRMED (not FAILED: a FAILED record invites a
+    resend), never sent again."""
     from parley.domain.dispatch import dispatch
     from parley.models.domain import MessageStatus
 
     err = ProviderError("ses read timeout", retryable=True, ambiguous=True)  # retryable is overridden
     assert err.retryable is False
     fake = FakeProvider(err)
-    assert dispatch(queued, receive_count=1, provider=fake).result == "failed"
+    assert dispatch(queued, receive_count=1, provider=fake).result == "unconfirmed"
     msg, events = _state(queued)
-    assert msg.status == MessageStatus.FAILED
+    assert msg.status == MessageStatus.UNCONFIRMED
     assert msg.error == "ses read timeout"
-    assert [e.event for e in events] == ["failed"]
+    assert [e.event for e in events] == ["unconfirmed"]
     for n in (2, 3):
         assert dispatch(queued, receive_count=n, provider=fake).result == "skipped"
     assert len(fake.calls) == 1
@@ -167,8 +169,11 @@ class _StateWriteFailed(Exception):
 
 
 def test_crash_after_provider_acceptance_is_never_resent(queued, monkeypatch):
+    """The provider accepted it; neither SENT nor the receipt job could be written (the worker lost the
+    table and the queue, or died). Redeliveries never call the provider again; once the claim is stale
+    the message is UNCONFIRMED — never FAILED."""
     from parley import clock
-    from parley.dal import messages
+    from parley.dal import messages, queue
     from parley.domain.dispatch import RetryLater, dispatch
     from parley.models.domain import MessageStatus
     from parley.settings import get_settings
@@ -182,7 +187,11 @@ def test_crash_after_provider_acceptance_is_never_resent(queued, monkeypatch):
             raise _StateWriteFailed("DynamoDB unavailable")
         return real_mark_sent(*args, **kwargs)
 
+    def enqueue(*args, **kwargs):
+        raise _StateWriteFailed("SQS unavailable")
+
     monkeypatch.setattr(messages, "mark_sent", mark_sent)
+    monkeypatch.setattr(queue, "enqueue", enqueue)
     fake = FakeProvider()
     with pytest.raises(_StateWriteFailed):
         dispatch(queued, receive_count=1, provider=fake)
@@ -206,16 +215,16 @@ def test_crash_after_provider_acceptance_is_never_resent(queued, monkeypatch):
         dispatch(queued, receive_count=3, provider=fake)
     assert len(fake.calls) == 1
 
-    # once the claim is stale: FAILED with "outcome unknown", not sent again
+    # once the claim is stale: UNCONFIRMED with "outcome unknown", not sent again
     monkeypatch.setattr(clock, "now", lambda: claimed_at + stale_after + timedelta(seconds=1))
     outcome = dispatch(queued, receive_count=4, provider=fake)
-    assert outcome.result == "failed"
+    assert outcome.result == "unconfirmed"
     assert len(fake.calls) == 1
     msg, events = _state(queued)
-    assert msg.status == MessageStatus.FAILED
+    assert msg.status == MessageStatus.UNCONFIRMED
     assert "outcome unknown" in msg.error
     assert msg.provider_message_id is None
-    assert [e.event for e in events] == ["failed"]
+    assert [e.event for e in events] == ["unconfirmed"]
     assert "outcome unknown" in events[0].response
 
     # and any later redelivery is a no-op
@@ -252,3 +261,179 @@ def test_large_body_missing_from_s3_gives_the_claim_back(app_env, tenant, aws):
     assert after.error.startswith("body unavailable")
     assert after.claimed_at is None
     assert events == []
+
+
+# ───────────── the outcome write after the provider accepted (issue 11) ─────────────
+def _ddb_error(code, status):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                       "TransactWriteItems")  # fmt: skip
+
+
+@pytest.fixture
+def flaky_transactions(app_env, monkeypatch):
+    """The cached DynamoDB client's TransactWriteItems fails as ``plan`` says, one entry per call, then
+    works: ``None`` = the real call, ``"lost"`` = the real call whose answer is lost (a 500 after it landed),
+    else a botocore error raised before anything is written. Backoff waits are recorded, not slept."""
+    from parley.dal.aws import client
+    from parley.domain import dispatch as dispatch_module
+
+    ddb = client("dynamodb")
+    real = ddb.transact_write_items
+    state = {"plan": [], "calls": 0, "waits": []}
+
+    def transact_write_items(**params):
+        state["calls"] += 1
+        step = state["plan"].pop(0) if state["plan"] else None
+        if step is None:
+            return real(**params)
+        if step == "lost":
+            real(**params)
+            raise _ddb_error("InternalServerError", 500)
+        raise step
+
+    monkeypatch.setattr(ddb, "transact_write_items", transact_write_items)
+    monkeypatch.setattr(dispatch_module, "_sleep", state["waits"].append, raising=False)
+    return state
+
+
+def test_a_throttled_outcome_write_is_repeated_with_backoff_until_it_lands(queued, flaky_transactions):
+    """The provider accepted it; recording SENT is throttled, answered 500 and throttled again: it is
+    repeated after growing (jittered) waits and lands. One provider call, SENT once, one ``sent`` event."""
+    from parley.domain.dispatch import OUTCOME_BACKOFF_BASE_S, dispatch
+    from parley.models.domain import MessageStatus
+
+    fake = FakeProvider()
+    flaky_transactions["plan"] = [None]  # the claim
+    flaky_transactions["plan"] += [_ddb_error("ProvisionedThroughputExceededException", 400), _ddb_error("InternalServerError", 500),
+                                   _ddb_error("ThrottlingException", 400)]  # fmt: skip
+    assert dispatch(queued, receive_count=1, provider=fake).result == "sent"
+    assert len(fake.calls) == 1
+    msg, events = _state(queued)
+    assert msg.status == MessageStatus.SENT and msg.provider_message_id == "fake-1"
+    assert [e.event for e in events] == ["sent"]
+    waits = flaky_transactions["waits"]
+    assert len(waits) == 3
+    assert all(0 <= w <= OUTCOME_BACKOFF_BASE_S * 2**n for n, w in enumerate(waits))
+
+
+def test_an_outcome_write_that_landed_with_its_answer_lost_is_not_written_twice(queued, flaky_transactions):
+    """The emulator's 500 after the write: the repeat finds the message SENT (its condition spent) and
+    writes nothing more; the job is acknowledged as sent."""
+    from parley.domain.dispatch import dispatch
+    from parley.models.domain import MessageStatus
+
+    fake = FakeProvider()
+    flaky_transactions["plan"] = [None, "lost"]
+    assert dispatch(queued, receive_count=1, provider=fake).result == "sent"
+    msg, events = _state(queued)
+    assert msg.status == MessageStatus.SENT
+    assert [e.event for e in events] == ["sent"]
+    assert len(fake.calls) == 1
+
+
+def test_when_time_runs_out_the_providers_answer_is_queued_and_its_receipt_job_records_sent(queued, flaky_transactions, send_queue,
+                                                                                            drain, monkeypatch):  # fmt: skip
+    """SENT cannot be written before the invocation's reserve is reached: the provider's answer goes to the
+    send queue as a receipt job (delayed), the send job is acknowledged, and the message stays SENDING (never
+    FAILED). Dispatching the receipt job writes SENT with the provider's id and lookup item, and calls no
+    provider; a second copy of it changes nothing."""
+    import json
+
+    from parley.dal import messages
+    from parley.domain.dispatch import OUTCOME_RESERVE_MS, dispatch
+    from parley.models.domain import MessageStatus, SendJob
+
+    monkeypatch.setenv("RECEIPT_DELAY_SECONDS", "0")
+    from parley.settings import get_settings
+
+    get_settings.cache_clear()
+    fake = FakeProvider()
+    # the invocation's start, the 1st repeat's check (time left), the 2nd's (inside the reserve: no more repeats)
+    left = iter([OUTCOME_RESERVE_MS + 5_000, OUTCOME_RESERVE_MS + 5_000, OUTCOME_RESERVE_MS - 1])
+    flaky_transactions["plan"] = [None] + [_ddb_error("ProvisionedThroughputExceededException", 400)] * 3
+    outcome = dispatch(queued, receive_count=1, provider=fake, remaining_ms=lambda: next(left, 0))
+    assert outcome.result == "sent"
+    assert flaky_transactions["calls"] == 3  # the claim, the SENT write, one repeat
+    assert _state(queued)[0].status == MessageStatus.SENDING
+
+    _, url = send_queue
+    (queued_job,) = drain(url)
+    job = SendJob.model_validate_json(queued_job["Body"])
+    assert json.loads(queued_job["Body"])["receipt"]["provider_message_id"] == "fake-1"
+    assert (job.tenant_id, job.message_id, job.receipt.provider) == (queued.tenant_id, queued.message_id, "fake")
+
+    flaky_transactions["plan"] = []
+    assert dispatch(job, receive_count=1, provider=fake).result == "recorded"
+    assert len(fake.calls) == 1  # a receipt never calls a provider
+    msg, events = _state(queued)
+    assert msg.status == MessageStatus.SENT and msg.provider_message_id == "fake-1"
+    assert [(e.event, e.response) for e in events] == [("sent", "accepted by fake: fake-1")]
+    assert messages.find_by_provider_id(queued.tenant_id, "fake", "fake-1") == queued.message_id
+    assert dispatch(job, receive_count=2, provider=fake).result == "skipped"
+    assert len(_state(queued)[1]) == 1
+
+
+def test_a_receipt_job_confirms_a_message_a_stale_claim_left_unconfirmed(queued, flaky_transactions, monkeypatch):
+    """The receipt arrives after the stale-claim rule declared the outcome unknown: UNCONFIRMED → SENT."""
+    from parley import clock
+    from parley.dal import messages
+    from parley.domain.dispatch import dispatch
+    from parley.models.domain import MessageStatus, SendJob, SendReceipt
+    from parley.settings import get_settings
+
+    fake = FakeProvider()
+    assert messages.claim(queued.tenant_id, queued.message_id, clock.now() - timedelta(seconds=get_settings().send_claim_seconds + 1))
+    assert dispatch(queued, receive_count=2, provider=fake).result == "unconfirmed"
+    assert _state(queued)[0].status == MessageStatus.UNCONFIRMED
+    receipt = SendReceipt(provider="fake", provider_message_id="fake-9", sent_at=clock.now())
+    job = SendJob(tenant_id=queued.tenant_id, message_id=queued.message_id, receipt=receipt)
+    assert dispatch(job, receive_count=1, provider=fake).result == "recorded"
+    msg, events = _state(queued)
+    assert (msg.status, msg.provider_message_id, msg.error) == (MessageStatus.SENT, "fake-9", None)
+    assert [e.event for e in events] == ["unconfirmed", "sent"]
+    assert fake.calls == []
+
+
+def test_a_claim_whose_answer_was_lost_is_recognised_and_the_message_sent_once(queued, flaky_transactions):
+    """The claim transaction landed, then answered 500 (the emulator under load): the repeat finds the
+    message SENDING under this attempt's claim token, so it is sent now — once — instead of waiting for the
+    stale-claim rule to give it up as UNCONFIRMED (never sent, never resendable)."""
+    from parley.domain.dispatch import dispatch
+    from parley.models.domain import MessageStatus
+
+    fake = FakeProvider()
+    flaky_transactions["plan"] = ["lost"]
+    assert dispatch(queued, receive_count=1, provider=fake).result == "sent"
+    assert len(fake.calls) == 1
+    msg, events = _state(queued)
+    assert (msg.status, msg.attempts) == (MessageStatus.SENT, 1)
+    assert [e.event for e in events] == ["sent"]
+    assert dispatch(queued, receive_count=2, provider=fake).result == "skipped"
+    assert len(fake.calls) == 1
+
+
+def test_a_send_time_recheck_that_cannot_be_read_gives_the_claim_back(queued, monkeypatch):
+    """The suppression/opt-in read fails for good before any provider call: the claim is given back
+    (QUEUED again, retried later) instead of being left SENDING — which the stale-claim rule would call
+    UNCONFIRMED though it was never sent."""
+    from botocore.exceptions import ClientError
+
+    from parley.domain import dispatch as dispatch_module
+    from parley.domain.dispatch import RetryLater, dispatch
+    from parley.models.domain import MessageStatus
+
+    def unreadable(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                          "BatchGetItem")  # fmt: skip
+
+    monkeypatch.setattr(dispatch_module, "_recheck", unreadable)
+    monkeypatch.setattr(dispatch_module, "_sleep", lambda s: None, raising=False)
+    fake = FakeProvider()
+    with pytest.raises(RetryLater, match="re-check"):
+        dispatch(queued, receive_count=1, provider=fake)
+    assert fake.calls == []
+    msg, _ = _state(queued)
+    assert (msg.status, msg.claimed_at) == (MessageStatus.QUEUED, None)
+    assert "re-check unavailable" in msg.error

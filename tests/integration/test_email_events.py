@@ -395,3 +395,85 @@ def test_without_a_tenant_key_unsigned_batches_are_accepted(handler, tenant):
     mid = sent_message(t)
     assert post(handler, t.id, [{"event": "open", "email": "ada@example.com", "parley_message_id": mid}])["statusCode"] == 200
     assert [e.event for e in activity(t.id, mid)[1]] == ["open"]
+
+
+# ───────────── an unknown delivery outcome, confirmed by the provider's events (issue 11) ─────────────
+def _unknown_outcome(tenant, *, stale=True):
+    """A message the dispatcher handed to SendGrid without recording the answer: claimed (SENDING), and with
+    ``stale`` given up by the stale-claim rule (UNCONFIRMED, as dispatch does it)."""
+    from parley import clock
+    from parley.dal import messages
+    from parley.domain import emails
+    from parley.domain.context import Caller
+    from parley.domain.dispatch import UNKNOWN_OUTCOME, _unconfirmed_write, _write_all
+    from parley.models.domain import MessageStatus
+
+    msg = emails.new_outbound_email(Caller.of(tenant), source_api="crm", recipient="ada@example.com", subject="Offer", body="Hi")
+    messages.create(msg.model_copy(update={"provider": "sendgrid"}))
+    claimed = messages.claim(tenant.id, msg.id, clock.now())
+    if stale:
+        results = {}
+        w = _unconfirmed_write(claimed, UNKNOWN_OUTCOME, "unconfirmed")
+        _write_all([w], results, {id(w): 0}, lambda: 30_000)
+        assert results == {0: "unconfirmed"}
+        assert messages.get(tenant.id, msg.id).status == MessageStatus.UNCONFIRMED
+    return msg.id
+
+
+def test_a_sendgrid_delivered_event_confirms_an_unknown_outcome(handler, tenant):
+    """SendGrid's events carry our id (custom arg) and its X-Message-Id (sg_message_id): an UNCONFIRMED
+    message becomes SENT with that id and its lookup item, then DELIVERED; the webhook counts it recorded,
+    not unmatched; a later event with only sg_message_id finds it."""
+    from parley.dal import messages
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+    mid = _unknown_outcome(t)
+    now = int(time.time())
+    delivered = {"event": "delivered", "email": "ada@example.com", "timestamp": now, "sg_event_id": "d1",
+                 "sg_message_id": "sgid-42.filterdrecv-1", "parley_message_id": mid}  # fmt: skip
+    out = post(handler, t.id, [delivered])
+    assert out["statusCode"] == 200
+    msg, events = messages.get_with_events(t.id, mid)
+    assert (msg.status, msg.provider_message_id, msg.delivery_status, msg.error) == (MessageStatus.SENT, "sgid-42", "DELIVERED", None)
+    assert sorted(e.event for e in events) == ["delivered", "sent", "unconfirmed"]  # in the order of their times
+    assert messages.find_by_provider_id(t.id, "sendgrid", "sgid-42") == mid
+
+    opened = {"event": "open", "email": "ada@example.com", "timestamp": now + 5, "sg_event_id": "o1", "sg_message_id": "sgid-42.x"}
+    assert post(handler, t.id, [opened])["statusCode"] == 200
+    assert messages.get(t.id, mid).delivery_status == "OPENED"
+
+
+def test_a_sendgrid_bounce_confirms_a_message_still_sending_and_suppresses(handler, tenant):
+    """The dispatcher's SENT write has not landed yet (SENDING) when the bounce arrives: SENT + BOUNCED,
+    the address suppressed with the message named, never 'unmatched'."""
+    from parley.dal import messages
+    from parley.domain.email_events import apply_many, verified_sendgrid
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+    mid = _unknown_outcome(t, stale=False)
+    bounce = {"event": "bounce", "type": "bounce", "email": "ada@example.com", "timestamp": int(time.time()), "sg_event_id": "b1",
+              "sg_message_id": "sgid-7.filter", "reason": "550 5.1.1 unknown user", "custom_args": {"parley_message_id": mid}}  # fmt: skip
+    handler(EVENTS)  # the function's environment
+    events = verified_sendgrid(t.id, json.dumps([bounce]).encode(), signature=None, timestamp=None)
+    assert apply_many(t.id, events) == ["recorded"]
+    msg = messages.get(t.id, mid)
+    assert (msg.status, msg.provider_message_id, msg.delivery_status) == (MessageStatus.SENT, "sgid-7", "BOUNCED")
+    assert suppression(t.id, "ada@example.com").message_id == mid
+
+
+def test_an_event_of_another_provider_does_not_confirm_a_message(handler, tenant):
+    """Only the provider the message was handed to can confirm it."""
+    from parley.dal import messages
+    from parley.domain import email_events
+    from parley.models.domain import MessageStatus
+    from parley.models.email_events import EmailEvent
+
+    t, _ = tenant
+    mid = _unknown_outcome(t)
+    handler(EVENTS)
+    ev = EmailEvent(provider="ses", event="delivered", email="ada@example.com", created_ms=int(time.time() * 1000), dedupe_key="x1",
+                    parley_message_id=mid, provider_message_id="0100-ses", delivery_status="DELIVERED")  # fmt: skip
+    assert email_events.apply(t.id, ev) == "recorded"
+    assert messages.get(t.id, mid).status == MessageStatus.UNCONFIRMED

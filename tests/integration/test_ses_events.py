@@ -263,3 +263,113 @@ def test_template_wires_sns_to_the_queue_and_the_function(aws, handler, tenant, 
 def test_sample_event_is_processed(handler, tenant):
     out = run(handler, *load_event("core/ses_events")["Records"])
     assert out == {"batchItemFailures": []}  # tenant-example does not exist: acknowledged and ignored
+
+
+# ───────────── an unknown delivery outcome, confirmed by the provider's events (issue 11) ─────────────
+def _unconfirmed_ses_send(handler, tenant, send_queue, sent_emails, monkeypatch):
+    """A real dispatch through SES whose worker died after SES accepted the message (neither SENT nor its
+    receipt job written), then a redelivery once the claim is stale: the message is UNCONFIRMED, with no
+    provider id and no lookup item. Returns (message id, the SES MessageId moto gave it)."""
+    from datetime import timedelta
+
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from parley import clock
+    from parley.dal import messages, queue
+    from parley.dal.aws import client
+    from parley.domain import emails
+    from parley.domain.context import Caller
+    from parley.models.domain import MessageStatus, SendJob
+
+    msg = emails.new_outbound_email(Caller.of(tenant), source_api="candidate", recipient="ada@example.com", subject="Offer", body="Hi")
+    messages.create(msg)
+    arn, url = send_queue
+    dispatcher = handler("root.DispatcherFunction")
+    job = SendJob(tenant_id=tenant.id, message_id=msg.id).model_dump_json()
+
+    def died(*args, **kwargs):
+        raise RuntimeError("worker died")
+
+    def deliver(n):
+        client("sqs").send_message(QueueUrl=url, MessageBody=job)
+        (m,) = client("sqs").receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+        client("sqs").delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        try:
+            return dispatcher({"Records": [_sqs_record(m, arn)]})
+        except BatchProcessingError:  # the only record failed: the invocation failed
+            return {"batchItemFailures": [{"itemIdentifier": m["MessageId"]}]}
+
+    with monkeypatch.context() as patch:
+        patch.setattr(messages, "mark_sent", died)
+        patch.setattr(queue, "enqueue", died)
+        assert len(deliver(1)["batchItemFailures"]) == 1
+    (ses_message,) = sent_emails()
+    with monkeypatch.context() as patch:
+        real_now = clock.now
+        patch.setattr(clock, "now", lambda: real_now() + timedelta(seconds=181))
+        assert deliver(2) == {"batchItemFailures": []}
+    stored = messages.get(tenant.id, msg.id)
+    assert (stored.status, stored.provider_message_id) == (MessageStatus.UNCONFIRMED, None)
+    assert len(sent_emails()) == 1
+    return msg.id, ses_message.id
+
+
+def test_an_ses_bounce_confirms_an_unknown_outcome_instead_of_being_unmatched(handler, tenant, send_queue, sent_emails, monkeypatch):
+    """SES accepted it but the record could not say so (UNCONFIRMED). Its Bounce event (tags carry our id)
+    makes it SENT with the SES MessageId and lookup item, then BOUNCED; the address is suppressed with the
+    message named; a later event carrying only the SES MessageId finds it too."""
+    from datetime import timedelta
+
+    from parley import clock
+    from parley.dal import messages, suppressions
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+    mid, ses_id = _unconfirmed_ses_send(handler, t, send_queue, sent_emails, monkeypatch)
+    later = clock.iso(clock.now() + timedelta(seconds=300))  # after the redelivery's shifted clock
+    bounce = ses_event(
+        "Bounce", tenant_id=t.id, message_id=mid, ses_id=ses_id,
+        bounce={"bounceType": "Permanent", "bounceSubType": "General", "timestamp": later,
+                "bouncedRecipients": [{"emailAddress": "ada@example.com", "diagnosticCode": "550 5.1.1 user unknown"}]},
+    )  # fmt: skip
+    assert run(handler, sns_record(bounce, "b1")) == {"batchItemFailures": []}
+
+    msg, events = messages.get_with_events(t.id, mid)
+    assert (msg.status, msg.provider_message_id, msg.delivery_status, msg.error) == (MessageStatus.SENT, ses_id, "BOUNCED", None)
+    assert msg.sent_at is not None
+    assert [e.event for e in events] == ["unconfirmed", "sent", "bounce"]
+    assert f"accepted by ses: {ses_id}" in events[1].response
+    assert messages.find_by_provider_id(t.id, "ses", ses_id) == mid
+    assert suppressions.get(t.id, "ada@example.com").message_id == mid
+
+    complaint = {"timestamp": later, "complainedRecipients": [{"emailAddress": "ada@example.com"}]}
+    untagged = ses_event("Complaint", tenant_id=t.id, ses_id=ses_id, complaint=complaint)
+    assert run(handler, sns_record(untagged, "c1")) == {"batchItemFailures": []}
+    assert messages.get(t.id, mid).delivery_status == "COMPLAINED"
+    assert len(sent_emails()) == 1
+
+
+def test_an_ses_delivery_event_confirms_a_message_whose_sent_write_is_still_pending(handler, tenant):
+    """The dispatcher holds the claim (SENDING) and is still repeating its SENT write when the Delivery
+    event arrives: the event confirms it SENT + DELIVERED; the dispatcher's repeat then writes nothing."""
+    from parley import clock
+    from parley.dal import messages
+    from parley.domain import emails
+    from parley.domain.context import Caller
+    from parley.domain.ids import new_id
+    from parley.models.domain import ActivityEvent, MessageStatus
+
+    t, _ = tenant
+    msg = emails.new_outbound_email(Caller.of(t), source_api="candidate", recipient="ada@example.com", subject="Offer", body="Hi")
+    messages.create(msg)
+    claimed = messages.claim(t.id, msg.id, clock.now())
+    detail = {"timestamp": "2026-12-06T09:44:05.000Z", "recipients": ["ada@example.com"], "smtpResponse": "250 OK"}
+    delivery = ses_event("Delivery", tenant_id=t.id, message_id=msg.id, ses_id="0100-pending-write", delivery=detail)
+    assert run(handler, sns_record(delivery)) == {"batchItemFailures": []}
+    stored = messages.get(t.id, msg.id)
+    assert (stored.status, stored.provider_message_id, stored.delivery_status) == (MessageStatus.SENT, "0100-pending-write", "DELIVERED")
+
+    ev = ActivityEvent(message_id=msg.id, event_id=new_id(), event="sent", email="ada@example.com", created_ms=clock.epoch_ms(clock.now()))
+    assert not messages.mark_sent(claimed, provider="ses", provider_message_id="0100-pending-write", sent_at=clock.now(), event=ev,
+                                  expect=messages.UNCONFIRMED_STATES)  # fmt: skip
+    assert [e.event for e in messages.get_with_events(t.id, msg.id)[1]] == ["sent", "delivered"]

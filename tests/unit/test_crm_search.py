@@ -159,7 +159,7 @@ def test_request_filters_nulls_arrays_numbers_and_default_size():
         ("clickedLinks", "x", "cannot be used as a filter"),
         ("variables", "x", "variables.<name>"),
         ("variables.", "x", "unknown filter field"),
-        ("status", "DONE", "status must be one of: PENDING, SCHEDULED, SENT, FAILED, CANCELLED"),
+        ("status", "DONE", "status must be one of: PENDING, SCHEDULED, SENT, FAILED, UNCONFIRMED, CANCELLED"),
         ("status", 3, "status must be one of"),
         ("opened", "yes", "expected true or false"),
         ("opened", 1, "expected true or false"),

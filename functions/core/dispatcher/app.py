@@ -24,7 +24,7 @@ metrics = Metrics(namespace="Parley", service="dispatcher")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def _dispatch_records(records: list[dict[str, Any]]) -> dict[int, Result]:
+def _dispatch_records(records: list[dict[str, Any]], context: LambdaContext | None = None) -> dict[int, Result]:
     """Every record's result, keyed by the identity of its raw dict (SQS message ids repeat in a batch
     that holds a redelivered job twice)."""
     results: dict[int, Result] = {}
@@ -39,7 +39,8 @@ def _dispatch_records(records: list[dict[str, Any]]) -> dict[int, Result]:
             continue
         jobs.append((job, int(record.attributes.approximate_receive_count or 1)))
         owners.append(raw)
-    for raw, result in zip(owners, dispatch_batch(jobs), strict=True):
+    remaining = context.get_remaining_time_in_millis if context is not None else None
+    for raw, result in zip(owners, dispatch_batch(jobs, remaining_ms=remaining), strict=True):
         results[id(raw)] = result
     return results
 
@@ -47,7 +48,7 @@ def _dispatch_records(records: list[dict[str, Any]]) -> dict[int, Result]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    results = _dispatch_records(event.get("Records") or [])
+    results = _dispatch_records(event.get("Records") or [], context)
 
     def record_handler(record: SQSRecord) -> str:
         result = results[id(record.raw_event)]

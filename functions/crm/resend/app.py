@@ -20,7 +20,8 @@ router = Router()
     description=(
         "Sends a `SENT` or `FAILED` email again as a NEW record (answered, `PENDING`) in the same conversation: same subject, "
         "body as first submitted, recipients, cc, bcc, template, variables and related entity; tracked afresh. The original "
-        "gets a `RESEND` event naming the new id. Other statuses give 400; unknown ids and other tenants' ids give 404. "
+        "gets a `RESEND` event naming the new id. Other statuses give 400, `UNCONFIRMED` too (the provider may have sent it: "
+        "a resend could deliver it twice); unknown ids and other tenants' ids give 404. "
         "An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The new record."}, **crm_errors(403, 409, 422)},

@@ -20,7 +20,9 @@ router = Router()
     description=(
         "Stores the email as a communication record and queues it for immediate delivery. The answer is the record as "
         "accepted (`status: PENDING`); it becomes `SENT` (with `sentAt`, `messageId`) or `FAILED` (with `errorMessage`) "
-        "moments later (`GET /find/{id}`). `recipients`, `cc` and `bcc` together hold at most 50 addresses; an address on the "
+        "moments later (`GET /find/{id}`), or `UNCONFIRMED` when the provider was handed it but its acceptance could not be "
+        "recorded (never resent; the provider's events make it `SENT`). `recipients`, `cc` and `bcc` together hold at most 50 "
+        "addresses; an address on the "
         "tenant's suppression list gives 400 and nothing is sent. An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422)},

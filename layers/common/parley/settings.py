@@ -20,6 +20,9 @@ class Settings(BaseModel):
     max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
     # A SENDING claim older than this is an interrupted attempt (crash after/while calling the provider).
     send_claim_seconds: int = Field(default=120, alias="SEND_CLAIM_SECONDS")
+    # A provider's acceptance whose SENT write could not be made in the invocation is queued as a receipt
+    # job this many seconds later (time for the table to recover), which then writes it.
+    receipt_delay_seconds: int = Field(default=30, alias="RECEIPT_DELAY_SECONDS")
     # The sweeper re-queues a message still waiting this long after it was due (its job or schedule was lost).
     sweep_after_seconds: int = Field(default=600, alias="SWEEP_AFTER_SECONDS")
     idempotency_ttl_seconds: int = Field(default=86400, alias="IDEMPOTENCY_TTL_SECONDS")

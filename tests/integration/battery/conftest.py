@@ -239,6 +239,7 @@ class SesWire:
     accepted: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last SendEmail parameters, by message id
+    answers: dict[str, str] = field(default_factory=dict)  # the SES MessageId of each accepted message, by message id
 
 
 @pytest.fixture
@@ -278,6 +279,7 @@ def _observed(wire: SesWire, real: Callable[..., Any]) -> Callable[..., Any]:
             raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com/v2/email/outbound-emails")
         out = real(**params)
         wire.accepted[mid] += 1
+        wire.answers[mid] = out["MessageId"]
         if kind == "timeout-after":
             raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com/v2/email/outbound-emails")
         return out

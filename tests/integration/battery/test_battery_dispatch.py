@@ -134,10 +134,11 @@ def test_with_30_percent_of_provider_calls_failing_every_message_ends_sent_or_fa
     read timeouts before SES took the message and after it did. 1 message in 50 meets a persistent
     outage (every call throttled) so that the retry policy's end is reached, not just hoped for.
 
-    Every message ends SENT (accepted once) or FAILED with the error of its last provider call:
-    retryable errors are retried up to the 5th receive, then the record is FAILED and its job is in the
-    DLQ; a timeout is never retried (SES may have accepted it: at most once, docs/architecture.md §6).
-    None lost (nothing left QUEUED/SENDING, queue empty), none sent twice."""
+    Every message ends SENT (accepted once), FAILED with the error of its last provider call, or
+    UNCONFIRMED: retryable errors are retried up to the 5th receive, then the record is FAILED and its job
+    is in the DLQ; a timeout is never retried (SES may have accepted it: at most once, docs/architecture.md
+    §6) and never FAILED (UNCONFIRMED: a FAILED record invites a resend). None lost (nothing left
+    QUEUED/SENDING, queue empty), none sent twice, none that SES accepted FAILED."""
     from parley.models.domain import MessageStatus
 
     t, _ = tenant
@@ -160,7 +161,8 @@ def test_with_30_percent_of_provider_calls_failing_every_message_ends_sent_or_fa
     assert len(sent_emails()) == sum(ses_wire.accepted.values())
     stored = _statuses(t.id, ids)
     assert len(stored) == FAULTY
-    assert {m.status for m in stored.values()} <= {MessageStatus.SENT, MessageStatus.FAILED}  # none lost
+    assert {m.status for m in stored.values()} <= {MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNCONFIRMED}  # none lost
+    assert not [mid for mid, m in stored.items() if ses_wire.accepted[mid] and m.status == MessageStatus.FAILED]
     assert drain(url) == []
 
     exhausted = set()
@@ -172,10 +174,12 @@ def test_with_30_percent_of_provider_calls_failing_every_message_ends_sent_or_fa
             assert msg.attempts == calls
             continue
         assert msg.error, mid
-        assert len(_failed_events(t.id, mid)) == 1
-        if msg.error.startswith("ses read timeout"):
+        if msg.status == MessageStatus.UNCONFIRMED:
+            assert msg.error.startswith("ses read timeout")
             assert msg.attempts == calls  # the timeout was its last call: never retried
+            assert not _failed_events(t.id, mid)
         else:
+            assert len(_failed_events(t.id, mid)) == 1
             assert msg.error in ("ses Throttling: Maximum sending rate exceeded.", "ses ServiceUnavailable: Service unavailable")
             assert calls == 5 and ses_wire.accepted[mid] == 0
             exhausted.add(mid)
@@ -189,12 +193,12 @@ def test_with_30_percent_of_provider_calls_failing_every_message_ends_sent_or_fa
 def test_crash_after_the_provider_accepted_then_redelivery_sends_nothing_new(
     handler, tenant, send_queue, dlq_url, drain, kit, ses_wire, sent_emails, monkeypatch
 ):
-    """SES accepted the message, then recording SENT failed (the write threw; the invocation failed).
-    The redelivered job must not call SES again: while the claim is fresh it is retried later; once
-    the claim is stale (after the 180 s visibility timeout) the message becomes FAILED "delivery outcome
-    unknown" and the job is acknowledged. One provider send in total."""
+    """SES accepted the message, then the worker died: neither SENT nor the receipt job was written (the
+    invocation failed). The redelivered job must not call SES again: while the claim is fresh it is retried
+    later; once the claim is stale (after the 180 s visibility timeout) the message becomes UNCONFIRMED
+    "delivery outcome unknown" — never FAILED — and the job is acknowledged. One provider send in total."""
     from parley import clock
-    from parley.dal import messages
+    from parley.dal import messages, queue
     from parley.dal.aws import client
     from parley.models.domain import MessageStatus
     from parley_local.workers import _sqs_record
@@ -205,18 +209,20 @@ def test_crash_after_the_provider_accepted_then_redelivery_sends_nothing_new(
     kit.enqueue_bodies(url, [kit.job_body(t.id, mid)])
     dispatcher, sqs = handler(DISPATCHER), client("sqs")
 
-    real_mark_sent = messages.mark_sent
+    real_mark_sent, real_enqueue = messages.mark_sent, queue.enqueue
 
     def crash(*args, **kwargs):
-        raise ConnectionError("DynamoDB unreachable while recording SENT")
+        raise RuntimeError("the worker died after SES accepted the message")
 
     def receive():
         (m,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
         return [_sqs_record(m, arn)]
 
     monkeypatch.setattr(messages, "mark_sent", crash)
+    monkeypatch.setattr(queue, "enqueue", crash)
     first = kit.invoke(dispatcher, sqs, url, receive())
     monkeypatch.setattr(messages, "mark_sent", real_mark_sent)
+    monkeypatch.setattr(queue, "enqueue", real_enqueue)
     assert first.failed == [first.records[0]["messageId"]]
     assert ses_wire.accepted == Counter({mid: 1}) and len(sent_emails()) == 1
     assert messages.get(t.id, mid).status == MessageStatus.SENDING
@@ -234,8 +240,10 @@ def test_crash_after_the_provider_accepted_then_redelivery_sends_nothing_new(
 
     assert ses_wire.calls == Counter({mid: 1}) and len(sent_emails()) == 1  # the retries sent nothing new
     msg = messages.get(t.id, mid)
-    assert msg.status == MessageStatus.FAILED
+    assert msg.status == MessageStatus.UNCONFIRMED
     assert msg.error.startswith("delivery outcome unknown")
     assert msg.attempts == 1
-    assert [e.response for e in _failed_events(t.id, mid)] == [msg.error]
+    assert _failed_events(t.id, mid) == []
+    (event,) = messages.get_with_events(t.id, mid)[1]
+    assert (event.event, event.response) == ("unconfirmed", msg.error)
     assert drain(url) == [] and drain(dlq_url) == []

@@ -106,10 +106,11 @@ def record_many(tenant_id: str, recorded: Sequence[tuple[str, str | None, dict[s
     )
 
 
-def email_message_ids(tenant_id: str, message_ids: Iterable[str]) -> set[str]:
-    """Which of ``message_ids`` are the tenant's email messages (one BatchGetItem per 100, keys and channel only)."""
-    found = table.batch_get(((keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in message_ids), attributes=["id", "channel"])
-    return {item["id"] for item in found.values() if item.get("channel") == "email" and item.get("id")}
+def email_message_states(tenant_id: str, message_ids: Iterable[str]) -> dict[str, str]:
+    """Which of ``message_ids`` are the tenant's email messages, with their status (one BatchGetItem per 100;
+    id, channel and status only)."""
+    found = table.batch_get(((keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in message_ids), attributes=["id", "channel", "status"])
+    return {item["id"]: item.get("status", "") for item in found.values() if item.get("channel") == "email" and item.get("id")}
 
 
 def provider_refs(tenant_id: str, provider_ids: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

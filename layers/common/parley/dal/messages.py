@@ -14,8 +14,11 @@ from parley.dal import bodies, contacts, counters, keys, pending, table
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
 
 # Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
-_VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)
-_FINAL = _VISIBLE_CHANGES  # states a message never leaves
+_VISIBLE_CHANGES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.UNCONFIRMED)
+_FINAL = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)  # states a message never leaves
+# States whose message may have been handed to the provider without its acceptance being recorded: a
+# provider's event or the dispatcher's receipt job confirms them SENT (``confirm_sent_ops``).
+UNCONFIRMED_STATES = (MessageStatus.SENDING, MessageStatus.UNCONFIRMED)
 
 
 def is_record(msg: Message) -> bool:
@@ -188,17 +191,20 @@ def history(
     return [_message(i) for i in items], total
 
 
-def _claim_update(tenant_id: str, message_id: str, now: datetime) -> dict[str, Any]:
-    """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``attempts`` + 1), without ``TableName``."""
+def _claim_update(tenant_id: str, message_id: str, now: datetime, token: str = "") -> dict[str, Any]:
+    """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``claim_id`` = ``token``, ``attempts`` + 1),
+    without ``TableName``."""
     return {
         "Key": table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-        "UpdateExpression": "SET #s = :sending, claimed_at = :now, GSI7PK = :spk ADD attempts :one REMOVE GSI8PK, GSI8SK",
+        "UpdateExpression": "SET #s = :sending, claimed_at = :now, claim_id = :token, GSI7PK = :spk "
+        "ADD attempts :one REMOVE GSI8PK, GSI8SK",
         "ConditionExpression": "#s IN (:q, :sch)",
         "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": table.values(
             sending=MessageStatus.SENDING.value,
             spk=keys.status_pk(tenant_id, MessageStatus.SENDING.value),
             now=clock.iso(now),
+            token=token or uuid.uuid4().hex,
             one=1,
             q=SENDABLE[0].value,
             sch=SENDABLE[1].value,
@@ -206,10 +212,11 @@ def _claim_update(tenant_id: str, message_id: str, now: datetime) -> dict[str, A
     }
 
 
-def claim(tenant_id: str, message_id: str, now: datetime) -> Message | None:
+def claim(tenant_id: str, message_id: str, now: datetime, token: str = "") -> Message | None:
     """QUEUED/SCHEDULED → SENDING. Returns the claimed message, or None if it was not sendable."""
     try:
-        out = table.ddb().update_item(TableName=table.table_name(), **_claim_update(tenant_id, message_id, now), ReturnValues="ALL_NEW")
+        update = _claim_update(tenant_id, message_id, now, token)
+        out = table.ddb().update_item(TableName=table.table_name(), **update, ReturnValues="ALL_NEW")
     except ClientError as err:
         if table.is_condition_failure(err):
             return None
@@ -244,7 +251,7 @@ def _set_status(
         names["#tl"] = "timeline"
         vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
         expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
-    if to in _FINAL:  # off the pending index (the claim removes it too; a cancel or failure may come first)
+    if to in _VISIBLE_CHANGES:  # off the pending index (the claim removes it too; a cancel or failure may come first)
         remove = (*remove, *pending.ATTRIBUTES)
     if remove:
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
@@ -305,28 +312,41 @@ def transition_ops(
     return [update] if event is None else [update, event_op(tenant_id, event)]
 
 
-def mark_sent_ops(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
-                  internet_message_id: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def mark_sent_ops(msg: Message, *, provider: str, provider_message_id: str | None, sent_at: datetime, event: ActivityEvent,
+                  internet_message_id: str | None = None,
+                  expect: tuple[MessageStatus, ...] = (MessageStatus.SENDING,)) -> list[dict[str, Any]]:  # fmt: skip
     """The writes of ``mark_sent``, for a caller that makes them part of a larger transaction: the
-    conditional SENDING → SENT update first, then the activity event and the provider-id lookup."""
-    extra: dict[str, Any] = {"provider_message_id": provider_message_id, "sent_at": clock.iso(sent_at)}
+    conditional SENDING → SENT update first (from any of ``expect``), then the activity event and the
+    provider-id lookup (when the provider's id is known)."""
+    extra: dict[str, Any] = {"sent_at": clock.iso(sent_at)}
+    if provider_message_id:
+        extra["provider_message_id"] = provider_message_id
     if internet_message_id:
         extra["internet_message_id"] = internet_message_id
-    update = _set_status(msg.tenant_id, msg.id, to=MessageStatus.SENT, expect=(MessageStatus.SENDING,), extra=extra, remove=("error",))
-    ref = {
-        "PK": keys.provider_message_pk(msg.tenant_id, provider, provider_message_id),
-        "SK": keys.PROVIDER_MESSAGE_SK,
-        "type": "provider_ref",
-        "message_id": msg.id,
-    }
-    return [update, event_op(msg.tenant_id, event), {"Put": {"Item": table.marshal(ref)}}]
+    update = _set_status(msg.tenant_id, msg.id, to=MessageStatus.SENT, expect=expect, extra=extra, remove=("error",))
+    ops = [update, event_op(msg.tenant_id, event)]
+    if provider_message_id:
+        ref = {
+            "PK": keys.provider_message_pk(msg.tenant_id, provider, provider_message_id),
+            "SK": keys.PROVIDER_MESSAGE_SK,
+            "type": "provider_ref",
+            "message_id": msg.id,
+        }
+        ops.append({"Put": {"Item": table.marshal(ref)}})
+    return ops
 
 
-def mark_sent(msg: Message, *, provider: str, provider_message_id: str, sent_at: datetime, event: ActivityEvent,
-              internet_message_id: str | None = None) -> bool:  # fmt: skip
-    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically."""
+def mark_sent(msg: Message, *, provider: str, provider_message_id: str | None, sent_at: datetime, event: ActivityEvent,
+              internet_message_id: str | None = None,
+              expect: tuple[MessageStatus, ...] = (MessageStatus.SENDING,)) -> bool:  # fmt: skip
+    """SENDING → SENT with the provider's ids, its event, and the provider-id → message lookup, atomically.
+
+    Returns False when the message was in none of ``expect`` (nothing written). The write is conditional
+    on the claim, so repeating it after an error whose outcome is unknown is safe: if the first one
+    landed, the repeat finds the message SENT and writes nothing. ``expect=UNCONFIRMED_STATES`` confirms a
+    message whose outcome was unknown (a provider's event, a receipt job)."""
     ops = mark_sent_ops(msg, provider=provider, provider_message_id=provider_message_id, sent_at=sent_at, event=event,
-                        internet_message_id=internet_message_id)  # fmt: skip
+                        internet_message_id=internet_message_id, expect=expect)  # fmt: skip
     try:
         table.transact(ops)
     except ClientError as err:
@@ -342,7 +362,13 @@ def write_ops(ops: list[dict[str, Any]]) -> None:
     table.transact(ops)
 
 
-def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[str, str], Message], dict[tuple[str, str], Message | None]]:
+def _ours(item: dict[str, Any] | None, token: str) -> bool:
+    """A claim this caller made already (same ``token``): an earlier try whose answer was lost landed."""
+    return bool(token) and item is not None and item.get("status") == MessageStatus.SENDING.value and item.get("claim_id") == token
+
+
+def claim_many(jobs: list[tuple[str, str]], now: datetime, token: str = "") -> tuple[dict[tuple[str, str], Message],
+                                                                                   dict[tuple[str, str], Message | None]]:  # fmt: skip
     """QUEUED/SCHEDULED → SENDING for several ``(tenant_id, message_id)`` (distinct), as ``claim`` does for one.
 
     One ``TransactWriteItems`` of conditional updates (up to 100 per transaction; tenants may be mixed), each
@@ -353,6 +379,10 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
 
     Returns ``(claimed, refused)``: the claimed messages, and for each message that was not sendable
     the item as it was when the claim failed (None if it does not exist).
+
+    ``token`` (the caller's, one per attempt at a batch) is stored as ``claim_id``: calling again with the
+    same token after an error whose outcome is unknown (a 500 after the transaction landed) counts a
+    message already SENDING under that token as claimed, so a lost answer never strands a message.
     """
     refused: dict[tuple[str, str], Message | None] = {}
     done: list[tuple[str, str]] = []
@@ -360,7 +390,7 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
     for i in range(0, len(jobs), 100):
         todo = list(jobs[i : i + 100])
         while todo:
-            ops = [{"Update": {**_claim_update(t, m, now), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t, m in todo]
+            ops = [{"Update": {**_claim_update(t, m, now, token), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t, m in todo]
             try:
                 table.transact(ops)
             except ClientError as err:
@@ -371,11 +401,16 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
                 if any(c not in ("None", "ConditionalCheckFailed") for c in codes):
                     fallback.extend(todo)
                     break
+                mine = []
                 for job, reason in zip(todo, reasons, strict=True):
                     if reason.get("Code") == "ConditionalCheckFailed":
-                        item = reason.get("Item")
-                        refused[job] = _message(table.unmarshal(item), load_body=False) if item else None
-                todo = [job for job in todo if job not in refused]
+                        item = table.unmarshal(reason["Item"]) if reason.get("Item") else None
+                        if _ours(item, token):
+                            mine.append(job)
+                        else:
+                            refused[job] = _message(item, load_body=False) if item else None
+                done.extend(mine)
+                todo = [job for job in todo if job not in refused and job not in mine]
                 continue
             done.extend(todo)
             break
@@ -389,11 +424,15 @@ def claim_many(jobs: list[tuple[str, str]], now: datetime) -> tuple[dict[tuple[s
             else:
                 claimed[(t, m)] = _message(item, load_body=False)
     for t, m in fallback:
-        msg = claim(t, m, now)
+        msg = claim(t, m, now, token)
         if msg is not None:
             claimed[(t, m)] = msg
+            continue
+        item = table.get(keys.message_pk(t, m), keys.MESSAGE_SK)
+        if _ours(item, token):
+            claimed[(t, m)] = _message(item or {}, load_body=False)
         else:
-            refused[(t, m)] = get(t, m, load_body=False)
+            refused[(t, m)] = _message(item, load_body=False) if item else None
     return claimed, refused
 
 

@@ -7,8 +7,9 @@ from parley.models.domain import SendJob
 from parley.settings import get_settings
 
 
-def enqueue(job: SendJob) -> None:
-    client("sqs").send_message(QueueUrl=get_settings().send_queue_url, MessageBody=job.model_dump_json())
+def enqueue(job: SendJob, *, delay_seconds: int = 0) -> None:
+    extra = {"DelaySeconds": delay_seconds} if delay_seconds else {}
+    client("sqs").send_message(QueueUrl=get_settings().send_queue_url, MessageBody=job.model_dump_json(), **extra)
 
 
 def enqueue_many(jobs: list[SendJob]) -> list[SendJob]:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from parley.dal.aws import client
 from parley.settings import get_settings
@@ -73,6 +74,31 @@ def is_condition_failure(err: ClientError) -> bool:
         reasons = err.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
+
+
+# Errors after which the same request may succeed: throttling, service-side 5xx, transaction conflicts.
+_TRANSIENT_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "RequestLimitExceeded",
+    "InternalServerError", "InternalFailure", "ServiceUnavailable", "TransactionConflictException",
+    "TransactionInProgressException", "LimitExceededException",
+})  # fmt: skip
+_TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded"})
+
+
+def is_transient(err: BaseException) -> bool:
+    """A DynamoDB call that failed in a way worth repeating (after a backoff): throttling, a 5xx (the
+    local emulator answers 500 under load), a transaction cancelled for a conflict or a throttle (not for a
+    failed condition), a connection or read timeout. Conditional writes repeated after such an error stay
+    correct: the repeat finds the condition already spent if the first one landed."""
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        code = error.get("Code")
+        if code == "TransactionCanceledException":
+            reasons = {r.get("Code") for r in err.response.get("CancellationReasons") or []}
+            return bool(reasons & _TRANSIENT_REASONS) and "ConditionalCheckFailed" not in reasons
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in _TRANSIENT_CODES or status >= 500
+    return isinstance(err, (HTTPClientError, BotocoreConnectionError, ConnectionError, TimeoutError))
 
 
 def get(pk: str, sk: str) -> dict[str, Any] | None:

@@ -82,7 +82,7 @@ def add_comment(tenant_id: str, message_id: str, text: str, *, user_id: str | No
 
 def _being_sent(msg: Message) -> bool:
     """A SENDING claim a dispatcher may still be acting on. An older claim is one whose worker died; the
-    dispatcher itself gives such a message up (FAILED, outcome unknown), so deleting it is safe."""
+    dispatcher itself gives such a message up (UNCONFIRMED, outcome unknown), so deleting it is safe."""
     if msg.status != MessageStatus.SENDING:
         return False
     if msg.claimed_at is None:

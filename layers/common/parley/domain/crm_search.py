@@ -52,6 +52,7 @@ CRM_STATUSES: dict[str, tuple[MessageStatus, ...]] = {
     "SCHEDULED": (MessageStatus.SCHEDULED,),
     "SENT": (MessageStatus.SENT,),
     "FAILED": (MessageStatus.FAILED,),
+    "UNCONFIRMED": (MessageStatus.UNCONFIRMED,),
     "CANCELLED": (MessageStatus.CANCELLED,),
 }
 LIST_FIELDS = frozenset({"recipients", "cc", "bcc"})  # a filter value matches when the list contains it

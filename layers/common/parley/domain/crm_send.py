@@ -347,6 +347,12 @@ def resend(
 
     def accept() -> Message:
         original = _record(who.tenant_id, message_id)
+        if original.status == MessageStatus.UNCONFIRMED:
+            # The provider may have it: a resend could deliver it twice. Its events will confirm it SENT.
+            raise BadRequest(
+                f"communication {message_id} is UNCONFIRMED: the provider may have sent it (its delivery outcome is not known yet), "
+                "so it is not resent; it becomes SENT when the provider reports it"
+            )
         if original.status not in RESENDABLE:
             raise BadRequest(f"communication {message_id} is {crm_status(original.status)}; only a SENT or FAILED email can be resent")
         msg = resend_message(who, original)

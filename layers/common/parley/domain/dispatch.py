@@ -6,7 +6,22 @@ Exactly-once sending rests on each message's own state, not on the queue:
 - a job that finds a *fresh* SENDING claim is a concurrent duplicate: it is retried later;
 - a job that finds a *stale* SENDING claim means an earlier attempt died between handing the
   message to the provider and recording the result. It may have been sent, so it is not sent
-  again: the message becomes FAILED with an "outcome unknown" error (at-most-once).
+  again: the message becomes UNCONFIRMED ("delivery outcome unknown"), never FAILED (at-most-once);
+  the provider's own events confirm it SENT later (``email_events.apply``).
+
+A message the provider accepted never ends FAILED (docs/architecture.md §6.2):
+- its SENT write (conditional on the claim, so repeatable) is retried with a jittered exponential backoff
+  while the invocation has time left (``remaining_ms``; ``OUTCOME_RESERVE_MS`` is kept for what follows);
+  a repeat that finds the message SENT already (the earlier write landed, its answer lost) writes nothing.
+  The claim and the send-time re-check are repeated the same way (a claim carries the attempt's token, so
+  a claim that landed with its answer lost is recognised); a re-check that still fails gives the claims back;
+- if it still cannot be written, the provider's answer is queued as a *receipt job* (a ``SendJob`` with
+  ``receipt``, outside the table, delayed ``RECEIPT_DELAY_SECONDS``), whose later dispatch writes SENT and
+  never calls a provider; the send job itself is then acknowledged;
+- if even that fails, the answer is logged (message id, provider, provider message id) and the record
+  reported failed: its redelivery finds the claim, fresh and then stale → UNCONFIRMED, and the provider's
+  events, which carry Parley's message id (SES tags, SendGrid custom args), confirm it SENT;
+- an ambiguous provider error (a read timeout: it may have been accepted) also ends UNCONFIRMED.
 
 A batch (``dispatch_batch``; ``dispatch`` is a batch of one) is worked in rounds of distinct messages:
 a job repeated in one SQS batch goes to the next round, which starts when the previous one is recorded,
@@ -30,13 +45,15 @@ so it sees the message exactly as a job in a later invocation would. One round:
    (``counters.DayBumps``: one UpdateItem per tenant and day, usually one per batch). They stay out of
    the outcome transaction on purpose: concurrent batches of one tenant would conflict on the day item.
 
-An outcome write that raises leaves its message SENDING: the job fails and its redelivery finds the
-claim, fresh (retried later) and then stale (FAILED "outcome unknown", not resent).
+An outcome write that still raises leaves its message SENDING: the job fails and its redelivery finds the
+claim, fresh (retried later) and then stale (UNCONFIRMED "outcome unknown", not resent).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,17 +61,28 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from parley import clock
-from parley.dal import counters, messages, optins, suppressions, table
+from parley.dal import counters, messages, optins, queue, suppressions, table
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
-from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
+from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob, SendReceipt
 from parley.models.email_events import Suppression
 from parley.providers.base import EmailProvider, OutboundSms, ProviderError, SmsProvider
 from parley.providers.registry import email_provider, sms_provider
 from parley.settings import get_settings
 
 MAX_TRANSACTION_ITEMS = 100
+# Outcome writes that fail transiently (throttling, 5xx, a conflict) are repeated after a jittered
+# exponential backoff (full jitter: a random wait up to base * 2^n, at most the cap) while the invocation
+# has more than the reserve left; the reserve is for queuing receipts and answering SQS.
+OUTCOME_BACKOFF_BASE_S = 0.05
+OUTCOME_BACKOFF_CAP_S = 2.0
+OUTCOME_RESERVE_MS = 3_000
+DEFAULT_BUDGET_MS = 20_000  # without a Lambda context (a direct call): the time outcome writes may take
+UNKNOWN_OUTCOME = "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent"
 logger = Logger(child=True)
+_sleep = time.sleep
+
+Remaining = Callable[[], int]  # milliseconds the invocation has left (LambdaContext.get_remaining_time_in_millis)
 
 
 class RetryLater(Exception):
@@ -64,7 +92,7 @@ class RetryLater(Exception):
 @dataclass(frozen=True)
 class Outcome:
     message_id: str
-    result: str  # sent | failed | skipped
+    result: str  # sent | failed | unconfirmed | skipped | recorded (a receipt job wrote a SENT counted when it was sent)
 
 
 Result = Outcome | Exception  # what became of one job: its outcome, or why it must be reported as failed
@@ -117,35 +145,99 @@ def _fail_write(msg: Message, error: str, result: Result) -> _Write:
     return _Write(msg, ops, _counted(msg, "failed"), clock.now(), result, transition=kw)
 
 
+def _unconfirmed_write(msg: Message, error: str, result: Result) -> _Write:
+    """SENDING → UNCONFIRMED: it may be with the provider; never resent, confirmed by the provider's events."""
+    kw: dict[str, Any] = {"to": MessageStatus.UNCONFIRMED, "expect": (MessageStatus.SENDING,), "extra": {"error": error},
+                          "event": _event(msg, "unconfirmed", error), "remove": ("claimed_at",)}  # fmt: skip
+    return _Write(msg, messages.transition_ops(msg.tenant_id, msg.id, **kw), None, clock.now(), result, transition=kw)
+
+
 def _requeue_write(msg: Message, error: str, result: Result) -> _Write:
     kw: dict[str, Any] = {"to": MessageStatus.QUEUED, "expect": (MessageStatus.SENDING,), "extra": {"error": error},
                           "remove": ("claimed_at",)}  # fmt: skip
     return _Write(msg, messages.transition_ops(msg.tenant_id, msg.id, **kw), None, clock.now(), result, transition=kw)
 
 
-def _sent_write(msg: Message, receipt: Any) -> _Write:
-    sent_at = clock.now()
+def _sent_write(msg: Message, receipt: Any, sent_at: datetime | None = None) -> _Write:
+    """SENT with the provider's answer. From SENDING (our claim) or UNCONFIRMED (a stale-claim rule gave the
+    claim up meanwhile: the answer in hand is better knowledge than "unknown")."""
+    sent_at = sent_at or clock.now()
     kw: dict[str, Any] = {
         "provider": receipt.provider,
         "provider_message_id": receipt.provider_message_id,
         "internet_message_id": receipt.internet_message_id,
         "sent_at": sent_at,
         "event": _event(msg, "sent", f"accepted by {receipt.provider}: {receipt.provider_message_id}"),
+        "expect": messages.UNCONFIRMED_STATES,
     }
     return _Write(msg, messages.mark_sent_ops(msg, **kw), _counted(msg, "sent"), sent_at, Outcome(msg.id, "sent"), sent=kw)
 
 
-def _write_one(w: _Write) -> bool:
-    """One outcome on its own; False if its message was no longer SENDING (nothing written)."""
+def _budget(remaining_ms: Remaining | None) -> Remaining:
+    """The time left, as ``remaining_ms`` says but never more than what it said at the start minus the time
+    spent since (a clock of our own: repeats end even if the given one stands still)."""
+    start = remaining_ms() if remaining_ms is not None else DEFAULT_BUDGET_MS
+    end = time.monotonic() + start / 1000
+
+    def left() -> int:
+        own = int((end - time.monotonic()) * 1000)
+        return own if remaining_ms is None else min(own, remaining_ms())
+
+    return left
+
+
+def _persist[T](write: Callable[[], T], remaining_ms: Remaining, message_id: str) -> T:
+    """``write()``, repeated after a backoff while it fails transiently (``table.is_transient``) and the
+    invocation has time left; the last error is raised. Only for calls that are safe to repeat."""
+    attempt = 0
+    while True:
+        try:
+            return write()
+        except Exception as err:
+            if not table.is_transient(err):
+                raise
+            wait = random.uniform(0, min(OUTCOME_BACKOFF_CAP_S, OUTCOME_BACKOFF_BASE_S * 2**attempt))
+            if remaining_ms() - wait * 1000 < OUTCOME_RESERVE_MS:
+                raise
+            attempt += 1
+            logger.warning("outcome write failed; repeating it", extra={"message_id": message_id, "attempt": attempt, "error": str(err)})
+            _sleep(wait)
+
+
+def _write_one(w: _Write, remaining_ms: Remaining) -> bool:
+    """One outcome on its own, repeated while it fails transiently; False if its message was in none of the
+    expected states: nothing written by this call. For a SENT that means it is SENT already (an earlier try,
+    or the combined transaction, landed with its answer lost; or a provider's event confirmed it first): its
+    day counter is then not bumped here (at-most-once counters, never doubled)."""
     m = w.msg
-    if w.sent is not None:
-        return messages.mark_sent(m, **w.sent)
-    return messages.transition(m.tenant_id, m.id, **(w.transition or {}))
+    if w.sent is None:
+        return _persist(lambda: messages.transition(m.tenant_id, m.id, **(w.transition or {})), remaining_ms, m.id)
+    sent = w.sent
+    return _persist(lambda: messages.mark_sent(m, **sent), remaining_ms, m.id)
 
 
-def _write_all(writes: Sequence[_Write], results: dict[int, Result], index_of: dict[int, int]) -> None:
+def _queue_receipt(w: _Write) -> bool:
+    """Keep the provider's answer outside the table: a receipt job, delayed, that writes SENT later."""
+    m, sent = w.msg, w.sent or {}
+    receipt = SendReceipt(provider=sent["provider"], provider_message_id=sent["provider_message_id"],
+                          internet_message_id=sent.get("internet_message_id"), sent_at=sent["sent_at"])  # fmt: skip
+    where = {"message_id": m.id, "tenant_id": m.tenant_id, "provider": receipt.provider, "provider_message_id": receipt.provider_message_id}
+    try:
+        queue.enqueue(SendJob(tenant_id=m.tenant_id, message_id=m.id, receipt=receipt), delay_seconds=get_settings().receipt_delay_seconds)
+    except Exception:
+        # The log line is then the only copy of the answer; the provider's events confirm it SENT.
+        logger.exception("SENT could not be written nor its receipt queued", extra=where)
+        return False
+    logger.warning("SENT could not be written in time; receipt job queued", extra=where)
+    return True
+
+
+def _write_all(writes: Sequence[_Write], results: dict[int, Result], index_of: dict[int, int], remaining_ms: Remaining, *,
+               receipts: bool = True) -> None:  # fmt: skip
     """Record ``writes``: several in one transaction (up to 100 items each); one alone, or all of a combined
-    transaction that failed, each on its own (``_write_one``). Then the counters of what was recorded."""
+    transaction that failed, each on its own (``_write_one``, repeated while it fails transiently). A SENT
+    that still cannot be written is queued as a receipt job (``receipts``). Then the counters of what was
+    recorded."""
     chunks: list[list[_Write]] = []
     size = 0
     for w in writes:
@@ -168,9 +260,12 @@ def _write_all(writes: Sequence[_Write], results: dict[int, Result], index_of: d
                 continue
         for w in chunk:
             try:
-                made = _write_one(w)
+                made = _write_one(w, remaining_ms)
             except Exception as err:
-                results[index_of[id(w)]] = err
+                if receipts and w.sent is not None and _queue_receipt(w):
+                    results[index_of[id(w)]] = w.result  # the provider has it; the receipt job records it
+                else:
+                    results[index_of[id(w)]] = err
             else:
                 results[index_of[id(w)]] = w.result
                 if made:
@@ -212,10 +307,13 @@ def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
     return refusals
 
 
-def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsProvider | None, results: dict[int, Result]) -> None:
+def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsProvider | None, results: dict[int, Result],
+           remaining_ms: Remaining) -> None:  # fmt: skip
     settings = get_settings()
     now = clock.now()
-    claimed, refused = messages.claim_many([(j.tenant_id, j.message_id) for _, j, _ in jobs], now)
+    # Repeated like an outcome write: the token makes a claim whose answer was lost count as ours.
+    token, keys = new_id(), [(j.tenant_id, j.message_id) for _, j, _ in jobs]
+    claimed, refused = _persist(lambda: messages.claim_many(keys, now, token), remaining_ms, f"{len(keys)} claims")
     before: list[_Write] = []  # outcomes decided before any provider call
     index_of: dict[int, int] = {}
     to_send: list[tuple[int, int, Message]] = []
@@ -235,8 +333,7 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
             if now - claimed_at < timedelta(seconds=settings.send_claim_seconds):
                 results[i] = RetryLater(f"message {job.message_id} is being sent by another worker")
                 continue
-            error = "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent"
-            add(before, _fail_write(current, error, Outcome(job.message_id, "failed")), i)
+            add(before, _unconfirmed_write(current, UNKNOWN_OUTCOME, Outcome(job.message_id, "unconfirmed")), i)
             continue
         msg = claimed[key]
         try:
@@ -250,10 +347,14 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
         to_send.append((i, receive_count, msg))
 
     try:
-        refusals = _recheck([m for _, _, m in to_send])
+        refusals = _persist(lambda: _recheck([m for _, _, m in to_send]), remaining_ms, "send-time re-check")
     except Exception as err:
-        for i, _, _ in to_send:
-            results[i] = err
+        # Nothing was handed to the provider: give the claims back (as for an unreadable body) rather than
+        # leave them to the stale-claim rule, which would call them UNCONFIRMED though never sent.
+        for i, _, msg in to_send:
+            retry = RetryLater(f"send-time re-check of {msg.id} unavailable: {err}")
+            retry.__cause__ = err
+            add(before, _requeue_write(msg, f"send-time re-check unavailable: {err}", retry), i)
         to_send = []
         refusals = {}
     allowed = []
@@ -263,7 +364,7 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
             add(before, _fail_write(msg, refusals[msg.id], Outcome(msg.id, "failed")), i)
         else:
             allowed.append((i, receive_count, msg))
-    _write_all(before, results, index_of)
+    _write_all(before, results, index_of, remaining_ms)
 
     after: list[_Write] = []
     providers: dict[tuple[str, str, str], Any] = {}
@@ -281,7 +382,10 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
                 sender, outbound = provider or providers[key3], render_email(msg)
             receipt = sender.send(outbound)
         except ProviderError as err:
-            if err.retryable and receive_count < settings.max_send_attempts:
+            if err.ambiguous:
+                # It may have been accepted: never FAILED (a resend could duplicate it), never retried.
+                add(after, _unconfirmed_write(msg, str(err), Outcome(msg.id, "unconfirmed")), i)
+            elif err.retryable and receive_count < settings.max_send_attempts:
                 retry = RetryLater(str(err))
                 retry.__cause__ = err
                 add(after, _requeue_write(msg, str(err), retry), i)
@@ -293,17 +397,53 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
             results[i] = err
             continue
         add(after, _sent_write(msg, receipt), i)
-    _write_all(after, results, index_of)
+    _write_all(after, results, index_of, remaining_ms)
 
 
-def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvider | SmsProvider | None = None) -> list[Result]:
+def _record_receipts(jobs: list[tuple[int, SendJob]], results: dict[int, Result], remaining_ms: Remaining) -> None:
+    """Receipt jobs: write SENT from the provider's answer they carry (SENDING or UNCONFIRMED → SENT). No
+    provider is called. A receipt whose write still fails is reported failed (SQS brings it back; after
+    ``maxReceiveCount`` it waits in the DLQ, the answer in its body)."""
+    writes: list[_Write] = []
+    index_of: dict[int, int] = {}
+    for i, job in jobs:
+        receipt = job.receipt
+        assert receipt is not None
+        try:
+            msg = _persist(lambda j=job: messages.get(j.tenant_id, j.message_id, load_body=False), remaining_ms, job.message_id)
+        except Exception as err:
+            results[i] = err
+            continue
+        if msg is None or msg.status not in messages.UNCONFIRMED_STATES:
+            results[i] = Outcome(job.message_id, "skipped")  # recorded already (or deleted): nothing to do
+            continue
+        w = _sent_write(msg, receipt, receipt.sent_at)
+        w.result = Outcome(msg.id, "recorded")  # its send job already counted it sent (metrics)
+        writes.append(w)
+        index_of[id(w)] = i
+    _write_all(writes, results, index_of, remaining_ms, receipts=False)
+
+
+def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvider | SmsProvider | None = None,
+                   remaining_ms: Remaining | None = None) -> list[Result]:  # fmt: skip
     """Dispatch ``(job, receive_count)`` pairs together; one result per job, in order: its ``Outcome``, or
     the exception its record must be reported failed with (``RetryLater``, a retry-exhausted retryable
-    ``ProviderError``, or an error that left the message SENDING)."""
+    ``ProviderError``, or an error that left the message SENDING). ``remaining_ms``: the invocation's
+    remaining time, which bounds the repeats of outcome writes (without it: ``DEFAULT_BUDGET_MS``)."""
+    remaining = _budget(remaining_ms)
     results: dict[int, Result] = {}
     rounds: list[list[tuple[int, SendJob, int]]] = []
     seen: dict[tuple[str, str], int] = {}
+    receipts = [(i, job) for i, (job, _) in enumerate(jobs) if job.receipt is not None]
+    if receipts:
+        try:
+            _record_receipts(receipts, results, remaining)
+        except Exception as err:
+            for i, _ in receipts:
+                results.setdefault(i, err)
     for i, (job, receive_count) in enumerate(jobs):
+        if job.receipt is not None:
+            continue
         key = (job.tenant_id, job.message_id)
         n = seen[key] = seen.get(key, -1) + 1
         if n == len(rounds):
@@ -311,16 +451,17 @@ def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvid
         rounds[n].append((i, job, receive_count))
     for batch in rounds:
         try:
-            _round(batch, provider, results)
+            _round(batch, provider, results, remaining)
         except Exception as err:
             for i, _, _ in batch:
                 results.setdefault(i, err)
     return [results[i] for i in range(len(jobs))]
 
 
-def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None) -> Outcome:
+def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None,
+             remaining_ms: Remaining | None = None) -> Outcome:  # fmt: skip
     """One job (a batch of one): its outcome, or the exception its record must be reported failed with."""
-    (result,) = dispatch_batch([(job, receive_count)], provider=provider)
+    (result,) = dispatch_batch([(job, receive_count)], provider=provider, remaining_ms=remaining_ms)
     if isinstance(result, Exception):
         raise result
     return result

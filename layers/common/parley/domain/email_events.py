@@ -1,14 +1,20 @@
 """Email delivery and engagement events from the providers, and the suppression list they feed.
 
 Two ways in, one way of recording:
-- SendGrid's Event Webhook (POST /communications/email/v1/events): ``receive_sendgrid``, with the
-  tenant's signed-webhook verification (``verify_sendgrid_signature``) when it has a key configured;
-- SES configuration-set events (SES → SNS → SQS → the ses_events function): ``receive_ses``.
+- SendGrid's Event Webhook (POST /communications/email/v1/events): ``verified_sendgrid``, with the
+  tenant's signed-webhook verification (``verify_sendgrid_signature``) when it has a key configured; the
+  webhook queues the batch and the provider events function applies it (``domain.provider_events``);
+- SES configuration-set events (SES → SNS → SQS → the ses_events function): ``receive_ses_batch``.
 
-Each event is normalised to a ``models.email_events.EmailEvent`` and handed to ``apply``: find the
+Each event is normalised to a ``models.email_events.EmailEvent`` and handed to ``apply_many``: find the
 tenant's message it is about, put the address on the suppression list if the event says so, move
 ``Message.delivery_status`` forward, and append an activity event exactly once (deduplicated on the
 provider's event id).
+
+Any event of a provider about a message proves the provider accepted it. A message whose outcome is
+unknown (UNCONFIRMED, or still SENDING: the dispatcher could not record the provider's answer) is found by
+the Parley message id the event carries (SES tag, SendGrid custom arg) and confirmed SENT, with the
+provider's message id and its lookup item, before the event itself is applied (``_confirm_sent``).
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from parley import clock
-from parley.dal import email_events, suppressions, tenants
+from parley.dal import counters, email_events, messages, suppressions, tenants
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, Suppressed, Unauthorized
-from parley.models.domain import ActivityEvent
+from parley.models.domain import ActivityEvent, Message
 from parley.models.email_events import EmailEvent, Suppression
 
 log = logging.getLogger(__name__)
@@ -406,7 +413,7 @@ def receive_ses_batch(bodies: Sequence[str]) -> list[str | Exception]:
 def correlate(tenant_id: str, ev: EmailEvent) -> str | None:
     """The id of the tenant's email this event is about (None if none): our id (custom arg / tag),
     then the provider's message id, then a category entry naming one of the tenant's messages."""
-    return correlate_many(tenant_id, [ev])[0]
+    return _correlate_many(tenant_id, [ev])[0][0]
 
 
 def _candidate_id(value: str | None, limit: int = 64) -> bool:
@@ -418,9 +425,17 @@ def _candidate_id(value: str | None, limit: int = 64) -> bool:
 def correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str | None]:
     """``correlate`` for a batch, in three batched lookups (each only for the events still unmatched):
     our message ids, the provider ids, then the categories."""
+    return _correlate_many(tenant_id, events)[0]
+
+
+def _correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> tuple[list[str | None], set[str]]:
+    """``correlate_many``, and which of the messages it read (by our id or a category) have an unknown
+    delivery outcome (SENDING or UNCONFIRMED): those an event about them confirms. A message found
+    through the provider-id lookup is not among them: that item is written only together with SENT."""
     out: list[str | None] = [None] * len(events)
+    unknown: set[str] = set()
     wanted = {ev.parley_message_id for ev in events if _candidate_id(ev.parley_message_id)}
-    ours = email_events.email_message_ids(tenant_id, wanted) if wanted else set()
+    ours = email_events.email_message_states(tenant_id, wanted) if wanted else {}
     for n, ev in enumerate(events):
         if ev.parley_message_id in ours:
             out[n] = ev.parley_message_id
@@ -432,10 +447,39 @@ def correlate_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str | N
     left = [n for n in range(len(events)) if out[n] is None and events[n].categories]
     if left:
         named = {c for n in left for c in events[n].categories[:10] if _candidate_id(c)}
-        ours = email_events.email_message_ids(tenant_id, named) if named else set()
+        found = email_events.email_message_states(tenant_id, named) if named else {}
+        ours.update(found)
         for n in left:
-            out[n] = next((c for c in events[n].categories[:10] if c in ours), None)
-    return out
+            out[n] = next((c for c in events[n].categories[:10] if c in found), None)
+    unknown = {m for m in out if m is not None and ours.get(m) in messages.UNCONFIRMED_STATES}
+    return out, unknown
+
+
+def _confirm_sent(msg: Message, ev: EmailEvent) -> bool:
+    """An outbound email whose outcome is unknown (UNCONFIRMED, or SENDING) that the provider reports on was
+    accepted by it: SENT, with the provider's message id and lookup item, a ``sent`` activity event, and
+    the record's day counter. Conditional on the unknown state, so a replay or a race writes it once.
+    True when this call confirmed it."""
+    if msg.direction != "outbound" or msg.status not in messages.UNCONFIRMED_STATES or msg.provider != ev.provider:
+        return False
+    at_ms = max(ev.created_ms - 1, 0)  # just before the event that revealed it, so the activity reads in order
+    at = datetime.fromtimestamp(at_ms / 1000, UTC)
+    pid = ev.provider_message_id
+    event = ActivityEvent(message_id=msg.id, event_id=new_id(), event="sent", email=msg.recipient, created_ms=at_ms,
+                          response=f"accepted by {ev.provider}: {pid or '(no id)'} (confirmed by its '{ev.event}' event)")  # fmt: skip
+    made = messages.mark_sent(msg, provider=ev.provider, provider_message_id=pid, sent_at=at, event=event,
+                              expect=messages.UNCONFIRMED_STATES)  # fmt: skip
+    if made:
+        log.info("unknown delivery outcome confirmed SENT by a provider event", extra={"message_id": msg.id, "event": ev.event})
+        if messages.is_record(msg):
+            bumps = counters.DayBumps()
+            bumps.add(msg.tenant_id, clock.iso(at)[:10], "sent", category=msg.category, template_id=msg.template_id,
+                      template_name=msg.template_name)  # fmt: skip
+            try:
+                bumps.apply()
+            except Exception:
+                log.exception("analytics counters not bumped")  # at-most-once counters: the outcome stands
+    return made
 
 
 def apply(tenant_id: str, ev: EmailEvent) -> str:
@@ -483,7 +527,12 @@ def apply_many(tenant_id: str, events: Sequence[EmailEvent]) -> list[str]:
         if ev.dedupe_key:
             known.add(key)  # a second copy in this batch is a duplicate
         fresh.append(n)
-    message_ids = correlate_many(tenant_id, [events[n] for n in fresh])
+    message_ids, unknown = _correlate_many(tenant_id, [events[n] for n in fresh])
+    for n, message_id in zip(fresh, message_ids, strict=True):
+        if message_id in unknown:  # rare: the dispatcher could not record the provider's acceptance
+            msg = messages.get(tenant_id, message_id, load_body=False)
+            if msg is not None and _confirm_sent(msg, events[n]):
+                unknown.discard(message_id)
     latest: dict[str, str] = {}
     recorded = []
     for n, message_id in zip(fresh, message_ids, strict=True):

@@ -139,6 +139,7 @@ def _describe(msg: Message, events: list[ActivityEvent]) -> tuple[str, str]:
         + (f" at {clock.iso(msg.sent_at)}" if msg.sent_at else "")
         + "; no delivery report yet",
         MessageStatus.FAILED: f"SMS to {phone} could not be sent" + (f": {msg.error}" if msg.error else ""),
+        MessageStatus.UNCONFIRMED: f"SMS to {phone} was handed to {msg.provider}; whether it accepted it is not known (not resent)",
         MessageStatus.CANCELLED: f"SMS to {phone} was cancelled before it was sent",
         MessageStatus.RECEIVED: f"SMS received from {phone}",
     }

@@ -18,6 +18,10 @@ class MessageStatus(StrEnum):
     SCHEDULED = "SCHEDULED"  # waiting for its EventBridge Scheduler schedule to fire
     SENDING = "SENDING"  # claimed by a dispatcher; provider call in progress
     SENT = "SENT"  # the provider accepted it
+    # Handed to the provider, but whether it accepted is not recorded (an ambiguous provider error, or a
+    # worker that died between the call and the write): never sent again (not FAILED, not resendable);
+    # the provider's own events, or the dispatcher's delayed receipt, move it to SENT.
+    UNCONFIRMED = "UNCONFIRMED"
     FAILED = "FAILED"  # permanently failed (error says why)
     CANCELLED = "CANCELLED"  # cancelled before it was sent
     RECEIVED = "RECEIVED"  # an inbound message
@@ -197,8 +201,26 @@ class ActivityEvent(Model):
     response: str = ""
 
 
+class SendReceipt(Model):
+    """What a provider answered when it accepted a message (``SendJob.receipt``)."""
+
+    provider: str
+    provider_message_id: str
+    internet_message_id: str | None = None
+    sent_at: UtcDateTime
+
+
 class SendJob(Model):
-    """The body of a send-queue message (immediate sends and fired schedules alike)."""
+    """The body of a send-queue message (immediate sends and fired schedules alike).
+
+    With ``receipt`` it is not a send but the delayed record of one: the provider accepted the message,
+    the dispatcher could not write SENT in time, and the job carries the provider's answer (a copy kept
+    outside the table) so a later invocation writes it. Such a job never calls a provider."""
 
     tenant_id: str
     message_id: str
+    receipt: SendReceipt | None = None
+
+    def model_dump_json(self, **kwargs: Any) -> str:  # a plain job stays {"tenant_id", "message_id"}
+        kwargs.setdefault("exclude_none", True)
+        return super().model_dump_json(**kwargs)

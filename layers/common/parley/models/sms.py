@@ -48,5 +48,5 @@ class SmsActivityResponse(Model):
     data: SmsActivityData
     status: str = Field(
         description="Latest state: the provider's delivery state (DELIVERED, UNDELIVERED, READ, ...) when known, "
-        "else ours (QUEUED, SCHEDULED, SENDING, SENT, FAILED, CANCELLED, RECEIVED)."
+        "else ours (QUEUED, SCHEDULED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED, RECEIVED)."
     )

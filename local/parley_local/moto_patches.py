@@ -12,6 +12,7 @@ thread. These patches change how moto does its work, never what a call returns:
   snapshot); the snapshot is now of the items the transaction touches, restored exactly on cancellation.
 - ``patch_queries``: a Query walks the items of its partition only (not the whole table), and sorts them
   by the keys' plain values; moto's own query code still runs on those items.
+- ``cache_service_lookup``: which service a request is for is worked out once per host, not per request.
 - ``weak_instance_tracking``: moto keeps a strong reference to every model object it ever created (each
   item written, each deep copy of one, each SQS message, for ``/moto-api/data.json``), so its memory only
   grows. The tracking now holds weak references: data.json lists the objects that still exist.
@@ -33,6 +34,7 @@ DYNAMODB_LOCK = threading.RLock()  # one DynamoDB request at a time (all account
 
 
 def apply() -> None:
+    cache_service_lookup()
     weak_instance_tracking()
     serialise_dynamodb()
     patch_transactions()
@@ -60,6 +62,33 @@ def serialise_dynamodb() -> None:
             return original(self, *args, **kwargs)
 
     DynamoHandler._dispatch = _dispatch  # type: ignore[method-assign]
+
+
+def cache_service_lookup() -> None:
+    """moto's server finds the service of every request by listing its own package folder (``os.listdir``
+    and an ``isdir`` per entry, ~200) and matching ~1,000 URL patterns, under one server-wide lock: a few
+    ms of every call, serialised. The folder and the patterns never change while it runs, so the answer
+    for a host is remembered (same answer, computed once)."""
+    if not _once("lookup"):
+        return
+    import functools
+
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = functools.cache(lambda: tuple(backends._list_of_moto_modules_uncached()))  # type: ignore[attr-defined]
+    backends._list_of_moto_modules_uncached = backends.list_of_moto_modules  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = modules  # type: ignore[assignment]
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    cache: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in cache:  # always called under the dispatcher's lock
+            cache[host] = original(self, host)
+        return cache[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
 # ── memory ──

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class LocalStack:
     stack: Stack | None = None
     api_url: str = ""
     moto_url: str = ""
+    idle_timeout: float = 60.0  # seconds before an idle function instance is shut down (Lambda does the same, later)
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -72,9 +74,10 @@ class LocalStack:
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
-        self.pool = FunctionPool({**base_env, **aws_env})
+        self.pool = FunctionPool({**base_env, **aws_env}, idle_timeout=self.idle_timeout)
         self.gateway = Gateway(stack, self.pool, self.local_routes())
         self.server: BaseWSGIServer = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.server.block_on_close = False  # stop() must not wait for clients' idle keep-alive connections
         self.port = self.server.server_port
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
@@ -97,10 +100,14 @@ class LocalStack:
             t.join()
 
     def stop(self) -> None:
+        """Stop everything now: the gateway, every function instance (busy ones too), the emulator."""
+        t0 = time.monotonic()
         self._stop.set()
+        self.pool.close()  # first: requests waiting on a function end at once
         self.server.shutdown()
-        self.pool.close()
+        self.server.server_close()
         self.moto.stop()
+        log.info("stopped in %.2f s", time.monotonic() - t0)
 
     # ── tenants and SES identities ──
     def verify_sender_domain(self, domain: str) -> None:

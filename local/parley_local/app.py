@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from parley_local import moto_patches
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
+from parley_local.keepalive import KeepAliveRequestHandler
 from parley_local.stack import Provisioner, Stack
 from parley_local.templates import ACCOUNT, REGION
 from parley_local.workers import SchedulerFirer, SqsPoller
@@ -76,7 +77,9 @@ class LocalStack:
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         self.pool = FunctionPool({**base_env, **aws_env}, idle_timeout=self.idle_timeout)
         self.gateway = Gateway(stack, self.pool, self.local_routes())
-        self.server: BaseWSGIServer = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.server: BaseWSGIServer = make_server(
+            self.host, self.port, self.gateway, threaded=True, request_handler=KeepAliveRequestHandler
+        )
         self.server.block_on_close = False  # stop() must not wait for clients' idle keep-alive connections
         self.port = self.server.server_port
         self.api_url = f"http://{self.host}:{self.port}"

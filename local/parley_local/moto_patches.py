@@ -12,6 +12,7 @@ thread. These patches change how moto does its work, never what a call returns:
   snapshot); the snapshot is now of the items the transaction touches, restored exactly on cancellation.
 - ``patch_queries``: a Query walks the items of its partition only (not the whole table), and sorts them
   by the keys' plain values; moto's own query code still runs on those items.
+- ``keep_alive``: the server keeps HTTP/1.1 connections open (werkzeug closed every one after its answer).
 - ``cache_service_lookup``: which service a request is for is worked out once per host, not per request.
 - ``weak_instance_tracking``: moto keeps a strong reference to every model object it ever created (each
   item written, each deep copy of one, each SQS message, for ``/moto-api/data.json``), so its memory only
@@ -34,6 +35,7 @@ DYNAMODB_LOCK = threading.RLock()  # one DynamoDB request at a time (all account
 
 
 def apply() -> None:
+    keep_alive()
     cache_service_lookup()
     weak_instance_tracking()
     serialise_dynamodb()
@@ -62,6 +64,20 @@ def serialise_dynamodb() -> None:
             return original(self, *args, **kwargs)
 
     DynamoHandler._dispatch = _dispatch  # type: ignore[method-assign]
+
+
+def keep_alive() -> None:
+    """moto's server (werkzeug's) closes the connection after every answer: each boto3 call of each function
+    paid a TCP connect and a new server thread. Its request handler gets ``keepalive.KeepAliveMixin``."""
+    if not _once("keepalive"):
+        return
+    from moto.moto_server import threaded_moto_server
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    from parley_local.keepalive import KeepAliveMixin
+
+    handler = type("KeepAliveMotoRequestHandler", (KeepAliveMixin, MotoRequestHandler), {})
+    threaded_moto_server.MotoRequestHandler = handler  # type: ignore[attr-defined, misc]
 
 
 def cache_service_lookup() -> None:

@@ -24,11 +24,14 @@ def main() -> int:
     parser.add_argument(
         "--idle-timeout", type=float, default=60.0, help="seconds before an idle function instance is shut down (0 = never)"
     )
+    parser.add_argument("--max-instances", type=int, default=12, help="warm instances per function (each serves one event at a time)")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, idle_timeout=args.idle_timeout).start()
+    stack = LocalStack(
+        host=args.host, port=args.port, moto_port=args.moto_port, idle_timeout=args.idle_timeout, max_instances=args.max_instances
+    ).start()
     stack.warm()
     state = stack.state()
     if not args.no_demo:

@@ -47,6 +47,7 @@ class LocalStack:
     stack: Stack | None = None
     api_url: str = ""
     moto_url: str = ""
+    max_instances: int = 12  # warm instances per function, each serving one event at a time (4 held 20 clients to ~16 req/s)
     idle_timeout: float = 60.0  # seconds before an idle function instance is shut down (Lambda does the same, later)
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -75,7 +76,7 @@ class LocalStack:
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
-        self.pool = FunctionPool({**base_env, **aws_env}, idle_timeout=self.idle_timeout)
+        self.pool = FunctionPool({**base_env, **aws_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
         self.gateway = Gateway(stack, self.pool, self.local_routes())
         self.server: BaseWSGIServer = make_server(
             self.host, self.port, self.gateway, threaded=True, request_handler=KeepAliveRequestHandler

@@ -110,20 +110,31 @@ class _Instance:
                     pipe.close()
 
 
+class _Spawn:
+    """An instance being started for a caller: done, or failed with ``error``."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.error: Exception | None = None
+
+
 class FunctionPool:
-    """Up to ``max_instances`` warm instances per function; an instance serves one event at a time.
+    """Up to ``max_instances`` warm instances per function (default 12); an instance serves one event at a time.
 
     Like Lambda, an instance left idle for ``idle_timeout`` seconds is shut down (its memory returned); the
     next event for that function starts a new one (a cold start). ``close()`` ends every instance, busy or not.
     """
 
-    def __init__(self, base_env: dict[str, str], max_instances: int = 4, idle_timeout: float = 60.0) -> None:
+    MAX_STARTING = 2  # per function at a time: a burst of cold starts would take the CPU from the warm ones
+
+    def __init__(self, base_env: dict[str, str], max_instances: int = 12, idle_timeout: float = 60.0) -> None:
         self.base_env = base_env
         self.max_instances = max_instances
         self.idle_timeout = idle_timeout
         self._idle: dict[str, list[_Instance]] = {}
         self._count: dict[str, int] = {}
         self._all: set[_Instance] = set()
+        self._starting: dict[str, int] = {}  # instances of a function being started now
         self._lock = threading.Condition()
         self._closed = False
         self._reaper: threading.Thread | None = None
@@ -132,6 +143,10 @@ class FunctionPool:
             self._reaper.start()
 
     def _acquire(self, fn: FunctionSpec) -> _Instance:
+        """An idle instance of ``fn``. With none idle (and fewer than ``max_instances``), one is started in the
+        background, and the caller takes whichever instance is free first: a busy one that finishes in 100 ms
+        is not kept waiting behind a cold start of seconds."""
+        spawn: _Spawn | None = None
         with self._lock:
             while True:
                 if self._closed:
@@ -142,10 +157,19 @@ class FunctionPool:
                     if inst.alive:
                         return inst
                     self._forget(inst)
-                if self._count.get(fn.arn, 0) < self.max_instances:
+                if spawn is not None and spawn.error is not None:
+                    raise spawn.error
+                if spawn is not None and spawn.done:
+                    spawn = None  # its instance went to another caller: this one may start another
+                starting = self._starting.get(fn.arn, 0)
+                if spawn is None and self._count.get(fn.arn, 0) < self.max_instances and starting < self.MAX_STARTING:
                     self._count[fn.arn] = self._count.get(fn.arn, 0) + 1
-                    break
+                    self._starting[fn.arn] = starting + 1
+                    spawn = _Spawn()
+                    threading.Thread(target=self._spawn, args=(fn, spawn), name=f"spawn-{fn.logical_id}", daemon=True).start()
                 self._lock.wait()
+
+    def _spawn(self, fn: FunctionSpec, spawn: _Spawn) -> None:
         inst = None
         try:
             inst = _Instance(fn, self.base_env)
@@ -155,16 +179,21 @@ class FunctionPool:
             if closed:
                 raise RuntimeError("the function pool is closed")
             inst.wait_ready()
-        except Exception:
+        except Exception as err:
             with self._lock:
                 self._count[fn.arn] -= 1
+                self._starting[fn.arn] -= 1
                 if inst is not None:
                     self._all.discard(inst)
+                spawn.error, spawn.done = err, True
                 self._lock.notify_all()
             if inst is not None:
                 inst.close()
-            raise
-        return inst
+            return
+        with self._lock:
+            spawn.done = True
+            self._starting[fn.arn] -= 1
+        self._release(inst)
 
     def _forget(self, inst: _Instance) -> None:
         """(Under the lock.) ``inst`` no longer counts against its function's instances."""

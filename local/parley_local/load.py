@@ -36,6 +36,7 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # transport errors (no HTTP status)
     sent: int = 0
+    samples: list[tuple[float, float, str, int]] = field(default_factory=list)  # (start, seconds, method, status)
 
     @property
     def requests(self) -> int:
@@ -54,6 +55,15 @@ class LoadResult:
     @property
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
+
+    def by_method(self) -> str:
+        parts = []
+        for method in ("POST", "GET"):
+            lat = sorted(s[1] for s in self.samples if s[2] == method)
+            if lat:
+                p50, p99 = (lat[min(len(lat) - 1, int(q / 100 * len(lat)))] * 1000 for q in (50, 99))
+                parts.append(f"{method} n={len(lat)} p50 {p50:.0f} ms p99 {p99:.0f} ms")
+        return "; ".join(parts)
 
     def summary(self) -> str:
         return (
@@ -98,6 +108,7 @@ def _client(api: str, key: str, stop: threading.Event, result: LoadResult, lock:
             ids.append(json.loads(data)["data"]["emailActivityId"])
         with lock:
             result.latencies.append(elapsed)
+            result.samples.append((t0, elapsed, method, status))
             result.statuses[status] = result.statuses.get(status, 0) + 1
             result.sent += method == "POST" and status == 200
     conn.close()
@@ -237,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu_after = stack_cpu(pid)
             main_mb, workers_mb, n = stack_rss(pid)
             print(f"round {r + 1}: {args.clients} clients: {result.summary()}")
+            print(f"  {result.by_method()}")
             print(f"  RSS after load: main {main_mb:.0f} MB + {n} workers {workers_mb:.0f} MB; load average {loadavg()}")
             spent = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
             top = sorted(spent.items(), key=lambda kv: -kv[1])[:6]

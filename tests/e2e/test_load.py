@@ -1,8 +1,8 @@
 """The local stack under load (issue 11): 20 concurrent clients sending emails and reading their activity.
 
-Its own stack (``python -m parley_local``, idle instances shut down after 10 s), not the session's: the
+Its own stack (``python -m parley_local``, idle instances shut down after 20 s), not the session's: the
 figures and the memory are this workload's alone. Marked ``load``: ``make e2e`` runs these last, alone.
-Bounded in time: ~10 s warm-up, 30 s of measured load, at most ~40 s of idling, a SIGTERM.
+Bounded in time: 15 s warm-up, 30 s of measured load, at most ~50 s of idling, a SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from parley_local.load import LoadResult, descendants, loadavg, run_load, stack_
 pytestmark = [pytest.mark.e2e, pytest.mark.load]
 
 CLIENTS = 20
-IDLE_TIMEOUT = 10  # seconds (the stack's default is 60)
+IDLE_TIMEOUT = 20  # seconds (the stack's default is 60)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def loaded(stack: dict[str, Any]) -> LoadResult:
-    """The workload, run once: 10 s of warm-up (instances start), then 30 s measured."""
-    run_load(stack["api"], stack["demo"]["apiKey"], CLIENTS, 10)
+    """The workload, run once: 15 s of warm-up (instances start), then 30 s measured."""
+    run_load(stack["api"], stack["demo"]["apiKey"], CLIENTS, 15)
     result = run_load(stack["api"], stack["demo"]["apiKey"], CLIENTS, 30)
     print(f"\n{CLIENTS} clients: {result.summary()}; load average {loadavg()}")
     return result

@@ -11,13 +11,14 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi bench
+.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi bench load
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
 	@echo "make openapi  regenerate docs/openapi/<family>.json from the handlers (CI checks they are current)"
+	@echo "make load   the local stack under 20 concurrent clients for 30 s: req/s, p50/p95/p99, 5xx, memory"
 	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~20-30 min; QUICK=1: a 5-minute check)"
 
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
@@ -76,10 +77,17 @@ integration: install
 	$(PY) -m pytest tests/integration -q
 
 e2e: install
-	$(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e -q -m "not load"
+	$(PY) -m pytest tests/e2e -q -m load
 
+load: install
+	$(PY) -m parley_local.load
+
+# unit, infra and integration (in-process moto) on both cores; then e2e in one process: its tests share one local
+# stack, and the load test (marked `load`) runs last, alone, on a machine nothing else is using.
 test: lint validate build
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests/unit tests/infra tests/integration -q -p no:cacheprovider -n 2
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) $(VENV_SAM) .aws-sam .local

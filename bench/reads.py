@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bench.emulator import Emulator, table_changed
+from bench.emulator import Emulator
 from bench.procs import Run, run_child, source_env
 from bench.scenarios import Local, set_body, set_path_param, set_query
+from parley_local.moto_patches import table_changed
 
 HOT_EMAIL = "hot.candidate@example.com"
 HOT_PHONE = "+15557000000"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from parley_local.app import LocalStack, write_state
+
+log = logging.getLogger("parley_local")
 
 
 def main() -> int:
@@ -18,11 +21,17 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3000, help="API port (0 = any free port)")
     parser.add_argument("--moto-port", type=int, default=0, help="emulator port (0 = any free port)")
     parser.add_argument("--state-file", type=Path, default=Path(".local/stack.json"), help="where to write URLs and the demo key")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=60.0, help="seconds before an idle function instance is shut down (0 = never)"
+    )
+    parser.add_argument("--max-instances", type=int, default=12, help="warm instances per function (each serves one event at a time)")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port).start()
+    stack = LocalStack(
+        host=args.host, port=args.port, moto_port=args.moto_port, idle_timeout=args.idle_timeout, max_instances=args.max_instances
+    ).start()
     stack.warm()
     state = stack.state()
     if not args.no_demo:
@@ -58,9 +67,18 @@ def main() -> int:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
+    # With a timeout: a signal the kernel hands to another thread only runs its handler when the main thread
+    # next runs Python code, and an untimed wait would never return to do so (SIGTERM then hung under load).
+    while not done.wait(0.2):
+        pass
+    log.info("stopping (signal received)")
     stack.stop()
-    return 0
+    # Everything is stopped and nothing is left to write: skip the interpreter's teardown (under load it took
+    # 10+ s after stop() had returned, on threads and objects that no longer matter).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

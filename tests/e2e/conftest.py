@@ -91,3 +91,8 @@ def emulator_env(local: Local, monkeypatch: pytest.MonkeyPatch) -> Local:
     yield local
     get_settings.cache_clear()
     aws.reset()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The load tests (``-m load``) run after every other test: they measure a machine left to them."""
+    items.sort(key=lambda item: item.get_closest_marker("load") is not None)

@@ -1,0 +1,302 @@
+"""Make the embedded moto 5.2.5 safe under concurrency and bounded in time and memory.
+
+The local stack (and ``bench/``) run moto as a threaded HTTP server: every request is served on its own
+thread. These patches change how moto does its work, never what a call returns:
+
+- ``serialise_dynamodb``: DynamoDB requests are handled one at a time (parse → backend → serialise). moto's
+  DynamoDB backend is not thread-safe: a ``TransactWriteItems`` deep-copies tables that another thread is
+  writing (HTTP 500 "dictionary changed size during iteration"), an ``UpdateItem`` mutates an item another
+  thread is serialising, a condition check and its write are not one step. DynamoDB applies each call
+  atomically; now the emulator does too.
+- ``patch_transactions``: moto deep-copies the whole table for every item of a transaction (its rollback
+  snapshot); the snapshot is now of the items the transaction touches, restored exactly on cancellation.
+- ``patch_queries``: a Query walks the items of its partition only (not the whole table), and sorts them
+  by the keys' plain values; moto's own query code still runs on those items.
+- ``keep_alive``: the server keeps HTTP/1.1 connections open (werkzeug closed every one after its answer).
+- ``cache_service_lookup``: which service a request is for is worked out once per host, not per request.
+- ``weak_instance_tracking``: moto keeps a strong reference to every model object it ever created (each
+  item written, each deep copy of one, each SQS message, for ``/moto-api/data.json``), so its memory only
+  grows. The tracking now holds weak references: data.json lists the objects that still exist.
+
+``apply()`` applies them all (idempotent); call it before the server starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+_applied: set[str] = set()
+DYNAMODB_LOCK = threading.RLock()  # one DynamoDB request at a time (all accounts and regions)
+
+
+def apply() -> None:
+    keep_alive()
+    cache_service_lookup()
+    weak_instance_tracking()
+    serialise_dynamodb()
+    patch_transactions()
+    patch_queries()
+
+
+def _once(name: str) -> bool:
+    if name in _applied:
+        return False
+    _applied.add(name)
+    return True
+
+
+# ── concurrency ──
+def serialise_dynamodb() -> None:
+    """Every DynamoDB request, from parsing to its serialised answer, under ``DYNAMODB_LOCK``."""
+    if not _once("serialise"):
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler._dispatch
+
+    def _dispatch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return original(self, *args, **kwargs)
+
+    DynamoHandler._dispatch = _dispatch  # type: ignore[method-assign]
+
+
+def keep_alive() -> None:
+    """moto's server (werkzeug's) closes the connection after every answer: each boto3 call of each function
+    paid a TCP connect and a new server thread. Its request handler gets ``keepalive.KeepAliveMixin``."""
+    if not _once("keepalive"):
+        return
+    from moto.moto_server import threaded_moto_server
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    from parley_local.keepalive import KeepAliveMixin
+
+    handler = type("KeepAliveMotoRequestHandler", (KeepAliveMixin, MotoRequestHandler), {})
+    threaded_moto_server.MotoRequestHandler = handler  # type: ignore[attr-defined, misc]
+
+
+def cache_service_lookup() -> None:
+    """moto's server finds the service of every request by listing its own package folder (``os.listdir``
+    and an ``isdir`` per entry, ~200) and matching ~1,000 URL patterns, under one server-wide lock: a few
+    ms of every call, serialised. The folder and the patterns never change while it runs, so the answer
+    for a host is remembered (same answer, computed once)."""
+    if not _once("lookup"):
+        return
+    import functools
+
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = functools.cache(lambda: tuple(backends._list_of_moto_modules_uncached()))  # type: ignore[attr-defined]
+    backends._list_of_moto_modules_uncached = backends.list_of_moto_modules  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = modules  # type: ignore[assignment]
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    cache: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in cache:  # always called under the dispatcher's lock
+            cache[host] = original(self, host)
+        return cache[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+# ── memory ──
+class _WeakList:
+    """What ``instances_tracked`` needs of a list (append, iterate, len), holding weak references."""
+
+    __slots__ = ("_refs",)
+
+    def __init__(self) -> None:
+        self._refs: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def append(self, obj: Any) -> None:
+        with contextlib.suppress(TypeError):  # not weak-referenceable (or unhashable): not tracked
+            self._refs.add(obj)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._refs))
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def clear(self) -> None:
+        self._refs.clear()
+
+
+def weak_instance_tracking() -> None:
+    """``BaseModel.instances_tracked`` per class becomes a ``_WeakList`` (re-made after a moto reset)."""
+    if not _once("tracking"):
+        return
+    from moto.core.common_models import BaseModel
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        instance = super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, _WeakList):
+            tracked = _WeakList()
+            cls.instances_tracked = tracked  # type: ignore[attr-defined]
+        tracked.append(instance)
+        return instance
+
+    BaseModel.__new__ = __new__  # type: ignore[method-assign, assignment]
+
+
+# ── time: transactions and queries whose cost does not grow with the table ──
+_tx = threading.local()
+
+
+def patch_transactions() -> None:
+    """moto 5.2.5 makes ``TransactWriteItems`` deep-copy the whole table once per item of the transaction
+    (its rollback snapshot): its cost grows with the table, which DynamoDB's does not, and over a few
+    thousand items it runs into the SDK's read timeout. Here the snapshot is of the items the transaction
+    touches only; the rollback restores exactly those, so a cancelled transaction still leaves the table as
+    it was. Runs under ``DYNAMODB_LOCK`` when the request came over HTTP."""
+    if not _once("transactions"):
+        return
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class _CopyShim:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, Table) and getattr(_tx, "active", False):
+                return value  # the rollback below restores the touched items instead
+            return copy.deepcopy(value, memo)
+
+    original = ddb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshot = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            key = op.get("Item") if "Item" in op else op.get("Key")
+            if table is None or not key or table.hash_key_attr not in key:
+                continue
+            h = DynamoType(key[table.hash_key_attr])
+            r = DynamoType(key[table.range_key_attr]) if table.range_key_attr and table.range_key_attr in key else None
+            try:
+                current = table.get_item(h, r)
+            except Exception:  # noqa: S112 (an invalid key: moto's own validation reports it below)
+                continue
+            snapshot.append((table, h, r, copy.deepcopy(current)))
+        _tx.active = True
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, h, r, old in reversed(snapshot):
+                if r is None:
+                    if old is None:
+                        table.items.pop(h, None)
+                    else:
+                        table.items[h] = old
+                elif old is None:
+                    table.items[h].pop(r, None)
+                else:
+                    table.items[h][r] = old
+            _writes["version"] += 1
+            raise
+        finally:
+            _tx.active = False
+
+    ddb_models.copy = _CopyShim()  # type: ignore[assignment]
+    ddb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+_writes = {"version": 0}
+
+
+def table_changed() -> None:
+    """Items were written behind moto's API (the bench's bulk seeding): forget the partition maps."""
+    _writes["version"] += 1
+
+
+def patch_queries() -> None:
+    """moto 5.2.5 answers every Query by walking every item of the table and sorting the matches with
+    Python-level comparisons, once per 1 MB page: with 100,000+ items one Query costs seconds, which
+    DynamoDB's does not. Here a Query walks only the items of its partition (a map from key value to
+    items, rebuilt after any write) and sorts them by the same keys' plain values. What a Query returns
+    — items, order, pages, ``Count``/``ScannedCount``, ``LastEvaluatedKey`` — is moto's own: its code
+    still runs, on the partition's items instead of all of them."""
+    if not _once("queries"):
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    local = threading.local()
+
+    def bumping(fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _writes["version"] += 1
+
+        return wrapper
+
+    Table.put_item = bumping(Table.put_item)  # type: ignore[method-assign]
+    Table.delete_item = bumping(Table.delete_item)  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = bumping(DynamoDBBackend.update_item)  # type: ignore[method-assign]
+
+    original_all_items = Table.all_items
+
+    def all_items(self: Any) -> list[Any]:
+        only = getattr(local, "items", None)
+        return only if only is not None else original_all_items(self)
+
+    def partition(self: Any, attr: str, value: Any) -> list[Any]:
+        cache = getattr(self, "_local_partitions", None)
+        if cache is None or cache[0] != _writes["version"]:
+            cache = (_writes["version"], {})
+            self._local_partitions = cache
+        by_value = cache[1].get(attr)
+        if by_value is None:
+            by_value = {}
+            for item in original_all_items(self):
+                v = item.attrs.get(attr)
+                if v is not None:
+                    by_value.setdefault(v, []).append(item)
+            cache[1][attr] = by_value
+        return list(by_value.get(value, []))
+
+    original_query = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        items = None
+        if index_name and len(conditions) == 1:
+            attr, value = conditions[0]
+            items = partition(self, attr, value)
+        elif not index_name and hash_key is not None and self.range_key_attr:
+            items = list(self.items.get(hash_key, {}).values())
+        local.items = items
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            local.items = None
+
+    original_sorted = Table.sorted_items
+
+    def sorted_items(self: Any, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Any]) -> list[Any]:
+        attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        try:
+            items.sort(key=lambda x: tuple(x.attrs[k].cast_value for k in attrs))  # what DynamoType.__lt__ compares
+        except (TypeError, KeyError):
+            return original_sorted(self, hash_key_attrs, range_key_attrs, items)
+        return items
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    Table.sorted_items = sorted_items  # type: ignore[method-assign]

@@ -1,0 +1,86 @@
+"""The local stack under load (issue 11): 20 concurrent clients sending emails and reading their activity.
+
+Its own stack (``python -m parley_local``, idle instances shut down after 20 s), not the session's: the
+figures and the memory are this workload's alone. Marked ``load``: ``make e2e`` runs these last, alone.
+Bounded in time: 15 s warm-up, 30 s of measured load, at most ~50 s of idling, a SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parley_local.load import LoadResult, descendants, loadavg, run_load, stack_rss, start_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
+
+CLIENTS = 20
+IDLE_TIMEOUT = 20  # seconds (the stack's default is 60)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    log = tmp_path_factory.mktemp("load") / "stack.log"
+    proc, state = start_stack(log, ["--idle-timeout", str(IDLE_TIMEOUT)])
+    state["proc"] = proc
+    yield state
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def loaded(stack: dict[str, Any]) -> LoadResult:
+    """The workload, run once: 15 s of warm-up (instances start), then 30 s measured."""
+    run_load(stack["api"], stack["demo"]["apiKey"], CLIENTS, 15)
+    result = run_load(stack["api"], stack["demo"]["apiKey"], CLIENTS, 30)
+    print(f"\n{CLIENTS} clients: {result.summary()}; load average {loadavg()}")
+    return result
+
+
+def test_20_clients_get_20_requests_per_second_with_p99_under_2s_and_no_5xx(loaded: LoadResult) -> None:
+    """Before (issue 11): 2.7 req/s, p99 26.5 s and HTTP 500s from the emulator's TransactWriteItems."""
+    assert loaded.errors == []
+    assert loaded.server_errors == 0, loaded.statuses
+    assert set(loaded.statuses) == {200}, loaded.statuses
+    assert loaded.rate >= 20, loaded.summary()
+    assert loaded.pct(99) <= 2.0, loaded.summary()
+
+
+def test_idle_stack_after_the_load_holds_under_500_mb(stack: dict[str, Any], loaded: LoadResult) -> None:
+    """Main process + every function worker, resident, once idle. Before: 1.1 GB in the main process alone
+    after 30 s of this load (moto kept every item it ever made), 4 GB with the workers, never shrinking."""
+    assert loaded.requests > 0
+    deadline = time.monotonic() + IDLE_TIMEOUT + 30
+    while True:
+        main_mb, workers_mb, n = stack_rss(stack["pid"])
+        if main_mb + workers_mb < 500 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert main_mb + workers_mb < 500, f"main {main_mb:.0f} MB + {n} workers {workers_mb:.0f} MB"
+    assert main_mb < 400
+
+
+def test_sigterm_under_load_stops_everything_within_5s(stack: dict[str, Any], loaded: LoadResult) -> None:
+    """Before: 19.5 s to exit under this load (an untimed wait missed the signal, busy workers were left
+    running, then interpreter teardown), with worker processes still alive after the main one had gone."""
+    proc, pid = stack["proc"], stack["pid"]
+    background = threading.Thread(target=run_load, args=(stack["api"], stack["demo"]["apiKey"], CLIENTS, 10), daemon=True)
+    background.start()
+    time.sleep(4)
+    workers = descendants(pid)
+    assert workers, "no function workers running under load"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    took = time.monotonic() - t0
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()]
+    assert proc.returncode == 0
+    assert took <= 5, f"exit took {took:.1f} s"
+    assert alive == [], f"{len(alive)} of {len(workers)} worker processes still running"

@@ -31,7 +31,12 @@ def _reset_caches() -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from moto import mock_aws
 
+    from parley_local import moto_patches
     from parley_local.stack import Provisioner
+
+    # In-process moto's DynamoDB is not thread-safe either (a transaction's rollback copy can put back what a
+    # concurrent request wrote): one request at a time, as the local stack does (DynamoDB applies each call atomically).
+    moto_patches.serialise_dynamodb()
 
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)

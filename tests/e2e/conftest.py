@@ -51,7 +51,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TABLE_NAME"):
         env.pop(var, None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "parley_local", "--port", "0", "--state-file", str(state)],
+        # instances never idle out here: a suite that touches each function now and then would start it cold each time
+        [sys.executable, "-m", "parley_local", "--port", "0", "--state-file", str(state), "--idle-timeout", "0"],
         cwd=ROOT,
         env=env,
         stdout=log,

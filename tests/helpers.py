@@ -86,49 +86,20 @@ def body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
 
 
-def deliver_inbound(handler: Any) -> list[dict[str, Any]]:
-    """Deliver what waits on the inbound mail queue to ``root.InboundMailFunction`` (as its SQS event source
-    does), batch by batch, every record acknowledged; returns the SQS messages delivered."""
+def _deliver(handler: Any, function_key: str, url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What waits on the queue at ``url``, delivered to ``function_key`` as Lambda's event source mapping would
+    (batches of 10, successes deleted): the SQS messages delivered, and the batch item failures."""
     from parley.dal.aws import client
     from parley_local.workers import _sqs_record
 
-    consumer = handler("root.InboundMailFunction")
-    urls = client("sqs").list_queues().get("QueueUrls", [])
-    url = next(u for u in urls if u.endswith("-InboundMailQueue"))
-    arn = "arn:aws:sqs:us-east-1:123456789012:" + url.rsplit("/", 1)[-1]
-    got: list[dict[str, Any]] = []
-    while batch := client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", []):
-        got.extend(batch)
-        assert consumer({"Records": [_sqs_record(m, arn) for m in batch]}) == {"batchItemFailures": []}
-    return got
-
-
-PROVIDER_EVENTS = "root.ProviderEventsFunction"
-
-
-def deliver_provider_events(handler: Any) -> list[dict[str, Any]]:
-    """What the provider webhooks queued (the provider events queue), delivered to ProviderEventsFunction as
-    Lambda's event source mapping would (batches of 10, successes deleted); returns the batch item failures.
-
-    ``handler`` is the suite's handler loader; the queue is the one a webhook handler loaded through it points at.
-    """
-    import os
-
-    from parley.dal.aws import client
-    from parley_local.workers import _sqs_record
-
-    url = os.environ.get("PROVIDER_EVENTS_QUEUE_URL")
-    if not url:
-        return []
     sqs = client("sqs")
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     consumer = None
+    delivered: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
-        if not got:
-            return failures
-        consumer = consumer or handler(PROVIDER_EVENTS)
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", []):
+        delivered += got
+        consumer = consumer or handler(function_key)
         out = consumer({"Records": [_sqs_record(m, arn) for m in got]})
         failed = {f["itemIdentifier"] for f in out["batchItemFailures"]}
         failures += out["batchItemFailures"]
@@ -137,6 +108,30 @@ def deliver_provider_events(handler: Any) -> list[dict[str, Any]]:
             sqs.delete_message_batch(
                 QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
             )
+    return delivered, failures
+
+
+def deliver_inbound(handler: Any) -> list[dict[str, Any]]:
+    """Deliver what waits on the inbound mail queue to ``root.InboundMailFunction``, every record acknowledged;
+    returns the SQS messages delivered."""
+    from parley.dal.aws import client
+
+    urls = client("sqs").list_queues().get("QueueUrls", [])
+    delivered, failures = _deliver(handler, "root.InboundMailFunction", next(u for u in urls if u.endswith("-InboundMailQueue")))
+    assert failures == []
+    return delivered
+
+
+PROVIDER_EVENTS = "root.ProviderEventsFunction"
+
+
+def deliver_provider_events(handler: Any) -> list[dict[str, Any]]:
+    """What the provider webhooks queued (the provider events queue), delivered to ProviderEventsFunction;
+    returns the batch item failures. The queue is the one a webhook handler loaded through ``handler`` points at."""
+    import os
+
+    url = os.environ.get("PROVIDER_EVENTS_QUEUE_URL")
+    return _deliver(handler, PROVIDER_EVENTS, url)[1] if url else []
 
 
 def through_queue(handler: Any, key: str) -> Any:

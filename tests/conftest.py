@@ -37,6 +37,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # In-process moto's DynamoDB is not thread-safe either (a transaction's rollback copy can put back what a
     # concurrent request wrote): one request at a time, as the local stack does (DynamoDB applies each call atomically).
     moto_patches.serialise_dynamodb()
+    # The local stack's fast path for DynamoDB answers, checked against moto's serialiser on every call.
+    moto_patches.fast_dynamodb_results()
+    moto_patches.cache_update_expressions()
+    moto_patches.VERIFY_FAST_RESULTS = True
 
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)

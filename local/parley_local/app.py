@@ -112,7 +112,8 @@ class LocalStack:
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
         for source in stack.sqs_sources:
-            self._spawn(SqsPoller(self.prov, stack, self.pool, source, self._stop))
+            for n in range(source.pollers):
+                self._spawn(SqsPoller(self.prov, stack, self.pool, source, self._stop, n))
         self._spawn(SchedulerFirer(self.prov, stack, self.pool, self._stop))
         return self
 

@@ -12,6 +12,17 @@ thread. These patches change how moto does its work, never what a call returns:
   snapshot); the snapshot is now of the items the transaction touches, restored exactly on cancellation.
 - ``patch_queries``: a Query walks the items of its partition only (not the whole table), and sorts them
   by the keys' plain values; moto's own query code still runs on those items.
+- ``patch_sqs_retention``: ReceiveMessage checks each message it hands out against the queue's retention period,
+  which moto read by computing every queue attribute (three walks of all the queue's messages) per message: a
+  backlog made each receive quadratic. The period is now read from the queue directly.
+- ``fast_dynamodb_results``: moto 5.2 writes every DynamoDB answer by walking the operation's botocore output
+  shape (a sixth of the stack's CPU under load). An answer already in DynamoDB's wire form — strings, numbers,
+  booleans, lists and maps, no bytes or datetimes, no nulls — is written with ``json.dumps``, which gives the same
+  JSON; any other answer (errors, binary attributes, table descriptions) still takes moto's serialiser.
+  The test suites run with ``VERIFY_FAST_RESULTS``: every answer taken by the fast path is compared with moto's.
+- ``cache_update_expressions``: an ``UpdateExpression`` is parsed once per distinct text (moto parsed each one twice
+  per update, and a transaction holds dozens); moto's validator deep-copies the tree before it resolves it, so the
+  cached tree is never changed.
 - ``keep_alive``: the server keeps HTTP/1.1 connections open (werkzeug closed every one after its answer).
 - ``cache_service_lookup``: which service a request is for is worked out once per host, not per request.
 - ``weak_instance_tracking``: moto keeps a strong reference to every model object it ever created (each
@@ -25,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -41,6 +53,9 @@ def apply() -> None:
     serialise_dynamodb()
     patch_transactions()
     patch_queries()
+    patch_sqs_retention()
+    fast_dynamodb_results()
+    cache_update_expressions()
 
 
 def _once(name: str) -> bool:
@@ -300,3 +315,94 @@ def patch_queries() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
     Table.sorted_items = sorted_items  # type: ignore[method-assign]
+
+
+def patch_sqs_retention() -> None:
+    """``is_message_valid_based_on_retention_period`` reads ``queue.message_retention_period`` (what the attribute is)."""
+    if not _once("sqs_retention"):
+        return
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+
+
+# The test suites set it (in-process, or PARLEY_VERIFY_EMULATOR=1 for a local stack): every fast answer is also
+# written by moto's serialiser and compared; a difference fails the call.
+VERIFY_FAST_RESULTS = os.environ.get("PARLEY_VERIFY_EMULATOR") == "1"
+
+
+class FastResultMismatch(AssertionError):
+    pass
+
+
+_FAST_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+_JSON_TYPES = (str, int, float, bool)
+
+
+def wire_json(value: Any) -> bool:
+    """True when ``json.dumps(value)`` is the answer's wire form: only str/int/float/bool, lists and str-keyed maps."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and v is not None and wire_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(v is not None and wire_json(v) for v in value)
+    return isinstance(value, _JSON_TYPES)
+
+
+def fast_dynamodb_results() -> None:
+    """``DynamoResult.execute_result``: ``json.dumps`` for the item operations' plain answers (see the module doc)."""
+    if not _once("fast_results"):
+        return
+    import json
+
+    from moto.dynamodb.responses import DynamoResult
+
+    generic = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        operation = context.operation_model.name
+        if operation in _FAST_OPERATIONS and isinstance(self.result, dict) and wire_json(self.result):
+            version = context.service_model.metadata.get("jsonVersion", "1.0")
+            members = context.operation_model.output_shape.members  # moto adds a few keys the API has not (dropped)
+            answer = {k: v for k, v in self.result.items() if k in members}
+            fast = 200, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(answer)
+            if VERIFY_FAST_RESULTS:
+                status, headers, body = generic(self, context)
+                if (status, headers.get("Content-Type"), json.loads(body)) != (fast[0], fast[1]["Content-Type"], answer):
+                    raise FastResultMismatch(f"{operation}: moto wrote {body!r}, the fast path {fast[2]!r}")
+            return fast
+        return generic(self, context)
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def cache_update_expressions() -> None:
+    """``UpdateExpressionParser.make`` memoised by the expression's text (bounded; a parse error is not cached)."""
+    if not _once("update_expressions"):
+        return
+    import functools
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    cached = functools.lru_cache(maxsize=4096)(lambda expression: make(UpdateExpressionParser, expression))
+    UpdateExpressionParser.make = classmethod(
+        lambda cls, expression: cached(expression) if cls is UpdateExpressionParser else make(cls, expression)
+    )  # type: ignore[method-assign, assignment]

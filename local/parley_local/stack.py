@@ -352,6 +352,7 @@ class Provisioner:
                         batch_size=int(eprops.get("BatchSize", 10)),
                         batch_window=int(eprops.get("MaximumBatchingWindowInSeconds", 0)),
                         report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
+                        pollers=min(5, int((eprops.get("ScalingConfig") or {}).get("MaximumConcurrency", 5))),
                     )
                 )
             elif etype == "ScheduleV2":

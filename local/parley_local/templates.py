@@ -86,6 +86,9 @@ class SqsSource:
     batch_size: int
     batch_window: int
     report_failures: bool
+    # Lambda polls a queue with several pollers at once (five to start with, AWS documents), each invoking the function with
+    # its own batch; ``ScalingConfig.MaximumConcurrency`` caps them. One poller let a backlog build under load.
+    pollers: int = 5
 
 
 @dataclass

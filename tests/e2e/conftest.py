@@ -47,7 +47,7 @@ class Local:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     state = tmp_path_factory.mktemp("local") / "stack.json"
     log = (tmp_path_factory.getbasetemp() / "local-stack.log").open("w")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/common"), str(ROOT / "local")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/common"), str(ROOT / "local")]), "PARLEY_VERIFY_EMULATOR": "1"}
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TABLE_NAME"):
         env.pop(var, None)
     proc = subprocess.Popen(

@@ -11,13 +11,13 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi bench load
+.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi generate bench load
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
 	@echo "make test   install everything, run lint + template checks + all test suites"
 	@echo "make build  sam build (no container)"
-	@echo "make openapi  regenerate docs/openapi/<family>.json from the handlers (CI checks they are current)"
+	@echo "make generate  regenerate the SAM Function blocks, events/ and docs/openapi/ from functions/<family>/api/*.py (CI checks)"
 	@echo "make load   the local stack under 20 concurrent clients for 30 s: req/s, p50/p95/p99, 5xx, memory"
 	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~20-30 min; QUICK=1: a 5-minute check)"
 
@@ -51,6 +51,7 @@ run: install
 	$(PY) -m parley_local
 
 lint: install
+	$(PY) -m parley_local.generate --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -59,8 +60,13 @@ validate: install install-sam
 	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
 	for t in functions/*/template.yaml; do $(VENV_SAM)/bin/sam validate --lint --template $$t || exit 1; done
 
-openapi: install
-	$(PY) -m parley_local.openapi
+# Every API endpoint is declared once, in functions/<family>/api/<resource>.py (parley.api.endpoint): its SAM Function
+# block, its sample event and the family's OpenAPI document are generated from it. tests/infra/test_generated.py fails
+# when the committed files are stale.
+generate: install
+	$(PY) -m parley_local.generate
+
+openapi: generate
 
 # Benchmarks (bench/README.md): cold starts against the source tree and the sam build output, warm send, call budget,
 # dispatch throughput, read amplification. QUICK=1 runs small sizes and writes no results file.

@@ -98,9 +98,9 @@ def run(emu: Emulator, lo: Local) -> dict[str, Any]:
     lo.opt_in()
     sends = []
     for key, name in (
-        ("CandidateApi.EmailSendFunction", "candidate/email_send"),
+        ("CandidateApi.SendEmailFunction", "candidate/send_email"),
         ("CrmApi.SendFunction", "crm/send"),
-        ("CandidateApi.SmsSendFunction", "candidate/sms_send"),
+        ("CandidateApi.SendSmsFunction", "candidate/send_sms"),
     ):
         _invoke(emu, key, lo.event(name))  # first call: clients created, nothing cold counted twice
         _, calls = _invoke(emu, key, lo.event(name))

@@ -275,14 +275,14 @@ def endpoints(lo: Local, seeded: Seeded) -> list[Endpoint]:
         ),
         Endpoint(
             "sms optIn history, page 1",
-            "CandidateApi.SmsOptInHistoryFunction",
+            "CandidateApi.SmsOptinHistoryFunction",
             "candidate/sms_optin_history",
             {"phoneNumber": HOT_PHONE, "offset": "0", "size": "20"},
         ),
         Endpoint(
             "forward-profile activity, page 1",
-            "CandidateApi.EmailForwardProfileActivityFunction",
-            "candidate/email_forward_profile_activity",
+            "CandidateApi.ForwardProfileActivityFunction",
+            "candidate/forward_profile_activity",
             {"email": HOT_EMAIL, "offset": "0", "limit": "10"},
         ),
         Endpoint(
@@ -334,7 +334,7 @@ def endpoints(lo: Local, seeded: Seeded) -> list[Endpoint]:
             note="a free-text term is checked on every record of the status read",
         ),
         Endpoint("CRM thread (hot conversation)", "CrmApi.ThreadFunction", "crm/thread", path={"id": seeded.hot_conversation_message}),
-        Endpoint("CRM templates list", "CrmApi.TemplateListFunction", "crm/template_list"),
+        Endpoint("CRM templates list", "CrmApi.ListTemplatesFunction", "crm/list_templates"),
     ]
 
 

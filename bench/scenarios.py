@@ -158,7 +158,7 @@ class Local:
         return record_id
 
     def template(self) -> str:
-        return body_of(self.call("CrmApi.TemplateCreateFunction", self.event("crm/template_create")))["id"]
+        return body_of(self.call("CrmApi.CreateTemplateFunction", self.event("crm/create_template")))["id"]
 
     def track_token(self) -> str:
         from parley.dal import messages
@@ -169,14 +169,14 @@ class Local:
         return msg.track_token
 
     def email(self) -> str:
-        return body_of(self.call("CandidateApi.EmailSendFunction", self.event("candidate/email_send")))["data"]["emailActivityId"]
+        return body_of(self.call("CandidateApi.SendEmailFunction", self.event("candidate/send_email")))["data"]["emailActivityId"]
 
     def opt_in(self) -> None:
-        self.call("CandidateApi.SmsOptInPutFunction", self.event("candidate/sms_optin_put"))
+        self.call("CandidateApi.SmsOptinPutFunction", self.event("candidate/sms_optin_put"))
 
     def sms(self) -> str:
         self.opt_in()
-        out = body_of(self.call("CandidateApi.SmsSendFunction", self.event("candidate/sms_send")))
+        out = body_of(self.call("CandidateApi.SendSmsFunction", self.event("candidate/send_sms")))
         return out["data"]["messageSID"]
 
     def candidate_id(self) -> str:
@@ -263,18 +263,18 @@ def _sms_activity(lo: Local) -> dict[str, Any]:
 
 def _sms_send(lo: Local) -> dict[str, Any]:
     lo.opt_in()
-    return lo.event("candidate/sms_send")
+    return lo.event("candidate/send_sms")
 
 
 def _forward_profile(lo: Local) -> dict[str, Any]:
     lo.candidate_id()
-    return lo.event("candidate/email_forward_profile")
+    return lo.event("candidate/forward_profile")
 
 
 def _email_events(lo: Local) -> dict[str, Any]:
     """SendGrid's sample events, about a message this tenant really sent (its id in the custom args)."""
     message_id = lo.email()
-    event = lo.event("candidate/email_events")
+    event = lo.event("candidate/receive_events")
     text = event["body"].replace("3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", message_id)
     set_body(event, text)
     set_header(event, "X-Twilio-Email-Event-Webhook-Signature", None)  # the tenant has no verification key set
@@ -318,7 +318,7 @@ def _send_template(lo: Local) -> dict[str, Any]:
 
 def _analytics(lo: Local) -> dict[str, Any]:
     lo.crm_sent()
-    event = lo.event("crm/analytics")
+    event = lo.event("crm/get_analytics")
     now = lo.clock.now()
     set_query(event, {"from": lo.clock.iso(now - timedelta(days=30)), "to": lo.clock.iso(now + timedelta(days=1))})
     return event
@@ -331,18 +331,18 @@ def _reply(lo: Local) -> dict[str, Any]:
 
 FIRST_REQUEST: dict[str, Prepare] = {
     # candidate (seed 000)
-    "CandidateApi.EmailSendFunction": _plain("candidate/email_send"),
+    "CandidateApi.SendEmailFunction": _plain("candidate/send_email"),
     "CandidateApi.EmailActivityFunction": _email_activity,
     "CandidateApi.EmailHistoryFunction": _email_history,
-    "CandidateApi.SmsOptInGetFunction": _plain("candidate/sms_optin_get"),
-    "CandidateApi.SmsOptInPutFunction": _plain("candidate/sms_optin_put"),
-    "CandidateApi.SmsOptInHistoryFunction": _plain("candidate/sms_optin_history"),
-    "CandidateApi.EmailForwardProfileFunction": _forward_profile,
-    "CandidateApi.EmailForwardProfileActivityFunction": _plain("candidate/email_forward_profile_activity"),
+    "CandidateApi.SmsOptinGetFunction": _plain("candidate/sms_optin_get"),
+    "CandidateApi.SmsOptinPutFunction": _plain("candidate/sms_optin_put"),
+    "CandidateApi.SmsOptinHistoryFunction": _plain("candidate/sms_optin_history"),
+    "CandidateApi.ForwardProfileFunction": _forward_profile,
+    "CandidateApi.ForwardProfileActivityFunction": _plain("candidate/forward_profile_activity"),
     "CandidateApi.EmailTransactionalFunction": _windowed("candidate/email_transactional"),
     "CandidateApi.EmailReplyFunction": _reply,
-    "CandidateApi.EmailEventsFunction": _email_events,
-    "CandidateApi.SmsSendFunction": _sms_send,
+    "CandidateApi.ReceiveEventsFunction": _email_events,
+    "CandidateApi.SendSmsFunction": _sms_send,
     "CandidateApi.SmsHistoryFunction": _sms_history,
     "CandidateApi.SmsActivityFunction": _sms_activity,
     "CandidateApi.SmsTransactionalFunction": _windowed("candidate/sms_transactional"),
@@ -351,7 +351,7 @@ FIRST_REQUEST: dict[str, Prepare] = {
     # ats (seed 002)
     "AtsApi.ApplicantMessagesFunction": _ats,
     # crm (seed 001)
-    "CrmApi.AnalyticsFunction": _analytics,
+    "CrmApi.GetAnalyticsFunction": _analytics,
     "CrmApi.ByEntityFunction": _by_entity,
     "CrmApi.CsvExportFunction": _plain("crm/csv_export"),
     "CrmApi.DeleteListFunction": _with_ids("crm/delete_list"),
@@ -373,11 +373,11 @@ FIRST_REQUEST: dict[str, Prepare] = {
     "CrmApi.CommentFunction": _with_record("crm/comment", Local.crm_send),
     "CrmApi.ResendFunction": _with_record("crm/resend", Local.crm_sent),
     "CrmApi.ThreadFunction": _with_record("crm/thread", Local.crm_send),
-    "CrmApi.TemplateCreateFunction": _plain("crm/template_create"),
-    "CrmApi.TemplateListFunction": _plain("crm/template_list"),
-    "CrmApi.TemplateGetFunction": _with_record("crm/template_get", Local.template, "templateId"),
-    "CrmApi.TemplateUpdateFunction": _with_record("crm/template_update", Local.template, "templateId"),
-    "CrmApi.TemplateDeleteFunction": _with_record("crm/template_delete", Local.template, "templateId"),
+    "CrmApi.CreateTemplateFunction": _plain("crm/create_template"),
+    "CrmApi.ListTemplatesFunction": _plain("crm/list_templates"),
+    "CrmApi.GetTemplateFunction": _with_record("crm/get_template", Local.template, "templateId"),
+    "CrmApi.UpdateTemplateFunction": _with_record("crm/update_template", Local.template, "templateId"),
+    "CrmApi.DeleteTemplateFunction": _with_record("crm/delete_template", Local.template, "templateId"),
 }
 
 
@@ -442,15 +442,15 @@ REUSABLE = frozenset(
     {
         "CandidateApi.EmailActivityFunction",
         "CandidateApi.EmailHistoryFunction",
-        "CandidateApi.SmsOptInGetFunction",
-        "CandidateApi.SmsOptInHistoryFunction",
-        "CandidateApi.EmailForwardProfileActivityFunction",
+        "CandidateApi.SmsOptinGetFunction",
+        "CandidateApi.SmsOptinHistoryFunction",
+        "CandidateApi.ForwardProfileActivityFunction",
         "CandidateApi.EmailTransactionalFunction",
         "CandidateApi.SmsHistoryFunction",
         "CandidateApi.SmsActivityFunction",
         "CandidateApi.SmsTransactionalFunction",
         "AtsApi.ApplicantMessagesFunction",
-        "CrmApi.AnalyticsFunction",
+        "CrmApi.GetAnalyticsFunction",
         "CrmApi.ByEntityFunction",
         "CrmApi.CsvExportFunction",
         "CrmApi.DynamicSearchGetFunction",
@@ -462,8 +462,8 @@ REUSABLE = frozenset(
         "CrmApi.PageFunction",
         "CrmApi.ScheduledFunction",
         "CrmApi.ThreadFunction",
-        "CrmApi.TemplateListFunction",
-        "CrmApi.TemplateGetFunction",
+        "CrmApi.ListTemplatesFunction",
+        "CrmApi.GetTemplateFunction",
         "root.AuthorizerFunction",
         "root.SweeperFunction",
     }

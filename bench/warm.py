@@ -22,9 +22,9 @@ from bench.emulator import Emulator
 from bench.scenarios import Context, Local, import_handler
 
 SENDS = {
-    "CandidateApi.EmailSendFunction": "candidate/email_send",
+    "CandidateApi.SendEmailFunction": "candidate/send_email",
     "CrmApi.SendFunction": "crm/send",
-    "CandidateApi.SmsSendFunction": "candidate/sms_send",
+    "CandidateApi.SendSmsFunction": "candidate/send_sms",
 }
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,64}(?![0-9a-f])")

@@ -2,7 +2,7 @@
 
 - ``aws``: an in-process moto account with every resource the SAM templates declare (created by
   the same provisioner the local stack uses), the process environment pointed at it.
-- ``handler``: ``handler("CandidateApi.EmailSendFunction")`` → that function's handler, with the
+- ``handler``: ``handler("CandidateApi.SendEmailFunction")`` → that function's handler, with the
   environment variables its template declares.
 - ``tenant`` / ``other_tenant``: tenants created through the domain code, with their API keys.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import Context, import_handler
+from helpers import Context, function_handler
 
 REGION = "us-east-1"
 
@@ -67,8 +67,8 @@ def handler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Callab
         for name, value in fn.env.items():
             monkeypatch.setenv(name, value)
         _reset_caches()
-        module = import_handler(fn.code_dir)
-        return lambda event: module.lambda_handler(event, Context())
+        lambda_handler = function_handler(fn)
+        return lambda event: lambda_handler(event, Context())
 
     return load
 

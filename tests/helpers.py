@@ -15,7 +15,7 @@ EVENTS = ROOT / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """``load_event("candidate/email_send")`` → the sample event in events/candidate/email_send.json."""
+    """``load_event("candidate/send_email")`` → the sample event in events/candidate/send_email.json."""
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
@@ -70,8 +70,8 @@ class Context:
 
 
 def import_handler(code_dir: Path, module: str = "app") -> ModuleType:
-    """Import a function's handler module by path, under a unique name (every function has an app.py)."""
-    unique = "fn_" + "_".join(code_dir.relative_to(ROOT).parts)
+    """Import a function's handler module by path, under a unique name (each code dir's modules are separate)."""
+    unique = "fn_" + "_".join(code_dir.relative_to(ROOT).parts) + "_" + module
     if unique in sys.modules:
         return sys.modules[unique]
     spec = importlib.util.spec_from_file_location(unique, code_dir / f"{module}.py")
@@ -80,6 +80,12 @@ def import_handler(code_dir: Path, module: str = "app") -> ModuleType:
     sys.modules[unique] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+def function_handler(fn: Any) -> Any:
+    """The Lambda handler a declared function (``parley_local.templates.FunctionSpec``) names: ``module.attr``."""
+    module, attr = fn.handler.rsplit(".", 1)
+    return getattr(import_handler(fn.code_dir, module), attr)
 
 
 def body(response: dict[str, Any]) -> Any:

@@ -1,9 +1,10 @@
-"""OpenAPI 3 documents of the API families, generated from the handlers' own routers (powertools).
+"""OpenAPI 3 documents of the API families, generated from the endpoint declarations (powertools).
 
 ``python -m parley_local.openapi`` writes ``docs/openapi/<family>.json``; ``--check`` exits 1 when a
 committed document differs from what the code generates now (CI runs the same comparison as a test).
-Each family's document is built the way the deployed API is: every function its SAM template
-declares with an ``Api`` event contributes its ``router`` to one resolver of that family. The local
+Each family's document is built from one resolver holding every endpoint the family declares in
+``functions/<family>/api/*.py`` (``parley.api.endpoint``); ``parley_local.generate`` writes it with the
+SAM blocks and sample events of the same declarations. The local
 stack serves the documents (``/_local/openapi/<family>.json``) and pages over them (``/_local/docs``).
 """
 
@@ -16,10 +17,7 @@ import sys
 from functools import cache
 from html import escape
 from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-from cfnlint.decode import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "openapi"
@@ -31,44 +29,15 @@ FAMILIES = {
 VERSION = "1.0.0"
 
 
-def _import(code_dir: Path) -> ModuleType:
-    unique = "openapi_" + "_".join(code_dir.relative_to(ROOT).parts)
-    if unique in sys.modules:
-        return sys.modules[unique]
-    spec = importlib.util.spec_from_file_location(unique, code_dir / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[unique] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def family_code_dirs(family: str) -> list[Path]:
-    """The code directories of the family's API functions, in template order."""
-    path = ROOT / "functions" / family / "template.yaml"
-    doc, matches = decode(str(path))
-    if doc is None:
-        raise SystemExit(f"{path}: {matches}")
-    dirs = []
-    for res in doc["Resources"].values():
-        if res["Type"] != "AWS::Serverless::Function":
-            continue
-        events = (res["Properties"].get("Events") or {}).values()
-        if any(e["Type"] == "Api" for e in events):
-            dirs.append((path.parent / res["Properties"]["CodeUri"]).resolve())
-    return dirs
-
-
 @cache
 def family_app(family: str) -> Any:
-    """One validating resolver holding every router of the family (the "monolith" of the family)."""
-    for extra in (ROOT / "layers" / "common",):
-        if str(extra) not in sys.path:
-            sys.path.insert(0, str(extra))
-    from parley.api.app import build_app  # after the layer is on sys.path
+    """One validating resolver holding every endpoint the family declares (the "monolith" of the family)."""
+    from parley_local.generate import _layer_on_path, apis
 
-    routers = [_import(d).router for d in family_code_dirs(family)]
-    return build_app(family, *routers)  # type: ignore[arg-type]
+    _layer_on_path()
+    from parley.api.endpoint import family_app as build  # after the layer is on sys.path
+
+    return build(family, apis(family))
 
 
 def family_schema(family: str) -> dict[str, Any]:
@@ -114,7 +83,6 @@ _ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
 
 
 def swagger_ui_dir() -> Path:
-    import importlib.util
 
     spec = importlib.util.find_spec("flask_swagger_ui")  # located, not imported (its __init__ imports Flask)
     if spec is None or not spec.submodule_search_locations:

@@ -82,27 +82,30 @@ def test_every_api_family_has_its_own_rest_api():
 def test_function_conventions(fn):
     path, logical_id, props = fn
     assert props["Runtime"] == RUNTIME
-    assert props["Handler"] == "app.lambda_handler"
     code_dir = (path.parent / props["CodeUri"]).resolve()
-    assert (code_dir / "app.py").exists(), f"{logical_id}: {code_dir}/app.py"
-    # one sample event per function, at the same relative path as its code
-    sample = EVENTS / code_dir.relative_to(FUNCTIONS).parent / (code_dir.name + ".json")
+    module, attr = props["Handler"].rsplit(".", 1)
+    assert (code_dir / f"{module}.py").exists(), f"{logical_id}: {code_dir}/{module}.py"
+    if api_routes(props):
+        # an endpoint declared in functions/<family>/api/<resource>.py; its sample event is generated beside the others
+        assert code_dir.name == "api", logical_id
+        sample = EVENTS / code_dir.parent.name / f"{attr}.json"
+        assert int(props.get("Timeout", 3)) <= 29, "API Gateway gives up after 29 s"
+    else:
+        assert props["Handler"] == "app.lambda_handler"
+        # one sample event per function, at the same relative path as its code
+        sample = EVENTS / code_dir.relative_to(FUNCTIONS).parent / (code_dir.name + ".json")
     assert sample.exists(), f"{logical_id}: no sample event {sample.relative_to(ROOT)}"
     json.loads(sample.read_text())
-    if api_routes(props):
-        assert int(props.get("Timeout", 3)) <= 29, "API Gateway gives up after 29 s"
 
 
 @pytest.mark.parametrize("fn", [f for f in functions() if api_routes(f[2])], ids=lambda f: f[1])
 def test_handler_serves_exactly_its_declared_routes(fn):
-    """The template and the handler's router agree, so what runs locally is what is deployed."""
-    path, _, props = fn
-    module = import_handler((path.parent / props["CodeUri"]).resolve())
-    # powertools writes path parameters as <name>, SAM as {name}
-    served = {
-        (method.upper(), re.sub(r"<(\w+)>", r"{\1}", rule)) for (rule, methods, *_rest) in module.router._routes for method in methods
-    }
-    assert served == api_routes(props)
+    """The template and the endpoint declaration agree, so what runs locally is what is deployed."""
+    path, logical_id, props = fn
+    module, attr = props["Handler"].rsplit(".", 1)
+    endpoint = getattr(import_handler((path.parent / props["CodeUri"]).resolve(), module), attr)
+    assert {(endpoint.method, endpoint.sam_path)} == api_routes(props)
+    assert endpoint.logical_id == logical_id
 
 
 def test_no_route_is_declared_twice_across_families():

@@ -34,7 +34,7 @@ def _shared_botocore_loader() -> Iterator[None]:
 @pytest.fixture
 def app_env(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The environment of the send function and the dispatcher, for calling domain code directly."""
-    for key in ("CandidateApi.EmailSendFunction", "root.DispatcherFunction"):
+    for key in ("CandidateApi.SendEmailFunction", "root.DispatcherFunction"):
         for name, value in aws.function(key).env.items():
             monkeypatch.setenv(name, value)
     _reset_caches()

@@ -160,9 +160,9 @@ def test_email_sent_via_candidate_api_is_listed(handler, app_env, tenant):
     from parley.domain import candidates
 
     t, _ = tenant
-    sent = handler("CandidateApi.EmailSendFunction")(
+    sent = handler("CandidateApi.SendEmailFunction")(
         api_event(
-            "candidate/email_send",
+            "candidate/send_email",
             tenant_id=t.id,
             body={"toEmail": "grace@example.com", "subject": "Phone interview", "emailContent": "<p>Free tomorrow?</p>"},
             headers={"Idempotency-Key": None, "x-ph-userid": "recruiter-7"},

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import api_event, body
 
-ANALYTICS = "CrmApi.AnalyticsFunction"
+ANALYTICS = "CrmApi.GetAnalyticsFunction"
 BASE = "https://crm.parley.example/v1"
 HTML = '<html><body><p>Hello, see <a href="https://shop.example/offer">the offer</a>.</p></body></html>'
 KEYS = {"byTemplate", "byType", "clickRate", "failureRate", "openRate", "sendVolumeByDay", "totalClicked", "totalOpened", "totalSent"}
@@ -51,7 +51,7 @@ def record(caller, *, category, template=None, to="ada@example.com", before_disp
 
 
 def analytics(handler, tenant_id, query=None):
-    return handler(ANALYTICS)(api_event("crm/analytics", tenant_id=tenant_id, query=query, headers={"X-User-ID": None}))
+    return handler(ANALYTICS)(api_event("crm/get_analytics", tenant_id=tenant_id, query=query, headers={"X-User-ID": None}))
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_bad_window_is_400_in_crm_shape(handler, app_env, tenant, query):
 
 
 def test_without_a_tenant_it_is_401(handler, app_env):
-    event = api_event("crm/analytics")
+    event = api_event("crm/get_analytics")
     event["requestContext"].pop("authorizer")
     out = handler(ANALYTICS)(event)
     assert out["statusCode"] == 401
@@ -226,5 +226,5 @@ def test_without_a_tenant_it_is_401(handler, app_env):
 def test_x_tenant_id_of_another_tenant_is_403(handler, app_env, tenant, other_tenant):
     t, _ = tenant
     o, _ = other_tenant
-    out = handler(ANALYTICS)(api_event("crm/analytics", tenant_id=t.id, query=None, headers={"X-Tenant-ID": o.id}))
+    out = handler(ANALYTICS)(api_event("crm/get_analytics", tenant_id=t.id, query=None, headers={"X-Tenant-ID": o.id}))
     assert out["statusCode"] == 403

@@ -779,8 +779,8 @@ def test_a_candidate_api_email_is_a_record_and_can_be_resent(api, handler, tenan
 
     t, _ = tenant
     payload = {"subject": "Your interview", "emailContent": "Hi, see you on Tuesday.", "toEmail": "ada@example.com"}
-    out = handler("CandidateApi.EmailSendFunction")(
-        api_event("candidate/email_send", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None})
+    out = handler("CandidateApi.SendEmailFunction")(
+        api_event("candidate/send_email", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None})
     )
     original_id = body(out)["data"]["emailActivityId"]
     dispatch()

@@ -9,9 +9,15 @@ import pytest
 
 from helpers import api_event, body
 
-CREATE, LIST, GET, UPDATE, DELETE = (f"CrmApi.Template{n}Function" for n in ("Create", "List", "Get", "Update", "Delete"))
+CREATE, LIST, GET, UPDATE, DELETE = (
+    f"CrmApi.{n}Function" for n in ("CreateTemplate", "ListTemplates", "GetTemplate", "UpdateTemplate", "DeleteTemplate")
+)
 SAMPLES = {
-    fn: f"crm/template_{fn.removeprefix('CrmApi.Template').removesuffix('Function').lower()}" for fn in (CREATE, LIST, GET, UPDATE, DELETE)
+    CREATE: "crm/create_template",
+    LIST: "crm/list_templates",
+    GET: "crm/get_template",
+    UPDATE: "crm/update_template",
+    DELETE: "crm/delete_template",
 }
 BASE = "/api/v1/communications/templates"
 QUOTE = {

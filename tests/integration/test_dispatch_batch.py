@@ -9,7 +9,7 @@ import pytest
 
 from helpers import api_event, body
 
-DISPATCHER, SMS_SEND = "root.DispatcherFunction", "CandidateApi.SmsSendFunction"
+DISPATCHER, SMS_SEND = "root.DispatcherFunction", "CandidateApi.SendSmsFunction"
 PHONE = "+15555550142"
 
 
@@ -90,7 +90,7 @@ def test_a_mixed_batch_gets_the_exact_outcome_per_record(handler, tenant, other_
     elsewhere = _queued_email(o, "eve@example.com")
     optins.update(t.id, phone=PHONE, email=None, opt_in=True, reason="form")
     sms_event = api_event(
-        "candidate/sms_send", tenant_id=t.id, body={"message": "See you", "phoneNumber": PHONE}, headers={"x-ph-userid": "r"}
+        "candidate/send_sms", tenant_id=t.id, body={"message": "See you", "phoneNumber": PHONE}, headers={"x-ph-userid": "r"}
     )
     sms = body(handler(SMS_SEND)(sms_event))["data"]["messageSID"]
     optins.update(t.id, phone=PHONE, email=None, opt_in=False, reason="keyword STOP")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers import api_event, body
 
-SMS_SEND, EMAIL_SEND, DISPATCHER = "CandidateApi.SmsSendFunction", "CandidateApi.EmailSendFunction", "root.DispatcherFunction"
+SMS_SEND, EMAIL_SEND, DISPATCHER = "CandidateApi.SendSmsFunction", "CandidateApi.SendEmailFunction", "root.DispatcherFunction"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 PHONE = "+15555550142"
 
@@ -37,7 +37,7 @@ def test_an_sms_whose_number_opted_out_while_it_waited_is_not_sent(handler, tena
     t, _ = tenant
     optins.update(t.id, phone=PHONE, email=None, opt_in=True, reason="form")
     event = api_event(
-        "candidate/sms_send", tenant_id=t.id, body={"message": "See you at 10", "phoneNumber": PHONE}, headers={"x-ph-userid": "r-1"}
+        "candidate/send_sms", tenant_id=t.id, body={"message": "See you at 10", "phoneNumber": PHONE}, headers={"x-ph-userid": "r-1"}
     )
     sid = body(handler(SMS_SEND)(event))["data"]["messageSID"]
     optins.update(t.id, phone=PHONE, email=None, opt_in=False, reason="keyword STOP")
@@ -57,7 +57,7 @@ def test_an_email_to_an_address_suppressed_while_it_waited_is_not_sent(handler, 
 
     t, _ = tenant
     event = api_event(
-        "candidate/email_send",
+        "candidate/send_email",
         tenant_id=t.id,
         body={"subject": "Interview", "emailContent": "Hello Ada", "toEmail": "ada@example.com"},
         headers={"x-ph-userid": "r-1"},
@@ -77,7 +77,7 @@ def test_an_allowed_email_still_goes_out(handler, tenant, send_queue, drain):
 
     t, _ = tenant
     event = api_event(
-        "candidate/email_send",
+        "candidate/send_email",
         tenant_id=t.id,
         body={"subject": "Interview", "emailContent": "Hello Ada", "toEmail": "ada@example.com"},
         headers={"x-ph-userid": "r-1"},

@@ -9,13 +9,13 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from helpers import api_event, body, load_event
 from parley_local.workers import _sqs_record
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 DISPATCHER = "root.DispatcherFunction"
 
 
 def _send(handler, tenant_id, to="ada@example.com"):
     payload = {"subject": "Your interview", "emailContent": "Hi, see you on Tuesday.", "toEmail": to}
-    out = handler(SEND)(api_event("candidate/email_send", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": None}))
+    out = handler(SEND)(api_event("candidate/send_email", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": None}))
     assert out["statusCode"] == 200, out
     return body(out)["data"]["emailActivityId"]
 
@@ -164,7 +164,7 @@ def test_provider_rejection_through_ses_is_a_permanent_failure(handler, aws, sen
     t, _ = create_tenant("Unverified", "hr@unverified.example")
     out = handler(SEND)(
         api_event(
-            "candidate/email_send",
+            "candidate/send_email",
             tenant_id=t.id,
             sender_email="hr@unverified.example",
             body={"subject": "Hello", "emailContent": "Hi there", "toEmail": "ada@example.com"},

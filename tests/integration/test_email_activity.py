@@ -3,7 +3,7 @@
 from helpers import api_event, body
 from parley_local.workers import _sqs_record
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 ACTIVITY = "CandidateApi.EmailActivityFunction"
 GOOD = {"subject": "Your interview on Tuesday", "emailContent": "<p>Hi Ada,</p><p>See you.</p>", "toEmail": "ada@example.com"}
 
@@ -13,7 +13,7 @@ def _activity(handler, tenant_id, activity_id, **kwargs):
 
 
 def _send(handler, tenant_id):
-    out = handler(SEND)(api_event("candidate/email_send", tenant_id=tenant_id, body=GOOD, headers={"Idempotency-Key": None}))
+    out = handler(SEND)(api_event("candidate/send_email", tenant_id=tenant_id, body=GOOD, headers={"Idempotency-Key": None}))
     assert out["statusCode"] == 200, out
     return body(out)["data"]["emailActivityId"]
 

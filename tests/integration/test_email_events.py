@@ -10,7 +10,7 @@ import pytest
 
 from helpers import api_event, body, through_queue
 
-EVENTS = "CandidateApi.EmailEventsFunction"
+EVENTS = "CandidateApi.ReceiveEventsFunction"
 ACTIVITY = "CandidateApi.EmailActivityFunction"
 TS = 1717667043
 
@@ -35,7 +35,7 @@ def sent_message(tenant, *, to="ada@example.com", provider="sendgrid", provider_
 def post(handler, tenant_id, payload, headers=None):
     raw = payload if isinstance(payload, str) else json.dumps(payload)
     return through_queue(handler, EVENTS)(
-        api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers or _unsigned())
+        api_event("candidate/receive_events", tenant_id=tenant_id, body=raw, headers=headers or _unsigned())
     )
 
 
@@ -347,7 +347,7 @@ def test_signature_covers_the_exact_raw_bytes_even_base64_encoded(handler, tenan
     raw = '[ {"event":"open",  "email":"ada@example.com","timestamp":1717667043,"sg_event_id":"b64","parley_message_id":"MID"} ]'
     raw = raw.replace("MID", mid)
     encoded = base64.b64encode(raw.encode()).decode()
-    event = api_event("candidate/email_events", tenant_id=t.id, body=encoded, headers=sign(signing_key, raw))
+    event = api_event("candidate/receive_events", tenant_id=t.id, body=encoded, headers=sign(signing_key, raw))
     event["isBase64Encoded"] = True
     out = through_queue(handler, EVENTS)(event)
     assert out["statusCode"] == 200, out

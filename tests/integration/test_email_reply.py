@@ -14,7 +14,7 @@ import pytest
 from helpers import api_event, body, deliver_inbound, load_event
 from parley_local.workers import _sqs_record
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 REPLY = "CandidateApi.EmailReplyFunction"
 HISTORY = "CandidateApi.EmailHistoryFunction"
 DISPATCHER = "root.DispatcherFunction"
@@ -42,7 +42,7 @@ def with_context(event: dict, ctx: dict) -> dict:
 
 def send(handler, ctx, to="ada@example.com", subject="Your interview"):
     payload = {"subject": subject, "emailContent": "Hi, see you on Tuesday at 10:00.", "toEmail": to}
-    event = with_context(api_event("candidate/email_send", body=payload, headers={"Idempotency-Key": None}), ctx)
+    event = with_context(api_event("candidate/send_email", body=payload, headers={"Idempotency-Key": None}), ctx)
     out = handler(SEND)(event)
     assert out["statusCode"] == 200, out
     return body(out)["data"]["emailActivityId"]

@@ -6,14 +6,14 @@ import pytest
 
 from helpers import api_event, body
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 GOOD = {"subject": "Your interview on Tuesday", "emailContent": "Hi Ada, see you on Tuesday.", "toEmail": "ada@example.com"}
 
 
 def _event(tenant_id, **kwargs):
     kwargs.setdefault("headers", {})
     kwargs["headers"].setdefault("Idempotency-Key", None)
-    return api_event("candidate/email_send", tenant_id=tenant_id, **kwargs)
+    return api_event("candidate/send_email", tenant_id=tenant_id, **kwargs)
 
 
 def test_send_returns_seed_shape_stores_queued_message_and_queues_one_job(handler, tenant, send_queue, drain, timeline):

@@ -9,8 +9,8 @@ import pytest
 
 from helpers import api_event, body
 
-FORWARD = "CandidateApi.EmailForwardProfileFunction"
-ACTIVITY = "CandidateApi.EmailForwardProfileActivityFunction"
+FORWARD = "CandidateApi.ForwardProfileFunction"
+ACTIVITY = "CandidateApi.ForwardProfileActivityFunction"
 GOOD = {"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"}
 
 
@@ -35,12 +35,12 @@ def _forward(t_id, payload=GOOD, *, user="recruiter-42", key=None):
     headers = {"x-ph-userid": user, "Idempotency-Key": key}
     if user is None:
         headers["x-ph-userid"] = None
-    return api_event("candidate/email_forward_profile", tenant_id=t_id, body=payload, headers=headers)
+    return api_event("candidate/forward_profile", tenant_id=t_id, body=payload, headers=headers)
 
 
 def _activity(t_id, **query):
     q = {"email": "ada@example.com", **{k: str(v) for k, v in query.items()}}
-    return api_event("candidate/email_forward_profile_activity", tenant_id=t_id, query=q)
+    return api_event("candidate/forward_profile_activity", tenant_id=t_id, query=q)
 
 
 def _forwards(items):
@@ -222,7 +222,7 @@ def test_activity_newest_first_paged_filtered_and_tenant_scoped(handler, tenant,
 def test_activity_bad_input_is_400(handler, tenant, query):
     t, _ = tenant
     q = {"email": "ada@example.com", **query}
-    ev = api_event("candidate/email_forward_profile_activity", tenant_id=t.id, query={k: v for k, v in q.items() if v is not None})
+    ev = api_event("candidate/forward_profile_activity", tenant_id=t.id, query={k: v for k, v in q.items() if v is not None})
     out = handler(ACTIVITY)(ev)
     assert out["statusCode"] == 400, out
     assert set(body(out)) == {"status", "message"}
@@ -230,5 +230,5 @@ def test_activity_bad_input_is_400(handler, tenant, query):
 
 def test_activity_needs_user_header(handler, tenant):
     t, _ = tenant
-    ev = api_event("candidate/email_forward_profile_activity", tenant_id=t.id, headers={"x-ph-userid": None})
+    ev = api_event("candidate/forward_profile_activity", tenant_id=t.id, headers={"x-ph-userid": None})
     assert handler(ACTIVITY)(ev)["statusCode"] == 400

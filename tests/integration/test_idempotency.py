@@ -4,12 +4,12 @@ import pytest
 
 from helpers import api_event, body
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 GOOD = {"subject": "Your interview on Tuesday", "emailContent": "Hi Ada, see you on Tuesday.", "toEmail": "ada@example.com"}
 
 
 def _send(send, tenant_id, key, payload=GOOD, user="recruiter-42"):
-    return send(api_event("candidate/email_send", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": key, "x-ph-userid": user}))
+    return send(api_event("candidate/send_email", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": key, "x-ph-userid": user}))
 
 
 def _jobs(drain, send_queue):

@@ -15,7 +15,7 @@ import pytest
 from helpers import api_event, body, deliver_inbound
 from parley_local.workers import _sqs_record
 
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 REPLY = "CandidateApi.EmailReplyFunction"
 HISTORY = "CandidateApi.EmailHistoryFunction"
 DISPATCHER = "root.DispatcherFunction"
@@ -104,7 +104,7 @@ def sent(handler, acme, send_queue, drain):
     from parley.dal import messages
 
     payload = {"subject": "Your interview", "emailContent": "See you on Tuesday.", "toEmail": "ada@example.com"}
-    event = api_event("candidate/email_send", body=payload, headers={"Idempotency-Key": None, "x-ph-userid": "recruiter-9"})
+    event = api_event("candidate/send_email", body=payload, headers={"Idempotency-Key": None, "x-ph-userid": "recruiter-9"})
     event["requestContext"]["authorizer"] = ctx_of(acme)
     out = handler(SEND)(event)
     assert out["statusCode"] == 200, out

@@ -13,9 +13,9 @@ def test_largest_allowed_body_is_stored_in_s3_and_sent_whole(handler, tenant, se
     t, _ = tenant
     rnd = random.Random(7)
     content = "".join(rnd.choice(string.ascii_letters + string.digits + " ") for _ in range(524_288))  # incompressible, at the limit
-    send = handler("CandidateApi.EmailSendFunction")
+    send = handler("CandidateApi.SendEmailFunction")
     out = send(
-        api_event("candidate/email_send", tenant_id=t.id, body={"toEmail": "big@example.com", "subject": "Large", "emailContent": content})
+        api_event("candidate/send_email", tenant_id=t.id, body={"toEmail": "big@example.com", "subject": "Large", "emailContent": content})
     )
     assert out["statusCode"] == 200, out["body"]
     message_id = body(out)["data"]["emailActivityId"]
@@ -39,7 +39,7 @@ def test_largest_allowed_body_is_stored_in_s3_and_sent_whole(handler, tenant, se
 
 def test_small_body_stays_in_the_item(handler, tenant, aws):
     t, _ = tenant
-    out = handler("CandidateApi.EmailSendFunction")(api_event("candidate/email_send", tenant_id=t.id, headers={"Idempotency-Key": None}))
+    out = handler("CandidateApi.SendEmailFunction")(api_event("candidate/send_email", tenant_id=t.id, headers={"Idempotency-Key": None}))
     message_id = body(out)["data"]["emailActivityId"]
     from parley.dal import keys, table
 

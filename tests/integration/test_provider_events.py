@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from helpers import api_event, body, deliver_provider_events, load_event
 from parley_local.workers import _sqs_record
 
-EVENTS = "CandidateApi.EmailEventsFunction"
+EVENTS = "CandidateApi.ReceiveEventsFunction"
 CONSUMER = "root.ProviderEventsFunction"
 INBOUND, STATUS = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
 TS = int(time.time()) - 3600
@@ -117,7 +117,7 @@ def test_a_5000_event_batch_is_queued_in_chunks_under_the_sqs_limit_and_nothing_
     assert len(raw) > 700_000
     before = len(table_items())
     started = time.monotonic()
-    out = handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))
+    out = handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))
     elapsed = time.monotonic() - started
     assert out["statusCode"] == 200, out
     assert body(out) == {"status": 200}
@@ -140,12 +140,12 @@ def test_bad_batches_queue_nothing(handler, world, signing_key, aws, drain):
         **sign(signing_key, raw),
         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode(),
     }
-    assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=forged))["statusCode"] == 401
+    assert handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=forged))["statusCode"] == 401
     bad = raw.replace('"event": "processed"', '"event": ""', 1)
-    out = handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=bad, headers=sign(signing_key, bad)))
+    out = handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=bad, headers=sign(signing_key, bad)))
     assert out["statusCode"] == 400 and body(out) == {"status": 400, "message": "events[0]: event is required"}
     huge = json.dumps([{"event": "click", "email": "a@example.com", "timestamp": TS, "url": "https://x.example/" + "a" * 250_000}])
-    out = handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=huge, headers=sign(signing_key, huge)))
+    out = handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=huge, headers=sign(signing_key, huge)))
     assert out["statusCode"] == 400 and body(out) == {"status": 400, "message": "events[0]: the event is too large"}
     assert queued(aws, drain) == []
 
@@ -158,7 +158,8 @@ def test_the_consumer_applies_every_event_once_and_a_redelivery_or_replay_change
     t, mids, addresses = world
     raw = json.dumps(big_batch(mids, addresses, 100))  # 2,000 events
     assert (
-        handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"] == 200
+        handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"]
+        == 200
     )
     records = queued(aws, drain)
     consumer = handler(CONSUMER)
@@ -181,7 +182,8 @@ def test_the_consumer_applies_every_event_once_and_a_redelivery_or_replay_change
 
     # SendGrid retries the whole batch (signed afresh): queued again, applied as duplicates
     assert (
-        handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"] == 200
+        handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"]
+        == 200
     )
     assert deliver_provider_events(handler) == []
     assert sorted(json.dumps(i, sort_keys=True, default=str) for i in table_items()) == snapshot
@@ -197,7 +199,8 @@ def test_a_crash_between_the_activity_and_the_dedupe_writes_is_repaired_by_the_r
     t, mids, addresses = world
     raw = json.dumps(big_batch(mids[:2], addresses[:2], 30))
     assert (
-        handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"] == 200
+        handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"]
+        == 200
     )
     records = queued(aws, drain)
     consumer = handler(CONSUMER)
@@ -226,7 +229,8 @@ def test_a_poisoned_record_is_the_only_batch_failure(handler, world, signing_key
     t, mids, addresses = world
     raw = json.dumps(big_batch(mids[:2], addresses[:2], 4))
     assert (
-        handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"] == 200
+        handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw, headers=sign(signing_key, raw)))["statusCode"]
+        == 200
     )
     (good,) = queued(aws, drain)  # one chunk
     poisons = []
@@ -250,7 +254,7 @@ def test_duplicates_within_a_chunk_and_across_chunks_are_recorded_once(handler, 
     mid = mids[1]
     ev = {"event": "open", "email": addresses[1], "timestamp": TS, "sg_event_id": "dup-1", "parley_message_id": mid}
     raw = json.dumps([ev, ev, {**ev, "sg_event_id": "dup-2"}])
-    assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw))["statusCode"] == 200
+    assert handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw))["statusCode"] == 200
     (record,) = queued(aws, drain)
     assert json.loads(record["body"])["events"][0]["dedupe_key"] == "dup-1"
     # the same events split over two chunks of one batch (as a larger batch would be), plus a redelivered copy
@@ -269,7 +273,7 @@ def test_events_without_ids_are_deduplicated_by_batch_position(handler, world, a
     ev = {"event": "apply_click", "email": addresses[1], "category": [mid]}
     raw = json.dumps([ev, ev])
     for _ in range(2):
-        assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw))["statusCode"] == 200
+        assert handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw))["statusCode"] == 200
         assert deliver_provider_events(handler) == []
     (_, events) = provider_events(t.id, [mid])[mid]
     assert [e[1] for e in events] == ["apply_click", "apply_click"]
@@ -282,7 +286,7 @@ def test_an_overlong_message_id_does_not_poison_its_chunk(handler, world, aws, d
     t, mids, addresses = world
     good = {"event": "open", "email": addresses[1], "timestamp": TS, "sg_event_id": "ok-1", "parley_message_id": mids[1]}
     odd = {"event": "open", "email": addresses[2], "timestamp": TS, "sg_event_id": "odd-1", "sg_message_id": "x" * 3000}
-    assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=[good, odd]))["statusCode"] == 200
+    assert handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=[good, odd]))["statusCode"] == 200
     records = queued(aws, drain)
     consumer = handler(CONSUMER)
     from parley.dal import table
@@ -308,7 +312,7 @@ def test_the_consumer_batches_its_writes(handler, world, aws, drain, monkeypatch
     with the events (no transaction per event)."""
     t, mids, addresses = world
     raw = json.dumps(big_batch(mids[:5], addresses[:5], 100))
-    assert handler(EVENTS)(api_event("candidate/email_events", tenant_id=t.id, body=raw))["statusCode"] == 200
+    assert handler(EVENTS)(api_event("candidate/receive_events", tenant_id=t.id, body=raw))["statusCode"] == 200
     (record,) = queued(aws, drain)
     consumer = handler(CONSUMER)
 

@@ -132,13 +132,13 @@ def test_dispatcher_sends_a_sendgrid_tenants_email_once_and_events_find_it(handl
     monkeypatch.setenv("SENDGRID_API_URL", sendgrid.url)
 
     event = api_event(
-        "candidate/email_send",
+        "candidate/send_email",
         tenant_id=t.id,
         body={"subject": "Your interview", "emailContent": "<p>Hi Ada</p>", "toEmail": "ada@example.com"},
         headers={"Idempotency-Key": None},
     )
     event["requestContext"]["authorizer"]["emailProvider"] = "sendgrid"  # what the authorizer reports for this tenant now
-    out = handler("CandidateApi.EmailSendFunction")(event)
+    out = handler("CandidateApi.SendEmailFunction")(event)
     assert out["statusCode"] == 200, out
     mid = body(out)["data"]["emailActivityId"]
 
@@ -170,7 +170,9 @@ def test_dispatcher_sends_a_sendgrid_tenants_email_once_and_events_find_it(handl
         "sg_event_id": "d-1",
         "sg_message_id": f"{req.message_id}.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
     }
-    res = through_queue(handler, "CandidateApi.EmailEventsFunction")(api_event("candidate/email_events", tenant_id=t.id, body=[delivered]))
+    res = through_queue(handler, "CandidateApi.ReceiveEventsFunction")(
+        api_event("candidate/receive_events", tenant_id=t.id, body=[delivered])
+    )
     assert res["statusCode"] == 200
     msg, events = messages.get_with_events(t.id, mid)
     assert sorted(e.event for e in events) == ["delivered", "sent"]

@@ -3,8 +3,8 @@ from helpers import api_event, body
 
 def test_send_then_dispatch_then_activity(handler, tenant, sent_emails, aws):
     t, _ = tenant
-    send = handler("CandidateApi.EmailSendFunction")
-    out = send(api_event("candidate/email_send", tenant_id=t.id, headers={"Idempotency-Key": None}))
+    send = handler("CandidateApi.SendEmailFunction")
+    out = send(api_event("candidate/send_email", tenant_id=t.id, headers={"Idempotency-Key": None}))
     assert out["statusCode"] == 200, out
     activity_id = body(out)["data"]["emailActivityId"]
 

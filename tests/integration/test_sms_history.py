@@ -8,7 +8,7 @@ import pytest
 
 from helpers import api_event, body
 
-SEND, HISTORY = "CandidateApi.SmsSendFunction", "CandidateApi.SmsHistoryFunction"
+SEND, HISTORY = "CandidateApi.SendSmsFunction", "CandidateApi.SmsHistoryFunction"
 ADA, BOB = "+15555550100", "+15555550111"
 WIDE = {"fromTime": "2020-01-01T00:00:00Z", "toTime": "2100-01-01T00:00:00Z", "limit": "20", "offset": "0"}
 ITEM_KEYS = {"sender", "recipient", "timeStamp", "messageBody", "messageType", "recruiterId", "candidateId"}
@@ -34,7 +34,7 @@ def send(handler, tenant_id, phone, text, user="recruiter-7"):
     from parley.domain import optins
 
     optins.update(tenant_id, phone=phone, email=None, opt_in=True, reason="test")
-    event = api_event("candidate/sms_send", tenant_id=tenant_id, body={"message": text, "phoneNumber": phone},
+    event = api_event("candidate/send_sms", tenant_id=tenant_id, body={"message": text, "phoneNumber": phone},
                       headers={"x-ph-userid": user, "Idempotency-Key": None})  # fmt: skip
     out = handler(SEND)(event)
     assert out["statusCode"] == 200, out
@@ -77,9 +77,9 @@ def conversation(handler, tenant, at):
     send(handler, t.id, ADA, "Interview Tuesday?")
     inbound(t.id, ADA, "Yes, works for me", base + timedelta(minutes=5))
     at(base + timedelta(minutes=10))
-    email = api_event("candidate/email_send", tenant_id=t.id, headers={"Idempotency-Key": None},
+    email = api_event("candidate/send_email", tenant_id=t.id, headers={"Idempotency-Key": None},
                       body={"subject": "Hello there", "emailContent": "Body text", "toEmail": "ada@example.com"})  # fmt: skip
-    assert handler("CandidateApi.EmailSendFunction")(email)["statusCode"] == 200
+    assert handler("CandidateApi.SendEmailFunction")(email)["statusCode"] == 200
     at(base + timedelta(minutes=30))
     send(handler, t.id, BOB, "Hi Bob", user="recruiter-8")
     at(base + timedelta(hours=1))

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import api_event, body
 
-GET, PUT, HISTORY = "CandidateApi.SmsOptInGetFunction", "CandidateApi.SmsOptInPutFunction", "CandidateApi.SmsOptInHistoryFunction"
+GET, PUT, HISTORY = "CandidateApi.SmsOptinGetFunction", "CandidateApi.SmsOptinPutFunction", "CandidateApi.SmsOptinHistoryFunction"
 PHONE = "+15555550100"
 
 

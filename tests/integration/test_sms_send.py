@@ -11,7 +11,7 @@ from fakes.twilio_api import FakeTwilio
 
 from helpers import api_event, body
 
-SEND, ACTIVITY, DISPATCHER = "CandidateApi.SmsSendFunction", "CandidateApi.SmsActivityFunction", "root.DispatcherFunction"
+SEND, ACTIVITY, DISPATCHER = "CandidateApi.SendSmsFunction", "CandidateApi.SmsActivityFunction", "root.DispatcherFunction"
 PHONE = "+15555550100"
 GOOD = {"message": "Hi Ada, your interview is Tuesday 10:00.", "phoneNumber": PHONE}
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -24,7 +24,7 @@ def _ctx(event, **authorizer):
 
 def send_event(tenant_id, payload=GOOD, *, user="recruiter-7", key=None, **authorizer):
     headers = {"x-ph-userid": user, "Idempotency-Key": key}
-    return _ctx(api_event("candidate/sms_send", tenant_id=tenant_id, body=payload, headers=headers), **authorizer)
+    return _ctx(api_event("candidate/send_sms", tenant_id=tenant_id, body=payload, headers=headers), **authorizer)
 
 
 def activity(handler, tenant_id, activity_id, phone=PHONE):
@@ -293,12 +293,12 @@ def test_unknown_foreign_or_mismatched_activity_is_404(handler, tenant, other_te
 def test_an_email_id_is_not_an_sms_activity(handler, tenant):
     t, _ = tenant
     email = api_event(
-        "candidate/email_send",
+        "candidate/send_email",
         tenant_id=t.id,
         body={"subject": "Hello there", "emailContent": "Body text", "toEmail": "ada@example.com"},
         headers={"Idempotency-Key": None},
     )
-    eid = body(handler("CandidateApi.EmailSendFunction")(email))["data"]["emailActivityId"]
+    eid = body(handler("CandidateApi.SendEmailFunction")(email))["data"]["emailActivityId"]
     assert activity(handler, t.id, eid)["statusCode"] == 404
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from helpers import api_event, body, through_queue
 
-SEND = "CandidateApi.EmailSendFunction"
-EVENTS = "CandidateApi.EmailEventsFunction"
+SEND = "CandidateApi.SendEmailFunction"
+EVENTS = "CandidateApi.ReceiveEventsFunction"
 
 
 def _bounce(handler, tenant_id, address):
@@ -21,13 +21,13 @@ def _bounce(handler, tenant_id, address):
         "sg_event_id": f"b-{address}",
         "reason": "550 5.1.1 user unknown",
     }
-    out = through_queue(handler, EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=[event]))
+    out = through_queue(handler, EVENTS)(api_event("candidate/receive_events", tenant_id=tenant_id, body=[event]))
     assert out["statusCode"] == 200, out
 
 
 def _send(handler, tenant_id, to):
     payload = {"subject": "Your interview", "emailContent": "Hi there", "toEmail": to}
-    return handler(SEND)(api_event("candidate/email_send", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": None}))
+    return handler(SEND)(api_event("candidate/send_email", tenant_id=tenant_id, body=payload, headers={"Idempotency-Key": None}))
 
 
 def test_send_to_a_hard_bounced_address_is_refused_and_nothing_is_queued(handler, tenant, send_queue, drain, timeline):
@@ -56,7 +56,7 @@ def test_idempotent_retry_of_a_refused_send_is_refused_again(handler, tenant, se
     _bounce(handler, t.id, "gone@example.com")
     payload = {"subject": "Your interview", "emailContent": "Hi there", "toEmail": "gone@example.com"}
     for _ in range(2):
-        out = handler(SEND)(api_event("candidate/email_send", tenant_id=t.id, body=payload, headers={"Idempotency-Key": "same-key"}))
+        out = handler(SEND)(api_event("candidate/send_email", tenant_id=t.id, body=payload, headers={"Idempotency-Key": "same-key"}))
         assert out["statusCode"] == 400
     assert drain(send_queue[1]) == []
 

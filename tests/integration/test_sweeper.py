@@ -16,7 +16,7 @@ from parley_local.workers import _sqs_record
 
 SWEEPER = "root.SweeperFunction"
 DISPATCHER = "root.DispatcherFunction"
-SEND = "CandidateApi.EmailSendFunction"
+SEND = "CandidateApi.SendEmailFunction"
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_a_send_through_the_api_leaves_the_index_once_dispatched(handler, tenant
 
     t, _ = tenant
     payload = {"subject": "Your interview", "emailContent": "Hi Ada", "toEmail": "ada@example.com"}
-    out = handler(SEND)(api_event("candidate/email_send", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None}))
+    out = handler(SEND)(api_event("candidate/send_email", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None}))
     assert out["statusCode"] == 200, out
     message_id = body(out)["data"]["emailActivityId"]
     assert "GSI8PK" in _item(t.id, message_id)  # waiting for the dispatcher

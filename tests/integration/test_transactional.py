@@ -148,9 +148,9 @@ def test_contact_is_written_atomically_with_the_message(handler, tenant, table_i
 
 def test_email_sent_through_the_api_is_archived(handler, app_env, tenant):
     t, _ = tenant
-    sent = handler("CandidateApi.EmailSendFunction")(
+    sent = handler("CandidateApi.SendEmailFunction")(
         api_event(
-            "candidate/email_send",
+            "candidate/send_email",
             tenant_id=t.id,
             body={"toEmail": "new.person@example.com", "subject": "Hello there", "emailContent": "Hi!"},
             headers={"Idempotency-Key": None},

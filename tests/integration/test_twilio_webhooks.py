@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from helpers import api_event, body, load_event, through_queue
 
 INBOUND, STATUS = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
-OPTIN_GET, OPTIN_HISTORY = "CandidateApi.SmsOptInGetFunction", "CandidateApi.SmsOptInHistoryFunction"
+OPTIN_GET, OPTIN_HISTORY = "CandidateApi.SmsOptinGetFunction", "CandidateApi.SmsOptinHistoryFunction"
 HOST = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
 TOKEN = "auth-token-of-acme"
 PHONE, OUR_NUMBER = "+15555550123", "+15555550100"

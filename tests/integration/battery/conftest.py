@@ -110,15 +110,17 @@ def fresh_handler(handler: Callable[[str], Any], aws: Any) -> Callable[[str], Ca
 
     def load(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         handler(key)  # sets the function's declared environment
-        code_dir = aws.function(key).code_dir
+        fn = aws.function(key)
+        module_name, attr = fn.handler.rsplit(".", 1)
         count[key] += 1
-        name = "battery_" + "_".join(code_dir.relative_to(ROOT).parts) + f"_{count[key]}"
-        spec = importlib.util.spec_from_file_location(name, code_dir / "app.py")
+        name = "battery_" + "_".join(fn.code_dir.relative_to(ROOT).parts) + f"_{module_name}_{count[key]}"
+        spec = importlib.util.spec_from_file_location(name, fn.code_dir / f"{module_name}.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-        return lambda event: module.lambda_handler(event, Context())
+        lambda_handler = getattr(module, attr)
+        return lambda event: lambda_handler(event, Context())
 
     return load
 
@@ -353,7 +355,8 @@ def call(handler: Callable[[str], Any], aws: Any) -> Callable[..., Call]:
         concrete = path
         for name, value in (params or {}).items():
             concrete = concrete.replace("{" + name + "}", value)
-        sample = f"{fn.code_dir.parent.name}/{fn.code_dir.name}"
+        # an endpoint's sample event is named after its handler (events/<family>/<name>.json)
+        sample = f"{fn.code_dir.parent.name}/{fn.handler.rsplit('.', 1)[1]}"
         kwargs: dict[str, Any] = {"headers": {"Idempotency-Key": None, **(headers or {})}}
         if query is not None:
             kwargs["query"] = query

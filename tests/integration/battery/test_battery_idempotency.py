@@ -16,7 +16,7 @@ from helpers import api_event, body
 
 DISPATCHER = "root.DispatcherFunction"
 ROUTES = {
-    "candidate": ("CandidateApi.EmailSendFunction", "candidate/email_send",
+    "candidate": ("CandidateApi.SendEmailFunction", "candidate/send_email",
                   {"subject": "Your interview", "emailContent": "Hi Ada, see you Tuesday.", "toEmail": "ada@example.com"}),
     "crm": ("CrmApi.SendFunction", "crm/send", {"subject": "Your quote", "body": "<p>Hello Jan</p>", "recipients": ["jan@example.com"]}),
 }  # fmt: skip

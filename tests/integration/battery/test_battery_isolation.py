@@ -116,11 +116,11 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
         assert out["statusCode"] in (200, 201), out
         return body(out)
 
-    email_id = ok("CandidateApi.EmailSendFunction", "candidate/email_send")["data"]["emailActivityId"]
-    ok("CandidateApi.SmsOptInPutFunction", "candidate/sms_optin_put")
-    sms_id = ok("CandidateApi.SmsSendFunction", "candidate/sms_send")["data"]["messageSID"]
-    forward_id = ok("CandidateApi.EmailForwardProfileFunction", "candidate/email_forward_profile")["data"]["emailActivityId"]
-    template_id = ok("CrmApi.TemplateCreateFunction", "crm/template_create")["id"]
+    email_id = ok("CandidateApi.SendEmailFunction", "candidate/send_email")["data"]["emailActivityId"]
+    ok("CandidateApi.SmsOptinPutFunction", "candidate/sms_optin_put")
+    sms_id = ok("CandidateApi.SendSmsFunction", "candidate/send_sms")["data"]["messageSID"]
+    forward_id = ok("CandidateApi.ForwardProfileFunction", "candidate/forward_profile")["data"]["emailActivityId"]
+    template_id = ok("CrmApi.CreateTemplateFunction", "crm/create_template")["id"]
     record_id = ok("CrmApi.SendFunction", "crm/send")["id"]
     scheduled_id = ok("CrmApi.ScheduleFunction", "crm/schedule")["id"]
     arn, url = send_queue

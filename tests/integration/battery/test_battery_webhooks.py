@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from helpers import api_event, body, load_event, through_queue
 
-EVENTS = "CandidateApi.EmailEventsFunction"
+EVENTS = "CandidateApi.ReceiveEventsFunction"
 INBOUND, STATUS = "CandidateApi.TwilioInboundFunction", "CandidateApi.TwilioStatusFunction"
 TOKEN = "auth-token-of-acme"
 HOST = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
@@ -74,7 +74,7 @@ def _events_batch(mid: str) -> str:
 
 
 def _post_events(handler, tenant_id, raw, headers):
-    return through_queue(handler, EVENTS)(api_event("candidate/email_events", tenant_id=tenant_id, body=raw, headers=headers))
+    return through_queue(handler, EVENTS)(api_event("candidate/receive_events", tenant_id=tenant_id, body=raw, headers=headers))
 
 
 @pytest.mark.parametrize("case", ["absent", "signature-only", "wrong-key", "forged", "tampered", "stale", "future"])

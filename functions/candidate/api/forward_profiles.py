@@ -1,0 +1,80 @@
+"""The candidate API: forward profiles.
+
+- POST /communications/email/v1/forward-profile — email a candidate's profile to a colleague.
+- GET /communications/email/v1/forward-profile/activity — the forwards of one candidate's profile.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from parley.api import caller, idempotency_key
+from parley.api.docs import candidate_errors
+from parley.api.endpoint import Api, Example
+from parley.domain import profiles
+from parley.models.candidate import EmailAck
+from parley.models.numbers import Int32
+from parley.models.profiles import (
+    ForwardActivity,
+    ForwardActivityResponse,
+    ForwardPagination,
+    ForwardProfileRequest,
+    ForwardProfileResponse,
+)
+
+api = Api("candidate")
+
+
+@api.post(
+    "/communications/email/v1/forward-profile",
+    summary="Forward a candidate's profile by email",
+    description=(
+        "Composes the profile email (name, contact details, headline, location, profile link, last contact) of the "
+        "candidate with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe."
+    ),
+    responses={200: {"description": "The profile was forwarded successfully."}, **candidate_errors(409, 415, 422)},
+    tags=["Email Communications"],
+    access=("table:write", "send-queue", "bodies:write"),
+    example=Example(
+        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-forward-1"},
+        body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},
+    ),
+)
+def forward_profile(
+    body: ForwardProfileRequest,
+    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+) -> ForwardProfileResponse:
+    activity_id = profiles.forward_profile(
+        caller(api),
+        recruiter_id=x_ph_userid,
+        subject=body.subject,
+        to_email=body.toEmail,
+        candidate_email=body.candidateEmail,
+        to_name=body.toName,
+        idempotency_key=idempotency_key(api),
+        lambda_context=api.lambda_context,
+    )
+    return ForwardProfileResponse(data=EmailAck(emailActivityId=activity_id, message="Profile forwarded for delivery"), status=200)
+
+
+@api.get(
+    "/communications/email/v1/forward-profile/activity",
+    summary="Forward-profile activity of a candidate",
+    description="Newest first. `email` is the forwarded candidate's address; `offset` counts records; `currentPage` = offset / limit.",
+    responses={200: {"description": "A paginated list of forward profile activities."}, **candidate_errors()},
+    tags=["Email Communications"],
+    access=("table:read",),
+    example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}, headers={"x-ph-userid": "recruiter-42"}),
+)
+def forward_profile_activity(
+    email: Annotated[str, Query(min_length=3, max_length=254, description="The forwarded candidate's email address")],
+    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    offset: Annotated[Int32, Query()] = 0,
+    limit: Annotated[Int32, Query()] = 10,
+    communicationId: Annotated[str | None, Query(max_length=128, description="Only the forward with this emailActivityId")] = None,
+) -> ForwardActivityResponse:
+    items, page = profiles.forward_activity(
+        caller(api).tenant_id, email=email, offset=offset, limit=limit, communication_id=communicationId
+    )
+    pagination = {k: v for k, v in page.as_pagination.items() if k != "hasErrors"}
+    return ForwardActivityResponse(pagination=ForwardPagination(**pagination), data=[ForwardActivity(**i) for i in items], status=200)

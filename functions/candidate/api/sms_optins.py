@@ -1,0 +1,81 @@
+"""The candidate API: sms optins.
+
+- GET /communications/sms/v1/optIn — the SMS opt-in status of a phone number (or email).
+- PUT /communications/sms/v1/optIn — opt a phone number (or email) in to SMS, or out.
+- GET /communications/sms/v1/optIn/history — a phone number's opt-in changes, as a Spring Page.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from parley.api import caller
+from parley.api.docs import candidate_errors
+from parley.api.endpoint import Api, Example
+from parley.domain import optins
+from parley.models.candidate import OptInDetails, OptInHistoryPage, OptInHistoryResponse, OptInRequest, OptInStatusResponse, Phone
+from parley.models.numbers import Int32
+
+api = Api("candidate")
+
+
+@api.get(
+    "/communications/sms/v1/optIn",
+    summary="SMS opt-in status",
+    description="A read: `status` is OPTED_IN or OPTED_OUT (no record = OPTED_OUT). PUT changes it.",
+    responses={200: {"description": "The opt-in status."}, **candidate_errors()},
+    tags=["SMS Communications"],
+    access=("table:read",),
+    example=Example(query={"phoneNumber": "+15555550100"}, headers={"x-ph-userid": "recruiter-42"}),
+)
+def sms_optin_get(
+    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    phoneNumber: Annotated[Phone | None, Query()] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> OptInStatusResponse:
+    opted_in, address = optins.status(caller(api).tenant_id, phone=phoneNumber, email=email)
+    verdict = "opted in to" if opted_in else "not opted in to"
+    return OptInStatusResponse(details=OptInDetails(message=f"{address} is {verdict} SMS"), status="OPTED_IN" if opted_in else "OPTED_OUT")
+
+
+@api.put(
+    "/communications/sms/v1/optIn",
+    summary="Set SMS opt-in",
+    description="Sets consent for the phone number and/or email given; each change is added to the opt-in history.",
+    responses={200: {"description": "Consent recorded."}, **candidate_errors(415)},
+    tags=["SMS Communications"],
+    access=("table:write",),
+    example=Example(
+        headers={"x-ph-userid": "recruiter-42", "Content-Type": "application/json"},
+        body={"phoneNumber": "+15555550100", "email": "ada@example.com", "optIn": True},
+    ),
+)
+def sms_optin_put(
+    body: OptInRequest,
+    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+) -> OptInStatusResponse:
+    addresses = optins.update(
+        caller(api).tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}"
+    )
+    verb = "opted in to" if body.optIn else "opted out of"
+    return OptInStatusResponse(details=OptInDetails(message=f"{' and '.join(addresses)} {verb} SMS"), status="SUCCESS")
+
+
+@api.get(
+    "/communications/sms/v1/optIn/history",
+    summary="SMS opt-in history",
+    description="Newest first. `offset` is the page index and `size` the page size (Spring's PageRequest.of(offset, size)).",
+    responses={200: {"description": "A page of opt-in changes."}, **candidate_errors()},
+    tags=["SMS Communications"],
+    access=("table:read",),
+    example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}, headers={"x-ph-userid": "recruiter-42"}),
+)
+def sms_optin_history(
+    phoneNumber: Annotated[Phone, Query()],
+    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    offset: Annotated[Int32, Query()] = 0,
+    size: Annotated[Int32, Query()] = 20,
+    communicationId: Annotated[str | None, Query(max_length=128)] = None,
+) -> OptInHistoryResponse:
+    page = optins.history(caller(api).tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId)
+    return OptInHistoryResponse(status="SUCCESS", details=OptInHistoryPage.model_validate(page))

@@ -1,0 +1,110 @@
+"""The crm API: templates.
+
+- POST /api/v1/communications/templates — create an email template (201, with its Location).
+- DELETE /api/v1/communications/templates/{templateId} — delete an email template (200, empty body).
+- GET /api/v1/communications/templates/{templateId} — one email template of the tenant.
+- GET /api/v1/communications/templates — every email template of the tenant, by name (no bodies).
+- PUT /api/v1/communications/templates/{templateId} — replace an email template's fields.
+"""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from parley.api.crm import crm_caller, public_base_url
+from parley.api.docs import crm_errors
+from parley.api.endpoint import Api, Example
+from parley.domain import templates
+from parley.models.crm import EmailTemplate, EmailTemplateSummary, TemplateRequest
+
+api = Api("crm")
+
+
+@api.post(
+    "/api/v1/communications/templates",
+    summary="Create an email template",
+    description=(
+        "A name, a one-line subject, `bodyHtml` and/or `bodyText`, and an optional `type`. Subject and bodies may use "
+        "placeholders `{{name}}` or `{{nested.name}}`; malformed placeholder syntax is a 400. `X-User-ID` becomes `createdBy`."
+    ),
+    responses={201: {"description": "The template was created; `Location` is its URL."}, **crm_errors(403, 415)},
+    tags=["Templates"],
+    access=("table:write",),
+    example=Example(
+        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
+        body={
+            "name": "Quote",
+            "subject": "Your quote {{quoteNumber}}",
+            "bodyHtml": "<p>Dear {{firstName}},</p><p>Your quote: {{amount}}</p>",
+            "bodyText": "Dear {{firstName}}, your quote: {{amount}}",
+            "type": "OFFERTE",
+        },
+    ),
+)
+def create_template(body: TemplateRequest) -> Response[EmailTemplate]:
+    who = crm_caller(api)
+    created = templates.create(who.tenant_id, body, user_id=who.user_id)
+    location = f"{public_base_url(api)}/api/v1/communications/templates/{created.id}"
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created, headers={"Location": location})
+
+
+@api.delete(
+    "/api/v1/communications/templates/<templateId>",
+    summary="Delete an email template",
+    description="200 with an empty body, like the CRM's other deletes. Records sent with the template keep its id and name.",
+    responses={200: {"description": "The template was deleted (no body).", "content": {}}, **crm_errors(403)},
+    tags=["Templates"],
+    access=("table:write",),
+    example=Example(path={"templateId": "tpl-quote"}, headers={"X-User-ID": "user-7"}),
+)
+def delete_template(templateId: str):  # no return annotation: powertools would validate the empty body against one
+    templates.delete(crm_caller(api).tenant_id, templateId)
+    return Response(status_code=200, body="")
+
+
+@api.get(
+    "/api/v1/communications/templates/<templateId>",
+    summary="Get an email template",
+    description="The template with its bodies and the placeholder names it uses (`variables`).",
+    responses={200: {"description": "The template."}, **crm_errors(403)},
+    tags=["Templates"],
+    access=("table:read",),
+    example=Example(path={"templateId": "tpl-quote"}, headers={"X-User-ID": "user-7"}),
+)
+def get_template(templateId: str) -> EmailTemplate:
+    return templates.get(crm_caller(api).tenant_id, templateId)
+
+
+@api.get(
+    "/api/v1/communications/templates",
+    summary="List the email templates",
+    description=(
+        "Every template of the tenant (at most 500), ordered by name. Bodies and variables are left out; "
+        "`GET /api/v1/communications/templates/{templateId}` returns them."
+    ),
+    responses={200: {"description": "The tenant's templates (an empty array when it has none)."}, **crm_errors(403)},
+    tags=["Templates"],
+    access=("table:read",),
+    example=Example(headers={"X-User-ID": "user-7"}),
+)
+def list_templates() -> list[EmailTemplateSummary]:
+    return templates.list_all(crm_caller(api).tenant_id)
+
+
+@api.put(
+    "/api/v1/communications/templates/<templateId>",
+    summary="Replace an email template",
+    description=(
+        "A full update: the body is the whole template, as for create (an omitted `bodyHtml`, `bodyText` or `type` is "
+        "removed). `X-User-ID` becomes `updatedBy`. Records already sent with the template keep what they were sent with."
+    ),
+    responses={200: {"description": "The updated template."}, **crm_errors(403, 415)},
+    tags=["Templates"],
+    access=("table:write",),
+    example=Example(
+        path={"templateId": "tpl-quote"},
+        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
+        body={"name": "Quote v2", "subject": "Quote {{quoteNumber}}", "bodyHtml": "<p>Hi {{firstName}}</p>", "type": "OFFERTE"},
+    ),
+)
+def update_template(templateId: str, body: TemplateRequest) -> EmailTemplate:
+    who = crm_caller(api)
+    return templates.update(who.tenant_id, templateId, body, user_id=who.user_id)

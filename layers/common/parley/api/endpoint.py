@@ -1,0 +1,214 @@
+"""Endpoints declared once (issue 12): a route is one decorated function in a module per resource.
+
+    api = Api("crm")
+
+    @api.post("/api/v1/communications/<id>/cancel", summary="…", responses={…}, access=("table:write", "scheduler"),
+              example=Example(path={"id": "…"}))
+    def cancel(id: str) -> CommunicationRecord:
+        return crm_send.cancel(crm_caller(api), id)
+
+The decorated name is the Lambda handler of its own function (SAM ``Handler: <module>.cancel``): on its first
+event it builds a validating resolver holding that one route (``build_app``), with the family's Logger
+(correlation id from the API Gateway request id), and EMF metrics per family and route. Everything else —
+the SAM Function block (path, method, policies, environment), the sample event in ``events/`` and the
+family's OpenAPI document — is generated from the declaration (``make generate``; CI fails when stale).
+
+Inside a route, ``api`` stands in for powertools' Router: ``api.current_event`` / ``api.lambda_context``
+are those of the resolver serving the request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# What a function may touch in AWS, by name: the generator turns each into its SAM policy (and environment).
+ACCESS = frozenset(
+    {
+        "table:read",
+        "table:write",
+        "bodies:read",
+        "bodies:write",
+        "bodies:crud",
+        "send-queue",
+        "scheduler",
+        "provider-events-queue",
+        "provider-secrets",
+        "inbound-mail",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A sample request: the path parameters, query, headers and body of the endpoint's event in ``events/``."""
+
+    path: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None  # a str is sent as is, anything else as JSON
+    base64: bool = False
+    authorizer: Mapping[str, Any] = field(default_factory=dict)  # tenant settings beyond the sample tenant's (its context)
+
+
+@dataclass
+class Endpoint:
+    """One route and its Lambda function. Calling it with ``(event, context)`` is the Lambda handler."""
+
+    api: Api
+    method: str
+    path: str  # powertools form: /things/<id>
+    fn: Callable[..., Any]
+    doc: dict[str, Any]
+    access: tuple[str, ...]
+    json_body: bool
+    example: Example
+    public: bool = False  # no authorizer (the tracking pixel and link: the token in the URL is the credential)
+    description: str = ""
+    _handler: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def module(self) -> str:
+        return self.fn.__module__.rsplit(".", 1)[-1]
+
+    @property
+    def sam_path(self) -> str:
+        import re
+
+        return re.sub(r"<(\w+)>", r"{\1}", self.path)
+
+    @property
+    def logical_id(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("_")) + "Function"
+
+    def register(self, app: Any) -> None:
+        """Add the route to a resolver (its own, or a family's for the OpenAPI document)."""
+        app.route(self.path, self.method, **self.doc)(self.fn)
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if self._handler is None:
+            self._handler = self._build()
+        return self._handler(event, context)
+
+    def _build(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        from aws_lambda_powertools import Logger, Metrics
+        from aws_lambda_powertools.logging import correlation_paths
+
+        from parley.api.app import build_app
+
+        app = build_app(self.api.family, json_body=self.json_body)
+        self.register(app)
+        logger = Logger(service=self.api.family, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        metrics = Metrics(namespace="Parley", service=self.api.family)
+        route = f"{self.method} {self.sam_path}"
+        api = self.api
+
+        @logger.inject_lambda_context
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            api.app = app
+            started = time.perf_counter()
+            try:
+                out = app.resolve(event, context)
+            except Exception:
+                _record(metrics, route, 500, started)
+                raise
+            _record(metrics, route, int(out.get("statusCode", 200)), started)
+            return out
+
+        return handler
+
+
+def _record(metrics: Any, route: str, status: int, started: float) -> None:
+    """EMF: the request's latency, and whether it failed (4xx: the caller's; 5xx: ours), by family and route."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_dimension(name="route", value=route)
+    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round((time.perf_counter() - started) * 1000, 1))
+    metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=int(400 <= status < 500))
+    metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=int(status >= 500))
+    metrics.flush_metrics()
+
+
+class Api:
+    """The endpoints of one resource module of a family (see the module doc)."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.endpoints: list[Endpoint] = []
+        self.app: Any = None  # the resolver serving the current request
+
+    @property
+    def current_event(self) -> Any:
+        return self.app.current_event
+
+    @property
+    def lambda_context(self) -> Any:
+        return self.app.lambda_context
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        description: str | None = None,
+        responses: dict[int, Any] | None = None,
+        tags: Sequence[str] = (),
+        access: Sequence[str] = ("table:read",),
+        json_body: bool = True,
+        example: Example | None = None,
+        public: bool = False,
+        **doc: Any,
+    ) -> Callable[[Callable[..., Any]], Endpoint]:
+        unknown = set(access) - ACCESS
+        if unknown:
+            raise ValueError(f"{path}: unknown access {sorted(unknown)} (known: {sorted(ACCESS)})")
+
+        def decorate(fn: Callable[..., Any]) -> Endpoint:
+            kwargs = {"summary": summary, "description": description, "responses": responses, "tags": list(tags), **doc}
+            ep = Endpoint(
+                api=self,
+                method=method.upper(),
+                path=path,
+                fn=fn,
+                doc={k: v for k, v in kwargs.items() if v is not None},
+                access=tuple(access),
+                json_body=json_body,
+                example=example or Example(),
+                public=public,
+                description=summary,
+            )
+            self.endpoints.append(ep)
+            return ep
+
+        return decorate
+
+    def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        return self.route("PUT", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        return self.route("DELETE", path, **kw)
+
+
+def family_app(family: str, apis: Sequence[Api]) -> Any:
+    """One validating resolver holding every endpoint of ``apis`` (the OpenAPI document; the bench's monolith)."""
+    from parley.api.app import build_app
+
+    app = build_app(family)  # type: ignore[arg-type]
+    for api in apis:
+        api.app = app
+        for ep in api.endpoints:
+            ep.register(app)
+    return app

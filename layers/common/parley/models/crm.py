@@ -4,7 +4,6 @@ Every shape here is the seed's, field for field, camelCase as the seed spells it
 accept the seed's minimal fields plus optional extras (docs/decisions.md K-entries).
 """
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -14,18 +13,15 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from parley.models.base import Model
 from parley.models.domain import UtcDateTime
 from parley.models.numbers import Int32
+from parley.models.validators import EMAIL_FORMAT, email_address
 
 # ───────────── request fields ─────────────
-_ADDR = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+$")
 MAX_RECIPIENTS = 50  # To + Cc + Bcc of one record (SES allows 50 destinations per message)
 MAX_BODY = 256 * 1024  # characters of body / template body (bodies over 64 KB go to S3)
 
 
-def _address(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _ADDR.match(value):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
+def _strip(value: str) -> str:
+    return value.strip()
 
 
 def _one_line(value: str) -> str:
@@ -34,7 +30,8 @@ def _one_line(value: str) -> str:
     return value
 
 
-Address = Annotated[str, Field(json_schema_extra={"format": "email"}), AfterValidator(_address)]
+# Surrounding whitespace is dropped (the CRM always did), then the one address check.
+Address = Annotated[str, Field(json_schema_extra=EMAIL_FORMAT), AfterValidator(_strip), AfterValidator(email_address)]
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=998), AfterValidator(_one_line)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY)]
 # CRM entity references: free-form, but one line and bounded (they are index keys)

@@ -721,7 +721,7 @@ def test_resend_refuses_a_record_whose_delivery_outcome_is_unknown(api, tenant, 
     from parley.dal import messages
     from parley.dal.aws import client
     from parley.domain import email_events
-    from parley.models.crm import to_record
+    from parley.domain.crm_records import to_record
     from parley.providers import ses as ses_adapter
 
     t, _ = tenant

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from parley.domain import crm_search as cs
+from parley.domain.crm_records import to_record
 from parley.errors import BadRequest
-from parley.models.crm import CommunicationRecord, DynamicSearchRequest, record_page, to_record
+from parley.models.crm import CommunicationRecord, DynamicSearchRequest, record_page
 from parley.models.domain import Message, MessageStatus, TimelineEntry
 
 T = "tenant-1"

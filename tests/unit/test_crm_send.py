@@ -11,8 +11,9 @@ from pydantic import ValidationError
 from parley.api.crm import CrmCaller
 from parley.domain import crm_send
 from parley.domain.context import Caller
+from parley.domain.crm_records import to_record
 from parley.errors import BadRequest
-from parley.models.crm import ScheduleEmailRequest, SendEmailRequest, SendTemplateRequest, to_record
+from parley.models.crm import ScheduleEmailRequest, SendEmailRequest, SendTemplateRequest
 from parley.models.domain import MessageStatus, TrackedLink
 
 WHO = CrmCaller(

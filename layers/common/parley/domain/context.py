@@ -2,61 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
+
+from parley.models.domain import Tenant, TenantSettings
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(TenantSettings):
+    """The calling tenant's id and its ``TenantSettings``: the fields are the settings' own, so a new
+    setting reaches the authorizer context and every handler without a line here.
+
+    In the authorizer context each field is a camelCase key (``tenantId``, ``senderEmail``, …)."""
+
+    model_config = ConfigDict(frozen=True)
+
     tenant_id: str
-    sender_email: str
-    sender_name: str = ""
-    email_provider: str = "ses"
-    sms_provider: str = "sns"
-    sms_sender: str = ""
-    quiet_hours: bool = False
-    timezone: str = "UTC"
-    reply_domain: str = ""
+    # A context built by hand (tests, tools) may name only the tenant; the authorizer always sends it.
+    sender_email: str = ""
 
     @classmethod
-    def of(cls, tenant) -> Caller:
-        return cls(
-            tenant_id=tenant.id,
-            sender_email=tenant.sender_email,
-            sender_name=tenant.sender_name,
-            email_provider=tenant.email_provider,
-            sms_provider=tenant.sms_provider,
-            sms_sender=tenant.sms_sender,
-            quiet_hours=tenant.quiet_hours,
-            timezone=tenant.timezone,
-            reply_domain=tenant.reply_domain,
-        )
+    def of(cls, tenant: Tenant) -> Caller:
+        return cls(tenant_id=tenant.id, **{name: getattr(tenant, name) for name in TenantSettings.model_fields})
 
-    def authorizer_context(self) -> dict[str, str | bool]:
+    def authorizer_context(self) -> dict[str, Any]:
         """What the authorizer hands API Gateway (flat strings/booleans), read back by ``from_authorizer``."""
-        return {
-            "tenantId": self.tenant_id,
-            "senderEmail": self.sender_email,
-            "senderName": self.sender_name,
-            "emailProvider": self.email_provider,
-            "smsProvider": self.sms_provider,
-            "smsSender": self.sms_sender,
-            "quietHours": self.quiet_hours,
-            "timezone": self.timezone,
-            "replyDomain": self.reply_domain,
-        }
+        return {to_camel(name): value for name, value in self.model_dump().items()}
 
     @classmethod
-    def from_authorizer(cls, ctx: dict) -> Caller:
-        quiet = ctx.get("quietHours", False)
-        return cls(
-            tenant_id=ctx["tenantId"],
-            sender_email=ctx.get("senderEmail", ""),
-            sender_name=ctx.get("senderName", ""),
-            email_provider=ctx.get("emailProvider", "ses"),
-            sms_provider=ctx.get("smsProvider", "sns"),
-            sms_sender=ctx.get("smsSender", ""),
-            # API Gateway passes authorizer context values to the integration as strings.
-            quiet_hours=quiet if isinstance(quiet, bool) else str(quiet).lower() == "true",
-            timezone=ctx.get("timezone") or "UTC",
-            reply_domain=ctx.get("replyDomain", ""),
-        )
+    def from_authorizer(cls, ctx: dict[str, Any]) -> Caller:
+        """The caller from ``requestContext.authorizer``, validated. API Gateway passes context values to
+        the integration as strings ("true"/"false" for booleans): the fields' types parse them back.
+        Keys that are not a field (``principalId``, ``integrationLatency``) are ignored; missing ones
+        take the field's default."""
+        return cls.model_validate({name: ctx[key] for name in cls.model_fields if (key := to_camel(name)) in ctx})

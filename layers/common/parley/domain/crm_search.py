@@ -27,8 +27,9 @@ from typing import Any
 
 from parley import clock
 from parley.dal import counters, messages, records
+from parley.domain.crm_records import to_record
 from parley.errors import BadRequest, NotFound
-from parley.models.crm import CommunicationRecord, DynamicSearchRequest, RecordPage, record_page, to_record
+from parley.models.crm import CommunicationRecord, DynamicSearchRequest, RecordPage, record_page
 from parley.models.domain import Message, MessageStatus
 from parley.models.numbers import INT32_MAX, INT32_MIN
 

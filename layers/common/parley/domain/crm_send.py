@@ -26,6 +26,7 @@ from parley import clock
 from parley.dal import messages, records
 from parley.domain import candidates, emails, templates, tracking
 from parley.domain.context import Caller
+from parley.domain.crm_records import crm_status, to_record
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
@@ -35,8 +36,6 @@ from parley.models.crm import (
     ScheduleEmailRequest,
     SendEmailRequest,
     SendTemplateRequest,
-    crm_status,
-    to_record,
 )
 from parley.models.domain import Message, MessageStatus, TimelineEntry
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel
 
 from parley.dal import messages, records
+from parley.domain.crm_records import to_entity_row, to_inbound, to_record
 from parley.errors import BadRequest, NotFound
-from parley.models.crm import ConversationThread, EntityCommunication, to_entity_row, to_inbound, to_record
+from parley.models.crm import ConversationThread, EntityCommunication
 from parley.models.domain import Message
 
 MAX_ROWS = 1000  # messages read per thread or entity timeline

@@ -30,13 +30,18 @@ class MessageStatus(StrEnum):
 SENDABLE = (MessageStatus.QUEUED, MessageStatus.SCHEDULED)
 
 
-class Tenant(Model):
-    """A customer of Parley and its settings (``python -m parley.admin configure-tenant``)."""
+class TenantSettings(Model):
+    """A tenant's sending settings: what every request of the tenant carries.
+
+    The one list of them. The authorizer puts them in API Gateway's authorizer context and handlers read
+    them back as the ``Caller`` (``parley.domain.context``); the Tenant record stores them. Adding a
+    setting is one line here. Each must be a scalar (str, bool, int or a Literal of them): the context is
+    flat, and API Gateway hands its values to the integration as strings ("true"/"false" for booleans),
+    so reading it back re-validates them.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str
-    name: str
     sender_email: str
     sender_name: str = ""
     email_provider: Literal["ses", "sendgrid"] = "ses"
@@ -45,6 +50,16 @@ class Tenant(Model):
     quiet_hours: bool = False  # hold SMS outside 08:00-21:00 in the recipient's time zone
     timezone: str = "UTC"  # IANA zone assumed for recipients whose own zone is unknown
     reply_domain: str = ""  # inbound-parse domain: outbound email gets Reply-To reply+<token>@<reply_domain>
+
+
+class Tenant(TenantSettings):
+    """A customer of Parley and its settings (``python -m parley.admin configure-tenant``).
+
+    The sending settings are ``TenantSettings``'; the ones below stay with the record (never in a request's
+    context: the verification key is long and the secret's name is not every handler's business)."""
+
+    id: str
+    name: str
     webhook_public_key: str = ""  # SendGrid signed event webhook verification key (base64 DER, P-256)
     secret_name: Annotated[str, Field(pattern=r"^(parley/[A-Za-z0-9/_+=.@-]{1,480})?$")] = (
         ""  # Secrets Manager secret (JSON) with provider credentials, e.g. sendgrid_api_key,
@@ -53,19 +68,8 @@ class Tenant(Model):
     created_at: UtcDateTime
 
 
-TENANT_SETTINGS = (
-    "name",
-    "sender_email",
-    "sender_name",
-    "email_provider",
-    "sms_provider",
-    "sms_sender",
-    "quiet_hours",
-    "timezone",
-    "reply_domain",
-    "webhook_public_key",
-    "secret_name",
-)
+# What ``configure-tenant`` may change: every field of the record but its identity and creation time.
+TENANT_SETTINGS = tuple(name for name in Tenant.model_fields if name not in ("id", "created_at"))
 
 
 class Candidate(Model):

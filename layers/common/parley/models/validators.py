@@ -6,16 +6,34 @@ import re
 
 # addr-spec: a dot-atom local part and a dotted domain; no spaces, no quotes, no control characters.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+# The last label: 2..63 letters, or an internationalised one in punycode (``xn--p1ai``, .рф).
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{0,58}[A-Za-z0-9])"
 _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ADDRESS = 254  # RFC 5321 4.5.3.1.3: a path is at most 256 octets, "<" and ">" included
 
 
 EMAIL_FORMAT = {"format": "email"}  # what documents an email_address field (json_schema_extra)
 
 
 def email_address(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
+    """Parley's one email-address check (every API family's, decisions C10 and K4): a plain addr-spec as
+    RFC 5321 sends it, in the form the seeds' clients (and SES and SendGrid) handle without SMTPUTF8.
+
+    - Accepted: ``local@domain`` where the local part is a Dot-string of ASCII atext (letters, digits,
+      ``!#$%&'*+/=?^_`{|}~-``; dots only between characters), and the domain is dotted LDH labels
+      (letters, digits, inner hyphens; 1..63 each) ending in a 2..63-letter top-level label; at most 254
+      characters in all. An internationalised domain (top-level label included) is accepted in its ASCII,
+      punycode ``xn--`` form.
+    - Refused: a display name (``Ada <ada@example.com>``), quoted local parts, address literals
+      (``ada@[192.0.2.1]``), non-ASCII characters (``josé@…``, ``…@münchen.de``), consecutive, leading or
+      trailing dots, a domain without a dot or with a numeric or one-letter last label, underscores in the
+      domain, and any whitespace or control character (header injection).
+
+    RFC 5321's 64-octet limit of the local part is not enforced: the candidate API has always accepted a
+    longer one within its 78 characters (decision C10), and a provider that refuses it fails that send.
+    The value is returned as given (not stripped, not lower-cased)."""
+    if len(value) > MAX_ADDRESS or not _EMAIL.fullmatch(value):
         raise ValueError("must be a valid email address")
     return value
 

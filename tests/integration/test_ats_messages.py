@@ -1,5 +1,6 @@
 """GET /company/{companyID}/applicant/{applicantID}/messages (seed 002) on moto: the applicant's email from
-the candidate index, the always-present fields and the `fields` expansions, user numbering, 400/404."""
+the candidate index, the always-present fields and the `fields` expansions, user numbering (on the send
+paths; a GET never writes), 400/404."""
 
 from __future__ import annotations
 
@@ -105,14 +106,14 @@ def test_messages_oldest_first_with_every_expansion(handler, tenant, ada):
     assert m1["attachments"] == [{"filename": "cv.pdf", "contentType": "application/pdf", "size": 1234}]
     assert m1["replied"] is True  # recruiter wrote after it (m2)
 
-    assert m2["created_by"] == 2  # an unknown recruiter: numbered on first sight
+    assert m2["created_by"] is None  # a recruiter never numbered (stored without a send path): read, not numbered
     assert (m2["auto"], m2["delivered"], m2["deliver_at"]) == (True, False, "2026-11-03T09:00:00.000Z")
     assert m2["author"] == {"firstname": "", "lastname": ""} and m2["replied"] is False
 
     assert m3["delivered"] is False and m3["mail"]["status"] == "BOUNCED" and m3["replied"] is False
 
     again = body(handler(ATS)(_get(t.id, t.id, cid)))
-    assert [m["created_by"] for m in again] == [1, None, 2, 1]  # stable
+    assert [m["created_by"] for m in again] == [1, None, None, 1]  # stable
 
 
 def test_fields_select_the_expansions(handler, tenant, ada):
@@ -210,7 +211,56 @@ def test_user_numbers_are_per_tenant_and_never_reused(aws, tenant, other_tenant)
 
     t, _ = tenant
     o, _ = other_tenant
-    found = users.known(t.id, {"a", "b", "c"})
-    assert sorted(u.numeric_id for u in found.values()) == [1, 2, 3]
+    assert sorted(users.number(t.id, u) for u in ("a", "b", "c")) == [1, 2, 3]
+    found = users.known(t.id, {"a", "b", "c", "never-seen"})
+    assert sorted(u.numeric_id for u in found.values()) == [1, 2, 3]  # an unknown user is left out
+    assert [users.number(t.id, u) for u in ("a", "b", "c")] == [found[u].numeric_id for u in ("a", "b", "c")]
     assert users.known(t.id, {"a", "b", "c"}) == found
-    assert users.known(o.id, {"a"})["a"].numeric_id == 1
+    assert users.number(o.id, "a") == 1
+
+
+def test_a_get_never_writes(handler, tenant, ada, table_items):
+    """Recruiters the directory does not number yet (one unknown, one with names only) are read, not
+    numbered: the table is the same after the GET. Their messages show created_by null and the names the
+    directory has."""
+    from parley.domain import users
+
+    t, _ = tenant
+    cid = ada["id"]
+    users.users.set_names(t.id, "recruiter-named", firstname="Ada", lastname="Byron")  # the dal: names, no number
+    _store(t.id, 0, candidate_id=cid)  # recruiter-42: numbered (upsert-user)
+    _store(t.id, 1, candidate_id=cid, recruiter="recruiter-unknown")
+    _store(t.id, 2, candidate_id=cid, recruiter="recruiter-named")
+    before = table_items()
+    res = body(handler(ATS)(_get(t.id, t.id, cid)))
+    assert table_items() == before
+    assert [m["created_by"] for m in res] == [1, None, None]
+    assert [m["author"] for m in res] == [
+        {"firstname": "Grace", "lastname": "Hopper"},
+        {"firstname": "", "lastname": ""},
+        {"firstname": "Ada", "lastname": "Byron"},
+    ]
+
+
+def test_sending_numbers_the_recruiter(handler, app_env, tenant):
+    """The send path gives a new recruiter its integer (so the ATS read has nothing to write)."""
+    from parley.dal import users as users_table
+
+    t, _ = tenant
+    for user, scheduled in (("recruiter-a", False), ("recruiter-b", True), ("recruiter-a", False)):
+        payload = {"toEmail": "grace@example.com", "subject": "Hello", "emailContent": "<p>Hello</p>"}
+        if scheduled:
+            from parley.domain import emails
+            from parley.domain.context import Caller
+
+            caller = Caller.of(t)
+            msg = emails.new_outbound_email(caller, source_api="candidate", recipient="grace@example.com", subject="Hi", body="x",
+                                            recruiter_id=user)  # fmt: skip
+            emails.schedule(msg, datetime.now(UTC) + timedelta(hours=1))
+            continue
+        out = handler("CandidateApi.EmailSendFunction")(
+            api_event("candidate/email_send", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None, "x-ph-userid": user})
+        )
+        assert out["statusCode"] == 200, out
+    assert users_table.get(t.id, "recruiter-a")["numeric_id"] == 1
+    assert users_table.get(t.id, "recruiter-b")["numeric_id"] == 2

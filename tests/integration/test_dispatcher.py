@@ -247,3 +247,19 @@ def test_persistently_throttled_job_ends_failed_in_the_dlq(handler, tenant, send
     assert msg.attempts == 5
     assert events == ["failed"]
     assert sent_emails() == []
+
+
+def test_the_domain_answers_sqs_with_batch_item_failures(one_queued, sent_emails):
+    """dispatch_sqs decides the whole batch and builds the partial batch response itself (no BatchProcessor):
+    a record whose body is not a job is the only failure; a batch of nothing but failures raises."""
+    from parley.domain.dispatch import dispatch_sqs
+
+    _, message_id, record = one_queued
+    bad = copy.deepcopy(record) | {"messageId": "not-a-job", "body": "{"}
+    batch = dispatch_sqs([bad, record, copy.deepcopy(bad)])
+    assert batch.response() == {"batchItemFailures": [{"itemIdentifier": "not-a-job"}, {"itemIdentifier": "not-a-job"}]}
+    assert [(o.message_id, o.result, n) for o, n in batch.done] == [(message_id, "sent", 1)]
+    assert len(sent_emails()) == 1
+    with pytest.raises(BatchProcessingError):
+        dispatch_sqs([bad]).response()
+    assert dispatch_sqs([]).response() == {"batchItemFailures": []}

@@ -64,6 +64,40 @@ def test_keys_are_tenant_scoped(handler, tenant, other_tenant, send_queue, drain
     assert sorted((j.tenant_id, j.message_id) for j in _jobs(drain, send_queue)) == sorted([(t.id, mine), (o.id, theirs)])
 
 
+def test_records_are_keyed_per_tenant_and_scope(handler, tenant, other_tenant, table_items):
+    """Each tenant's records live in its own partition (TENANT#<t>#IDEMPOTENCY), the sort key starting
+    with the scope: the same Idempotency-Key of two tenants is two records, and each replays its own."""
+    t, _ = tenant
+    o, _ = other_tenant
+    send = handler(SEND)
+    mine = body(_send(send, t.id, "shared-key"))
+    theirs = body(_send(send, o.id, "shared-key"))
+    records = sorted((i for i in table_items() if i["PK"].endswith("#IDEMPOTENCY")), key=lambda i: i["PK"] != f"TENANT#{t.id}#IDEMPOTENCY")
+    assert [r["PK"] for r in records] == [f"TENANT#{t.id}#IDEMPOTENCY", f"TENANT#{o.id}#IDEMPOTENCY"]
+    assert all(r["SK"].startswith("email.send#") and r["status"] == "COMPLETED" for r in records)
+    assert not any(i["PK"] == "IDEMPOTENCY" for i in table_items())
+    assert body(_send(send, t.id, "shared-key")) == mine and body(_send(send, o.id, "shared-key")) == theirs
+    assert _send(send, o.id, "shared-key", {**GOOD, "subject": "Another subject"})["statusCode"] == 422
+
+
+def test_configuration_is_built_once_per_process(handler, tenant, monkeypatch):
+    """The persistence layer and the IdempotencyConfig are built on the first keyed request, then reused."""
+    from aws_lambda_powertools.utilities import idempotency as powertools_idempotency
+
+    from parley.dal import idempotency as layer
+    from parley.domain import idempotency
+
+    built = []
+    real = powertools_idempotency.IdempotencyConfig
+    monkeypatch.setattr(powertools_idempotency, "IdempotencyConfig", lambda **kw: built.append(kw) or real(**kw))
+    t, _ = tenant
+    send = handler(SEND)
+    for n in range(3):
+        assert _send(send, t.id, f"key-{n}")["statusCode"] == 200
+    assert len(built) == 1
+    assert layer.persistence_layer() is layer.persistence_layer() and idempotency._idempotent()[1] is idempotency._idempotent()[1]
+
+
 def test_a_rejected_request_does_not_consume_the_key(handler, tenant, send_queue, drain, timeline):
     t, _ = tenant
     send = handler(SEND)
@@ -179,7 +213,7 @@ def test_retry_after_a_killed_first_attempt_is_409_while_in_progress(handler, te
     t, _ = tenant
     send = handler(SEND)
     _killed_first_attempt(send, t.id, monkeypatch)
-    records = [i for i in table_items() if i["PK"] == "IDEMPOTENCY"]
+    records = [i for i in table_items() if i["PK"].endswith("#IDEMPOTENCY")]
     assert [r["status"] for r in records] == ["INPROGRESS"]
     out = _send(send, t.id, "key-1")
     assert out["statusCode"] == 409
@@ -200,7 +234,7 @@ def test_in_progress_record_expires_with_the_invocation(handler, tenant, send_qu
     before_ms = clock.epoch_ms(clock.now())
     _killed_first_attempt(send, t.id, monkeypatch)
     after_ms = clock.epoch_ms(clock.now())
-    (record,) = [i for i in table_items() if i["PK"] == "IDEMPOTENCY"]
+    (record,) = [i for i in table_items() if i["PK"].endswith("#IDEMPOTENCY")]
     assert record["status"] == "INPROGRESS"
     assert before_ms + 30_000 <= record["in_progress_expiration"] <= after_ms + 30_000
 

@@ -177,3 +177,33 @@ def test_dispatcher_sends_a_sendgrid_tenants_email_once_and_events_find_it(handl
     msg, events = messages.get_with_events(t.id, mid)
     assert sorted(e.event for e in events) == ["delivered", "sent"]
     assert msg.delivery_status == "DELIVERED"
+
+
+def test_sends_read_the_tenant_once_per_process(app_env, tenant, sendgrid):
+    """N sends of one tenant read its item (which names its secret) and its secret once: both are cached
+    for the process (tenants.cached, powertools Parameters) until CACHE_SECONDS pass or the tenant changes."""
+    from parley.dal import keys, tenants
+    from parley.dal.aws import client
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain.auth import configure_tenant
+    from parley.providers.sendgrid import SendGridEmailProvider
+
+    t, _ = tenant
+    put_tenant_secret(f"parley/{t.id}", {"sendgrid_api_key": KEY})
+    configure_tenant(t.id, secret_name=f"parley/{t.id}")
+    reads: list[str] = []
+
+    def count(params, **_):
+        reads.append(params["Key"]["PK"]["S"] if "Key" in params else params.get("SecretId", ""))
+
+    client("dynamodb").meta.events.register("provide-client-params.dynamodb.GetItem", count)
+    client("secretsmanager").meta.events.register("provide-client-params.secrets-manager.GetSecretValue", count)
+    for n in range(5):
+        SendGridEmailProvider(tenant_id=t.id, base_url=sendgrid.url).send(outbound(tenant_id=t.id, message_id=f"m-{n}"))
+    assert len(sendgrid.sends()) == 5
+    assert reads.count(keys.tenant_pk(t.id)) == 1 and reads.count(f"parley/{t.id}") == 1
+
+    configure_tenant(t.id, sender_name="Acme")  # a change made in this process is seen at once
+    SendGridEmailProvider(tenant_id=t.id, base_url=sendgrid.url).send(outbound(tenant_id=t.id))
+    assert reads.count(keys.tenant_pk(t.id)) == 3  # configure_tenant's own read, then the send's
+    assert tenants.cached(t.id).sender_name == "Acme"

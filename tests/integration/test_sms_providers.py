@@ -239,3 +239,25 @@ def test_twilio_without_credentials_is_permanent(twilio, tenant):
         TwilioSmsProvider(tenant_id=t.id).send(sms(tenant_id=t.id))
     assert "credentials missing" in str(caught.value) and not caught.value.retryable
     assert twilio.requests == []
+
+
+def test_twilio_sends_read_the_tenant_once_per_process(twilio, twilio_tenant):
+    """N sends read the tenant (its secret name) once; past CACHE_SECONDS it is read again."""
+    from parley.dal import keys, tenants
+    from parley.dal.aws import client
+    from parley.providers.twilio_sms import TwilioSmsProvider
+
+    tenant_id, _ = twilio_tenant
+    reads: list[str] = []
+    client("dynamodb").meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(params["Key"]["PK"]["S"])
+    )
+    for _ in range(4):
+        TwilioSmsProvider(tenant_id=tenant_id).send(sms(tenant_id=tenant_id))
+    assert len(twilio.messages()) == 4
+    assert reads.count(keys.tenant_pk(tenant_id)) == 1
+
+    read_at, tenant = tenants._cache[tenant_id]
+    tenants._cache[tenant_id] = (read_at - tenants.CACHE_SECONDS - 1, tenant)  # as if read CACHE_SECONDS ago
+    TwilioSmsProvider(tenant_id=tenant_id).send(sms(tenant_id=tenant_id))
+    assert reads.count(keys.tenant_pk(tenant_id)) == 2

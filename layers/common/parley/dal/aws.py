@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -19,6 +20,18 @@ def client(service: str, *, retry: bool = True) -> Any:
     return boto3.client(service, config=_DEFAULT if retry else _NO_RETRY)
 
 
+_on_reset: list[Callable[[], None]] = []
+
+
+def on_reset(forget: Callable[[], None]) -> None:
+    """Have ``reset`` also call ``forget``: per-process caches of what the table or a secret held (a
+    switch of endpoints or tables makes them wrong)."""
+    _on_reset.append(forget)
+
+
 def reset() -> None:
-    """Forget cached clients (tests switch endpoints between emulators)."""
+    """Forget cached clients, and the caches registered with ``on_reset`` (tests switch endpoints
+    between emulators, and tables between tests)."""
     client.cache_clear()
+    for forget in _on_reset:
+        forget()

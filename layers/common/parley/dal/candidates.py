@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley.dal import keys, table
 from parley.models.domain import Candidate
 
@@ -47,13 +45,7 @@ def create(c: Candidate, addresses: list[str]) -> bool:
         {"Put": {"Item": table.marshal(_address_item(c.tenant_id, a, c.id)), "ConditionExpression": "attribute_not_exists(PK)"}}
         for a in addresses
     ]
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact(ops)
 
 
 def replace(c: Candidate, claim: list[str], release: list[str]) -> bool:
@@ -82,10 +74,4 @@ def replace(c: Candidate, claim: list[str], release: list[str]) -> bool:
                 }
             }
         )
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact(ops)

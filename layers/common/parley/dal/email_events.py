@@ -67,13 +67,7 @@ def record(
         ops.append(messages.event_op(tenant_id, activity))
     if not ops:
         return True
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact(ops)
 
 
 def seen(tenant_id: str, provider: str, event_key: str) -> bool:

@@ -17,6 +17,13 @@ def message_pk(tenant_id: str, message_id: str) -> str:
 
 MESSAGE_SK = "MSG"
 TENANT_SK = "TENANT"
+
+
+def idempotency_pk(tenant_id: str) -> str:
+    """A tenant's idempotency records (powertools; SK = ``<scope>#<function>.<qualname>#<md5>``)."""
+    return f"TENANT#{tenant_id}#IDEMPOTENCY"
+
+
 API_KEY_SK = "APIKEY"
 
 

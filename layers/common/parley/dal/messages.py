@@ -284,12 +284,10 @@ def transition(
     Returns False when the message was not in one of ``expect`` (someone else moved it first).
     """
     update = _set_status(tenant_id, message_id, to=to, expect=expect, extra=extra, remove=remove, author_id=author_id)
+    if event is not None:
+        return table.try_transact([update, event_op(tenant_id, event)])
     try:
-        if event is None:
-            body = update["Update"]
-            table.ddb().update_item(TableName=table.table_name(), **body)
-        else:
-            table.transact([update, event_op(tenant_id, event)])
+        table.ddb().update_item(TableName=table.table_name(), **update["Update"])
     except ClientError as err:
         if table.is_condition_failure(err):
             return False
@@ -347,13 +345,7 @@ def mark_sent(msg: Message, *, provider: str, provider_message_id: str | None, s
     message whose outcome was unknown (a provider's event, a receipt job)."""
     ops = mark_sent_ops(msg, provider=provider, provider_message_id=provider_message_id, sent_at=sent_at, event=event,
                         internet_message_id=internet_message_id, expect=expect)  # fmt: skip
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact(ops)
 
 
 def write_ops(ops: list[dict[str, Any]]) -> None:

@@ -123,12 +123,8 @@ def delete_record(msg: Message) -> bool:
     if msg.provider_message_id:
         ref = keys.provider_message_pk(msg.tenant_id, msg.provider, msg.provider_message_id)
         ops.append({"Delete": {"Key": table.key(ref, keys.PROVIDER_MESSAGE_SK)}})
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
+    if not table.try_transact(ops):
+        return False
     counters.add_records(msg.tenant_id, -1)
     _delete_collection(keys.message_pk(msg.tenant_id, msg.id))
     if msg.body_ref:

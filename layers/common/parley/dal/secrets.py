@@ -1,6 +1,8 @@
 """Tenant provider credentials, kept in AWS Secrets Manager (one JSON secret per tenant).
 
-Read through powertools Parameters, which caches each secret for ``max_age`` seconds per container.
+Read through powertools Parameters, which caches each secret for ``max_age`` seconds per container; the
+tenant item that names the secret is cached as long (``tenants.cached``), so a provider send reads neither
+the table nor Secrets Manager more than once per tenant every ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from aws_lambda_powertools.utilities import parameters
 from parley.dal import tenants
 from parley.dal.aws import client
 
-CACHE_SECONDS = 300
+CACHE_SECONDS = tenants.CACHE_SECONDS  # 300 s
 
 
 @lru_cache(maxsize=4)
@@ -24,7 +26,7 @@ def _provider(sm_client: Any) -> parameters.SecretsProvider:
 
 def tenant_secret(tenant_id: str) -> dict[str, Any]:
     """The tenant's credential secret as a dict ({} when the tenant has none configured)."""
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.cached(tenant_id, max_age=CACHE_SECONDS)
     if tenant is None or not tenant.secret_name:
         return {}
     return _provider(client("secretsmanager")).get(tenant.secret_name, transform="json", max_age=CACHE_SECONDS) or {}

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley import clock
 from parley.dal import keys, messages, optins, table
 from parley.models.domain import ActivityEvent, Message
@@ -40,13 +38,7 @@ def store_inbound(msg: Message, *, optin: tuple[bool, dict[str, Any]] | None = N
     if optin is not None:
         opted_in, entry = optin
         ops += optins.record_ops(msg.tenant_id, msg.sender, opted_in=opted_in, entry=entry)
-    try:
-        table.transact(ops)
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact(ops)
 
 
 def latest_conversation(tenant_id: str, address: str, channel: str = "sms") -> str | None:
@@ -90,10 +82,4 @@ def advance(
     }
     put = messages.event_op(tenant_id, event)
     put["Put"]["ConditionExpression"] = "attribute_not_exists(SK)"
-    try:
-        table.transact([update, put])
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_transact([update, put])

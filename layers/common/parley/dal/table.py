@@ -263,3 +263,26 @@ def transact(ops: Iterable[dict[str, Any]]) -> None:
         ((kind, body),) = op.items()
         items.append({kind: {"TableName": table_name(), **body}})
     ddb().transact_write_items(TransactItems=items)
+
+
+def cancel_reasons(err: ClientError) -> list[str]:
+    """The per-op codes of a cancelled transaction (``"None"`` for an op that did not fail), in op order."""
+    return [r.get("Code") or "None" for r in err.response.get("CancellationReasons") or []]
+
+
+def try_transact(ops: Iterable[dict[str, Any]], *, decisive: Iterable[int] | None = None) -> bool:
+    """``transact``, for conditional writes: False (nothing written) when the transaction was cancelled
+    because a condition failed; any other error is raised. ``decisive``: the indexes of the ops whose
+    failed condition means "no" (a failed condition on another op is raised as an error); every op's by
+    default."""
+    try:
+        transact(ops)
+    except ClientError as err:
+        if not is_condition_failure(err):
+            raise
+        if decisive is not None:
+            reasons = cancel_reasons(err)
+            if not any(i < len(reasons) and reasons[i] == "ConditionalCheckFailed" for i in decisive):
+                raise
+        return False
+    return True

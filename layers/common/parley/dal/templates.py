@@ -23,39 +23,31 @@ _SUMMARY = ("id", "tenant_id", "name", "subject", "category", "created_at", "cre
 _REPLACED = ("name", "subject", "body_html", "body_text", "category", "variables", "updated_at", "updated_by")
 
 
-def _cancel_reasons(err: ClientError) -> list[str]:
-    return [r.get("Code", "") for r in err.response.get("CancellationReasons") or []]
-
-
 def create(item: dict[str, Any], *, limit: int) -> bool:
     """Store a new template (``item`` has ``tenant_id``, ``id`` and the fields) unless the tenant
     already has ``limit`` templates: False then, and nothing is written."""
     pk = keys.template_pk(item["tenant_id"])
-    try:
-        table.transact(
-            [
-                {
-                    "Update": {
-                        "Key": table.key(pk, COUNT_SK),
-                        "UpdateExpression": "SET #t = :type ADD #n :one",
-                        "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
-                        "ExpressionAttributeNames": {"#t": "type", "#n": "n"},
-                        "ExpressionAttributeValues": table.values(type="template_counter", one=1, limit=limit),
-                    }
-                },
-                {
-                    "Put": {
-                        "Item": table.marshal({"PK": pk, "SK": keys.template_sk(item["id"]), "type": "template", **item}),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
-            ]
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err) and _cancel_reasons(err)[:1] == ["ConditionalCheckFailed"]:
-            return False
-        raise
-    return True
+    # Only the counter's condition (op 0) means "full"; a template id taken already is an error.
+    return table.try_transact(
+        [
+            {
+                "Update": {
+                    "Key": table.key(pk, COUNT_SK),
+                    "UpdateExpression": "SET #t = :type ADD #n :one",
+                    "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                    "ExpressionAttributeNames": {"#t": "type", "#n": "n"},
+                    "ExpressionAttributeValues": table.values(type="template_counter", one=1, limit=limit),
+                }
+            },
+            {
+                "Put": {
+                    "Item": table.marshal({"PK": pk, "SK": keys.template_sk(item["id"]), "type": "template", **item}),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ],
+        decisive=(0,),
+    )
 
 
 def get(tenant_id: str, template_id: str) -> dict[str, Any] | None:
@@ -111,22 +103,18 @@ def replace(tenant_id: str, template_id: str, fields: dict[str, Any]) -> dict[st
 def delete(tenant_id: str, template_id: str) -> bool:
     """Delete a template and count it out; False when there is no such template (nothing changes)."""
     pk = keys.template_pk(tenant_id)
-    try:
-        table.transact(
-            [
-                {"Delete": {"Key": table.key(pk, keys.template_sk(template_id)), "ConditionExpression": "attribute_exists(PK)"}},
-                {
-                    "Update": {
-                        "Key": table.key(pk, COUNT_SK),
-                        "UpdateExpression": "SET #t = :type ADD #n :minus",
-                        "ExpressionAttributeNames": {"#t": "type", "#n": "n"},
-                        "ExpressionAttributeValues": table.values(type="template_counter", minus=-1),
-                    }
-                },
-            ]
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err) and _cancel_reasons(err)[:1] == ["ConditionalCheckFailed"]:
-            return False
-        raise
-    return True
+    # Only the template's own condition (op 0) means "no such template".
+    return table.try_transact(
+        [
+            {"Delete": {"Key": table.key(pk, keys.template_sk(template_id)), "ConditionExpression": "attribute_exists(PK)"}},
+            {
+                "Update": {
+                    "Key": table.key(pk, COUNT_SK),
+                    "UpdateExpression": "SET #t = :type ADD #n :minus",
+                    "ExpressionAttributeNames": {"#t": "type", "#n": "n"},
+                    "ExpressionAttributeValues": table.values(type="template_counter", minus=-1),
+                }
+            },
+        ],
+        decisive=(0,),
+    )

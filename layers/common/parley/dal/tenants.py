@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from parley.dal import inbound_mail, keys, table
+import time
+
+from parley.dal import aws, inbound_mail, keys, table
 from parley.models.domain import Tenant
+
+# ``cached``: how long a process reuses a tenant it read, as powertools Parameters caches the tenant's
+# secret (``secrets.CACHE_SECONDS``) and API Gateway the authorizer's answer: 300 s.
+CACHE_SECONDS = 300
+_cache: dict[str, tuple[float, Tenant]] = {}
+aws.on_reset(_cache.clear)
 
 
 def _key_item(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> dict:
@@ -18,6 +26,7 @@ def _key_item(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -
 
 
 def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
+    _cache.pop(tenant.id, None)
     data = tenant.model_dump(mode="json")
     table.transact(
         [
@@ -43,7 +52,9 @@ def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> 
 
 def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = None) -> None:
     """Set these settings. A ``reply_domain`` change also moves the tenant's reply-domain membership
-    (``inbound_mail.domain_ops``: who receives mail for the domain), in the same transaction."""
+    (``inbound_mail.domain_ops``: who receives mail for the domain), in the same transaction. This
+    process forgets its cached copy (``cached``); others see the change within ``CACHE_SECONDS``."""
+    _cache.pop(tenant_id, None)
     names = {f"#k{i}": k for i, k in enumerate(settings)}
     values = {f"v{i}": v for i, v in enumerate(settings.values())}
     update = {
@@ -62,6 +73,21 @@ def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = Non
 def get(tenant_id: str) -> Tenant | None:
     item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
     return Tenant.model_validate(item) if item else None
+
+
+def cached(tenant_id: str, *, max_age: float = CACHE_SECONDS) -> Tenant | None:
+    """``get``, through a per-process cache: a tenant read less than ``max_age`` seconds ago is not read
+    again (provider sends: each send needs the tenant's secret name). A missing tenant is not cached."""
+    now = time.monotonic()
+    hit = _cache.get(tenant_id)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    tenant = get(tenant_id)
+    if tenant is None:
+        _cache.pop(tenant_id, None)
+    else:
+        _cache[tenant_id] = (now, tenant)
+    return tenant
 
 
 def tenant_for_key(key_hash: str) -> str | None:

@@ -1,5 +1,6 @@
 """The users directory: a tenant's recruiters (``x-ph-userid`` / ``recruiter_id``), their names, and the
-stable integer each is given the first time it is seen (the ATS's ``created_by``).
+stable integer each is given when first written (its first send, or ``upsert-user``: the ATS's ``created_by``;
+reads never number).
 
 - ``PK = TENANT#<t>#USER#<user id>``, ``SK = USER``: ``{user_id, numeric_id?, firstname, lastname}``
 - ``PK = TENANT#<t>``, ``SK = USERSEQ``: ``{last}``, the last integer handed out (atomic ``ADD``)

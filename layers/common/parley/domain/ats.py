@@ -63,7 +63,8 @@ def applicant_messages(tenant_id: str, company_id: str, applicant_id: str, field
 
     ``companyID`` is the caller's tenant id and ``applicantID`` a candidate id of that tenant; anything
     else is 404 (another tenant's ids included). Messages come from the candidate index (GSI4, EMAIL
-    range), so mail sent or received through any API family is listed.
+    range), so mail sent or received through any API family is listed. Read-only: a recruiter the users
+    directory has not numbered (``users.number`` runs on the send paths) shows ``created_by`` null.
     """
     if company_id != tenant_id:
         raise NotFound("no such company")
@@ -89,8 +90,10 @@ def applicant_messages(tenant_id: str, company_id: str, applicant_id: str, field
         if "author" in fields:
             if m.direction == "inbound":  # the candidate wrote it
                 item.author = AtsAuthor(firstname=candidate.firstname, lastname=candidate.lastname)
+            elif author is not None or m.recruiter_id:  # a recruiter the directory lacks has "" names
+                item.author = AtsAuthor(firstname=author.firstname if author else "", lastname=author.lastname if author else "")
             else:
-                item.author = AtsAuthor(firstname=author.firstname, lastname=author.lastname) if author else AtsAuthor()
+                item.author = AtsAuthor()
         if "candidate" in fields:
             item.candidate = AtsCandidate(firstname=candidate.firstname, lastname=candidate.lastname, email=candidate.email)
         if "attachments" in fields:

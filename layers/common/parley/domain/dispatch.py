@@ -59,6 +59,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from parley import clock
 from parley.dal import counters, messages, optins, queue, suppressions, table
@@ -456,6 +457,58 @@ def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvid
             for i, _, _ in batch:
                 results.setdefault(i, err)
     return [results[i] for i in range(len(jobs))]
+
+
+@dataclass(frozen=True)
+class SqsBatch:
+    """What became of one SQS batch of send jobs (``dispatch_sqs``): the outcome of each record that
+    succeeded, with its receive count, and the records to report failed, with why."""
+
+    done: list[tuple[Outcome, int]]
+    failed: list[tuple[str, BaseException]]  # (SQS messageId, the error), in record order
+    size: int
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        """The SQS partial batch response: ``{"batchItemFailures": [{"itemIdentifier": <messageId>}, …]}``
+        (SQS deletes every other record). When every record of a non-empty batch failed, raises
+        ``BatchProcessingError`` instead, as powertools' ``BatchProcessor`` does: the invocation fails and
+        the whole batch comes back."""
+        if self.failed and len(self.failed) == self.size:
+            raise BatchProcessingError(
+                msg=f"All records failed processing. {len(self.failed)} individual errors logged separately below.",
+                child_exceptions=[(type(e), e, e.__traceback__) for _, e in self.failed],
+            )
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id, _ in self.failed]}
+
+
+def dispatch_sqs(records: Sequence[dict[str, Any]], *, remaining_ms: Remaining | None = None) -> SqsBatch:
+    """Dispatch the send jobs of an SQS event's ``Records`` as one batch (``dispatch_batch``). A record
+    whose body is not a ``SendJob`` fails on its own; a record whose job has an ``Outcome`` is done; any
+    other result (``RetryLater``, a retry-exhausted provider error, …) reports the record failed, so SQS
+    delivers it again (a record repeated in the batch is reported once per copy)."""
+    failed: dict[int, BaseException] = {}
+    jobs: list[tuple[SendJob, int]] = []
+    owners: list[int] = []
+    counts = [int((raw.get("attributes") or {}).get("ApproximateReceiveCount") or 1) for raw in records]
+    for n, raw in enumerate(records):
+        try:
+            job = SendJob.model_validate_json(raw["body"])
+        except Exception as err:
+            failed[n] = err
+            continue
+        jobs.append((job, counts[n]))
+        owners.append(n)
+    done: dict[int, Outcome] = {}
+    for n, result in zip(owners, dispatch_batch(jobs, remaining_ms=remaining_ms), strict=True):
+        if isinstance(result, Exception):
+            failed[n] = result
+        else:
+            done[n] = result
+    return SqsBatch(
+        done=[(done[n], counts[n]) for n in sorted(done)],
+        failed=[(records[n]["messageId"], failed[n]) for n in sorted(failed)],
+        size=len(records),
+    )
 
 
 def dispatch(job: SendJob, *, receive_count: int, provider: EmailProvider | SmsProvider | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from parley import clock
 from parley.dal import messages, queue, schedules
-from parley.domain import candidates
+from parley.domain import candidates, users
 from parley.domain.context import Caller
 from parley.domain.email_events import ensure_sendable
 from parley.domain.idempotency import run_once
@@ -59,9 +59,11 @@ def submit(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message
     the error propagates, so the caller sees a failure and an Idempotency-Key retry starts afresh.
     An outbound email to an address on the tenant's suppression list is refused (``Suppressed``, 400)
     before anything is stored. ``extra_ops`` are written in the message's own create transaction
-    (e.g. the CRM's tracking-token lookup), so they exist exactly when the message does.
+    (e.g. the CRM's tracking-token lookup), so they exist exactly when the message does. The message's
+    recruiter is numbered in the users directory (``_number_author``) before it is stored.
     """
     _refuse_suppressed(msg)
+    _number_author(msg)
     messages.create(msg, extra_ops=extra_ops)
     try:
         queue.enqueue(SendJob(tenant_id=msg.tenant_id, message_id=msg.id))
@@ -71,6 +73,14 @@ def submit(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message
         )
         raise
     return msg
+
+
+def _number_author(msg: Message) -> None:
+    """Give an outbound message's recruiter its users-directory integer (the ATS ``created_by``) now, on
+    the write path, so that reading the message later never has to write (a no-op once this process has
+    seen the recruiter numbered)."""
+    if msg.direction == "outbound" and msg.recruiter_id:
+        users.number(msg.tenant_id, msg.recruiter_id)
 
 
 def _refuse_suppressed(msg: Message) -> None:
@@ -90,6 +100,7 @@ def schedule(msg: Message, at: datetime, tz_name: str | None = None, *, extra_op
     if at - clock.now() < MIN_SCHEDULE_LEAD:
         raise BadRequest("scheduledAt must be in the future")
     _refuse_suppressed(msg)
+    _number_author(msg)
     msg = msg.model_copy(update={"status": MessageStatus.SCHEDULED, "scheduled_at": at.astimezone(clock.UTC), "scheduled_tz": tz_name})
     messages.create(msg, extra_ops=extra_ops)
     try:

@@ -1,11 +1,42 @@
-"""Client-retry idempotency (``Idempotency-Key``) with powertools, scoped per tenant."""
+"""Client-retry idempotency (``Idempotency-Key``) with powertools, scoped per tenant.
+
+The configuration, the persistence layer (``dal.idempotency``: one partition per tenant) and the
+decorated function are built once per process, on the first request that carries a key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+from parley.dal import aws
 from parley.errors import Conflict, Unprocessable
+
+
+def _run(request: dict[str, Any], fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What ``run_once`` makes idempotent: ``fn``, keyed and validated on ``request``."""
+    return fn()
+
+
+@cache
+def _idempotent() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """``(config, _run made idempotent)`` on ``request``'s ``[tenant, scope, key]``, validated on its
+    ``payload``: built once per process (``dal.aws.reset`` forgets it, with the persistence layer)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    from parley.dal.idempotency import persistence_layer
+    from parley.settings import get_settings
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant, scope, key]",
+        payload_validation_jmespath="payload",
+        expires_after_seconds=get_settings().idempotency_ttl_seconds,
+    )
+    return config, idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(), config=config)(_run)
+
+
+aws.on_reset(_idempotent.cache_clear)
 
 
 def run_once(
@@ -26,29 +57,15 @@ def run_once(
     """
     if not key:
         return fn()
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
 
-    from parley.dal.idempotency import persistence_layer
-    from parley.settings import get_settings
-
-    config = IdempotencyConfig(
-        event_key_jmespath="[tenant, scope, key]",
-        payload_validation_jmespath="payload",
-        expires_after_seconds=get_settings().idempotency_ttl_seconds,
-    )
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(), config=config)
-    def once(request: dict[str, Any]) -> dict[str, Any]:
-        return fn()
-
+    config, once = _idempotent()
+    config.lambda_context = lambda_context  # this invocation's (or none): bounds an INPROGRESS record's hold
     try:
-        return once(request={"tenant": tenant_id, "scope": scope, "key": key, "payload": payload})
+        return once(request={"tenant": tenant_id, "scope": scope, "key": key, "payload": payload}, fn=fn)
     except IdempotencyValidationError as err:
         raise Unprocessable("Idempotency-Key was already used with a different request body") from err
     except IdempotencyAlreadyInProgressError as err:

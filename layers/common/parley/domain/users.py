@@ -1,13 +1,16 @@
 """The users directory: a tenant's recruiters, known by the id clients send as ``x-ph-userid`` (stored as
-a message's ``recruiter_id``). Each user gets a stable integer the first time it is seen (the ATS
-``created_by``), and optionally names (``python -m parley.admin upsert-user``)."""
+a message's ``recruiter_id``). Each user gets a stable integer (the ATS ``created_by``) when it is first
+written: the first message it sends (``emails.submit`` / ``emails.schedule``, every send path) or
+``python -m parley.admin upsert-user``, which also sets its names. Reads never write: a recruiter that
+has no integer yet (its messages were stored before numbering moved to the send paths) reads as
+``numeric_id = None`` until it sends again or ``upsert-user`` numbers it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from parley.dal import users
+from parley.dal import aws, users
 from parley.errors import BadRequest, Conflict, NotFound
 
 MAX_ID = 128
@@ -18,13 +21,14 @@ MAX_NAME = 100
 class User:
     tenant_id: str
     id: str
-    numeric_id: int
+    numeric_id: int | None
     firstname: str = ""
     lastname: str = ""
 
     @classmethod
     def of(cls, tenant_id: str, item: dict[str, Any]) -> User:
-        return cls(tenant_id, item["user_id"], int(item["numeric_id"]), item.get("firstname", ""), item.get("lastname", ""))
+        n = item.get("numeric_id")
+        return cls(tenant_id, item["user_id"], int(n) if n is not None else None, item.get("firstname", ""), item.get("lastname", ""))
 
 
 def _check(user_id: str, firstname: str | None, lastname: str | None) -> None:
@@ -35,49 +39,56 @@ def _check(user_id: str, firstname: str | None, lastname: str | None) -> None:
             raise BadRequest(f"{name} must be at most {MAX_NAME} characters, without control characters")
 
 
-def _number(tenant_id: str, user_id: str) -> int:
-    """The user's integer, handing out the next one from the tenant's counter if it has none. Two first
-    sightings racing each claim a number; the conditional claim keeps one (the other number is unused)."""
+# (tenant id, user id) → its integer. A user's integer never changes once given, so this process keeps
+# what it has seen for good: a recruiter's second send costs no read. Forgotten with the AWS clients
+# (tests switch tables).
+_numbers: dict[tuple[str, str], int] = {}
+aws.on_reset(_numbers.clear)
+
+
+def number(tenant_id: str, user_id: str) -> int:
+    """The user's integer, handing out the next one from the tenant's counter if it has none (a write:
+    call it from write paths only). Two first sightings racing each claim a number; the conditional
+    claim keeps one (the other number is unused)."""
+    known_number = _numbers.get((tenant_id, user_id))
+    if known_number is not None:
+        return known_number
     for _ in range(3):
         item = users.get(tenant_id, user_id)
         if item and "numeric_id" in item:
-            return int(item["numeric_id"])
+            break
         if users.claim_number(tenant_id, user_id, users.next_number(tenant_id)):
             item = users.get(tenant_id, user_id)
             assert item is not None
-            return int(item["numeric_id"])
-    raise Conflict("could not number the user; retry")
+            break
+    else:
+        raise Conflict("could not number the user; retry")
+    _numbers[(tenant_id, user_id)] = int(item["numeric_id"])
+    return _numbers[(tenant_id, user_id)]
 
 
 def upsert(tenant_id: str, user_id: str, *, firstname: str | None = None, lastname: str | None = None) -> User:
     """Create or rename a user (None keeps a name); it keeps the integer it was given first."""
     _check(user_id, firstname, lastname)
     users.set_names(tenant_id, user_id, firstname=firstname, lastname=lastname)
-    _number(tenant_id, user_id)
+    number(tenant_id, user_id)
     item = users.get(tenant_id, user_id)
     assert item is not None
     return User.of(tenant_id, item)
 
 
 def get(tenant_id: str, user_id: str) -> User | None:
+    """The user as stored (``numeric_id`` None if it has no integer yet), or None if unknown. Read-only."""
     item = users.get(tenant_id, user_id)
-    return User.of(tenant_id, item) if item and "numeric_id" in item else None
+    return User.of(tenant_id, item) if item else None
 
 
 def known(tenant_id: str, user_ids: set[str]) -> dict[str, User]:
-    """Every one of ``user_ids`` as a User, numbering those seen for the first time (one BatchGetItem for
-    the known ones; a counter update and a conditional write per new one)."""
+    """Those of ``user_ids`` the directory holds, as Users (one BatchGetItem per 100; nothing written).
+    A user without an integer yet has ``numeric_id = None``; an id the directory lacks is left out."""
     ids = {u for u in user_ids if u}
     found = users.batch_get(tenant_id, ids) if ids else {}
-    out: dict[str, User] = {}
-    for uid in ids:
-        item = found.get(uid)
-        if item is None or "numeric_id" not in item:
-            _number(tenant_id, uid)
-            item = users.get(tenant_id, uid)
-            assert item is not None
-        out[uid] = User.of(tenant_id, item)
-    return out
+    return {uid: User.of(tenant_id, item) for uid, item in found.items()}
 
 
 # ── directory tooling (admin commands and the local stack's /_local/candidates, /_local/users) ──

@@ -258,8 +258,8 @@ def test_sending_numbers_the_recruiter(handler, app_env, tenant):
                                             recruiter_id=user)  # fmt: skip
             emails.schedule(msg, datetime.now(UTC) + timedelta(hours=1))
             continue
-        out = handler("CandidateApi.EmailSendFunction")(
-            api_event("candidate/email_send", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None, "x-ph-userid": user})
+        out = handler("CandidateApi.SendEmailFunction")(
+            api_event("candidate/send_email", tenant_id=t.id, body=payload, headers={"Idempotency-Key": None, "x-ph-userid": user})
         )
         assert out["statusCode"] == 200, out
     assert users_table.get(t.id, "recruiter-a")["numeric_id"] == 1

@@ -35,7 +35,7 @@ _ERRORS = {
         **{c: {"description": d, "content": {"application/json": {"model": AtsError}}} for c, d in _ERRORS.items()},
     },
     tags=["Messages"],
-    access=("table:write", "bodies:read"),
+    access=("table:read", "bodies:read"),  # a GET never writes (the recruiters are numbered when they send)
     example=Example(
         path={"companyID": "tenant-example", "applicantID": "V41QG8eja5pK6XeV"},
         query={"fields": "author,replied,mail,attachments,candidate"},

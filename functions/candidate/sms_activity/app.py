@@ -32,7 +32,8 @@ def sms_activity(
     phoneNumber: Annotated[Phone, Query(description="The number the SMS was exchanged with")],
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
 ) -> SmsActivityResponse:
-    state, text = sms.sms_activity(caller(router).tenant_id, activityId, phoneNumber)
+    who = caller(router)
+    state, text = sms.sms_activity(who.tenant_id, activityId, phoneNumber, who.default_country)
     return SmsActivityResponse(data=SmsActivityData(message=text), status=state)
 
 

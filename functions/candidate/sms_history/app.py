@@ -43,6 +43,7 @@ def sms_history(
         offset=offset,
         address=phone,
         candidate_id=candidateId,
+        region=caller(router).default_country,
     )
     return SmsHistoryResponse(
         pagination=Pagination(**page.as_pagination),

@@ -28,7 +28,8 @@ def sms_optin_get(
     phoneNumber: Annotated[Phone | None, Query()] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> OptInStatusResponse:
-    opted_in, address = optins.status(caller(router).tenant_id, phone=phoneNumber, email=email)
+    who = caller(router)
+    opted_in, address = optins.status(who.tenant_id, phone=phoneNumber, email=email, region=who.default_country)
     verdict = "opted in to" if opted_in else "not opted in to"
     return OptInStatusResponse(details=OptInDetails(message=f"{address} is {verdict} SMS"), status="OPTED_IN" if opted_in else "OPTED_OUT")
 

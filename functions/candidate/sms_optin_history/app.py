@@ -31,7 +31,10 @@ def sms_optin_history(
     size: Annotated[Int32, Query()] = 20,
     communicationId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> OptInHistoryResponse:
-    page = optins.history(caller(router).tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId)
+    who = caller(router)
+    page = optins.history(
+        who.tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId, region=who.default_country
+    )
     return OptInHistoryResponse(status="SUCCESS", details=OptInHistoryPage.model_validate(page))
 
 

@@ -27,9 +27,11 @@ def sms_optin_put(
     body: OptInRequest,
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
 ) -> OptInStatusResponse:
+    who = caller(router)
     addresses = optins.update(
-        caller(router).tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}"
-    )
+        who.tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}",
+        region=who.default_country,
+    )  # fmt: skip
     verb = "opted in to" if body.optIn else "opted out of"
     return OptInStatusResponse(details=OptInDetails(message=f"{' and '.join(addresses)} {verb} SMS"), status="SUCCESS")
 

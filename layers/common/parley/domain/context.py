@@ -16,6 +16,7 @@ class Caller:
     quiet_hours: bool = False
     timezone: str = "UTC"
     reply_domain: str = ""
+    default_country: str = "US"  # phone numbers without +<country code> are read in this country (E.164 keys)
 
     @classmethod
     def of(cls, tenant) -> Caller:
@@ -29,6 +30,7 @@ class Caller:
             quiet_hours=tenant.quiet_hours,
             timezone=tenant.timezone,
             reply_domain=tenant.reply_domain,
+            default_country=tenant.default_country,
         )
 
     def authorizer_context(self) -> dict[str, str | bool]:
@@ -43,6 +45,7 @@ class Caller:
             "quietHours": self.quiet_hours,
             "timezone": self.timezone,
             "replyDomain": self.reply_domain,
+            "defaultCountry": self.default_country,
         }
 
     @classmethod
@@ -59,4 +62,5 @@ class Caller:
             quiet_hours=quiet if isinstance(quiet, bool) else str(quiet).lower() == "true",
             timezone=ctx.get("timezone") or "UTC",
             reply_domain=ctx.get("replyDomain", ""),
+            default_country=ctx.get("defaultCountry") or "US",
         )

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "migrate-phones":
-        from parley.domain import phone_migration
+        from parley.dal import phone_migration
 
         if args.tenant_id:
             from parley.dal import tenants

@@ -36,6 +36,7 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "quietHours": False,
         "timezone": "UTC",
         "replyDomain": "",
+        "defaultCountry": "US",
     }
 
 

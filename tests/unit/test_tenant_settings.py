@@ -22,6 +22,7 @@ CHANGED = {
     "quiet_hours": True,
     "timezone": "Europe/Amsterdam",
     "reply_domain": "reply.acme.example",
+    "default_country": "GB",
 }
 
 

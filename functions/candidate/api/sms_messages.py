@@ -112,7 +112,8 @@ def sms_activity(
     phoneNumber: Annotated[Phone, Query(description="The number the SMS was exchanged with")],
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
 ) -> SmsActivityResponse:
-    state, text = sms.sms_activity(caller(api).tenant_id, activityId, phoneNumber)
+    who = caller(api)
+    state, text = sms.sms_activity(who.tenant_id, activityId, phoneNumber, who.default_country)
     return SmsActivityResponse(data=SmsActivityData(message=text), status=state)
 
 
@@ -136,8 +137,9 @@ def sms_history(
     phone: Annotated[Phone | None, Query(description="Only SMS exchanged with this number")] = None,
     candidateId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> SmsHistoryResponse:
+    who = caller(api)
     found, page = history.channel_history(
-        caller(api).tenant_id,
+        who.tenant_id,
         "sms",
         from_time=fromTime,
         to_time=toTime,
@@ -145,6 +147,7 @@ def sms_history(
         offset=offset,
         address=phone,
         candidate_id=candidateId,
+        region=who.default_country,
     )
     return SmsHistoryResponse(
         pagination=Pagination(**page.as_pagination),

@@ -33,7 +33,8 @@ def sms_optin_get(
     phoneNumber: Annotated[Phone | None, Query()] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> OptInStatusResponse:
-    opted_in, address = optins.status(caller(api).tenant_id, phone=phoneNumber, email=email)
+    who = caller(api)
+    opted_in, address = optins.status(who.tenant_id, phone=phoneNumber, email=email, region=who.default_country)
     verdict = "opted in to" if opted_in else "not opted in to"
     return OptInStatusResponse(details=OptInDetails(message=f"{address} is {verdict} SMS"), status="OPTED_IN" if opted_in else "OPTED_OUT")
 
@@ -54,9 +55,11 @@ def sms_optin_put(
     body: OptInRequest,
     x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
 ) -> OptInStatusResponse:
+    who = caller(api)
     addresses = optins.update(
-        caller(api).tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}"
-    )
+        who.tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}",
+        region=who.default_country,
+    )  # fmt: skip
     verb = "opted in to" if body.optIn else "opted out of"
     return OptInStatusResponse(details=OptInDetails(message=f"{' and '.join(addresses)} {verb} SMS"), status="SUCCESS")
 
@@ -77,5 +80,8 @@ def sms_optin_history(
     size: Annotated[Int32, Query()] = 20,
     communicationId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> OptInHistoryResponse:
-    page = optins.history(caller(api).tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId)
+    who = caller(api)
+    page = optins.history(
+        who.tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId, region=who.default_country
+    )
     return OptInHistoryResponse(status="SUCCESS", details=OptInHistoryPage.model_validate(page))

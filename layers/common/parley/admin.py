@@ -116,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--user-id", required=True)
     user.add_argument("--firstname", default=None)
     user.add_argument("--lastname", default=None)
+    phones = sub.add_parser(
+        "migrate-phones",
+        help="re-key opt-ins, candidate numbers and SMS messages stored before phone numbers were E.164 (offline: one Scan)",
+    )
+    phones.add_argument("--tenant-id", default=None, help="default: every tenant")
+    phones.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
@@ -137,6 +143,18 @@ def main(argv: list[str] | None = None) -> int:
             print(err.message, file=sys.stderr)
             return 1
         print(json.dumps(out))
+        return 0
+
+    if args.command == "migrate-phones":
+        from parley.dal import phone_migration
+
+        if args.tenant_id:
+            from parley.dal import tenants
+
+            if tenants.get(args.tenant_id) is None:
+                print(f"no tenant {args.tenant_id}", file=sys.stderr)
+                return 1
+        print(json.dumps(phone_migration.migrate(args.tenant_id, dry_run=args.dry_run)))
         return 0
 
     if args.command == "configure-tenant":

@@ -51,6 +51,8 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
     current = tenants.get(tenant_id)
     if current is None:
         raise NotFound(f"no tenant {tenant_id}")
+    if "default_country" in settings:
+        settings["default_country"] = _country(settings["default_country"])
     try:
         updated = Tenant.model_validate(current.model_dump() | settings)
     except ValidationError as err:
@@ -58,6 +60,16 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
         raise BadRequest(f"invalid tenant settings: {problems}") from None
     tenants.update(tenant_id, {k: getattr(updated, k) for k in settings}, old_reply_domain=current.reply_domain)
     return updated
+
+
+def _country(value: object) -> str:
+    """A ``default_country`` setting: an ISO 3166-1 alpha-2 code libphonenumber knows (``gb`` is taken as ``GB``)."""
+    from parley.models.phones import supported_region
+
+    code = str(value).strip().upper()
+    if not supported_region(code):
+        raise BadRequest(f"invalid tenant settings: default_country: {value!r} is not a country code with a numbering plan (US, GB, …)")
+    return code
 
 
 def issue_key(tenant_id: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from parley.dal import messages
-from parley.domain import windows
+from parley.domain import phones, windows
 from parley.domain.windows import OffsetPage
 from parley.models.domain import Message
 
@@ -20,11 +20,15 @@ def channel_history(
     offset: int,
     address: str | None = None,
     candidate_id: str | None = None,
+    region: str = phones.DEFAULT_REGION,
 ) -> tuple[list[Message], OffsetPage]:
     """Messages of ``channel`` in the window, optionally only those exchanged with ``address`` (an email
-    address or phone number) and/or filed under ``candidate_id``: a page and its paging facts."""
+    address, or a phone number: read as E.164 in the tenant's ``region``) and/or filed under ``candidate_id``:
+    a page and its paging facts."""
     span = windows.window(from_time, to_time)
     windows.check_paging(offset, limit)
+    if channel == "sms" and address:
+        address = phones.require(address, region, "phone")
     found, total = messages.history(
         tenant_id,
         channel=channel,

@@ -1,4 +1,7 @@
-"""SMS opt-in (consent) per phone number or email, with its history."""
+"""SMS opt-in (consent) per phone number or email, with its history.
+
+A phone number is keyed in E.164 (``domain.phones.require``, read in the tenant's ``default_country``), so
+``(555) 555-0100`` written by the API and Twilio's ``+15555550100`` are one consent record."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from parley import clock
 from parley.dal import optins
-from parley.domain import windows
+from parley.domain import phones, windows
 from parley.domain.ids import new_id
 from parley.errors import BadRequest
 
@@ -19,8 +22,9 @@ def _addresses(phone: str | None, email: str | None) -> list[str]:
     return found
 
 
-def status(tenant_id: str, *, phone: str | None, email: str | None) -> tuple[bool, str]:
+def status(tenant_id: str, *, phone: str | None, email: str | None, region: str = phones.DEFAULT_REGION) -> tuple[bool, str]:
     """(opted in?, the address it was decided by). No record means not opted in."""
+    phone = phones.optional(phone, region)
     for address in _addresses(phone, email):
         state = optins.get_state(tenant_id, address)
         if state is not None:
@@ -29,9 +33,17 @@ def status(tenant_id: str, *, phone: str | None, email: str | None) -> tuple[boo
 
 
 def update(
-    tenant_id: str, *, phone: str | None, email: str | None, opt_in: bool, reason: str, communication_id: str | None = None
+    tenant_id: str,
+    *,
+    phone: str | None,
+    email: str | None,
+    opt_in: bool,
+    reason: str,
+    communication_id: str | None = None,
+    region: str = phones.DEFAULT_REGION,
 ) -> list[str]:
-    """Set consent for each given address; every change appends a history entry."""
+    """Set consent for each given address (a phone number in E.164); every change appends a history entry."""
+    phone = phones.optional(phone, region)
     now_ms = clock.epoch_ms(clock.now())
     addresses = _addresses(phone, email)
     for address in addresses:
@@ -57,9 +69,12 @@ def history_entry(
     return entry
 
 
-def history(tenant_id: str, *, phone: str, page: int, size: int, communication_id: str | None) -> dict[str, Any]:
+def history(
+    tenant_id: str, *, phone: str, page: int, size: int, communication_id: str | None, region: str = phones.DEFAULT_REGION
+) -> dict[str, Any]:
     """The seed's Spring ``Page`` of changes, newest first. ``offset`` is the page index (PageRequest.of)."""
     windows.check_paging(page, size, limit_name="size")
+    phone = phones.require(phone, region)
     items, total = optins.history_page(tenant_id, phone, page=page, size=size, communication_id=communication_id)
     content = [
         {

@@ -8,7 +8,7 @@ from typing import Any
 from parley import clock
 from parley.dal import messages
 from parley.dal import optins as optin_state
-from parley.domain import candidates, emails, quiet_hours
+from parley.domain import candidates, emails, phones, quiet_hours
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
@@ -77,7 +77,9 @@ def send_candidate_sms(
     idempotency_key: str | None,
     lambda_context: Any = None,
 ) -> str:
-    """POST /communications/sms/v1/send: returns the messageSID (= our message id = the activityId)."""
+    """POST /communications/sms/v1/send: returns the messageSID (= our message id = the activityId). The number is
+    kept, checked for consent and sent to in E.164, read in the tenant's default country."""
+    phone = phones.require(phone, caller.default_country)
 
     def accept() -> dict[str, Any]:
         require_opt_in(caller.tenant_id, phone)
@@ -146,13 +148,15 @@ def _describe(msg: Message, events: list[ActivityEvent]) -> tuple[str, str]:
     return status, texts.get(msg.status, f"SMS to {phone}: {status.lower()}")
 
 
-def sms_activity(tenant_id: str, activity_id: str, phone: str) -> tuple[str, str]:
+def sms_activity(tenant_id: str, activity_id: str, phone: str, region: str = phones.DEFAULT_REGION) -> tuple[str, str]:
     """GET /communications/sms/v1/activity: (latest state, readable message). 404 unless the id is one
-    of this tenant's SMS exchanged with ``phone`` (compared without a leading +)."""
+    of this tenant's SMS exchanged with ``phone`` (both read as E.164 in the tenant's default country; a
+    record stored before numbers were E.164 also matches on its digits without a leading +)."""
+    wanted = phones.require(phone, region)
     msg, events = messages.get_with_events(tenant_id, activity_id)
     if msg is None or msg.channel != "sms":
         raise NotFound(f"activityId {activity_id} not found")
     counterpart = msg.recipient if msg.direction == "outbound" else msg.sender
-    if _digits(counterpart) != _digits(phone):
+    if phones.best_effort(counterpart, region) != wanted and _digits(counterpart) != _digits(phone):
         raise NotFound(f"activityId {activity_id} not found for phoneNumber {phone}")
     return _describe(msg, events)

@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 
 from parley import clock
 from parley.dal import messages, secrets, sms_status
-from parley.domain import candidates
+from parley.domain import candidates, phones
 from parley.domain import optins as optin_domain
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, ParleyError
@@ -204,9 +204,23 @@ def check_inbound(form: Form) -> tuple[str, str, str, str]:
     return sid, sender, recipient, body
 
 
+def sender_e164(tenant_id: str, sender: str) -> str:
+    """The sender as the key its consent and its messages are kept under: E.164 (Twilio sends ``From`` so; a number
+    without ``+`` is read in the tenant's default country). A sender that is no possible number (a short code) is
+    kept as sent."""
+    region = phones.DEFAULT_REGION
+    if not sender.startswith("+"):
+        from parley.dal import tenants
+
+        tenant = tenants.get(tenant_id)
+        region = tenant.default_country if tenant else region
+    return phones.best_effort(sender, region)
+
+
 def receive_sms(tenant_id: str, form: Form) -> Inbound:
     """Store an inbound SMS once per MessageSid; a STOP/START keyword changes the sender's consent in the same write."""
     sid, sender, recipient, body = check_inbound(form)
+    sender = sender_e164(tenant_id, sender)
     existing = messages.find_by_provider_id(tenant_id, PROVIDER, sid)
     if existing:
         return Inbound(existing, False, None)
@@ -290,7 +304,7 @@ def apply_status(tenant_id: str, form: Form) -> StatusOutcome:
         message_id=message_id,
         event_id=new_id(),
         event=status,
-        email=form.one("To").strip()[:64],
+        email=phones.best_effort(form.one("To").strip()[:64]),
         created_ms=clock.epoch_ms(clock.now()),
         response=response,
     )

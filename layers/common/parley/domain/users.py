@@ -8,10 +8,13 @@ has no integer yet (its messages were stored before numbering moved to the send 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.dal import aws, users
 from parley.errors import BadRequest, Conflict, NotFound
+
+if TYPE_CHECKING:
+    from parley.models.domain import Tenant
 
 MAX_ID = 128
 MAX_NAME = 100
@@ -97,11 +100,13 @@ CANDIDATE_PROFILE_FIELDS = ("email", "phone", "firstname", "lastname", "timezone
 _MAX_PROFILE = {"email": 254, "phone": 16, "timezone": 64, "profile_url": 2048}
 
 
-def _tenant_exists(tenant_id: str) -> None:
+def _tenant_exists(tenant_id: str) -> Tenant:
     from parley.dal import tenants
 
-    if not tenant_id or tenants.get(tenant_id) is None:
+    tenant = tenants.get(tenant_id) if tenant_id else None
+    if tenant is None:
         raise NotFound(f"no tenant {tenant_id!r}")
+    return tenant
 
 
 def upsert_candidate(tenant_id: str, *, candidate_id: str | None = None, **profile: str | None) -> dict[str, Any]:
@@ -109,9 +114,10 @@ def upsert_candidate(tenant_id: str, *, candidate_id: str | None = None, **profi
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from parley.domain import candidates
-    from parley.models.validators import email_address, phone_number
+    from parley.models.phones import e164
+    from parley.models.validators import email_address
 
-    _tenant_exists(tenant_id)
+    tenant = _tenant_exists(tenant_id)
     unknown = set(profile) - set(CANDIDATE_PROFILE_FIELDS)
     if unknown:
         raise BadRequest(f"unknown candidate fields: {', '.join(sorted(unknown))}")
@@ -128,7 +134,7 @@ def upsert_candidate(tenant_id: str, *, candidate_id: str | None = None, **profi
             if name == "email" and value:
                 value = email_address(value).lower()
             elif name == "phone" and value:
-                value = phone_number(value)
+                value = e164(value, tenant.default_country)  # E.164: the key messages and consent use
             elif name == "timezone" and value:
                 ZoneInfo(value)
         except (ValueError, ZoneInfoNotFoundError) as err:

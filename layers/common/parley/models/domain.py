@@ -49,6 +49,8 @@ class TenantSettings(Model):
     sms_sender: str = ""  # the origination number (E.164) SMS are sent from; Twilio's "From"
     quiet_hours: bool = False  # hold SMS outside 08:00-21:00 in the recipient's time zone
     timezone: str = "UTC"  # IANA zone assumed for recipients whose own zone is unknown
+    # ISO 3166-1 alpha-2 country a phone number written without +<country code> is read in (models/phones.e164)
+    default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
     reply_domain: str = ""  # inbound-parse domain: outbound email gets Reply-To reply+<token>@<reply_domain>
 
 

@@ -12,7 +12,7 @@ from parley.api.endpoint import Api, Example
 from parley.domain import ats
 from parley.models.ats import AtsError, AtsMessage
 
-api = Api("ats")
+api = Api("ats", tags=["Messages"])
 
 
 _ERRORS = {
@@ -34,7 +34,6 @@ _ERRORS = {
         200: {"description": "The messages.", "content": {"application/json": {"model": list[AtsMessage]}}},
         **{c: {"description": d, "content": {"application/json": {"model": AtsError}}} for c, d in _ERRORS.items()},
     },
-    tags=["Messages"],
     access=("table:read", "bodies:read"),  # a GET never writes (the recruiters are numbered when they send)
     example=Example(
         path={"companyID": "tenant-example", "applicantID": "V41QG8eja5pK6XeV"},

@@ -9,27 +9,24 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley import clock
 from parley.api import caller, idempotency_key
-from parley.api.docs import candidate_errors
+from parley.api.docs import candidate_errors, transactional_doc
 from parley.api.endpoint import Api, Example
+from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
 from parley.domain import emails, history, transactional
 from parley.models.candidate import (
     EmailAck,
     EmailActivityItem,
     EmailActivityResponse,
-    EmailCommunicationData,
     EmailHistoryResponse,
-    Pagination,
     SendEmailRequest,
     SendEmailResponse,
 )
-from parley.models.numbers import Int32
-from parley.models.profiles import EmailContact, TransactionalEmailResponse
+from parley.models.profiles import TransactionalEmailResponse
 
-api = Api("candidate")
+api = Api("candidate", tags=["Email Communications"])
 
 
 @api.post(
@@ -37,7 +34,6 @@ api = Api("candidate")
     summary="Send an email to a candidate",
     description="Queues the email for delivery. An `Idempotency-Key` header makes retries safe.",
     responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors(409, 415, 422)},
-    tags=["Email Communications"],
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
         headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
@@ -50,7 +46,7 @@ api = Api("candidate")
 )
 def send_email(
     body: SendEmailRequest,
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    x_ph_userid: Recruiter,
 ) -> SendEmailResponse:
     activity_id = emails.send_candidate_email(
         caller(api),
@@ -64,45 +60,20 @@ def send_email(
     return SendEmailResponse(data=EmailAck(emailActivityId=activity_id, message="Email accepted for delivery"), status=200)
 
 
-@api.get(
-    "/communications/email/v1/transactional/email",
-    summary="Candidates communicated with by email in a time window",
-    description=(
-        "Each candidate once, with at least one email (either direction) in [fromTime, toTime], ordered by their first "
-        "message in the window. `offset` counts records; `currentPage` = offset / pageLimit. At most 366 days per window."
-    ),
-    responses={200: {"description": "A paginated list of communicated candidates."}, **candidate_errors()},
-    tags=["Email Communications"],
-    access=("table:read",),
-    example=Example(query={"fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "pageLimit": "10", "offset": "0"}),
-)
-def email_transactional(
-    fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    pageLimit: Annotated[Int32, Query()] = 10,
-    offset: Annotated[Int32, Query()] = 0,
-) -> TransactionalEmailResponse:
-    found, page = transactional.contacted(
-        caller(api).tenant_id, "email", from_time=fromTime, to_time=toTime, limit=pageLimit, offset=offset
-    )
-    return TransactionalEmailResponse(
-        pagination=Pagination(**page.as_pagination),
-        data=[EmailContact(candidateId=c.candidate_id, candidateEmail=c.address) for c in found],
-        status=200,
-    )
+@api.get("/communications/email/v1/transactional/email", **transactional_doc("email"))
+def email_transactional(fromTime: FromTime, toTime: ToTime, pageLimit: Count = 10, offset: Count = 0) -> TransactionalEmailResponse:
+    return transactional.email_contacts(caller(api), fromTime, toTime, pageLimit, offset)
 
 
 @api.get(
     "/communications/email/v1/activity",
     summary="Get the activity of an email",
     responses={200: {"description": "The email's activity events, oldest first."}, **candidate_errors(404)},
-    tags=["Email Communications"],
-    access=("table:read",),
     example=Example(query={"emailActivityId": "3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f"}, headers={"x-ph-userid": "recruiter-42"}),
 )
 def email_activity(
     emailActivityId: Annotated[str, Query(min_length=1, max_length=64)],
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    x_ph_userid: Recruiter,
 ) -> EmailActivityResponse:
     msg, events = emails.email_activity(caller(api).tenant_id, emailActivityId)
     return EmailActivityResponse(
@@ -126,7 +97,6 @@ def email_activity(
     summary="Email history in a time window",
     description="Inbound and outbound email, oldest first. `offset` counts records; `currentPage` = offset / limit.",
     responses={200: {"description": "A page of email history."}, **candidate_errors()},
-    tags=["Email Communications"],
     access=("table:read", "bodies:read"),
     example=Example(
         query={
@@ -139,37 +109,11 @@ def email_activity(
     ),
 )
 def email_history(
-    fromTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    toTime: Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")],
-    limit: Annotated[Int32, Query()],
-    offset: Annotated[Int32, Query()],
+    fromTime: FromTime,
+    toTime: ToTime,
+    limit: Count,
+    offset: Count,
     email: Annotated[str | None, Query(max_length=254, description="Only email exchanged with this address")] = None,
-    candidateId: Annotated[str | None, Query(max_length=128)] = None,
+    candidateId: CandidateId = None,
 ) -> EmailHistoryResponse:
-    found, page = history.channel_history(
-        caller(api).tenant_id,
-        "email",
-        from_time=fromTime,
-        to_time=toTime,
-        limit=limit,
-        offset=offset,
-        address=email,
-        candidate_id=candidateId,
-    )
-    return EmailHistoryResponse(
-        pagination=Pagination(**page.as_pagination),
-        data=[
-            EmailCommunicationData(
-                sender=m.sender,
-                recipient=m.recipient,
-                timeStamp=clock.iso(m.created_at),
-                subject=m.subject,
-                emailBody=m.body,
-                messageType=m.direction,
-                recruiterId=m.recruiter_id,
-                candidateId=m.candidate_id,
-            )
-            for m in found
-        ],
-        status=200,
-    )
+    return history.email_history(caller(api), fromTime, toTime, limit, offset, address=email, candidate_id=candidateId)

@@ -5,21 +5,18 @@
   InboundMailFunction stores it.
 """
 
-import base64
-import binascii
-
 from aws_lambda_powertools import Logger
 
 from parley.api import caller, header
+from parley.api.app import raw_body
 from parley.api.docs import candidate_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import email_events, inbound_email, provider_events
-from parley.errors import BadRequest
 from parley.models.email_events import WebhookEmailEventsResponse
 from parley.models.inbound import ReplyAck, WebhookEmailReplyResponse
 
 logger = Logger(service="candidate")
-api = Api("candidate")
+api = Api("candidate", tags=["Webhook Events"], access=("table:read", "provider-events-queue"))
 
 
 # The body is read raw (the signature covers its exact bytes), so it is documented here rather than
@@ -49,18 +46,6 @@ _BODY = {
 }
 
 
-def _raw_body() -> bytes:
-    """The body exactly as the sender sent it: the signature covers these bytes."""
-    event = api.current_event
-    body = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            return base64.b64decode(body)
-        except ValueError:
-            raise BadRequest("request body is not valid base64") from None
-    return body.encode("utf-8")
-
-
 @api.post(
     "/communications/email/v1/events",
     summary="Receive email events (SendGrid Event Webhook)",
@@ -71,9 +56,7 @@ def _raw_body() -> bytes:
         "(activity, delivery state, suppression list) within seconds, each event once (by `sg_event_id`)."
     ),
     responses={200: {"description": "The events were received and queued."}, **candidate_errors()},
-    tags=["Webhook Events"],
     openapi_extensions={"requestBody": _BODY},
-    access=("table:read", "provider-events-queue"),
     example=Example(
         headers={
             "Content-Type": "application/json",
@@ -114,7 +97,7 @@ def receive_events() -> WebhookEmailEventsResponse:
     tenant_id = caller(api).tenant_id
     events = email_events.verified_sendgrid(
         tenant_id,
-        _raw_body(),
+        raw_body(api),
         signature=header(api, email_events.SIGNATURE_HEADER),
         timestamp=header(api, email_events.TIMESTAMP_HEADER),
     )
@@ -163,17 +146,6 @@ _BODY = {
 }
 
 
-def _raw_body() -> bytes:
-    event = api.current_event
-    body = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as err:
-            raise BadRequest("request body is not valid base64") from err
-    return body.encode("utf-8", errors="surrogateescape")
-
-
 @api.post(
     "/communications/email/v1/reply",
     summary="Inbound email reply (SendGrid Inbound Parse)",
@@ -187,7 +159,6 @@ def _raw_body() -> bytes:
         "`Bearer <key>`, or `Basic` with the key as the password (credentials in the webhook URL)."
     ),
     responses={200: {"description": "The reply was processed successfully."}, **candidate_errors()},
-    tags=["Webhook Events"],
     openapi_extensions={"requestBody": _BODY},
     access=("table:write", "inbound-mail"),
     example=Example(
@@ -201,5 +172,5 @@ def _raw_body() -> bytes:
     ),
 )
 def email_reply() -> WebhookEmailReplyResponse:
-    message_sid = inbound_email.accept_reply(caller(api), content_type=header(api, "Content-Type"), body=_raw_body())
+    message_sid = inbound_email.accept_reply(caller(api), content_type=header(api, "Content-Type"), body=raw_body(api))
     return WebhookEmailReplyResponse(status=200, data=ReplyAck(MessageSid=message_sid))

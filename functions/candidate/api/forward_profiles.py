@@ -6,14 +6,14 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import caller, idempotency_key
 from parley.api.docs import candidate_errors
 from parley.api.endpoint import Api, Example
+from parley.api.params import Count, Recruiter
 from parley.domain import profiles
 from parley.models.candidate import EmailAck
-from parley.models.numbers import Int32
 from parley.models.profiles import (
     ForwardActivity,
     ForwardActivityResponse,
@@ -22,7 +22,7 @@ from parley.models.profiles import (
     ForwardProfileResponse,
 )
 
-api = Api("candidate")
+api = Api("candidate", tags=["Email Communications"], access=("table:write", "send-queue", "bodies:write"))
 
 
 @api.post(
@@ -33,8 +33,6 @@ api = Api("candidate")
         "candidate with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The profile was forwarded successfully."}, **candidate_errors(409, 415, 422)},
-    tags=["Email Communications"],
-    access=("table:write", "send-queue", "bodies:write"),
     example=Example(
         headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-forward-1"},
         body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},
@@ -42,7 +40,7 @@ api = Api("candidate")
 )
 def forward_profile(
     body: ForwardProfileRequest,
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    x_ph_userid: Recruiter,
 ) -> ForwardProfileResponse:
     activity_id = profiles.forward_profile(
         caller(api),
@@ -62,15 +60,14 @@ def forward_profile(
     summary="Forward-profile activity of a candidate",
     description="Newest first. `email` is the forwarded candidate's address; `offset` counts records; `currentPage` = offset / limit.",
     responses={200: {"description": "A paginated list of forward profile activities."}, **candidate_errors()},
-    tags=["Email Communications"],
     access=("table:read",),
     example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}, headers={"x-ph-userid": "recruiter-42"}),
 )
 def forward_profile_activity(
     email: Annotated[str, Query(min_length=3, max_length=254, description="The forwarded candidate's email address")],
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
-    offset: Annotated[Int32, Query()] = 0,
-    limit: Annotated[Int32, Query()] = 10,
+    x_ph_userid: Recruiter,
+    offset: Count = 0,
+    limit: Count = 10,
     communicationId: Annotated[str | None, Query(max_length=128, description="Only the forward with this emailActivityId")] = None,
 ) -> ForwardActivityResponse:
     items, page = profiles.forward_activity(

@@ -7,16 +7,16 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import caller
 from parley.api.docs import candidate_errors
 from parley.api.endpoint import Api, Example
+from parley.api.params import CandidateId, Count, Recruiter
 from parley.domain import optins
 from parley.models.candidate import OptInDetails, OptInHistoryPage, OptInHistoryResponse, OptInRequest, OptInStatusResponse, Phone
-from parley.models.numbers import Int32
 
-api = Api("candidate")
+api = Api("candidate", tags=["SMS Communications"])
 
 
 @api.get(
@@ -24,12 +24,10 @@ api = Api("candidate")
     summary="SMS opt-in status",
     description="A read: `status` is OPTED_IN or OPTED_OUT (no record = OPTED_OUT). PUT changes it.",
     responses={200: {"description": "The opt-in status."}, **candidate_errors()},
-    tags=["SMS Communications"],
-    access=("table:read",),
     example=Example(query={"phoneNumber": "+15555550100"}, headers={"x-ph-userid": "recruiter-42"}),
 )
 def sms_optin_get(
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    x_ph_userid: Recruiter,
     phoneNumber: Annotated[Phone | None, Query()] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> OptInStatusResponse:
@@ -44,7 +42,6 @@ def sms_optin_get(
     summary="Set SMS opt-in",
     description="Sets consent for the phone number and/or email given; each change is added to the opt-in history.",
     responses={200: {"description": "Consent recorded."}, **candidate_errors(415)},
-    tags=["SMS Communications"],
     access=("table:write",),
     example=Example(
         headers={"x-ph-userid": "recruiter-42", "Content-Type": "application/json"},
@@ -53,7 +50,7 @@ def sms_optin_get(
 )
 def sms_optin_put(
     body: OptInRequest,
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
+    x_ph_userid: Recruiter,
 ) -> OptInStatusResponse:
     who = caller(api)
     addresses = optins.update(
@@ -69,16 +66,14 @@ def sms_optin_put(
     summary="SMS opt-in history",
     description="Newest first. `offset` is the page index and `size` the page size (Spring's PageRequest.of(offset, size)).",
     responses={200: {"description": "A page of opt-in changes."}, **candidate_errors()},
-    tags=["SMS Communications"],
-    access=("table:read",),
     example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}, headers={"x-ph-userid": "recruiter-42"}),
 )
 def sms_optin_history(
     phoneNumber: Annotated[Phone, Query()],
-    x_ph_userid: Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")],
-    offset: Annotated[Int32, Query()] = 0,
-    size: Annotated[Int32, Query()] = 20,
-    communicationId: Annotated[str | None, Query(max_length=128)] = None,
+    x_ph_userid: Recruiter,
+    offset: Count = 0,
+    size: Count = 20,
+    communicationId: CandidateId = None,
 ) -> OptInHistoryResponse:
     who = caller(api)
     page = optins.history(

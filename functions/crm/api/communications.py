@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import idempotency_key
-from parley.api.crm import crm_caller, ids_param, public_base_url
+from parley.api.crm import Ids, crm_caller, ids_param, public_base_url
 from parley.api.docs import crm_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_search, crm_send, crm_threads
@@ -36,7 +36,7 @@ from parley.models.crm import (
 )
 from parley.models.numbers import Int32
 
-api = Api("crm")
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
 
 
 @api.post(
@@ -51,7 +51,6 @@ api = Api("crm")
         "tenant's suppression list gives 400 and nothing is sent. An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
@@ -86,7 +85,6 @@ def send(body: SendEmailRequest) -> CommunicationRecord:
         "`type`). An unknown template gives 404; a placeholder without a value in `variables` gives 400 naming it."
     ),
     responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         path={"templateId": "tpl-quote"},
@@ -115,7 +113,6 @@ def send_template(templateId: str, body: SendTemplateRequest) -> CommunicationRe
         "cancels it. An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The email was scheduled: its record."}, **crm_errors(403, 409, 415, 422)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "scheduler"),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
@@ -146,9 +143,6 @@ def schedule(body: ScheduleEmailRequest) -> CommunicationRecord:
         "At most 1000, and no more than fit a 5 MB answer: the latest due are left out."
     ),
     responses={200: {"description": "The scheduled records."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(headers={"X-User-ID": "user-7"}),
 )
 def scheduled() -> list[CommunicationRecord]:
     return crm_send.scheduled(crm_caller(api).tenant_id)
@@ -162,9 +156,8 @@ def scheduled() -> list[CommunicationRecord]:
         "and is being sent) gives 400; unknown ids and other tenants' ids give 404. The answer is the updated record."
     ),
     responses={200: {"description": "The cancelled record."}, **crm_errors(403)},
-    tags=["Communications"],
     access=("table:write", "bodies:read", "scheduler"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def cancel(id: str) -> CommunicationRecord:
     return crm_send.cancel(crm_caller(api), id)
@@ -181,9 +174,8 @@ def cancel(id: str) -> CommunicationRecord:
         "An `Idempotency-Key` header makes retries safe."
     ),
     responses={200: {"description": "The new record."}, **crm_errors(403, 409, 422)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "send-queue"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def resend(id: str) -> CommunicationRecord:
     return crm_send.resend(
@@ -203,9 +195,8 @@ def resend(id: str) -> CommunicationRecord:
         "tenants' ids and inbound replies give 404; a record being handed to the provider right now gives 409."
     ),
     responses={200: {"description": "Deleted (no body).", "content": {}}, **crm_errors(403, 409)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "scheduler"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def delete(id: str) -> Response[None]:
     crm_edit.delete(crm_caller(api).tenant_id, id)
@@ -220,32 +211,29 @@ def delete(id: str) -> Response[None]:
         "ignored. Records being handed to the provider right now are left and named in a 409 (the others are deleted)."
     ),
     responses={200: {"description": "Deleted (no body).", "content": {}}, **crm_errors(403, 409)},
-    tags=["Communications"],
     access=("table:write", "bodies:crud", "scheduler"),
-    example=Example(query={"ids": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"ids": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def delete_list(
-    ids: Annotated[list[str] | None, Query(description="Record ids: repeated or comma-separated")] = None,
+    ids: Ids = None,
 ) -> Response[None]:
     crm_edit.delete_many(crm_caller(api).tenant_id, ids_param(api))
     return Response(status_code=200, body="")
 
 
-@api.get(
-    "/api/v1/communications/find",
-    summary="Find communication records by ids",
-    description=(
+# /find and /find-list: the seed documents both, with the same answer.
+_BY_IDS = {
+    "description": (
         "`ids` repeated (`?ids=a&ids=b`) or comma-separated (`?ids=a,b`), at most 100. Returns the records in the order asked; "
         "unknown ids, other tenants' ids and messages that are not records are left out. No ids: `[]`."
     ),
-    responses={200: {"description": "The records found."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(query={"ids": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
-)
-def find(
-    ids: Annotated[list[str] | None, Query(description="Record ids: repeated or comma-separated")] = None,
-) -> list[CommunicationRecord]:
+    "responses": {200: {"description": "The records found."}, **crm_errors(403)},
+    "example": Example(query={"ids": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
+}
+
+
+@api.get("/api/v1/communications/find", summary="Find communication records by ids", **_BY_IDS)
+def find(ids: Ids = None) -> list[CommunicationRecord]:
     return crm_search.find_by_ids(crm_caller(api).tenant_id, ids_param(api))
 
 
@@ -264,9 +252,6 @@ def find(
         },
         **crm_errors(403),
     },
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(headers={"X-User-ID": "user-7"}),
 )
 def find_all() -> Response[list[CommunicationRecord]]:
     listing = crm_search.find_all(crm_caller(api).tenant_id)
@@ -283,30 +268,15 @@ def find_all() -> Response[list[CommunicationRecord]]:
     summary="Find a communication record by id",
     description="The record `id` of the caller's tenant. Unknown ids, other tenants' ids and messages that are not records give 404.",
     responses={200: {"description": "The record."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def find_by_id(id: str) -> CommunicationRecord:
     return crm_search.find_by_id(crm_caller(api).tenant_id, id)
 
 
-@api.get(
-    "/api/v1/communications/find-list",
-    summary="Find a list of communication records by their ids",
-    description=(
-        "`ids` repeated (`?ids=a&ids=b`) or comma-separated (`?ids=a,b`), at most 100. Returns the records in the order asked; "
-        "unknown ids, other tenants' ids and messages that are not records are left out. No ids: `[]`."
-    ),
-    responses={200: {"description": "The records found."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(query={"ids": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
-)
-def find_list(
-    ids: Annotated[list[str] | None, Query(description="Record ids: repeated or comma-separated")] = None,
-) -> list[CommunicationRecord]:
-    return crm_search.find_by_ids(crm_caller(api).tenant_id, ids_param(api))
+@api.get("/api/v1/communications/find-list", summary="Find a list of communication records by their ids", **_BY_IDS)
+def find_list(ids: Ids = None) -> list[CommunicationRecord]:
+    return find.fn(ids)
 
 
 @api.get(
@@ -317,9 +287,7 @@ def find_list(
         f"field sorts in memory and is served for tenants with up to {crm_search.MAX_READ} records (400 beyond)."
     ),
     responses={200: {"description": "The page."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(query={"page": "0", "size": "20", "sortBy": "created", "direction": "DESC"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"page": "0", "size": "20", "sortBy": "created", "direction": "DESC"}),
 )
 def page(
     page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
@@ -338,9 +306,7 @@ def page(
         "record's entity), newest first by `date`, at most 1000. `direction` is `INBOUND` or `OUTBOUND`."
     ),
     responses={200: {"description": "The entity's emails, newest first (empty when none)."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(query={"entityType": "deal", "entityId": "42"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"entityType": "deal", "entityId": "42"}),
 )
 def by_entity(
     entityType: Annotated[str, Query(min_length=1, max_length=128, description="The entity's type, e.g. contact")],

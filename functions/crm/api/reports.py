@@ -16,7 +16,7 @@ from parley.domain import analytics, crm_search
 from parley.models.crm import CommunicationAnalytics
 from parley.models.numbers import Int32
 
-api = Api("crm")
+api = Api("crm", tags=["Communications"], headers={"X-User-ID": "user-7"})
 
 
 _BOUND = "ISO-8601 date-time (UTC when it has no offset); selects whole UTC days, inclusive"
@@ -32,9 +32,7 @@ _BOUND = "ISO-8601 date-time (UTC when it has no offset); selects whole UTC days
         "the day it was sent. `from`/`to` (or `startDate`/`endDate`) are optional; a bad date or `from` after `to` is 400."
     ),
     responses={200: {"description": "The metrics of the window (all time without from/to)."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read",),
-    example=Example(query={"from": "2030-01-01T00:00:00Z", "to": "2030-01-31T23:59:59Z"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"from": "2030-01-01T00:00:00Z", "to": "2030-01-31T23:59:59Z"}),
 )
 def get_analytics(
     from_: Annotated[str | None, Query(alias="from", max_length=64, description=f"First day: {_BOUND}")] = None,
@@ -58,9 +56,8 @@ def get_analytics(
         200: {"description": "The CSV file.", "content": {"text/csv": {"schema": {"type": "string"}}}},
         **crm_errors(403),
     },
-    tags=["Communications"],
     access=("table:read", "bodies:read"),
-    example=Example(query={"page": "0", "size": "20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"page": "0", "size": "20"}),
 )
 def csv_export(
     page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,

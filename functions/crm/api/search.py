@@ -15,7 +15,7 @@ from parley.domain import crm_search
 from parley.models.crm import DynamicSearchRequest, RecordPage
 from parley.models.numbers import Int32
 
-api = Api("crm")
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
 
 
 @api.get(
@@ -30,9 +30,7 @@ api = Api("crm")
         f"{crm_search.MAX_READ} records (400 beyond)."
     ),
     responses={200: {"description": "The page of matches."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(query={"page": "0", "size": "20", "status": "SENT"}, headers={"X-User-ID": "user-7"}),
+    example=Example(query={"page": "0", "size": "20", "status": "SENT"}),
 )
 def dynamic_search_get(
     page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
@@ -54,8 +52,6 @@ def dynamic_search_get(
         f"{crm_search.MAX_READ} records (400 beyond)."
     ),
     responses={200: {"description": "The page of matches."}, **crm_errors(403, 415)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={

@@ -15,7 +15,7 @@ from parley.api.endpoint import Api, Example
 from parley.domain import templates
 from parley.models.crm import EmailTemplate, EmailTemplateSummary, TemplateRequest
 
-api = Api("crm")
+api = Api("crm", tags=["Templates"], access=("table:write",), headers={"X-User-ID": "user-7"})
 
 
 @api.post(
@@ -26,8 +26,6 @@ api = Api("crm")
         "placeholders `{{name}}` or `{{nested.name}}`; malformed placeholder syntax is a 400. `X-User-ID` becomes `createdBy`."
     ),
     responses={201: {"description": "The template was created; `Location` is its URL."}, **crm_errors(403, 415)},
-    tags=["Templates"],
-    access=("table:write",),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
@@ -51,9 +49,7 @@ def create_template(body: TemplateRequest) -> Response[EmailTemplate]:
     summary="Delete an email template",
     description="200 with an empty body, like the CRM's other deletes. Records sent with the template keep its id and name.",
     responses={200: {"description": "The template was deleted (no body).", "content": {}}, **crm_errors(403)},
-    tags=["Templates"],
-    access=("table:write",),
-    example=Example(path={"templateId": "tpl-quote"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"templateId": "tpl-quote"}),
 )
 def delete_template(templateId: str):  # no return annotation: powertools would validate the empty body against one
     templates.delete(crm_caller(api).tenant_id, templateId)
@@ -65,9 +61,8 @@ def delete_template(templateId: str):  # no return annotation: powertools would 
     summary="Get an email template",
     description="The template with its bodies and the placeholder names it uses (`variables`).",
     responses={200: {"description": "The template."}, **crm_errors(403)},
-    tags=["Templates"],
     access=("table:read",),
-    example=Example(path={"templateId": "tpl-quote"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"templateId": "tpl-quote"}),
 )
 def get_template(templateId: str) -> EmailTemplate:
     return templates.get(crm_caller(api).tenant_id, templateId)
@@ -81,9 +76,7 @@ def get_template(templateId: str) -> EmailTemplate:
         "`GET /api/v1/communications/templates/{templateId}` returns them."
     ),
     responses={200: {"description": "The tenant's templates (an empty array when it has none)."}, **crm_errors(403)},
-    tags=["Templates"],
     access=("table:read",),
-    example=Example(headers={"X-User-ID": "user-7"}),
 )
 def list_templates() -> list[EmailTemplateSummary]:
     return templates.list_all(crm_caller(api).tenant_id)
@@ -97,8 +90,6 @@ def list_templates() -> list[EmailTemplateSummary]:
         "removed). `X-User-ID` becomes `updatedBy`. Records already sent with the template keep what they were sent with."
     ),
     responses={200: {"description": "The updated template."}, **crm_errors(403, 415)},
-    tags=["Templates"],
-    access=("table:write",),
     example=Example(
         path={"templateId": "tpl-quote"},
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},

@@ -11,7 +11,7 @@ from parley.domain import crm_edit, crm_threads
 from parley.errors import BadRequest
 from parley.models.crm import ConversationThread
 
-api = Api("crm")
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
 
 
 @api.get(
@@ -22,9 +22,7 @@ api = Api("crm")
         "time; `inbound` = the replies, by receipt. Unknown ids and other tenants' ids give 404."
     ),
     responses={200: {"description": "The conversation."}, **crm_errors(403)},
-    tags=["Communications"],
-    access=("table:read", "bodies:read"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}, headers={"X-User-ID": "user-7"}),
+    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def thread(id: str) -> ConversationThread:
     return crm_threads.thread(crm_caller(api).tenant_id, id)
@@ -47,7 +45,6 @@ def _body() -> str | None:
         "`events[]` entry `{type: COMMENT, authorId: X-User-ID, description}` to the email (a record or an inbound reply)."
     ),
     responses={200: {"description": "The comment was added: `{}`."}, **crm_errors(403)},
-    tags=["Communications"],
     access=("table:write",),
     example=Example(
         path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"},

@@ -17,7 +17,7 @@ from parley.domain import tracking
 from parley.models.numbers import Int32
 
 logger = Logger(service="crm")
-api = Api("crm")
+api = Api("crm", tags=["Communications"], access=("table:write",))
 
 
 @api.get(
@@ -32,9 +32,7 @@ api = Api("crm")
         200: {"description": "A 1x1 transparent GIF.", "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}}},
         **crm_errors(public=True),
     },
-    tags=["Communications"],
     public=True,
-    access=("table:write",),
     example=Example(path={"id": "q8Jt3VZ0nXo4c2yGkR7bWA"}),
 )
 def track_pixel(id: str):  # unannotated: powertools would validate (and JSON-encode) the GIF bytes
@@ -61,9 +59,7 @@ def track_pixel(id: str):  # unannotated: powertools would validate (and JSON-en
         },
         **crm_errors(public=True),
     },
-    tags=["Communications"],
     public=True,
-    access=("table:write",),
     example=Example(path={"id": "q8Jt3VZ0nXo4c2yGkR7bWA", "linkIndex": "0"}),
 )
 def link_click(id: str, linkIndex: Annotated[Int32, Path()]):  # no return type: no response model for a redirect

@@ -147,3 +147,19 @@ def caller(router: Router) -> Caller:
     if not tenant_id:
         raise Unauthorized("missing or invalid API key")
     return Caller.from_authorizer(ctx)
+
+
+def raw_body(router: Router) -> bytes:
+    """The request body exactly as the sender sent it (a webhook's signature covers these bytes): API Gateway hands
+    binary media types over base64-encoded; 400 when that is not valid base64."""
+    import base64
+    import binascii
+
+    event = router.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise BadRequest("request body is not valid base64") from err
+    return body.encode("utf-8", errors="surrogateescape")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api.app import caller, header
 from parley.domain.context import Caller
@@ -52,6 +54,10 @@ def public_base_url(router: Router) -> str:
     full, route = ctx.get("path") or event.path, event.path
     prefix = full[: len(full) - len(route)] if route and full.endswith(route) else ""
     return f"{proto}://{host}{prefix}"
+
+
+# The ``ids`` query parameter as documented (read by ``ids_param``, which also takes ``?ids=a,b``).
+Ids = Annotated[list[str] | None, Query(description="Record ids: repeated or comma-separated")]
 
 
 def ids_param(router: Router, name: str = "ids") -> list[str]:

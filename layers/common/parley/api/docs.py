@@ -34,3 +34,18 @@ def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
     models: dict[int, Any] = {c: CrmError for c in codes}
     models.update({c: m for c, m in ((401, CrmGatewayError), (404, CrmError | CrmGatewayError)) if c in models})
     return {c: {"description": descriptions[c], "content": {"application/json": {"model": models[c]}}} for c in codes}
+
+
+def transactional_doc(channel: str) -> dict[str, Any]:
+    """The declaration shared by ``GET /communications/{email|sms}/v1/transactional/{channel}`` (seed 000 documents both)."""
+    from parley.api.endpoint import Example
+
+    return {
+        "summary": f"Candidates communicated with by {channel} in a time window",
+        "description": (
+            f"Each candidate once, with at least one {channel} (either direction) in [fromTime, toTime], ordered by their first "
+            "message in the window. `offset` counts records; `currentPage` = offset / pageLimit. At most 366 days per window."
+        ),
+        "responses": {200: {"description": "A paginated list of communicated candidates."}, **candidate_errors()},
+        "example": Example(query={"fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "pageLimit": "10", "offset": "0"}),
+    }

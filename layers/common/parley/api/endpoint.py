@@ -138,8 +138,20 @@ def _record(metrics: Any, route: str, status: int, started: float) -> None:
 class Api:
     """The endpoints of one resource module of a family (see the module doc)."""
 
-    def __init__(self, family: str) -> None:
+    def __init__(
+        self,
+        family: str,
+        *,
+        tags: Sequence[str] = (),
+        access: Sequence[str] = ("table:read",),
+        headers: Mapping[str, str] | None = None,
+        authorizer: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``tags``, ``access`` and the sample requests' ``headers`` / ``authorizer`` context: the module's defaults,
+        which an endpoint's own arguments replace (``tags``, ``access``) or extend (its example's)."""
         self.family = family
+        self.tags, self.access = tuple(tags), tuple(access)
+        self.headers, self.authorizer = dict(headers or {}), dict(authorizer or {})
         self.endpoints: list[Endpoint] = []
         self.app: Any = None  # the resolver serving the current request
 
@@ -159,13 +171,15 @@ class Api:
         summary: str,
         description: str | None = None,
         responses: dict[int, Any] | None = None,
-        tags: Sequence[str] = (),
-        access: Sequence[str] = ("table:read",),
+        tags: Sequence[str] | None = None,
+        access: Sequence[str] | None = None,
         json_body: bool = True,
         example: Example | None = None,
         public: bool = False,
         **doc: Any,
     ) -> Callable[[Callable[..., Any]], Endpoint]:
+        access = self.access if access is None else tuple(access)
+        tags = self.tags if tags is None else tuple(tags)
         unknown = set(access) - ACCESS
         if unknown:
             raise ValueError(f"{path}: unknown access {sorted(unknown)} (known: {sorted(ACCESS)})")
@@ -180,7 +194,7 @@ class Api:
                 doc={k: v for k, v in kwargs.items() if v is not None},
                 access=tuple(access),
                 json_body=json_body,
-                example=example or Example(),
+                example=self._example(example or Example()),
                 public=public,
                 description=summary,
             )
@@ -188,6 +202,11 @@ class Api:
             return ep
 
         return decorate
+
+    def _example(self, example: Example) -> Example:
+        from dataclasses import replace
+
+        return replace(example, headers={**self.headers, **example.headers}, authorizer={**self.authorizer, **example.authorizer})
 
     def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("GET", path, **kw)

@@ -18,8 +18,11 @@ from datetime import timedelta
 from parley import clock
 from parley.dal import contacts
 from parley.domain import windows
+from parley.domain.context import Caller
 from parley.domain.windows import OffsetPage
 from parley.errors import BadRequest
+from parley.models.candidate import Pagination
+from parley.models.profiles import EmailContact, SmsContact, TransactionalEmailResponse, TransactionalSmsResponse
 
 MAX_DAYS = 366  # one Query per day: a longer window is refused rather than left to time out
 
@@ -54,3 +57,17 @@ def contacted(tenant_id: str, channel: str, *, from_time: str, to_time: str, lim
     ordered = sorted(found.values(), key=lambda c: (c.first_ms, c.candidate_id))
     page = ordered[offset : offset + limit]
     return page, OffsetPage(offset=offset, limit=limit, total=len(ordered), returned=len(page))
+
+
+def email_contacts(caller: Caller, from_time: str, to_time: str, limit: int, offset: int) -> TransactionalEmailResponse:
+    """``GET /communications/email/v1/transactional/email``, as the candidate API answers it."""
+    found, page = contacted(caller.tenant_id, "email", from_time=from_time, to_time=to_time, limit=limit, offset=offset)
+    data = [EmailContact(candidateId=c.candidate_id, candidateEmail=c.address) for c in found]
+    return TransactionalEmailResponse(pagination=Pagination(**page.as_pagination), data=data, status=200)
+
+
+def sms_contacts(caller: Caller, from_time: str, to_time: str, limit: int, offset: int) -> TransactionalSmsResponse:
+    """``GET /communications/sms/v1/transactional/sms``, as the candidate API answers it."""
+    found, page = contacted(caller.tenant_id, "sms", from_time=from_time, to_time=to_time, limit=limit, offset=offset)
+    data = [SmsContact(candidateId=c.candidate_id, candidatePhone=c.address) for c in found]
+    return TransactionalSmsResponse(pagination=Pagination(**page.as_pagination), data=data, status=200)

@@ -7,6 +7,7 @@ checked here, then queued: ProviderEventsFunction stores the message and applies
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.api import errors
@@ -26,6 +27,6 @@ def inbound_sms() -> Response:
     return Response(status_code=200, content_type="text/xml", body=sms_webhooks.EMPTY_TWIML)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

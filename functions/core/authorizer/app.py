@@ -6,6 +6,7 @@ response, in the API family's error shape). A known key gets an Allow policy for
 """
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
     APIGatewayAuthorizerResponse,
@@ -17,7 +18,7 @@ from parley.domain.auth import authenticate
 logger = Logger(service="authorizer")
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)  # the request the authorizer runs for
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
     caller = authenticate(request.headers.get("authorization"))

@@ -104,12 +104,12 @@ class Endpoint:
 
         app = build_app(self.api.family, json_body=self.json_body)
         self.register(app)
-        logger = Logger(service=self.api.family, correlation_id_path=correlation_paths.API_GATEWAY_REST)
-        metrics = Metrics(namespace="Parley", service=self.api.family)
+        logger = Logger(service=self.api.family)
+        metrics = Metrics(namespace="Parley", service=self.api.family)  # shares its metric set with parley.metrics.count
         route = f"{self.method} {self.sam_path}"
         api = self.api
 
-        @logger.inject_lambda_context
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             api.app = app
             started = time.perf_counter()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from parley import clock
+from parley import clock, metrics
 from parley.dal import messages, queue, schedules
 from parley.domain import candidates, users
 from parley.domain.context import Caller
@@ -72,6 +72,7 @@ def submit(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message
             msg.tenant_id, msg.id, to=MessageStatus.FAILED, expect=(MessageStatus.QUEUED,), extra={"error": f"could not queue: {err}"}
         )
         raise
+    metrics.count(f"{msg.channel.capitalize()}Accepted")  # EmailAccepted / SmsAccepted, by family and route
     return msg
 
 
@@ -110,6 +111,7 @@ def schedule(msg: Message, at: datetime, tz_name: str | None = None, *, extra_op
             msg.tenant_id, msg.id, to=MessageStatus.FAILED, expect=(MessageStatus.SCHEDULED,), extra={"error": f"could not schedule: {err}"}
         )
         raise
+    metrics.count(f"{msg.channel.capitalize()}Scheduled")
     return msg
 
 

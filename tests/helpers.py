@@ -151,3 +151,28 @@ def through_queue(handler: Any, key: str) -> Any:
         return out
 
     return call
+
+
+class FakeHooks(ModuleType):
+    """What the runtime's ``snapshot_restore_py`` offers: it records the hooks; ``snapshot()`` / ``restore()`` run them."""
+
+    def __init__(self) -> None:
+        super().__init__("snapshot_restore_py")
+        self.before: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+        self.after: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+
+    def register_before_snapshot(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.before.append((fn, args, kwargs))
+        return fn
+
+    def register_after_restore(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.after.append((fn, args, kwargs))
+        return fn
+
+    def snapshot(self) -> None:
+        for fn, args, kwargs in self.before:
+            fn(*args, **kwargs)
+
+    def restore(self) -> None:
+        for fn, args, kwargs in self.after:
+            fn(*args, **kwargs)

@@ -62,6 +62,14 @@ class Stack:
                 return fn
         raise KeyError(key)
 
+    def by_arn(self, arn: str) -> FunctionSpec | None:
+        """The function an ARN names, unqualified or qualified by an alias or version (``…:function:name:live``):
+        there are no versions locally, every qualifier runs the function's code as the templates declare it."""
+        if arn in self.functions:
+            return self.functions[arn]
+        unqualified, _, qualifier = arn.rpartition(":")
+        return self.functions.get(unqualified) if qualifier and unqualified.count(":") == 6 else None
+
     def output(self, name: str) -> Any:
         return self.root.resolve(self.root.doc["Outputs"][name]["Value"])
 
@@ -304,14 +312,15 @@ class Provisioner:
         for aname, adecl in (auth.get("Authorizers") or {}).items():
             fn_arn = tpl.resolve(adecl["FunctionArn"])
             assert self.stack is not None
-            if fn_arn not in self.stack.functions:
+            authorizer_fn = self.stack.by_arn(fn_arn)
+            if authorizer_fn is None:
                 raise TemplateError(f"{tpl.path}: authorizer {aname} points at {fn_arn}, which no template declares")
             if adecl.get("FunctionPayloadType", "TOKEN") != "REQUEST":
                 raise TemplateError(f"{tpl.path}: authorizer {aname}: only REQUEST authorizers are supported locally")
             identity = adecl.get("Identity") or {}
             api._authorizers[aname] = Authorizer(  # type: ignore[attr-defined]
                 name=aname,
-                function=self.stack.functions[fn_arn],
+                function=authorizer_fn,
                 identity_headers=list(identity.get("Headers") or []),
                 ttl=int(identity.get("ReauthorizeEvery", 300)),
             )

@@ -179,7 +179,22 @@ class Template:
             return self.params[name]
         if name.startswith("AWS::"):
             return self.pseudo(name)
+        if name.endswith(".Alias"):
+            return self.alias_arn(name.removesuffix(".Alias"))
         return self.physical(name)["Ref"]
+
+    def alias_arn(self, logical_id: str) -> str:
+        """``!Ref <Function>.Alias``: SAM's alias of a function with ``AutoPublishAlias`` (``<function ARN>:live``).
+        Locally there are no versions: the qualified ARN invokes the function itself (stack.Stack.by_arn)."""
+        res = self.resources.get(logical_id) or {}
+        alias = (
+            self.function_props(res.get("Properties") or {}).get("AutoPublishAlias")
+            if res.get("Type") == "AWS::Serverless::Function"
+            else None
+        )
+        if not alias:
+            raise TemplateError(f"{self.path}: {logical_id}.Alias needs an AWS::Serverless::Function with AutoPublishAlias")
+        return f"{self.physical(logical_id)['Arn']}:{self.resolve(alias)}"
 
     def get_att(self, logical_id: str, attr: str) -> Any:
         phys = self.physical(logical_id)

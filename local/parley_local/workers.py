@@ -227,8 +227,8 @@ class SchedulerFirer(threading.Thread):
             if group_id:
                 params["MessageGroupId"] = group_id
             self.sqs.send_message(**params)
-        elif arn in self.stack.functions:
-            threading.Thread(target=self.pool.invoke, args=(self.stack.functions[arn], json.loads(payload)), daemon=True).start()
+        elif (fn := self.stack.by_arn(arn)) is not None:
+            threading.Thread(target=self.pool.invoke, args=(fn, json.loads(payload)), daemon=True).start()
         else:
             log.warning("schedule %s/%s targets %s, which the local stack does not know", group, name, arn)
         self._fired.add((group, name))

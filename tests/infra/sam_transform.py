@@ -1,5 +1,6 @@
 """Run by the SAM CLI's interpreter (.venv-sam): transform each SAM template to plain CloudFormation
-and print, per template, the resource types it expands to. The infra tests read this JSON."""
+and print, per template, the resource types it expands to and the transformed resources themselves. The infra
+tests read this JSON."""
 
 import json
 import os
@@ -37,5 +38,5 @@ for path in sys.argv[1:]:
     except InvalidDocumentException as err:
         out[path] = {"error": "; ".join(str(e) for e in err.causes)}
         continue
-    out[path] = {"types": [r["Type"] for r in cfn["Resources"].values()]}
+    out[path] = {"types": [r["Type"] for r in cfn["Resources"].values()], "resources": cfn["Resources"]}
 print(json.dumps(out))

@@ -172,3 +172,80 @@ def test_gateway_responses_speak_the_familys_error_shape(path):
             assert parsed["status"] == int(decl["StatusCode"]), f"{rtype}: body status differs from the HTTP status"
         if "title" in parsed:
             assert parsed["title"] == HTTPStatus(int(decl["StatusCode"])).phrase, f"{rtype}: title differs from the HTTP status"
+
+
+# ── SnapStart (docs/architecture.md §3.1) ──
+
+
+def _param_default(path: Path, name: str) -> Any:
+    return doc(path)["Parameters"][name]["Default"]
+
+
+@pytest.mark.parametrize("path", templates(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_function_has_snapstart_on_published_versions_and_an_alias(path):
+    """Globals give every function SnapStart (a root parameter, passed down: PublishedVersions unless turned off)
+    and an alias; SAM turns that into a version, the alias `live`, and the SnapStart property of the function."""
+    assert _param_default(path, "SnapStart") == "PublishedVersions"
+    resources = transformed()[str(path.relative_to(ROOT))]["resources"]
+    functions_ = {k: r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    assert functions_
+    for logical_id, res in functions_.items():
+        assert res["Properties"].get("SnapStart") == {"ApplyOn": {"Ref": "SnapStart"}}, logical_id
+        alias = resources.get(f"{logical_id}Aliaslive")
+        assert alias and alias["Type"] == "AWS::Lambda::Alias", f"{logical_id}: no alias `live`"
+        version = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+        assert resources[version]["Type"] == "AWS::Lambda::Version"
+
+
+def test_the_root_passes_its_snapstart_parameter_to_every_family():
+    root = doc(ROOT / "template.yaml")
+    assert root["Parameters"]["SnapStart"]["AllowedValues"] == ["PublishedVersions", "None"]
+    for logical_id, res in root["Resources"].items():
+        if res["Type"] == "AWS::Serverless::Application":
+            assert res["Properties"]["Parameters"]["SnapStart"] == {"Ref": "SnapStart"}, logical_id
+
+
+def test_each_family_gets_the_authorizers_alias_not_latest():
+    root = transformed()["template.yaml"]["resources"]
+    assert root["AuthorizerFunctionAliaslive"]["Type"] == "AWS::Lambda::Alias"
+    stacks = {k: r for k, r in root.items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert len(stacks) == len(templates()) - 1
+    for logical_id, res in stacks.items():
+        assert res["Properties"]["Parameters"]["AuthorizerFunctionArn"] == {"Ref": "AuthorizerFunctionAliaslive"}, logical_id
+
+
+@pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
+def test_api_gateway_invokes_and_may_invoke_the_authorizer_it_is_given(path):
+    """The family's authorizer URI and API Gateway's invoke permission both name the ARN the root passes (the alias)."""
+    resources = transformed()[str(path.relative_to(ROOT))]["resources"]
+    (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    authorizers = api["Properties"]["Body"]["securityDefinitions"]
+    given = "x"  # sam_transform.py gives each parameter without a default the value "x"
+    for name, decl in authorizers.items():
+        uri = decl["x-amazon-apigateway-authorizer"]["authorizerUri"]["Fn::Sub"]
+        assert uri[1]["__FunctionArn__"] == given, name
+        (permission,) = [r for k, r in resources.items() if k.endswith(f"{name}AuthorizerPermission")]
+        assert permission["Properties"]["FunctionName"] == given
+    assert doc(path)["Resources"]["Api"]["Properties"]["Auth"]["Authorizers"]["ApiKeyAuthorizer"]["FunctionArn"] == {
+        "Ref": "AuthorizerFunctionArn"
+    }
+
+
+@pytest.mark.parametrize("path", templates(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_event_sources_urls_schedules_and_api_permissions_target_the_alias(path):
+    resources = transformed()[str(path.relative_to(ROOT))]["resources"]
+    aliases = {k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Alias"}
+    targets = []
+    for logical_id, res in resources.items():
+        props = res["Properties"]
+        if res["Type"] == "AWS::Lambda::EventSourceMapping":
+            targets.append((logical_id, props["FunctionName"]))
+        elif res["Type"] == "AWS::Lambda::Url":
+            targets.append((logical_id, props["TargetFunctionArn"]))
+        elif res["Type"] == "AWS::Scheduler::Schedule":
+            targets.append((logical_id, props["Target"]["Arn"]))
+        elif res["Type"] == "AWS::Lambda::Permission" and isinstance(props["FunctionName"], dict):
+            targets.append((logical_id, props["FunctionName"]))
+    assert targets
+    for logical_id, target in targets:
+        assert isinstance(target, dict) and target.get("Ref") in aliases, f"{logical_id} targets {target}, not an alias"

@@ -135,3 +135,57 @@ def test_unknown_resource_attribute_and_cycle_are_errors(template):
 def test_sub_escaped_literal(template):
     tpl, _ = template(Env="dev")
     assert _env(tpl)["SUB_LITERAL"] == "keep ${Literal}"
+
+
+ALIASED = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters:
+      SnapStart: {Type: String, Default: PublishedVersions}
+    Globals:
+      Function:
+        AutoPublishAlias: live
+        SnapStart:
+          ApplyOn: !Ref SnapStart
+    Resources:
+      Authorizer:
+        Type: AWS::Serverless::Function
+      Own:
+        Type: AWS::Serverless::Function
+        Properties:
+          AutoPublishAlias: blue
+      Queue:
+        Type: AWS::SQS::Queue
+      User:
+        Type: Custom::X
+        Properties:
+          AuthorizerArn: !Ref Authorizer.Alias
+          OwnArn: !Ref Own.Alias
+    """
+)
+
+
+def test_ref_function_alias_is_the_qualified_arn(tmp_path):
+    """``!Ref Fn.Alias`` (SAM's AutoPublishAlias alias, from Globals or the function's own) resolves locally to the
+    function's ARN qualified by the alias name; SnapStart is a property the local stack does not read."""
+    path = tmp_path / "template.yaml"
+    path.write_text(ALIASED)
+    tpl = Template(path, "root", {}, FakeCreator(), "stk")
+    props = tpl.resolve(tpl.resources["User"]["Properties"])
+    assert props["AuthorizerArn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:stk-Authorizer:live"  # FakeCreator's Arn, qualified
+    assert props["OwnArn"].endswith("stk-Own:blue")
+    with pytest.raises(TemplateError, match="AutoPublishAlias"):
+        tpl.resolve({"Ref": "Queue.Alias"})
+
+
+def test_a_qualified_function_arn_finds_the_function():
+    from parley_local.stack import Stack
+
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stk-Fn"
+    stack = Stack(root=None)  # type: ignore[arg-type]
+    stack.functions[arn] = fn = object()  # type: ignore[assignment]
+    assert stack.by_arn(arn) is fn
+    assert stack.by_arn(arn + ":live") is fn
+    assert stack.by_arn(arn + ":3") is fn
+    assert stack.by_arn(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other:live") is None
+    assert stack.by_arn(f"arn:aws:sqs:{REGION}:{ACCOUNT}:stk-Fn") is None

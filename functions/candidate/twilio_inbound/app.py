@@ -10,12 +10,15 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.api import errors
 from parley.domain import provider_events, sms_webhooks
+from parley.models.domain import Tenant
 
 logger = Logger(service="candidate")
 app = LambdaFunctionUrlResolver()
 errors.install(app, "candidate", json_body=False)
+snapstart.register(services=("dynamodb", "sqs", "secretsmanager"), models=(Tenant,))  # SnapStart: primed before the snapshot
 
 
 @app.post("/")

@@ -12,10 +12,16 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.domain.dispatch import dispatch_sqs
+from parley.models.domain import ActivityEvent, Message, SendJob
+from parley.models.email_events import Suppression
 
 logger = Logger(service="dispatcher")
 metrics = Metrics(namespace="Parley", service="dispatcher")
+snapstart.register(
+    services=("dynamodb", "s3", "sqs", "sesv2", "sns", "secretsmanager"), models=(SendJob, Message, ActivityEvent, Suppression)
+)  # SnapStart: primed before the snapshot
 
 
 @metrics.log_metrics

@@ -6,11 +6,15 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.domain.inbound_email import receive_queued
+from parley.models.domain import Message
+from parley.models.inbound import ParsePointer
 
 logger = Logger(service="inbound_mail")
 metrics = Metrics(namespace="Parley", service="inbound_mail")
 processor = BatchProcessor(event_type=EventType.SQS)
+snapstart.register(services=("dynamodb", "s3"), models=(ParsePointer, Message))  # SnapStart: primed before the snapshot
 
 
 def record_handler(record: SQSRecord) -> list[str]:

@@ -7,11 +7,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.domain import provider_events
+from parley.models.domain import Message, Tenant
 
 logger = Logger(service="provider_events")
 metrics = Metrics(namespace="Parley", service="provider_events")
 processor = BatchProcessor(event_type=EventType.SQS)
+snapstart.register(services=("dynamodb",), models=(Message, Tenant))  # SnapStart: primed before the snapshot
 
 
 def record_handler(record: SQSRecord) -> dict:

@@ -12,11 +12,15 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.domain.email_events import receive_ses_batch
+from parley.models.domain import Message
+from parley.models.email_events import Suppression
 
 logger = Logger(service="ses_events")
 metrics = Metrics(namespace="Parley", service="ses_events")
 processor = BatchProcessor(event_type=EventType.SQS)
+snapstart.register(services=("dynamodb",), models=(Message, Suppression))  # SnapStart: primed before the snapshot
 
 
 @metrics.log_metrics

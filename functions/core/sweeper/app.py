@@ -6,10 +6,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import snapstart
 from parley.domain.sweeper import sweep
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="Parley", service="sweeper")
+snapstart.register(services=("dynamodb", "sqs"))  # SnapStart: primed before the snapshot
 
 
 @metrics.log_metrics

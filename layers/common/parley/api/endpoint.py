@@ -19,6 +19,7 @@ are those of the resolver serving the request.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,21 @@ ACCESS = frozenset(
         "inbound-mail",
     }
 )
+
+# The boto3 clients each access uses (primed before a SnapStart snapshot; idempotency records are in the table).
+_SERVICES = {
+    "table:read": ("dynamodb",),
+    "table:write": ("dynamodb",),
+    "bodies:read": ("s3",),
+    "bodies:write": ("s3",),
+    "bodies:crud": ("s3",),
+    "send-queue": ("sqs",),
+    "scheduler": ("scheduler",),
+    "provider-events-queue": ("sqs",),
+    "provider-secrets": ("secretsmanager",),
+    "inbound-mail": ("s3", "sqs"),
+}
+assert set(_SERVICES) == ACCESS
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,7 @@ class Endpoint:
     public: bool = False  # no authorizer (the tracking pixel and link: the token in the URL is the credential)
     description: str = ""
     _handler: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    _app: Any = None  # the resolver ``_build`` made
 
     @property
     def name(self) -> str:
@@ -96,6 +113,26 @@ class Endpoint:
             self._handler = self._build()
         return self._handler(event, context)
 
+    def prime(self) -> None:
+        """Build now what the first request would build (the SnapStart before-snapshot hook, ``parley.snapstart``):
+        the resolver with its route, and the route's validators — its parameters, its body model and its response."""
+        from parley import snapstart
+
+        def build() -> None:
+            if self._handler is None:
+                self._handler = self._build()
+            for route in [*self._app._static_routes, *self._app._dynamic_routes]:
+                route.dependant  # noqa: B018 (cached properties: building them is the point)
+                route.body_field  # noqa: B018
+
+        snapstart.prime(services=[svc for name in self.access for svc in _SERVICES[name]], then=build)
+
+    def is_handler(self, handler: str) -> bool:
+        """Whether Lambda's ``_HANDLER`` (``<module>.<function>``, e.g. ``communications.cancel``) names this endpoint."""
+        module, _, attr = handler.rpartition(".")
+        source = getattr(getattr(self.fn, "__code__", None), "co_filename", "")
+        return attr == self.name and os.path.splitext(os.path.basename(source))[0] == module
+
     def _build(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         from aws_lambda_powertools import Logger, Metrics
         from aws_lambda_powertools.logging import correlation_paths
@@ -121,6 +158,7 @@ class Endpoint:
             _record(metrics, route, int(out.get("statusCode", 200)), started)
             return out
 
+        self._app = app
         return handler
 
 
@@ -199,6 +237,8 @@ class Api:
                 description=summary,
             )
             self.endpoints.append(ep)
+            _ENDPOINTS.append(ep)
+            _register_snapstart()
             return ep
 
         return decorate
@@ -219,6 +259,30 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("DELETE", path, **kw)
+
+
+_ENDPOINTS: list[Endpoint] = []  # every endpoint declared in this process
+_snapstart_registered = False
+
+
+def _register_snapstart() -> None:
+    """Once per process: the SnapStart hooks, priming the endpoint this function runs (Lambda's ``_HANDLER``)."""
+    global _snapstart_registered
+    if _snapstart_registered:
+        return
+    _snapstart_registered = True
+    from parley import snapstart
+
+    snapstart.register_hook(prime_handler)
+
+
+def prime_handler() -> None:
+    """Prime the endpoint Lambda's ``_HANDLER`` names (its module is imported by then); nothing when none matches."""
+    handler = os.environ.get("_HANDLER", "")
+    for ep in reversed(_ENDPOINTS):  # the latest declaration, should a module be imported twice
+        if ep.is_handler(handler):
+            ep.prime()
+            return
 
 
 def family_app(family: str, apis: Sequence[Api]) -> Any:

@@ -15,7 +15,9 @@ For every function, side by side in the same rounds (the order of the kinds shuf
 - ``built``: the handler process again, but on the ``sam build`` output (function dir, CommonLayer/python,
   DepsLayer/python), copied with every file time set to 1980-01-01 as a deployment zip leaves them, and
   with bytecode writing off (Lambda's code directories are read-only). Modules compiled from source
-  during the cold start are counted.
+  during the cold start are counted;
+- ``primed``: the handler process with SnapStart's before-snapshot work done first (the endpoint's resolver
+  built, the clients created), then its first request and a second (warm) one, each timed on its own.
 
 Times are wall times from spawn to the first response (medians); memory is the process's peak RSS.
 """
@@ -80,6 +82,11 @@ class Target:
                 vals.append(r.import_ms)
             elif what == "first":
                 vals.append((r.report["t_done"] - r.report["t_imported"]) * 1000)
+            elif what in ("request 1", "request 2"):  # a request's own time, in the process (primed: after the hook)
+                results = r.report.get("results") or []
+                n = int(what[-1]) - 1
+                if len(results) > n:
+                    vals.append(results[n]["ms"])
         return statistics.median(vals) if vals else None
 
     def peak_rss(self, kind: str) -> float | None:
@@ -276,7 +283,7 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
                 continue
             fn = emu.function(t.key)
             env = emu.env_for(fn)
-            kinds = ["handler", "floor"] + (["monolith"] if t.family else []) + (["built"] if t.built_dir else [])
+            kinds = ["handler", "floor", "primed"] + (["monolith"] if t.family else []) + (["built"] if t.built_dir else [])
             rng.shuffle(kinds)
             for kind in kinds:
                 event = first_request(t.key)
@@ -285,6 +292,10 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
                     continue
                 if kind == "handler":
                     t.runs[kind].append(run_child(_handler_spec(emu, t.key, event), source_env(env)))
+                elif kind == "primed":  # resolver built and clients created first (SnapStart's hook), then two requests
+                    spec = _handler_spec(emu, t.key, event, prime=t.clients)
+                    spec["events"].append(first_request(t.key))
+                    t.runs[kind].append(run_child(spec, source_env(env)))
                 elif kind == "monolith":
                     assert t.family is not None
                     spec = {

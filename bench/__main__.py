@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             note = (
                 "the handler's own imports, beyond what the floor imports: "
                 + ", ".join(f"{p} {ms:.0f} ms" for p, ms in extra)
-                + " (mean self time per process, -X importtime); the floor is boto3 + its clients only"
+                + " (mean self time per process, -X importtime); the floor is boto3, its clients and the same AWS calls only"
             )
             coldstart_figures(rep, cs, note)
             child_scans += sum(1 for t_ in cs.targets if t_.discovery for c in t_.discovery.report.get("calls") or [] if c["op"] == "Scan")

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.calls import CALLS, describe
 from bench.emulator import Emulator
-from bench.scenarios import Context, Local, body_of, import_handler, set_body
+from bench.scenarios import Context, Local, body_of, function_handler, set_body
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -60,9 +60,9 @@ def redundant(calls: list[dict[str, Any]]) -> list[str]:
 def _invoke(emu: Emulator, key: str, event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     fn = emu.function(key)
     emu.use_function_env(fn)
-    module = import_handler(fn.code_dir)
+    handler = function_handler(fn)
     with CALLS.record(params=True) as calls:
-        out = module.lambda_handler(event, Context())
+        out = handler(event, Context())
     if out.get("statusCode", 500) >= 400:
         raise RuntimeError(f"{key}: {out.get('statusCode')} {out.get('body')}")
     return out, calls
@@ -71,7 +71,7 @@ def _invoke(emu: Emulator, key: str, event: dict[str, Any]) -> tuple[dict[str, A
 def _dispatch_one(emu: Emulator, lo: Local, message_id: str) -> list[dict[str, Any]]:
     fn = emu.function("root.DispatcherFunction")
     emu.use_function_env(fn)
-    module = import_handler(fn.code_dir)
+    handler = function_handler(fn)
     event = {
         "Records": [
             {
@@ -88,7 +88,7 @@ def _dispatch_one(emu: Emulator, lo: Local, message_id: str) -> list[dict[str, A
         ]
     }
     with CALLS.record(params=True) as calls:
-        out = module.lambda_handler(event, Context())
+        out = handler(event, Context())
     if out.get("batchItemFailures"):
         raise RuntimeError(f"dispatch of {message_id} failed: {out}")
     return calls

@@ -4,10 +4,11 @@ Modes (``spec["mode"]``):
 
 - ``handler``: import one function's handler module the way Lambda does (code dir, then layers, on
   ``sys.path``) and serve its first request(s);
-- ``floor``: import boto3 and create the clients a function creates (``spec["clients"]``), nothing else;
-- ``monolith``: import every API function module of a family, hold all their routers in one resolver
-  (``parley.api.build_app(family, *routers)``, as ``parley_local.openapi.family_app`` does) and serve
-  the same request.
+- ``floor``: import boto3, create the clients a function creates (``spec["clients"]``) and make the AWS
+  calls its first request made (``spec["calls"]``), nothing else;
+- ``monolith``: import every resource module of a family (``functions/<family>/api/*.py``), hold all their
+  endpoints in one resolver (``parley.api.endpoint.family_app``, as ``parley_local.openapi.family_app`` does)
+  and serve the same request.
 
 Only the standard library is imported before the measured work. Everything the process reports is
 one JSON line on the original stdout (the handler's own logging goes to stderr): times on
@@ -86,18 +87,28 @@ class Recorder:
 
         def create_client(session, service_name, *args, **kwargs):
             cfg = kwargs.get("config")
-            retries = getattr(cfg, "retries", None) if cfg is not None else None
-            recorder.clients.append({"service": service_name, "retries": retries})
+            index = len(recorder.clients)
+            recorder.clients.append(
+                {
+                    "service": service_name,
+                    "retries": getattr(cfg, "retries", None),
+                    "connect_timeout": getattr(cfg, "connect_timeout", None),
+                    "read_timeout": getattr(cfg, "read_timeout", None),
+                }
+            )
             client = original(session, service_name, *args, **kwargs)
-            client.meta.events.register("provide-client-params.*.*", recorder._params)
+            client.meta.events.register("provide-client-params.*.*", lambda **kw: recorder._params(client=index, **kw))
             client.meta.events.register("after-call.*.*", recorder._after)
             return client
 
         botocore.session.Session.create_client = create_client
 
-    def _params(self, params, model, **kwargs):
+    def _params(self, params, model, client=None, **kwargs):
         op = model.name
         service = model.service_model.service_name
+        entry = {"service": service, "op": op, "client": client}
+        if self.capture_params:  # as the handler passed them, before the capacity report is asked for
+            entry["params"] = json.loads(json.dumps(params, default=_jsonable))
         if service == "dynamodb" and op in (
             "Query",
             "Scan",
@@ -111,9 +122,6 @@ class Recorder:
             "TransactGetItems",
         ):
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
-        entry = {"service": service, "op": op}
-        if self.capture_params:
-            entry["params"] = json.loads(json.dumps(params, default=_jsonable))
         if service == "dynamodb" and op in ("Query", "Scan"):
             entry["select"] = params.get("Select", "ALL")
             entry["index"] = params.get("IndexName")
@@ -135,6 +143,42 @@ class Recorder:
                 entry["Count"] = 1 if "Item" in parsed else 0
             if "LastEvaluatedKey" in parsed:
                 entry["more"] = True
+
+
+def _unjson(value):
+    """Recorded parameters back to what the handler passed (bytes were recorded as ``{"__bytes__": latin-1}``)."""
+    if isinstance(value, dict):
+        if set(value) == {"__bytes__"}:
+            return value["__bytes__"].encode("latin-1")
+        return {k: _unjson(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unjson(v) for v in value]
+    return value
+
+
+def _floor(spec: dict, report: dict) -> None:
+    """``import boto3``, the clients the handler created (same configuration, same order) and the AWS calls its
+    first request made, replayed with those clients (``spec["calls"]``: parameters as recorded, fresh ids in
+    writes). A call the emulator refuses still made its round trip: counted, not fatal."""
+    import boto3
+    from botocore import xform_name
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    clients = []
+    for c in spec["clients"]:
+        kwargs = {k: c[k] for k in ("retries", "connect_timeout", "read_timeout") if c.get(k) is not None}
+        clients.append(boto3.client(c["service"], config=Config(**kwargs) if kwargs else None))
+    report["t_imported"] = time.monotonic()
+    refused = []
+    for call in spec.get("calls") or []:
+        api = getattr(clients[call["client"]], xform_name(call["op"]))
+        try:
+            api(**_unjson(call["params"]))
+        except ClientError as err:
+            refused.append(f"{call['op']}: {err.response.get('Error', {}).get('Code')}")
+    report["t_done"] = time.monotonic()
+    report["refused"] = refused
 
 
 def _jsonable(value):
@@ -170,6 +214,45 @@ def _import_path(unique: str, path: str):
     return module
 
 
+def _monolith(family: str, paths: list):
+    """Every endpoint of the family in one validating resolver (``parley.api.endpoint.family_app``, as
+    ``parley_local.openapi.family_app``), served as an endpoint's own handler serves its route: the family's
+    Logger (API Gateway correlation id) around it, and its EMF metrics."""
+    apis = []
+    for path in paths:
+        module = _import_path(f"parley_api_{family}." + os.path.basename(path)[: -len(".py")], path)
+        if getattr(module, "api", None) is not None and module.api.endpoints:
+            apis.append(module.api)
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.logging import correlation_paths
+
+    from parley.api.endpoint import _record, family_app
+
+    app = family_app(family, apis)
+    logger = Logger(service=family, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    metrics = Metrics(namespace="Parley", service=family)
+
+    @logger.inject_lambda_context
+    def handler(event, context):
+        started = time.perf_counter()
+        out = app.resolve(event, context)
+        _record(metrics, f"{event.get('httpMethod')} {event.get('resource')}", int(out.get("statusCode", 200)), started)
+        return out
+
+    return handler
+
+
+def _prime(handler, clients: list) -> None:
+    """What SnapStart's before-snapshot hook does, emulated: the endpoint's resolver built (``Endpoint._build``) and
+    the clients its first request uses created (``parley.dal.aws.client``), before any request."""
+    if getattr(handler, "_handler", False) is None and hasattr(handler, "_build"):
+        handler._handler = handler._build()
+    from parley.dal import aws
+
+    for c in clients:
+        aws.client(c["service"], retry=(c.get("retries") or {}).get("total_max_attempts") != 1)
+
+
 def _summary(result) -> dict:
     if not isinstance(result, dict):
         return {"status": None, "body_bytes": 0}
@@ -192,30 +275,21 @@ def main() -> None:
     mode = spec["mode"]
     try:
         if mode == "floor":
-            import boto3
-            from botocore.config import Config
-
-            for c in spec["clients"]:
-                config = Config(retries=c["retries"], connect_timeout=3, read_timeout=10) if c.get("retries") else None
-                boto3.client(c["service"], config=config)
-            report["t_imported"] = report["t_done"] = time.monotonic()
+            _floor(spec, report)
         else:
             for path in reversed(spec["sys_path"]):
                 sys.path.insert(0, path)
             if mode == "handler":
-                module = _import_path("app", os.path.join(spec["code_dir"], "app.py"))
-                handler = module.lambda_handler
+                module_name, attr = spec["handler"].rsplit(".", 1)  # FunctionSpec.handler: communications.send, app.lambda_handler
+                handler = getattr(_import_path(module_name, os.path.join(spec["code_dir"], module_name + ".py")), attr)
             elif mode == "monolith":
-                routers = [_import_path(f"bench_{i}", os.path.join(d, "app.py")).router for i, d in enumerate(spec["family_dirs"])]
-                from parley.api.app import build_app
-
-                app = build_app(spec["family"], *routers)
-
-                def handler(event, context):
-                    return app.resolve(event, context)
+                handler = _monolith(spec["family"], spec["family_modules"])
             else:
                 raise SystemExit(f"unknown mode {mode}")
             report["t_imported"] = time.monotonic()
+            if spec.get("prime") is not None:
+                _prime(handler, spec["prime"])
+                report["t_primed"] = time.monotonic()
             context = LambdaContext(spec.get("function_name", "bench"), int(spec.get("memory", 256)))
             results = []
             for event in spec["events"]:

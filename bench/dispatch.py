@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.calls import CALLS, by_op, describe
 from bench.emulator import Emulator
-from bench.scenarios import Context, Local, import_handler
+from bench.scenarios import Context, Local, function_handler
 from bench.warm import replay
 
 
@@ -115,7 +115,7 @@ def run(emu: Emulator, lo: Local, *, n: int, chunk: int = 500, progress: Any = p
 
     fn = emu.function("root.DispatcherFunction")
     emu.use_function_env(fn)
-    module = import_handler(fn.code_dir)
+    handler = function_handler(fn)
     client("sqs").purge_queue(QueueUrl=emu.send_queue()[1])  # jobs the earlier phases' sends left there
     progress(f"  dispatch: seeding {n} queued messages")
     ids = seed(lo, n)
@@ -139,7 +139,7 @@ def run(emu: Emulator, lo: Local, *, n: int, chunk: int = 500, progress: Any = p
                 )
             ]
         }
-        module.lambda_handler(event, Context())
+        handler(event, Context())
     per_message = describe(recorded)
     template = [c for c in recorded if c["service"] == "sesv2"]
     if not template:
@@ -167,7 +167,7 @@ def run(emu: Emulator, lo: Local, *, n: int, chunk: int = 500, progress: Any = p
                 event = {"Records": [_record(m, arn) for m in got]}
                 with CALLS.record() as inner:
                     t = time.perf_counter()
-                    out = module.lambda_handler(event, Context())
+                    out = handler(event, Context())
                     result.function_s += time.perf_counter() - t
                 fn_calls.extend(inner)
                 failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}

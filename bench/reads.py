@@ -391,6 +391,7 @@ def measure(emu: Emulator, lo: Local, seeded: Seeded, *, progress: Any = print) 
         spec = {
             "mode": "handler",
             "code_dir": str(fn.code_dir),
+            "handler": fn.handler,
             "sys_path": [str(fn.code_dir), *map(str, fn.layer_dirs)],
             "events": [copy.deepcopy(event)],
             "record": True,

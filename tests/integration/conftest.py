@@ -103,3 +103,15 @@ def timeline(aws: Any) -> Callable[[str], list[dict[str, Any]]]:
         )
 
     return read
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``frozen(at)``: the clock the domain reads (parley.clock.now) stays at the UTC instant ``at`` (returned)."""
+    from parley import clock
+
+    def set_to(at: Any) -> Any:
+        monkeypatch.setattr(clock, "now", lambda: at)
+        return at
+
+    return set_to

@@ -81,17 +81,6 @@ def _dispatch(handler, send_queue, drain) -> None:
     assert handler(DISPATCHER)({"Records": records}) == {"batchItemFailures": []}
 
 
-@pytest.fixture
-def frozen(monkeypatch):
-    from parley import clock
-
-    def set_to(at: datetime) -> datetime:
-        monkeypatch.setattr(clock, "now", lambda: at)
-        return at
-
-    return set_to
-
-
 def test_a_twilio_stop_from_e164_stops_an_opt_in_written_nationally_on_every_send_path(handler, tenant, send_queue, drain, frozen):
     from parley.dal import messages, schedules
     from parley.dal.aws import client

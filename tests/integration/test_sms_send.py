@@ -49,18 +49,6 @@ def sns_sent():
     return list(sns_backends[ACCOUNT][REGION].sms_messages.values())
 
 
-@pytest.fixture
-def frozen(monkeypatch):
-    """Set the clock the domain reads (parley.clock.now) to a fixed UTC instant."""
-    from parley import clock
-
-    def set_to(at: datetime) -> datetime:
-        monkeypatch.setattr(clock, "now", lambda: at)
-        return at
-
-    return set_to
-
-
 # ── send ──
 
 

@@ -82,7 +82,6 @@ class Endpoint:
     json_body: bool
     example: Example
     public: bool = False  # no authorizer (the tracking pixel and link: the token in the URL is the credential)
-    description: str = ""
     _handler: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     _app: Any = None  # the resolver ``_build`` made
 
@@ -149,14 +148,13 @@ class Endpoint:
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             api.app = app
-            started = time.perf_counter()
+            started, status = time.perf_counter(), 500  # an exception reaches Lambda as a 5xx
             try:
                 out = app.resolve(event, context)
-            except Exception:
-                _record(metrics, route, 500, started)
-                raise
-            _record(metrics, route, int(out.get("statusCode", 200)), started)
-            return out
+                status = int(out.get("statusCode", 200))
+                return out
+            finally:
+                _record(metrics, route, status, started)
 
         self._app = app
         return handler
@@ -234,7 +232,6 @@ class Api:
                 json_body=json_body,
                 example=self._example(example or Example()),
                 public=public,
-                description=summary,
             )
             self.endpoints.append(ep)
             _ENDPOINTS.append(ep)

@@ -27,6 +27,45 @@ def _reset_caches() -> None:
     aws.reset()
 
 
+def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table's stream consumer (TallyFunction's ``tallies.apply``), run before every DynamoDB call the code
+    under test makes: as if the stream had no delay, so what a test reads reflects everything written before
+    (the local stack's gateway waits for its stream poller the same way before a GET)."""
+    import threading
+
+    import boto3
+
+    from parley.dal import table, tallies
+    from parley_local.streams import StreamReader
+
+    readers = [StreamReader(source.stream_arn) for source in stack.stream_sources]
+    busy = threading.local()
+    real = table.ddb
+    # the consumer's own calls go through a client of their own: a test that records what the code under test
+    # calls (a botocore hook on the data layer's client) sees only that code's calls
+    own = boto3.client("dynamodb", region_name=REGION)
+
+    def drain() -> None:
+        if getattr(busy, "on", False):
+            return
+        busy.on = True
+        try:
+            for reader in readers:
+                while records := reader.read(1000):
+                    tallies.apply(tallies.stream_changes(records))
+                    reader.finish(int(records[-1]["dynamodb"]["SequenceNumber"]) + 1)
+        finally:
+            busy.on = False
+
+    def ddb() -> Any:
+        if getattr(busy, "on", False):
+            return own
+        drain()
+        return real()
+
+    monkeypatch.setattr(table, "ddb", ddb)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from moto import mock_aws
@@ -53,6 +92,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         prov_ses = Provisioner(None).client("ses")
         prov_ses.verify_domain_identity(Domain="parley.example")
         monkeypatch.setenv("TABLE_NAME", stack.table_names[0])
+        _follow_streams(stack, monkeypatch)
         _reset_caches()
         yield stack
         _reset_caches()

@@ -23,7 +23,7 @@ from parley_local.invoke import FunctionPool
 from parley_local.keepalive import KeepAliveRequestHandler
 from parley_local.stack import Provisioner, Stack
 from parley_local.templates import ACCOUNT, REGION
-from parley_local.workers import SchedulerFirer, SqsPoller
+from parley_local.workers import SchedulerFirer, SqsPoller, StreamPoller
 
 log = logging.getLogger("parley_local")
 DEFAULT_SENDER_DOMAIN = "parley.example"
@@ -75,6 +75,7 @@ class LocalStack:
     max_instances: int = 12  # warm instances per function, each serving one event at a time (4 held 20 clients to ~16 req/s)
     idle_timeout: float = 60.0  # seconds before an idle function instance is shut down (Lambda does the same, later)
     _threads: list[threading.Thread] = field(default_factory=list)
+    stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> LocalStack:
@@ -114,8 +115,17 @@ class LocalStack:
         for source in stack.sqs_sources:
             for n in range(source.pollers):
                 self._spawn(SqsPoller(self.prov, stack, self.pool, source, self._stop, n))
+        self.stream_pollers = [StreamPoller(self.prov, stack, self.pool, source, self._stop) for source in stack.stream_sources]
+        for poller in self.stream_pollers:
+            self._spawn(poller)
+        self.gateway.before_read = self.settle_streams
         self._spawn(SchedulerFirer(self.prov, stack, self.pool, self._stop))
         return self
+
+    def settle_streams(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` s) until the stream consumers have taken every record written so far."""
+        for poller in self.stream_pollers:
+            poller.settle(timeout)
 
     def _spawn(self, thread: threading.Thread) -> None:
         thread.start()

@@ -95,6 +95,9 @@ class Gateway:
                 )
         self.routes = Map(rules)
         self.function_urls = {fn.logical_id: fn for fn in stack.functions.values() if fn.url_auth}
+        # Called before a GET is invoked: the stream consumers catch up with what was written before it (the
+        # tallies behind totals and deep pages follow the table by the stream's delay; locally, reads see them).
+        self.before_read: Callable[[], None] = lambda: None
 
     # ── WSGI ──
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -212,6 +215,8 @@ class Gateway:
             if denial is not None:
                 return denial
             event["requestContext"]["authorizer"] = context
+        if request.method == "GET":
+            self.before_read()
         out = self.pool.invoke(route.function, event)
         if not out.ok:
             if out.error_type == "Sandbox.Timedout":

@@ -179,6 +179,8 @@ def patch_transactions() -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
+    from parley_local.streams import forget_rolled_back
+
     class _CopyShim:
         def __getattr__(self, name: str) -> Any:
             return getattr(copy, name)
@@ -206,6 +208,7 @@ def patch_transactions() -> None:
             except Exception:  # noqa: S112 (an invalid key: moto's own validation reports it below)
                 continue
             snapshot.append((table, h, r, copy.deepcopy(current)))
+        streamed = {id(t): (t, len(t.stream_shard.items)) for t, *_ in snapshot if t.stream_shard is not None}
         _tx.active = True
         try:
             original(self, transact_items)
@@ -220,6 +223,8 @@ def patch_transactions() -> None:
                     table.items[h].pop(r, None)
                 else:
                     table.items[h][r] = old
+            for table, length in streamed.values():
+                forget_rolled_back(table, length)
             _writes["version"] += 1
             raise
         finally:

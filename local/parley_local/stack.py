@@ -20,6 +20,7 @@ from parley_local.templates import (
     RestApi,
     Route,
     SqsSource,
+    StreamSource,
     Template,
     TemplateError,
 )
@@ -49,6 +50,7 @@ class Stack:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
     apis: list[RestApi] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
     queues: dict[str, str] = field(default_factory=dict)  # ARN → URL
     schedule_groups: list[str] = field(default_factory=list)
     recurring: list[RecurringSchedule] = field(default_factory=list)  # functions' ScheduleV2 events
@@ -362,6 +364,18 @@ class Provisioner:
                         batch_window=int(eprops.get("MaximumBatchingWindowInSeconds", 0)),
                         report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
                         pollers=min(5, int((eprops.get("ScalingConfig") or {}).get("MaximumConcurrency", 5))),
+                    )
+                )
+            elif etype == "DynamoDB":
+                on_failure = ((eprops.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                self.stack.stream_sources.append(
+                    StreamSource(
+                        function=fn,
+                        stream_arn=str(tpl.resolve(eprops["Stream"])),
+                        batch_size=int(eprops.get("BatchSize", 100)),
+                        report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
+                        max_retries=int(eprops.get("MaximumRetryAttempts", -1)),
+                        on_failure_arn=str(tpl.resolve(on_failure)) if on_failure else None,
                     )
                 )
             elif etype == "ScheduleV2":

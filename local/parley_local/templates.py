@@ -92,6 +92,18 @@ class SqsSource:
 
 
 @dataclass
+class StreamSource:
+    """A ``DynamoDB`` event: the table's stream read in order (one batch at a time: ``ParallelizationFactor`` 1)."""
+
+    function: FunctionSpec
+    stream_arn: str
+    batch_size: int
+    report_failures: bool
+    max_retries: int
+    on_failure_arn: str | None
+
+
+@dataclass
 class RecurringSchedule:
     """A function's ``ScheduleV2`` event: a ``rate()`` schedule (in the default group) that invokes it."""
 

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from parley_local.invoke import FunctionPool
 from parley_local.stack import Provisioner, Stack
-from parley_local.templates import ACCOUNT, REGION, SqsSource
+from parley_local.streams import StreamReader
+from parley_local.templates import ACCOUNT, REGION, SqsSource, StreamSource
 
 log = logging.getLogger("parley_local")
 _AT = "at("
@@ -98,6 +99,84 @@ class SqsPoller(threading.Thread):
                 self.queue_name, [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
             )
         return len(messages)
+
+
+class StreamPoller(threading.Thread):
+    """Lambda's DynamoDB stream event source mapping: the records in order, one batch at a time; what the function
+    reports failed (``batchItemFailures``) or a function error is retried from there, and after ``MaximumRetryAttempts``
+    the batch's description goes to the ``OnFailure`` queue and the poller moves on, as Lambda does.
+
+    Unlike Lambda it does not wait out ``MaximumBatchingWindowInSeconds``: it invokes as soon as records are there
+    (a batch grows while the previous one runs), so what reads the tallies locally sees them within milliseconds;
+    ``settle`` lets the gateway wait for the records written before a read."""
+
+    def __init__(self, prov: Provisioner, stack: Stack, pool: FunctionPool, source: StreamSource, stop: threading.Event) -> None:
+        super().__init__(name=f"stream-{source.function.logical_id}", daemon=True)
+        self.prov = prov
+        self.stack = stack
+        self.pool = pool
+        self.source = source
+        self.stop = stop
+        self.reader = StreamReader(source.stream_arn)
+        self.failures = 0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if not self.poll_once():
+                    self.stop.wait(0.01)
+            except Exception:
+                if not self.stop.is_set():
+                    log.exception("stream poller for %s failed; retrying", self.source.function.logical_id)
+                    self.stop.wait(1)
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until every record written so far is done with."""
+        return self.reader.wait_until(self.reader.written(), timeout)
+
+    def poll_once(self) -> int:
+        records = self.reader.read(self.source.batch_size)
+        if not records:
+            return 0
+        seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+        out = self.pool.invoke(self.source.function, {"Records": records})
+        failed_at: int | None = None
+        if not out.ok:
+            failed_at = seqs[0]
+            log.warning("%s failed (%s: %s); the batch is retried", self.source.function.logical_id, out.error_type, out.error_message)
+        elif self.source.report_failures and isinstance(out.payload, dict):
+            reported = [int(f["itemIdentifier"]) for f in out.payload.get("batchItemFailures") or [] if f.get("itemIdentifier")]
+            failed_at = min(reported) if reported else None
+        if failed_at is None:
+            self.failures = 0
+            self.reader.finish(seqs[-1] + 1)
+            return len(records)
+        self.reader.finish(failed_at)
+        self.failures += 1
+        if 0 <= self.source.max_retries < self.failures:
+            self._give_up(records, failed_at)
+        else:
+            self.stop.wait(min(0.05 * 2**self.failures, 2.0))
+        return len(records)
+
+    def _give_up(self, records: list[dict[str, Any]], failed_at: int) -> None:
+        """Lambda's on-failure record: the batch's description (not its records), then on to the next batch."""
+        last = int(records[-1]["dynamodb"]["SequenceNumber"])
+        log.error("%s: giving up on stream records %s-%s", self.source.function.logical_id, failed_at, last)
+        if self.source.on_failure_arn:
+            url = self.stack.queues[self.source.on_failure_arn]
+            info = {
+                "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": self.failures},
+                "DDBStreamBatchInfo": {
+                    "streamArn": self.source.stream_arn,
+                    "startSequenceNumber": str(failed_at),
+                    "endSequenceNumber": str(last),
+                    "batchSize": len(records),
+                },
+            }
+            _backend().send_message(url.rsplit("/", 1)[-1], json.dumps(info))
+        self.failures = 0
+        self.reader.finish(last + 1)
 
 
 def _backend() -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.dal import keys, table
+from parley.dal import keys, table, tallies
 
 
 def _pk(tenant_id: str, candidate_email: str) -> str:
@@ -35,13 +35,12 @@ def delete(tenant_id: str, candidate_email: str, created_ms: int, message_id: st
 def page(
     tenant_id: str, candidate_email: str, *, offset: int, limit: int, communication_id: str | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Activities of one candidate, newest first: (items offset..offset+limit, total). Key range only."""
-    params: dict[str, Any] = {
-        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :fwd)",
-        "ExpressionAttributeValues": table.values(pk=_pk(tenant_id, candidate_email), fwd="FWD#"),
-        "ScanIndexForward": False,
-    }
-    if communication_id:
-        params["FilterExpression"] = "emailActivityId = :id"
-        params["ExpressionAttributeValues"] |= table.values(id=communication_id)
+    """Activities of one candidate, newest first: (items offset..offset+limit, total). Key range only; without a
+    ``communication_id`` from the list's tallies (reads ≈ the page, docs/data-model.md §6.7)."""
+    lst = tallies.TimeList("", _pk(tenant_id, candidate_email), "FWD#", epoch_ms=True)
+    if not communication_id:
+        return tallies.page(lst, offset=offset, limit=limit, forward=False)
+    params = lst.query(tallies.EARLIEST, tallies.LATEST, forward=False)
+    params["FilterExpression"] = "emailActivityId = :id"
+    params["ExpressionAttributeValues"] |= table.values(id=communication_id)
     return table.offset_page(offset, limit, **params)

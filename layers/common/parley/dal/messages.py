@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, contacts, counters, keys, pending, table
+from parley.dal import bodies, contacts, counters, keys, pending, table, tallies
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
 
 # Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
@@ -172,21 +172,20 @@ def history(
     candidate) — never a Scan. With both an address and a candidate, the address index is read and
     the candidate is a filter.
     """
-    lo, hi = clock.iso(start), clock.iso(end) + "#\uffff"
+    lo, hi = clock.iso(start), clock.iso(end)
     if address:
-        index, pk, prefix = "GSI2", keys.address_pk(tenant_id, address), f"{channel.upper()}#"
+        lst = tallies.TimeList("GSI2", keys.address_pk(tenant_id, address), f"{channel.upper()}#")
     elif candidate_id:
-        index, pk, prefix = "GSI4", keys.candidate_pk(tenant_id, candidate_id), f"{channel.upper()}#"
+        lst = tallies.TimeList("GSI4", keys.candidate_pk(tenant_id, candidate_id), f"{channel.upper()}#")
     else:
-        index, pk, prefix = "GSI1", keys.timeline_pk(tenant_id, channel), ""
-    params: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": f"{index}PK = :pk AND {index}SK BETWEEN :lo AND :hi",
-        "ExpressionAttributeValues": table.values(pk=pk, lo=prefix + lo, hi=prefix + hi),
-    }
-    if address and candidate_id:
-        params["FilterExpression"] = "candidate_id = :cand"
-        params["ExpressionAttributeValues"] |= table.values(cand=candidate_id)
+        lst = tallies.TimeList("GSI1", keys.timeline_pk(tenant_id, channel))
+    if not (address and candidate_id):
+        # the page and the window's total from the list's tallies: reads ≈ the page (docs/data-model.md §6.7)
+        items, total = tallies.page(lst, offset=offset, limit=limit, forward=True, lo=lo, hi=hi)
+        return [_message(i) for i in items], total
+    params = lst.query(lo, hi, forward=True)
+    params["FilterExpression"] = "candidate_id = :cand"  # both: the address's messages of that candidate (counted)
+    params["ExpressionAttributeValues"] |= table.values(cand=candidate_id)
     items, total = table.offset_page(offset, limit, **params)
     return [_message(i) for i in items], total
 

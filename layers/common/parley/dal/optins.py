@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from parley.dal import keys, table
+from parley.dal import keys, table, tallies
 
 
 def state_key(tenant_id: str, address: str) -> tuple[str, str]:
@@ -39,13 +39,12 @@ def record_ops(tenant_id: str, address: str, *, opted_in: bool, entry: dict[str,
 
 
 def history_page(tenant_id: str, address: str, *, page: int, size: int, communication_id: str | None) -> tuple[list[dict[str, Any]], int]:
-    """A page of an address's changes, newest first, and the total: key range only (no Scan)."""
-    params: dict[str, Any] = {
-        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :h)",
-        "ExpressionAttributeValues": table.values(pk=keys.optin_pk(tenant_id, address), h="HIST#"),
-        "ScanIndexForward": False,
-    }
-    if communication_id:
-        params["FilterExpression"] = "communication_id = :c"
-        params["ExpressionAttributeValues"] |= table.values(c=communication_id)
+    """A page of an address's changes, newest first, and the total: key range only (no Scan); without a
+    ``communication_id`` from the history's tallies (reads ≈ the page, docs/data-model.md §6.7)."""
+    lst = tallies.TimeList("", keys.optin_pk(tenant_id, address), "HIST#", epoch_ms=True)
+    if not communication_id:
+        return tallies.page(lst, offset=page * size, limit=size, forward=False)
+    params = lst.query(tallies.EARLIEST, tallies.LATEST, forward=False)
+    params["FilterExpression"] = "communication_id = :c"
+    params["ExpressionAttributeValues"] |= table.values(c=communication_id)
     return table.offset_page(page * size, size, **params)

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, counters, keys, table
+from parley.dal import bodies, counters, keys, table, tallies
 from parley.dal.messages import from_item as as_message
 from parley.models.domain import TIMELINE_LIMIT, Message, TimelineEntry
 
@@ -188,8 +188,18 @@ def _partition_query(part: Partition, *, forward: bool) -> dict[str, Any]:
 
 
 def count_records(part: Partition) -> int:
-    """How many records a partition holds (``Select=COUNT``: read, but no item travels)."""
+    """How many records a partition holds: from its tallies (GSI5, GSI7), else counted (``Select=COUNT``: read,
+    but no item travels)."""
+    if (lst := tallied(part)) is not None:
+        return tallies.window(lst).total()
     return table.count(**_partition_query(part, forward=True))
+
+
+def tallied(part: Partition) -> tallies.TimeList | None:
+    """The tallied list a partition is (GSI5: the records; GSI7: one status): every item of theirs is a record.
+    GSI3 and GSI6 also hold inbound mail, which a read filters out: they are not."""
+    index, pk = part
+    return tallies.TimeList(index, pk) if index in ("GSI5", "GSI7") else None
 
 
 def read_records(part: Partition, *, offset: int, limit: int, forward: bool) -> list[Message]:
@@ -209,8 +219,12 @@ def read_records(part: Partition, *, offset: int, limit: int, forward: bool) -> 
 def page_records(part: Partition, *, offset: int, limit: int, forward: bool) -> tuple[list[Message], int]:
     """Records ``offset``..``offset+limit`` of a partition in creation order (bodies loaded) and how many
     the partition holds, every record evaluated once (``table.offset_page``: COUNT up to the page, the
-    page, COUNT after it) — the cost of counting the partition alone."""
-    items, total = table.offset_page(offset, limit, **_partition_query(part, forward=forward))
+    page, COUNT after it) — the cost of counting the partition alone; on GSI5 and GSI7 from the tallies instead
+    (reads ≈ the page, whatever its depth: docs/data-model.md §6.7)."""
+    if (lst := tallied(part)) is not None:
+        items, total = tallies.page(lst, offset=offset, limit=limit, forward=forward)
+    else:
+        items, total = table.offset_page(offset, limit, **_partition_query(part, forward=forward))
     return [as_message(i) for i in items], total
 
 

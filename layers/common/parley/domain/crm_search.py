@@ -26,7 +26,7 @@ from itertools import islice, product
 from typing import Any
 
 from parley import clock
-from parley.dal import counters, messages, records
+from parley.dal import messages, records
 from parley.domain.crm_records import to_record
 from parley.errors import BadRequest, NotFound
 from parley.models.crm import CommunicationRecord, DynamicSearchRequest, RecordPage, record_page
@@ -150,7 +150,7 @@ def find_all(tenant_id: str) -> Listing:
         budget -= cost
         if len(out) >= FIND_ALL_LIMIT:
             break
-    return Listing(records=out, total=max(counters.records(tenant_id), len(out)))
+    return Listing(records=out, total=max(records.count_records(records.records_partition(tenant_id)), len(out)))
 
 
 # ───────────── page, dynamic search ─────────────
@@ -382,36 +382,46 @@ def run(tenant_id: str, query: Search) -> tuple[list[CommunicationRecord], int]:
 def _index_page(tenant_id: str, how: Plan, query: Search, *, forward: bool) -> tuple[list[Message], int]:
     """A page in index order with nothing else to check: read exactly the page, and count (not read)
     the rest of the partition(s) for the total, so that every record is evaluated once."""
-    if len(how.parts) == 1:
-        (part,) = how.parts
-        if not how.counted:
-            return records.page_records(part, offset=query.offset, limit=query.size, forward=forward)
-        total = counters.records(tenant_id)
-        if query.offset >= total:
-            return [], total
-        return records.read_records(part, offset=query.offset, limit=query.size, forward=forward), total
-    # several partitions (PENDING = QUEUED + SENDING, or IN): merge them up to the page's end
+    parts = how.parts
+    if len(parts) > 1 and all(records.tallied(p) for p in parts):
+        # several statuses (PENDING = QUEUED + SENDING, or IN): their sizes from the tallies; empty ones are not read
+        sizes = {p: records.count_records(p) for p in parts}
+        parts = [p for p in parts if sizes[p]] or parts[:1]
+        if len(parts) > 1:
+            return _merged_page(parts, sum(sizes.values()), query, forward=forward)
+    if len(parts) > 1:
+        return _merged_page(parts, None, query, forward=forward)
+    return records.page_records(parts[0], offset=query.offset, limit=query.size, forward=forward)
+
+
+def _merged_page(parts: list[records.Partition], total: int | None, query: Search, *, forward: bool) -> tuple[list[Message], int]:
+    """A page of several partitions merged in creation order: each read up to the page's end (no further). Without
+    a known ``total``, the rest of each partition is counted after the page (each record evaluated once)."""
     end = query.offset + query.size
-    if end > MAX_READ:
-        total = sum(records.count_records(p) for p in how.parts)
+    if total is not None:
         if query.offset >= total:
             return [], total
         end = min(end, total)
-        if end > MAX_READ:
-            raise BadRequest(
-                f"pages beyond the first {MAX_READ} records of a search over several statuses or values are not served; "
-                "filter on a single status or value, or narrow the search"
-            )
+    elif end > MAX_READ:
+        total = sum(records.count_records(p) for p in parts)
+        if query.offset >= total:
+            return [], total
+        end = min(end, total)
+    if end > MAX_READ:
+        raise BadRequest(
+            f"pages beyond the first {MAX_READ} records of a search over several statuses or values are not served; "
+            "filter on a single status or value, or narrow the search"
+        )
     # whole records (bodies kept in S3 fetched for the page only); no partition is read past the page's end
-    streams = [records.RecordStream(p, forward=forward, page_size=min(end, 1000), limit=end, load_body=False) for p in how.parts]
+    streams = [records.RecordStream(p, forward=forward, page_size=min(end, 1000), limit=end, load_body=False) for p in parts]
     page = [messages.load_body(m) for m in islice(records.merge(streams, forward=forward), query.offset, end)]
-    return page, sum(s.total() for s in streams)
+    return page, total if total is not None else sum(s.total() for s in streams)
 
 
 def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, index_order: bool) -> tuple[list[Message], int]:
     """Read every record of the plan's partitions (at most MAX_READ), keep the matches, sort them if the
     sort is not the index's, and fetch the page's records whole."""
-    if how.counted and counters.records(tenant_id) > MAX_READ:
+    if how.counted and records.count_records(how.parts[0]) > MAX_READ:
         raise BadRequest(_too_many())
     conditions = [*how.residual]
     # Only the attributes the conditions and the sort need travel, and the page is fetched whole once it

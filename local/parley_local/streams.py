@@ -1,0 +1,85 @@
+"""DynamoDB Streams as Lambda's event source mapping reads them, on the embedded emulator.
+
+moto keeps a table's stream records in one in-memory shard (``table.stream_shard.items``). A ``StreamReader`` reads
+them in-process — like Lambda's pollers, which are AWS's, not API calls of the account — hands them out in order,
+and forgets (trims) the records a consumer has finished with, so the shard does not grow with every write.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from parley_local.moto_patches import DYNAMODB_LOCK
+from parley_local.templates import ACCOUNT, REGION
+
+
+def table_of(stream_arn: str) -> str:
+    """``arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>`` → ``<name>``."""
+    return stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+
+
+def _table(name: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[ACCOUNT][REGION].get_table(name)
+
+
+class StreamReader:
+    """The unread records of one table's stream, oldest first. Not thread-safe: one reader per consumer."""
+
+    def __init__(self, stream_arn: str) -> None:
+        self.stream_arn = stream_arn
+        self.table_name = table_of(stream_arn)
+        self.done = threading.Condition()
+        with DYNAMODB_LOCK:
+            self.next_seq = self._shard().starting_sequence_number  # the first record not yet finished with
+
+    def _shard(self) -> Any:
+        shard = _table(self.table_name).stream_shard
+        if shard is None:
+            raise RuntimeError(f"table {self.table_name} has no stream")
+        return shard
+
+    def written(self) -> int:
+        """The sequence number the next write will get (every record below it exists)."""
+        with DYNAMODB_LOCK:
+            shard = self._shard()
+            return shard.starting_sequence_number + len(shard.items)
+
+    def read(self, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` records from the first unfinished one on, as Lambda's event carries them."""
+        with DYNAMODB_LOCK:
+            shard = self._shard()
+            start = max(0, self.next_seq - shard.starting_sequence_number)
+            records = [r.to_json() for r in shard.items[start : start + limit]]
+        out = []
+        for rec in records:
+            out.append({**rec, "eventSourceARN": self.stream_arn, "awsRegion": REGION})
+        return out
+
+    def finish(self, upto_seq: int) -> None:
+        """Every record below ``upto_seq`` is done with: move on, and drop them from the shard (moto numbers the
+        next record by the shard's length, so its starting number moves with what is dropped)."""
+        with DYNAMODB_LOCK:
+            shard = self._shard()
+            drop = max(0, upto_seq - shard.starting_sequence_number)
+            if drop:
+                del shard.items[:drop]
+                shard.starting_sequence_number += drop
+        with self.done:
+            self.next_seq = upto_seq
+            self.done.notify_all()
+
+    def wait_until(self, seq: int, timeout: float) -> bool:
+        """Block until every record below ``seq`` is done with (or ``timeout`` s passed)."""
+        with self.done:
+            return self.done.wait_for(lambda: self.next_seq >= seq, timeout)
+
+
+def forget_rolled_back(table: Any, length: int) -> None:
+    """A cancelled transaction's writes were undone: so are the stream records they added (DynamoDB streams
+    only what a transaction committed)."""
+    shard = getattr(table, "stream_shard", None)
+    if shard is not None and len(shard.items) > length:
+        del shard.items[length:]

@@ -27,21 +27,23 @@ def _reset_caches() -> None:
     aws.reset()
 
 
-def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The table's stream consumer (TallyFunction's ``tallies.apply``), run before every DynamoDB call the code
-    under test makes: as if the stream had no delay, so what a test reads reflects everything written before
-    (the local stack's gateway waits for its stream poller the same way before a GET)."""
+def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The table stream's consumers (TallyFunction: the declared handlers, with their event source's batches), run
+    before every DynamoDB call the code under test makes: as if the stream had no delay, so what a test reads
+    reflects everything written before (the local stack's gateway waits for its stream pollers the same way before
+    a GET). Returns the readers (closed by the fixture)."""
     import threading
 
     import boto3
 
-    from parley.dal import table, tallies
+    from parley.dal import table
     from parley_local.streams import StreamReader
 
-    readers = [StreamReader(source.stream_arn) for source in stack.stream_sources]
+    sources = [(source, StreamReader(source.stream_arn)) for source in stack.stream_sources]
+    consumers: dict[str, Any] = {}
     busy = threading.local()
     real = table.ddb
-    # the consumer's own calls go through a client of their own: a test that records what the code under test
+    # the consumers' own calls go through a client of their own: a test that records what the code under test
     # calls (a botocore hook on the data layer's client) sees only that code's calls
     own = boto3.client("dynamodb", region_name=REGION)
 
@@ -50,10 +52,16 @@ def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
             return
         busy.on = True
         try:
-            for reader in readers:
-                while records := reader.read(1000):
-                    tallies.apply(tallies.stream_changes(records))
-                    reader.finish(int(records[-1]["dynamodb"]["SequenceNumber"]) + 1)
+            for source, reader in sources:
+                while records := reader.read(source.batch_size):
+                    if source.function.key not in consumers:
+                        consumers[source.function.key] = function_handler(source.function)
+                    consumer = consumers[source.function.key]
+                    out = consumer({"Records": records}, Context())
+                    failed = [int(f["itemIdentifier"]) for f in (out or {}).get("batchItemFailures") or []]
+                    reader.finish(min(failed) if failed else int(records[-1]["dynamodb"]["SequenceNumber"]) + 1)
+                    if failed:
+                        break  # contended: the next call tries again from there
         finally:
             busy.on = False
 
@@ -64,6 +72,7 @@ def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         return real()
 
     monkeypatch.setattr(table, "ddb", ddb)
+    return [reader for _, reader in sources]
 
 
 @pytest.fixture
@@ -92,9 +101,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         prov_ses = Provisioner(None).client("ses")
         prov_ses.verify_domain_identity(Domain="parley.example")
         monkeypatch.setenv("TABLE_NAME", stack.table_names[0])
-        _follow_streams(stack, monkeypatch)
+        readers = _follow_streams(stack, monkeypatch)
         _reset_caches()
         yield stack
+        for reader in readers:
+            reader.close()
         _reset_caches()
 
 

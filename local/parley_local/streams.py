@@ -25,8 +25,12 @@ def _table(name: str) -> Any:
     return dynamodb_backends[ACCOUNT][REGION].get_table(name)
 
 
+_readers: dict[str, list[StreamReader]] = {}  # by table: records are dropped once every reader is done with them
+
+
 class StreamReader:
-    """The unread records of one table's stream, oldest first. Not thread-safe: one reader per consumer."""
+    """The unread records of one table's stream, oldest first, for one consumer (one reader per event source
+    mapping; not thread-safe). A stream's records stay until every reader of it is done with them."""
 
     def __init__(self, stream_arn: str) -> None:
         self.stream_arn = stream_arn
@@ -34,6 +38,13 @@ class StreamReader:
         self.done = threading.Condition()
         with DYNAMODB_LOCK:
             self.next_seq = self._shard().starting_sequence_number  # the first record not yet finished with
+            _readers.setdefault(self.table_name, []).append(self)
+
+    def close(self) -> None:
+        with DYNAMODB_LOCK:
+            readers = _readers.get(self.table_name, [])
+            if self in readers:
+                readers.remove(self)
 
     def _shard(self) -> Any:
         shard = _table(self.table_name).stream_shard
@@ -61,15 +72,16 @@ class StreamReader:
     def finish(self, upto_seq: int) -> None:
         """Every record below ``upto_seq`` is done with: move on, and drop them from the shard (moto numbers the
         next record by the shard's length, so its starting number moves with what is dropped)."""
-        with DYNAMODB_LOCK:
-            shard = self._shard()
-            drop = max(0, upto_seq - shard.starting_sequence_number)
-            if drop:
-                del shard.items[:drop]
-                shard.starting_sequence_number += drop
         with self.done:
             self.next_seq = upto_seq
             self.done.notify_all()
+        with DYNAMODB_LOCK:
+            shard = self._shard()
+            upto = min(r.next_seq for r in _readers.get(self.table_name, [self]) if r._shard() is shard)
+            drop = max(0, upto - shard.starting_sequence_number)
+            if drop:
+                del shard.items[:drop]
+                shard.starting_sequence_number += drop
 
     def wait_until(self, seq: int, timeout: float) -> bool:
         """Block until every record below ``seq`` is done with (or ``timeout`` s passed)."""

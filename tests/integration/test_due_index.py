@@ -1,5 +1,5 @@
-"""The due index (GSI9) behind ``GET /scheduled`` on moto: its order is exactly (scheduledAt, created, id), and a
-read reads what it returns.
+"""The due index (GSI9) behind ``GET /scheduled`` on moto: its order is exactly (scheduledAt, created, id), a
+read reads what it returns, and ``python -m parley.admin backfill-due-index`` puts records stored before it on it.
 
 Records are stored with the domain code (``messages.create``); the items DynamoDB reads are counted from each
 Query's ``ScannedCount`` (a botocore hook on the data layer's client).
@@ -7,6 +7,7 @@ Query's ``ScannedCount`` (a botocore hook on the data layer's client).
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,6 +59,16 @@ def read_cost(fn: Any) -> tuple[Any, int, list[dict[str, Any]]]:
         events.unregister("before-parameter-build.dynamodb.*", before)
         events.unregister("after-call.dynamodb.*", after)
     return result, sum(c.get("read", 0) for c in calls), calls
+
+
+def _legacy(tenant_id: str, message_id: str) -> None:
+    """Make a stored record look as if it had been written before GSI9 existed."""
+    from parley.dal import keys, table
+
+    table.ddb().update_item(
+        TableName=table.table_name(), Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+        UpdateExpression="REMOVE GSI9PK, GSI9SK",
+    )  # fmt: skip
 
 
 # ───────────── order ─────────────
@@ -163,3 +174,93 @@ def test_a_scheduled_list_of_an_empty_tenant_reads_nothing(app_env, tenant):
     store(t.id, created=T0, status="SENT")
     listed, read, calls = read_cost(lambda: crm_send.scheduled(t.id))
     assert (listed, read, len(calls)) == ([], 0, 1)
+
+
+# ───────────── backfill-due-index ─────────────
+
+
+def _run(capsys: Any, *argv: str) -> tuple[int, Any]:
+    from parley import admin
+
+    code = admin.main(list(argv))
+    return code, json.loads(capsys.readouterr().out or "null")
+
+
+def test_backfill_puts_records_stored_before_the_index_on_it_and_a_second_run_changes_nothing(app_env, capsys, tenant, other_tenant):
+    from parley.domain import crm_send
+
+    t, _ = tenant
+    o, _ = other_tenant
+    late = store(t.id, created=T0, due=T0 + timedelta(hours=5))
+    early = store(t.id, created=T0 + timedelta(minutes=1), due=T0 + timedelta(hours=1))
+    fresh = store(t.id, created=T0 + timedelta(minutes=2), due=T0 + timedelta(hours=3))  # written with the index
+    theirs = store(o.id, created=T0, due=T0 + timedelta(hours=2))
+    sent = store(t.id, created=T0, status="SENT")
+    for msg in (late, early):
+        _legacy(t.id, msg.id)
+    _legacy(o.id, theirs.id)
+    assert [r.id for r in crm_send.scheduled(t.id)] == [fresh.id]  # what the list misses until the backfill
+
+    code, dry = _run(capsys, "backfill-due-index", "--tenant-id", t.id, "--dry-run")
+    assert code == 0
+    assert dry == {"dry_run": True, "tenants": 1, "scheduled": 3, "indexed": 2, "already_indexed": 1, "changed_meanwhile": 0}
+    assert [r.id for r in crm_send.scheduled(t.id)] == [fresh.id]  # a dry run writes nothing
+
+    code, report = _run(capsys, "backfill-due-index", "--tenant-id", t.id)
+    assert code == 0 and report["indexed"] == 2 and report["already_indexed"] == 1
+    assert [r.id for r in crm_send.scheduled(t.id)] == [early.id, fresh.id, late.id]
+    item = stored(t.id, early.id)
+    assert (item["GSI9PK"], item["GSI9SK"]) == (f"TENANT#{t.id}#DUE", f"{item['scheduled_at']}#{item['created_at']}#{early.id}")
+    assert not set(DUE) & set(stored(t.id, sent.id))
+    assert crm_send.scheduled(o.id) == []  # --tenant-id: that tenant only
+
+    code, every = _run(capsys, "backfill-due-index")  # every tenant (found by the tenant items)
+    assert code == 0
+    assert every == {"dry_run": False, "tenants": 2, "scheduled": 4, "indexed": 1, "already_indexed": 3, "changed_meanwhile": 0}
+    assert [r.id for r in crm_send.scheduled(o.id)] == [theirs.id]
+    code, again = _run(capsys, "backfill-due-index")
+    assert (code, again["indexed"], again["already_indexed"]) == (0, 0, 4)
+
+
+def test_backfill_leaves_a_record_that_stopped_being_scheduled_off_the_index(app_env, tenant):
+    """The write is conditional on SCHEDULED: a record read as SCHEDULED and cancelled (or claimed) before the
+    write is not put on the index."""
+    from parley import clock
+    from parley.dal import due_backfill, messages
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+    cancelled = store(t.id, created=T0, due=T0 + timedelta(hours=1))
+    claimed = store(t.id, created=T0, due=T0 + timedelta(hours=2))
+    waiting = store(t.id, created=T0, due=T0 + timedelta(hours=3))
+    for msg in (cancelled, claimed, waiting):
+        _legacy(t.id, msg.id)
+    read = {i["id"]: i for i in due_backfill.scheduled_items(t.id)}
+    assert set(read) == {cancelled.id, claimed.id, waiting.id}
+
+    assert messages.transition(t.id, cancelled.id, to=MessageStatus.CANCELLED, expect=(MessageStatus.SCHEDULED,))
+    assert messages.claim(t.id, claimed.id, clock.now()) is not None
+    assert due_backfill.index_one(read[cancelled.id]) is False
+    assert due_backfill.index_one(read[claimed.id]) is False
+    assert due_backfill.index_one(read[waiting.id]) is True
+    assert not set(DUE) & set(stored(t.id, cancelled.id))
+    assert not set(DUE) & set(stored(t.id, claimed.id))
+    assert stored(t.id, waiting.id)["GSI9PK"] == f"TENANT#{t.id}#DUE"
+
+
+def test_backfill_of_an_unknown_tenant_fails(aws, capsys):
+    from parley import admin
+
+    assert admin.main(["backfill-due-index", "--tenant-id", "no-such-tenant"]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and "no tenant no-such-tenant" in out.err
+
+
+def test_the_backfill_reads_only_scheduled_records(app_env, tenant):
+    from parley.dal import due_backfill
+
+    t, _ = tenant
+    for status in ("QUEUED", "SENDING", "SENT", "FAILED", "CANCELLED", "UNCONFIRMED"):
+        store(t.id, created=T0, status=status)
+    waiting = store(t.id, created=T0, due=T0 + timedelta(hours=1))
+    assert [i["id"] for i in due_backfill.scheduled_items(t.id)] == [waiting.id]

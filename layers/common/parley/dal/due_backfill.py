@@ -7,7 +7,7 @@ paged Query per tenant, only the attributes the keys need) and sets the two attr
 them, with one conditional ``UpdateItem`` each: only while the record is still SCHEDULED, so a record sent or
 cancelled meanwhile stays off the index (every change away from SCHEDULED removes them).
 
-Run it once after the deploy that adds GSI9 (docs/architecture.md §3, "Adding an index"). Idempotent: a record
+Run it once after the deploy that adds GSI9 (docs/architecture.md §3.2). Idempotent: a record
 already on the index is counted and left alone, so a second run writes nothing. Without ``tenant_id`` the tenants
 are found with one Scan of the table filtered to tenant items (tenants are in no index): it reads the whole table
 once, like ``migrate-phones``; with ``tenant_id``, nothing is scanned. ``dry_run`` counts and writes nothing.

@@ -311,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                 causes.append("a free-text search term is applied to every record of the partition read")
             if any("scheduled" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
                 causes.append(
-                    "the status index orders SCHEDULED records by creation, not by due time: /scheduled reads every "
-                    "waiting record to return the earliest-due 1,000 (a due-time sort key would read just those)"
+                    "/scheduled reads the due index (GSI9) in due order and asks each page for what is still wanted: it "
+                    "reads past its last record only when the 5 MB answer budget cuts it short (the records its last page "
+                    "asked for beyond what fitted)"
                 )
             if any("find-all" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
                 causes.append("find-all reads in pages of 100 and reads a whole page beyond its 1,000th record")

@@ -502,6 +502,95 @@ def test_scheduled_lists_the_tenants_scheduled_records_by_time(api, tenant, othe
     assert [r["id"] for r in listed] == [ids[30], ids[90]]
 
 
+def _due_attrs(tenant_id, message_id):
+    """The due-index (GSI9) attributes of a stored record; None when the record is gone."""
+    item = _stored(tenant_id, message_id)
+    return None if item is None else {k: v for k, v in item.items() if k in ("GSI9PK", "GSI9SK")}
+
+
+def test_scheduled_is_in_due_order_whatever_the_zone_and_the_creation_order(api, tenant, other_tenant, frozen):
+    """Created in one order, due in another, written in five zones (one as a wall-clock time with timeZone): the
+    list is by the instant each is due, then by creation (two due at the same instant). Each record is on the
+    tenant's due index under ``<due>#<created>#<id>``; another tenant's record due before all of them is not listed."""
+    from zoneinfo import ZoneInfo
+
+    t, _ = tenant
+    now = frozen(datetime(2026, 12, 6, 10, 0, tzinfo=UTC))
+    base = now + timedelta(hours=1)
+
+    def zoned(hours, zone):
+        return (base + timedelta(hours=hours)).astimezone(ZoneInfo(zone)).isoformat()
+
+    plan = [  # (name, scheduledAt as sent, timeZone)
+        ("kolkata", zoned(3, "Asia/Kolkata"), None),  # 13:00Z written +05:30
+        ("new_york", (base + timedelta(hours=1)).astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None).isoformat(),
+         "America/New_York"),  # 11:00Z as 06:00 wall clock in New York
+        ("utc", (base + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ"), None),  # 15:00Z
+        ("amsterdam", zoned(2, "Europe/Amsterdam"), "Europe/Amsterdam"),  # 12:00Z written +01:00
+        ("tokyo", zoned(1, "Asia/Tokyo"), None),  # 11:00Z written +09:00: due with new_york, created after it
+    ]  # fmt: skip
+    ids = {}
+    for n, (name, at, zone) in enumerate(plan):
+        frozen(now + timedelta(milliseconds=n))
+        status, rec = api(SCHEDULE, "schedule", t.id, body={**GOOD, "subject": name, "scheduledAt": at, "timeZone": zone})
+        assert status == 200, rec
+        ids[name] = rec["id"]
+    _, theirs = api(SCHEDULE, "schedule", other_tenant[0].id, body={**GOOD, "scheduledAt": base.isoformat()})
+
+    status, listed = api(SCHEDULED, "scheduled", t.id)
+    assert status == 200
+    assert [r["subject"] for r in listed] == ["new_york", "tokyo", "amsterdam", "kolkata", "utc"]
+    assert [r["scheduledAt"] for r in listed] == [
+        f"2026-12-06T{h}:00:00.000Z" for h in (12, 12, 13, 14, 16)
+    ]  # due = base (11:00Z) + 1..5 h
+    first = _stored(t.id, ids["new_york"])
+    assert _due_attrs(t.id, ids["new_york"]) == {
+        "GSI9PK": f"TENANT#{t.id}#DUE",
+        "GSI9SK": f"{first['scheduled_at']}#{first['created_at']}#{ids['new_york']}",
+    }
+    assert _due_attrs(other_tenant[0].id, theirs["id"])["GSI9PK"] == f"TENANT#{other_tenant[0].id}#DUE"
+    assert [r["id"] for r in api(SCHEDULED, "scheduled", other_tenant[0].id)[1]] == [theirs["id"]]
+
+
+@pytest.mark.parametrize("way", ["cancel", "delete", "dispatched", "claimed", "failed"])
+def test_a_record_that_stops_being_scheduled_leaves_the_due_index(api, aws, tenant, dispatch, sent_emails, way):
+    """Every way out of SCHEDULED removes GSI9PK/GSI9SK from the item (or the item): the CRM's cancel and
+    delete, the schedule firing and the dispatcher sending it (the batch claim), a single claim (given back to
+    QUEUED afterwards, as on a retryable error, and still off), a schedule that could not be created (FAILED)."""
+    from parley import clock
+    from parley.dal import messages
+    from parley.domain import crm_edit
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+    at = _future(5)
+    _, leaving = api(SCHEDULE, "schedule", t.id, body={**GOOD, "subject": "leaving", "scheduledAt": at.isoformat()})
+    _, staying = api(SCHEDULE, "schedule", t.id, body={**GOOD, "subject": "staying", "scheduledAt": _future(90).isoformat()})
+    assert set(_due_attrs(t.id, leaving["id"])) == {"GSI9PK", "GSI9SK"}
+
+    if way == "cancel":
+        assert api(CANCEL, "cancel", t.id, path=_id_path("cancel", leaving["id"]))[0] == 200
+    elif way == "delete":
+        crm_edit.delete(t.id, leaving["id"])
+    elif way == "dispatched":
+        assert _firer(aws).fire_due(now=at + timedelta(seconds=1)) == 1
+        assert dispatch() == 1 and len(sent_emails()) == 1
+    elif way == "claimed":
+        assert messages.claim(t.id, leaving["id"], clock.now()) is not None
+        assert _due_attrs(t.id, leaving["id"]) == {}
+        assert messages.transition(t.id, leaving["id"], to=MessageStatus.QUEUED, expect=(MessageStatus.SENDING,))
+    else:
+        assert messages.transition(t.id, leaving["id"], to=MessageStatus.FAILED, expect=(MessageStatus.SCHEDULED,),
+                                   extra={"error": "could not schedule"})  # fmt: skip
+
+    expected = {"cancel": "CANCELLED", "delete": None, "dispatched": "SENT", "claimed": "QUEUED", "failed": "FAILED"}[way]
+    item = _stored(t.id, leaving["id"])
+    assert (item or {}).get("status") == expected
+    assert _due_attrs(t.id, leaving["id"]) == (None if way == "delete" else {})
+    assert set(_due_attrs(t.id, staying["id"])) == {"GSI9PK", "GSI9SK"}
+    assert [r["id"] for r in api(SCHEDULED, "scheduled", t.id)[1]] == [staying["id"]]
+
+
 def test_cancel_a_scheduled_record(api, aws, tenant, send_queue, drain):
     from parley.dal import messages
     from parley.dal.aws import client

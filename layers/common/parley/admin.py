@@ -122,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     phones.add_argument("--tenant-id", default=None, help="default: every tenant")
     phones.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    due = sub.add_parser(
+        "backfill-due-index",
+        help="put records scheduled before the due index (GSI9) existed on it, so GET /scheduled lists them "
+        "(once after that deploy; without --tenant-id one Scan finds the tenants)",
+    )
+    due.add_argument("--tenant-id", default=None, help="default: every tenant")
+    due.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
@@ -155,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"no tenant {args.tenant_id}", file=sys.stderr)
                 return 1
         print(json.dumps(phone_migration.migrate(args.tenant_id, dry_run=args.dry_run)))
+        return 0
+
+    if args.command == "backfill-due-index":
+        from parley.dal import due_backfill, tenants
+
+        if args.tenant_id and tenants.get(args.tenant_id) is None:
+            print(f"no tenant {args.tenant_id}", file=sys.stderr)
+            return 1
+        print(json.dumps(due_backfill.backfill(args.tenant_id, dry_run=args.dry_run)))
         return 0
 
     if args.command == "configure-tenant":

@@ -140,6 +140,18 @@ def status_pk(tenant_id: str, status: str) -> str:
     return f"TENANT#{tenant_id}#STATUS#{status}"
 
 
+def due_pk(tenant_id: str) -> str:
+    """GSI9 (sparse): the tenant's SCHEDULED records by due time (``due_sk``), so the earliest-due N are the
+    first N items of one Query. A record leaves it with the change away from SCHEDULED."""
+    return f"TENANT#{tenant_id}#DUE"
+
+
+def due_sk(due_iso: str, created_iso: str, message_id: str) -> str:
+    """Due time, then creation time, then id: the fixed-width ISO times make string order the order of
+    ``(scheduled_at, created_at, id)``."""
+    return f"{due_iso}#{created_iso}#{message_id}"
+
+
 def stats_pk(tenant_id: str) -> str:
     """Counters of a tenant's email: one item per UTC day (``stats_day_sk``), and the record count."""
     return f"TENANT#{tenant_id}#STATS"

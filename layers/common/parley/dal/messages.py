@@ -19,6 +19,7 @@ _FINAL = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)  # 
 # States whose message may have been handed to the provider without its acceptance being recorded: a
 # provider's event or the dispatcher's receipt job confirms them SENT (``confirm_sent_ops``).
 UNCONFIRMED_STATES = (MessageStatus.SENDING, MessageStatus.UNCONFIRMED)
+DUE_ATTRIBUTES = ("GSI9PK", "GSI9SK")  # the due index: removed by every change away from SCHEDULED
 
 
 def is_record(msg: Message) -> bool:
@@ -45,6 +46,7 @@ def _item(msg: Message) -> dict[str, Any]:
         **({"GSI4PK": keys.candidate_pk(msg.tenant_id, msg.candidate_id)} if msg.candidate_id else {}),
         **({"GSI4SK": keys.channel_time_sk(msg.channel, created, msg.id)} if msg.candidate_id else {}),
         **(_record_keys(msg, created) if is_record(msg) else {}),
+        **(_due_keys(msg) if is_record(msg) and msg.status == MessageStatus.SCHEDULED else {}),
         **(_entity_keys(msg, created) if msg.related_entity_type and msg.related_entity_id else {}),
         **(_pending_keys(msg) if msg.direction == "outbound" and msg.status in SENDABLE else {}),
         **data,
@@ -58,6 +60,17 @@ def _record_keys(msg: Message, created: str) -> dict[str, str]:
         "GSI7PK": keys.status_pk(msg.tenant_id, msg.status.value),
         "GSI7SK": keys.time_sk(created, msg.id),
     }
+
+
+def due_keys(tenant_id: str, message_id: str, *, scheduled_at: datetime | None, created_at: datetime) -> dict[str, str]:
+    """The due index (GSI9) attributes of a SCHEDULED record: ``GET /scheduled`` reads its earliest-due records
+    as the first items of one partition instead of sorting the whole status partition."""
+    due = scheduled_at or created_at
+    return {"GSI9PK": keys.due_pk(tenant_id), "GSI9SK": keys.due_sk(clock.iso(due), clock.iso(created_at), message_id)}
+
+
+def _due_keys(msg: Message) -> dict[str, str]:
+    return due_keys(msg.tenant_id, msg.id, scheduled_at=msg.scheduled_at, created_at=msg.created_at)
 
 
 def _pending_keys(msg: Message) -> dict[str, str]:
@@ -192,11 +205,11 @@ def history(
 
 def _claim_update(tenant_id: str, message_id: str, now: datetime, token: str = "") -> dict[str, Any]:
     """The conditional QUEUED/SCHEDULED → SENDING update (``claimed_at``, ``claim_id`` = ``token``, ``attempts`` + 1),
-    without ``TableName``."""
+    taking it off the pending and due indexes; without ``TableName``."""
     return {
         "Key": table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
         "UpdateExpression": "SET #s = :sending, claimed_at = :now, claim_id = :token, GSI7PK = :spk "
-        "ADD attempts :one REMOVE GSI8PK, GSI8SK",
+        "ADD attempts :one REMOVE GSI8PK, GSI8SK, GSI9PK, GSI9SK",
         "ConditionExpression": "#s IN (:q, :sch)",
         "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": table.values(
@@ -252,6 +265,8 @@ def _set_status(
         expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
     if to in _VISIBLE_CHANGES:  # off the pending index (the claim removes it too; a cancel or failure may come first)
         remove = (*remove, *pending.ATTRIBUTES)
+    if to != MessageStatus.SCHEDULED:  # off the due index (nothing moves a message back to SCHEDULED)
+        remove = (*remove, *DUE_ATTRIBUTES)
     if remove:
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
         expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))

@@ -1,8 +1,8 @@
 """The tenant's communication records (outbound emails, any API) and the CRM's reads of messages.
 
 Indexes (docs/data-model.md §6.6): GSI5 = every record of a tenant by creation time; GSI6 = every
-message (either direction) linked to one CRM entity; GSI7 = the records in one status; GSI3 = a
-conversation. Every list here is a key read; nothing Scans.
+message (either direction) linked to one CRM entity; GSI7 = the records in one status; GSI9 = the
+SCHEDULED records by due time; GSI3 = a conversation. Every list here is a key read; nothing Scans.
 """
 
 from __future__ import annotations
@@ -32,6 +32,16 @@ def by_status(tenant_id: str, status: str) -> list[Message]:
     """Every record of the tenant in one (Parley) status, oldest first: one GSI7 key read."""
     items = table.query_all(index="GSI7", key_condition="GSI7PK = :pk", expr_values=table.values(pk=keys.status_pk(tenant_id, status)))
     return [as_message(i) for i in items]
+
+
+def scheduled_by_due(tenant_id: str, *, limit: int, start_key: dict[str, Any] | None = None) -> tuple[list[Message], dict[str, Any] | None]:
+    """Up to ``limit`` of the tenant's SCHEDULED records, earliest due first (then created, id), going on from
+    ``start_key``: one Query on the due index (GSI9), which holds nothing else, so it reads what it returns.
+    Bodies kept in S3 are not loaded. Returns the records and the key to go on from (None: no more)."""
+    items, last = table.query(
+        index="GSI9", key_condition="GSI9PK = :pk", expr_values=table.values(pk=keys.due_pk(tenant_id)), limit=limit, start_key=start_key
+    )
+    return [as_message(i, load_body=False) for i in items], last
 
 
 def append_timeline(tenant_id: str, message_id: str, entry: TimelineEntry, *, updated_by: str | None) -> bool:

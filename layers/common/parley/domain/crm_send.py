@@ -47,6 +47,7 @@ MAX_VARIABLES_BYTES = 32 * 1024  # of a send's variables as JSON: they are kept 
 # events and links, must stay under DynamoDB's 400 KB.
 MAX_INLINE_BYTES = 256 * 1024
 MAX_SCHEDULED = 1000  # records GET /scheduled returns (the earliest due)
+FIRST_SCHEDULED_PAGE = 100  # records its first Query asks for, before their size is known
 RESPONSE_BUDGET = 5 * 1024 * 1024  # bytes of JSON per answer (under Lambda's 6 MB response limit)
 RESENDABLE = (MessageStatus.SENT, MessageStatus.FAILED)
 
@@ -302,19 +303,41 @@ def schedule(
     return _once(who, "crm.schedule", req.model_dump(mode="json"), accept, idempotency_key=idempotency_key, lambda_context=lambda_context)
 
 
+def _page_size(returned: int, used: int, last_page: tuple[int, int]) -> int:
+    """How many records the next Query on the due index asks for: what is still wanted, and no more than the
+    rest of ``RESPONSE_BUDGET`` holds at the size of the last page's records (``(count, bytes)``; plus the
+    one that shows the budget is spent), so an answer the budget cuts short reads little past its end."""
+    want = MAX_SCHEDULED - returned
+    count, size = last_page
+    if not count:
+        return min(want, FIRST_SCHEDULED_PAGE)
+    return max(1, min(want, (RESPONSE_BUDGET - used) * count // max(size, 1) + 1))
+
+
 def scheduled(tenant_id: str) -> list[CommunicationRecord]:
     """GET /scheduled: the tenant's records waiting for their time, the earliest due first: at most
-    ``MAX_SCHEDULED``, and no more than fit ``RESPONSE_BUDGET`` (the latest due are left out)."""
-    waiting = records.by_status(tenant_id, MessageStatus.SCHEDULED.value)
-    waiting.sort(key=lambda m: (m.scheduled_at or m.created_at, m.created_at, m.id))
+    ``MAX_SCHEDULED``, and no more than fit ``RESPONSE_BUDGET`` (the latest due are left out).
+
+    Read in due order from the due index (``records.scheduled_by_due``), each Query asking only for what is
+    still wanted: the records read are the records returned (docs/data-model.md #27b)."""
     out: list[CommunicationRecord] = []
     used = 0
-    for msg in waiting[:MAX_SCHEDULED]:
-        record = to_record(messages.load_body(msg))
-        used += len(record.model_dump_json()) + 1
-        if used > RESPONSE_BUDGET and out:
+    last_page = (0, 0)
+    start = None
+    while len(out) < MAX_SCHEDULED:
+        page, start = records.scheduled_by_due(tenant_id, limit=_page_size(len(out), used, last_page), start_key=start)
+        page_bytes = 0
+        for msg in page:
+            record = to_record(messages.load_body(msg))
+            size = len(record.model_dump_json()) + 1
+            if used + size > RESPONSE_BUDGET and out:
+                return out
+            used += size
+            page_bytes += size
+            out.append(record)
+        if start is None:
             break
-        out.append(record)
+        last_page = (len(page), page_bytes) if page else last_page
     return out
 
 

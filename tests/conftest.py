@@ -85,6 +85,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # In-process moto's DynamoDB is not thread-safe either (a transaction's rollback copy can put back what a
     # concurrent request wrote): one request at a time, as the local stack does (DynamoDB applies each call atomically).
     moto_patches.serialise_dynamodb()
+    # moto's TransactWriteItems deep-copies the whole table per transaction (its rollback snapshot); the tally
+    # consumer makes a transaction per drained batch: the local stack's snapshot of the touched items only
+    moto_patches.patch_transactions()
     # The local stack's fast path for DynamoDB answers, checked against moto's serialiser on every call.
     moto_patches.fast_dynamodb_results()
     moto_patches.cache_update_expressions()

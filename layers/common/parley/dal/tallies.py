@@ -36,6 +36,7 @@ from parley.dal import table
 
 TALLY_TTL_SEEN = 2 * 24 * 3600  # a SEEN# marker outlives the stream's 24 h retention (and Lambda's retries)
 MAX_TX_ITEMS = 100
+_sleep = time.sleep  # the backoff between contended attempts (a test makes it instant)
 EARLIEST = "0001-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
 
@@ -274,7 +275,7 @@ def _apply_chunk(chunk: list[Change], attempts: int) -> int:
                 continue
             if "TransactionConflict" not in reasons and not table.is_transient(err):
                 raise
-            time.sleep(min(0.05 * 2**attempt, 1.0) * random.random())
+            _sleep(min(0.05 * 2**attempt, 1.0) * random.random())
     raise TallyConflict(f"{len(todo)} changes from {todo[0].seq} on stayed contended")
 
 

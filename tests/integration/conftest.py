@@ -73,16 +73,16 @@ def drain(aws: Any) -> Callable[[str], list[dict[str, Any]]]:
 
 @pytest.fixture
 def table_items(aws: Any) -> Callable[[], list[dict[str, Any]]]:
-    """Every item of the single table, unmarshalled (a scan: fine for tests)."""
+    """Every item of the single table, unmarshalled (a scan: fine for tests), once the stream's consumers have
+    taken every earlier write (their tallies are part of the state)."""
 
     def read() -> list[dict[str, Any]]:
         from parley.dal import table
-        from parley.dal.aws import client
 
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"TableName": aws.table_names[0]}
         while True:
-            page = client("dynamodb").scan(**kwargs)
+            page = table.ddb().scan(**kwargs)
             items.extend(table.unmarshal(i) for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return items

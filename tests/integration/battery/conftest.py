@@ -27,53 +27,6 @@ from parley_local.workers import _sqs_record
 DISPATCHER = "root.DispatcherFunction"
 
 
-@pytest.fixture(autouse=True)
-def _item_level_transaction_rollback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed only, same semantics: moto's TransactWriteItems deep-copies every table it touches to be
-    able to roll back (O(table size) per transaction: minutes for the battery's thousands of items).
-    Here it snapshots just the items the transaction names and restores those on cancellation."""
-    import copy as copy_module
-    import types
-
-    from moto.dynamodb import models as ddb_models
-    from moto.dynamodb.models.table import Table
-
-    monkeypatch.setattr(
-        ddb_models,
-        "copy",
-        types.SimpleNamespace(deepcopy=lambda x, memo=None: x if isinstance(x, Table) else copy_module.deepcopy(x, memo)),
-    )
-    original = ddb_models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        before = []
-        for entry in transact_items:
-            _, op = next(iter(entry.items()))
-            name = op.get("TableName")
-            if name not in self.tables:
-                continue
-            table = self.tables[name]
-            if "Key" in op:
-                key = op["Key"]
-            else:
-                attrs = op["Item"]
-                key = {k: attrs[k] for k in (table.hash_key_attr, table.range_key_attr) if k is not None and k in attrs}
-            current = self.get_item(name, key)
-            before.append((name, key, None if current is None else copy_module.deepcopy(current.to_json()["Attributes"])))
-        try:
-            original(self, transact_items)
-        except Exception:
-            for name, key, attrs in reversed(before):
-                if attrs is None:
-                    if self.get_item(name, key) is not None:
-                        self.delete_item(name, key)
-                else:
-                    self.put_item(name, attrs, overwrite=True)
-            raise
-
-    monkeypatch.setattr(ddb_models.DynamoDBBackend, "transact_write_items", transact_write_items)
-
-
 @pytest.fixture
 def atomic_aws() -> Iterator[None]:
     """Make every in-process moto call atomic, as each real AWS API call is.

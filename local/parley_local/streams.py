@@ -8,6 +8,7 @@ and forgets (trims) the records a consumer has finished with, so the shard does 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from parley_local.moto_patches import DYNAMODB_LOCK
@@ -66,7 +67,11 @@ class StreamReader:
             records = [r.to_json() for r in shard.items[start : start + limit]]
         out = []
         for rec in records:
-            out.append({**rec, "eventSourceARN": self.stream_arn, "awsRegion": REGION})
+            ddb = dict(rec["dynamodb"])
+            created = ddb.get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):  # moto keeps a datetime; Lambda's event carries epoch seconds
+                ddb["ApproximateCreationDateTime"] = int(created.replace(tzinfo=created.tzinfo or UTC).timestamp())
+            out.append({**rec, "dynamodb": ddb, "eventSourceARN": self.stream_arn, "awsRegion": REGION})
         return out
 
     def finish(self, upto_seq: int) -> None:

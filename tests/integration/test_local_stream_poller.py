@@ -71,6 +71,8 @@ def test_changes_arrive_in_order_as_lambdas_dynamodb_event(aws: Any) -> None:
     assert all(r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == _source(aws).stream_arn for r in recs)
     assert recs[1]["dynamodb"]["OldImage"]["v"] == {"S": "one"} and recs[1]["dynamodb"]["NewImage"]["v"] == {"S": "two"}
     assert "NewImage" not in recs[2]["dynamodb"] and recs[2]["dynamodb"]["Keys"] == {"PK": {"S": "A#1"}, "SK": {"S": "X"}}
+    assert json.loads(json.dumps(event)) == event  # what travels to the function's worker process as JSON
+    assert all(isinstance(r["dynamodb"]["ApproximateCreationDateTime"], int) for r in recs)  # epoch seconds
     seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
     assert poller.poll_once() == 0  # done with: not delivered again

@@ -85,6 +85,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # In-process moto's DynamoDB is not thread-safe either (a transaction's rollback copy can put back what a
     # concurrent request wrote): one request at a time, as the local stack does (DynamoDB applies each call atomically).
     moto_patches.serialise_dynamodb()
+    # moto deep-copies the whole table once per item of every transaction (its rollback snapshot): with the search
+    # index's token items in the table, the stream consumers' transactions grew quadratic. The local stack's snapshot
+    # of the touched items instead (rolled back exactly; what a call returns is moto's).
+    moto_patches.patch_transactions()
     # The local stack's fast path for DynamoDB answers, checked against moto's serialiser on every call.
     moto_patches.fast_dynamodb_results()
     moto_patches.cache_update_expressions()

@@ -326,6 +326,7 @@ def test_backfill_indexes_records_stored_before_the_index_and_is_idempotent(app_
         big = store(t.id, 3, subject="Legacy large", body=BIG_BODY)
         foreign = store(o.id, 4, subject="Legacy other tenant")
         assert tokens(t.id) == set()
+    assert search(handler, t.id, "zeppelin") == []
 
     report = indexer.backfill(t.id, dry_run=True)
     assert report["records"] == 4 and report["indexed"] == 4 and tokens(t.id) == set()

@@ -109,6 +109,17 @@ def manifests(records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[
     return out
 
 
+def token_item(tenant_id: str, key: str, sort_key: str) -> dict[str, Any]:
+    return {"PK": term_pk(tenant_id, key), "SK": sort_key}
+
+
+def indexed_items(doc: Doc) -> list[dict[str, Any]]:
+    """Every item of a record's index once ``apply`` has made it: its token items and its clean manifest (for loading a
+    table the stream does not reach in bulk, as ``bench/`` seeds one)."""
+    items = [token_item(doc.tenant_id, k, doc.sort_key) for k in doc.keys]
+    return [*items, _manifest(doc, set(doc.keys), clean=True)] if doc.keys else []
+
+
 def _manifest(d: Doc, terms: set[str], *, clean: bool) -> dict[str, Any]:
     return {"PK": doc_pk(d.tenant_id, d.message_id), "SK": DOC_SK, "type": "search_doc", "sk": d.sort_key, "terms": terms, "clean": clean}
 
@@ -141,7 +152,7 @@ def apply(docs: list[Doc]) -> Applied:
         to_delete = old["terms"] - want
         if want - old["terms"]:
             widen.append(_manifest(d, old["terms"] | want, clean=False))
-        puts += [{"PK": term_pk(d.tenant_id, k), "SK": d.sort_key} for k in sorted(to_put)]
+        puts += [token_item(d.tenant_id, k, d.sort_key) for k in sorted(to_put)]
         deletes += [(term_pk(d.tenant_id, k), d.sort_key) for k in sorted(to_delete)]
         if want:
             final_puts.append(_manifest(d, want, clean=True))

@@ -33,6 +33,11 @@ def keys_of(msg: Message) -> tuple[str, ...]:
     return tuple(search_text.record_keys(msg))
 
 
+def doc(msg: Message) -> search_index.Doc:
+    """What the index should hold for a record as it is."""
+    return search_index.Doc(tenant_id=msg.tenant_id, message_id=msg.id, sort_key=records.sort_key(msg), keys=keys_of(msg))
+
+
 def docs(changes: list[search_index.RecordChange]) -> list[search_index.Doc]:
     """What the index should hold for each record a batch of changes touched: its keys after the batch's last
     change (none once it is deleted). A record whose text the batch did not change is left out."""
@@ -100,11 +105,11 @@ def _backfill_page(tenant_id: str, page: list[Message], report: dict[str, Any], 
         if known and known["clean"] and not force:
             report["already_indexed"] += 1
             continue
-        doc = search_index.Doc(tenant_id=tenant_id, message_id=msg.id, sort_key=records.sort_key(msg), keys=keys_of(msg))
-        if known and known["clean"] and known["terms"] == set(doc.keys):
+        wanted = doc(msg)
+        if known and known["clean"] and known["terms"] == set(wanted.keys):
             report["unchanged"] += 1
             continue
-        todo.append(doc)
+        todo.append(wanted)
     report["indexed"] += len(todo)
     if dry_run or not todo:
         return

@@ -32,7 +32,8 @@ def get(key: str) -> str:
 
 
 def get_or_none(key: str) -> str | None:
-    """The body, or None when it is gone (its record was deleted since)."""
+    """The body, or None when it is gone (its record was deleted since). S3 answers 404 for a missing key only to a
+    caller allowed to list the bucket (403 otherwise: raised, as any other error)."""
     try:
         return get(key)
     except ClientError as err:

@@ -548,7 +548,7 @@ def _term_page(tenant_id: str, how: Plan, query: Search, keys: list[str], *, for
         )
     except term_search.TooMany:
         raise BadRequest(
-            f"this search would read more than {MAX_READ} records and index entries: ask for an earlier page, add words, "
+            f"this search would examine more than {MAX_READ} records: ask for an earlier page, add words, "
             "or narrow it with status, relatedEntityType + relatedEntityId or conversationId"
         ) from None
     if not index_order:

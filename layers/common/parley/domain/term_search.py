@@ -55,6 +55,8 @@ def _later(a: str | None, b: str | None, forward: bool) -> str | None:
 
 
 class Lane:
+    """A sorted list read in stretches from a boundary, with what it cost and what it yielded (to choose the next)."""
+
     cost = RECORD_COST
 
     def __init__(self, forward: bool) -> None:

@@ -6,7 +6,7 @@ many messages each), another tenant ``n // 5`` more of the same shape. The items
 layer writes (``messages.create_ops``, the contact items of the transactional archive, the record
 counter), put straight into the emulator's DynamoDB backend: at this volume HTTP would dominate the run.
 No stream consumer sees them, so what SearchIndexFunction would write for each record (its token items and
-manifest: ``search_index.indexed_items``) is put the same way (about 40 items a record).
+manifest: ``search_index.indexed_items``) is put the same way (about 45 items a record).
 
 Then every list / history / search endpoint is called once in a fresh process of its own function (its
 handler, its environment), with a botocore hook counting every AWS call and DynamoDB's own ``Count`` /

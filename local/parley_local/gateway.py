@@ -95,8 +95,9 @@ class Gateway:
                 )
         self.routes = Map(rules)
         self.function_urls = {fn.logical_id: fn for fn in stack.functions.values() if fn.url_auth}
-        # Called before a GET is invoked: the stream consumers catch up with what was written before it (the
-        # tallies behind totals and deep pages follow the table by the stream's delay; locally, reads see them).
+        # Called before a read (a GET, or a POST to a search route) is invoked: the stream consumers catch up with
+        # what was written before it (the tallies behind totals and deep pages, the search index, follow the table
+        # by the stream's delay; locally, reads see them).
         self.before_read: Callable[[], None] = lambda: None
 
     # ── WSGI ──
@@ -215,8 +216,8 @@ class Gateway:
             if denial is not None:
                 return denial
             event["requestContext"]["authorizer"] = context
-        if request.method == "GET":
-            self.before_read()
+        if request.method == "GET" or (request.method == "POST" and route.path.endswith("search")):
+            self.before_read()  # the reads (a search is a read sent as POST)
         out = self.pool.invoke(route.function, event)
         if not out.ok:
             if out.error_type == "Sandbox.Timedout":

@@ -32,6 +32,8 @@ def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     before every DynamoDB call the code under test makes: as if the stream had no delay, so what a test reads
     reflects everything written before (the local stack's gateway waits for its stream pollers the same way before
     a GET). Returns the readers (closed by the fixture)."""
+    import contextlib
+    import io
     import threading
 
     import boto3
@@ -57,7 +59,8 @@ def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
                     if source.function.key not in consumers:
                         consumers[source.function.key] = function_handler(source.function)
                     consumer = consumers[source.function.key]
-                    out = consumer({"Records": records}, Context())
+                    with contextlib.redirect_stdout(io.StringIO()):  # its logs and metrics are not the test's output
+                        out = consumer({"Records": records}, Context())
                     failed = [int(f["itemIdentifier"]) for f in (out or {}).get("batchItemFailures") or []]
                     reader.finish(min(failed) if failed else int(records[-1]["dynamodb"]["SequenceNumber"]) + 1)
                     if failed:

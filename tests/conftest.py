@@ -55,14 +55,18 @@ def _follow_streams(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         busy.on = True
         try:
             for source, reader in sources:
-                while records := reader.read(source.batch_size):
+                while read := reader.read(source.batch_size):
+                    records = [r for r in read if source.wanted(r)]
+                    if not records:
+                        reader.finish(int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
+                        continue
                     if source.function.key not in consumers:
                         consumers[source.function.key] = function_handler(source.function)
                     consumer = consumers[source.function.key]
                     with contextlib.redirect_stdout(io.StringIO()):  # its logs and metrics are not the test's output
                         out = consumer({"Records": records}, Context())
                     failed = [int(f["itemIdentifier"]) for f in (out or {}).get("batchItemFailures") or []]
-                    reader.finish(min(failed) if failed else int(records[-1]["dynamodb"]["SequenceNumber"]) + 1)
+                    reader.finish(min(failed) if failed else int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
                     if failed:
                         break  # contended: the next call tries again from there
         finally:

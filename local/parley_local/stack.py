@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 
+from parley_local.streams import check_pattern
 from parley_local.templates import (
     ACCOUNT,
     REGION,
@@ -368,6 +369,12 @@ class Provisioner:
                 )
             elif etype == "DynamoDB":
                 on_failure = ((eprops.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                filters = [json.loads(str(tpl.resolve(f["Pattern"]))) for f in (eprops.get("FilterCriteria") or {}).get("Filters") or []]
+                for pattern in filters:
+                    try:
+                        check_pattern(pattern)
+                    except ValueError as err:
+                        raise TemplateError(f"{tpl.path}: {logical_id}.{ename}: {err}") from err
                 self.stack.stream_sources.append(
                     StreamSource(
                         function=fn,
@@ -376,6 +383,7 @@ class Provisioner:
                         report_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
                         max_retries=int(eprops.get("MaximumRetryAttempts", -1)),
                         on_failure_arn=str(tpl.resolve(on_failure)) if on_failure else None,
+                        filters=filters,
                     )
                 )
             elif etype == "ScheduleV2":

@@ -15,6 +15,33 @@ from parley_local.moto_patches import DYNAMODB_LOCK
 from parley_local.templates import ACCOUNT, REGION
 
 
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, the subset Parley's templates use: nested objects, and at a leaf a list of
+    alternatives, each an exact value or ``{"prefix": …}``. Anything else is refused when the template is read."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
+    for alt in pattern:
+        if isinstance(alt, dict):
+            if isinstance(value, str) and value.startswith(alt["prefix"]):
+                return True
+        elif value == alt:
+            return True
+    return False
+
+
+def check_pattern(pattern: Any) -> None:
+    """Raise ValueError for a filter pattern ``matches`` does not implement."""
+    if isinstance(pattern, dict):
+        for sub in pattern.values():
+            check_pattern(sub)
+        return
+    if not isinstance(pattern, list):
+        raise ValueError(f"a filter pattern's leaf must be a list, not {pattern!r}")
+    for alt in pattern:
+        if isinstance(alt, dict) and set(alt) != {"prefix"}:
+            raise ValueError(f"only exact values and prefix matching are supported locally, not {alt!r}")
+
+
 def table_of(stream_arn: str) -> str:
     """``arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>`` → ``<name>``."""
     return stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]

@@ -101,6 +101,12 @@ class StreamSource:
     report_failures: bool
     max_retries: int
     on_failure_arn: str | None
+    filters: list[Any] = field(default_factory=list)  # FilterCriteria patterns: a record matching none is not delivered
+
+    def wanted(self, record: dict[str, Any]) -> bool:
+        from parley_local.streams import matches
+
+        return not self.filters or any(matches(p, record) for p in self.filters)
 
 
 @dataclass

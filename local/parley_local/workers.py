@@ -135,9 +135,13 @@ class StreamPoller(threading.Thread):
         return self.reader.wait_until(self.reader.written(), timeout)
 
     def poll_once(self) -> int:
-        records = self.reader.read(self.source.batch_size)
-        if not records:
+        read = self.reader.read(self.source.batch_size)
+        if not read:
             return 0
+        records = [r for r in read if self.source.wanted(r)]  # FilterCriteria: the others are never delivered
+        if not records:
+            self.reader.finish(int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
+            return len(read)
         seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
         out = self.pool.invoke(self.source.function, {"Records": records})
         failed_at: int | None = None
@@ -149,7 +153,7 @@ class StreamPoller(threading.Thread):
             failed_at = min(reported) if reported else None
         if failed_at is None:
             self.failures = 0
-            self.reader.finish(seqs[-1] + 1)
+            self.reader.finish(int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
             return len(records)
         self.reader.finish(failed_at)
         self.failures += 1

@@ -46,8 +46,8 @@ def _ddb() -> Any:
     return boto3.client("dynamodb", region_name=REGION)
 
 
-def _put(stack: Any, pk: str, **attrs: str) -> None:
-    item = {"PK": {"S": pk}, "SK": {"S": "X"}, **{k: {"S": v} for k, v in attrs.items()}}
+def _put(stack: Any, pk: str, sk: str = "MSG", **attrs: str) -> None:
+    item = {"PK": {"S": pk}, "SK": {"S": sk}, **{k: {"S": v} for k, v in attrs.items()}}
     _ddb().put_item(TableName=stack.table_names[0], Item=item)
 
 
@@ -58,19 +58,32 @@ def test_the_tally_function_is_declared_on_the_tables_stream(aws: Any) -> None:
     assert source.on_failure_arn in aws.queues
 
 
+def test_filter_patterns_as_lambda_reads_them(aws: Any) -> None:
+    from parley_local.streams import check_pattern, matches
+
+    pattern = {"dynamodb": {"Keys": {"SK": {"S": ["MSG", {"prefix": "HIST#"}]}}}}
+    rec = {"dynamodb": {"Keys": {"SK": {"S": "HIST#1762348041004#x"}}}}
+    assert matches(pattern, rec) and not matches(pattern, {"dynamodb": {"Keys": {"SK": {"S": "STATE"}}}})
+    assert not matches(pattern, {"dynamodb": {}})
+    with pytest.raises(ValueError):
+        check_pattern({"dynamodb": {"Keys": {"SK": {"S": [{"anything-but": "X"}]}}}})
+    assert _source(aws).filters  # the template's FilterCriteria reached the local event source
+
+
 def test_changes_arrive_in_order_as_lambdas_dynamodb_event(aws: Any) -> None:
     pool = Recorder()
     poller = _poller(aws, pool)
     _put(aws, "A#1", v="one")
     _put(aws, "A#1", v="two")
-    _ddb().delete_item(TableName=aws.table_names[0], Key={"PK": {"S": "A#1"}, "SK": {"S": "X"}})
+    _put(aws, "A#2", sk="X")  # not a message: TallyFunction's FilterCriteria leaves it out
+    _ddb().delete_item(TableName=aws.table_names[0], Key={"PK": {"S": "A#1"}, "SK": {"S": "MSG"}})
     assert poller.poll_once() == 3
-    (event,) = pool.events
+    (event,) = pool.events  # the filtered-out write did not reach the function
     recs = event["Records"]
     assert [r["eventName"] for r in recs] == ["INSERT", "MODIFY", "REMOVE"]
     assert all(r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == _source(aws).stream_arn for r in recs)
     assert recs[1]["dynamodb"]["OldImage"]["v"] == {"S": "one"} and recs[1]["dynamodb"]["NewImage"]["v"] == {"S": "two"}
-    assert "NewImage" not in recs[2]["dynamodb"] and recs[2]["dynamodb"]["Keys"] == {"PK": {"S": "A#1"}, "SK": {"S": "X"}}
+    assert "NewImage" not in recs[2]["dynamodb"] and recs[2]["dynamodb"]["Keys"] == {"PK": {"S": "A#1"}, "SK": {"S": "MSG"}}
     assert json.loads(json.dumps(event)) == event  # what travels to the function's worker process as JSON
     assert all(isinstance(r["dynamodb"]["ApproximateCreationDateTime"], int) for r in recs)  # epoch seconds
     seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
@@ -117,8 +130,8 @@ def test_records_stay_until_every_reader_is_done_with_them(aws: Any) -> None:
     arn = _source(aws).stream_arn
     fast, slow = StreamReader(arn), StreamReader(arn)
     try:
-        _put(aws, "D#1")
-        _put(aws, "D#2")
+        _put(aws, "D#1", sk="X")
+        _put(aws, "D#2", sk="X")
         got = fast.read(10)
         fast.finish(int(got[-1]["dynamodb"]["SequenceNumber"]) + 1)
         assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in slow.read(10)] == ["D#1", "D#2"]

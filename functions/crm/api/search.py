@@ -24,12 +24,10 @@ api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), 
     description=(
         "Every query parameter other than `page`, `size`, `search` and `sort` is an equality filter on a record field "
         "(`?status=SENT&relatedEntityType=deal&relatedEntityId=42`; repeated = any of the values; on `recipients`, `cc`, `bcc`: "
-        "the list contains it; `variables.<name>` filters on a variable). `search` (repeatable): every word of every term must begin "
-        "a word of the subject, body text, senderEmail, recipients or cc (case and accents ignored; words of 1-2 characters match "
-        "whole words). `sort=field[,asc|desc]` (repeatable); default newest first. Filters on status, an entity or a conversation "
-        "read that index, `search` reads the search index; other conditions are applied to what those hold, up to "
-        f"{crm_search.MAX_READ} records (400 beyond). With `search`, `totalElements` is exact on the last page and otherwise "
-        "an estimate above the page's end."
+        "the list contains it; `variables.<name>` filters on a variable). `search` (repeatable): case-insensitive text in subject, "
+        "body, senderEmail, recipients or cc. `sort=field[,asc|desc]` (repeatable); default newest first. Filters on status, "
+        "an entity or a conversation read that index; other conditions are applied to what it holds, up to "
+        f"{crm_search.MAX_READ} records (400 beyond)."
     ),
     responses={200: {"description": "The page of matches."}, **crm_errors(403)},
     example=Example(query={"page": "0", "size": "20", "status": "SENT"}),
@@ -48,12 +46,10 @@ def dynamic_search_get(
     summary="Search communication records (JSON body)",
     description=(
         "`filters`: field → value, all must hold (an array = any of its values, null = the field is null; `variables.<name>` "
-        "filters on a variable). `search`: every word of every term must begin a word of the subject, body text, senderEmail, "
-        "recipients or cc (case and accents ignored; words of 1-2 characters match whole words). `sort`: `[{field, ascending}]`, "
-        "applied in order; default newest first. `size` 0 means 20. Filters on status, an entity or a conversation read that "
-        "index, `search` reads the search index; other conditions are applied to what those hold, up to "
-        f"{crm_search.MAX_READ} records (400 beyond). With `search`, `totalElements` is exact on the last page and otherwise "
-        "an estimate above the page's end."
+        "filters on a variable). `search`: every term must occur, case-insensitively, in subject, body, senderEmail, recipients "
+        "or cc. `sort`: `[{field, ascending}]`, applied in order; default newest first. `size` 0 means 20. Filters on status, an "
+        "entity or a conversation read that index; other conditions are applied to what it holds, up to "
+        f"{crm_search.MAX_READ} records (400 beyond)."
     ),
     responses={200: {"description": "The page of matches."}, **crm_errors(403, 415)},
     example=Example(

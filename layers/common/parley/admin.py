@@ -129,14 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     due.add_argument("--tenant-id", default=None, help="default: every tenant")
     due.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
-    search = sub.add_parser(
-        "backfill-search-index",
-        help="index the CRM records stored before the free-text index existed (and any whose stream batch went to the "
-        "SearchIndexDLQ), so dynamic-search's `search` finds them (without --tenant-id one Scan finds the tenants)",
-    )
-    search.add_argument("--tenant-id", default=None, help="default: every tenant")
-    search.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
-    search.add_argument("--force", action="store_true", help="recompute every record's keys (after a change of the tokeniser)")
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
@@ -179,16 +171,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no tenant {args.tenant_id}", file=sys.stderr)
             return 1
         print(json.dumps(due_backfill.backfill(args.tenant_id, dry_run=args.dry_run)))
-        return 0
-
-    if args.command == "backfill-search-index":
-        from parley.dal import tenants
-        from parley.domain import search_index
-
-        if args.tenant_id and tenants.get(args.tenant_id) is None:
-            print(f"no tenant {args.tenant_id}", file=sys.stderr)
-            return 1
-        print(json.dumps(search_index.backfill(args.tenant_id, dry_run=args.dry_run, force=args.force)))
         return 0
 
     if args.command == "configure-tenant":

@@ -3,8 +3,6 @@ GSI with ALL projection would copy the body again). The item keeps a ``body_ref`
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from parley.dal.aws import client
 from parley.settings import get_settings
 
@@ -29,17 +27,6 @@ def put(tenant_id: str, message_id: str, body: str) -> str:
 
 def get(key: str) -> str:
     return client("s3").get_object(Bucket=get_settings().body_bucket, Key=key)["Body"].read().decode()
-
-
-def get_or_none(key: str) -> str | None:
-    """The body, or None when it is gone (its record was deleted since). S3 answers 404 for a missing key only to a
-    caller allowed to list the bucket (403 otherwise: raised, as any other error)."""
-    try:
-        return get(key)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
 
 
 def delete(key: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,13 +19,12 @@ from parley.dal.messages import from_item as as_message
 from parley.models.domain import TIMELINE_LIMIT, Message, TimelineEntry
 
 
-def get_many(tenant_id: str, ids: list[str], *, load_body: bool = True) -> list[Message]:
+def get_many(tenant_id: str, ids: list[str]) -> list[Message]:
     """The tenant's messages with these ids, in the order asked (unknown ids left out): BatchGetItem,
-    100 keys per call. The tenant is part of every key, so another tenant's id is simply not found.
-    ``load_body=False``: bodies kept in S3 are not fetched."""
+    100 keys per call. The tenant is part of every key, so another tenant's id is simply not found."""
     wanted = list(dict.fromkeys(ids))
     found = table.batch_get((keys.message_pk(tenant_id, m), keys.MESSAGE_SK) for m in wanted)
-    by_id = {msg.id: msg for msg in (as_message(item, load_body=load_body) for item in found.values())}
+    by_id = {msg.id: msg for msg in (as_message(item) for item in found.values())}
     return [by_id[m] for m in wanted if m in by_id]
 
 
@@ -199,45 +197,12 @@ def _partition_query(part: Partition, *, forward: bool) -> dict[str, Any]:
     return params
 
 
-def read_after(part: Partition, *, after: str | None, limit: int, forward: bool) -> tuple[list[Message], str | None, int]:
-    """The records of a partition going on after the sort key ``after`` (``<created>#<id>``) in the direction read:
-    one Query with ``Limit=limit`` that starts at ``after`` (what lies before it is not read). Returns the records
-    (bodies kept in S3 not loaded), the sort key where the read stopped (None: the partition ended; GSI3 and GSI6
-    may stop past items their filter left out) and the items it read."""
-    params = _partition_query(part, forward=forward)
-    index = part[0]
-    if after is not None:
-        params["KeyConditionExpression"] += f" AND {index}SK {'>' if forward else '<'} :after"
-        params["ExpressionAttributeValues"] |= table.values(after=after)
-    out = table.ddb().query(TableName=table.table_name(), Limit=limit, **params)
-    items = [as_message(table.unmarshal(i), load_body=False) for i in out.get("Items", [])]
-    last = out.get("LastEvaluatedKey")
-    return items, (last[f"{index}SK"]["S"] if last else None), int(out.get("ScannedCount", len(items)))
-
-
-def sort_key(msg: Message) -> str:
-    """A record's sort key in every record index and token list: ``<created ISO>#<id>``."""
-    return keys.time_sk(clock.iso(msg.created_at), msg.id)
-
-
 def count_records(part: Partition) -> int:
     """How many records a partition holds: from its tallies (GSI5, GSI7), else counted (``Select=COUNT``: read,
     but no item travels)."""
     if (lst := tallied(part)) is not None:
         return tallies.window(lst).total()
     return table.count(**_partition_query(part, forward=True))
-
-
-def count_beyond(part: Partition, after: str, *, forward: bool) -> int:
-    """How many records of a tallied partition (GSI5, GSI7) come after the sort key ``after`` in the direction read,
-    by time: those created in its very millisecond are not counted. From the tallies: a few small reads."""
-    lst = tallied(part)
-    if lst is None:
-        raise ValueError(f"{part} is not tallied")
-    stamp = clock.parse_iso(after[:24])
-    if forward:
-        return tallies.window(lst, clock.iso(stamp + timedelta(milliseconds=1)), tallies.LATEST).total()
-    return tallies.window(lst, tallies.EARLIEST, clock.iso(stamp - timedelta(milliseconds=1))).total()
 
 
 def tallied(part: Partition) -> tallies.TimeList | None:

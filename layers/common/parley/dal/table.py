@@ -241,19 +241,9 @@ def batch_put(items: Iterable[dict[str, Any]]) -> int:
     """Unconditional puts in BatchWriteItem calls of up to 25 items; unprocessed items are written again
     (with a short backoff, at most 8 times, then RuntimeError). Items with the same key are written once (the last).
     Returns how many items were written."""
-    return batch_write(puts=items)
-
-
-def batch_write(*, puts: Iterable[dict[str, Any]] = (), deletes: Iterable[tuple[str, str]] = ()) -> int:
-    """Unconditional puts (items) and deletes (keys) in BatchWriteItem calls of up to 25 requests; unprocessed
-    ones are sent again (with a short backoff, at most 8 times, then RuntimeError). One request per key: a put
-    wins over a delete of the same key, the last put of a key over earlier ones. Returns how many were sent."""
-    by_key: dict[tuple[str, str], dict[str, Any]] = {k: {"DeleteRequest": {"Key": key(*k)}} for k in deletes}
-    for item in puts:
-        by_key[(item["PK"], item["SK"])] = {"PutRequest": {"Item": marshal(item)}}
-    requests = list(by_key.values())
-    for n in range(0, len(requests), 25):
-        request: dict[str, Any] = {table_name(): requests[n : n + 25]}
+    unique = list({(i["PK"], i["SK"]): i for i in items}.values())
+    for n in range(0, len(unique), 25):
+        request: dict[str, Any] = {table_name(): [{"PutRequest": {"Item": marshal(i)}} for i in unique[n : n + 25]]}
         attempt = 0
         while request:
             out = ddb().batch_write_item(RequestItems=request)
@@ -263,7 +253,7 @@ def batch_write(*, puts: Iterable[dict[str, Any]] = (), deletes: Iterable[tuple[
                 if attempt > 8:  # still throttled after ~5 s: let the caller's retry (SQS redelivery) take over
                     raise RuntimeError("BatchWriteItem left items unprocessed after 8 retries")
                 time.sleep(min(0.05 * 2**attempt, 1.0))
-    return len(requests)
+    return len(unique)
 
 
 def transact(ops: Iterable[dict[str, Any]]) -> None:

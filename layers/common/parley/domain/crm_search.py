@@ -10,11 +10,9 @@ one of the record indexes, never a Scan (docs: /work/frag/search.md):
   ``relatedEntityType`` + ``relatedEntityId`` → GSI6, ``conversationId`` → GSI3 (both keep outbound email only).
 
 Ordered by ``created`` with no other condition, a page is served in index order: COUNT queries reach
-its start and one Query reads exactly the page. Free-text ``search`` terms are looked up in the search index
-(``domain/term_search.py``: the chosen partition and the terms' token lists intersected, reading about what the
-page holds). Any other condition (a filter no index serves, a sort on another field) is applied to the records
-read from the chosen index: that reads every record of the partition(s), so it stops at ``MAX_READ`` with a 400
-that says how to narrow it.
+its start and one Query reads exactly the page. Any other condition (a filter no index serves, a
+free-text search, a sort on another field) is applied to the records read from the chosen index: that
+reads every record of the partition(s), so it stops at ``MAX_READ`` with a 400 that says how to narrow it.
 """
 
 from __future__ import annotations
@@ -28,8 +26,7 @@ from itertools import islice, product
 from typing import Any
 
 from parley import clock
-from parley.dal import messages, records, search_index
-from parley.domain import search_text, term_search
+from parley.dal import messages, records
 from parley.domain.crm_records import to_record
 from parley.errors import BadRequest, NotFound
 from parley.models.crm import CommunicationRecord, DynamicSearchRequest, RecordPage, record_page
@@ -39,7 +36,7 @@ from parley.models.numbers import INT32_MAX, INT32_MIN
 FIND_ALL_LIMIT = 1000  # find-all returns at most the newest 1000 records (X-Total-Count has the real total)
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
-MAX_READ = 10_000  # records (and index items) a search may read to apply conditions no index serves
+MAX_READ = 10_000  # records a search may read to apply conditions no index serves
 MAX_PARTITIONS = 10  # index partitions one search may merge (IN over an indexed field)
 MAX_ID_LENGTH = 128  # longer ids cannot exist (and would exceed DynamoDB's key size)
 MAX_VALUE_LENGTH = 1024
@@ -65,6 +62,7 @@ BOOL_FIELDS = frozenset({"linkTrackingEnabled", "opened", "trackingEnabled"})
 INT_FIELDS = frozenset({"openCount"})
 TIME_FIELDS = frozenset({"created", "openedAt", "scheduledAt", "sentAt", "updated"})
 ADDRESS_FIELDS = frozenset({"senderEmail", "replyTo", "recipients", "cc", "bcc"})  # compared case-insensitively
+TEXT_FIELDS = ("subject", "senderEmail", "recipients", "cc", "body")  # what `search` looks in (body last: may be in S3)
 FILTERABLE = tuple(f for f in FIELDS if f not in OBJECT_FIELDS)
 SORTABLE = tuple(f for f in FIELDS if f not in OBJECT_FIELDS | LIST_FIELDS | {"body", "originalBody"})
 NEVER_NULL = frozenset({"id", "tenantId", "created", "conversationId", "status", "providerType", "openCount", *BOOL_FIELDS})
@@ -104,7 +102,7 @@ class Sort:
 @dataclass(frozen=True)
 class Search:
     filters: tuple[Filter, ...] = ()
-    terms: tuple[str, ...] = ()  # each word of each must begin a word of the record's text (domain/search_text.py)
+    terms: tuple[str, ...] = ()  # each must occur (case-insensitively) in one of TEXT_FIELDS
     sort: tuple[Sort, ...] = ()  # empty: newest first (index order), reported as unsorted
     page: int = 0
     size: int = 20
@@ -372,10 +370,7 @@ def run(tenant_id: str, query: Search) -> tuple[list[CommunicationRecord], int]:
         return [], 0
     index_order = not query.sort or query.sort[0].field == "created"  # created#id is unique: later keys never decide
     forward = query.sort[0].ascending if query.sort else False
-    keys = search_text.term_keys(query.terms)
-    if keys:
-        msgs, total = _term_page(tenant_id, how, query, keys, forward=forward, index_order=index_order)
-    elif index_order and not how.residual:
+    if index_order and not how.residual and not query.terms:
         msgs, total = _index_page(tenant_id, how, query, forward=forward)
     else:
         msgs, total = _filtered_page(tenant_id, how, query, forward=forward, index_order=index_order)
@@ -430,9 +425,10 @@ def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, i
         raise BadRequest(_too_many())
     conditions = [*how.residual]
     # Only the attributes the conditions and the sort need travel, and the page is fetched whole once it
-    # is known. But when the body travels anyway (a body filter) and the order is the index's, the page is
-    # known as the records stream by: read them whole (bodies kept in S3 only when a condition needs one;
-    # one <= 1 MB response held at a time) and keep the page's instead of reading them twice.
+    # is known. But when the body travels anyway (a search term, a body filter) and the order is the
+    # index's, the page is known as the records stream by: read them whole (bodies kept in S3 only when a
+    # condition needs one; one <= 1 MB response held at a time) and keep the page's instead of reading
+    # them twice.
     needed = _attributes(query)
     whole = index_order and "body" in needed
     if whole:
@@ -448,7 +444,7 @@ def _filtered_page(tenant_id: str, how: Plan, query: Search, *, forward: bool, i
         if not messages.is_record(msg):
             continue
         row = Row(msg)
-        if all(row.matches(f) for f in conditions):
+        if all(row.matches(f) for f in conditions) and all(row.contains(t) for t in query.terms):
             sort_values = () if index_order else tuple(row.value(s.field) for s in query.sort)
             if whole and query.offset <= len(matches) < query.offset + query.size:
                 kept.append(messages.load_body(row.msg))
@@ -470,106 +466,10 @@ def _too_many() -> str:
 
 def _attributes(query: Search) -> list[str]:
     fields = {f.field.split(".")[0] for f in query.filters} | {s.field for s in query.sort}
+    if query.terms:
+        fields |= set(TEXT_FIELDS)
     extra = {a for f in fields for a in _NEEDS.get(f, ())}
     return sorted(set(_LIGHT) | extra)
-
-
-# ───────────── free-text search (the search index) ─────────────
-class TermMatcher:
-    """Decides records for a free-text search: every key must be one of the record's own (``search_text``), and
-    every filter must hold. A record's text is checked in memory; only for a body kept in S3 are the keys its
-    other fields lack looked up in the index (one BatchGetItem for the lot), instead of fetching the body."""
-
-    def __init__(self, tenant_id: str, keys: list[str], filters: tuple[Filter, ...]) -> None:
-        self.tenant_id = tenant_id
-        self.keys = frozenset(keys)
-        self.filters = filters
-
-    def __call__(self, msgs: list[Message]) -> tuple[list[Message], int]:
-        verdict: dict[int, bool] = {}
-        lacking: dict[int, tuple[Message, frozenset[str]]] = {}
-        for n, msg in enumerate(msgs):
-            if not messages.is_record(msg):
-                continue
-            if self.filters:
-                row = Row(msg)
-                if not all(row.matches(f) for f in self.filters):
-                    continue
-                msgs[n] = msg = row.msg  # a body filter may have loaded the body
-            if msg.body_ref and not msg.body:
-                missing = self.keys - set(search_text.head_keys(msg))
-                if missing:
-                    lacking[n] = (msg, missing)
-                    continue
-                verdict[n] = True
-            else:
-                verdict[n] = self.keys <= set(search_text.record_keys(msg))
-        wanted = [(records.sort_key(msg), k) for msg, missing in lacking.values() for k in sorted(missing)]
-        if wanted:
-            have = search_index.present(self.tenant_id, wanted)
-            for n, (msg, missing) in lacking.items():
-                verdict[n] = all((records.sort_key(msg), k) in have for k in missing)
-        return [msgs[n] for n in sorted(verdict) if verdict[n]], len(wanted)
-
-
-def _term_page(tenant_id: str, how: Plan, query: Search, keys: list[str], *, forward: bool, index_order: bool) -> tuple[list[Message], int]:
-    """A page of a free-text search (docs/crm.md K-search-10). In index order on GSI5 or GSI7 (tallied), matches are
-    found up to one past the page's end; the total is exact when every candidate was decided on the way, else an
-    estimate (below). Otherwise (a sort on another field; a conversation or entity partition) every match is found:
-    the total is exact, and the read is bounded by ``MAX_READ``."""
-    end = query.offset + query.size
-    tallied = all(records.tallied(p) for p in how.parts)
-    want = end + 1 if index_order and tallied else None
-    kept: list[Message] = []
-    sorting: list[tuple[str, str, tuple[Any, ...]]] = []
-    found = 0
-
-    def on_match(msg: Message) -> None:
-        nonlocal found
-        if index_order:
-            if query.offset <= found < end:
-                kept.append(msg)
-        else:
-            row = Row(msg)
-            sorting.append((clock.iso(msg.created_at), msg.id, tuple(row.value(s.field) for s in query.sort)))
-        found += 1
-
-    lanes = [term_search.TermLane(tenant_id, k, forward=forward) for k in sorted(keys, key=len, reverse=True)[: term_search.MAX_LANES]]
-    try:
-        out = term_search.find(
-            term_search.RecordLane(how.parts, forward=forward),
-            lanes,
-            decide=TermMatcher(tenant_id, keys, query.filters),
-            fetch=lambda sks: records.get_many(tenant_id, [sk.split("#", 1)[1] for sk in sks], load_body=False),
-            on_match=on_match,
-            want=want,
-            narrow=len(how.parts) > 1 or how.parts[0][0] != "GSI5",
-            budget=MAX_READ,
-        )
-    except term_search.TooMany:
-        raise BadRequest(
-            f"this search would examine more than {MAX_READ} records: ask for an earlier page, add words, "
-            "or narrow it with status, relatedEntityType + relatedEntityId or conversationId"
-        ) from None
-    if not index_order:
-        order_matches(sorting, query.sort)
-        return records.get_many(tenant_id, [m[1] for m in sorting[query.offset : end]]), found
-    total = found if out.exhausted else _estimated_total(how, out, forward=forward)
-    return [messages.load_body(m) for m in kept], total
-
-
-def _estimated_total(how: Plan, out: term_search.Outcome, *, forward: bool) -> int:
-    """The matches of a search that stopped one past its page, extrapolated over its partitions (tallied): the share
-    of the partitions' records that matched in the stretch of the order decided, times their size. At least what was
-    found (one more than the page holds, so a client pages on)."""
-    size = sum(records.count_records(p) for p in how.parts)
-    if out.terms_decided and out.cursor is not None:
-        decided = size - sum(records.count_beyond(p, out.cursor, forward=forward) for p in how.parts)
-    else:
-        decided = out.records_decided
-    if decided <= 0:
-        return out.found
-    return max(out.found, round(out.found * size / decided))
 
 
 def order_matches(matches: list[tuple[str, str, tuple[Any, ...]]], sort: tuple[Sort, ...]) -> None:
@@ -613,6 +513,15 @@ class Row:
             have = {v.casefold() for v in value}
             return any(w.casefold() in have for w in f.values)
         return any(same(f.field, value, w) for w in f.values)
+
+    def contains(self, term: str) -> bool:
+        needle = term.casefold()
+        for field in TEXT_FIELDS:
+            value = self.value(field)
+            texts = value if isinstance(value, list) else [value]
+            if any(t and needle in t.casefold() for t in texts):
+                return True
+        return False
 
 
 def same(field: str, have: Any, want: Any) -> bool:

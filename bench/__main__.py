@@ -301,20 +301,20 @@ def main(argv: list[str] | None = None) -> int:
                     "a page's total is counted with Select=COUNT over the window or partition where no tally serves it "
                     "(a FilterExpression: history by address and candidate, communicationId filters; GSI3/GSI6 partitions)"
                 )
-            if any("transactional" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
+            if any("transactional" in r.endpoint.name and (r.ratio or 0) > READ_RATIO_LIMIT for r in rows):
                 causes.append(
                     "the transactional archive reads one contact item per candidate per day of the window to return one "
                     "page of distinct candidates"
                 )
-            if any("POST" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
+            if any("POST" in r.endpoint.name and (r.ratio or 0) > READ_RATIO_LIMIT for r in rows):
                 causes.append("a free-text search term is applied to every record of the partition read")
-            if any("scheduled" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
+            if any("scheduled" in r.endpoint.name and (r.ratio or 0) > READ_RATIO_LIMIT for r in rows):
                 causes.append(
                     "/scheduled reads the due index (GSI9) in due order and asks each page for what is still wanted: it "
                     "reads past its last record only when the 5 MB answer budget cuts it short (the records its last page "
                     "asked for beyond what fitted)"
                 )
-            if any("find-all" in r.endpoint.name and (r.ratio or 0) > 1 for r in rows):
+            if any("find-all" in r.endpoint.name and (r.ratio or 0) > READ_RATIO_LIMIT for r in rows):
                 causes.append("find-all reads in pages of 100 and reads a whole page beyond its 1,000th record")
             rep.figures.append(
                 Figure(

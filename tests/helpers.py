@@ -176,3 +176,18 @@ class FakeHooks(ModuleType):
     def restore(self) -> None:
         for fn, args, kwargs in self.after:
             fn(*args, **kwargs)
+
+
+class RecordingPool:
+    """Stands in for the local stack's function pool (an event source's poller invokes through it): records each
+    event; answers with ``answer(event)`` (by default: handled, no batch item failures)."""
+
+    def __init__(self, answer: Any = None) -> None:
+        from parley_local.invoke import InvokeResult
+
+        self.events: list[dict[str, Any]] = []
+        self.answer = answer or (lambda event: InvokeResult(ok=True, payload={"batchItemFailures": []}))
+
+    def invoke(self, fn: Any, event: dict[str, Any]) -> Any:
+        self.events.append(event)
+        return self.answer(event)

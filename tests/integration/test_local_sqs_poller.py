@@ -7,21 +7,10 @@ import json
 import threading
 from typing import Any
 
+from helpers import RecordingPool as Recorder
 from parley_local.invoke import InvokeResult
 from parley_local.templates import ACCOUNT, REGION
 from parley_local.workers import SqsPoller
-
-
-class Recorder:
-    """Stands in for the function pool: records each event; answers with ``answer(event)``."""
-
-    def __init__(self, answer: Any = None) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.answer = answer or (lambda event: InvokeResult(ok=True, payload={"batchItemFailures": []}))
-
-    def invoke(self, fn: Any, event: dict[str, Any]) -> InvokeResult:
-        self.events.append(event)
-        return self.answer(event)
 
 
 def _dispatcher_source(stack: Any) -> Any:

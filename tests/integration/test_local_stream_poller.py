@@ -12,22 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from helpers import RecordingPool as Recorder
 from parley_local.invoke import InvokeResult
 from parley_local.streams import StreamReader
 from parley_local.templates import REGION
 from parley_local.workers import StreamPoller
-
-
-class Recorder:
-    """Stands in for the function pool: records each event; answers with ``answer(event)``."""
-
-    def __init__(self, answer: Any = None) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.answer = answer or (lambda event: InvokeResult(ok=True, payload={"batchItemFailures": []}))
-
-    def invoke(self, fn: Any, event: dict[str, Any]) -> InvokeResult:
-        self.events.append(event)
-        return self.answer(event)
 
 
 def _source(stack: Any) -> Any:

@@ -346,24 +346,23 @@ class Window:
             n += self.years[y].get("n", 0)
         else:
             raise IndexError(position)
-        year = self.years[y]
-        for attr in sorted(a for a in year if a.startswith("d")):
-            if n + year[attr] > position:
-                break
-            n += year[attr]
+        attr, n = _walk(self.years[y], "d", position, n)
         day_stamp = f"{y}-{attr[1:3]}-{attr[3:5]}"
-        day = self._day(day_stamp)
-        for attr in sorted(a for a in day if a.startswith("h")):
-            if n + day[attr] > position:
-                break
-            n += day[attr]
+        attr, n = _walk(self._day(day_stamp), "h", position, n)
         hour_stamp = f"{day_stamp}T{attr[1:]}"
-        hour = self._hour(hour_stamp)
-        for attr in sorted(a for a in hour if a.startswith("m")):
-            if n + hour[attr] > position:
-                break
-            n += hour[attr]
+        attr, n = _walk(self._hour(hour_stamp), "m", position, n)
         return f"{hour_stamp}:{attr[1:]}", n
+
+
+def _walk(counts: dict[str, int], kind: str, position: int, n: int) -> tuple[str, int]:
+    """The ``kind`` attribute (``d``/``h``/``m``) of ``counts`` whose span holds ``position``, given ``n`` items
+    before the first, and how many come before it (the last attribute when the tallies lag the list)."""
+    attr = ""
+    for attr in sorted(a for a in counts if a.startswith(kind)):
+        if n + counts[attr] > position:
+            break
+        n += counts[attr]
+    return attr, n
 
 
 def _next_ms(stamp: str) -> str:

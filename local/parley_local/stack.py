@@ -217,7 +217,9 @@ class Provisioner:
         destination = {"Name": d["Name"], "Enabled": bool(d.get("Enabled", False)), "MatchingEventTypes": d["MatchingEventTypes"]}
         if d.get("SnsDestination"):
             destination["SNSDestination"] = {"TopicARN": d["SnsDestination"]["TopicARN"]}
-        self.client("ses").create_configuration_set_event_destination(ConfigurationSetName=p["ConfigurationSetName"], EventDestination=destination)
+        self.client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=p["ConfigurationSetName"], EventDestination=destination
+        )
         return {"Ref": d["Name"]}
 
     def _receipt_rule(self, p: dict[str, Any]) -> dict[str, str]:

@@ -89,7 +89,9 @@ def test_suppressionlist_bounces_as_suppressed_and_ooto_is_delivered():
 
 
 def test_one_send_event_and_one_outcome_per_simulator_recipient():
-    kinds = [ev["eventType"] for ev in events(send("success@simulator.amazonses.com", "ada@example.com", cc=("bounce@simulator.amazonses.com",)))]
+    kinds = [
+        ev["eventType"] for ev in events(send("success@simulator.amazonses.com", "ada@example.com", cc=("bounce@simulator.amazonses.com",)))
+    ]
     assert kinds == ["Send", "Delivery", "Bounce"]
     assert events(send("success@simulator.amazonses.com", "ada@example.com"))[0]["mail"]["destination"] == [
         "success@simulator.amazonses.com", "ada@example.com"

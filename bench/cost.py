@@ -334,10 +334,30 @@ def measure(path: str, n: int) -> list[Phase]:
     mean_item = sum(s for p in phases for s in p.capacity.sizes) / max(1, sum(len(p.capacity.sizes) for p in phases))
     for ph in phases:
         ph.capacity.rru = read_capacity(ph.calls, mean_item)
-    return phases
+    return phases, stored_bytes(stack, run.indexes, tenant.id)
 
 
-def report(results: dict[str, list[Phase]], n: int) -> str:
+def stored_bytes(stack: Any, indexes: list[tuple[str, str]], tenant_id: str) -> dict[str, int]:
+    """What the table holds after the run, as DynamoDB bills storage: each item's size + 100 bytes, once in the table
+    and once more in every index it is in; items with a TTL (idempotency records, event dedupe keys) apart. The
+    tenant's own items (tenant, key) are left out."""
+    out = {"table": 0, "indexes": 0, "expiring": 0, "items": 0}
+    ddb, start = _client("dynamodb"), None
+    while True:
+        page = ddb.scan(TableName=stack.table_names[0], **({"ExclusiveStartKey": start} if start else {}))
+        for item in page.get("Items", []):
+            if (item["PK"]["S"] == f"TENANT#{tenant_id}" and item["SK"]["S"] == "TENANT") or item["PK"]["S"].startswith("APIKEY#"):
+                continue
+            size = item_size(item) + 100
+            out["expiring" if "ttl" in item else "table"] += size
+            out["items"] += 1
+            out["indexes"] += sum(size for pk, sk in indexes if pk in item and sk in item)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return out
+
+
+def report(results: dict[str, tuple[list[Phase], dict[str, int]]], n: int) -> str:
     lines = [
         "# What one email costs in AWS requests",
         "",
@@ -346,7 +366,7 @@ def report(results: dict[str, list[Phase]], n: int) -> str:
         "Figures are per email (phase totals ÷ N). WRU = write request units, RRU = read request units (on-demand).",
         "",
     ]
-    for path, phases in results.items():
+    for path, (phases, stored) in results.items():
         head = "| phase | Lambda invocations | AWS calls | DynamoDB item writes | table WRU | index WRU | RRU (est.) | calls |"
         lines += [f"## {path}", "", head, "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         total = Capacity()
@@ -371,6 +391,10 @@ def report(results: dict[str, list[Phase]], n: int) -> str:
         lines += [
             "",
             "Other services, per email: " + (", ".join(f"{k} {v / n:.2f}" for k, v in sorted(sqs_calls.items())) or "none") + ".",
+            "",
+            f"Stored per email (DynamoDB storage: item + 100 B, in the table and again in each index it is in): {stored['items'] / n:.1f} "
+            f"items; table {stored['table'] / n / KB:.1f} KB, indexes {stored['indexes'] / n / KB:.1f} KB; items with a TTL "
+            f"(idempotency records, event dedupe keys, expiring within 30 days) {stored['expiring'] / n / KB:.1f} KB.",
             "",
         ]
     return "\n".join(lines)

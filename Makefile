@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi generate bench load
+.PHONY: help install install-sam install-browser run test lint validate unit integration e2e build clean openapi generate bench load smoke
 
 help:
 	@echo "make run    install everything, start the whole system locally (API on 127.0.0.1:3000)"
@@ -20,6 +20,7 @@ help:
 	@echo "make generate  regenerate the SAM Function blocks, events/ and docs/openapi/ from functions/<family>/api/*.py (CI checks)"
 	@echo "make load   the local stack under 20 concurrent clients for 30 s: req/s, p50/p95/p99, 5xx, memory"
 	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~20-30 min; QUICK=1: a 5-minute check)"
+	@echo "make smoke  smoke-test the running local stack (make run); STACK=<name> SENDER=<verified address> [REGION=…]: a deployed stack"
 
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
@@ -95,6 +96,12 @@ e2e: install
 
 load: install
 	$(PY) -m parley_local.load
+
+# The smoke test (docs/operations.md, "Smoke test"): a throwaway tenant sends to SES's mailbox simulator, schedules, checks
+# activity, the bounce → suppression path and the schedule over the public APIs, then is retired. Without STACK it tests
+# the local stack `make run` started (.local/stack.json); with STACK (and AWS credentials) the deployed root stack.
+smoke: install
+	$(PY) -m parley.smoke $(if $(STACK),--stack $(STACK) $(if $(SENDER),--sender-email $(SENDER)) $(if $(REGION),--region $(REGION)))
 
 # unit, infra and integration (in-process moto) on both cores; then e2e in one process: its tests share one local
 # stack, and the load test (marked `load`) runs last, alone, on a machine nothing else is using.

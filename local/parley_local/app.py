@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from parley_local import moto_patches
+from parley_local import moto_patches, ses_simulator
 from parley_local.console import Console
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
@@ -81,6 +81,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_patches.apply()  # DynamoDB one request at a time, cheap transactions and queries, bounded memory
+        ses_simulator.install()  # mail to …@simulator.amazonses.com gets the events SES publishes for it
         self.moto_port = self.moto_port or free_port(self.host)
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()

@@ -38,7 +38,6 @@ _PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by 
     "AWS::S3::BucketPolicy",
     "AWS::Logs::LogGroup",
     "AWS::SNS::TopicPolicy",
-    "AWS::SES::ConfigurationSetEventDestination",  # the emulator never emits SES events; tests publish them to the topic
 }
 
 
@@ -176,6 +175,8 @@ class Provisioner:
             cs_name = tpl.resolve(props.get("Name")) or name
             self.client("sesv2").create_configuration_set(ConfigurationSetName=cs_name)
             return {"Ref": cs_name}
+        if rtype == "AWS::SES::ConfigurationSetEventDestination":
+            return self._event_destination(tpl.resolve(props))
         if rtype == "AWS::IAM::Role":
             return {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "RoleId": tpl.fake_id(logical_id)}
         if rtype == "AWS::Serverless::LayerVersion":
@@ -206,6 +207,20 @@ class Provisioner:
         if cfg.keys() - {"QueueConfigurations"}:
             raise TemplateError(f"bucket {bucket}: only QueueConfigurations notifications are supported locally")
         self.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": queues})
+
+    def _event_destination(self, p: dict[str, Any]) -> dict[str, str]:
+        """A configuration set's event destination, held by moto's SES (its v1 API's shape). moto publishes no event;
+        the local mailbox simulator (``parley_local.ses_simulator``) reads it to publish what SES would."""
+        d = p["EventDestination"]
+        if d.keys() - {"Name", "Enabled", "MatchingEventTypes", "SnsDestination"}:
+            raise TemplateError(f"event destination {d.get('Name')}: only SNS destinations are supported locally")
+        destination = {"Name": d["Name"], "Enabled": bool(d.get("Enabled", False)), "MatchingEventTypes": d["MatchingEventTypes"]}
+        if d.get("SnsDestination"):
+            destination["SNSDestination"] = {"TopicARN": d["SnsDestination"]["TopicARN"]}
+        self.client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=p["ConfigurationSetName"], EventDestination=destination
+        )
+        return {"Ref": d["Name"]}
 
     def _receipt_rule(self, p: dict[str, Any]) -> dict[str, str]:
         """An SES receipt rule, held by moto (it never receives mail: tools put mail in the rule's bucket,

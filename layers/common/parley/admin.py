@@ -88,6 +88,20 @@ def register_local_key(state: dict, tenant_id: str, api_key: str, name: str = ""
         print(f"warning: the local console was not told about the new key ({err})", file=sys.stderr)
 
 
+def create_tenant(local: dict | None, name: str, sender_email: str, sender_name: str = "", tenant_id: str | None = None) -> tuple:
+    """A new tenant and its first API key (``create-tenant``; the smoke test makes its throwaway tenant with it).
+    ``local``: the local stack's state when targeting it (``choose_target``), else None."""
+    tenant, api_key = auth.create_tenant(name, sender_email, sender_name, tenant_id)
+    if local is not None:
+        # The emulator's SES refuses a sender whose identity is unknown: make this one sendable locally.
+        # (Deployed, verifying a sender domain is DNS work for the operator: see docs/operations.md.)
+        from parley.dal import identities
+
+        identities.create_domain_identity(sender_email.rsplit("@", 1)[1])
+        register_local_key(local, tenant.id, api_key, name)
+    return tenant, api_key
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m parley.admin", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -192,14 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if "@" not in args.sender_email:
             print("--sender-email must be an email address", file=sys.stderr)
             return 2
-        tenant, api_key = auth.create_tenant(args.name, args.sender_email, args.sender_name, args.tenant_id)
-        if local is not None:
-            # The emulator's SES refuses a sender whose identity is unknown: make this one sendable locally.
-            # (Deployed, verifying a sender domain is DNS work for the operator: see README.)
-            from parley.dal import identities
-
-            identities.create_domain_identity(args.sender_email.rsplit("@", 1)[1])
-            register_local_key(local, tenant.id, api_key, args.name)
+        tenant, api_key = create_tenant(local, args.name, args.sender_email, args.sender_name, args.tenant_id)
         print(json.dumps({"tenantId": tenant.id, "apiKey": api_key}))
         return 0
     api_key = auth.issue_key(args.tenant_id)

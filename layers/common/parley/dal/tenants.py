@@ -95,3 +95,36 @@ def tenant_for_key(key_hash: str) -> str | None:
     if not item or item.get("revoked"):
         return None
     return item["tenant_id"]
+
+
+def retire(tenant_id: str, key_hashes: list[str], at: str) -> bool:
+    """Take a tenant out of use: revoke these API keys of it (``revoked``, which ``tenant_for_key`` refuses: the
+    authorizer answers 401 once its cached answer for the key expires) and stamp the tenant ``retired_at``, in one
+    transaction. False (nothing written) when the tenant does not exist or a key is not one of its keys.
+
+    Used by the smoke test (``parley.smoke``) to end its throwaway tenant. The tenant's data stays (its messages,
+    suppressions, …, under ``TENANT#<id>…``): nothing reads a retired tenant's items, and finding them all would
+    take a Scan. The key lifecycle commands (``revoke-key``, ``disable-tenant``) are meant to replace this."""
+    _cache.pop(tenant_id, None)
+    ops: list[dict] = [
+        {
+            "Update": {
+                "Key": table.key(keys.api_key_pk(key_hash), keys.API_KEY_SK),
+                "UpdateExpression": "SET revoked = :yes, revoked_at = :at",
+                "ConditionExpression": "tenant_id = :tenant",
+                "ExpressionAttributeValues": table.values(yes=True, at=at, tenant=tenant_id),
+            }
+        }
+        for key_hash in dict.fromkeys(key_hashes)
+    ]
+    ops.append(
+        {
+            "Update": {
+                "Key": table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
+                "UpdateExpression": "SET retired_at = :at",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": table.values(at=at),
+            }
+        }
+    )
+    return table.try_transact(ops)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from helpers import ROOT
 from parley import clock
 
 SLACK = 0.75  # s: a poll's interval and one request's latency
+ENDS_IN = 4  # s: the rotation's overlap and the expiring key's life
 
 
 @pytest.fixture
@@ -60,17 +62,28 @@ def _refused(out: requests.Response) -> bool:
     return True
 
 
-def _first_refusal(local, key: str, deadline: float) -> tuple[float, float, list[float]]:
-    """Poll with ``key`` until it is refused, or fail at ``deadline``: when the refused request was sent and
-    answered, and when each request before it (served) was sent."""
-    served: list[float] = []
-    while time.time() < deadline:
-        asked = time.time()
-        if _refused(_get(local, key)):
-            return asked, time.time(), served
-        served.append(asked)
+def _until_refused(local, keys: list[str], deadline: float) -> dict[str, tuple[list[float], float]]:
+    """Poll with each key until it is refused (fail at ``deadline``): per key, when each request it was served
+    for was sent, and when its first refused request was answered.
+
+    The assertions on these are timing-proof: a request *sent* after an instant the key must be refused from
+    is handled after it too, and a request *answered* before an instant it must work until was handled before it;
+    how long the machine takes between polls does not matter."""
+    served: dict[str, list[float]] = {k: [] for k in keys}
+    refused: dict[str, float] = {}
+    while len(refused) < len(keys):
+        if time.time() > deadline:
+            pytest.fail(f"still served at the deadline: {[k[:10] for k in keys if k not in refused]}")
+        for key in keys:
+            if key in refused:
+                continue
+            asked = time.time()
+            if _refused(_get(local, key)):
+                refused[key] = time.time()
+            else:
+                served[key].append(asked)
         time.sleep(0.1)
-    pytest.fail(f"the key was still served at the deadline ({len(served)} answers)")
+    return {k: (served[k], refused[k]) for k in keys}
 
 
 def test_a_revoked_key_is_refused_within_the_authorizer_cache_time(local, admin):
@@ -84,13 +97,13 @@ def test_a_revoked_key_is_refused_within_the_authorizer_cache_time(local, admin)
     assert row["lastUsedAt"] is not None  # the authorizer noted the use
 
     revoked, note = admin("revoke-key", "--tenant-id", tenant["tenantId"], made["keyId"])
-    done = time.time()
+    done = time.time()  # the revocation is written before this
     assert revoked["state"] == "revoked" and f"within {local.parameters['AuthorizerCacheSeconds']} s" in note
     # a header the gateway has no answer for goes to the authorizer, which refuses the key at once
     assert _refused(_get(local, key, form="{key}"))
-    # the cached answer is refused within the cache time
-    refused_at, _, _ = _first_refusal(local, key, deadline=done + _ttl(local) + 10)
-    assert refused_at - done <= _ttl(local) + SLACK, f"refused {refused_at - done:.2f} s after the revocation"
+    # the cached answer: no request sent later than the cache time after the revocation is served
+    ((served, _),) = _until_refused(local, [key], deadline=done + _ttl(local) + 30).values()
+    assert all(asked < done + _ttl(local) for asked in served), [round(a - done, 2) for a in served]
     assert _get(local, tenant["apiKey"]).status_code == 200  # the tenant's other key still works
 
 
@@ -99,31 +112,37 @@ def test_the_gateway_serves_the_authorizers_answer_for_the_cache_time(local, emu
     from parley.domain import api_keys
 
     tenant = local.new_tenant("cache")
-    primed = time.time()
     assert _get(local, tenant["apiKey"]).status_code == 200
+    primed = time.time()  # the gateway cached the Allow before this
     api_keys.revoke(tenant["tenantId"], tenant["apiKey"])
     asked = time.time()
     out = _get(local, tenant["apiKey"])
-    if asked + SLACK >= primed + _ttl(local):
+    if asked + SLACK >= primed + _ttl(local) - 0.5:
         pytest.skip("this machine took longer than the cache time between the two requests")
     assert out.status_code == 200  # served from the cache: the authorizer did not run
-    refused_at, _, _ = _first_refusal(local, tenant["apiKey"], deadline=primed + _ttl(local) + 10)
-    assert refused_at <= primed + _ttl(local) + SLACK
+    ((served, _),) = _until_refused(local, [tenant["apiKey"]], deadline=primed + _ttl(local) + 30).values()
+    assert all(a < primed + _ttl(local) for a in served)
 
 
 def test_a_rotated_keys_old_half_works_until_its_overlap_ends_and_not_after(local, admin):
     """And an expiring key (create-key --expires-in) likewise: both end exactly on time, cache or not."""
     tenant = local.new_tenant("rotate")
-    rotated, note = admin("rotate-key", "--tenant-id", tenant["tenantId"], tenant["apiKey"][:10], "--overlap", "3s")
-    expiring, _ = admin("create-key", "--tenant-id", tenant["tenantId"], "--expires-in", "3s")
+    with ThreadPoolExecutor(2) as pool:  # the two commands at once: the keys' few seconds are not spent waiting
+        rotating = pool.submit(admin, "rotate-key", "--tenant-id", tenant["tenantId"], tenant["apiKey"][:10], "--overlap", f"{ENDS_IN}s")
+        creating = pool.submit(admin, "create-key", "--tenant-id", tenant["tenantId"], "--expires-in", f"{ENDS_IN}s")
+        (rotated, note), (expiring, _) = rotating.result(), creating.result()
     old, new = tenant["apiKey"], rotated["apiKey"]
     assert f"works until {rotated['old']['expiresAt']}" in note
-    for key, ends in ((old, rotated["old"]["expiresAt"]), (expiring["apiKey"], expiring["expiresAt"])):
-        end = clock.parse_iso(ends).timestamp()
-        asked, answered, served = _first_refusal(local, key, deadline=end + 10)
+    ends = {
+        old: clock.parse_iso(rotated["old"]["expiresAt"]).timestamp(),
+        expiring["apiKey"]: clock.parse_iso(expiring["expiresAt"]).timestamp(),
+    }
+    if time.time() + SLACK >= min(ends.values()):
+        pytest.skip("the admin commands took longer than the keys' remaining seconds on this machine")
+    for key, (served, refused_answered) in _until_refused(local, list(ends), deadline=max(ends.values()) + 30).items():
         assert served, "the key was never served before its end"
-        assert max(served) < end  # served only before its end …
-        assert answered >= end and asked <= end + SLACK  # … and refused from then on (not before it, not much after)
+        assert max(served) < ends[key]  # no request sent after its end was served …
+        assert refused_answered >= ends[key]  # … and none answered before its end was refused
     assert _get(local, new).status_code == 200
     listed, _ = admin("list-keys", "--tenant-id", tenant["tenantId"], "--json")
     states = {r["keyId"]: (r["state"], r["rotatedFrom"], r["rotatedTo"]) for r in listed}
@@ -140,13 +159,11 @@ def test_a_disabled_tenants_keys_are_refused_until_it_is_enabled(local, admin):
     _, note = admin("disable-tenant", "--tenant-id", tenant["tenantId"])
     done = time.time()
     assert "refuses its keys within" in note
-    for key in (tenant["apiKey"], second["apiKey"]):
-        refused_at, _, _ = _first_refusal(local, key, deadline=done + _ttl(local) + 10)
-        assert refused_at - done <= _ttl(local) + SLACK
+    for served, _ in _until_refused(local, [tenant["apiKey"], second["apiKey"]], deadline=done + _ttl(local) + 30).values():
+        assert all(asked < done + _ttl(local) for asked in served)
     assert _get(local, other["apiKey"]).status_code == 200
 
     admin("enable-tenant", "--tenant-id", tenant["tenantId"])
-    done = time.time()
-    for key in (tenant["apiKey"], second["apiKey"]):
-        assert local.wait_for(lambda k=key: _get(local, k).status_code == 200, timeout=_ttl(local) + SLACK)
-    assert time.time() - done <= _ttl(local) + 2 * SLACK
+    # the gateway keeps no refusal (docs allow the cache time for API Gateway): the next request is authorized
+    assert _get(local, tenant["apiKey"]).status_code == 200
+    assert _get(local, second["apiKey"]).status_code == 200

@@ -26,12 +26,21 @@ def main() -> int:
     )
     parser.add_argument("--max-instances", type=int, default=12, help="warm instances per function (each serves one event at a time)")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")
+    parser.add_argument(
+        "--parameter-overrides", nargs="+", default=[], metavar="NAME=VALUE",
+        help="the root template's parameters, as `sam deploy --parameter-overrides` takes them "
+        "(e.g. AuthorizerCacheSeconds=5: the authorizer cache's TTL)",
+    )  # fmt: skip
     args = parser.parse_args()
+    malformed = [item for item in args.parameter_overrides if "=" not in item]
+    if malformed:
+        parser.error(f"--parameter-overrides takes NAME=VALUE, got: {', '.join(malformed)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     stack = LocalStack(
-        host=args.host, port=args.port, moto_port=args.moto_port, idle_timeout=args.idle_timeout, max_instances=args.max_instances
-    ).start()
+        host=args.host, port=args.port, moto_port=args.moto_port, idle_timeout=args.idle_timeout, max_instances=args.max_instances,
+        parameters=dict(item.split("=", 1) for item in args.parameter_overrides),
+    ).start()  # fmt: skip
     stack.warm()
     state = stack.state()
     if not args.no_demo:

@@ -74,6 +74,7 @@ class LocalStack:
     moto_url: str = ""
     max_instances: int = 12  # warm instances per function, each serving one event at a time (4 held 20 clients to ~16 req/s)
     idle_timeout: float = 60.0  # seconds before an idle function instance is shut down (Lambda does the same, later)
+    parameters: dict[str, str] = field(default_factory=dict)  # the root template's parameter overrides
     _threads: list[threading.Thread] = field(default_factory=list)
     stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -94,7 +95,9 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
         }
         self.port = self.port or free_port(self.host)  # known before provisioning: Function URLs name it
-        self.prov = Provisioner(self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}")
+        self.prov = Provisioner(
+            self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}", parameters=self.parameters
+        )
         self.stack = stack = self.prov.build()
         # This process also runs Parley's admin code (tenants); point it at the emulator and table.
         os.environ.update(aws_env)
@@ -402,6 +405,7 @@ class LocalStack:
             "emulator": self.moto_url,
             "region": REGION,
             "pid": os.getpid(),
+            "parameters": dict(root.params),  # the root template's, overrides included (AuthorizerCacheSeconds, …)
             "resources": {
                 "TABLE_NAME": root.ref("Table"),
                 "SEND_QUEUE_URL": root.ref("SendQueue"),

@@ -93,8 +93,10 @@ class Provisioner:
         stack_name: str = "parley-local",
         root_template: Path | None = None,
         url_base: str = "http://127.0.0.1:3000",
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.endpoint = endpoint_url
+        self.parameters = dict(parameters or {})  # the root template's parameter overrides (as `sam deploy` takes them)
         self.url_base = url_base  # where the local gateway serves Function URLs (/_url/<LogicalId>/)
         self.stack_name = stack_name
         self.root_path = root_template or ROOT / "template.yaml"
@@ -114,7 +116,7 @@ class Provisioner:
 
     # ── entry point ──
     def build(self) -> Stack:
-        root = Template(self.root_path, "root", {}, self._create, self.stack_name)
+        root = Template(self.root_path, "root", self.parameters, self._create, self.stack_name)
         self.stack = Stack(root=root)
         self._load(root)
         return self.stack
@@ -340,7 +342,7 @@ class Provisioner:
                 name=aname,
                 function=authorizer_fn,
                 identity_headers=list(identity.get("Headers") or []),
-                ttl=int(identity.get("ReauthorizeEvery", 300)),
+                ttl=int(tpl.resolve(identity.get("ReauthorizeEvery", 300))),
             )
         api._default_authorizer = auth.get("DefaultAuthorizer")  # type: ignore[attr-defined]
         for rtype, decl in (props.get("GatewayResponses") or {}).items():

@@ -123,6 +123,21 @@ class RecurringSchedule:
 _SUB = re.compile(r"\$\{([^}!]+)\}")
 
 
+def _check_param(path: Path, name: str, decl: dict[str, Any], value: str) -> None:
+    allowed = decl.get("AllowedValues")
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        raise TemplateError(f"{path}: parameter {name}={value!r} is not one of {allowed}")
+    if decl.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise TemplateError(f"{path}: parameter {name}={value!r} is not a number") from None
+        if "MinValue" in decl and number < float(decl["MinValue"]):
+            raise TemplateError(f"{path}: parameter {name}={value} is below its MinValue {decl['MinValue']}")
+        if "MaxValue" in decl and number > float(decl["MaxValue"]):
+            raise TemplateError(f"{path}: parameter {name}={value} is above its MaxValue {decl['MaxValue']}")
+
+
 class Template:
     def __init__(self, path: Path, name: str, params: dict[str, str], creator: Creator, stack_name: str) -> None:
         doc, matches = decode(str(path))
@@ -141,14 +156,21 @@ class Template:
         self.children: dict[str, Template] = {}
 
     def _params(self, given: dict[str, str]) -> dict[str, str]:
+        """The parameters' values: given, else the default. Like CloudFormation, a value a parameter's
+        ``AllowedValues``, ``MinValue`` or ``MaxValue`` refuses, or a given name it does not declare, is an error."""
+        declared = self.doc.get("Parameters") or {}
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise TemplateError(f"{self.path}: no parameter {', '.join(unknown)} (declared: {', '.join(declared)})")
         out = {}
-        for pname, decl in (self.doc.get("Parameters") or {}).items():
+        for pname, decl in declared.items():
             if pname in given:
                 out[pname] = str(given[pname])
             elif "Default" in decl:
                 out[pname] = str(decl["Default"])
             else:
                 raise TemplateError(f"{self.path}: parameter {pname} has no value")
+            _check_param(self.path, pname, decl, out[pname])
         return out
 
     # ── physical ids ──

@@ -17,6 +17,10 @@ import requests
 from helpers import ROOT
 
 pytestmark = pytest.mark.e2e
+# The session's stack caches the authorizer's answers for this long (the template's AuthorizerCacheSeconds
+# parameter, overridden; deployed and `make run`: 30 s): short, so the key lifecycle tests see a revoked key
+# refused within it without waiting half a minute (tests/e2e/test_key_lifecycle.py).
+AUTHORIZER_CACHE_SECONDS = 2
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Local:
     emulator: str
     resources: dict[str, str]
     demo_key: str
+    parameters: dict[str, str]  # the root template's (state file), AuthorizerCacheSeconds included
 
     def new_tenant(self, name: str = "tenant") -> dict[str, str]:
         out = requests.post(f"{self.api}/_local/tenants", json={"name": name}, timeout=10)
@@ -50,9 +55,10 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/common"), str(ROOT / "local")]), "PARLEY_VERIFY_EMULATOR": "1"}
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TABLE_NAME"):
         env.pop(var, None)
+    overrides = ["--parameter-overrides", f"AuthorizerCacheSeconds={AUTHORIZER_CACHE_SECONDS}"]
     proc = subprocess.Popen(
         # instances never idle out here: a suite that touches each function now and then would start it cold each time
-        [sys.executable, "-m", "parley_local", "--port", "0", "--state-file", str(state), "--idle-timeout", "0"],
+        [sys.executable, "-m", "parley_local", "--port", "0", "--state-file", str(state), "--idle-timeout", "0", *overrides],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -66,7 +72,10 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
             pytest.fail("the local stack did not start:\n" + (tmp_path_factory.getbasetemp() / "local-stack.log").read_text()[-5000:])
         time.sleep(0.2)
     data = json.loads(state.read_text())
-    yield Local(api=data["api"], emulator=data["emulator"], resources=data["resources"], demo_key=data["demo"]["apiKey"])
+    yield Local(
+        api=data["api"], emulator=data["emulator"], resources=data["resources"], demo_key=data["demo"]["apiKey"],
+        parameters=data["parameters"],
+    )  # fmt: skip
     proc.terminate()
     try:
         proc.wait(timeout=15)

@@ -1,6 +1,6 @@
 """``make smoke`` against the local stack: the smoke test script (``python -m parley.smoke``), run as an operator runs
 it — PYTHONPATH=layers/common and nothing about AWS — against the session's local stack, passes every step, and
-leaves its tenant retired with its key revoked. The same script reads a deployed stack's outputs instead
+leaves its tenant disabled with its key revoked. The same script reads a deployed stack's outputs instead
 (``--stack``); its steps and checks are the same."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _state(local, where: Path) -> Path:
     return path
 
 
-def test_make_smoke_passes_against_the_local_stack_and_retires_its_tenant(local, emulator_env, tmp_path):
+def test_make_smoke_passes_against_the_local_stack_and_disables_its_tenant(local, emulator_env, tmp_path):
     _state(local, tmp_path)
     run = _smoke(tmp_path, "--timeout", "60")  # finds .local/stack.json, as `make smoke` does from the repository root
     assert run.returncode == 0, run.stdout + run.stderr
@@ -57,16 +57,16 @@ def test_make_smoke_passes_against_the_local_stack_and_retires_its_tenant(local,
     from parley.dal import keys, table
     from parley.domain.auth import hash_key
 
-    assert table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)["retired_at"]
+    assert table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)["disabled_at"]
     # the admin code told the stack's console the key (only its hash is in the table)
     (api_key,) = [k["apiKey"] for k in requests.get(f"{local.api}/_local/keys", timeout=10).json() if k["tenantId"] == tenant_id]
     key_item = table.get(keys.api_key_pk(hash_key(api_key)), keys.API_KEY_SK)
-    assert key_item["tenant_id"] == tenant_id and key_item["revoked"] is True and key_item["revoked_at"]
+    assert key_item["tenant_id"] == tenant_id and key_item["revoked_at"]
 
 
 def test_a_failing_check_is_a_cross_a_non_zero_exit_and_still_cleans_up(local, emulator_env, tmp_path, capsys):
     """The checks can fail: a candidate API at the wrong URL fails the first send (HTTP 403/404), the later steps
-    are skipped, the tenant is still retired and the run answers False (exit 1)."""
+    are skipped, the tenant is still disabled and the run answers False (exit 1)."""
     from parley import smoke
     from parley.dal import keys, table
 
@@ -79,7 +79,7 @@ def test_a_failing_check_is_a_cross_a_non_zero_exit_and_still_cleans_up(local, e
     assert marks == [*(f"✓ {s}" for s in STEPS[:4]), f"✗ {STEPS[4]}", "✓ clean up"]
     assert "expected HTTP 200" in next(line for line in printed if line.startswith("✗"))
     assert printed[-1].startswith("FAILED: 5 step(s) passed")
-    assert table.get(keys.tenant_pk(run.tenant_id), keys.TENANT_SK)["retired_at"]
+    assert table.get(keys.tenant_pk(run.tenant_id), keys.TENANT_SK)["disabled_at"]
 
 
 def test_no_stack_to_test_is_said_and_exits_2(tmp_path):

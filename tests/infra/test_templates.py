@@ -214,6 +214,36 @@ def test_each_family_gets_the_authorizers_alias_not_latest():
         assert res["Properties"]["Parameters"]["AuthorizerFunctionArn"] == {"Ref": "AuthorizerFunctionAliaslive"}, logical_id
 
 
+def test_the_root_parameter_is_at_most_60_seconds_and_defaults_to_30():
+    """The authorizer's cache time bounds how long a revoked key (or a disabled tenant's key) still gets through:
+    one root parameter, at most 60 s, given to every family's authorizer (docs/architecture.md §5.1)."""
+    decl = doc(ROOT / "template.yaml")["Parameters"]["AuthorizerCacheSeconds"]
+    assert (decl["Type"], decl["Default"], decl["MinValue"], decl["MaxValue"]) == ("Number", 30, 0, 60)
+
+
+def test_the_root_gives_it_to_every_family():
+    root = doc(ROOT / "template.yaml")
+    apps = {k: r for k, r in root["Resources"].items() if r["Type"] == "AWS::Serverless::Application"}
+    assert len(apps) == len(templates()) - 1
+    for logical_id, res in apps.items():
+        assert res["Properties"]["Parameters"]["AuthorizerCacheSeconds"] == {"Ref": "AuthorizerCacheSeconds"}, logical_id
+
+
+@pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
+def test_each_family_caches_the_authorizer_for_that_parameter_and_never_over_60_seconds(path):
+    family = doc(path)
+    decl = family["Parameters"]["AuthorizerCacheSeconds"]
+    assert decl["MaxValue"] <= 60 and decl["Default"] == 30
+    authorizers = family["Resources"]["Api"]["Properties"]["Auth"]["Authorizers"]
+    for name, authorizer in authorizers.items():
+        assert authorizer["Identity"]["ReauthorizeEvery"] == {"Ref": "AuthorizerCacheSeconds"}, name
+    # what API Gateway is given (transformed with the parameter's default)
+    resources = transformed()[str(path.relative_to(ROOT))]["resources"]
+    (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    for name, decl in api["Properties"]["Body"]["securityDefinitions"].items():
+        assert decl["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] == 30, name
+
+
 @pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
 def test_api_gateway_invokes_and_may_invoke_the_authorizer_it_is_given(path):
     """The family's authorizer URI and API Gateway's invoke permission both name the ARN the root passes (the alias)."""

@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from helpers import load_event
+from parley.domain.auth import hash_key
 
 AUTHORIZER = "root.AuthorizerFunction"
 
@@ -37,6 +38,7 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "timezone": "UTC",
         "replyDomain": "",
         "defaultCountry": "US",
+        "keyId": hash_key(key)[:12],  # which key (list-keys); a key without an expiry sends no keyExpiresAt
     }
 
 

@@ -1,6 +1,6 @@
 """What the smoke test (``parley.smoke``) needs from the data layer, on in-process moto: a deployed stack's outputs
-(CloudFormation DescribeStacks) and the end of its throwaway tenant (``tenants.retire``: keys revoked, tenant
-stamped, in one transaction)."""
+(CloudFormation DescribeStacks). Its clean-up (revoke the key, disable the tenant) is the key lifecycle's,
+tested in test_key_lifecycle.py."""
 
 from __future__ import annotations
 
@@ -54,31 +54,3 @@ def test_the_smoke_test_targets_a_deployed_stack_by_its_outputs(aws, monkeypatch
         smoke.deployed("not-parley")
     with pytest.raises(smoke.TargetError, match="cannot describe stack 'gone'"):
         smoke.deployed("gone")
-
-
-def test_retire_revokes_the_keys_and_stamps_the_tenant(aws, tenant, other_tenant):
-    from parley.dal import keys, table, tenants
-    from parley.domain.auth import authenticate, hash_key, issue_key
-
-    t, key = tenant
-    second = issue_key(t.id)
-    assert authenticate(f"Bearer {key}") is not None
-
-    assert tenants.retire(t.id, [hash_key(key), hash_key(second)], "2026-12-06T12:00:00.000Z") is True
-    assert authenticate(f"Bearer {key}") is None and authenticate(f"Bearer {second}") is None
-    assert table.get(keys.tenant_pk(t.id), keys.TENANT_SK)["retired_at"] == "2026-12-06T12:00:00.000Z"
-    assert tenants.get(t.id).id == t.id  # the record still reads as a tenant
-
-
-def test_retire_writes_nothing_for_another_tenants_key_or_no_tenant(aws, tenant, other_tenant):
-    from parley.dal import keys, table, tenants
-    from parley.domain.auth import authenticate, hash_key
-
-    t, key = tenant
-    _, other_key = other_tenant
-    assert tenants.retire(t.id, [hash_key(other_key)], "2026-12-06T12:00:00.000Z") is False
-    assert authenticate(f"Bearer {other_key}") is not None
-    assert "retired_at" not in table.get(keys.tenant_pk(t.id), keys.TENANT_SK)
-    assert tenants.retire("no-such-tenant", [], "2026-12-06T12:00:00.000Z") is False
-    assert tenants.retire(t.id, [hash_key("prl_never-issued")], "2026-12-06T12:00:00.000Z") is False
-    assert authenticate(f"Bearer {key}") is not None

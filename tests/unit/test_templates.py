@@ -120,6 +120,34 @@ def test_parameters_default_and_missing(template):
         template()
 
 
+def test_parameter_overrides_are_checked_as_cloudformation_checks_them(tmp_path):
+    """``python -m parley_local --parameter-overrides``: a value the declaration refuses, or a name it does not
+    declare, stops the stack instead of running it with a value a deploy would refuse."""
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Parameters:\n"
+        "  Ttl: {Type: Number, Default: 30, MinValue: 0, MaxValue: 60}\n"
+        "  Mode: {Type: String, Default: a, AllowedValues: [a, b]}\n"
+        "Resources: {}\n"
+    )
+
+    def build(**params):
+        return Template(path, "root", params, FakeCreator(), "stk")
+
+    assert build().params == {"Ttl": "30", "Mode": "a"}
+    assert build(Ttl="5", Mode="b").params == {"Ttl": "5", "Mode": "b"}
+    assert build(Ttl="0").params["Ttl"] == "0"
+    for params, message in (
+        ({"Ttl": "61"}, "above its MaxValue 60"),
+        ({"Ttl": "-1"}, "below its MinValue 0"),
+        ({"Ttl": "soon"}, "not a number"),
+        ({"Mode": "c"}, "not one of"),
+        ({"Tll": "5"}, "no parameter Tll"),
+    ):
+        with pytest.raises(TemplateError, match=message):
+            build(**params)
+
+
 def test_unknown_resource_attribute_and_cycle_are_errors(template):
     tpl, _ = template(Env="dev")
     with pytest.raises(TemplateError, match="no resource Missing"):

@@ -89,11 +89,12 @@ def test_the_context_is_validated(bad):
 def test_record_only_settings_stay_out_of_the_context():
     tenant = _tenant(webhook_public_key="MFkw", secret_name="parley/t-1")
     ctx = Caller.of(tenant).authorizer_context()
-    assert not {"webhookPublicKey", "secretName", "name", "createdAt"} & set(ctx)
+    assert not {"webhookPublicKey", "secretName", "name", "createdAt", "disabledAt"} & set(ctx)
 
 
 def test_configure_tenant_names_every_setting_and_only_settings():
-    assert set(TENANT_SETTINGS) == set(Tenant.model_fields) - {"id", "created_at"}
+    # disabled_at is the tenant's state, changed by disable-tenant / enable-tenant only
+    assert set(TENANT_SETTINGS) == set(Tenant.model_fields) - {"id", "created_at", "disabled_at"}
     assert set(TenantSettings.model_fields) <= set(TENANT_SETTINGS)
 
 

@@ -1,8 +1,10 @@
 """Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` (or the bare ``<key>``) → the tenant, for every REST API.
 
-An unknown key raises ``Unauthorized`` (API Gateway answers 401 through the UNAUTHORIZED gateway
-response, in the API family's error shape). A known key gets an Allow policy for the whole API
-(so API Gateway's authorizer cache serves every route) and the tenant in the context.
+An unknown, revoked or expired key, or a key of a disabled tenant, raises ``Unauthorized`` (API Gateway
+answers 401 through the UNAUTHORIZED gateway response, in the API family's error shape). A good key gets an
+Allow policy for the whole API (so API Gateway's authorizer cache, ``AuthorizerCacheSeconds``, serves every
+route) with the tenant, the key's id and its expiry in the context; its ``last_used_at`` is noted (at most
+once per ``auth.LAST_USED_EVERY``).
 """
 
 from aws_lambda_powertools import Logger
@@ -14,27 +16,28 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import snapstart
-from parley.domain.auth import authenticate
+from parley.domain.auth import authorize
+from parley.models.api_keys import ApiKey
 from parley.models.domain import Tenant
 
 logger = Logger(service="authorizer")
-snapstart.register(services=("dynamodb",), models=(Tenant,))  # SnapStart: primed before the snapshot
+snapstart.register(services=("dynamodb",), models=(Tenant, ApiKey))  # SnapStart: primed before the snapshot
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)  # the request the authorizer runs for
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
-    caller = authenticate(request.headers.get("authorization"))
-    if caller is None:
+    grant = authorize(request.headers.get("authorization"))
+    if grant is None:
         raise Exception("Unauthorized")  # API Gateway's contract: this exact message → 401
     arn = request.parsed_arn
     policy = APIGatewayAuthorizerResponse(
-        principal_id=caller.tenant_id,
+        principal_id=grant.caller.tenant_id,
         region=arn.region,
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context=caller.authorizer_context(),
+        context=grant.authorizer_context(),
     )
     policy.allow_all_routes()
     return policy.asdict()

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from parley import admin_keys
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
@@ -115,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--sender-email", required=True, help="the From address of the tenant's email")
     create.add_argument("--sender-name", default="")
     create.add_argument("--tenant-id", default=None, help="default: a new UUID")
-    key = sub.add_parser("create-key", help="issue another API key for an existing tenant")
-    key.add_argument("--tenant-id", required=True)
+    admin_keys.register(sub)  # create-key, list-keys, revoke-key, rotate-key, disable-/enable-tenant, backfill-key-index
     conf = sub.add_parser("configure-tenant", help="change tenant settings, e.g. --set sms_provider=twilio --set quiet_hours=true")
     conf.add_argument("--tenant-id", required=True)
     conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="one of: " + ", ".join(TENANT_SETTINGS))
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     except TargetError as err:
         print(str(err), file=sys.stderr)
         return 2
+    if hasattr(args, "run"):  # a command registered by its own module (admin_keys)
+        return args.run(args, local)
 
     if args.command in ("upsert-candidate", "upsert-user"):
         from parley.domain import users
@@ -209,14 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         tenant, api_key = create_tenant(local, args.name, args.sender_email, args.sender_name, args.tenant_id)
         print(json.dumps({"tenantId": tenant.id, "apiKey": api_key}))
         return 0
-    api_key = auth.issue_key(args.tenant_id)
-    if api_key is None:
-        print(f"no tenant {args.tenant_id}", file=sys.stderr)
-        return 1
-    if local is not None:
-        register_local_key(local, args.tenant_id, api_key)
-    print(json.dumps({"tenantId": args.tenant_id, "apiKey": api_key}))
-    return 0
+    raise AssertionError(f"unhandled command {args.command}")
 
 
 if __name__ == "__main__":

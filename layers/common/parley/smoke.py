@@ -12,7 +12,8 @@ throwaway tenant with the admin command's own code, and then goes through the pu
 4. checks that a new send to the bounced address is refused: the bounce put it on the tenant's suppression list;
 5. waits until the scheduled email was sent (EventBridge Scheduler → send queue → dispatcher);
 
-and in every case ends the tenant: its key is revoked and the tenant marked retired (``dal.tenants.retire``).
+and in every case ends the tenant: its key is revoked and the tenant disabled (``domain.api_keys``: what
+``admin revoke-key`` and ``admin disable-tenant`` do).
 Each step prints ✓ or ✗; the exit status is 0 when every step passed, 1 when one failed, 2 when there was no
 stack to test. The simulator's addresses work in the SES sandbox and do not count against the sending quota or
 the account's reputation; the sender must be an identity SES has verified (deployed).
@@ -347,13 +348,11 @@ class Smoke:
             return
 
         def retire() -> str:
-            from parley import clock
-            from parley.dal import tenants
-            from parley.domain import auth
+            from parley.domain import api_keys
 
-            if not tenants.retire(self.tenant_id, [auth.hash_key(self.api_key)], clock.iso(clock.now())):
-                raise StepFailed(f"tenant {self.tenant_id} or its key is gone")
-            return f"key revoked, tenant {self.tenant_id} marked retired (its few items stay)"
+            api_keys.revoke(self.tenant_id, self.api_key)
+            api_keys.set_tenant_disabled(self.tenant_id, True)
+            return f"key revoked, tenant {self.tenant_id} disabled (its few items stay)"
 
         try:
             self.step("clean up", retire)

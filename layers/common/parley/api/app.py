@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from parley import clock
 from parley.api import errors
 from parley.domain.context import Caller
 from parley.errors import BadRequest, Unauthorized
@@ -36,10 +37,24 @@ class ParleyResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
-        refusal = self._refuse_identifiers(route_arguments) or self._refuse_body(route)
+        refusal = self._refuse_expired_key() or self._refuse_identifiers(route_arguments) or self._refuse_body(route)
         if refusal is not None:
             return self._response_builder_class(response=refusal, serializer=self._serializer, route=route)
         return super()._call_route(route, route_arguments)
+
+    def _refuse_expired_key(self) -> Response | None:
+        """401 for a key past its expiry (``create-key --expires-in``, the end of a rotation's overlap). The authorizer
+        refuses an expired key, but API Gateway serves its cached Allow for up to ``AuthorizerCacheSeconds``
+        after; the answer carries the expiry (``keyExpiresAt``), so the key stops at that instant exactly."""
+        context = (self.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+        expires = context.get("keyExpiresAt")
+        if not expires:
+            return None
+        try:
+            expired = clock.now() >= clock.parse_iso(str(expires))
+        except ValueError:
+            expired = True  # only the authorizer writes it: unreadable means something is wrong, so refuse
+        return errors.response(self.family, 401, "missing or invalid API key") if expired else None
 
     def _refuse_identifiers(self, route_arguments: dict[str, str]) -> Response | None:
         """Identifiers taken from the path or from identifier headers must not hold control characters

@@ -27,6 +27,15 @@ def idempotency_pk(tenant_id: str) -> str:
 API_KEY_SK = "APIKEY"
 
 
+def tenant_keys_pk(tenant_id: str) -> str:
+    """GSI1: every API key item of a tenant (``admin list-keys``), by creation time (SK ``tenant_key_sk``)."""
+    return f"TENANT#{tenant_id}#APIKEYS"
+
+
+def tenant_key_sk(created_at: str, key_hash: str) -> str:
+    return f"{created_at}#{key_hash}"
+
+
 def event_sk(created_ms: int, event_id: str) -> str:
     return f"EVT#{created_ms:013d}#{event_id}"
 

@@ -101,8 +101,10 @@ def is_transient(err: BaseException) -> bool:
     return isinstance(err, (HTTPClientError, BotocoreConnectionError, ConnectionError, TimeoutError))
 
 
-def get(pk: str, sk: str) -> dict[str, Any] | None:
-    out = ddb().get_item(TableName=table_name(), Key=key(pk, sk))
+def get(pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    """One item by key (``consistent``: a strongly consistent read, as every write before it left the item)."""
+    extra: dict[str, Any] = {"ConsistentRead": True} if consistent else {}
+    out = ddb().get_item(TableName=table_name(), Key=key(pk, sk), **extra)
     return unmarshal(out["Item"]) if "Item" in out else None
 
 

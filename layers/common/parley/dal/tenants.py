@@ -1,31 +1,23 @@
-"""Tenants and their API keys (only a SHA-256 of each key is stored)."""
+"""Tenants (their API keys' items are ``dal.api_keys``')."""
 
 from __future__ import annotations
 
 import time
 
-from parley.dal import aws, inbound_mail, keys, table
+from botocore.exceptions import ClientError
+
+from parley.dal import api_keys, aws, inbound_mail, keys, table
 from parley.models.domain import Tenant
 
 # ``cached``: how long a process reuses a tenant it read, as powertools Parameters caches the tenant's
-# secret (``secrets.CACHE_SECONDS``) and API Gateway the authorizer's answer: 300 s.
+# secret (``secrets.CACHE_SECONDS``): 300 s. (The authorizer reads the tenant afresh on each cache miss.)
 CACHE_SECONDS = 300
 _cache: dict[str, tuple[float, Tenant]] = {}
 aws.on_reset(_cache.clear)
 
 
-def _key_item(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> dict:
-    return {
-        "PK": keys.api_key_pk(key_hash),
-        "SK": keys.API_KEY_SK,
-        "type": "api_key",
-        "tenant_id": tenant_id,
-        "key_prefix": key_prefix,
-        "created_at": created_at,
-    }
-
-
 def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
+    """The tenant item and its first key's item, in one transaction."""
     _cache.pop(tenant.id, None)
     data = tenant.model_dump(mode="json")
     table.transact(
@@ -38,16 +30,12 @@ def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
             },
             {
                 "Put": {
-                    "Item": table.marshal(_key_item(tenant.id, key_hash, key_prefix, data["created_at"])),
+                    "Item": table.marshal(api_keys.item(tenant.id, key_hash, key_prefix, data["created_at"])),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
         ]
     )
-
-
-def add_key(tenant_id: str, key_hash: str, key_prefix: str, created_at: str) -> None:
-    table.put_item(_key_item(tenant_id, key_hash, key_prefix, created_at), condition="attribute_not_exists(PK)")
 
 
 def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = None) -> None:
@@ -70,8 +58,8 @@ def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = Non
     table.ddb().update_item(TableName=table.table_name(), **update)
 
 
-def get(tenant_id: str) -> Tenant | None:
-    item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
+def get(tenant_id: str, *, consistent: bool = False) -> Tenant | None:
+    item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK, consistent=consistent)
     return Tenant.model_validate(item) if item else None
 
 
@@ -90,41 +78,21 @@ def cached(tenant_id: str, *, max_age: float = CACHE_SECONDS) -> Tenant | None:
     return tenant
 
 
-def tenant_for_key(key_hash: str) -> str | None:
-    item = table.get(keys.api_key_pk(key_hash), keys.API_KEY_SK)
-    if not item or item.get("revoked"):
-        return None
-    return item["tenant_id"]
-
-
-def retire(tenant_id: str, key_hashes: list[str], at: str) -> bool:
-    """Take a tenant out of use: revoke these API keys of it (``revoked``, which ``tenant_for_key`` refuses: the
-    authorizer answers 401 once its cached answer for the key expires) and stamp the tenant ``retired_at``, in one
-    transaction. False (nothing written) when the tenant does not exist or a key is not one of its keys.
-
-    Used by the smoke test (``parley.smoke``) to end its throwaway tenant. The tenant's data stays (its messages,
-    suppressions, …, under ``TENANT#<id>…``): nothing reads a retired tenant's items, and finding them all would
-    take a Scan. The key lifecycle commands (``revoke-key``, ``disable-tenant``) are meant to replace this."""
+def set_disabled(tenant_id: str, at: str | None) -> bool:
+    """Disable the tenant from ``at`` on (every key of a disabled tenant is refused), or enable it (``None``).
+    False: no such tenant."""
     _cache.pop(tenant_id, None)
-    ops: list[dict] = [
-        {
-            "Update": {
-                "Key": table.key(keys.api_key_pk(key_hash), keys.API_KEY_SK),
-                "UpdateExpression": "SET revoked = :yes, revoked_at = :at",
-                "ConditionExpression": "tenant_id = :tenant",
-                "ExpressionAttributeValues": table.values(yes=True, at=at, tenant=tenant_id),
-            }
-        }
-        for key_hash in dict.fromkeys(key_hashes)
-    ]
-    ops.append(
-        {
-            "Update": {
-                "Key": table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
-                "UpdateExpression": "SET retired_at = :at",
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": table.values(at=at),
-            }
-        }
-    )
-    return table.try_transact(ops)
+    update = "SET disabled_at = :at" if at else "REMOVE disabled_at"
+    try:
+        table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(PK)",
+            **({"ExpressionAttributeValues": table.values(at=at)} if at else {}),
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True

@@ -1,7 +1,8 @@
-"""API keys: generated once, shown once, stored only as a SHA-256 hash.
+"""API keys: generated once, shown once, stored only as a SHA-256 hash; and the authorizer's check of them.
 
 Keys carry 256 bits of randomness, so a fast unsalted hash is safe here (nothing to brute-force);
-the hash is the lookup key of the key item.
+the hash is the lookup key of the key item. A key's life after issue (list, revoke, rotate, expire,
+disable its tenant) is ``domain.api_keys``'.
 """
 
 from __future__ import annotations
@@ -10,17 +11,24 @@ import base64
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
 from parley import clock
-from parley.dal import tenants
+from parley.dal import api_keys, tenants
 from parley.domain.context import Caller
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
+from parley.models.api_keys import ApiKey
 from parley.models.domain import TENANT_SETTINGS, Tenant
 
 KEY_PREFIX = "prl_"
+# A key's ``last_used_at`` is written at most once per this long (the authorizer runs only on cache misses
+# anyway): "last used" is exact to within it, and a busy key costs at most 4 writes an hour.
+LAST_USED_EVERY = timedelta(minutes=15)
 _BARE_KEY = re.compile(re.escape(KEY_PREFIX) + r"[\x21-\x7e]+")
 
 
@@ -35,7 +43,7 @@ def new_key() -> str:
 def create_tenant(name: str, sender_email: str, sender_name: str = "", tenant_id: str | None = None) -> tuple[Tenant, str]:
     tenant = Tenant(id=tenant_id or new_id(), name=name, sender_email=sender_email, sender_name=sender_name, created_at=clock.now())
     key = new_key()
-    tenants.create(tenant, hash_key(key), _prefix(key))
+    tenants.create(tenant, hash_key(key), display_prefix(key))
     return tenant, key
 
 
@@ -43,7 +51,7 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
     """Change a tenant's settings (names in ``models.domain.TENANT_SETTINGS``); returns the new tenant.
 
     Values are validated by the Tenant model first, so a bad value changes nothing. API keys keep
-    working; the authorizer picks up the change when its cache (300 s) expires.
+    working; requests see the change when the authorizer's cache expires (``AuthorizerCacheSeconds``, ≤ 60 s).
     """
     unknown = set(settings) - set(TENANT_SETTINGS)
     if unknown:
@@ -72,17 +80,8 @@ def _country(value: object) -> str:
     return code
 
 
-def issue_key(tenant_id: str) -> str | None:
-    """Another API key for an existing tenant (None if there is no such tenant)."""
-    if tenants.get(tenant_id) is None:
-        return None
-    key = new_key()
-    tenants.add_key(tenant_id, hash_key(key), _prefix(key), clock.iso(clock.now()))
-    return key
-
-
-def _prefix(key: str) -> str:
-    """The non-secret start of a key, kept to help people tell their keys apart."""
+def display_prefix(key: str) -> str:
+    """The non-secret start of a key (``prl_`` + 6), stored to help people tell their keys apart."""
     return key[: len(KEY_PREFIX) + 6]
 
 
@@ -130,15 +129,56 @@ def api_key(authorization: str | None) -> str | None:
     return bearer_token(authorization) or bare_key(authorization) or basic_key(authorization)
 
 
-def authenticate(authorization: str | None) -> Caller | None:
-    """``Authorization: Bearer <key>``, ``<key>`` or ``Basic`` with the key as password → the calling tenant, or None."""
+@dataclass(frozen=True)
+class Grant:
+    """An accepted key: the calling tenant and the key's record."""
+
+    caller: Caller
+    key: ApiKey
+
+    def authorizer_context(self) -> dict[str, Any]:
+        """The tenant's context, the key's id, and, for a key with an expiry, ``keyExpiresAt``: API Gateway caches
+        this answer, so every endpoint refuses the key from that instant on by itself (``parley.api.app``)."""
+        context = self.caller.authorizer_context() | {"keyId": self.key.id}
+        if self.key.expires_at is not None:
+            context["keyExpiresAt"] = clock.iso(self.key.expires_at)
+        return context
+
+
+def check(authorization: str | None, *, now: datetime | None = None) -> Grant | None:
+    """The key an ``Authorization`` header carries, if it is known, not revoked, not expired and its tenant not
+    disabled. Two strongly consistent GetItems (the key, then its tenant), so a revocation or a disabled
+    tenant is seen by the next check that runs, never by a stale read."""
     token = api_key(authorization)
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 128:
         return None
-    tenant_id = tenants.tenant_for_key(hash_key(token))
-    if tenant_id is None:
+    key = api_keys.get(hash_key(token), consistent=True)
+    if key is None or key.state(now or clock.now()) != "active":
         return None
-    tenant = tenants.get(tenant_id)
-    if tenant is None:
+    tenant = tenants.get(key.tenant_id, consistent=True)
+    if tenant is None or tenant.disabled_at is not None:
         return None
-    return Caller.of(tenant)
+    return Grant(Caller.of(tenant), key)
+
+
+def authenticate(authorization: str | None) -> Caller | None:
+    """``Authorization: Bearer <key>``, ``<key>`` or ``Basic`` with the key as password → the calling tenant, or None."""
+    grant = check(authorization)
+    return grant.caller if grant else None
+
+
+def authorize(authorization: str | None) -> Grant | None:
+    """The authorizer's check: ``check``, and the key's use noted (``note_use``)."""
+    now = clock.now()
+    grant = check(authorization, now=now)
+    if grant is not None:
+        note_use(grant.key, now)
+    return grant
+
+
+def note_use(key: ApiKey, now: datetime) -> None:
+    """Write the key's ``last_used_at``, unless a use within ``LAST_USED_EVERY`` is recorded: nothing at all
+    when the record read says so, else one conditional UpdateItem (concurrent authorizers write it once)."""
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_EVERY:
+        return
+    api_keys.note_use(key.key_hash, clock.iso(now), unless_since=clock.iso(now - LAST_USED_EVERY))

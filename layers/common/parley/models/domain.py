@@ -68,10 +68,12 @@ class Tenant(TenantSettings):
     )
     #                        twilio_account_sid, twilio_auth_token
     created_at: UtcDateTime
+    # Set by `admin disable-tenant`, removed by `enable-tenant`: while set, every key of the tenant is refused.
+    disabled_at: UtcDateTime | None = None
 
 
-# What ``configure-tenant`` may change: every field of the record but its identity and creation time.
-TENANT_SETTINGS = tuple(name for name in Tenant.model_fields if name not in ("id", "created_at"))
+# What ``configure-tenant`` may change: every field of the record but its identity, creation time and state.
+TENANT_SETTINGS = tuple(name for name in Tenant.model_fields if name not in ("id", "created_at", "disabled_at"))
 
 
 class Candidate(Model):

@@ -104,5 +104,11 @@ def emulator_env(local: Local, monkeypatch: pytest.MonkeyPatch) -> Local:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The load tests (``-m load``) run after every other test: they measure a machine left to them."""
+    """The load tests (``-m load``) run after every other test: they measure a machine left to them.
+
+    schemathesis gives every operation's test the same node id (``test_fuzz.py::test_api``; the operation is only
+    in its name): pytest-xdist, which schedules by node id, would run one of them. Each gets its name as its id."""
+    for item in items:
+        if item.name.startswith(f"{item.originalname}[") and not item.nodeid.endswith("]"):
+            item._id = item.parent.id.child(item.name)  # pytest 9 keeps the node id in ``_id``, from the parent's
     items.sort(key=lambda item: item.get_closest_marker("load") is not None)

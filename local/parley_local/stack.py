@@ -39,6 +39,7 @@ _PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by 
     "AWS::Logs::LogGroup",
     "AWS::SNS::TopicPolicy",
     "AWS::SES::ConfigurationSetEventDestination",  # the emulator never emits SES events; tests publish them to the topic
+    "AWS::CloudWatch::Alarm",  # no metrics locally: the alarms are checked on the templates (tests/infra)
 }
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from parley import admin_dlq
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
@@ -129,12 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     due.add_argument("--tenant-id", default=None, help="default: every tenant")
     due.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
+    admin_dlq.register(sub)
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
     except TargetError as err:
         print(str(err), file=sys.stderr)
         return 2
+
+    if args.command == "dlq":
+        return admin_dlq.run(args)
 
     if args.command in ("upsert-candidate", "upsert-user"):
         from parley.domain import users

@@ -309,6 +309,54 @@ def transition(
     return True
 
 
+def revive(msg: Message, *, event: ActivityEvent, note: str) -> bool:
+    """A dead-lettered message (FAILED with ``dead_letter_at``) back to QUEUED for its redriven job: ``error`` and
+    ``dead_letter_at`` removed, back on the pending index (due now: the sweeper re-queues it if its job is lost
+    again) and, for a record, in the QUEUED status partition with a STATUS_CHANGE entry saying why; ``event``
+    appended, atomically. False (nothing written) when it is no longer FAILED and dead-lettered."""
+    now = clock.now()
+    sets: dict[str, Any] = {"status": MessageStatus.QUEUED.value, "GSI7PK": keys.status_pk(msg.tenant_id, MessageStatus.QUEUED.value),
+                            **pending.keys_for(msg.tenant_id, msg.id, now)}  # fmt: skip
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals: dict[str, Any] = {f"v{i}": v for i, v in enumerate(sets.values())}
+    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    if is_record(msg):
+        entry = TimelineEntry(id=str(uuid.uuid4()), type="STATUS_CHANGE", date=now, description=f"Status changed to QUEUED: {note}")
+        names["#tl"] = "timeline"
+        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
+        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    names |= {"#s": "status", "#dl": "dead_letter_at", "#err": "error", "#claimed": "claimed_at"}
+    update = {
+        "Update": {
+            "Key": table.key(keys.message_pk(msg.tenant_id, msg.id), keys.MESSAGE_SK),
+            "UpdateExpression": expr + " REMOVE #dl, #err, #claimed",
+            "ConditionExpression": "#s = :failed AND attribute_exists(#dl)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": table.values(**vals, failed=MessageStatus.FAILED.value),
+        }
+    }
+    return table.try_transact([update, event_op(msg.tenant_id, event)])
+
+
+def settle_dead_letter(tenant_id: str, message_id: str) -> bool:
+    """A dead-lettered message whose job an operator discarded: FAILED for good (``dead_letter_at`` removed; its
+    ``error`` stays). False when it was not FAILED and dead-lettered."""
+    try:
+        table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+            UpdateExpression="REMOVE #dl",
+            ConditionExpression="#s = :failed AND attribute_exists(#dl)",
+            ExpressionAttributeNames={"#s": "status", "#dl": "dead_letter_at"},
+            ExpressionAttributeValues=table.values(failed=MessageStatus.FAILED.value),
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
 def transition_ops(
     tenant_id: str,
     message_id: str,

@@ -12,7 +12,7 @@ from parley.domain.sweeper import sweep
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="Parley", service="sweeper")
-snapstart.register(services=("dynamodb", "sqs"))  # SnapStart: primed before the snapshot
+snapstart.register(services=("dynamodb", "sqs", "s3"))  # SnapStart: primed before the snapshot
 
 
 @metrics.log_metrics

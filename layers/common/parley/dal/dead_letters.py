@@ -86,7 +86,8 @@ def peek(url: str, *, limit: int, hide_seconds: int) -> list[dict[str, Any]]:
             VisibilityTimeout=hide_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            # long polling asks every SQS server: a short poll of a small queue may answer nothing though it holds some
+            WaitTimeSeconds=1,
         ).get("Messages", [])
         if not got:
             break

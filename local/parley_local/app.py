@@ -411,6 +411,11 @@ class LocalStack:
                 "SEND_QUEUE_URL": root.ref("SendQueue"),
                 "SEND_QUEUE_ARN": root.get_att("SendQueue", "Arn"),
                 "SEND_DLQ_URL": root.ref("SendDLQ"),
+                # every dead-letter queue, for `python -m parley.admin dlq` (parley.domain.dead_letters.QUEUES)
+                "SES_EVENTS_DLQ_URL": root.ref("SesEventsDLQ"),
+                "INBOUND_MAIL_DLQ_URL": root.ref("InboundMailDLQ"),
+                "PROVIDER_EVENTS_DLQ_URL": root.ref("ProviderEventsDLQ"),
+                "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
                 "INBOUND_BUCKET": root.ref("InboundMailBucket"),

@@ -5,7 +5,8 @@ Every API endpoint is one decorated function in ``functions/<family>/api/<resour
 
 - the SAM Function blocks of ``functions/<family>/template.yaml``, between the ``GENERATED`` markers
   (logical id, Description, CodeUri, Handler, Policies and Environment from ``access``, the Api event with
-  its Path and Method, ``Auth: NONE`` for a public route);
+  its Path and Method, ``Auth: NONE`` for a public route), each followed by the function's own log group
+  (``LoggingConfig``; retention: the ``LogRetentionDays`` parameter);
 - ``events/<family>/<endpoint>.json``, the API Gateway (REST, v1) sample event of the endpoint's ``example``;
 - ``docs/openapi/<family>.json`` (``parley_local.openapi``).
 
@@ -110,6 +111,8 @@ def function_block(ep: Any) -> str:
         f"      Description: {ep.method} {ep.sam_path}",
         "      CodeUri: api/",
         f"      Handler: {ep.module}.{ep.name}",
+        "      LoggingConfig:",
+        f"        LogGroup: !Ref {ep.logical_id}LogGroup",
     ]
     if env:
         lines += ["      Environment:", "        Variables:", *(f"          {k}: {v}" for k, v in env.items())]
@@ -128,6 +131,19 @@ def function_block(ep: Any) -> str:
     return "\n".join(lines)
 
 
+def log_group_block(ep: Any) -> str:
+    """The function's own log group, kept ``LogRetentionDays`` (the function writes there: ``LoggingConfig``)."""
+    return "\n".join(
+        [
+            f"  {ep.logical_id}LogGroup:",
+            "    Type: AWS::Logs::LogGroup",
+            "    Properties:",
+            f'      LogGroupName: !Sub "/aws/lambda/${{AWS::StackName}}/{ep.logical_id}"',
+            "      RetentionInDays: !Ref LogRetentionDays",
+        ]
+    )
+
+
 def template_text(family: str, current: str) -> str:
     begin = BEGIN.format(family=family)
     head, sep, rest = current.partition(begin + "\n")
@@ -136,7 +152,7 @@ def template_text(family: str, current: str) -> str:
     _, sep, tail = rest.partition(END + "\n")
     if not sep:
         raise SystemExit(f"functions/{family}/template.yaml: no line {END!r}")
-    blocks = "\n\n".join(function_block(ep) for ep in endpoints(family))
+    blocks = "\n\n".join(f"{function_block(ep)}\n\n{log_group_block(ep)}" for ep in endpoints(family))
     return f"{head}{begin}\n{blocks}\n{END}\n{tail}"
 
 

@@ -91,3 +91,14 @@ def test_without_a_table_or_a_running_stack_the_cli_says_what_to_do(local, tmp_p
     out = _admin(tmp_path, "--local", str(state), "create-key", "--tenant-id", "t")
     assert out.returncode == 2 and "not a local stack state file" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_dlq_list_finds_every_dead_letter_queue_of_the_local_stack(local, tmp_path):
+    """The state file names every DLQ, so ``dlq list`` works against the local stack as against a deployed one."""
+    _state(local, tmp_path)
+    out = _admin(tmp_path, "dlq", "list")
+    assert out.returncode == 0, out.stderr
+    for name in ("send", "ses-events", "inbound-mail", "provider-events", "tally"):
+        assert f"\n{name}: " in f"\n{out.stderr}", out.stderr
+    for line in out.stdout.splitlines():  # whatever earlier tests left there, each with its reason
+        assert json.loads(line)["reason"]

@@ -76,8 +76,8 @@ def _day(tenant_id):
 
 def test_a_mixed_batch_gets_the_exact_outcome_per_record(handler, tenant, other_tenant, provider):
     from parley import clock
-    from parley.dal import messages, suppressions
-    from parley.domain import optins
+    from parley.dal import dead_letters, messages, suppressions
+    from parley.domain import dispatch, optins
     from parley.models.domain import MessageStatus
     from parley.models.email_events import Suppression
 
@@ -129,7 +129,11 @@ def test_a_mixed_batch_gets_the_exact_outcome_per_record(handler, tenant, other_
     status, events, error = state(t.id, throttled)
     assert (status, events, error) == (MessageStatus.QUEUED, [], "ses Throttling: rate exceeded")
     assert messages.get(t.id, throttled).claimed_at is None
-    assert state(t.id, exhausted) == (MessageStatus.FAILED, ["failed"], "ses Throttling: rate exceeded")
+    assert state(t.id, exhausted) == (MessageStatus.FAILED, ["failed"], dispatch.dead_letter_error("ses Throttling: rate exceeded", 5))
+    # why: kept for the record whose receive was its last (r6), not for the one that comes back (r5)
+    (reason,) = dead_letters.reasons("send", ["r5", "r6"]).values()
+    assert (reason["sqs_message_id"], reason["message_id"], reason["receive_count"]) == ("r6", exhausted, 5)
+    assert reason["reason"] == "ProviderError: ses Throttling: rate exceeded"
     assert state(o.id, elsewhere)[:2] == (MessageStatus.SENT, ["sent"])
     # the day counters, bumped once the outcomes are recorded: records only (not the SMS), once each
     assert _day(t.id) == {"sent": 2, "failed": 2, "t:OFFERTE:sent": 2, "t:OFFERTE:failed": 2}

@@ -88,7 +88,8 @@ def test_retryable_error_below_max_attempts_requeues(queued):
     assert [e.event for e in events] == ["sent"]
 
 
-def test_retryable_error_at_max_attempts_fails_and_propagates(queued):
+def test_retryable_error_at_max_attempts_fails_dead_lettered_and_propagates(queued):
+    """The last attempt: FAILED *dead-lettered* (an operator may retry it), and raised so SQS moves the job to the DLQ."""
     from parley.domain.dispatch import dispatch
     from parley.models.domain import MessageStatus
     from parley.settings import get_settings
@@ -100,8 +101,12 @@ def test_retryable_error_at_max_attempts_fails_and_propagates(queued):
     assert raised.value is err
     msg, events = _state(queued)
     assert msg.status == MessageStatus.FAILED
-    assert msg.error == "ses ServiceUnavailable: down"
-    assert [(e.event, e.response) for e in events] == [("failed", "ses ServiceUnavailable: down")]
+    held = (
+        "ses ServiceUnavailable: down (not sent after 5 attempts; held in the dead-letter queue until an operator retries or discards it)"
+    )
+    assert msg.error == held
+    assert msg.dead_letter_at is not None and msg.claimed_at is None
+    assert [(e.event, e.response) for e in events] == [("failed", held)]
     # a later redelivery (before SQS moves it to the DLQ) does nothing
     assert dispatch(queued, receive_count=6, provider=fake).result == "skipped"
     assert len(fake.calls) == 1

@@ -200,7 +200,11 @@ def test_retryable_provider_error_is_a_batch_failure(receive_count, status, even
         handler(DISPATCHER)({"Records": [record]})
     msg, recorded = _state(tenant_id, message_id)
     assert msg.status == status
-    assert msg.error == "ses Throttling: rate exceeded"
+    if status == "QUEUED":
+        assert (msg.error, msg.dead_letter_at) == ("ses Throttling: rate exceeded", None)
+    else:  # dead-lettered: an operator may still retry it
+        assert msg.error == dispatch.dead_letter_error("ses Throttling: rate exceeded", 5)
+        assert msg.dead_letter_at is not None
     assert recorded == events
     assert sent_emails() == []
 

@@ -73,7 +73,7 @@ def test_a_queued_message_whose_job_was_lost_is_requeued_and_sent_once(handler, 
     item = _item(lost.tenant_id, lost.id)
     assert item["GSI8PK"].startswith("PENDING#") and item["GSI8SK"].endswith(f"#{lost.tenant_id}#{lost.id}")
 
-    assert _sweep(handler) == {"requeued": 1, "refused": 0, "forgotten": 0}
+    assert _sweep(handler) == {"requeued": 1, "refused": 0, "forgotten": 0, "orphan_bodies": 0}
     (record,) = _dispatch(handler, send_queue, drain)
     assert record["body"] == f'{{"tenant_id":"{lost.tenant_id}","message_id":"{lost.id}"}}'
     (sent,) = sent_emails()
@@ -81,7 +81,7 @@ def test_a_queued_message_whose_job_was_lost_is_requeued_and_sent_once(handler, 
     item = _item(lost.tenant_id, lost.id)
     assert item["status"] == MessageStatus.SENT.value
     assert "GSI8PK" not in item and "GSI8SK" not in item  # off the index: the next run finds nothing
-    assert _sweep(handler) == {"requeued": 0, "refused": 0, "forgotten": 0}
+    assert _sweep(handler) == {"requeued": 0, "refused": 0, "forgotten": 0, "orphan_bodies": 0}
     assert drain(send_queue[1]) == []
 
 
@@ -154,7 +154,7 @@ def test_an_entry_whose_message_ended_another_way_is_forgotten(handler, stored, 
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues=table.values(s="FAILED"),
     )
-    assert _sweep(handler) == {"requeued": 0, "refused": 0, "forgotten": 1}
+    assert _sweep(handler) == {"requeued": 0, "refused": 0, "forgotten": 1, "orphan_bodies": 0}
     assert "GSI8PK" not in _item(msg.tenant_id, msg.id)
     assert drain(send_queue[1]) == []
 
@@ -198,3 +198,73 @@ def test_the_local_stack_runs_the_declared_rate_schedule(aws, monkeypatch):
         if t.daemon and t.name.startswith("Thread"):
             t.join(timeout=2)
     assert ("SweeperFunction", {"source": "parley.sweeper"}) in invoked
+
+
+# ───────────── bodies no message has ─────────────
+BIG = "x" * (40 * 1024)  # over the 32 KiB kept in an item: the body goes to S3
+
+
+def _objects(aws):
+    from parley.dal.aws import client
+
+    out = client("s3").list_objects_v2(Bucket=aws.root.ref("BodyBucket"))
+    return sorted(o["Key"] for o in out.get("Contents", []))
+
+
+def _intents():
+    from parley import clock
+    from parley.dal import body_intents
+
+    return list(body_intents.older_than(clock.now() + timedelta(days=1), limit=100))
+
+
+def test_a_body_whose_message_write_failed_is_deleted_by_the_sweeper_and_only_after_a_while(aws, handler, caller, monkeypatch, frozen):
+    """The body is in S3 before the item; the table refuses the item: the body's write intent outlives it, and
+    the sweeper deletes the body (not before SWEEP_AFTER_SECONDS: a write may still be under way)."""
+    from botocore.exceptions import ClientError
+
+    from parley import clock
+    from parley.dal import bodies, messages, table
+    from parley.domain.emails import new_outbound_email
+
+    msg = new_outbound_email(caller, source_api="candidate", recipient="ada@example.com", subject="Big", body=BIG)
+
+    def refuse(ops):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
+
+    with monkeypatch.context() as m, pytest.raises(ClientError):
+        m.setattr(table, "transact", refuse)
+        messages.create(msg)
+    assert messages.get(msg.tenant_id, msg.id) is None
+    key = bodies.key_for(msg.tenant_id, msg.id)
+    assert _objects(aws) == [key]  # left behind
+    (intent,) = _intents()
+    assert (intent.message_id, intent.body_ref) == (msg.id, key)
+    # its intent expires by itself too (7 days), should the sweeper stop
+    item = table.get(intent.pk, intent.sk)
+    assert 7 * 86400 - 120 < item["ttl"] - int(clock.now().timestamp()) <= 7 * 86400
+
+    assert _sweep(handler)["orphan_bodies"] == 0  # too recent: its write might still be under way
+    assert _objects(aws) == [key]
+    later = clock.now() + timedelta(minutes=11)
+    frozen(later)
+    assert _sweep(handler) == {"requeued": 0, "refused": 0, "forgotten": 0, "orphan_bodies": 1}
+    assert _objects(aws) == []
+    assert _intents() == []
+
+
+def test_a_stored_large_body_leaves_no_intent_and_the_sweeper_keeps_it(aws, handler, caller, frozen):
+    from parley import clock
+    from parley.dal import bodies, body_intents, messages
+    from parley.domain.emails import new_outbound_email
+
+    msg = new_outbound_email(caller, source_api="candidate", recipient="ada@example.com", subject="Big", body=BIG)
+    messages.create(msg)
+    assert messages.get(msg.tenant_id, msg.id).body == BIG
+    assert _intents() == []  # deleted in the transaction that stored the message
+    # an intent of a stored message (its transaction failed for another reason, a replay): the body is kept
+    body_intents.record(msg.tenant_id, msg.id, bodies.key_for(msg.tenant_id, msg.id))
+    frozen(clock.now() + timedelta(minutes=11))
+    assert _sweep(handler)["orphan_bodies"] == 0
+    assert _objects(aws) == [bodies.key_for(msg.tenant_id, msg.id)]
+    assert _intents() == []

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import snapstart
+from parley.domain import dead_letters
 from parley.domain.inbound_email import receive_queued
 from parley.models.domain import Message
 from parley.models.inbound import ParsePointer
@@ -18,7 +19,8 @@ snapstart.register(services=("dynamodb", "s3"), models=(ParsePointer, Message)) 
 
 
 def record_handler(record: SQSRecord) -> list[str]:
-    results = receive_queued(record.body)
+    with dead_letters.noting("inbound-mail", record):  # on its last receive, why it failed (dlq show)
+        results = receive_queued(record.body)
     for result in results:
         metrics.add_metric(name=f"InboundMail{result.replace('_', ' ').title().replace(' ', '')}", unit=MetricUnit.Count, value=1)
     logger.info("inbound mail", extra={"sqs_message_id": record.message_id, "results": results})

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import snapstart
-from parley.domain import provider_events
+from parley.domain import dead_letters, provider_events
 from parley.models.domain import Message, Tenant
 
 logger = Logger(service="provider_events")
@@ -18,7 +18,8 @@ snapstart.register(services=("dynamodb",), models=(Message, Tenant))  # SnapStar
 
 
 def record_handler(record: SQSRecord) -> dict:
-    outcome = provider_events.apply(record.body)
+    with dead_letters.noting("provider-events", record):  # on its last receive, why it failed (dlq show)
+        outcome = provider_events.apply(record.body)
     metrics.add_metric(name="ProviderEventsApplied", unit=MetricUnit.Count, value=1)
     logger.info(
         "provider events applied",

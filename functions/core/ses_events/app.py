@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import snapstart
+from parley.domain import dead_letters
 from parley.domain.email_events import receive_ses_batch
 from parley.models.domain import Message
 from parley.models.email_events import Suppression
@@ -33,6 +34,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     def record_handler(record: SQSRecord) -> str:
         result = results[id(record.raw_event)]
         if isinstance(result, Exception):
+            dead_letters.note("ses-events", record.raw_event, result)  # on its last receive: why (dlq show)
             raise result
         metrics.add_metric(name=f"SesEvents{result.capitalize()}", unit=MetricUnit.Count, value=1)
         logger.info("ses event", extra={"sqs_message_id": record.message_id, "result": result})

@@ -1,4 +1,5 @@
-"""Send sweeper (EventBridge Scheduler, every 5 minutes): re-queues messages whose job or schedule was lost."""
+"""Send sweeper (EventBridge Scheduler, every 5 minutes): re-queues messages whose job or schedule was lost, and
+deletes bodies whose message was never stored."""
 
 from dataclasses import asdict
 
@@ -11,7 +12,7 @@ from parley.domain.sweeper import sweep
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="Parley", service="sweeper")
-snapstart.register(services=("dynamodb", "sqs"))  # SnapStart: primed before the snapshot
+snapstart.register(services=("dynamodb", "sqs", "s3"))  # SnapStart: primed before the snapshot
 
 
 @metrics.log_metrics
@@ -19,6 +20,9 @@ snapstart.register(services=("dynamodb", "sqs"))  # SnapStart: primed before the
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     result = sweep()
     metrics.add_metric(name="MessagesRequeued", unit=MetricUnit.Count, value=result.requeued)
+    metrics.add_metric(name="OrphanBodiesDeleted", unit=MetricUnit.Count, value=result.orphan_bodies)
     if result.requeued or result.refused:
         logger.warning("re-queued messages whose job or schedule was lost", extra=asdict(result))
+    if result.orphan_bodies:
+        logger.warning("deleted bodies whose message was never stored", extra=asdict(result))
     return asdict(result)

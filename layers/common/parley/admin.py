@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from parley import admin_keys
+from parley import admin_dlq, admin_keys
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     due.add_argument("--tenant-id", default=None, help="default: every tenant")
     due.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
+    admin_dlq.register(sub)
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if hasattr(args, "run"):  # a command registered by its own module (admin_keys)
         return args.run(args, local)
+
+    if args.command == "dlq":
+        return admin_dlq.run(args)
 
     if args.command in ("upsert-candidate", "upsert-user"):
         from parley.domain import users

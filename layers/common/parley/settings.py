@@ -14,10 +14,20 @@ class Settings(BaseModel):
     send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
     send_queue_arn: str = Field(default="", alias="SEND_QUEUE_ARN")
     send_dlq_arn: str = Field(default="", alias="SEND_DLQ_ARN")
+    # The dead-letter queues, for the operator's `python -m parley.admin dlq` (parley.domain.dead_letters.QUEUES).
+    send_dlq_url: str = Field(default="", alias="SEND_DLQ_URL")
+    ses_events_dlq_url: str = Field(default="", alias="SES_EVENTS_DLQ_URL")
+    inbound_mail_dlq_url: str = Field(default="", alias="INBOUND_MAIL_DLQ_URL")
+    provider_events_dlq_url: str = Field(default="", alias="PROVIDER_EVENTS_DLQ_URL")
+    tally_dlq_url: str = Field(default="", alias="TALLY_DLQ_URL")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.
     max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
+    # Receives of a message by an SQS consumer before its queue's redrive policy moves it to the dead-letter queue
+    # (its maxReceiveCount): the last one records why it failed (``dal/dead_letters``). The dispatcher's is
+    # max_send_attempts.
+    max_receive_count: int = Field(default=5, alias="MAX_RECEIVE_COUNT")
     # A SENDING claim older than this is an interrupted attempt (crash after/while calling the provider).
     send_claim_seconds: int = Field(default=120, alias="SEND_CLAIM_SECONDS")
     # A provider's acceptance whose SENT write could not be made in the invocation is queued as a receipt

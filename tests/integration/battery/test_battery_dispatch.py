@@ -18,6 +18,12 @@ DISPATCHER = "root.DispatcherFunction"
 MESSAGES = 1000
 
 
+def dead_letter_error(cause, attempts):
+    from parley.domain.dispatch import dead_letter_error
+
+    return dead_letter_error(cause, attempts)
+
+
 def _statuses(tenant_id, ids):
     from parley.dal import records
 
@@ -119,7 +125,8 @@ def test_one_poisoned_record_in_each_of_50_batches_of_10_is_the_only_failure_and
     for mid in throttled:
         assert stored[mid].status == MessageStatus.FAILED
         assert stored[mid].attempts == 5
-        assert stored[mid].error == "ses Throttling: Maximum sending rate exceeded."
+        assert stored[mid].error == dead_letter_error("ses Throttling: Maximum sending rate exceeded.", 5)
+        assert stored[mid].dead_letter_at is not None  # its job in the DLQ: an operator may retry it
         assert len(_failed_events(t.id, mid)) == 1
 
 
@@ -180,7 +187,8 @@ def test_with_30_percent_of_provider_calls_failing_every_message_ends_sent_or_fa
             assert not _failed_events(t.id, mid)
         else:
             assert len(_failed_events(t.id, mid)) == 1
-            assert msg.error in ("ses Throttling: Maximum sending rate exceeded.", "ses ServiceUnavailable: Service unavailable")
+            causes = ("ses Throttling: Maximum sending rate exceeded.", "ses ServiceUnavailable: Service unavailable")
+            assert msg.error in [dead_letter_error(c, 5) for c in causes]
             assert calls == 5 and ses_wire.accepted[mid] == 0
             exhausted.add(mid)
     assert outage <= exhausted

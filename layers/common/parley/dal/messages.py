@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import bodies, contacts, counters, keys, pending, table, tallies
+from parley.dal import bodies, body_intents, contacts, counters, keys, pending, table, tallies
 from parley.models.domain import SENDABLE, ActivityEvent, Message, MessageStatus, TimelineEntry
 
 # Status changes a reader of a record sees (QUEUED ↔ SENDING is the pipeline's own business).
@@ -27,10 +27,16 @@ def is_record(msg: Message) -> bool:
     return msg.channel == "email" and msg.direction == "outbound"
 
 
-def _item(msg: Message) -> dict[str, Any]:
+def _item(msg: Message, done: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The message's item. A body too large for it is written to S3 now, after an intent item saying so
+    (``body_intents``): the write that deletes the intent is appended to ``done``, for the transaction that
+    stores the item (the sweeper removes the body of an intent that outlives its message's write)."""
     data = msg.model_dump(mode="json", exclude_none=True)
     if len(msg.body.encode()) > bodies.INLINE_LIMIT:
+        intent = body_intents.record(msg.tenant_id, msg.id, bodies.key_for(msg.tenant_id, msg.id))
         data["body_ref"] = bodies.put(msg.tenant_id, msg.id, data.pop("body"))
+        if done is not None:
+            done.append(body_intents.done_op(intent))
     created = clock.iso(msg.created_at)
     counterpart = msg.recipient if msg.direction == "outbound" else msg.sender
     return {
@@ -108,11 +114,13 @@ def _event_item(tenant_id: str, ev: ActivityEvent) -> dict[str, Any]:
 
 
 def create_ops(msg: Message) -> list[dict[str, Any]]:
-    """The writes that store a new message, for a transaction: the message (never over an existing id)
-    and, for a message filed under a candidate, its contact in the transactional-archive index."""
+    """The writes that store a new message, for a transaction: the message (never over an existing id),
+    for a message filed under a candidate its contact in the transactional-archive index, and for a body kept
+    in S3 (written by this call) the deletion of its write intent."""
+    done: list[dict[str, Any]] = []
+    put = {"Put": {"Item": table.marshal(_item(msg, done)), "ConditionExpression": "attribute_not_exists(PK)"}}
     contact = contacts.record_op(msg)
-    put = {"Put": {"Item": table.marshal(_item(msg)), "ConditionExpression": "attribute_not_exists(PK)"}}
-    return [put] if contact is None else [put, contact]
+    return [put, *([] if contact is None else [contact]), *done]
 
 
 def event_item(tenant_id: str, event: ActivityEvent) -> dict[str, Any]:
@@ -133,7 +141,7 @@ def create(msg: Message, *, extra_ops: Sequence[dict[str, Any]] = ()) -> None:
     tenant conflict (docs/data-model.md §6.6)."""
     ops = [*create_ops(msg), *extra_ops]
     if len(ops) == 1:
-        table.put_item(_item(msg), condition="attribute_not_exists(PK)")
+        table.ddb().put_item(TableName=table.table_name(), **ops[0]["Put"])
     else:
         table.transact(ops)
     if is_record(msg):
@@ -302,6 +310,54 @@ def transition(
         return table.try_transact([update, event_op(tenant_id, event)])
     try:
         table.ddb().update_item(TableName=table.table_name(), **update["Update"])
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
+def revive(msg: Message, *, event: ActivityEvent, note: str) -> bool:
+    """A dead-lettered message (FAILED with ``dead_letter_at``) back to QUEUED for its redriven job: ``error`` and
+    ``dead_letter_at`` removed, back on the pending index (due now: the sweeper re-queues it if its job is lost
+    again) and, for a record, in the QUEUED status partition with a STATUS_CHANGE entry saying why; ``event``
+    appended, atomically. False (nothing written) when it is no longer FAILED and dead-lettered."""
+    now = clock.now()
+    sets: dict[str, Any] = {"status": MessageStatus.QUEUED.value, "GSI7PK": keys.status_pk(msg.tenant_id, MessageStatus.QUEUED.value),
+                            **pending.keys_for(msg.tenant_id, msg.id, now)}  # fmt: skip
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals: dict[str, Any] = {f"v{i}": v for i, v in enumerate(sets.values())}
+    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    if is_record(msg):
+        entry = TimelineEntry(id=str(uuid.uuid4()), type="STATUS_CHANGE", date=now, description=f"Status changed to QUEUED: {note}")
+        names["#tl"] = "timeline"
+        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
+        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    names |= {"#s": "status", "#dl": "dead_letter_at", "#err": "error", "#claimed": "claimed_at"}
+    update = {
+        "Update": {
+            "Key": table.key(keys.message_pk(msg.tenant_id, msg.id), keys.MESSAGE_SK),
+            "UpdateExpression": expr + " REMOVE #dl, #err, #claimed",
+            "ConditionExpression": "#s = :failed AND attribute_exists(#dl)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": table.values(**vals, failed=MessageStatus.FAILED.value),
+        }
+    }
+    return table.try_transact([update, event_op(msg.tenant_id, event)])
+
+
+def settle_dead_letter(tenant_id: str, message_id: str) -> bool:
+    """A dead-lettered message whose job an operator discarded: FAILED for good (``dead_letter_at`` removed; its
+    ``error`` stays). False when it was not FAILED and dead-lettered."""
+    try:
+        table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
+            UpdateExpression="REMOVE #dl",
+            ConditionExpression="#s = :failed AND attribute_exists(#dl)",
+            ExpressionAttributeNames={"#s": "status", "#dl": "dead_letter_at"},
+            ExpressionAttributeValues=table.values(failed=MessageStatus.FAILED.value),
+        )
     except ClientError as err:
         if table.is_condition_failure(err):
             return False

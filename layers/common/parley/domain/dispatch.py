@@ -47,6 +47,16 @@ so it sees the message exactly as a job in a later invocation would. One round:
 
 An outcome write that still raises leaves its message SENDING: the job fails and its redelivery finds the
 claim, fresh (retried later) and then stale (UNCONFIRMED "outcome unknown", not resent).
+
+The last attempt (the job's ``receive_count`` reaches ``MAX_SEND_ATTEMPTS``, its queue's maxReceiveCount): a job
+that fails then goes to the send DLQ, so a message that certainly did not go out (a retryable provider error, a
+body or re-check that could not be read, a provider that could not be set up) is not given back to QUEUED, where
+nothing would bring it to a dispatcher again: it becomes FAILED *dead-lettered* (``dead_letter_at``, a ``failed``
+event and an ``error`` saying it waits for an operator). ``python -m parley.admin dlq redrive`` puts it back to
+QUEUED and its job back on the queue; the claim above makes that redriven job send it at most once
+(``parley.domain.dead_letters``, docs/operations.md "Dead letters").
+
+Every provider call's outcome, per tenant, is returned for the ``ProviderCallFailed`` metric (``parley.metrics``).
 """
 
 from __future__ import annotations
@@ -80,6 +90,7 @@ OUTCOME_BACKOFF_CAP_S = 2.0
 OUTCOME_RESERVE_MS = 3_000
 DEFAULT_BUDGET_MS = 20_000  # without a Lambda context (a direct call): the time outcome writes may take
 UNKNOWN_OUTCOME = "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent"
+DEAD_LETTERED = "not sent after {attempts} attempts; held in the dead-letter queue until an operator retries or discards it"
 logger = Logger(child=True)
 _sleep = time.sleep
 
@@ -151,6 +162,29 @@ def _unconfirmed_write(msg: Message, error: str, result: Result) -> _Write:
     kw: dict[str, Any] = {"to": MessageStatus.UNCONFIRMED, "expect": (MessageStatus.SENDING,), "extra": {"error": error},
                           "event": _event(msg, "unconfirmed", error), "remove": ("claimed_at",)}  # fmt: skip
     return _Write(msg, messages.transition_ops(msg.tenant_id, msg.id, **kw), None, clock.now(), result, transition=kw)
+
+
+def dead_letter_error(error: str, attempts: int) -> str:
+    """The ``error`` of a message whose job was dead-lettered: the cause, and that an operator holds it."""
+    return f"{error} ({DEAD_LETTERED.format(attempts=attempts)})"
+
+
+def _dead_letter_write(msg: Message, error: str, result: Result, attempts: int) -> _Write:
+    """SENDING → FAILED, dead-lettered: the provider certainly does not have it and its job (reported failed, so
+    SQS moves it to the DLQ) waits for an operator, who may redrive it (back to QUEUED) or discard it."""
+    now = clock.now()
+    text = dead_letter_error(error, attempts)
+    kw: dict[str, Any] = {"to": MessageStatus.FAILED, "expect": (MessageStatus.SENDING,),
+                          "extra": {"error": text, "dead_letter_at": clock.iso(now)}, "event": _event(msg, "failed", text),
+                          "remove": ("claimed_at",)}  # fmt: skip
+    return _Write(msg, messages.transition_ops(msg.tenant_id, msg.id, **kw), _counted(msg, "failed"), now, result, transition=kw)
+
+
+def _give_back(msg: Message, error: str, result: Result, receive_count: int) -> _Write:
+    """Nothing was handed to the provider: QUEUED again for a later attempt, or dead-lettered on the last one."""
+    if receive_count >= get_settings().max_send_attempts:
+        return _dead_letter_write(msg, error, result, receive_count)
+    return _requeue_write(msg, error, result)
 
 
 def _requeue_write(msg: Message, error: str, result: Result) -> _Write:
@@ -309,7 +343,7 @@ def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
 
 
 def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsProvider | None, results: dict[int, Result],
-           remaining_ms: Remaining) -> None:  # fmt: skip
+           remaining_ms: Remaining, calls: list[tuple[str, bool]]) -> None:  # fmt: skip
     settings = get_settings()
     now = clock.now()
     # Repeated like an outcome write: the token makes a claim whose answer was lost count as ours.
@@ -343,7 +377,7 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
             # Nothing was handed to the provider yet: give the claim back so a retry can send it.
             retry = RetryLater(f"body of {msg.id} unavailable: {err}")
             retry.__cause__ = err
-            add(before, _requeue_write(msg, f"body unavailable: {err}", retry), i)
+            add(before, _give_back(msg, f"body unavailable: {err}", retry, receive_count), i)
             continue
         to_send.append((i, receive_count, msg))
 
@@ -352,10 +386,10 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
     except Exception as err:
         # Nothing was handed to the provider: give the claims back (as for an unreadable body) rather than
         # leave them to the stale-claim rule, which would call them UNCONFIRMED though never sent.
-        for i, _, msg in to_send:
+        for i, receive_count, msg in to_send:
             retry = RetryLater(f"send-time re-check of {msg.id} unavailable: {err}")
             retry.__cause__ = err
-            add(before, _requeue_write(msg, f"send-time re-check unavailable: {err}", retry), i)
+            add(before, _give_back(msg, f"send-time re-check unavailable: {err}", retry, receive_count), i)
         to_send = []
         refusals = {}
     allowed = []
@@ -381,22 +415,36 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
                 if provider is None and key3 not in providers:
                     providers[key3] = email_provider(msg.provider, msg.tenant_id)
                 sender, outbound = provider or providers[key3], render_email(msg)
+        except Exception as err:
+            # The provider could not be set up or the message rendered: nothing was handed to it. Given back (a
+            # later attempt may find it fixed), dead-lettered on the last attempt.
+            calls.append((msg.tenant_id, True))
+            retry = RetryLater(f"{msg.id} could not be prepared for {msg.provider}: {err!r}")
+            retry.__cause__ = err
+            add(after, _give_back(msg, f"could not be prepared for {msg.provider}: {err}", retry, receive_count), i)
+            continue
+        try:
             receipt = sender.send(outbound)
         except ProviderError as err:
+            calls.append((msg.tenant_id, True))
             if err.ambiguous:
                 # It may have been accepted: never FAILED (a resend could duplicate it), never retried.
                 add(after, _unconfirmed_write(msg, str(err), Outcome(msg.id, "unconfirmed")), i)
-            elif err.retryable and receive_count < settings.max_send_attempts:
+            elif err.retryable:
+                # retried while attempts are left; on the last, reported so SQS moves the job to the DLQ
                 retry = RetryLater(str(err))
                 retry.__cause__ = err
-                add(after, _requeue_write(msg, str(err), retry), i)
+                add(after, _give_back(msg, str(err), err if receive_count >= settings.max_send_attempts else retry, receive_count), i)
             else:
-                # out of attempts: a retryable error is reported so SQS moves the job to the DLQ
-                add(after, _fail_write(msg, str(err), err if err.retryable else Outcome(msg.id, "failed")), i)
+                add(after, _fail_write(msg, str(err), Outcome(msg.id, "failed")), i)
             continue
         except Exception as err:
+            # Not the provider's own refusal: whether it took the message is not known. The message stays SENDING;
+            # the job's redelivery finds the claim stale and makes it UNCONFIRMED (never resent).
+            calls.append((msg.tenant_id, True))
             results[i] = err
             continue
+        calls.append((msg.tenant_id, False))
         add(after, _sent_write(msg, receipt), i)
     _write_all(after, results, index_of, remaining_ms)
 
@@ -426,12 +474,14 @@ def _record_receipts(jobs: list[tuple[int, SendJob]], results: dict[int, Result]
 
 
 def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvider | SmsProvider | None = None,
-                   remaining_ms: Remaining | None = None) -> list[Result]:  # fmt: skip
+                   remaining_ms: Remaining | None = None, calls: list[tuple[str, bool]] | None = None) -> list[Result]:  # fmt: skip
     """Dispatch ``(job, receive_count)`` pairs together; one result per job, in order: its ``Outcome``, or
     the exception its record must be reported failed with (``RetryLater``, a retry-exhausted retryable
     ``ProviderError``, or an error that left the message SENDING). ``remaining_ms``: the invocation's
-    remaining time, which bounds the repeats of outcome writes (without it: ``DEFAULT_BUDGET_MS``)."""
+    remaining time, which bounds the repeats of outcome writes (without it: ``DEFAULT_BUDGET_MS``).
+    ``calls`` gets ``(tenant_id, failed)`` for each provider call made (and each provider that could not be set up)."""
     remaining = _budget(remaining_ms)
+    calls = [] if calls is None else calls
     results: dict[int, Result] = {}
     rounds: list[list[tuple[int, SendJob, int]]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -452,7 +502,7 @@ def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvid
         rounds[n].append((i, job, receive_count))
     for batch in rounds:
         try:
-            _round(batch, provider, results, remaining)
+            _round(batch, provider, results, remaining, calls)
         except Exception as err:
             for i, _, _ in batch:
                 results.setdefault(i, err)
@@ -467,6 +517,7 @@ class SqsBatch:
     done: list[tuple[Outcome, int]]
     failed: list[tuple[str, BaseException]]  # (SQS messageId, the error), in record order
     size: int
+    provider_calls: list[tuple[str, bool]]  # (tenant_id, failed) of every provider call (dispatch_batch's ``calls``)
 
     def response(self) -> dict[str, list[dict[str, str]]]:
         """The SQS partial batch response: ``{"batchItemFailures": [{"itemIdentifier": <messageId>}, …]}``
@@ -499,7 +550,8 @@ def dispatch_sqs(records: Sequence[dict[str, Any]], *, remaining_ms: Remaining |
         jobs.append((job, counts[n]))
         owners.append(n)
     done: dict[int, Outcome] = {}
-    for n, result in zip(owners, dispatch_batch(jobs, remaining_ms=remaining_ms), strict=True):
+    calls: list[tuple[str, bool]] = []
+    for n, result in zip(owners, dispatch_batch(jobs, remaining_ms=remaining_ms, calls=calls), strict=True):
         if isinstance(result, Exception):
             failed[n] = result
         else:
@@ -508,6 +560,7 @@ def dispatch_sqs(records: Sequence[dict[str, Any]], *, remaining_ms: Remaining |
         done=[(done[n], counts[n]) for n in sorted(done)],
         failed=[(records[n]["messageId"], failed[n]) for n in sorted(failed)],
         size=len(records),
+        provider_calls=calls,
     )
 
 

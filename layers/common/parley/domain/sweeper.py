@@ -10,6 +10,12 @@ Every few minutes the sweeper looks for messages on the index that were due more
 ``SWEEP_AFTER_SECONDS`` ago and queues a job for each. A job for a message that is in fact on its way
 (a backlog, a slow schedule) is harmless: the dispatcher sends only what it can claim, once. Index
 entries of messages that ended some other way are removed.
+
+It also removes the bodies no message has: a large body is written to S3 before its message's item, after a
+write intent that the message's own transaction deletes (``dal/body_intents.py``). An intent older than
+``SWEEP_AFTER_SECONDS`` whose message does not exist is a body whose table write failed (or whose writer died):
+the body is deleted, then the intent; one whose message exists (the transaction failed after all for another
+writer's reason, a replay of the same id) only loses its intent.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from parley import clock
-from parley.dal import pending, queue
+from parley.dal import bodies, body_intents, pending, queue
 from parley.models.domain import MessageStatus, SendJob
 from parley.settings import get_settings
 
@@ -31,6 +37,7 @@ class SweepResult:
     requeued: int
     refused: int  # jobs SQS did not take (queued by the next run)
     forgotten: int  # index entries of messages that had already ended
+    orphan_bodies: int = 0  # bodies deleted because no message item has them
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
@@ -44,4 +51,20 @@ def sweep(now: datetime | None = None) -> SweepResult:
         elif pending.forget(p.tenant_id, p.message_id, p.status):
             forgotten += 1
     refused = queue.enqueue_many(jobs)
-    return SweepResult(requeued=len(jobs) - len(refused), refused=len(refused), forgotten=forgotten)
+    return SweepResult(requeued=len(jobs) - len(refused), refused=len(refused), forgotten=forgotten, orphan_bodies=sweep_bodies(cutoff))
+
+
+def sweep_bodies(cutoff: datetime) -> int:
+    """Delete the bodies of write intents older than ``cutoff`` whose message was never stored; drop the intents.
+    Returns the number of bodies deleted."""
+    intents = list(body_intents.older_than(cutoff, limit=PER_SHARD))
+    if not intents:
+        return 0
+    kept = body_intents.stored(intents)
+    removed = 0
+    for intent in intents:
+        if intent.message_id not in kept:
+            bodies.delete(intent.body_ref)
+            removed += 1
+        body_intents.drop(intent)
+    return removed

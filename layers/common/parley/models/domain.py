@@ -158,6 +158,9 @@ class Message(Model):
     raw_ref: str | None = None  # inbound email: s3://<inbound bucket>/<key> of the raw mail or post (attachments live there)
     delivery_status: str | None = None  # latest provider delivery state (DELIVERED, UNDELIVERED, READ, BOUNCED, …)
     error: str | None = None
+    # FAILED because its send job was dead-lettered (the last attempt failed): an operator may still retry it
+    # (``python -m parley.admin dlq redrive``: back to QUEUED) or discard the job (then it stays FAILED).
+    dead_letter_at: UtcDateTime | None = None
     attempts: int = 0
     created_at: UtcDateTime
     scheduled_at: UtcDateTime | None = None

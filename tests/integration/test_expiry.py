@@ -1,0 +1,69 @@
+"""Retention in the table (docs/data-model.md "Expiry"): the item types that should expire carry ``ttl`` (epoch
+seconds, the attribute the table's TTL reads: tests/infra/test_operations.py) within their horizon; the others
+(messages, their events, tenants, keys, opt-ins, suppressions, tallies, …) carry none."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from helpers import api_event, body, load_event
+
+DAY = 86400
+# what expires, recognised in a table scan, and how long it lives
+EXPIRING = {
+    "idempotency record": DAY,  # IDEMPOTENCY_TTL_SECONDS
+    "email_event": 30 * DAY,  # provider event dedupe keys (providers retry for a few days)
+    "inbound_receipt": 90 * DAY,
+    "tally SEEN marker": 2 * DAY,  # outlives the stream's 24 h
+    "dead_letter": 15 * DAY,  # a day more than the DLQs keep a message
+    "body_intent": 7 * DAY,
+}
+
+
+def _kind(item: dict[str, Any]) -> str:
+    if item["PK"].endswith("#IDEMPOTENCY"):
+        return "idempotency record"
+    if item["PK"].startswith("TALLY#SEEN#"):
+        return "tally SEEN marker"
+    return str(item.get("type") or item["PK"].split("#")[0])
+
+
+def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler, tenant, table_items, monkeypatch):
+    from parley import clock
+    from parley.dal import bodies, body_intents, email_events, inbound_mail
+
+    t, _ = tenant
+    # a send with an Idempotency-Key (its record; the stream consumer's tally markers)
+    out = handler("CandidateApi.SendEmailFunction")(
+        api_event("candidate/send_email", tenant_id=t.id, headers={"Idempotency-Key": "expiry-1"}, body={
+            "subject": "Your interview", "emailContent": "Hi, see you on Tuesday.", "toEmail": "ada@example.com"})
+    )  # fmt: skip
+    assert out["statusCode"] == 200, out
+    message_id = body(out)["data"]["emailActivityId"]
+    # a provider event's dedupe key, a received mail not stored as a message, a body write intent
+    email_events.record(t.id, provider="ses", event_key="evt-1", summary={"event": "delivered"}, activity=None)
+    inbound_mail.record_receipt(t.id, "<m-1@example.com>", "unmatched")
+    body_intents.record(t.id, "m-x", bodies.key_for(t.id, "m-x"))
+    # a consumer's last receive failing: why, kept
+    record = copy.deepcopy(load_event("core/provider_events")["Records"][0]) | {"body": "{}"}
+    record["attributes"]["ApproximateReceiveCount"] = "5"
+    with pytest.raises(BatchProcessingError):
+        handler("root.ProviderEventsFunction")({"Records": [record]})
+
+    now = int(clock.now().timestamp())
+    items = table_items()
+    kinds = {_kind(i) for i in items}
+    assert set(EXPIRING) <= kinds, f"not exercised: {set(EXPIRING) - kinds}"
+    assert {"message", "tenant", "api_key"} <= kinds
+    for item in items:
+        kind = _kind(item)
+        if kind in EXPIRING:
+            assert isinstance(item.get("ttl"), int), item
+            assert 0 < item["ttl"] - now <= EXPIRING[kind], (kind, item["ttl"] - now)
+        else:
+            assert "ttl" not in item, f"{kind} {item['PK']} expires: add it to docs/data-model.md and to EXPIRING"
+    assert any(i.get("id") == message_id for i in items)

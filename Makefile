@@ -90,24 +90,29 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration -q
 
+# e2e on both cores: each pytest-xdist worker starts its own local stack (its session fixture) and takes whole files
+# (module fixtures stay within one stack); the load test (marked `load`) then runs alone, on a machine left to it.
+E2E_PARALLEL := -n 2 --dist loadfile
+
 e2e: install
-	$(PY) -m pytest tests/e2e -q -m "not load"
+	$(PY) -m pytest tests/e2e -q -m "not load" $(E2E_PARALLEL)
 	$(PY) -m pytest tests/e2e -q -m load
 
 load: install
 	$(PY) -m parley_local.load
 
 # The smoke test (docs/operations.md, "Smoke test"): a throwaway tenant sends to SES's mailbox simulator, schedules, checks
-# activity, the bounce → suppression path and the schedule over the public APIs, then is retired. Without STACK it tests
+# activity, the bounce → suppression path and the schedule over the public APIs, then its key is revoked and it is disabled. Without STACK it tests
 # the local stack `make run` started (.local/stack.json); with STACK (and AWS credentials) the deployed root stack.
 smoke: install
 	$(PY) -m parley.smoke $(if $(STACK),--stack $(STACK) $(if $(SENDER),--sender-email $(SENDER)) $(if $(REGION),--region $(REGION)))
 
-# unit, infra and integration (in-process moto) on both cores; then e2e in one process: its tests share one local
-# stack, and the load test (marked `load`) runs last, alone, on a machine nothing else is using.
+# unit, infra and integration (in-process moto) on both cores; then e2e on both cores (a local stack per worker); then
+# the load test (marked `load`) alone, on a machine nothing else is using.
 test: lint validate build
 	$(PY) -m pytest tests/unit tests/infra tests/integration -q -p no:cacheprovider -n 2
-	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider -m "not load" $(E2E_PARALLEL)
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider -m load
 
 clean:
 	rm -rf $(VENV) $(VENV_SAM) .aws-sam .local

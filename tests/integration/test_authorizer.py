@@ -37,6 +37,8 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "timezone": "UTC",
         "replyDomain": "",
         "defaultCountry": "US",
+        "sendRateLimit": 0,  # 0: the deployment's defaults (docs/architecture.md §6.3)
+        "dailySendQuota": 0,
     }
 
 

@@ -47,9 +47,10 @@ def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
     descriptions = {**_DESCRIPTIONS, 403: "The X-Tenant-ID header names another tenant than the API key's."}
     codes = sorted({400, 404, 500, *extra} | (set() if public else {401}))
     # 401 comes from API Gateway (the authorizer refused the key), in its own rendering of the shape;
-    # so does a 404 for a path no route matches (an id with an encoded "/", say).
+    # so does a 404 for a path no route matches (an id with an encoded "/", say), and a 429 of its own throttling.
     models: dict[int, Any] = {c: CrmError for c in codes}
-    models.update({c: m for c, m in ((401, CrmGatewayError), (404, CrmError | CrmGatewayError)) if c in models})
+    gateway = ((401, CrmGatewayError), (404, CrmError | CrmGatewayError), (429, CrmError | CrmGatewayError))
+    models.update({c: m for c, m in gateway if c in models})
     return {c: _response(c, descriptions[c], models[c]) for c in codes}
 
 

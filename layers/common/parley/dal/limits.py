@@ -128,14 +128,18 @@ def admit(tenant_id: str, at: datetime, *, rate: int, quota: int) -> Refusal | N
 
 
 def refund(tenant_id: str, at: datetime) -> None:
-    """Take one admitted message back out of the day ``at`` falls on (it was not accepted after all)."""
-    table.ddb().update_item(
-        TableName=table.table_name(),
-        Key=_window_key(tenant_id, at),
-        UpdateExpression="ADD day_n :minus",
-        ConditionExpression="day_n > :zero",
-        ExpressionAttributeValues=table.values(minus=-1, zero=0),
-    )
+    """Take one admitted message back out of the day ``at`` falls on (it was not accepted after all); never below 0."""
+    try:
+        table.ddb().update_item(
+            TableName=table.table_name(),
+            Key=_window_key(tenant_id, at),
+            UpdateExpression="ADD day_n :minus",
+            ConditionExpression="day_n > :zero",
+            ExpressionAttributeValues=table.values(minus=-1, zero=0),
+        )
+    except ClientError as err:
+        if not table.is_condition_failure(err):
+            raise
 
 
 def reserve(tenant_id: str, n: int, *, interval_us: int, now_us: int) -> int:

@@ -94,6 +94,19 @@ def test_a_send_costs_one_write_two_when_another_process_opened_the_second(tenan
     assert limits.admit(t, AT + timedelta(milliseconds=500), rate=10, quota=100) is None  # the same second: its guess
     assert limits.admit(t, AT, rate=4, quota=100).reason == "rate"  # a refusal: one write that fails its condition
     assert calls == ["UpdateItem"] * 2
+    calls.clear()
+    # a busy tenant (this process admitted one a second ago): "same second" is guessed, one write when another
+    # instance has opened the window already, two when this is the second's first send
+    later = AT + timedelta(seconds=1)
+    limits._last_second.clear()
+    assert limits.admit(t, later, rate=10, quota=100) is None  # opened by "another instance"
+    calls.clear()
+    limits._last_second[t] = int(AT.timestamp())
+    assert limits.admit(t, later, rate=10, quota=100) is None
+    assert calls == ["UpdateItem"]
+    limits._last_second[t] = int(later.timestamp())
+    assert limits.admit(t, later + timedelta(seconds=1), rate=10, quota=100) is None
+    assert calls == ["UpdateItem"] * 3
 
 
 def test_concurrent_sends_never_pass_the_rate(tenant):

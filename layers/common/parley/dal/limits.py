@@ -10,10 +10,12 @@ it in both, atomically:
 - *same second* (``sec`` is this second): ``ADD sec_n 1, day_n 1`` if ``sec_n < rate AND day_n < quota``;
 - *new second* (``sec`` is older, or absent): ``SET sec = now, sec_n = 1 ADD day_n 1`` if ``day_n < quota``.
 
-Which one applies is not known before writing; this process guesses (the second it last admitted a send of the
-tenant in), and a failed condition returns the item as it was (``ReturnValuesOnConditionCheckFailure = ALL_OLD``),
-which says whether the send is refused (quota, rate) or the other update applies. So a send costs one write,
-two when the guess was wrong (the first send of a second from this process), and a refusal one. A refused
+Which one applies is not known before writing; this process guesses from the second it last admitted a send of
+the tenant in (within the last two: the tenant is busy, some instance has most likely opened this second's window
+already: *same*; else *new*), and a failed condition returns the item as it was
+(``ReturnValuesOnConditionCheckFailure = ALL_OLD``), which says whether the send is refused (quota, rate) or the
+other update applies. So a send costs one write, two when the guess was wrong (a busy tenant's first send of a
+second; an idle tenant's send right after another instance's in the same second), and a refusal one. A refused
 request is not counted. ``refund`` takes a message back out of ``day_n`` (a send that failed after it was
 admitted): the day's quota counts accepted messages; the rate counts requests.
 
@@ -35,6 +37,7 @@ from botocore.exceptions import ClientError
 from parley.dal import aws, keys, table
 
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+BUSY_SECONDS = 2  # a tenant this process admitted a send of so recently is guessed busy (see the module doc)
 PACE_TTL_SECONDS = 7 * 86400  # a pace item outlives any slot it hands out (refreshed with every reservation)
 
 # What this process last saw, per tenant: the second of its last admitted send, and the end of the slots it last
@@ -103,7 +106,7 @@ def admit(tenant_id: str, at: datetime, *, rate: int, quota: int) -> Refusal | N
     """Count one send of ``tenant_id`` at ``at`` against its ``rate`` (requests per second) and ``quota``
     (messages per UTC day): None when admitted (and counted), else why not."""
     second = int(at.timestamp())
-    how: Verdict = "same" if _last_second.get(tenant_id) == second else "new"
+    how: Verdict = "same" if 0 <= second - _last_second.get(tenant_id, -10) <= BUSY_SECONDS else "new"
     for _ in range(4):
         assert how in ("same", "new")
         try:

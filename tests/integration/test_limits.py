@@ -178,3 +178,24 @@ def test_the_provider_rate_is_the_tenants_else_the_default(tenant, monkeypatch):
     assert limits.provider_interval_us(t) == 71_429  # 1/14 s, rounded up: never faster than the rate
     auth.configure_tenant(t, provider_rate_limit="4")  # as configure-tenant --set provider_rate_limit=4 does
     assert limits.provider_interval_us(t) == 250_000
+
+
+def test_a_throttled_window_is_answered_like_the_rate(tenant, monkeypatch):
+    """DynamoDB throttling the tenant's own window item (a flood beyond what the partition takes) is a 429, not a 500."""
+    from botocore.exceptions import ClientError
+
+    from parley.dal import limits, table
+
+    real = table.ddb()
+
+    class Throttled:
+        def update_item(self, **_):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "UpdateItem")  # fmt: skip
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(table, "ddb", lambda: Throttled())
+    refused = limits.admit(tenant[0].id, AT, rate=10, quota=100)
+    assert (refused.reason, refused.retry_after) == ("rate", 1)

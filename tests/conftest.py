@@ -107,6 +107,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
+    # The per-tenant limits' defaults (docs/architecture.md §6.4), above what any test of other behaviour reaches:
+    # those send hundreds of one tenant's messages in a second (some within one frozen second) and dispatch
+    # thousands at once. The limits' own tests give their tenants their own limits (tenant settings), which win.
+    monkeypatch.setenv("TENANT_SEND_RATE_LIMIT", "100000")
+    monkeypatch.setenv("TENANT_DAILY_SEND_QUOTA", "100000000")
+    monkeypatch.setenv("TENANT_PROVIDER_RATE_LIMIT", "100000")
     with mock_aws():
         stack = Provisioner(None).build()
         prov_ses = Provisioner(None).client("ses")

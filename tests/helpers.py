@@ -88,6 +88,14 @@ def function_handler(fn: Any) -> Any:
     return getattr(import_handler(fn.code_dir, module), attr)
 
 
+def send_windows(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(the other items, the tenants' send windows)``: a send request refused after its admission (a 400) still
+    counts for the tenant's send rate (docs/architecture.md §6.4), so it leaves its send window behind, with the
+    message taken back out of the day's count (``day_n`` 0)."""
+    windows = [i for i in items if i.get("type") == "send_window"]
+    return [i for i in items if i.get("type") != "send_window"], windows
+
+
 def body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
 

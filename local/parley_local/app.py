@@ -246,6 +246,7 @@ class LocalStack:
                         "/_local/simulate/{reply,sms,stop,bounce} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
+                        "/_local/throttle (GET; POST {rate, burst} or {})",
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
@@ -344,6 +345,23 @@ class LocalStack:
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
+        def throttle(request: Request) -> Response:
+            """API Gateway's account-level throttle, as the gateway applies it (``gateway.AccountThrottle``): GET it,
+            POST ``{rate, burst}`` to lower it (to see the APIs' 429s), POST ``{}`` for AWS's defaults again."""
+            bucket = self.gateway.throttle
+            if request.method == "POST":
+                try:
+                    body = json_object(request)
+                except BadBody as err:
+                    return _json({"status": 400, "message": str(err)}, 400)
+                rate, burst = body.get("rate", bucket.DEFAULT_RATE), body.get("burst", bucket.DEFAULT_BURST)
+                if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+                    return _json({"status": 400, "message": "rate must be a positive number (requests per second)"}, 400)
+                if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
+                    return _json({"status": 400, "message": "burst must be a non-negative integer"}, 400)
+                bucket.set(rate, burst)
+            return _json({"rate": bucket.rate, "burst": bucket.burst})
+
         # The API docs: each family's OpenAPI document, generated from the handlers (once, on first use:
         # it imports every handler of the family), and the pages over them.
         from parley_local import openapi
@@ -386,6 +404,7 @@ class LocalStack:
             "/_local/outbox": outbox,
             "/_local/tenants": tenants,
             "/_local/tenant-settings": tenant_settings,
+            "/_local/throttle": throttle,
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),
             "/_local/inbound-email": inbound_email,

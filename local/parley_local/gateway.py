@@ -51,6 +51,35 @@ _DEFAULT_MESSAGE = {
 }
 
 
+class AccountThrottle:
+    """API Gateway's account-level throttling of REST API requests (per region, every API and stage together): a
+    token bucket refilled at ``rate`` per second up to ``burst``; a request finding it empty is answered with the
+    API's THROTTLED gateway response (429). AWS's defaults are 10,000 per second with a burst of 5,000, which a local
+    stack never reaches; ``POST /_local/throttle`` lowers them, to see those answers (docs/architecture.md §6.4)."""
+
+    DEFAULT_RATE = 10_000.0
+    DEFAULT_BURST = 5_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.set(self.DEFAULT_RATE, self.DEFAULT_BURST)
+
+    def set(self, rate: float, burst: int) -> None:
+        with self._lock:
+            self.rate, self.burst = float(rate), int(burst)
+            self._tokens, self._at = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
 def _werkzeug_path(path: str) -> str:
     path = re.sub(r"\{([A-Za-z0-9_]+)\+\}", r"<path:\1>", path)
     return re.sub(r"\{([A-Za-z0-9_]+)\}", r"<\1>", path)
@@ -78,6 +107,7 @@ class Gateway:
         self.local_routes = local_routes
         self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self.throttle = AccountThrottle()
         rules = []
         self._targets: list[tuple[RestApi, Route]] = []
         seen: dict[tuple[str, str], str] = {}
@@ -128,6 +158,8 @@ class Gateway:
             return self.gateway_response(self._api_for_path(path), "MISSING_AUTHENTICATION_TOKEN", message=str(err))
         if request.content_length and request.content_length > MAX_PAYLOAD:
             return self.gateway_response(api, "REQUEST_TOO_LARGE")
+        if not self.throttle.take():
+            return self.gateway_response(api, "THROTTLED", status=429, message="Too Many Requests")
         return self.invoke_route(request, api, route, {k: str(v) for k, v in params.items()})
 
     def _local_prefix(self, path: str) -> Callable[[Request], Response] | None:

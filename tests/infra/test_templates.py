@@ -174,6 +174,17 @@ def test_gateway_responses_speak_the_familys_error_shape(path):
             assert parsed["title"] == HTTPStatus(int(decl["StatusCode"])).phrase, f"{rtype}: title differs from the HTTP status"
 
 
+@pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
+def test_api_gateways_throttling_says_when_to_retry(path):
+    """A 429 of API Gateway's own throttling carries ``Retry-After`` as the functions' 429s do (docs/architecture.md
+    §6.4), in the deployed RestApi (SAM's transform)."""
+    resources = transformed()[str(path.relative_to(ROOT))]["resources"]
+    (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    throttled = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]["THROTTLED"]
+    assert throttled["statusCode"] == "429"
+    assert throttled["responseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+
+
 # ── SnapStart (docs/architecture.md §3.1) ──
 
 

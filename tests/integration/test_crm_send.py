@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from crm_shapes import RECORD_KEYS
 
-from helpers import api_event, body
+from helpers import api_event, body, send_windows
 from parley_local.workers import _sqs_record
 
 SEND = "CrmApi.SendFunction"
@@ -242,7 +242,9 @@ def test_a_suppressed_cc_or_bcc_is_refused_naming_it_and_nothing_is_stored(api, 
         assert status == 400, (field, err)
         assert set(err) == {"title", "detail", "time"}
         assert "gone@example.com" in err["detail"] and "suppression list" in err["detail"]
-    assert table_items() == before  # no record, no tracking token, no counter
+    after, windows = send_windows(table_items())
+    assert after == before  # no record, no tracking token, no counter
+    assert [w["day_n"] for w in windows] == [0]  # counted as requests (the rate), not against the daily quota
     assert drain(send_queue[1]) == []
 
 
@@ -272,7 +274,10 @@ def test_a_send_reads_the_suppression_list_once_whatever_its_addressees(handler,
     # One write stores the record: a PutItem, or with tracking a transaction that adds the token lookup.
     assert calls.count("TransactWriteItems" if tracked else "PutItem") == 1, calls
     assert calls.count("PutItem") + calls.count("TransactWriteItems") == 1, calls
-    assert len(calls) == 4, calls  # + the record counter's UpdateItem: the same for 1 or 50 addressees
+    # + the record counter's UpdateItem and the send's admission to the tenant's send window (§6.4): the same
+    # for 1 or 50 addressees
+    assert calls.count("UpdateItem") == 2, calls
+    assert len(calls) == 5, calls
     from parley.dal import keys, table
     from parley.domain import tracking
 
@@ -476,7 +481,11 @@ def test_bad_schedules_are_400_and_create_nothing(api, aws, tenant, table_items,
     status, err = api(SCHEDULE, "schedule", t.id, body=request)
     assert status == 400, err
     assert words in err["detail"]
-    assert table_items() == before  # no record, no tracking token
+    after, windows = send_windows(table_items())
+    assert after == before  # no record, no tracking token
+    # refused by the handler: counted as a request (the rate), not against the daily quota; by the request's
+    # validation (before the handler): not counted at all
+    assert [w["day_n"] for w in windows] in ([0], [])
     assert client("scheduler").list_schedules(GroupName=aws.schedule_groups[0])["Schedules"] == []
 
 

@@ -23,6 +23,8 @@ CHANGED = {
     "timezone": "Europe/Amsterdam",
     "reply_domain": "reply.acme.example",
     "default_country": "GB",
+    "send_rate_limit": 5,
+    "daily_send_quota": 1000,
 }
 
 
@@ -54,7 +56,7 @@ def test_tenant_round_trips_through_the_authorizer_context_to_the_caller():
     tenant = _tenant()
     ctx = Caller.of(tenant).authorizer_context()
     assert ctx == {"tenantId": "t-1", **{to_camel(k): v for k, v in CHANGED.items()}}
-    assert all(isinstance(v, str | bool) for v in ctx.values())
+    assert all(isinstance(v, str | bool | int) for v in ctx.values())  # what an authorizer context may hold
 
     caller = Caller.from_authorizer(_through_api_gateway(ctx))
     assert caller.tenant_id == tenant.id
@@ -87,9 +89,21 @@ def test_the_context_is_validated(bad):
 
 
 def test_record_only_settings_stay_out_of_the_context():
-    tenant = _tenant(webhook_public_key="MFkw", secret_name="parley/t-1")
+    tenant = _tenant(webhook_public_key="MFkw", secret_name="parley/t-1", provider_rate_limit=3)
     ctx = Caller.of(tenant).authorizer_context()
-    assert not {"webhookPublicKey", "secretName", "name", "createdAt", "disabledAt"} & set(ctx)
+    assert not {"webhookPublicKey", "secretName", "name", "createdAt", "disabledAt", "providerRateLimit"} & set(ctx)
+
+
+@pytest.mark.parametrize(("name", "bad"), [("send_rate_limit", -1), ("daily_send_quota", "lots"), ("provider_rate_limit", 10**9)])
+def test_limits_are_bounded_counts(name, bad):
+    with pytest.raises(ValidationError):
+        _tenant(**{name: bad})
+
+
+def test_limits_read_back_from_api_gateway_strings():
+    caller = Caller.from_authorizer(_through_api_gateway(Caller.of(_tenant()).authorizer_context()))
+    assert (caller.send_rate_limit, caller.daily_send_quota) == (5, 1000)
+    assert Caller.from_authorizer({"tenantId": "t-1"}).send_rate_limit == 0  # 0: the deployment's default
 
 
 def test_configure_tenant_names_every_setting_and_only_settings():

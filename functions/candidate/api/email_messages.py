@@ -33,7 +33,7 @@ api = Api("candidate", tags=["Email Communications"])
     "/communications/email/v1/send",
     summary="Send an email to a candidate",
     description="Queues the email for delivery. An `Idempotency-Key` header makes retries safe.",
-    responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors(409, 415, 422)},
+    responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors(409, 415, 422, 429)},
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
         headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},

@@ -32,7 +32,7 @@ api = Api("candidate", tags=["Email Communications"], access=("table:write", "se
         "Composes the profile email (name, contact details, headline, location, profile link, last contact) of the "
         "candidate with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe."
     ),
-    responses={200: {"description": "The profile was forwarded successfully."}, **candidate_errors(409, 415, 422)},
+    responses={200: {"description": "The profile was forwarded successfully."}, **candidate_errors(409, 415, 422, 429)},
     example=Example(
         headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-forward-1"},
         body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},

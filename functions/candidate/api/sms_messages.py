@@ -43,7 +43,7 @@ api = Api(
         "activity). `messageSID` is the `activityId` of GET /communications/sms/v1/activity. An `Idempotency-Key` "
         "header makes retries safe."
     ),
-    responses={200: {"description": "The SMS was accepted (status SUCCESS)."}, **candidate_errors(409, 415, 422)},
+    responses={200: {"description": "The SMS was accepted (status SUCCESS)."}, **candidate_errors(409, 415, 422, 429)},
     access=("table:write", "send-queue", "scheduler"),
     example=Example(
         headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},

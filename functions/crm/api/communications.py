@@ -50,7 +50,7 @@ api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), 
         "addresses; an address on the "
         "tenant's suppression list gives 400 and nothing is sent. An `Idempotency-Key` header makes retries safe."
     ),
-    responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422)},
+    responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422, 429)},
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
@@ -84,7 +84,7 @@ def send(body: SendEmailRequest) -> CommunicationRecord:
         "record as accepted (`PENDING`) with `templateId`, `templateName` and `type` (the template's, unless the request gives "
         "`type`). An unknown template gives 404; a placeholder without a value in `variables` gives 400 naming it."
     ),
-    responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422)},
+    responses={200: {"description": "The email was accepted: its record."}, **crm_errors(403, 409, 415, 422, 429)},
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         path={"templateId": "tpl-quote"},
@@ -112,7 +112,7 @@ def send_template(templateId: str, body: SendTemplateRequest) -> CommunicationRe
         "with the record. A time in the past (or less than 5 s ahead) gives 400. Until it is sent, `POST /{id}/cancel` "
         "cancels it. An `Idempotency-Key` header makes retries safe."
     ),
-    responses={200: {"description": "The email was scheduled: its record."}, **crm_errors(403, 409, 415, 422)},
+    responses={200: {"description": "The email was scheduled: its record."}, **crm_errors(403, 409, 415, 422, 429)},
     access=("table:write", "bodies:crud", "scheduler"),
     example=Example(
         headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
@@ -173,7 +173,7 @@ def cancel(id: str) -> CommunicationRecord:
         "a resend could deliver it twice); unknown ids and other tenants' ids give 404. "
         "An `Idempotency-Key` header makes retries safe."
     ),
-    responses={200: {"description": "The new record."}, **crm_errors(403, 409, 422)},
+    responses={200: {"description": "The new record."}, **crm_errors(403, 409, 422, 429)},
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )

@@ -47,3 +47,13 @@ class Suppressed(BadRequest):
 
 class Forbidden(ParleyError):
     status = 403
+
+
+class TooManyRequests(ParleyError):
+    """A per-tenant limit is reached (docs/architecture.md §6.4): 429, with ``Retry-After: retry_after`` (seconds)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

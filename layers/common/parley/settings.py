@@ -48,6 +48,13 @@ class Settings(BaseModel):
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
     # Base of the CRM's tracking URLs in emails; "" = the URL the CRM API was called at.
     crm_public_url: str = Field(default="", alias="CRM_PUBLIC_URL")
+    # Per-tenant limits (docs/architecture.md §6.4): the defaults of a tenant whose own setting is 0.
+    # Send/schedule requests per second and messages accepted per UTC day (beyond: 429 with Retry-After) …
+    tenant_send_rate_limit: int = Field(default=50, ge=1, alias="TENANT_SEND_RATE_LIMIT")
+    tenant_daily_send_quota: int = Field(default=10_000, ge=1, alias="TENANT_DAILY_SEND_QUOTA")
+    # … and messages per second the dispatcher hands a tenant's provider (paced beyond): SES's default
+    # production sending rate is 14 per second.
+    tenant_provider_rate_limit: int = Field(default=14, ge=1, alias="TENANT_PROVIDER_RATE_LIMIT")
 
 
 @lru_cache(maxsize=1)

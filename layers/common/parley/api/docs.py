@@ -11,15 +11,32 @@ _DESCRIPTIONS = {
     415: "The request body is not JSON.",
     409: "A request with the same Idempotency-Key is still in progress.",
     422: "The Idempotency-Key was used before with a different request.",
+    429: "A per-tenant limit is reached: the send rate (requests per second) or the daily send quota, which the message names.",
     500: "An unexpected error occurred on the server.",
 }
+# A 429's answer says when to try again (docs/architecture.md §6.4).
+_HEADERS = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again: 1 for the send rate, until 00:00 UTC for the daily quota.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+}
+
+
+def _response(code: int, description: str, model: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {"application/json": {"model": model}}}
+    if code in _HEADERS:
+        out["headers"] = _HEADERS[code]
+    return out
 
 
 def candidate_errors(*extra: int) -> dict[int, Any]:
     from parley.models.candidate import CandidateError  # only candidate functions load the candidate models
 
     codes = sorted({400, 401, 500, *extra})
-    return {c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"model": CandidateError}}} for c in codes}
+    return {c: _response(c, _DESCRIPTIONS[c], CandidateError) for c in codes}
 
 
 def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
@@ -30,10 +47,11 @@ def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
     descriptions = {**_DESCRIPTIONS, 403: "The X-Tenant-ID header names another tenant than the API key's."}
     codes = sorted({400, 404, 500, *extra} | (set() if public else {401}))
     # 401 comes from API Gateway (the authorizer refused the key), in its own rendering of the shape;
-    # so does a 404 for a path no route matches (an id with an encoded "/", say).
+    # so does a 404 for a path no route matches (an id with an encoded "/", say), and a 429 of its own throttling.
     models: dict[int, Any] = {c: CrmError for c in codes}
-    models.update({c: m for c, m in ((401, CrmGatewayError), (404, CrmError | CrmGatewayError)) if c in models})
-    return {c: {"description": descriptions[c], "content": {"application/json": {"model": models[c]}}} for c in codes}
+    gateway = ((401, CrmGatewayError), (404, CrmError | CrmGatewayError), (429, CrmError | CrmGatewayError))
+    models.update({c: m for c, m in gateway if c in models})
+    return {c: _response(c, descriptions[c], models[c]) for c in codes}
 
 
 def transactional_doc(channel: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from parley import clock
-from parley.errors import ParleyError
+from parley.errors import ParleyError, TooManyRequests
 
 logger = Logger(child=True)
 
@@ -31,9 +31,9 @@ def body_for(family: str, status: int, message: str) -> dict[str, Any]:
     return {"status": status, "message": message}
 
 
-def response(family: str, status: int, message: str) -> Response:
+def response(family: str, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     ctype = "application/vnd.api+json" if family == "courier" else content_types.APPLICATION_JSON
-    return Response(status_code=status, content_type=ctype, body=json.dumps(body_for(family, status, message)))
+    return Response(status_code=status, content_type=ctype, body=json.dumps(body_for(family, status, message)), headers=headers)
 
 
 def describe_validation(errors: list[dict[str, Any]]) -> str:
@@ -76,6 +76,8 @@ def install(app: APIGatewayRestResolver, family: str, *, json_body: bool = True)
 
     @app.exception_handler(ParleyError)
     def _domain(exc: ParleyError) -> Response:
+        if isinstance(exc, TooManyRequests):  # a per-tenant limit: when to try again, in seconds
+            return response(family, exc.status, exc.message, {"Retry-After": str(exc.retry_after)})
         return response(family, exc.status, exc.message)
 
     @app.exception_handler(ServiceError)

@@ -188,3 +188,15 @@ def track_pk(token: str) -> str:
 
 
 TRACK_SK = "TRACK"
+
+
+def limits_pk(tenant_id: str) -> str:
+    """A tenant's limits (``dal/limits.py``): its send window of each UTC day, and its provider pace."""
+    return f"TENANT#{tenant_id}#LIMITS"
+
+
+def send_window_sk(day: str) -> str:
+    return f"SEND#{day}"
+
+
+PACE_SK = "PACE"

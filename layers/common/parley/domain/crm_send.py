@@ -24,7 +24,7 @@ from aws_lambda_powertools import Logger
 
 from parley import clock
 from parley.dal import messages, records
-from parley.domain import candidates, emails, templates, tracking
+from parley.domain import candidates, emails, limits, templates, tracking
 from parley.domain.context import Caller
 from parley.domain.crm_records import crm_status, to_record
 from parley.domain.idempotency import run_once
@@ -199,6 +199,7 @@ def _once(
     that record as it is now (it may have been sent meanwhile)."""
     made: list[Message] = []
 
+    @limits.sending(who.caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
     def run() -> dict[str, Any]:
         made.append(fn())
         return {"message_id": made[0].id}

@@ -57,6 +57,15 @@ QUEUED and its job back on the queue; the claim above makes that redriven job se
 (``parley.domain.dead_letters``, docs/operations.md "Dead letters").
 
 Every provider call's outcome, per tenant, is returned for the ``ProviderCallFailed`` metric (``parley.metrics``).
+
+Pacing (issue 14, docs/architecture.md §6.4), before any round: each send job gets a provider-send slot of its
+tenant (``dal/limits.reserve``: one conditional write per tenant in the batch; the slots are
+``provider_rate_limit`` apart). A job whose slot is within ``PACE_HORIZON_US`` is worked in this invocation, its
+provider call made no earlier than its slot (a short sleep); a job whose slot is further off is put back on the
+send queue, delayed until its slot, with the slot in the job (``SendJob.not_before``: not reserved again), and
+acknowledged: result ``deferred``. Nothing is claimed for a deferred job, so its message stays QUEUED/SCHEDULED
+with its attempts untouched, and a fresh queue message starts its receive count again: pacing never fails a send
+nor moves it towards the DLQ. Receipt jobs are not paced (no provider call).
 """
 
 from __future__ import annotations
@@ -73,6 +82,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from parley import clock
 from parley.dal import counters, messages, optins, queue, suppressions, table
+from parley.dal import limits as pace
+from parley.domain import limits
 from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob, SendReceipt
@@ -89,6 +100,11 @@ OUTCOME_BACKOFF_BASE_S = 0.05
 OUTCOME_BACKOFF_CAP_S = 2.0
 OUTCOME_RESERVE_MS = 3_000
 DEFAULT_BUDGET_MS = 20_000  # without a Lambda context (a direct call): the time outcome writes may take
+# Pacing: a send slot within this is waited for in the invocation (it sleeps at most this long per batch); a
+# later one is put back on the queue, delayed (SQS's longest delay is 900 s: a job further off comes back sooner,
+# still holding its slot, and is put back again).
+PACE_HORIZON_US = 1_000_000
+MAX_DELAY_SECONDS = 900
 UNKNOWN_OUTCOME = "delivery outcome unknown: an earlier attempt was interrupted after handing the message to the provider; not resent"
 DEAD_LETTERED = "not sent after {attempts} attempts; held in the dead-letter queue until an operator retries or discards it"
 logger = Logger(child=True)
@@ -104,7 +120,9 @@ class RetryLater(Exception):
 @dataclass(frozen=True)
 class Outcome:
     message_id: str
-    result: str  # sent | failed | unconfirmed | skipped | recorded (a receipt job wrote a SENT counted when it was sent)
+    # sent | failed | unconfirmed | skipped | recorded (a receipt job wrote a SENT counted when it was sent) |
+    # deferred (paced: put back on the queue until its send slot)
+    result: str
 
 
 Result = Outcome | Exception  # what became of one job: its outcome, or why it must be reported as failed
@@ -343,7 +361,7 @@ def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
 
 
 def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsProvider | None, results: dict[int, Result],
-           remaining_ms: Remaining, calls: list[tuple[str, bool]]) -> None:  # fmt: skip
+           remaining_ms: Remaining, calls: list[tuple[str, bool]], slots: dict[int, int]) -> None:  # fmt: skip
     settings = get_settings()
     now = clock.now()
     # Repeated like an outcome write: the token makes a claim whose answer was lost count as ours.
@@ -403,7 +421,9 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
 
     after: list[_Write] = []
     providers: dict[tuple[str, str, str], Any] = {}
+    allowed.sort(key=lambda a: slots.get(a[0], 0))  # in slot order: each wait is the rest of the one before
     for i, receive_count, msg in allowed:
+        _wait_for(slots.get(i))
         try:
             if msg.channel == "sms":
                 key3 = ("sms", msg.provider, msg.tenant_id)
@@ -449,6 +469,60 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
     _write_all(after, results, index_of, remaining_ms)
 
 
+def _now_us() -> int:
+    """Wall-clock time for pacing (not ``clock.now``, which tests may stop: a provider's rate is real time)."""
+    return time.time_ns() // 1000
+
+
+def _wait_for(slot_us: int | None) -> None:
+    """Sleep until the send slot (at most ``PACE_HORIZON_US``: a slot further off was deferred, not kept)."""
+    if slot_us is not None and (wait := slot_us - _now_us()) > 0:
+        _sleep(min(wait, PACE_HORIZON_US) / 1_000_000)
+
+
+def _pace(jobs: list[tuple[int, SendJob, int]], results: dict[int, Result]) -> dict[int, int]:
+    """The send slot of each job (``{index: epoch µs}``): the one it carries (``not_before``), else one reserved
+    now for its tenant. A job whose slot is ``PACE_HORIZON_US`` or more away is put back on the queue, delayed,
+    carrying its slot: its result is ``deferred`` (or, if the queue refused it, ``RetryLater``: SQS brings the
+    record back). If a tenant's slots cannot be reserved (the table fails), its jobs go unpaced rather than wait:
+    the provider's own throttling is still answered by the retry rules."""
+    now = _now_us()
+    slots: dict[int, int] = {}
+    fresh: dict[str, list[int]] = {}
+    for i, job, _ in jobs:
+        if job.not_before is not None:
+            slots[i] = job.not_before
+        else:
+            fresh.setdefault(job.tenant_id, []).append(i)
+    for tenant_id, indexes in fresh.items():
+        try:
+            interval = limits.provider_interval_us(tenant_id)
+            first = pace.reserve(tenant_id, len(indexes), interval_us=interval, now_us=now)
+        except Exception:
+            logger.exception("send slots not reserved; these sends are not paced", extra={"tenant_id": tenant_id})
+            continue
+        slots.update((i, first + k * interval) for k, i in enumerate(indexes))
+    later = [(i, job) for i, job, _ in jobs if slots.get(i, now) - now >= PACE_HORIZON_US]
+    if later:
+        deferred = [job.model_copy(update={"not_before": slots[i]}) for i, job in later]
+        delays = [min(MAX_DELAY_SECONDS, (slots[i] - now) // 1_000_000) for i, _ in later]
+        try:
+            refused = {id(j) for j in queue.enqueue_many(deferred, delays=delays)}
+        except Exception as err:
+            logger.exception("paced sends not put back on the queue", extra={"count": len(later)})
+            refused, cause = {id(j) for j in deferred}, err
+        else:
+            cause = None
+        for (i, job), copy in zip(later, deferred, strict=True):
+            if id(copy) in refused:
+                retry = RetryLater(f"message {job.message_id} paced, but its delayed job could not be queued")
+                retry.__cause__ = cause
+                results[i] = retry
+            else:
+                results[i] = Outcome(job.message_id, "deferred")
+    return slots
+
+
 def _record_receipts(jobs: list[tuple[int, SendJob]], results: dict[int, Result], remaining_ms: Remaining) -> None:
     """Receipt jobs: write SENT from the provider's answer they carry (SENDING or UNCONFIRMED → SENT). No
     provider is called. A receipt whose write still fails is reported failed (SQS brings it back; after
@@ -492,9 +566,11 @@ def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvid
         except Exception as err:
             for i, _ in receipts:
                 results.setdefault(i, err)
-    for i, (job, receive_count) in enumerate(jobs):
-        if job.receipt is not None:
-            continue
+    sends = [(i, job, receive_count) for i, (job, receive_count) in enumerate(jobs) if job.receipt is None]
+    slots = _pace(sends, results) if sends else {}
+    for i, job, receive_count in sends:
+        if i in results:
+            continue  # deferred by the pace
         key = (job.tenant_id, job.message_id)
         n = seen[key] = seen.get(key, -1) + 1
         if n == len(rounds):
@@ -502,7 +578,7 @@ def dispatch_batch(jobs: Sequence[tuple[SendJob, int]], *, provider: EmailProvid
         rounds[n].append((i, job, receive_count))
     for batch in rounds:
         try:
-            _round(batch, provider, results, remaining, calls)
+            _round(batch, provider, results, remaining, calls, slots)
         except Exception as err:
             for i, _, _ in batch:
                 results.setdefault(i, err)

@@ -8,7 +8,7 @@ from typing import Any
 
 from parley import clock, metrics
 from parley.dal import messages, queue, schedules
-from parley.domain import candidates, users
+from parley.domain import candidates, limits, users
 from parley.domain.context import Caller
 from parley.domain.email_events import ensure_sendable
 from parley.domain.idempotency import run_once
@@ -147,6 +147,7 @@ def send_candidate_email(
 ) -> str:
     """POST /communications/email/v1/send: returns the emailActivityId (= the message id)."""
 
+    @limits.sending(caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
     def accept() -> dict[str, Any]:
         candidate_id = candidates.resolve(caller.tenant_id, email=to)
         msg = new_outbound_email(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from parley import clock
 from parley.dal import contacts, forwards
-from parley.domain import candidates, emails, users, windows
+from parley.domain import candidates, emails, limits, users, windows
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.windows import OffsetPage
@@ -89,6 +89,7 @@ def forward_profile(
     if candidate is None:
         raise BadRequest(f"candidateEmail {candidate_email} is not a candidate of this tenant")
 
+    @limits.sending(caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
     def accept() -> dict[str, Any]:
         user = users.get(tenant_id, recruiter_id)
         forwarded_by = (_full_name(user.firstname, user.lastname) if user else "") or recruiter_id

@@ -8,7 +8,7 @@ from typing import Any
 from parley import clock
 from parley.dal import messages
 from parley.dal import optins as optin_state
-from parley.domain import candidates, emails, phones, quiet_hours
+from parley.domain import candidates, emails, limits, phones, quiet_hours
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
@@ -81,6 +81,7 @@ def send_candidate_sms(
     kept, checked for consent and sent to in E.164, read in the tenant's default country."""
     phone = phones.require(phone, caller.default_country)
 
+    @limits.sending(caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
     def accept() -> dict[str, Any]:
         require_opt_in(caller.tenant_id, phone)
         candidate = candidates.find(caller.tenant_id, phone=phone)

@@ -52,6 +52,10 @@ class TenantSettings(Model):
     # ISO 3166-1 alpha-2 country a phone number written without +<country code> is read in (models/phones.e164)
     default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
     reply_domain: str = ""  # inbound-parse domain: outbound email gets Reply-To reply+<token>@<reply_domain>
+    # Per-tenant limits of the sending routes (docs/architecture.md §6.4); 0 = the deployment's default
+    # (``parley.settings``: TENANT_SEND_RATE_LIMIT, TENANT_DAILY_SEND_QUOTA). Beyond either: 429 with Retry-After.
+    send_rate_limit: Annotated[int, Field(ge=0, le=100_000)] = 0  # send/schedule requests per second
+    daily_send_quota: Annotated[int, Field(ge=0, le=100_000_000)] = 0  # messages accepted per UTC day
 
 
 class Tenant(TenantSettings):
@@ -67,6 +71,9 @@ class Tenant(TenantSettings):
         ""  # Secrets Manager secret (JSON) with provider credentials, e.g. sendgrid_api_key,
     )
     #                        twilio_account_sid, twilio_auth_token
+    # Messages per second the dispatcher hands this tenant's provider (paced beyond, never failed: §6.4);
+    # 0 = the deployment's default (TENANT_PROVIDER_RATE_LIMIT, SES's default per-second quota).
+    provider_rate_limit: Annotated[int, Field(ge=0, le=100_000)] = 0
     created_at: UtcDateTime
     # Set by `admin disable-tenant`, removed by `enable-tenant`: while set, every key of the tenant is refused.
     disabled_at: UtcDateTime | None = None
@@ -226,11 +233,15 @@ class SendJob(Model):
 
     With ``receipt`` it is not a send but the delayed record of one: the provider accepted the message,
     the dispatcher could not write SENT in time, and the job carries the provider's answer (a copy kept
-    outside the table) so a later invocation writes it. Such a job never calls a provider."""
+    outside the table) so a later invocation writes it. Such a job never calls a provider. With
+    ``not_before`` it is a paced send, put back until its reserved slot."""
 
     tenant_id: str
     message_id: str
     receipt: SendReceipt | None = None
+    # A send slot the dispatcher reserved for it (epoch microseconds) when it paced the tenant's sends to the
+    # provider's rate: the job was put back on the queue, delayed, to be sent then (docs/architecture.md §6.4).
+    not_before: int | None = None
 
     def model_dump_json(self, **kwargs: Any) -> str:  # a plain job stays {"tenant_id", "message_id"}
         kwargs.setdefault("exclude_none", True)

@@ -98,6 +98,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # The local stack's fast path for DynamoDB answers, checked against moto's serialiser on every call.
     moto_patches.fast_dynamodb_results()
     moto_patches.cache_update_expressions()
+    moto_patches.cache_condition_lexing()
     moto_patches.fast_update_validation()  # checked against moto's own validation in test_moto_update_validation.py
     moto_patches.VERIFY_FAST_RESULTS = True
 

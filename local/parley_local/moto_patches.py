@@ -28,6 +28,8 @@ thread. These patches change how moto does its work, never what a call returns:
   checks remembered; the three passes that read only the expression are run once per expression, names and keys.
   ``tests/integration/test_moto_update_validation.py`` runs a corpus of updates with and without it: same items,
   same errors.
+- ``cache_condition_lexing``: a condition (or filter, or key condition) expression is tokenised once per distinct
+  text, and a response class's method names are listed once per class (moto did both on every request).
 - ``keep_alive``: the server keeps HTTP/1.1 connections open (werkzeug closed every one after its answer).
 - ``cache_service_lookup``: which service a request is for is worked out once per host, not per request.
 - ``weak_instance_tracking``: moto keeps a strong reference to every model object it ever created (each
@@ -63,6 +65,7 @@ def apply() -> None:
     fast_dynamodb_results()
     cache_update_expressions()
     fast_update_validation()
+    cache_condition_lexing()
 
 
 def cheap_stream_records() -> None:
@@ -550,3 +553,32 @@ def fast_update_validation() -> None:
     ), "moto's Validator changed: review fast_update_validation"
     validators.Validator.__init__ = __init__  # type: ignore[method-assign]
     validators.Validator.validate = validate  # type: ignore[method-assign]
+
+
+def cache_condition_lexing() -> None:
+    """A ``ConditionExpression`` (and a filter or key condition) is split into tokens once per distinct text: moto
+    lexed each one with a dozen regular expressions on every call. The tokens are immutable and each call gets a
+    fresh queue of them; a text that does not lex still raises every time. Also, which methods a response class
+    has is worked out once per class (moto listed them with ``inspect.getmembers`` on every request)."""
+    if not _once("condition_lexing"):
+        return
+    import functools
+    from collections import deque
+
+    from moto.core import responses as core_responses
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    lex = ConditionExpressionParser._lex_condition_expression
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def _lex_condition_expression(self: Any) -> Any:
+        text = self.condition_expression
+        nodes = lexed.get(text)
+        if nodes is None:
+            nodes = tuple(lex(self))
+            if len(lexed) < 4096:
+                lexed[text] = nodes
+        return deque(nodes)
+
+    ConditionExpressionParser._lex_condition_expression = _lex_condition_expression  # type: ignore[method-assign]
+    core_responses.method_names_from_class = functools.cache(core_responses.method_names_from_class)  # type: ignore[assignment]

@@ -1,6 +1,7 @@
-"""``moto_patches.fast_update_validation`` changes how moto validates an ``UpdateExpression``, never what an update
-does: a corpus of updates (valid ones of every action and function, and each kind of refusal) is run against moto
-as released and against moto with the patch, each in its own interpreter; the items and errors must be the same.
+"""``moto_patches.fast_update_validation`` and ``cache_condition_lexing`` change how moto validates an
+``UpdateExpression`` and lexes a ``ConditionExpression``, never what an update does: a corpus of updates (valid ones
+of every action and function, conditions, and each kind of refusal) is run against moto as released and against
+moto with the patches, each in its own interpreter; the items and errors must be the same.
 
 The corpus runs twice over, so the second round takes the patch's "already passed" path for the expression-only
 checks, on items that have changed since.
@@ -29,6 +30,7 @@ if sys.argv[1] == "patched":
     from parley_local import moto_patches
     moto_patches.cache_update_expressions()
     moto_patches.fast_update_validation()
+    moto_patches.cache_condition_lexing()
 
 N = {"#a": "a", "#b": "b", "#n": "n", "#l": "l", "#m": "m", "#s": "s", "#pk": "PK", "#sk": "SK", "#x": "x"}
 UPDATES = [
@@ -48,6 +50,13 @@ UPDATES = [
     ("SET #a = :s REMOVE #x ADD #n :n", None),
     ("ADD #n :n", "attribute_exists(PK)"),
     ("SET #a = :s", "#n > :big"),
+    ("SET #x = :s", "attribute_not_exists(#a) OR #n < :big"),
+    ("SET #x = :n", "size(#l) > :n AND #n BETWEEN :n AND :big"),
+    ("SET #x = :s", "#b IN (:s, :n) OR begins_with(#a, :s)"),
+    ("SET #x = :s", "contains(#s, :one) AND NOT (#n = :big)"),
+    ("SET #x = :s", "#n = "),  # a condition that does not parse
+    ("SET #x = :s", "attribute_exists("),
+    ("SET #x = :s", "#n <> :undefined"),
     ("SET #a = :s SET #b = :s", None),  # two SET clauses
     ("ADD #n :n ADD #x :n", None),  # two ADD clauses
     ("SET #a = :s, #a = :n", None),  # the same path twice

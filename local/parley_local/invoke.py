@@ -126,6 +126,7 @@ class FunctionPool:
     """
 
     MAX_STARTING = 2  # per function at a time: a burst of cold starts would take the CPU from the warm ones
+    SPAWN_AFTER = 0.25  # seconds a caller waits for a busy instance before another is started (none yet: at once)
 
     def __init__(self, base_env: dict[str, str], max_instances: int = 12, idle_timeout: float = 60.0) -> None:
         self.base_env = base_env
@@ -147,6 +148,7 @@ class FunctionPool:
         background, and the caller takes whichever instance is free first: a busy one that finishes in 100 ms
         is not kept waiting behind a cold start of seconds."""
         spawn: _Spawn | None = None
+        asked = time.monotonic()
         with self._lock:
             while True:
                 if self._closed:
@@ -162,7 +164,14 @@ class FunctionPool:
                 if spawn is not None and spawn.done:
                     spawn = None  # its instance went to another caller: this one may start another
                 starting = self._starting.get(fn.arn, 0)
-                if spawn is None and self._count.get(fn.arn, 0) < self.max_instances and starting < self.MAX_STARTING:
+                count = self._count.get(fn.arn, 0)
+                waited = time.monotonic() - asked
+                if count and spawn is None and waited < self.SPAWN_AFTER:
+                    # every instance is busy: one is usually free within a fraction of a second, and a start costs
+                    # a second of CPU the busy ones need; start one only if none came free meanwhile
+                    self._lock.wait(self.SPAWN_AFTER - waited)
+                    continue
+                if spawn is None and count < self.max_instances and starting < self.MAX_STARTING:
                     self._count[fn.arn] = self._count.get(fn.arn, 0) + 1
                     self._starting[fn.arn] = starting + 1
                     spawn = _Spawn()

@@ -69,19 +69,10 @@ def of_tenant(tenant_id: str) -> list[ApiKey]:
 
 def revoke(tenant_id: str, key_hash: str, at: str) -> bool:
     """Set ``revoked_at`` on the tenant's key unless it is revoked already (False then: nothing written)."""
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.api_key_pk(key_hash), keys.API_KEY_SK),
-            UpdateExpression="SET revoked_at = :at",
-            ConditionExpression=f"attribute_exists(PK) AND tenant_id = :t AND NOT ({_UNUSABLE})",
-            ExpressionAttributeValues=table.values(at=at, t=tenant_id, true=True),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.api_key_pk(key_hash), keys.API_KEY_SK, "SET revoked_at = :at",
+        condition=f"attribute_exists(PK) AND tenant_id = :t AND NOT ({_UNUSABLE})", values=table.values(at=at, t=tenant_id, true=True),
+    )  # fmt: skip
 
 
 def rotate(old: ApiKey, new: dict[str, Any], *, old_expires_at: str, now: str) -> bool:
@@ -131,34 +122,19 @@ def note_use(key_hash: str, at: str, *, unless_since: str) -> bool:
 def index_unlisted(*, dry_run: bool = False) -> dict[str, int]:
     """Put every key item without GSI1 attributes on the tenant index (keys stored before it existed): one Scan
     of the table filtered to such items, then one conditional UpdateItem each. Idempotent."""
-    paginator = table.ddb().get_paginator("scan")
-    params = {
-        "TableName": table.table_name(),
-        "FilterExpression": "#t = :t AND attribute_not_exists(GSI1PK)",
-        "ExpressionAttributeNames": {"#t": "type"},
-        "ExpressionAttributeValues": table.values(t="api_key"),
-    }
     found = indexed = 0
-    for page in paginator.paginate(**params):
-        for raw in page.get("Items", []):
-            data = table.unmarshal(raw)
-            found += 1
-            if dry_run:
-                continue
-            key_hash = data["PK"].removeprefix("APIKEY#")
-            try:
-                table.ddb().update_item(
-                    TableName=table.table_name(),
-                    Key=table.key(data["PK"], data["SK"]),
-                    UpdateExpression="SET GSI1PK = :pk, GSI1SK = :sk",
-                    ConditionExpression="attribute_exists(PK) AND attribute_not_exists(GSI1PK)",
-                    ExpressionAttributeValues=table.values(
-                        pk=keys.tenant_keys_pk(data["tenant_id"]), sk=keys.tenant_key_sk(data.get("created_at") or "", key_hash)
-                    ),
-                )
-            except ClientError as err:
-                if not table.is_condition_failure(err):
-                    raise
-                continue
-            indexed += 1
+    unlisted = table.scan_all(
+        FilterExpression="#t = :t AND attribute_not_exists(GSI1PK)", ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues=table.values(t="api_key"),
+    )  # fmt: skip
+    for data in unlisted:
+        found += 1
+        if dry_run:
+            continue
+        key_hash = data["PK"].removeprefix("APIKEY#")
+        indexed += table.try_update(
+            data["PK"], data["SK"], "SET GSI1PK = :pk, GSI1SK = :sk",
+            condition="attribute_exists(PK) AND attribute_not_exists(GSI1PK)",
+            values=table.values(pk=keys.tenant_keys_pk(data["tenant_id"]), sk=keys.tenant_key_sk(data.get("created_at") or "", key_hash)),
+        )  # fmt: skip
     return {"found": found, "indexed": indexed}

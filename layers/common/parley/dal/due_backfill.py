@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley import clock
 from parley.dal import keys, table
 from parley.dal.messages import due_keys
@@ -31,17 +29,11 @@ _PAGE = 100
 
 def tenant_ids() -> list[str]:
     """Every tenant's id: a Scan filtered to tenant items (see the module doc)."""
-    ids: list[str] = []
-    paginator = table.ddb().get_paginator("scan")
-    params = {
-        "TableName": table.table_name(),
-        "FilterExpression": "#t = :t",
-        "ProjectionExpression": "#id",
-        "ExpressionAttributeNames": {"#t": "type", "#id": "id"},
-        "ExpressionAttributeValues": table.values(t="tenant"),
-    }
-    for page in paginator.paginate(**params):
-        ids += [table.unmarshal(i)["id"] for i in page.get("Items", [])]
+    tenants = table.scan_all(
+        FilterExpression="#t = :t", ProjectionExpression="#id", ExpressionAttributeNames={"#t": "type", "#id": "id"},
+        ExpressionAttributeValues=table.values(t="tenant"),
+    )  # fmt: skip
+    ids = [t["id"] for t in tenants]
     return sorted(ids)
 
 
@@ -81,20 +73,10 @@ def wanted_keys(item: dict[str, Any]) -> dict[str, str]:
 def index_one(item: dict[str, Any]) -> bool:
     """Set the due-index attributes of one record item if it is still SCHEDULED; False when it is not (any more)."""
     attrs = wanted_keys(item)
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(item["PK"], item["SK"]),
-            UpdateExpression="SET GSI9PK = :pk, GSI9SK = :sk",
-            ConditionExpression="#s = :sched",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=table.values(pk=attrs["GSI9PK"], sk=attrs["GSI9SK"], sched=MessageStatus.SCHEDULED.value),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        item["PK"], item["SK"], "SET GSI9PK = :pk, GSI9SK = :sk", condition="#s = :sched", names={"#s": "status"},
+        values=table.values(pk=attrs["GSI9PK"], sk=attrs["GSI9SK"], sched=MessageStatus.SCHEDULED.value),
+    )  # fmt: skip
 
 
 def backfill(tenant_id: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:

@@ -37,7 +37,6 @@ _TYPES = ("tenant", "optin", "optin_history", "candidate_address")
 def _scan(tenant_id: str | None) -> list[dict[str, Any]]:
     """The tenant, opt-in and candidate-address items (of one tenant, or all): a filtered Scan (see the module doc)."""
     params: dict[str, Any] = {
-        "TableName": table.table_name(),
         "FilterExpression": "#t IN (" + ", ".join(f":t{i}" for i in range(len(_TYPES))) + ")",
         "ExpressionAttributeNames": {"#t": "type"},
         "ExpressionAttributeValues": table.values(**{f"t{i}": t for i, t in enumerate(_TYPES)}),
@@ -45,11 +44,7 @@ def _scan(tenant_id: str | None) -> list[dict[str, Any]]:
     if tenant_id:
         params["FilterExpression"] += " AND begins_with(PK, :p)"
         params["ExpressionAttributeValues"] |= table.values(p=keys.tenant_pk(tenant_id))
-    items: list[dict[str, Any]] = []
-    paginator = table.ddb().get_paginator("scan")
-    for page in paginator.paginate(**params):
-        items += [table.unmarshal(i) for i in page.get("Items", [])]
-    return items
+    return list(table.scan_all(**params))
 
 
 def _split(pk: str) -> tuple[str, str, str]:
@@ -185,16 +180,8 @@ def _rekey_messages(tenant_id: str, region: str, dry_run: bool, report: dict[str
         report["changes"].append({"tenantId": tenant_id, "kind": f"message.{field}", "messageId": msg.get("id"), "from": old, "to": new})
         if dry_run:
             continue
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(msg["PK"], msg["SK"]),
-                UpdateExpression="SET #f = :new, GSI2PK = :pk",
-                ConditionExpression="#f = :old",
-                ExpressionAttributeNames={"#f": field},
-                ExpressionAttributeValues=table.values(new=new, pk=pk, old=old),
-            )
-        except ClientError as err:
-            if not table.is_condition_failure(err):
-                raise
+        table.try_update(
+            msg["PK"], msg["SK"], "SET #f = :new, GSI2PK = :pk", condition="#f = :old", names={"#f": field},
+            values=table.values(new=new, pk=pk, old=old),
+        )  # fmt: skip
     return changed

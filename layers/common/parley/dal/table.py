@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -230,6 +230,34 @@ def offset_page(offset: int, limit: int, **params: Any) -> tuple[list[dict[str, 
     items, last = query_page(limit=limit, start_key=start, **params)
     rest = count(start_key=last, **params) if last else 0
     return items, skipped + len(items) + rest
+
+
+def scan_all(**params: Any) -> Iterator[dict[str, Any]]:
+    """Every item a filtered Scan of the table returns, unmarshalled, page by page. Only for the offline one-off
+    migrations and backfills of ``python -m parley.admin`` (docs/data-model.md, "one-off migrations"): no request
+    path scans."""
+    for page in ddb().get_paginator("scan").paginate(TableName=table_name(), **params):
+        yield from (unmarshal(i) for i in page.get("Items", []))
+
+
+def try_update(pk: str, sk: str, update: str, *, condition: str, values: dict[str, Any], names: dict[str, str] | None = None) -> bool:
+    """``UpdateItem`` under ``condition``; False (nothing written) when the condition does not hold."""
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": key(pk, sk),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        params["ExpressionAttributeNames"] = names
+    try:
+        ddb().update_item(**params)
+    except ClientError as err:
+        if is_condition_failure(err):
+            return False
+        raise
+    return True
 
 
 def put_item(item: dict[str, Any], *, condition: str | None = None) -> None:

@@ -21,6 +21,8 @@ EXPIRING = {
     "tally SEEN marker": 2 * DAY,  # outlives the stream's 24 h
     "dead_letter": 15 * DAY,  # a day more than the DLQs keep a message
     "body_intent": 7 * DAY,
+    "send_window": 2 * DAY,  # the per-tenant limits' day window: until the end of the next UTC day
+    "pace": 7 * DAY,  # the dispatcher's send slots of a tenant (refreshed with each reservation)
 }
 
 
@@ -34,7 +36,7 @@ def _kind(item: dict[str, Any]) -> str:
 
 def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler, tenant, table_items, monkeypatch):
     from parley import clock
-    from parley.dal import bodies, body_intents, email_events, inbound_mail
+    from parley.dal import bodies, body_intents, email_events, inbound_mail, limits
 
     t, _ = tenant
     # a send with an Idempotency-Key (its record; the stream consumer's tally markers)
@@ -48,6 +50,8 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     email_events.record(t.id, provider="ses", event_key="evt-1", summary={"event": "delivered"}, activity=None)
     inbound_mail.record_receipt(t.id, "<m-1@example.com>", "unmatched")
     body_intents.record(t.id, "m-x", bodies.key_for(t.id, "m-x"))
+    # the dispatcher's send slots of the tenant (the send above opened its send window)
+    limits.reserve(t.id, 1, interval_us=100_000, now_us=int(clock.now().timestamp() * 1_000_000))
     # a consumer's last receive failing: why, kept
     record = copy.deepcopy(load_event("core/provider_events")["Records"][0]) | {"body": "{}"}
     record["attributes"]["ApproximateReceiveCount"] = "5"

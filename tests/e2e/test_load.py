@@ -1,6 +1,6 @@
 """The local stack under load (issue 11): 20 concurrent clients sending emails and reading their activity.
 
-Its own stack (``python -m parley_local``, idle instances shut down after 20 s), not the session's: the
+Its own stack (``python -m parley_local``, idle instances shut down after 60 s, its default), not the session's: the
 figures and the memory are this workload's alone. Marked ``load``: ``make e2e`` runs these last, alone.
 Bounded in time: 15 s warm-up, 30 s of measured load, at most ~90 s of idling, a SIGTERM.
 """

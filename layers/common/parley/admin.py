@@ -150,11 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     except TargetError as err:
         print(str(err), file=sys.stderr)
         return 2
-    if hasattr(args, "run"):  # a command registered by its own module (admin_keys)
+    if hasattr(args, "run"):  # a command registered by its own module (admin_keys, admin_dlq)
         return args.run(args, local)
-
-    if args.command == "dlq":
-        return admin_dlq.run(args)
 
     if args.command in ("upsert-candidate", "upsert-user"):
         from parley.domain import users

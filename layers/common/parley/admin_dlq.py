@@ -23,6 +23,7 @@ NAMES = ("send", "ses-events", "inbound-mail", "provider-events", "tally")
 def register(sub: Any) -> None:
     """Add the ``dlq`` command to ``python -m parley.admin``'s subcommands."""
     dlq = sub.add_parser("dlq", help="the dead-letter queues: list, show, redrive, discard (docs/operations.md)")
+    dlq.set_defaults(run=run)
     commands = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = commands.add_parser("list", help="what waits in the DLQs, with why each message failed (one JSON line each)")
     listing.add_argument("--queue", choices=NAMES, default=None, help="default: every DLQ whose URL is set")
@@ -44,7 +45,8 @@ def _print(obj: Any) -> None:
     print(json.dumps(obj, default=str))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, local: dict | None = None) -> int:
+    """(``local``: the local stack's state, when it is the target; the DLQ URLs come from the environment.)"""
     from parley.domain import dead_letters
 
     try:

@@ -11,8 +11,6 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley.dal import keys, messages, table
 from parley.models.domain import ActivityEvent
 
@@ -118,16 +116,8 @@ def provider_refs(tenant_id: str, provider_ids: Iterable[tuple[str, str]]) -> di
 def set_delivery_status(tenant_id: str, message_id: str, status: str) -> bool:
     """Raise the message's delivery_status to ``status`` unless it already holds a later one."""
     rank = DELIVERY_RANK.get(status, 0)
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-            UpdateExpression="SET delivery_status = :s, delivery_rank = :r",
-            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank <= :r)",
-            ExpressionAttributeValues=table.values(s=status, r=rank),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK, "SET delivery_status = :s, delivery_rank = :r",
+        condition="attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank <= :r)",
+        values=table.values(s=status, r=rank),
+    )  # fmt: skip

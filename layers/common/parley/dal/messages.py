@@ -349,20 +349,10 @@ def revive(msg: Message, *, event: ActivityEvent, note: str) -> bool:
 def settle_dead_letter(tenant_id: str, message_id: str) -> bool:
     """A dead-lettered message whose job an operator discarded: FAILED for good (``dead_letter_at`` removed; its
     ``error`` stays). False when it was not FAILED and dead-lettered."""
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-            UpdateExpression="REMOVE #dl",
-            ConditionExpression="#s = :failed AND attribute_exists(#dl)",
-            ExpressionAttributeNames={"#s": "status", "#dl": "dead_letter_at"},
-            ExpressionAttributeValues=table.values(failed=MessageStatus.FAILED.value),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK, "REMOVE #dl", condition="#s = :failed AND attribute_exists(#dl)",
+        names={"#s": "status", "#dl": "dead_letter_at"}, values=table.values(failed=MessageStatus.FAILED.value),
+    )  # fmt: skip
 
 
 def transition_ops(

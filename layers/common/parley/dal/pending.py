@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from botocore.exceptions import ClientError
-
 from parley import clock
 from parley.dal import keys, table
 
@@ -70,17 +68,7 @@ def due_before(cutoff: datetime, *, limit: int) -> Iterator[Pending]:
 def forget(tenant_id: str, message_id: str, status: str) -> bool:
     """Take a message off the index if it is still in ``status`` (a path that left QUEUED/SCHEDULED without
     removing its keys). False if it changed meanwhile."""
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK),
-            UpdateExpression="REMOVE GSI8PK, GSI8SK",
-            ConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=table.values(s=status),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK, "REMOVE GSI8PK, GSI8SK", condition="#s = :s",
+        names={"#s": "status"}, values=table.values(s=status),
+    )  # fmt: skip

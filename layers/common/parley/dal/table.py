@@ -240,15 +240,13 @@ def scan_all(**params: Any) -> Iterator[dict[str, Any]]:
         yield from (unmarshal(i) for i in page.get("Items", []))
 
 
-def try_update(pk: str, sk: str, update: str, *, condition: str, values: dict[str, Any], names: dict[str, str] | None = None) -> bool:
+def try_update(
+    pk: str, sk: str, update: str, *, condition: str, values: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> bool:
     """``UpdateItem`` under ``condition``; False (nothing written) when the condition does not hold."""
-    params: dict[str, Any] = {
-        "TableName": table_name(),
-        "Key": key(pk, sk),
-        "UpdateExpression": update,
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-    }
+    params: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "UpdateExpression": update, "ConditionExpression": condition}
+    if values:
+        params["ExpressionAttributeValues"] = values
     if names:
         params["ExpressionAttributeNames"] = names
     try:

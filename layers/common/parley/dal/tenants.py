@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-from botocore.exceptions import ClientError
-
 from parley.dal import api_keys, aws, inbound_mail, keys, table
 from parley.models.domain import Tenant
 
@@ -83,16 +81,6 @@ def set_disabled(tenant_id: str, at: str | None) -> bool:
     False: no such tenant."""
     _cache.pop(tenant_id, None)
     update = "SET disabled_at = :at" if at else "REMOVE disabled_at"
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(PK)",
-            **({"ExpressionAttributeValues": table.values(at=at)} if at else {}),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.tenant_pk(tenant_id), keys.TENANT_SK, update, condition="attribute_exists(PK)", values=table.values(at=at) if at else None
+    )

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley import clock
 from parley.dal import keys, table
 
@@ -59,17 +57,8 @@ def next_number(tenant_id: str) -> int:
 
 def claim_number(tenant_id: str, user_id: str, number: int) -> bool:
     """Give ``user_id`` the integer ``number`` unless it has one already (creating the user if needed)."""
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(keys.user_pk(tenant_id, user_id), keys.USER_SK),
-            UpdateExpression="SET #n = :n, #t = :type, #u = :uid, #c = if_not_exists(#c, :now)",
-            ConditionExpression="attribute_not_exists(#n)",
-            ExpressionAttributeNames={"#n": "numeric_id", "#t": "type", "#u": "user_id", "#c": "created_at"},
-            ExpressionAttributeValues=table.values(n=number, type="user", uid=user_id, now=clock.iso(clock.now())),
-        )
-    except ClientError as err:
-        if table.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return table.try_update(
+        keys.user_pk(tenant_id, user_id), keys.USER_SK, "SET #n = :n, #t = :type, #u = :uid, #c = if_not_exists(#c, :now)",
+        condition="attribute_not_exists(#n)", names={"#n": "numeric_id", "#t": "type", "#u": "user_id", "#c": "created_at"},
+        values=table.values(n=number, type="user", uid=user_id, now=clock.iso(clock.now())),
+    )  # fmt: skip

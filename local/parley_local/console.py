@@ -39,6 +39,8 @@ from typing import Any
 import requests
 from werkzeug.wrappers import Request, Response
 
+from parley_local import ses_simulator
+
 STATIC = Path(__file__).with_name("console_static")
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 # The page runs only its own script; an email's srcdoc frame inherits this policy, so nothing in an email loads.
@@ -53,6 +55,7 @@ MAX_RECORDED_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 LIST_LIMIT = 50
 RETRY_S = 15.0
 MAX_LOOKUPS = 50  # tenants tried per unknown provider id
+STATE_LOOKUPS = 200  # provider-id lookups one state answer may make (the rest are tried on the page's next poll)
 TWILIO_INBOUND = "TwilioInboundFunction"
 OUR_NUMBER = "+15555550100"  # the tenant's number a simulated SMS is sent to, unless it has an sms_sender
 _SHOWN_HEADERS = ("content-type", "user-agent", "x-twilio-signature", "x-twilio-email-event-webhook-signature",
@@ -78,6 +81,7 @@ class Console:
         # (provider, provider message id) → ((tenant, message id) or None, when first looked up)
         self._owner: dict[tuple[str, str], tuple[tuple[str, str] | None, float]] = {}
         self._signer: Any = None  # the console's SendGrid event webhook key pair (one per run)
+        self._lookups = STATE_LOOKUPS  # provider-id lookups left to the state answer being made
 
     # ── keys of this run ──
     def remember_key(self, tenant_id: str, api_key: str, name: str = "", sender_email: str = "", created_by: str = "") -> None:
@@ -222,6 +226,12 @@ class Console:
         cached = self._owner.get(key)
         if cached is not None and (cached[0] or time.monotonic() - cached[1] > RETRY_S):
             return cached[0]
+        if provider == "ses":  # the send's tags name its tenant and message (parley.providers.ses)
+            tags = ses_simulator.sent_tags(provider_id)
+            if tags.get("parley_tenant_id") and tags.get("parley_message_id"):
+                found = (tags["parley_tenant_id"], tags["parley_message_id"])
+                self._owner[key] = (found, time.monotonic())
+                return found
         with self._lock:
             keys = list(reversed(self._keys))
         address = parseaddr(sender)[1].lower()
@@ -229,6 +239,9 @@ class Console:
         candidates = candidates or [k["tenantId"] for k in keys]
         found = None
         for tenant_id in list(dict.fromkeys(candidates))[:MAX_LOOKUPS]:
+            if self._lookups <= 0:
+                return None  # this answer's lookups are spent: not cached, tried again on the next poll
+            self._lookups -= 1
             mid = messages.find_by_provider_id(tenant_id, provider, provider_id)
             if mid:
                 found = (tenant_id, mid)
@@ -237,6 +250,7 @@ class Console:
         return found
 
     def state(self) -> dict[str, Any]:
+        self._lookups = STATE_LOOKUPS  # (concurrent polls share it: a bound, not an exact count)
         outbox = self.stack.outbox()
         emails = []
         for m in reversed(outbox["email"][-LIST_LIMIT:]):

@@ -179,8 +179,25 @@ _installed = threading.Lock()
 _done: list[bool] = []
 
 
+_TAGS: dict[str, dict[str, str]] = {}  # SES message id → the send's EmailTags (the newest MAX_TAGS)
+MAX_TAGS = 10_000
+
+
+def sent_tags(message_id: str) -> dict[str, str]:
+    """The ``EmailTags`` a message was sent with (SES keeps them and returns them on its events; moto keeps
+    none): how the local console finds a sent email's tenant and message without a lookup per tenant."""
+    return _TAGS.get(message_id, {})
+
+
+def _keep_tags(params: dict[str, Any], message_id: str) -> None:
+    _TAGS[message_id] = {str(t.get("Name")): str(t.get("Value")) for t in params.get("EmailTags") or []}
+    while len(_TAGS) > MAX_TAGS:
+        del _TAGS[next(iter(_TAGS))]
+
+
 def install() -> None:
-    """Wrap moto's SES v2 ``SendEmail`` so that mail to the simulator gets SES's events (idempotent)."""
+    """Wrap moto's SES v2 ``SendEmail`` so that mail to the simulator gets SES's events, and every send's tags are
+    kept (``sent_tags``) (idempotent)."""
     with _installed:
         if _done:
             return
@@ -192,7 +209,9 @@ def install() -> None:
             answer = original(self)  # moto accepted it (or raised: then SES publishes nothing either)
             try:
                 params = json.loads(self.body)
-                emit(params, json.loads(answer)["MessageId"], self.current_account, self.region)
+                message_id = json.loads(answer)["MessageId"]
+                _keep_tags(params, message_id)
+                emit(params, message_id, self.current_account, self.region)
             except Exception:
                 log.exception("mailbox simulator: no events for this send")
             return answer

@@ -80,8 +80,12 @@ def next_midnight(at: datetime) -> datetime:
     return day + timedelta(days=1)
 
 
+def _window_sk(at: datetime) -> str:
+    return keys.send_window_sk(at.astimezone(UTC).date().isoformat())
+
+
 def _window_key(tenant_id: str, at: datetime) -> dict[str, Any]:
-    return table.key(keys.limits_pk(tenant_id), keys.send_window_sk(at.astimezone(UTC).date().isoformat()))
+    return table.key(keys.limits_pk(tenant_id), _window_sk(at))
 
 
 def _update(how: Literal["same", "new"], tenant_id: str, at: datetime, second: int, *, rate: int, quota: int) -> None:
@@ -135,17 +139,10 @@ def admit(tenant_id: str, at: datetime, *, rate: int, quota: int) -> Refusal | N
 
 def refund(tenant_id: str, at: datetime) -> None:
     """Take one admitted message back out of the day ``at`` falls on (it was not accepted after all); never below 0."""
-    try:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=_window_key(tenant_id, at),
-            UpdateExpression="ADD day_n :minus",
-            ConditionExpression="day_n > :zero",
-            ExpressionAttributeValues=table.values(minus=-1, zero=0),
-        )
-    except ClientError as err:
-        if not table.is_condition_failure(err):
-            raise
+    table.try_update(
+        keys.limits_pk(tenant_id), _window_sk(at), "ADD day_n :minus",
+        condition="day_n > :zero", values=table.values(minus=-1, zero=0),
+    )  # fmt: skip
 
 
 def reserve(tenant_id: str, n: int, *, interval_us: int, now_us: int) -> int:

@@ -3,55 +3,97 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from parley.dal.aws import client
 from parley.settings import get_settings
 
-_ser = TypeSerializer()
-_de = TypeDeserializer()
+# DynamoDB's number limits (38 significant digits, exponent -130…+125), trapped as boto3's TypeSerializer traps them.
+_DDB_NUMBERS = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return {_plain(v) for v in value}
-    return value
+def _number(value: int | float | Decimal) -> str:
+    """A number as DynamoDB's ``N`` string. A float is taken as written (``12.5``, e.g. in CRM variables)."""
+    number = _DDB_NUMBERS.create_decimal(Decimal(repr(value)) if isinstance(value, float) else value)
+    if not number.is_finite():
+        raise TypeError(f"DynamoDB has no number {value!r}")
+    return str(number)
 
 
-def _number(value: Any) -> Any:
-    """DynamoDB numbers are Decimals; boto3 refuses floats (a JSON number such as 12.5 in CRM variables)."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _number(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_number(v) for v in value]
-    return value
+def _plain_number(text: str) -> int | float:
+    number = _DDB_NUMBERS.create_decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def attribute(value: Any) -> dict[str, Any]:
+    """A Python value as a DynamoDB attribute value (what boto3's ``TypeSerializer`` does, with floats taken
+    as numbers; the DAL imports botocore only, not boto3 and its transfer manager — see ``parley.dal.aws``)."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float | Decimal):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, AbstractSet):
+        if all(isinstance(v, str) for v in value) and value:
+            return {"SS": list(value)}
+        if all(isinstance(v, bytes | bytearray) for v in value) and value:
+            return {"BS": [bytes(v) for v in value]}
+        if all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in value):
+            return {"NS": [_number(v) for v in value]}
+        raise TypeError(f"a set of mixed types cannot be stored: {value!r}")
+    if isinstance(value, Mapping):
+        return {"M": {k: attribute(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [attribute(v) for v in value]}
+    raise TypeError(f"{type(value).__name__} cannot be stored: {value!r}")
+
+
+def plain(attr: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value as plain Python: numbers as int (integral) or float, sets as sets."""
+    ((kind, value),) = attr.items()
+    if kind == "S" or kind == "BOOL":
+        return value
+    if kind == "N":
+        return _plain_number(value)
+    if kind == "M":
+        return {k: plain(v) for k, v in value.items()}
+    if kind == "L":
+        return [plain(v) for v in value]
+    if kind == "NULL":
+        return None
+    if kind == "SS":
+        return set(value)
+    if kind == "NS":
+        return {_plain_number(v) for v in value}
+    if kind == "B":
+        return bytes(value)
+    if kind == "BS":
+        return {bytes(v) for v in value}
+    raise TypeError(f"unknown DynamoDB attribute type {kind}")
 
 
 def marshal(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(_number(v)) for k, v in item.items() if v is not None}
+    return {k: attribute(v) for k, v in item.items() if v is not None}
 
 
 def unmarshal(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+    return {k: plain(v) for k, v in item.items()}
 
 
 def values(**kwargs: Any) -> dict[str, Any]:
     """``ExpressionAttributeValues`` from keyword arguments: ``values(s="SENT")`` → ``{":s": …}``."""
-    return {f":{k}": _ser.serialize(_number(v)) for k, v in kwargs.items()}
+    return {f":{k}": attribute(v) for k, v in kwargs.items()}
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:

@@ -7,21 +7,19 @@ transaction that stores the message deletes it. An intent still there after ``SW
 message may never have been stored: the sweeper (``domain/sweeper.py``) deletes the body if no message item exists,
 then the intent. Intents also carry a ``ttl`` (7 days), so a sweeper that stopped working leaves no items behind.
 
-Eight shards, as the pending index: one partition per shard, read by time.
+Sharded as the pending index (``dal/shards.py``): one partition per shard, read by time.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from parley import clock
-from parley.dal import keys, table
+from parley.dal import keys, shards, table
 
-SHARDS = 8
 TTL_SECONDS = 7 * 86400
 
 
@@ -41,8 +39,7 @@ def shard_pk(shard: int) -> str:
 def record(tenant_id: str, message_id: str, body_ref: str, at: datetime | None = None) -> Intent:
     """Write the intent (before the body): what ``done_op`` later deletes in the message's own transaction."""
     at = at or clock.now()
-    pk = shard_pk(zlib.crc32(message_id.encode()) % SHARDS)
-    sk = f"{clock.iso(at)}#{tenant_id}#{message_id}"
+    pk, sk = shard_pk(shards.shard_of(message_id)), shards.sort_key(at, tenant_id, message_id)
     table.put_item({"PK": pk, "SK": sk, "type": "body_intent", "tenant_id": tenant_id, "message_id": message_id, "body_ref": body_ref,
                     "ttl": int(at.timestamp()) + TTL_SECONDS})  # fmt: skip
     return Intent(pk, sk, tenant_id, message_id, body_ref)
@@ -55,21 +52,8 @@ def done_op(intent: Intent) -> dict[str, Any]:
 
 def older_than(cutoff: datetime, *, limit: int) -> Iterator[Intent]:
     """Up to ``limit`` intents per shard written before ``cutoff``, oldest first."""
-    for shard in range(SHARDS):
-        start = None
-        read = 0
-        while read < limit:
-            items, start = table.query(
-                key_condition="PK = :pk AND SK < :cut",
-                expr_values=table.values(pk=shard_pk(shard), cut=clock.iso(cutoff)),
-                limit=min(100, limit - read),
-                start_key=start,
-            )
-            for item in items:
-                read += 1
-                yield Intent(item["PK"], item["SK"], item["tenant_id"], item["message_id"], item["body_ref"])
-            if not start:
-                break
+    for item in shards.before(shard_pk, cutoff, limit=limit):
+        yield Intent(item["PK"], item["SK"], item["tenant_id"], item["message_id"], item["body_ref"])
 
 
 def stored(intents: list[Intent]) -> set[str]:

@@ -244,6 +244,19 @@ def claim(tenant_id: str, message_id: str, now: datetime, token: str = "") -> Me
     return _message(table.unmarshal(out["Attributes"]), load_body=False)
 
 
+def _set_expression(sets: dict[str, Any], entry: TimelineEntry | None = None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``(SET clause, attribute names, values)`` that set each of ``sets`` (attribute → value) as ``#a<i> = :v<i>``
+    and, with an ``entry``, append it to the message's timeline (``#tl``, ``:tl``, ``:tl0``)."""
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals: dict[str, Any] = {f"v{i}": v for i, v in enumerate(sets.values())}
+    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    if entry is not None:
+        names["#tl"] = "timeline"
+        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
+        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    return expr, names, vals
+
+
 def _set_status(
     tenant_id: str,
     message_id: str,
@@ -255,10 +268,8 @@ def _set_status(
     author_id: str | None = None,
 ) -> dict[str, Any]:
     sets = {"status": to.value, **(extra or {}), "GSI7PK": keys.status_pk(tenant_id, to.value)}
-    names = {f"#a{i}": k for i, k in enumerate(sets)}
-    vals = {f"v{i}": v for i, v in enumerate(sets.values())}
     expect_vals = {f"e{i}": s.value for i, s in enumerate(expect)}
-    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    entry: TimelineEntry | None = None
     if to in _VISIBLE_CHANGES:
         error = (extra or {}).get("error")
         entry = TimelineEntry(
@@ -268,9 +279,7 @@ def _set_status(
             author_id=author_id,
             description=f"Status changed to {to.value}" + (f": {error}" if error else ""),
         )
-        names["#tl"] = "timeline"
-        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
-        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    expr, names, vals = _set_expression(sets, entry)
     if to in _VISIBLE_CHANGES:  # off the pending index (the claim removes it too; a cancel or failure may come first)
         remove = (*remove, *pending.ATTRIBUTES)
     if to != MessageStatus.SCHEDULED:  # off the due index (nothing moves a message back to SCHEDULED)
@@ -325,14 +334,10 @@ def revive(msg: Message, *, event: ActivityEvent, note: str) -> bool:
     now = clock.now()
     sets: dict[str, Any] = {"status": MessageStatus.QUEUED.value, "GSI7PK": keys.status_pk(msg.tenant_id, MessageStatus.QUEUED.value),
                             **pending.keys_for(msg.tenant_id, msg.id, now)}  # fmt: skip
-    names = {f"#a{i}": k for i, k in enumerate(sets)}
-    vals: dict[str, Any] = {f"v{i}": v for i, v in enumerate(sets.values())}
-    expr = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+    entry: TimelineEntry | None = None
     if is_record(msg):
         entry = TimelineEntry(id=str(uuid.uuid4()), type="STATUS_CHANGE", date=now, description=f"Status changed to QUEUED: {note}")
-        names["#tl"] = "timeline"
-        vals |= {"tl": [entry.model_dump(mode="json", exclude_none=True)], "tl0": []}
-        expr += ", #tl = list_append(if_not_exists(#tl, :tl0), :tl)"
+    expr, names, vals = _set_expression(sets, entry)
     names |= {"#s": "status", "#dl": "dead_letter_at", "#err": "error", "#claimed": "claimed_at"}
     update = {
         "Update": {

@@ -48,6 +48,17 @@ def _rate(part: int, whole: int) -> float:
     return part / whole if whole > 0 else 0.0
 
 
+def _rates(c: dict[str, int]) -> dict[str, Any]:
+    """A row's totals and rates (``RateRow``) from its counters: opens and clicks per send."""
+    return {
+        "totalSent": c["sent"],
+        "totalOpened": c["opened"],
+        "totalClicked": c["clicked"],
+        "openRate": _rate(c["opened"], c["sent"]),
+        "clickRate": _rate(c["clicked"], c["sent"]),
+    }
+
+
 def _int(value: Any) -> int:
     try:
         return max(0, int(value))
@@ -86,29 +97,8 @@ def summary(tenant_id: str, start: datetime | None, end: datetime | None) -> Com
 
     sent, opened, clicked, failed = totals["sent"], totals["opened"], totals["clicked"], totals["failed"]
     return CommunicationAnalytics(
-        byTemplate=[
-            TemplateRates(
-                templateId=tid,
-                templateName=names.get(tid),
-                totalSent=c["sent"],
-                totalOpened=c["opened"],
-                totalClicked=c["clicked"],
-                openRate=_rate(c["opened"], c["sent"]),
-                clickRate=_rate(c["clicked"], c["sent"]),
-            )
-            for tid, c in order(by_template)
-        ],
-        byType=[
-            TypeRates(
-                type=kind,
-                totalSent=c["sent"],
-                totalOpened=c["opened"],
-                totalClicked=c["clicked"],
-                openRate=_rate(c["opened"], c["sent"]),
-                clickRate=_rate(c["clicked"], c["sent"]),
-            )
-            for kind, c in order(by_type)
-        ],
+        byTemplate=[TemplateRates(templateId=tid, templateName=names.get(tid), **_rates(c)) for tid, c in order(by_template)],
+        byType=[TypeRates(type=kind, **_rates(c)) for kind, c in order(by_type)],
         clickRate=_rate(clicked, sent),
         failureRate=_rate(failed, sent + failed),
         openRate=_rate(opened, sent),

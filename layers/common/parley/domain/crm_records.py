@@ -106,36 +106,22 @@ def to_inbound(msg: Message) -> InboundEmail:
 
 
 def to_entity_row(msg: Message) -> EntityCommunication:
-    if msg.direction == "inbound":
-        body_html, body_text = _html_text(msg)
-        return EntityCommunication(
-            bodyHtml=body_html,
-            bodyText=body_text,
-            cc=msg.cc,
-            conversationId=msg.conversation_id,
-            date=msg.created_at,
-            direction="INBOUND",
-            fromEmail=msg.sender,
-            fromName=msg.sender_name or None,
-            id=msg.id,
-            opened=False,
-            recipients=msg.all_recipients,
-            status=inbound_status(msg),
-            subject=msg.subject,
-        )
+    """One message of an entity's list: an inbound one dated when received, an outbound one when sent (else
+    scheduled for, else created)."""
+    inbound = msg.direction == "inbound"
     body_html, body_text = _html_text(msg)
     return EntityCommunication(
         bodyHtml=body_html,
         bodyText=body_text,
         cc=msg.cc,
         conversationId=msg.conversation_id,
-        date=msg.sent_at or msg.scheduled_at or msg.created_at,
-        direction="OUTBOUND",
+        date=msg.created_at if inbound else msg.sent_at or msg.scheduled_at or msg.created_at,
+        direction="INBOUND" if inbound else "OUTBOUND",
         fromEmail=msg.sender,
         fromName=msg.sender_name or None,
         id=msg.id,
-        opened=msg.open_count > 0,
+        opened=False if inbound else msg.open_count > 0,
         recipients=msg.all_recipients,
-        status=crm_status(msg.status),
+        status=inbound_status(msg) if inbound else crm_status(msg.status),
         subject=msg.subject,
     )

@@ -395,17 +395,12 @@ def resend_message(who: CrmCaller, original: Message) -> Message:
     """A new QUEUED record with the original's content and addressees (the body as first submitted,
     before any tracking), sent from the tenant's current sender, in the original's conversation."""
     now = clock.now()
-    resend_id = new_id()
-    return Message(
-        tenant_id=original.tenant_id,
-        id=resend_id,
-        channel="email",
-        direction="outbound",
-        status=MessageStatus.QUEUED,
+    return emails.new_outbound(
+        who.caller,
+        "email",
         source_api="crm",
-        sender=who.caller.sender_email,
-        sender_name=original.sender_name,
         recipient=original.recipient,
+        sender_name=original.sender_name,
         recipients=original.all_recipients,
         cc=list(original.cc),
         bcc=list(original.bcc),
@@ -416,7 +411,6 @@ def resend_message(who: CrmCaller, original: Message) -> Message:
         candidate_id=original.candidate_id,
         conversation_id=original.conversation_id,
         reply_to=original.reply_to,
-        provider=who.caller.email_provider,
         category=original.category,
         template_id=original.template_id,
         template_name=original.template_name,

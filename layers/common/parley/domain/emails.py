@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from parley import clock, metrics
 from parley.dal import messages, queue, schedules
@@ -15,6 +15,37 @@ from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
+
+
+def new_outbound(
+    caller: Caller,
+    channel: Literal["email", "sms"],
+    *,
+    source_api: str,
+    recipient: str,
+    message_id: str | None = None,
+    created_at: datetime | None = None,
+    **fields: Any,
+) -> Message:
+    """A new QUEUED outbound message on ``channel``, from the caller's sender on that channel and through its
+    provider for it: a new id (unless ``message_id``) and, unless ``fields`` names one, a conversation of its
+    own. ``fields`` are the rest of the message (body, subject, recruiter_id, candidate_id, …)."""
+    message_id = message_id or new_id()
+    email = channel == "email"
+    return Message(
+        tenant_id=caller.tenant_id,
+        id=message_id,
+        channel=channel,
+        direction="outbound",
+        status=MessageStatus.QUEUED,
+        source_api=source_api,
+        sender=caller.sender_email if email else caller.sms_sender,
+        provider=caller.email_provider if email else caller.sms_provider,
+        recipient=recipient,
+        conversation_id=fields.pop("conversation_id", None) or message_id,
+        created_at=created_at or clock.now(),
+        **fields,
+    )
 
 
 def new_outbound_email(
@@ -30,25 +61,20 @@ def new_outbound_email(
 ) -> Message:
     message_id = new_id()
     conversation_id = conversation_id or message_id
-    return Message(
-        tenant_id=caller.tenant_id,
-        id=message_id,
-        channel="email",
-        direction="outbound",
-        status=MessageStatus.QUEUED,
+    return new_outbound(
+        caller,
+        "email",
         source_api=source_api,
-        sender=caller.sender_email,
-        sender_name=caller.sender_name,
         recipient=recipient,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        sender_name=caller.sender_name,
         subject=subject,
         body=body,
         recruiter_id=recruiter_id,
         candidate_id=candidate_id,
-        conversation_id=conversation_id,
         # Replies to this address reach POST /communications/email/v1/reply and thread by the token.
         reply_to=f"reply+{conversation_id}@{caller.reply_domain}" if caller.reply_domain else None,
-        provider=caller.email_provider,
-        created_at=clock.now(),
     )
 
 

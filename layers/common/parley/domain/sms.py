@@ -25,22 +25,8 @@ def new_outbound_sms(
     recruiter_id: str | None = None,
     candidate_id: str | None = None,
 ) -> Message:
-    message_id = new_id()
-    return Message(
-        tenant_id=caller.tenant_id,
-        id=message_id,
-        channel="sms",
-        direction="outbound",
-        status=MessageStatus.QUEUED,
-        source_api=source_api,
-        sender=caller.sms_sender,
-        recipient=recipient,
-        body=body,
-        recruiter_id=recruiter_id,
-        candidate_id=candidate_id,
-        conversation_id=message_id,
-        provider=caller.sms_provider,
-        created_at=clock.now(),
+    return emails.new_outbound(
+        caller, "sms", source_api=source_api, recipient=recipient, body=body, recruiter_id=recruiter_id, candidate_id=candidate_id
     )
 
 

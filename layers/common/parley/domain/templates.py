@@ -199,33 +199,27 @@ def render_for_send(tenant_id: str, template_id: str, variables: dict[str, Any])
 # ───────────── storage ─────────────
 def _template(item: dict[str, Any]) -> EmailTemplate:
     return EmailTemplate(
-        id=item["id"],
-        tenantId=item["tenant_id"],
-        name=item["name"],
-        subject=item["subject"],
-        bodyHtml=item.get("body_html"),
-        bodyText=item.get("body_text"),
-        type=item.get("category"),
-        variables=item.get("variables") or [],
-        created=clock.parse_iso(item["created_at"]),
-        createdBy=item.get("created_by"),
-        updated=clock.parse_iso(item["updated_at"]) if item.get("updated_at") else None,
-        updatedBy=item.get("updated_by"),
+        **_summary_fields(item), bodyHtml=item.get("body_html"), bodyText=item.get("body_text"), variables=item.get("variables") or []
     )
 
 
 def _summary(item: dict[str, Any]) -> EmailTemplateSummary:
-    return EmailTemplateSummary(
-        id=item["id"],
-        tenantId=item["tenant_id"],
-        name=item["name"],
-        subject=item["subject"],
-        type=item.get("category"),
-        created=clock.parse_iso(item["created_at"]),
-        createdBy=item.get("created_by"),
-        updated=clock.parse_iso(item["updated_at"]) if item.get("updated_at") else None,
-        updatedBy=item.get("updated_by"),
-    )
+    return EmailTemplateSummary(**_summary_fields(item))
+
+
+def _summary_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored template's fields that its summary shows (all but the bodies and variables)."""
+    return {
+        "id": item["id"],
+        "tenantId": item["tenant_id"],
+        "name": item["name"],
+        "subject": item["subject"],
+        "type": item.get("category"),
+        "created": clock.parse_iso(item["created_at"]),
+        "createdBy": item.get("created_by"),
+        "updated": clock.parse_iso(item["updated_at"]) if item.get("updated_at") else None,
+        "updatedBy": item.get("updated_by"),
+    }
 
 
 def _fields(request: TemplateRequest) -> dict[str, Any]:

@@ -17,6 +17,11 @@ items (one BatchGetItem); the few items of a partial edge minute are counted. Th
 adds the day and hour items of the minute it falls in (two GetItems), and the page's Query skips at most
 that minute's items before it. Tallies follow the writes by the stream's delay: a total read right after a
 write may not show it yet (as the indexes themselves, which are eventually consistent).
+
+The consumer also keeps a *directory* of each tenant's tallied lists (``PK = TALLY#LISTS#<tenant>``, ``SK`` = the
+list's tally PK; a ``Put`` in the same transaction as its counts), so every list a tenant has had — opt-in and
+forward lists are partitions no Query finds otherwise — can be found by one Query: ``dal/tally_rebuild.py`` rebuilds
+a tenant's tallies from it (``python -m parley.admin rebuild-tallies``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,21 @@ class TimeList:
     def tally_pk(self) -> str:
         return f"TALLY#{self.index or 'TABLE'}#{self.pk}#{self.prefix}"
 
+    @property
+    def tenant_id(self) -> str:
+        """The tenant whose list this is (every tallied partition is ``TENANT#<t>#…``)."""
+        parts = self.pk.split("#")
+        return parts[1] if len(parts) > 2 and parts[0] == "TENANT" else ""
+
+    def entry(self) -> dict[str, Any]:
+        """The list's item in its tenant's directory (``TALLY#LISTS#<tenant>``)."""
+        return {"PK": lists_pk(self.tenant_id), "SK": self.tally_pk, "index": self.index, "pk": self.pk, "prefix": self.prefix,
+                "epoch_ms": self.epoch_ms}  # fmt: skip
+
+    @classmethod
+    def from_entry(cls, item: dict[str, Any]) -> TimeList:
+        return cls(str(item["index"]), str(item["pk"]), str(item.get("prefix", "")), bool(item.get("epoch_ms", False)))
+
     def encode(self, iso: str) -> str:
         """A time as this list's sort keys spell it (after the prefix)."""
         if not self.epoch_ms:
@@ -84,6 +104,11 @@ class TimeList:
         if self.index:
             params["IndexName"] = self.index
         return params
+
+
+def lists_pk(tenant_id: str) -> str:
+    """The partition of a tenant's directory of tallied lists (one item per list, ``SK`` = its tally PK)."""
+    return f"TALLY#LISTS#{tenant_id}"
 
 
 def _iso_of_ms(ms: int) -> str:
@@ -171,6 +196,7 @@ class Change:
 
     seq: str
     changes: dict[tuple[str, str], dict[str, int]]
+    lists: frozenset[TimeList] = frozenset()  # the lists it changes (their directory entries are put with it)
 
 
 def seen_pk(seq: str) -> str:
@@ -192,19 +218,25 @@ def _update(pk: str, sk: str, attrs: dict[str, int]) -> dict[str, Any]:
 
 
 def _chunks(changes: list[Change]) -> Iterator[list[Change]]:
-    """Consecutive changes whose markers and tally items fit one transaction (a change alone always fits:
-    at most 7 lists, 3 items each, twice for a move)."""
+    """Consecutive changes whose markers, tally items and directory entries fit one transaction (a change alone
+    always fits: at most 7 lists, 3 items each, twice for a move, and their 14 entries)."""
     chunk: list[Change] = []
     cells: set[tuple[str, str]] = set()
+    lists: set[TimeList] = set()
     for change in changes:
-        more = cells | set(change.changes)
-        if chunk and len(more) + len(chunk) + 1 > MAX_TX_ITEMS:
+        more, more_lists = cells | set(change.changes), lists | _listed(change)
+        if chunk and len(more) + len(more_lists) + len(chunk) + 1 > MAX_TX_ITEMS:
             yield chunk
-            chunk, more = [], set(change.changes)
+            chunk, more, more_lists = [], set(change.changes), _listed(change)
         chunk.append(change)
-        cells = more
+        cells, lists = more, more_lists
     if chunk:
         yield chunk
+
+
+def _listed(change: Change) -> set[TimeList]:
+    """The lists of a change that go in a directory (those of a tenant)."""
+    return {lst for lst in change.lists if lst.tenant_id}
 
 
 def _transaction(chunk: list[Change], now_s: int) -> list[dict[str, Any]]:
@@ -227,6 +259,8 @@ def _transaction(chunk: list[Change], now_s: int) -> list[dict[str, Any]]:
         kept = {a: n for a, n in attrs.items() if n}
         if kept:
             ops.append(_update(pk, sk, kept))
+    listed = {lst.tally_pk: lst for c in chunk for lst in _listed(c)}
+    ops += [{"Put": {"TableName": table.table_name(), "Item": table.marshal(lst.entry())}} for lst in listed.values()]
     return ops
 
 
@@ -458,5 +492,7 @@ def stream_changes(records: Iterable[dict[str, Any]]) -> list[Change]:
         ddb = rec.get("dynamodb") or {}
         old = table.unmarshal(ddb["OldImage"]) if ddb.get("OldImage") else None
         new = table.unmarshal(ddb["NewImage"]) if ddb.get("NewImage") else None
-        out.append(Change(seq=str(ddb.get("SequenceNumber", "")), changes=deltas(old, new)))
+        changes = deltas(old, new)
+        lists = frozenset(lst for lst, _ in memberships(old) + memberships(new)) if changes else frozenset()
+        out.append(Change(seq=str(ddb.get("SequenceNumber", "")), changes=changes, lists=lists))
     return out

@@ -88,14 +88,48 @@ def test_chunks_leave_room_for_the_directory_entries():
     assert len(chunks) == 3  # 20 changes a chunk: 20 markers + 60 cells + 20 entries
 
 
+def test_a_process_puts_a_lists_directory_entry_once(monkeypatch):
+    """Once a transaction with a list's entry committed, later changes to that list leave the entry out; a failed
+    transaction does not count, and ``aws.reset`` (a new table) forgets what was put."""
+    sent: list[list[dict]] = []
+    fail = [True]
+
+    class Ddb:
+        def transact_write_items(self, TransactItems):
+            sent.append(TransactItems)
+            if fail.pop() if fail else False:
+                raise RuntimeError("boom")
+
+    monkeypatch.setattr(tallies.table, "ddb", lambda: Ddb())
+
+    def change(n: int) -> tallies.Change:
+        item = {"PK": f"TENANT#t#MSG#{n}", "SK": "MSG", "GSI1PK": "TENANT#t#L", "GSI1SK": f"2026-01-01T00:00:00.000Z#{n}"}
+        lists = frozenset(lst for lst, _ in tallies.memberships(item))
+        return tallies.Change(seq=str(n), changes=tallies.deltas(None, item), lists=lists)
+
+    def entries(ops: list[dict]) -> list[str]:
+        return [op["Put"]["Item"]["SK"]["S"] for op in ops if "Put" in op and op["Put"]["Item"]["PK"]["S"].startswith("TALLY#LISTS#")]
+
+    with pytest.raises(tallies.Unapplied):
+        tallies.apply([change(1)], attempts=1)
+    tallies.apply([change(2)])
+    tallies.apply([change(3)])
+    assert [entries(ops) for ops in sent] == [["TALLY#GSI1#TENANT#t#L#"], ["TALLY#GSI1#TENANT#t#L#"], []]
+    tallies.aws.reset()
+    tallies.apply([change(4)])
+    assert entries(sent[-1]) == ["TALLY#GSI1#TENANT#t#L#"]
+
+
 @pytest.fixture(autouse=True)
 def _table_name(monkeypatch):
     from parley.settings import get_settings
 
     monkeypatch.setenv("TABLE_NAME", "parley")
     get_settings.cache_clear()
+    tallies._in_directory.clear()
     yield
     get_settings.cache_clear()
+    tallies._in_directory.clear()
 
 
 def _ddb(item: dict) -> dict:

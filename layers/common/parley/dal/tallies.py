@@ -19,7 +19,7 @@ that minute's items before it. Tallies follow the writes by the stream's delay: 
 write may not show it yet (as the indexes themselves, which are eventually consistent).
 
 The consumer also keeps a *directory* of each tenant's tallied lists (``PK = TALLY#LISTS#<tenant>``, ``SK`` = the
-list's tally PK; a ``Put`` in the same transaction as its counts), so every list a tenant has had — opt-in and
+list's tally PK; a ``Put`` in the same transaction as its counts, once per list and process), so every list a tenant has had — opt-in and
 forward lists are partitions no Query finds otherwise — can be found by one Query: ``dal/tally_rebuild.py`` rebuilds
 a tenant's tallies from it (``python -m parley.admin rebuild-tallies``).
 """
@@ -37,7 +37,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley import clock
-from parley.dal import table
+from parley.dal import aws, table
 
 TALLY_TTL_SEEN = 2 * 24 * 3600  # a SEEN# marker outlives the stream's 24 h retention (and Lambda's retries)
 MAX_TX_ITEMS = 100
@@ -234,9 +234,15 @@ def _chunks(changes: list[Change]) -> Iterator[list[Change]]:
         yield chunk
 
 
+# The lists this process has put in their directory (a transaction that did commit): later changes to them
+# leave the entry out, so the directory costs a write per list and process, not per change.
+_in_directory: set[str] = set()
+aws.on_reset(_in_directory.clear)
+
+
 def _listed(change: Change) -> set[TimeList]:
-    """The lists of a change that go in a directory (those of a tenant)."""
-    return {lst for lst in change.lists if lst.tenant_id}
+    """The lists of a change whose directory entries are put with it (those of a tenant, not yet put here)."""
+    return {lst for lst in change.lists if lst.tenant_id and lst.tally_pk not in _in_directory}
 
 
 def _transaction(chunk: list[Change], now_s: int) -> list[dict[str, Any]]:
@@ -298,6 +304,7 @@ def _apply_chunk(chunk: list[Change], attempts: int) -> int:
     for attempt in range(attempts):
         try:
             table.ddb().transact_write_items(TransactItems=_transaction(todo, int(time.time())))
+            _in_directory.update(lst.tally_pk for c in todo for lst in _listed(c))
             return len(chunk)
         except ClientError as err:
             reasons = table.cancel_reasons(err)

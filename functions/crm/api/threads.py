@@ -5,7 +5,6 @@
 """
 
 from parley.api.crm import crm_caller
-from parley.api.docs import crm_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_threads
 from parley.errors import BadRequest
@@ -14,17 +13,13 @@ from parley.models.crm import ConversationThread
 api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
 
 
-@api.get(
-    "/api/v1/communications/<id>/thread",
-    summary="Conversation thread of a communication",
-    description=(
-        "The conversation the email `id` (a record or an inbound reply) belongs to: `outbound` = its emails as records, by send "
-        "time; `inbound` = the replies, by receipt. Unknown ids and other tenants' ids give 404."
-    ),
-    responses={200: {"description": "The conversation."}, **crm_errors(403)},
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
-)
+@api.get("/api/v1/communications/<id>/thread", ok="The conversation.", example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}))
 def thread(id: str) -> ConversationThread:
+    """Conversation thread of a communication
+
+    The conversation the email `id` (a record or an inbound reply) belongs to: `outbound` = its emails as records, by
+    send time; `inbound` = the replies, by receipt. Unknown ids and other tenants' ids give 404.
+    """
     return crm_threads.thread(crm_caller(api).tenant_id, id)
 
 
@@ -38,13 +33,7 @@ def _body() -> str | None:
 
 @api.post(
     "/api/v1/communications/<id>/comment",
-    summary="Comment on a communication",
-    description=(
-        "The request body is the comment: plain text (any Content-Type, as the seed's `-d 'string'`), a JSON string, or a JSON "
-        'object `{"comment": "..."}` (or `text` / `description`). At most 4000 characters; line breaks are kept. Appends an '
-        "`events[]` entry `{type: COMMENT, authorId: X-User-ID, description}` to the email (a record or an inbound reply)."
-    ),
-    responses={200: {"description": "The comment was added: `{}`."}, **crm_errors(403)},
+    ok="The comment was added: `{}`.",
     access=("table:write",),
     example=Example(
         path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"},
@@ -53,6 +42,12 @@ def _body() -> str | None:
     ),
 )
 def comment(id: str) -> dict:
+    """Comment on a communication
+
+    The request body is the comment: plain text (any Content-Type, as the seed's `-d 'string'`), a JSON string, or a
+    JSON object `{"comment": "..."}` (or `text` / `description`). At most 4000 characters; line breaks are kept. Appends
+    an `events[]` entry `{type: COMMENT, authorId: X-User-ID, description}` to the email (a record or an inbound reply).
+    """
     who = crm_caller(api)
     crm_edit.add_comment(who.tenant_id, id, crm_edit.comment_text(_body()), user_id=who.user_id)
     return {}

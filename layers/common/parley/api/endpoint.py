@@ -1,12 +1,19 @@
-"""Endpoints declared once (issue 12): a route is one decorated function in a module per resource.
+'''Endpoints declared once (issue 12): a route is one decorated function in a module per resource.
 
     api = Api("crm")
 
-    @api.post("/api/v1/communications/<id>/cancel", summary="…", responses={…}, access=("table:write", "scheduler"),
+    @api.post("/api/v1/communications/<id>/cancel", ok="The cancelled record.", access=("table:write", "scheduler"),
               example=Example(path={"id": "…"}))
     def cancel(id: str) -> CommunicationRecord:
+        """Cancel a scheduled email
+
+        `SCHEDULED` → `CANCELLED`: the email is not sent. …
+        """
         return crm_send.cancel(crm_caller(api), id)
 
+The docstring is the route's OpenAPI summary (its first line) and description (the rest); ``ok`` describes the
+200 answer (``responses=`` declares any other: a 201, a redirect, headers), and the family's error responses
+(``parley.api.docs.family_errors``) are added with the codes in ``errors=`` (409, 415, 422, 429 …) beyond the usual.
 The decorated name is the Lambda handler of its own function (SAM ``Handler: <module>.cancel``): on its first
 event it builds a validating resolver holding that one route (``build_app``), with the family's Logger
 (correlation id from the API Gateway request id), and EMF metrics per family and route. Everything else —
@@ -15,7 +22,7 @@ family's OpenAPI document — is generated from the declaration (``make generate
 
 Inside a route, ``api`` stands in for powertools' Router: ``api.current_event`` / ``api.lambda_context``
 are those of the resolver serving the request.
-"""
+'''
 
 from __future__ import annotations
 
@@ -171,6 +178,20 @@ def _record(metrics: Any, route: str, status: int, started: float) -> None:
     metrics.flush_metrics()
 
 
+def _documented(fn: Callable[..., Any], summary: str | None, description: str | None) -> dict[str, str | None]:
+    """The route's OpenAPI summary and description: the arguments given, else the function's docstring's."""
+    import inspect
+
+    paragraphs = [" ".join(line.strip() for line in p.splitlines()) for p in (inspect.getdoc(fn) or "").split("\n\n") if p.strip()]
+    if paragraphs and summary is None:
+        summary, paragraphs = paragraphs[0], paragraphs[1:]
+    if paragraphs and description is not None:
+        raise ValueError(f"{fn.__name__}: a description both in the docstring and as an argument")
+    if not summary:
+        raise ValueError(f"{fn.__name__}: no summary (the docstring's first line, or summary=)")
+    return {"summary": summary, "description": description if description is not None else "\n\n".join(paragraphs) or None}
+
+
 class Api:
     """The endpoints of one resource module of a family (see the module doc)."""
 
@@ -204,8 +225,10 @@ class Api:
         method: str,
         path: str,
         *,
-        summary: str,
+        summary: str | None = None,
         description: str | None = None,
+        ok: str | None = None,
+        errors: Sequence[int] = (),
         responses: dict[int, Any] | None = None,
         tags: Sequence[str] | None = None,
         access: Sequence[str] | None = None,
@@ -214,6 +237,13 @@ class Api:
         public: bool = False,
         **doc: Any,
     ) -> Callable[[Callable[..., Any]], Endpoint]:
+        """Declare the decorated function as the route ``method path``, its own Lambda.
+
+        ``summary`` and ``description`` default to the function's docstring: its first paragraph is the summary,
+        the rest the description (a paragraph's lines are joined with spaces). The documented answers are
+        ``ok`` (the 200's description), any others in ``responses`` (a 201, a 302, a 200 with headers or another
+        content type), then the family's error responses (``parley.api.docs.family_errors``) with the ``errors``
+        codes beyond the family's usual ones."""
         access = self.access if access is None else tuple(access)
         tags = self.tags if tags is None else tuple(tags)
         unknown = set(access) - ACCESS
@@ -221,7 +251,14 @@ class Api:
             raise ValueError(f"{path}: unknown access {sorted(unknown)} (known: {sorted(ACCESS)})")
 
         def decorate(fn: Callable[..., Any]) -> Endpoint:
-            kwargs = {"summary": summary, "description": description, "responses": responses, "tags": list(tags), **doc}
+            from parley.api.docs import family_errors
+
+            documented = _documented(fn, summary, description)
+            answers = {**({200: {"description": ok}} if ok is not None else {}), **(responses or {})}
+            failures = family_errors(self.family, errors, public=public)
+            if failures and not any(200 <= code < 400 for code in answers):  # powertools' default 200 needs no responses
+                raise ValueError(f"{method} {path}: no success response documented (give ok= or responses=)")
+            kwargs = {**documented, "responses": {**answers, **failures} or None, "tags": list(tags), **doc}
             ep = Endpoint(
                 api=self,
                 method=method.upper(),

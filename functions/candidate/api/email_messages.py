@@ -11,7 +11,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
+from parley.api import caller, sender
 from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
 from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
@@ -32,10 +32,10 @@ api = Api("candidate", tags=["Email Communications"])
 @api.post(
     "/communications/email/v1/send",
     ok="The email was accepted for delivery.",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
+        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
         body={
             "subject": "Your interview on Tuesday",
             "emailContent": "<p>Hi Ada,</p><p>See you on Tuesday at 10:00.</p>",
@@ -51,15 +51,7 @@ def send_email(
 
     Queues the email for delivery. An `Idempotency-Key` header makes retries safe.
     """
-    activity_id = emails.send_candidate_email(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        to=body.toEmail,
-        subject=body.subject,
-        content=body.emailContent,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    activity_id = emails.send_candidate_email(sender(api, x_ph_userid), to=body.toEmail, subject=body.subject, content=body.emailContent)
     return SendEmailResponse(data=EmailAck(emailActivityId=activity_id, message="Email accepted for delivery"), status=200)
 
 

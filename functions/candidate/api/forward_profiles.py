@@ -8,7 +8,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
+from parley.api import caller, sender
 from parley.api.endpoint import Api, Example
 from parley.api.params import Count, Recruiter
 from parley.domain import profiles
@@ -21,15 +21,20 @@ from parley.models.profiles import (
     ForwardProfileResponse,
 )
 
-api = Api("candidate", tags=["Email Communications"], access=("table:write", "send-queue", "bodies:write"))
+api = Api(
+    "candidate",
+    tags=["Email Communications"],
+    access=("table:write", "send-queue", "bodies:write"),
+    headers={"x-ph-userid": "recruiter-42"},
+)
 
 
 @api.post(
     "/communications/email/v1/forward-profile",
     ok="The profile was forwarded successfully.",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-forward-1"},
+        headers={"Idempotency-Key": "7b1f5c1e-forward-1"},
         body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},
     ),
 )
@@ -43,14 +48,7 @@ def forward_profile(
     with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe.
     """
     activity_id = profiles.forward_profile(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        subject=body.subject,
-        to_email=body.toEmail,
-        candidate_email=body.candidateEmail,
-        to_name=body.toName,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
+        sender(api, x_ph_userid), subject=body.subject, to_email=body.toEmail, candidate_email=body.candidateEmail, to_name=body.toName
     )
     return ForwardProfileResponse(data=EmailAck(emailActivityId=activity_id, message="Profile forwarded for delivery"), status=200)
 
@@ -59,7 +57,7 @@ def forward_profile(
     "/communications/email/v1/forward-profile/activity",
     ok="A paginated list of forward profile activities.",
     access=("table:read",),
-    example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}, headers={"x-ph-userid": "recruiter-42"}),
+    example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}),
 )
 def forward_profile_activity(
     email: Annotated[str, Query(min_length=3, max_length=254, description="The forwarded candidate's email address")],

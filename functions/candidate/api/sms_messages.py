@@ -11,7 +11,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
+from parley.api import caller, sender
 from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
 from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
@@ -37,10 +37,10 @@ api = Api(
 @api.post(
     "/communications/sms/v1/send",
     ok="The SMS was accepted (status SUCCESS).",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     access=("table:write", "send-queue", "scheduler"),
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
+        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
         body={"message": "Hi Ada, your interview is Tuesday 10:00.", "phoneNumber": "+15555550100"},
     ),
 )
@@ -55,14 +55,7 @@ def send_sms(
     `messageSID` is the `activityId` of GET /communications/sms/v1/activity. An `Idempotency-Key` header makes retries
     safe.
     """
-    message_id = sms.send_candidate_sms(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        phone=body.phoneNumber,
-        text=body.message,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    message_id = sms.send_candidate_sms(sender(api, x_ph_userid), phone=body.phoneNumber, text=body.message)
     return SendSMSResponse(data=SendSMSData(messageSID=message_id, message=body.message), status="SUCCESS")
 
 

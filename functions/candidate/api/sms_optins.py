@@ -15,13 +15,13 @@ from parley.api.params import CandidateId, Count, Recruiter
 from parley.domain import optins
 from parley.models.candidate import OptInDetails, OptInHistoryPage, OptInHistoryResponse, OptInRequest, OptInStatusResponse, Phone
 
-api = Api("candidate", tags=["SMS Communications"])
+api = Api("candidate", tags=["SMS Communications"], headers={"x-ph-userid": "recruiter-42"})
 
 
 @api.get(
     "/communications/sms/v1/optIn",
     ok="The opt-in status.",
-    example=Example(query={"phoneNumber": "+15555550100"}, headers={"x-ph-userid": "recruiter-42"}),
+    example=Example(query={"phoneNumber": "+15555550100"}),
 )
 def sms_optin_get(
     x_ph_userid: Recruiter,
@@ -41,10 +41,8 @@ def sms_optin_get(
 @api.put(
     "/communications/sms/v1/optIn",
     ok="Consent recorded.",
-    errors=(415,),
     access=("table:write",),
     example=Example(
-        headers={"x-ph-userid": "recruiter-42", "Content-Type": "application/json"},
         body={"phoneNumber": "+15555550100", "email": "ada@example.com", "optIn": True},
     ),
 )
@@ -68,7 +66,7 @@ def sms_optin_put(
 @api.get(
     "/communications/sms/v1/optIn/history",
     ok="A page of opt-in changes.",
-    example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}, headers={"x-ph-userid": "recruiter-42"}),
+    example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}),
 )
 def sms_optin_history(
     phoneNumber: Annotated[Phone, Query()],

@@ -21,8 +21,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import idempotency_key
-from parley.api.crm import Ids, crm_caller, ids_param, public_base_url
+from parley.api.crm import Ids, crm_caller, crm_sender, ids_param
 from parley.api.docs import crm_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_search, crm_send, crm_threads
@@ -42,10 +41,9 @@ api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), 
 @api.post(
     "/api/v1/communications/send",
     ok="The email was accepted: its record.",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
             "subject": "Your quote",
             "body": '<p>Hello, see <a href="https://example.com/quote/42">your quote</a>.</p>',
@@ -68,23 +66,16 @@ def send(body: SendEmailRequest) -> CommunicationRecord:
     addresses; an address on the tenant's suppression list gives 400 and nothing is sent. An `Idempotency-Key` header
     makes retries safe.
     """
-    return crm_send.send(
-        crm_caller(api),
-        body,
-        base_url=public_base_url(api),
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    return crm_send.send(crm_sender(api), body)
 
 
 @api.post(
     "/api/v1/communications/send-template/<templateId>",
     ok="The email was accepted: its record.",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         path={"templateId": "tpl-quote"},
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={"recipients": ["jan@example.com"], "variables": {"firstName": "Jan", "amount": "€ 1.200"}},
     ),
 )
@@ -95,23 +86,15 @@ def send_template(templateId: str, body: SendTemplateRequest) -> CommunicationRe
     record as accepted (`PENDING`) with `templateId`, `templateName` and `type` (the template's, unless the request
     gives `type`). An unknown template gives 404; a placeholder without a value in `variables` gives 400 naming it.
     """
-    return crm_send.send_template(
-        crm_caller(api),
-        templateId,
-        body,
-        base_url=public_base_url(api),
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    return crm_send.send_template(crm_sender(api), templateId, body)
 
 
 @api.post(
     "/api/v1/communications/schedule",
     ok="The email was scheduled: its record.",
-    errors=(409, 415, 422, 429),
+    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "scheduler"),
     example=Example(
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
             "subject": "Reminder",
             "body": "Your appointment is tomorrow.",
@@ -129,13 +112,7 @@ def schedule(body: ScheduleEmailRequest) -> CommunicationRecord:
     with the record. A time in the past (or less than 5 s ahead) gives 400. Until it is sent, `POST /{id}/cancel`
     cancels it. An `Idempotency-Key` header makes retries safe.
     """
-    return crm_send.schedule(
-        crm_caller(api),
-        body,
-        base_url=public_base_url(api),
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    return crm_send.schedule(crm_sender(api), body)
 
 
 @api.get("/api/v1/communications/scheduled", ok="The scheduled records.")
@@ -179,13 +156,7 @@ def resend(id: str) -> CommunicationRecord:
     a resend could deliver it twice); unknown ids and other tenants' ids give 404. An `Idempotency-Key` header makes
     retries safe.
     """
-    return crm_send.resend(
-        crm_caller(api),
-        id,
-        base_url=public_base_url(api),
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    return crm_send.resend(crm_sender(api), id)
 
 
 @api.delete(

@@ -50,9 +50,7 @@ def dynamic_search_get(
         f"{crm_search.MAX_READ} records (400 beyond)."
     ),
     ok="The page of matches.",
-    errors=(415,),
     example=Example(
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
             "filters": {"status": "SENT"},
             "page": 0,

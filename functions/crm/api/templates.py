@@ -20,9 +20,7 @@ api = Api("crm", tags=["Templates"], access=("table:write",), headers={"X-User-I
 @api.post(
     "/api/v1/communications/templates",
     responses={201: {"description": "The template was created; `Location` is its URL."}},
-    errors=(415,),
     example=Example(
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
             "name": "Quote",
             "subject": "Your quote {{quoteNumber}}",
@@ -86,10 +84,8 @@ def list_templates() -> list[EmailTemplateSummary]:
 @api.put(
     "/api/v1/communications/templates/<templateId>",
     ok="The updated template.",
-    errors=(415,),
     example=Example(
         path={"templateId": "tpl-quote"},
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={"name": "Quote v2", "subject": "Quote {{quoteNumber}}", "bodyHtml": "<p>Hi {{firstName}}</p>", "type": "OFFERTE"},
     ),
 )

@@ -37,7 +37,7 @@ def _body() -> str | None:
     access=("table:write",),
     example=Example(
         path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"},
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
+        headers={"Content-Type": "application/json"},
         body="Called the customer; they will reply tomorrow.",
     ),
 )

@@ -13,7 +13,8 @@
 
 The docstring is the route's OpenAPI summary (its first line) and description (the rest); ``ok`` describes the
 200 answer (``responses=`` declares any other: a 201, a redirect, headers), and the family's error responses
-(``parley.api.docs.family_errors``) are added with the codes in ``errors=`` (409, 415, 422, 429 …) beyond the usual.
+(``parley.api.docs.family_errors``) are added with the codes in ``errors=`` (409, 422, 429 …) beyond the usual, and
+415 for a route that takes a JSON body model.
 The decorated name is the Lambda handler of its own function (SAM ``Handler: <module>.cancel``): on its first
 event it builds a validating resolver holding that one route (``build_app``), with the family's Logger
 (correlation id from the API Gateway request id), and EMF metrics per family and route. Everything else —
@@ -178,6 +179,16 @@ def _record(metrics: Any, route: str, status: int, started: float) -> None:
     metrics.flush_metrics()
 
 
+def _takes_body(fn: Callable[..., Any]) -> bool:
+    """Whether the route takes a body model (powertools validates a pydantic parameter as the JSON body): with
+    ``json_body``, a body sent as another media type gets 415 (``parley.api.app``)."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    return any(isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel) for p in inspect.signature(fn).parameters.values())
+
+
 def _documented(fn: Callable[..., Any], summary: str | None, description: str | None) -> dict[str, str | None]:
     """The route's OpenAPI summary and description: the arguments given, else the function's docstring's."""
     import inspect
@@ -243,7 +254,7 @@ class Api:
         the rest the description (a paragraph's lines are joined with spaces). The documented answers are
         ``ok`` (the 200's description), any others in ``responses`` (a 201, a 302, a 200 with headers or another
         content type), then the family's error responses (``parley.api.docs.family_errors``) with the ``errors``
-        codes beyond the family's usual ones."""
+        codes beyond the family's usual ones, and 415 when the route takes a JSON body model."""
         access = self.access if access is None else tuple(access)
         tags = self.tags if tags is None else tuple(tags)
         unknown = set(access) - ACCESS
@@ -255,7 +266,7 @@ class Api:
 
             documented = _documented(fn, summary, description)
             answers = {**({200: {"description": ok}} if ok is not None else {}), **(responses or {})}
-            failures = family_errors(self.family, errors, public=public)
+            failures = family_errors(self.family, (*errors, *((415,) if json_body and _takes_body(fn) else ())), public=public)
             if failures and not any(200 <= code < 400 for code in answers):  # powertools' default 200 needs no responses
                 raise ValueError(f"{method} {path}: no success response documented (give ok= or responses=)")
             kwargs = {**documented, "responses": {**answers, **failures} or None, "tags": list(tags), **doc}

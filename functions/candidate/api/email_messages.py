@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.api import caller, sender
 from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
-from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
+from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
 from parley.domain import emails, history, transactional
 from parley.models.candidate import (
     EmailAck,
@@ -29,10 +29,9 @@ from parley.models.profiles import TransactionalEmailResponse
 api = Api("candidate", tags=["Email Communications"])
 
 
-@api.post(
+@api.send(
     "/communications/email/v1/send",
     ok="The email was accepted for delivery.",
-    errors=(409, 422, 429),
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
         headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
@@ -92,15 +91,7 @@ def email_activity(
     "/communications/email/v1/history",
     ok="A page of email history.",
     access=("table:read", "bodies:read"),
-    example=Example(
-        query={
-            "email": "ada@example.com",
-            "fromTime": "2026-11-01T00:00:00Z",
-            "toTime": "2026-11-30T23:59:59Z",
-            "limit": "20",
-            "offset": "0",
-        }
-    ),
+    example=Example(query={"email": "ada@example.com", **SAMPLE_WINDOW, "limit": "20", "offset": "0"}),
 )
 def email_history(
     fromTime: FromTime,

@@ -25,14 +25,13 @@ api = Api(
     "candidate",
     tags=["Email Communications"],
     access=("table:write", "send-queue", "bodies:write"),
-    headers={"x-ph-userid": "recruiter-42"},
+    example=Example(headers={"x-ph-userid": "recruiter-42"}),
 )
 
 
-@api.post(
+@api.send(
     "/communications/email/v1/forward-profile",
     ok="The profile was forwarded successfully.",
-    errors=(409, 422, 429),
     example=Example(
         headers={"Idempotency-Key": "7b1f5c1e-forward-1"},
         body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.api import caller, sender
 from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
-from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
+from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
 from parley.domain import history, sms, transactional
 from parley.models.candidate import Phone
 from parley.models.profiles import TransactionalSmsResponse
@@ -30,14 +30,13 @@ from parley.models.sms import (
 api = Api(
     "candidate",
     tags=["SMS Communications"],
-    authorizer={"smsProvider": "sns", "smsSender": "+15555550199", "quietHours": "false", "timezone": "America/New_York"},
+    example=Example(authorizer={"smsProvider": "sns", "smsSender": "+15555550199", "quietHours": "false", "timezone": "America/New_York"}),
 )
 
 
-@api.post(
+@api.send(
     "/communications/sms/v1/send",
     ok="The SMS was accepted (status SUCCESS).",
-    errors=(409, 422, 429),
     access=("table:write", "send-queue", "scheduler"),
     example=Example(
         headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
@@ -92,7 +91,7 @@ def sms_activity(
     "/communications/sms/v1/history",
     ok="A page of SMS history.",
     example=Example(
-        query={"phone": "+15555550100", "fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "limit": "20", "offset": "0"},
+        query={"phone": "+15555550100", **SAMPLE_WINDOW, "limit": "20", "offset": "0"},
     ),
 )
 def sms_history(

@@ -21,7 +21,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.crm import Ids, crm_caller, crm_sender, ids_param
+from parley.api.crm import SAMPLE, Ids, crm_caller, crm_sender, ids_param
 from parley.api.docs import crm_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_search, crm_send, crm_threads
@@ -35,13 +35,12 @@ from parley.models.crm import (
 )
 from parley.models.numbers import Int32
 
-api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
-@api.post(
+@api.send(
     "/api/v1/communications/send",
     ok="The email was accepted: its record.",
-    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         body={
@@ -69,13 +68,11 @@ def send(body: SendEmailRequest) -> CommunicationRecord:
     return crm_send.send(crm_sender(api), body)
 
 
-@api.post(
+@api.send(
     "/api/v1/communications/send-template/<templateId>",
     ok="The email was accepted: its record.",
-    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
-        path={"templateId": "tpl-quote"},
         body={"recipients": ["jan@example.com"], "variables": {"firstName": "Jan", "amount": "€ 1.200"}},
     ),
 )
@@ -89,20 +86,11 @@ def send_template(templateId: str, body: SendTemplateRequest) -> CommunicationRe
     return crm_send.send_template(crm_sender(api), templateId, body)
 
 
-@api.post(
+@api.send(
     "/api/v1/communications/schedule",
     ok="The email was scheduled: its record.",
-    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "scheduler"),
-    example=Example(
-        body={
-            "subject": "Reminder",
-            "body": "Your appointment is tomorrow.",
-            "recipients": ["jan@example.com"],
-            "scheduledAt": "2030-01-15T09:00:00+01:00",
-            "timeZone": "Europe/Amsterdam",
-        },
-    ),
+    example=Example(body={**send.example.body, "scheduledAt": "2030-01-15T09:00:00+01:00", "timeZone": "Europe/Amsterdam"}),
 )
 def schedule(body: ScheduleEmailRequest) -> CommunicationRecord:
     """Schedule an email
@@ -129,7 +117,6 @@ def scheduled() -> list[CommunicationRecord]:
     "/api/v1/communications/<id>/cancel",
     ok="The cancelled record.",
     access=("table:write", "bodies:read", "scheduler"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def cancel(id: str) -> CommunicationRecord:
     """Cancel a scheduled email
@@ -140,12 +127,10 @@ def cancel(id: str) -> CommunicationRecord:
     return crm_send.cancel(crm_caller(api), id)
 
 
-@api.post(
+@api.send(
     "/api/v1/communications/<id>/resend",
     ok="The new record.",
-    errors=(409, 422, 429),
     access=("table:write", "bodies:crud", "send-queue"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def resend(id: str) -> CommunicationRecord:
     """Resend an email
@@ -164,7 +149,6 @@ def resend(id: str) -> CommunicationRecord:
     responses={200: {"description": "Deleted (no body).", "content": {}}},
     errors=(409,),
     access=("table:write", "bodies:crud", "scheduler"),
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
 )
 def delete(id: str) -> Response[None]:
     """Delete a communication record
@@ -237,7 +221,7 @@ def find_all() -> Response[list[CommunicationRecord]]:
     )
 
 
-@api.get("/api/v1/communications/find/<id>", ok="The record.", example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}))
+@api.get("/api/v1/communications/find/<id>", ok="The record.")
 def find_by_id(id: str) -> CommunicationRecord:
     """Find a communication record by id
 

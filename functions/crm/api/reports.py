@@ -9,13 +9,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.crm import crm_caller
+from parley.api.crm import SAMPLE, crm_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import analytics, crm_search
 from parley.models.crm import CommunicationAnalytics
 from parley.models.numbers import Int32
 
-api = Api("crm", tags=["Communications"], headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], example=SAMPLE)
 
 
 _BOUND = "ISO-8601 date-time (UTC when it has no offset); selects whole UTC days, inclusive"

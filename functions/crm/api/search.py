@@ -8,13 +8,13 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.crm import crm_caller
+from parley.api.crm import SAMPLE, crm_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_search
 from parley.models.crm import DynamicSearchRequest, RecordPage
 from parley.models.numbers import Int32
 
-api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
 @api.get(

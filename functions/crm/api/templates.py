@@ -9,12 +9,12 @@
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from parley.api.crm import crm_caller, public_base_url
+from parley.api.crm import SAMPLE, crm_caller, public_base_url
 from parley.api.endpoint import Api, Example
 from parley.domain import templates
 from parley.models.crm import EmailTemplate, EmailTemplateSummary, TemplateRequest
 
-api = Api("crm", tags=["Templates"], access=("table:write",), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Templates"], access=("table:write",), example=SAMPLE)
 
 
 @api.post(
@@ -46,7 +46,6 @@ def create_template(body: TemplateRequest) -> Response[EmailTemplate]:
 @api.delete(
     "/api/v1/communications/templates/<templateId>",
     responses={200: {"description": "The template was deleted (no body).", "content": {}}},
-    example=Example(path={"templateId": "tpl-quote"}),
 )
 def delete_template(templateId: str):  # no return annotation: powertools would validate the empty body against one
     """Delete an email template
@@ -61,7 +60,6 @@ def delete_template(templateId: str):  # no return annotation: powertools would 
     "/api/v1/communications/templates/<templateId>",
     ok="The template.",
     access=("table:read",),
-    example=Example(path={"templateId": "tpl-quote"}),
 )
 def get_template(templateId: str) -> EmailTemplate:
     """Get an email template
@@ -85,7 +83,6 @@ def list_templates() -> list[EmailTemplateSummary]:
     "/api/v1/communications/templates/<templateId>",
     ok="The updated template.",
     example=Example(
-        path={"templateId": "tpl-quote"},
         body={"name": "Quote v2", "subject": "Quote {{quoteNumber}}", "bodyHtml": "<p>Hi {{firstName}}</p>", "type": "OFFERTE"},
     ),
 )

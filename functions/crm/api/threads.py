@@ -4,16 +4,16 @@
 - POST /api/v1/communications/{id}/comment — add a comment to a communication's event log.
 """
 
-from parley.api.crm import crm_caller
+from parley.api.crm import SAMPLE, crm_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_threads
 from parley.errors import BadRequest
 from parley.models.crm import ConversationThread
 
-api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
-@api.get("/api/v1/communications/<id>/thread", ok="The conversation.", example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}))
+@api.get("/api/v1/communications/<id>/thread", ok="The conversation.")
 def thread(id: str) -> ConversationThread:
     """Conversation thread of a communication
 
@@ -36,7 +36,6 @@ def _body() -> str | None:
     ok="The comment was added: `{}`.",
     access=("table:write",),
     example=Example(
-        path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"},
         headers={"Content-Type": "application/json"},
         body="Called the customer; they will reply tomorrow.",
     ),

@@ -9,9 +9,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api.app import caller, header, idempotency_key
+from parley.api.endpoint import Example
 from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Forbidden
 from parley.settings import get_settings
+
+# The CRM modules' sample requests (events/crm/*.json): the acting user, and a sample id of each kind.
+SAMPLE = Example(headers={"X-User-ID": "user-7"}, path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20", "templateId": "tpl-quote"})
 
 TENANT_HEADER = "X-Tenant-ID"
 USER_HEADER = "X-User-ID"

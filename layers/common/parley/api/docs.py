@@ -70,6 +70,7 @@ def family_errors(family: str, extra: Sequence[int] = (), *, public: bool = Fals
 def transactional_doc(channel: str) -> dict[str, Any]:
     """The declaration shared by ``GET /communications/{email|sms}/v1/transactional/{channel}`` (seed 000 documents both)."""
     from parley.api.endpoint import Example
+    from parley.api.params import SAMPLE_WINDOW
 
     return {
         "summary": f"Candidates communicated with by {channel} in a time window",
@@ -78,5 +79,5 @@ def transactional_doc(channel: str) -> dict[str, Any]:
             "message in the window. `offset` counts records; `currentPage` = offset / pageLimit. At most 366 days per window."
         ),
         "ok": "A paginated list of communicated candidates.",
-        "example": Example(query={"fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "pageLimit": "10", "offset": "0"}),
+        "example": Example(query={**SAMPLE_WINDOW, "pageLimit": "10", "offset": "0"}),
     }

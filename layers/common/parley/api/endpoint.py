@@ -212,14 +212,16 @@ class Api:
         *,
         tags: Sequence[str] = (),
         access: Sequence[str] = ("table:read",),
-        headers: Mapping[str, str] | None = None,
-        authorizer: Mapping[str, Any] | None = None,
+        example: Example | None = None,
     ) -> None:
-        """``tags``, ``access`` and the sample requests' ``headers`` / ``authorizer`` context: the module's defaults,
-        which an endpoint's own arguments replace (``tags``, ``access``) or extend (its example's)."""
+        """``tags``, ``access`` and ``example``: the module's defaults, which an endpoint's own arguments replace
+        (``tags``, ``access``) or extend (the example's headers, authorizer context and path parameters; a path
+        parameter only where the route has it: ``{"id": "…"}`` serves every route with an ``<id>``)."""
         self.family = family
         self.tags, self.access = tuple(tags), tuple(access)
-        self.headers, self.authorizer = dict(headers or {}), dict(authorizer or {})
+        self.example = example or Example()
+        if self.example.body is not None or self.example.query is not None:
+            raise ValueError("a module's default example holds headers, authorizer context and path parameters only")
         self.endpoints: list[Endpoint] = []
         self.app: Any = None  # the resolver serving the current request
 
@@ -278,7 +280,7 @@ class Api:
                 doc={k: v for k, v in kwargs.items() if v is not None},
                 access=tuple(access),
                 json_body=json_body,
-                example=self._example(example or Example()),
+                example=self._example(path, example or Example()),
                 public=public,
             )
             self.endpoints.append(ep)
@@ -288,16 +290,29 @@ class Api:
 
         return decorate
 
-    def _example(self, example: Example) -> Example:
+    def _example(self, route: str, example: Example) -> Example:
         from dataclasses import replace
 
-        return replace(example, headers={**self.headers, **example.headers}, authorizer={**self.authorizer, **example.authorizer})
+        default = self.example
+        path = {name: value for name, value in default.path.items() if f"<{name}>" in route and name not in example.path}
+        return replace(
+            example,
+            path={**path, **example.path},
+            headers={**default.headers, **example.headers},
+            authorizer={**default.authorizer, **example.authorizer},
+        )
 
     def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("GET", path, **kw)
 
     def post(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("POST", path, **kw)
+
+    def send(self, path: str, *, errors: Sequence[int] = (), **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        """A POST that sends (``parley.api.sender``): safe to retry with an ``Idempotency-Key`` (409 while the first
+        request is in progress, 422 for a key reused with another request) and counted against the tenant's send rate
+        and daily quota (429)."""
+        return self.route("POST", path, errors=(*errors, 409, 422, 429), **kw)
 
     def put(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("PUT", path, **kw)

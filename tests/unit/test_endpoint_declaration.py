@@ -8,7 +8,7 @@ import pytest
 
 from parley.api import endpoint as endpoint_mod
 from parley.api.docs import candidate_errors, crm_errors
-from parley.api.endpoint import Api, family_app
+from parley.api.endpoint import Api, Example, family_app
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +131,41 @@ def test_the_ats_family_declares_its_own_errors():
         return {}
 
     assert y.doc["responses"] == {200: {"description": "Y."}}
+
+
+def test_a_send_documents_idempotency_and_limit_errors():
+    api = Api("candidate")
+
+    @api.send("/send", ok="Queued.")
+    def send_it() -> dict:
+        """Send it"""
+        return {}
+
+    assert send_it.method == "POST"
+    assert send_it.doc["responses"] == {200: {"description": "Queued."}, **candidate_errors(409, 422, 429)}
+
+
+def test_the_module_example_fills_in_headers_and_the_path_parameters_a_route_has():
+    api = Api("crm", example=Example(headers={"X-User-ID": "u-1"}, path={"id": "i-1", "templateId": "t-1"}))
+
+    @api.get("/things/<id>", ok="A thing.")
+    def thing(id: str) -> dict:
+        """Thing"""
+        return {}
+
+    @api.put("/templates/<templateId>", ok="Put.", example=Example(headers={"X-Extra": "1"}, body={"a": 1}))
+    def put_template(templateId: str) -> dict:
+        """Put a template"""
+        return {}
+
+    @api.get("/things/<id>/other", ok="Other.", example=Example(path={"id": "own"}))
+    def other(id: str) -> dict:
+        """Other"""
+        return {}
+
+    assert (thing.example.path, thing.example.headers) == ({"id": "i-1"}, {"X-User-ID": "u-1"})
+    assert put_template.example.path == {"templateId": "t-1"}
+    assert put_template.example.headers == {"X-User-ID": "u-1", "X-Extra": "1"} and put_template.example.body == {"a": 1}
+    assert other.example.path == {"id": "own"}
+    with pytest.raises(ValueError, match="headers, authorizer context and path parameters only"):
+        Api("crm", example=Example(body={"a": 1}))

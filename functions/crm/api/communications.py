@@ -35,6 +35,13 @@ from parley.models.crm import (
 )
 from parley.models.numbers import Int32
 
+# The sample email (events/crm/send.json, schedule.json): /send relates it to a deal and tracks it.
+_EMAIL = {
+    "subject": "Your quote",
+    "body": '<p>Hello, see <a href="https://example.com/quote/42">your quote</a>.</p>',
+    "recipients": ["jan@example.com"],
+}
+
 api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
@@ -44,9 +51,7 @@ api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), 
     access=("table:write", "bodies:crud", "send-queue"),
     example=Example(
         body={
-            "subject": "Your quote",
-            "body": '<p>Hello, see <a href="https://example.com/quote/42">your quote</a>.</p>',
-            "recipients": ["jan@example.com"],
+            **_EMAIL,
             "relatedEntityType": "deal",
             "relatedEntityId": "42",
             "type": "OFFERTE",
@@ -90,7 +95,7 @@ def send_template(templateId: str, body: SendTemplateRequest) -> CommunicationRe
     "/api/v1/communications/schedule",
     ok="The email was scheduled: its record.",
     access=("table:write", "bodies:crud", "scheduler"),
-    example=Example(body={**send.example.body, "scheduledAt": "2030-01-15T09:00:00+01:00", "timeZone": "Europe/Amsterdam"}),
+    example=Example(body={**_EMAIL, "scheduledAt": "2030-01-15T09:00:00+01:00", "timeZone": "Europe/Amsterdam"}),
 )
 def schedule(body: ScheduleEmailRequest) -> CommunicationRecord:
     """Schedule an email

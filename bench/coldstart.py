@@ -40,8 +40,8 @@ from typing import Any
 from bench.emulator import ROOT, Emulator
 from bench.procs import PYCACHE, Run, deployed_env, run_child, source_env
 from bench.scenarios import CORE, FIRST_REQUEST, REUSABLE, Local
+from parley_local import families
 
-FAMILIES = {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats"}
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
 
 
@@ -110,7 +110,7 @@ class ColdStart:
 
 def _family_modules() -> dict[str, list[str]]:
     """The resource modules of each family (``functions/<family>/api/*.py``), as ``parley_local.generate.apis`` finds them."""
-    return {fam: [str(p) for p in sorted((ROOT / "functions" / fam / "api").glob("*.py"))] for fam in FAMILIES.values()}
+    return {fam: [str(p) for p in sorted((ROOT / "functions" / fam / "api").glob("*.py"))] for fam in families.names()}
 
 
 def _handler_spec(emu: Emulator, key: str, event: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -226,7 +226,7 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
     started = time.monotonic()
     shutil.rmtree(PYCACHE, ignore_errors=True)
     families = _family_modules()
-    targets = [Target(k, FAMILIES.get(k.split(".")[0]) if emu.function(k).url_auth is None else None) for k in FIRST_REQUEST]
+    targets = [Target(k, families.applications().get(k.split(".")[0]) if emu.function(k).url_auth is None else None) for k in FIRST_REQUEST]
     targets += [Target(k, None) for k in CORE]
     prepares = {**FIRST_REQUEST, **CORE}
     # Read-only first requests read a tenant of their own, whose data is created once: what they read stays

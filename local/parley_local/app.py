@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from parley_local import moto_patches, ses_simulator
+from parley_local import families, moto_patches, ses_simulator
 from parley_local.console import Console
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
@@ -396,8 +396,8 @@ class LocalStack:
                 if asset is not None:
                     return Response(asset[0], content_type=asset[1], headers={"Cache-Control": "max-age=3600"})
                 return _json({"message": f"no such docs asset: {rest}"}, 404)
-            families = ", ".join(f"/_local/docs/{f}" for f in openapi.FAMILIES)
-            return _json({"message": f"no API family {rest!r}: the documented families are {families} (index: /_local/docs)"}, 404)
+            known = ", ".join(f"/_local/docs/{f}" for f in families.names())
+            return _json({"message": f"no API family {rest!r}: the documented families are {known} (index: /_local/docs)"}, 404)
 
         return {
             "/_local": index,
@@ -411,8 +411,8 @@ class LocalStack:
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,
-            **{f"/_local/docs/{family}": docs_page(family) for family in openapi.FAMILIES},
-            **{f"/_local/openapi/{family}.json": openapi_json(family) for family in openapi.FAMILIES},
+            **{f"/_local/docs/{family}": docs_page(family) for family in families.names()},
+            **{f"/_local/openapi/{family}.json": openapi_json(family) for family in families.names()},
         }
 
     def state(self) -> dict[str, Any]:

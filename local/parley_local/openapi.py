@@ -19,13 +19,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from parley_local import families
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "openapi"
-FAMILIES = {
-    "candidate": ("Parley candidate API", "Recruiter↔candidate email and SMS, provider webhooks, history and archives (seed 000)."),
-    "crm": ("Parley CRM communications API", "Send, schedule, templates, tracking, threads, search and analytics (seed 001)."),
-    "ats": ("Parley ATS messages API", "The messages exchanged with one applicant (seed 002)."),
-}
 VERSION = "1.0.0"
 
 
@@ -41,7 +38,7 @@ def family_app(family: str) -> Any:
 
 
 def family_schema(family: str) -> dict[str, Any]:
-    title, description = FAMILIES[family]
+    title, description = families.openapi_info(family)
     app = family_app(family)
     return _without_powertools_422(json.loads(app.get_openapi_json_schema(title=title, version=VERSION, description=description)))
 
@@ -116,7 +113,8 @@ def index_page() -> str:
     rows = "".join(
         f'<tr><td><a href="/_local/docs/{f}">{escape(title)}</a></td><td>{escape(description)}</td>'
         f'<td><a href="/_local/openapi/{f}.json">{f}.json</a></td></tr>'
-        for f, (title, description) in FAMILIES.items()
+        for f in families.names()
+        for title, description in [families.openapi_info(f)]
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Parley API docs</title><style>{_STYLE}</style></head><body>"
@@ -129,7 +127,7 @@ def index_page() -> str:
 def family_page(family: str, schema: dict[str, Any]) -> str:
     """Swagger UI (served by the stack, rendered in the browser) over the family's document ``schema``, and a
     plain table of its operations rendered here, so the page is useful without JavaScript too."""
-    title, description = FAMILIES[family]
+    title, description = families.openapi_info(family)
     rows = "".join(
         f"<tr><td><code>{method}</code></td><td><code>{escape(path)}</code></td><td>{escape(summary)}</td></tr>"
         for method, path, summary in operations(schema)
@@ -154,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     stale = []
-    for family in FAMILIES:
+    for family in families.names():
         text, target = render(family), OUT / f"{family}.json"
         if args.check:
             if not target.exists() or target.read_text() != text:

@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from parley_local import openapi
+from parley_local import families, openapi
 
 MIN_REQUESTS = 2000
 MAX_EXAMPLES = 40  # generated requests per operation in the fuzzing phase (the coverage phase adds its own)
@@ -34,7 +34,7 @@ CONFIG = {
 }
 SCHEMAS = {
     family: schemathesis.openapi.from_dict(openapi.family_schema(family), config=schemathesis.Config.from_dict(CONFIG))
-    for family in sorted(openapi.FAMILIES)
+    for family in sorted(families.names())
 }
 OPERATIONS = {op.ok().label for schema in SCHEMAS.values() for op in schema.get_all_operations()}
 # Routes that take no API key: the tracking token in the path is the credential.

@@ -15,6 +15,7 @@ import pytest
 from cfnlint.decode import decode
 
 from helpers import ROOT
+from parley_local import families
 
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 ROOT_TEMPLATE = "template.yaml"
@@ -28,18 +29,8 @@ def _doc(path: str) -> dict[str, Any]:
     return out
 
 
-def _paths() -> list[str]:
-    root = _doc(ROOT_TEMPLATE)
-    nested = [
-        str((ROOT / r["Properties"]["Location"]).relative_to(ROOT))
-        for r in root["Resources"].values()
-        if r["Type"] == "AWS::Serverless::Application"
-    ]
-    return [ROOT_TEMPLATE, *nested]
-
-
-PATHS = _paths()
-FAMILIES = PATHS[1:]
+FAMILIES = [f"functions/{family}/template.yaml" for family in families.names()]
+PATHS = [ROOT_TEMPLATE, *FAMILIES]
 
 
 @cache

@@ -12,7 +12,7 @@ import pytest
 
 from helpers import Context
 from parley.models.validators import has_control_characters
-from parley_local import openapi
+from parley_local import families, openapi
 
 BAD = ["a\tb\x01", "x\x00", "line\nbreak", "del\x7f", "c1\x85", "sep\u2028"]
 
@@ -38,7 +38,7 @@ def _event(method: str, resource: str, path_params: dict[str, str], headers: dic
 
 
 def _routes():
-    for family in sorted(openapi.FAMILIES):
+    for family in sorted(families.names()):
         for resource, ops in sorted(openapi.family_schema(family)["paths"].items()):
             for method, op in ops.items():
                 yield family, method, resource, [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]

@@ -25,11 +25,6 @@ _ERRORS = {
 
 @api.get(
     "/company/<companyID>/applicant/<applicantID>/messages",
-    summary="Retrieve messages exchanged with an applicant",
-    description=(
-        "A bare array of the applicant's email (both directions, whatever API sent it), oldest first. `companyID` is your "
-        "tenant id and `applicantID` a candidate id. `fields` (comma-separated) adds author, replied, mail, attachments, candidate."
-    ),
     responses={
         200: {"description": "The messages.", "content": {"application/json": {"model": list[AtsMessage]}}},
         **{c: {"description": d, "content": {"application/json": {"model": AtsError}}} for c, d in _ERRORS.items()},
@@ -45,5 +40,11 @@ def applicant_messages(
     applicantID: Annotated[str, Path(description="Candidate id")],
     fields: Annotated[str | None, Query(max_length=200, description="author,replied,mail,attachments,candidate")] = None,
 ) -> list[dict[str, Any]]:
+    """Retrieve messages exchanged with an applicant
+
+    A bare array of the applicant's email (both directions, whatever API sent it), oldest first. `companyID` is your
+    tenant id and `applicantID` a candidate id. `fields` (comma-separated) adds author, replied, mail, attachments,
+    candidate.
+    """
     wanted = ats.parse_fields(fields)
     return ats.applicant_messages(caller(api).tenant_id, companyID, applicantID, wanted)

@@ -11,10 +11,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
-from parley.api.docs import candidate_errors, transactional_doc
+from parley.api import caller, sender
+from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
-from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
+from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
 from parley.domain import emails, history, transactional
 from parley.models.candidate import (
     EmailAck,
@@ -29,14 +29,12 @@ from parley.models.profiles import TransactionalEmailResponse
 api = Api("candidate", tags=["Email Communications"])
 
 
-@api.post(
+@api.send(
     "/communications/email/v1/send",
-    summary="Send an email to a candidate",
-    description="Queues the email for delivery. An `Idempotency-Key` header makes retries safe.",
-    responses={200: {"description": "The email was accepted for delivery."}, **candidate_errors(409, 415, 422, 429)},
+    ok="The email was accepted for delivery.",
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
+        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
         body={
             "subject": "Your interview on Tuesday",
             "emailContent": "<p>Hi Ada,</p><p>See you on Tuesday at 10:00.</p>",
@@ -48,15 +46,11 @@ def send_email(
     body: SendEmailRequest,
     x_ph_userid: Recruiter,
 ) -> SendEmailResponse:
-    activity_id = emails.send_candidate_email(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        to=body.toEmail,
-        subject=body.subject,
-        content=body.emailContent,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    """Send an email to a candidate
+
+    Queues the email for delivery. An `Idempotency-Key` header makes retries safe.
+    """
+    activity_id = emails.send_candidate_email(sender(api, x_ph_userid), to=body.toEmail, subject=body.subject, content=body.emailContent)
     return SendEmailResponse(data=EmailAck(emailActivityId=activity_id, message="Email accepted for delivery"), status=200)
 
 
@@ -67,14 +61,15 @@ def email_transactional(fromTime: FromTime, toTime: ToTime, pageLimit: Count = 1
 
 @api.get(
     "/communications/email/v1/activity",
-    summary="Get the activity of an email",
-    responses={200: {"description": "The email's activity events, oldest first."}, **candidate_errors(404)},
+    ok="The email's activity events, oldest first.",
+    errors=(404,),
     example=Example(query={"emailActivityId": "3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f"}, headers={"x-ph-userid": "recruiter-42"}),
 )
 def email_activity(
     emailActivityId: Annotated[str, Query(min_length=1, max_length=64)],
     x_ph_userid: Recruiter,
 ) -> EmailActivityResponse:
+    """Get the activity of an email"""
     msg, events = emails.email_activity(caller(api).tenant_id, emailActivityId)
     return EmailActivityResponse(
         data=[
@@ -94,19 +89,9 @@ def email_activity(
 
 @api.get(
     "/communications/email/v1/history",
-    summary="Email history in a time window",
-    description="Inbound and outbound email, oldest first. `offset` counts records; `currentPage` = offset / limit.",
-    responses={200: {"description": "A page of email history."}, **candidate_errors()},
+    ok="A page of email history.",
     access=("table:read", "bodies:read"),
-    example=Example(
-        query={
-            "email": "ada@example.com",
-            "fromTime": "2026-11-01T00:00:00Z",
-            "toTime": "2026-11-30T23:59:59Z",
-            "limit": "20",
-            "offset": "0",
-        }
-    ),
+    example=Example(query={"email": "ada@example.com", **SAMPLE_WINDOW, "limit": "20", "offset": "0"}),
 )
 def email_history(
     fromTime: FromTime,
@@ -116,4 +101,8 @@ def email_history(
     email: Annotated[str | None, Query(max_length=254, description="Only email exchanged with this address")] = None,
     candidateId: CandidateId = None,
 ) -> EmailHistoryResponse:
+    """Email history in a time window
+
+    Inbound and outbound email, oldest first. `offset` counts records; `currentPage` = offset / limit.
+    """
     return history.email_history(caller(api), fromTime, toTime, limit, offset, address=email, candidate_id=candidateId)

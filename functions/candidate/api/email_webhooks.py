@@ -9,7 +9,6 @@ from aws_lambda_powertools import Logger
 
 from parley.api import caller, header
 from parley.api.app import raw_body
-from parley.api.docs import candidate_errors
 from parley.api.endpoint import Api, Example
 from parley.domain import email_events, inbound_email, provider_events
 from parley.models.email_events import WebhookEmailEventsResponse
@@ -48,14 +47,7 @@ _BODY = {
 
 @api.post(
     "/communications/email/v1/events",
-    summary="Receive email events (SendGrid Event Webhook)",
-    description=(
-        "A JSON array of SendGrid events (or one event object). When the tenant has a webhook verification key, "
-        "the batch must carry a valid `X-Twilio-Email-Event-Webhook-Signature` over the timestamp and the raw body. "
-        "The whole batch is verified and validated, then queued: 200 means it is accepted and will be applied "
-        "(activity, delivery state, suppression list) within seconds, each event once (by `sg_event_id`)."
-    ),
-    responses={200: {"description": "The events were received and queued."}, **candidate_errors()},
+    ok="The events were received and queued.",
     openapi_extensions={"requestBody": _BODY},
     example=Example(
         headers={
@@ -94,6 +86,13 @@ _BODY = {
     ),
 )
 def receive_events() -> WebhookEmailEventsResponse:
+    """Receive email events (SendGrid Event Webhook)
+
+    A JSON array of SendGrid events (or one event object). When the tenant has a webhook verification key, the batch
+    must carry a valid `X-Twilio-Email-Event-Webhook-Signature` over the timestamp and the raw body. The whole batch is
+    verified and validated, then queued: 200 means it is accepted and will be applied (activity, delivery state,
+    suppression list) within seconds, each event once (by `sg_event_id`).
+    """
     tenant_id = caller(api).tenant_id
     events = email_events.verified_sendgrid(
         tenant_id,
@@ -148,17 +147,7 @@ _BODY = {
 
 @api.post(
     "/communications/email/v1/reply",
-    summary="Inbound email reply (SendGrid Inbound Parse)",
-    description=(
-        "multipart/form-data (or application/x-www-form-urlencoded) in SendGrid Inbound Parse's shape: raw mode (`email` = the full "
-        "MIME message) or parsed mode (`text`/`html`/`headers`). Required: to, from, envelope, subject, charsets and email "
-        "(or text/html). Answered at once, whatever the attachments weigh: the post is validated, kept and queued, and the "
-        "email is stored asynchronously (within seconds) as an inbound message, threaded by its reply+<conversationId>@ "
-        "address or its In-Reply-To/References; a retried post with the same Message-ID returns the same MessageSid and is "
-        "stored once. Authorization: "
-        "`Bearer <key>`, or `Basic` with the key as the password (credentials in the webhook URL)."
-    ),
-    responses={200: {"description": "The reply was processed successfully."}, **candidate_errors()},
+    ok="The reply was processed successfully.",
     openapi_extensions={"requestBody": _BODY},
     access=("table:write", "inbound-mail"),
     example=Example(
@@ -172,5 +161,15 @@ _BODY = {
     ),
 )
 def email_reply() -> WebhookEmailReplyResponse:
+    """Inbound email reply (SendGrid Inbound Parse)
+
+    multipart/form-data (or application/x-www-form-urlencoded) in SendGrid Inbound Parse's shape: raw mode (`email` =
+    the full MIME message) or parsed mode (`text`/`html`/`headers`). Required: to, from, envelope, subject, charsets and
+    email (or text/html). Answered at once, whatever the attachments weigh: the post is validated, kept and queued, and
+    the email is stored asynchronously (within seconds) as an inbound message, threaded by its reply+<conversationId>@
+    address or its In-Reply-To/References; a retried post with the same Message-ID returns the same MessageSid and is
+    stored once. Authorization: `Bearer <key>`, or `Basic` with the key as the password (credentials in the webhook
+    URL).
+    """
     message_sid = inbound_email.accept_reply(caller(api), content_type=header(api, "Content-Type"), body=raw_body(api))
     return WebhookEmailReplyResponse(status=200, data=ReplyAck(MessageSid=message_sid))

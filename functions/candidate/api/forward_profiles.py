@@ -8,8 +8,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
-from parley.api.docs import candidate_errors
+from parley.api import caller, sender
 from parley.api.endpoint import Api, Example
 from parley.api.params import Count, Recruiter
 from parley.domain import profiles
@@ -22,19 +21,19 @@ from parley.models.profiles import (
     ForwardProfileResponse,
 )
 
-api = Api("candidate", tags=["Email Communications"], access=("table:write", "send-queue", "bodies:write"))
+api = Api(
+    "candidate",
+    tags=["Email Communications"],
+    access=("table:write", "send-queue", "bodies:write"),
+    example=Example(headers={"x-ph-userid": "recruiter-42"}),
+)
 
 
-@api.post(
+@api.send(
     "/communications/email/v1/forward-profile",
-    summary="Forward a candidate's profile by email",
-    description=(
-        "Composes the profile email (name, contact details, headline, location, profile link, last contact) of the "
-        "candidate with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe."
-    ),
-    responses={200: {"description": "The profile was forwarded successfully."}, **candidate_errors(409, 415, 422, 429)},
+    ok="The profile was forwarded successfully.",
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-forward-1"},
+        headers={"Idempotency-Key": "7b1f5c1e-forward-1"},
         body={"subject": "Strong backend candidate", "toEmail": "hiring.manager@acme.example", "candidateEmail": "ada@example.com"},
     ),
 )
@@ -42,26 +41,22 @@ def forward_profile(
     body: ForwardProfileRequest,
     x_ph_userid: Recruiter,
 ) -> ForwardProfileResponse:
+    """Forward a candidate's profile by email
+
+    Composes the profile email (name, contact details, headline, location, profile link, last contact) of the candidate
+    with `candidateEmail` and queues it to `toEmail`. An `Idempotency-Key` header makes retries safe.
+    """
     activity_id = profiles.forward_profile(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        subject=body.subject,
-        to_email=body.toEmail,
-        candidate_email=body.candidateEmail,
-        to_name=body.toName,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
+        sender(api, x_ph_userid), subject=body.subject, to_email=body.toEmail, candidate_email=body.candidateEmail, to_name=body.toName
     )
     return ForwardProfileResponse(data=EmailAck(emailActivityId=activity_id, message="Profile forwarded for delivery"), status=200)
 
 
 @api.get(
     "/communications/email/v1/forward-profile/activity",
-    summary="Forward-profile activity of a candidate",
-    description="Newest first. `email` is the forwarded candidate's address; `offset` counts records; `currentPage` = offset / limit.",
-    responses={200: {"description": "A paginated list of forward profile activities."}, **candidate_errors()},
+    ok="A paginated list of forward profile activities.",
     access=("table:read",),
-    example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}, headers={"x-ph-userid": "recruiter-42"}),
+    example=Example(query={"email": "ada@example.com", "offset": "0", "limit": "10"}),
 )
 def forward_profile_activity(
     email: Annotated[str, Query(min_length=3, max_length=254, description="The forwarded candidate's email address")],
@@ -70,6 +65,10 @@ def forward_profile_activity(
     limit: Count = 10,
     communicationId: Annotated[str | None, Query(max_length=128, description="Only the forward with this emailActivityId")] = None,
 ) -> ForwardActivityResponse:
+    """Forward-profile activity of a candidate
+
+    Newest first. `email` is the forwarded candidate's address; `offset` counts records; `currentPage` = offset / limit.
+    """
     items, page = profiles.forward_activity(
         caller(api).tenant_id, email=email, offset=offset, limit=limit, communication_id=communicationId
     )

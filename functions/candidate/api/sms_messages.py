@@ -11,10 +11,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api import caller, idempotency_key
-from parley.api.docs import candidate_errors, transactional_doc
+from parley.api import caller, sender
+from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
-from parley.api.params import CandidateId, Count, FromTime, Recruiter, ToTime
+from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
 from parley.domain import history, sms, transactional
 from parley.models.candidate import Phone
 from parley.models.profiles import TransactionalSmsResponse
@@ -30,23 +30,16 @@ from parley.models.sms import (
 api = Api(
     "candidate",
     tags=["SMS Communications"],
-    authorizer={"smsProvider": "sns", "smsSender": "+15555550199", "quietHours": "false", "timezone": "America/New_York"},
+    example=Example(authorizer={"smsProvider": "sns", "smsSender": "+15555550199", "quietHours": "false", "timezone": "America/New_York"}),
 )
 
 
-@api.post(
+@api.send(
     "/communications/sms/v1/send",
-    summary="Send an SMS to a candidate",
-    description=(
-        "The number must be opted in (PUT /communications/sms/v1/optIn), else 400. The SMS is queued; with the tenant's "
-        "quiet hours on, an SMS outside 08:00-21:00 in the recipient's time zone is held until the next 08:00 (see its "
-        "activity). `messageSID` is the `activityId` of GET /communications/sms/v1/activity. An `Idempotency-Key` "
-        "header makes retries safe."
-    ),
-    responses={200: {"description": "The SMS was accepted (status SUCCESS)."}, **candidate_errors(409, 415, 422, 429)},
+    ok="The SMS was accepted (status SUCCESS).",
     access=("table:write", "send-queue", "scheduler"),
     example=Example(
-        headers={"Content-Type": "application/json", "x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
+        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
         body={"message": "Hi Ada, your interview is Tuesday 10:00.", "phoneNumber": "+15555550100"},
     ),
 )
@@ -54,14 +47,14 @@ def send_sms(
     body: SendSMSRequest,
     x_ph_userid: Recruiter,
 ) -> SendSMSResponse:
-    message_id = sms.send_candidate_sms(
-        caller(api),
-        recruiter_id=x_ph_userid,
-        phone=body.phoneNumber,
-        text=body.message,
-        idempotency_key=idempotency_key(api),
-        lambda_context=api.lambda_context,
-    )
+    """Send an SMS to a candidate
+
+    The number must be opted in (PUT /communications/sms/v1/optIn), else 400. The SMS is queued; with the tenant's quiet
+    hours on, an SMS outside 08:00-21:00 in the recipient's time zone is held until the next 08:00 (see its activity).
+    `messageSID` is the `activityId` of GET /communications/sms/v1/activity. An `Idempotency-Key` header makes retries
+    safe.
+    """
+    message_id = sms.send_candidate_sms(sender(api, x_ph_userid), phone=body.phoneNumber, text=body.message)
     return SendSMSResponse(data=SendSMSData(messageSID=message_id, message=body.message), status="SUCCESS")
 
 
@@ -72,12 +65,8 @@ def sms_transactional(fromTime: FromTime, toTime: ToTime, pageLimit: Count = 10,
 
 @api.get(
     "/communications/sms/v1/activity",
-    summary="Latest activity of an SMS",
-    description=(
-        "`status` is the provider's latest delivery state (DELIVERED, UNDELIVERED, READ, ...) once reported, else "
-        "Parley's (QUEUED, SCHEDULED, SENT, FAILED, ...). 404 unless `activityId` is this tenant's SMS with `phoneNumber`."
-    ),
-    responses={200: {"description": "The SMS's latest state."}, **candidate_errors(404)},
+    ok="The SMS's latest state.",
+    errors=(404,),
     example=Example(
         query={"activityId": "01JD6Q0000EXAMPLE0000SMS01", "phoneNumber": "+15555550100"},
         headers={"x-ph-userid": "recruiter-42"},
@@ -88,6 +77,11 @@ def sms_activity(
     phoneNumber: Annotated[Phone, Query(description="The number the SMS was exchanged with")],
     x_ph_userid: Recruiter,
 ) -> SmsActivityResponse:
+    """Latest activity of an SMS
+
+    `status` is the provider's latest delivery state (DELIVERED, UNDELIVERED, READ, ...) once reported, else Parley's
+    (QUEUED, SCHEDULED, SENT, FAILED, ...). 404 unless `activityId` is this tenant's SMS with `phoneNumber`.
+    """
     who = caller(api)
     state, text = sms.sms_activity(who.tenant_id, activityId, phoneNumber, who.default_country)
     return SmsActivityResponse(data=SmsActivityData(message=text), status=state)
@@ -95,11 +89,9 @@ def sms_activity(
 
 @api.get(
     "/communications/sms/v1/history",
-    summary="SMS history in a time window",
-    description="Inbound and outbound SMS, oldest first. `offset` counts records; `currentPage` = offset / limit.",
-    responses={200: {"description": "A page of SMS history."}, **candidate_errors()},
+    ok="A page of SMS history.",
     example=Example(
-        query={"phone": "+15555550100", "fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "limit": "20", "offset": "0"},
+        query={"phone": "+15555550100", **SAMPLE_WINDOW, "limit": "20", "offset": "0"},
     ),
 )
 def sms_history(
@@ -110,4 +102,8 @@ def sms_history(
     phone: Annotated[Phone | None, Query(description="Only SMS exchanged with this number")] = None,
     candidateId: CandidateId = None,
 ) -> SmsHistoryResponse:
+    """SMS history in a time window
+
+    Inbound and outbound SMS, oldest first. `offset` counts records; `currentPage` = offset / limit.
+    """
     return history.sms_history(caller(api), fromTime, toTime, limit, offset, address=phone, candidate_id=candidateId)

@@ -10,27 +10,28 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import caller
-from parley.api.docs import candidate_errors
 from parley.api.endpoint import Api, Example
 from parley.api.params import CandidateId, Count, Recruiter
 from parley.domain import optins
 from parley.models.candidate import OptInDetails, OptInHistoryPage, OptInHistoryResponse, OptInRequest, OptInStatusResponse, Phone
 
-api = Api("candidate", tags=["SMS Communications"])
+api = Api("candidate", tags=["SMS Communications"], example=Example(headers={"x-ph-userid": "recruiter-42"}))
 
 
 @api.get(
     "/communications/sms/v1/optIn",
-    summary="SMS opt-in status",
-    description="A read: `status` is OPTED_IN or OPTED_OUT (no record = OPTED_OUT). PUT changes it.",
-    responses={200: {"description": "The opt-in status."}, **candidate_errors()},
-    example=Example(query={"phoneNumber": "+15555550100"}, headers={"x-ph-userid": "recruiter-42"}),
+    ok="The opt-in status.",
+    example=Example(query={"phoneNumber": "+15555550100"}),
 )
 def sms_optin_get(
     x_ph_userid: Recruiter,
     phoneNumber: Annotated[Phone | None, Query()] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> OptInStatusResponse:
+    """SMS opt-in status
+
+    A read: `status` is OPTED_IN or OPTED_OUT (no record = OPTED_OUT). PUT changes it.
+    """
     who = caller(api)
     opted_in, address = optins.status(who.tenant_id, phone=phoneNumber, email=email, region=who.default_country)
     verdict = "opted in to" if opted_in else "not opted in to"
@@ -39,12 +40,9 @@ def sms_optin_get(
 
 @api.put(
     "/communications/sms/v1/optIn",
-    summary="Set SMS opt-in",
-    description="Sets consent for the phone number and/or email given; each change is added to the opt-in history.",
-    responses={200: {"description": "Consent recorded."}, **candidate_errors(415)},
+    ok="Consent recorded.",
     access=("table:write",),
     example=Example(
-        headers={"x-ph-userid": "recruiter-42", "Content-Type": "application/json"},
         body={"phoneNumber": "+15555550100", "email": "ada@example.com", "optIn": True},
     ),
 )
@@ -52,6 +50,10 @@ def sms_optin_put(
     body: OptInRequest,
     x_ph_userid: Recruiter,
 ) -> OptInStatusResponse:
+    """Set SMS opt-in
+
+    Sets consent for the phone number and/or email given; each change is added to the opt-in history.
+    """
     who = caller(api)
     addresses = optins.update(
         who.tenant_id, phone=body.phoneNumber, email=body.email, opt_in=body.optIn, reason=f"Updated via API by {x_ph_userid}",
@@ -63,10 +65,8 @@ def sms_optin_put(
 
 @api.get(
     "/communications/sms/v1/optIn/history",
-    summary="SMS opt-in history",
-    description="Newest first. `offset` is the page index and `size` the page size (Spring's PageRequest.of(offset, size)).",
-    responses={200: {"description": "A page of opt-in changes."}, **candidate_errors()},
-    example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}, headers={"x-ph-userid": "recruiter-42"}),
+    ok="A page of opt-in changes.",
+    example=Example(query={"phoneNumber": "+15555550100", "offset": "0", "size": "20"}),
 )
 def sms_optin_history(
     phoneNumber: Annotated[Phone, Query()],
@@ -75,6 +75,10 @@ def sms_optin_history(
     size: Count = 20,
     communicationId: CandidateId = None,
 ) -> OptInHistoryResponse:
+    """SMS opt-in history
+
+    Newest first. `offset` is the page index and `size` the page size (Spring's PageRequest.of(offset, size)).
+    """
     who = caller(api)
     page = optins.history(
         who.tenant_id, phone=phoneNumber, page=offset, size=size, communication_id=communicationId, region=who.default_country

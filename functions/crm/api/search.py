@@ -8,19 +8,17 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.crm import crm_caller
-from parley.api.docs import crm_errors
+from parley.api.crm import SAMPLE, crm_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_search
 from parley.models.crm import DynamicSearchRequest, RecordPage
 from parley.models.numbers import Int32
 
-api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
 @api.get(
     "/api/v1/communications/dynamic-search",
-    summary="Search communication records (query string)",
     description=(
         "Every query parameter other than `page`, `size`, `search` and `sort` is an equality filter on a record field "
         "(`?status=SENT&relatedEntityType=deal&relatedEntityId=42`; repeated = any of the values; on `recipients`, `cc`, `bcc`: "
@@ -29,13 +27,14 @@ api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), 
         "an entity or a conversation read that index; other conditions are applied to what it holds, up to "
         f"{crm_search.MAX_READ} records (400 beyond)."
     ),
-    responses={200: {"description": "The page of matches."}, **crm_errors(403)},
+    ok="The page of matches.",
     example=Example(query={"page": "0", "size": "20", "status": "SENT"}),
 )
 def dynamic_search_get(
     page: Annotated[Int32, Query(ge=0, le=crm_search.MAX_PAGE, description="0-based page number")] = 0,
     size: Annotated[Int32, Query(ge=1, le=crm_search.MAX_PAGE_SIZE, description="Records per page")] = 20,
 ) -> RecordPage:
+    """Search communication records (query string)"""
     event = api.current_event
     params = event.multi_value_query_string_parameters or {k: [v] for k, v in (event.query_string_parameters or {}).items()}
     return crm_search.search_get(crm_caller(api).tenant_id, page=page, size=size, params=params)
@@ -43,7 +42,6 @@ def dynamic_search_get(
 
 @api.post(
     "/api/v1/communications/dynamic-search",
-    summary="Search communication records (JSON body)",
     description=(
         "`filters`: field → value, all must hold (an array = any of its values, null = the field is null; `variables.<name>` "
         "filters on a variable). `search`: every term must occur, case-insensitively, in subject, body, senderEmail, recipients "
@@ -51,9 +49,8 @@ def dynamic_search_get(
         "entity or a conversation read that index; other conditions are applied to what it holds, up to "
         f"{crm_search.MAX_READ} records (400 beyond)."
     ),
-    responses={200: {"description": "The page of matches."}, **crm_errors(403, 415)},
+    ok="The page of matches.",
     example=Example(
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
         body={
             "filters": {"status": "SENT"},
             "page": 0,
@@ -64,4 +61,5 @@ def dynamic_search_get(
     ),
 )
 def dynamic_search_post(body: DynamicSearchRequest) -> RecordPage:
+    """Search communication records (JSON body)"""
     return crm_search.search_post(crm_caller(api).tenant_id, body)

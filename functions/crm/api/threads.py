@@ -4,27 +4,22 @@
 - POST /api/v1/communications/{id}/comment — add a comment to a communication's event log.
 """
 
-from parley.api.crm import crm_caller
-from parley.api.docs import crm_errors
+from parley.api.crm import SAMPLE, crm_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import crm_edit, crm_threads
 from parley.errors import BadRequest
 from parley.models.crm import ConversationThread
 
-api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), headers={"X-User-ID": "user-7"})
+api = Api("crm", tags=["Communications"], access=("table:read", "bodies:read"), example=SAMPLE)
 
 
-@api.get(
-    "/api/v1/communications/<id>/thread",
-    summary="Conversation thread of a communication",
-    description=(
-        "The conversation the email `id` (a record or an inbound reply) belongs to: `outbound` = its emails as records, by send "
-        "time; `inbound` = the replies, by receipt. Unknown ids and other tenants' ids give 404."
-    ),
-    responses={200: {"description": "The conversation."}, **crm_errors(403)},
-    example=Example(path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"}),
-)
+@api.get("/api/v1/communications/<id>/thread", ok="The conversation.")
 def thread(id: str) -> ConversationThread:
+    """Conversation thread of a communication
+
+    The conversation the email `id` (a record or an inbound reply) belongs to: `outbound` = its emails as records, by
+    send time; `inbound` = the replies, by receipt. Unknown ids and other tenants' ids give 404.
+    """
     return crm_threads.thread(crm_caller(api).tenant_id, id)
 
 
@@ -38,21 +33,20 @@ def _body() -> str | None:
 
 @api.post(
     "/api/v1/communications/<id>/comment",
-    summary="Comment on a communication",
-    description=(
-        "The request body is the comment: plain text (any Content-Type, as the seed's `-d 'string'`), a JSON string, or a JSON "
-        'object `{"comment": "..."}` (or `text` / `description`). At most 4000 characters; line breaks are kept. Appends an '
-        "`events[]` entry `{type: COMMENT, authorId: X-User-ID, description}` to the email (a record or an inbound reply)."
-    ),
-    responses={200: {"description": "The comment was added: `{}`."}, **crm_errors(403)},
+    ok="The comment was added: `{}`.",
     access=("table:write",),
     example=Example(
-        path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20"},
-        headers={"X-User-ID": "user-7", "Content-Type": "application/json"},
+        headers={"Content-Type": "application/json"},
         body="Called the customer; they will reply tomorrow.",
     ),
 )
 def comment(id: str) -> dict:
+    """Comment on a communication
+
+    The request body is the comment: plain text (any Content-Type, as the seed's `-d 'string'`), a JSON string, or a
+    JSON object `{"comment": "..."}` (or `text` / `description`). At most 4000 characters; line breaks are kept. Appends
+    an `events[]` entry `{type: COMMENT, authorId: X-User-ID, description}` to the email (a record or an inbound reply).
+    """
     who = crm_caller(api)
     crm_edit.add_comment(who.tenant_id, id, crm_edit.comment_text(_body()), user_id=who.user_id)
     return {}

@@ -18,6 +18,7 @@ import re
 import pytest
 
 from helpers import ROOT
+from parley_local import families
 
 CRM = "/api/v1/communications"
 CANDIDATE_SEND = ("POST", "/communications/email/v1/send")
@@ -270,8 +271,8 @@ def test_numbers_in_crm_variables_are_stored_exactly_or_refused_never_a_500(call
 
 # ───────────── malformed JSON, wrong content types: every JSON route ─────────────
 def _json_routes(stack):
-    docs = {f: json.loads((ROOT / "docs" / "openapi" / f"{f}.json").read_text()) for f in ("candidate", "crm", "ats")}
-    family = {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats"}
+    docs = {f: json.loads((ROOT / "docs" / "openapi" / f"{f}.json").read_text()) for f in families.names()}
+    family = families.applications()
     out = []
     for api in stack.apis:
         for r in api.routes:

@@ -25,9 +25,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from helpers import ROOT, api_event, body, load_event, through_queue
+from parley_local import families
 
 ID_NAME = re.compile(r"(?i)(^id|id|ids)$")
-FAMILIES = {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats"}
 A_PHONE, A_STOP_PHONE, OUR_NUMBER = "+15555550100", "+15555550123", "+15555550199"
 TWILIO_HOST = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
 
@@ -49,10 +49,10 @@ def _body_id_fields(doc: dict[str, Any], op: dict[str, Any]) -> set[str]:
 def id_routes(stack: Any) -> dict[tuple[str, str], set[str]]:
     """(method, path) → the names of its id parameters, for every declared route that has one."""
     found: dict[tuple[str, str], set[str]] = {}
-    docs = {family: _openapi(family) for family in FAMILIES.values()}
+    docs = {family: _openapi(family) for family in families.names()}
     for api in stack.apis:
         for route in api.routes:
-            family = FAMILIES[route.function.key.split(".")[0]]
+            family = families.applications()[route.function.key.split(".")[0]]
             doc = docs[family]
             op = doc["paths"].get(route.path, {}).get(route.method.lower())
             assert op is not None, f"{route.method} {route.path} is missing from docs/openapi/{family}.json (run make openapi)"

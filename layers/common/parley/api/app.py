@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from parley import clock
 from parley.api import errors
-from parley.domain.context import Caller
+from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Unauthorized
 from parley.models.validators import has_control_characters
 
@@ -153,6 +153,11 @@ def idempotency_key(router: Router) -> str | None:
     if len(value) > 255:
         raise BadRequest("Idempotency-Key must be at most 255 characters")
     return value
+
+
+def sender(router: Router, user_id: str | None = None) -> Sender:
+    """The caller of a send, its ``Idempotency-Key`` and the Lambda context (``user_id``: the acting user)."""
+    return Sender(caller=caller(router), user_id=user_id, idempotency_key=idempotency_key(router), lambda_context=router.lambda_context)
 
 
 def caller(router: Router) -> Caller:

@@ -8,10 +8,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.app import caller, header
-from parley.domain.context import Caller
+from parley.api.app import caller, header, idempotency_key
+from parley.api.endpoint import Example
+from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Forbidden
 from parley.settings import get_settings
+
+# The CRM modules' sample requests (events/crm/*.json): the acting user, and a sample id of each kind.
+SAMPLE = Example(headers={"X-User-ID": "user-7"}, path={"id": "7d0c6a4e-2f1b-4c9a-9e55-0b8f3f6c1a20", "templateId": "tpl-quote"})
 
 TENANT_HEADER = "X-Tenant-ID"
 USER_HEADER = "X-User-ID"
@@ -39,6 +43,19 @@ def crm_caller(router: Router) -> CrmCaller:
     if user is not None and (len(user) > 128 or any(c in user for c in "\r\n")):
         raise BadRequest(f"{USER_HEADER} must be one line of at most 128 characters")
     return CrmCaller(caller=who, user_id=user)
+
+
+def crm_sender(router: Router) -> Sender:
+    """``crm_caller``, with what a send takes besides: the ``Idempotency-Key``, the Lambda context, and the public
+    base URL of the tracking links."""
+    who = crm_caller(router)
+    return Sender(
+        caller=who.caller,
+        user_id=who.user_id,
+        base_url=public_base_url(router),
+        idempotency_key=idempotency_key(router),
+        lambda_context=router.lambda_context,
+    )
 
 
 def public_base_url(router: Router) -> str:

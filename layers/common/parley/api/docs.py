@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 _DESCRIPTIONS = {
@@ -40,12 +41,12 @@ def candidate_errors(*extra: int) -> dict[int, Any]:
 
 
 def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
-    """The CRM's error responses (``{title, detail, time}``): 400, 401, 404 and 500, plus ``extra``
-    (no 401 for a ``public`` route, which takes no API key)."""
+    """The CRM's error responses (``{title, detail, time}``): 400, 401, 403, 404 and 500, plus ``extra``
+    (no 401 or 403 for a ``public`` route, which takes no API key and reads no X-Tenant-ID)."""
     from parley.models.crm import CrmError, CrmGatewayError  # only CRM functions load the CRM models
 
     descriptions = {**_DESCRIPTIONS, 403: "The X-Tenant-ID header names another tenant than the API key's."}
-    codes = sorted({400, 404, 500, *extra} | (set() if public else {401}))
+    codes = sorted({400, 404, 500, *extra} | (set() if public else {401, 403}))
     # 401 comes from API Gateway (the authorizer refused the key), in its own rendering of the shape;
     # so does a 404 for a path no route matches (an id with an encoded "/", say), and a 429 of its own throttling.
     models: dict[int, Any] = {c: CrmError for c in codes}
@@ -54,9 +55,22 @@ def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
     return {c: _response(c, descriptions[c], models[c]) for c in codes}
 
 
+def family_errors(family: str, extra: Sequence[int] = (), *, public: bool = False) -> dict[int, Any]:
+    """The error responses every route of ``family`` documents, with the ``extra`` codes of one route (the
+    ``errors=`` of its declaration). The ats family's one route declares its own (their descriptions are its own)."""
+    if family == "crm":
+        return crm_errors(*extra, public=public)
+    if family == "candidate":
+        return candidate_errors(*extra)
+    if extra:
+        raise ValueError(f"the {family} family has no shared error responses: declare them in responses=")
+    return {}
+
+
 def transactional_doc(channel: str) -> dict[str, Any]:
     """The declaration shared by ``GET /communications/{email|sms}/v1/transactional/{channel}`` (seed 000 documents both)."""
     from parley.api.endpoint import Example
+    from parley.api.params import SAMPLE_WINDOW
 
     return {
         "summary": f"Candidates communicated with by {channel} in a time window",
@@ -64,6 +78,6 @@ def transactional_doc(channel: str) -> dict[str, Any]:
             f"Each candidate once, with at least one {channel} (either direction) in [fromTime, toTime], ordered by their first "
             "message in the window. `offset` counts records; `currentPage` = offset / pageLimit. At most 366 days per window."
         ),
-        "responses": {200: {"description": "A paginated list of communicated candidates."}, **candidate_errors()},
-        "example": Example(query={"fromTime": "2026-11-01T00:00:00Z", "toTime": "2026-11-30T23:59:59Z", "pageLimit": "10", "offset": "0"}),
+        "ok": "A paginated list of communicated candidates.",
+        "example": Example(query={**SAMPLE_WINDOW, "pageLimit": "10", "offset": "0"}),
     }

@@ -1,12 +1,20 @@
-"""Endpoints declared once (issue 12): a route is one decorated function in a module per resource.
+'''Endpoints declared once (issue 12): a route is one decorated function in a module per resource.
 
     api = Api("crm")
 
-    @api.post("/api/v1/communications/<id>/cancel", summary="…", responses={…}, access=("table:write", "scheduler"),
+    @api.post("/api/v1/communications/<id>/cancel", ok="The cancelled record.", access=("table:write", "scheduler"),
               example=Example(path={"id": "…"}))
     def cancel(id: str) -> CommunicationRecord:
+        """Cancel a scheduled email
+
+        `SCHEDULED` → `CANCELLED`: the email is not sent. …
+        """
         return crm_send.cancel(crm_caller(api), id)
 
+The docstring is the route's OpenAPI summary (its first line) and description (the rest); ``ok`` describes the
+200 answer (``responses=`` declares any other: a 201, a redirect, headers), and the family's error responses
+(``parley.api.docs.family_errors``) are added with the codes in ``errors=`` (409, 422, 429 …) beyond the usual, and
+415 for a route that takes a JSON body model.
 The decorated name is the Lambda handler of its own function (SAM ``Handler: <module>.cancel``): on its first
 event it builds a validating resolver holding that one route (``build_app``), with the family's Logger
 (correlation id from the API Gateway request id), and EMF metrics per family and route. Everything else —
@@ -15,7 +23,7 @@ family's OpenAPI document — is generated from the declaration (``make generate
 
 Inside a route, ``api`` stands in for powertools' Router: ``api.current_event`` / ``api.lambda_context``
 are those of the resolver serving the request.
-"""
+'''
 
 from __future__ import annotations
 
@@ -171,6 +179,30 @@ def _record(metrics: Any, route: str, status: int, started: float) -> None:
     metrics.flush_metrics()
 
 
+def _takes_body(fn: Callable[..., Any]) -> bool:
+    """Whether the route takes a body model (powertools validates a pydantic parameter as the JSON body): with
+    ``json_body``, a body sent as another media type gets 415 (``parley.api.app``)."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    return any(isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel) for p in inspect.signature(fn).parameters.values())
+
+
+def _documented(fn: Callable[..., Any], summary: str | None, description: str | None) -> dict[str, str | None]:
+    """The route's OpenAPI summary and description: the arguments given, else the function's docstring's."""
+    import inspect
+
+    paragraphs = [" ".join(line.strip() for line in p.splitlines()) for p in (inspect.getdoc(fn) or "").split("\n\n") if p.strip()]
+    if paragraphs and summary is None:
+        summary, paragraphs = paragraphs[0], paragraphs[1:]
+    if paragraphs and description is not None:
+        raise ValueError(f"{fn.__name__}: a description both in the docstring and as an argument")
+    if not summary:
+        raise ValueError(f"{fn.__name__}: no summary (the docstring's first line, or summary=)")
+    return {"summary": summary, "description": description if description is not None else "\n\n".join(paragraphs) or None}
+
+
 class Api:
     """The endpoints of one resource module of a family (see the module doc)."""
 
@@ -180,14 +212,16 @@ class Api:
         *,
         tags: Sequence[str] = (),
         access: Sequence[str] = ("table:read",),
-        headers: Mapping[str, str] | None = None,
-        authorizer: Mapping[str, Any] | None = None,
+        example: Example | None = None,
     ) -> None:
-        """``tags``, ``access`` and the sample requests' ``headers`` / ``authorizer`` context: the module's defaults,
-        which an endpoint's own arguments replace (``tags``, ``access``) or extend (its example's)."""
+        """``tags``, ``access`` and ``example``: the module's defaults, which an endpoint's own arguments replace
+        (``tags``, ``access``) or extend (the example's headers, authorizer context and path parameters; a path
+        parameter only where the route has it: ``{"id": "…"}`` serves every route with an ``<id>``)."""
         self.family = family
         self.tags, self.access = tuple(tags), tuple(access)
-        self.headers, self.authorizer = dict(headers or {}), dict(authorizer or {})
+        self.example = example or Example()
+        if self.example.body is not None or self.example.query is not None:
+            raise ValueError("a module's default example holds headers, authorizer context and path parameters only")
         self.endpoints: list[Endpoint] = []
         self.app: Any = None  # the resolver serving the current request
 
@@ -204,8 +238,10 @@ class Api:
         method: str,
         path: str,
         *,
-        summary: str,
+        summary: str | None = None,
         description: str | None = None,
+        ok: str | None = None,
+        errors: Sequence[int] = (),
         responses: dict[int, Any] | None = None,
         tags: Sequence[str] | None = None,
         access: Sequence[str] | None = None,
@@ -214,6 +250,13 @@ class Api:
         public: bool = False,
         **doc: Any,
     ) -> Callable[[Callable[..., Any]], Endpoint]:
+        """Declare the decorated function as the route ``method path``, its own Lambda.
+
+        ``summary`` and ``description`` default to the function's docstring: its first paragraph is the summary,
+        the rest the description (a paragraph's lines are joined with spaces). The documented answers are
+        ``ok`` (the 200's description), any others in ``responses`` (a 201, a 302, a 200 with headers or another
+        content type), then the family's error responses (``parley.api.docs.family_errors``) with the ``errors``
+        codes beyond the family's usual ones, and 415 when the route takes a JSON body model."""
         access = self.access if access is None else tuple(access)
         tags = self.tags if tags is None else tuple(tags)
         unknown = set(access) - ACCESS
@@ -221,7 +264,14 @@ class Api:
             raise ValueError(f"{path}: unknown access {sorted(unknown)} (known: {sorted(ACCESS)})")
 
         def decorate(fn: Callable[..., Any]) -> Endpoint:
-            kwargs = {"summary": summary, "description": description, "responses": responses, "tags": list(tags), **doc}
+            from parley.api.docs import family_errors
+
+            documented = _documented(fn, summary, description)
+            answers = {**({200: {"description": ok}} if ok is not None else {}), **(responses or {})}
+            failures = family_errors(self.family, (*errors, *((415,) if json_body and _takes_body(fn) else ())), public=public)
+            if failures and not any(200 <= code < 400 for code in answers):  # powertools' default 200 needs no responses
+                raise ValueError(f"{method} {path}: no success response documented (give ok= or responses=)")
+            kwargs = {**documented, "responses": {**answers, **failures} or None, "tags": list(tags), **doc}
             ep = Endpoint(
                 api=self,
                 method=method.upper(),
@@ -230,7 +280,7 @@ class Api:
                 doc={k: v for k, v in kwargs.items() if v is not None},
                 access=tuple(access),
                 json_body=json_body,
-                example=self._example(example or Example()),
+                example=self._example(path, example or Example()),
                 public=public,
             )
             self.endpoints.append(ep)
@@ -240,16 +290,29 @@ class Api:
 
         return decorate
 
-    def _example(self, example: Example) -> Example:
+    def _example(self, route: str, example: Example) -> Example:
         from dataclasses import replace
 
-        return replace(example, headers={**self.headers, **example.headers}, authorizer={**self.authorizer, **example.authorizer})
+        default = self.example
+        path = {name: value for name, value in default.path.items() if f"<{name}>" in route and name not in example.path}
+        return replace(
+            example,
+            path={**path, **example.path},
+            headers={**default.headers, **example.headers},
+            authorizer={**default.authorizer, **example.authorizer},
+        )
 
     def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("GET", path, **kw)
 
     def post(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("POST", path, **kw)
+
+    def send(self, path: str, *, errors: Sequence[int] = (), **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
+        """A POST that sends (``parley.api.sender``): safe to retry with an ``Idempotency-Key`` (409 while the first
+        request is in progress, 422 for a key reused with another request) and counted against the tenant's send rate
+        and daily quota (429)."""
+        return self.route("POST", path, errors=(*errors, 409, 422, 429), **kw)
 
     def put(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Endpoint]:
         return self.route("PUT", path, **kw)

@@ -1,7 +1,8 @@
-"""Who is calling: the tenant resolved by the authorizer, and its sending settings."""
+"""Who is calling: the tenant resolved by the authorizer, and its sending settings; and who sends, and how (``Sender``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ConfigDict
@@ -37,3 +38,21 @@ class Caller(TenantSettings):
         Keys that are not a field (``principalId``, ``integrationLatency``) are ignored; missing ones
         take the field's default."""
         return cls.model_validate({name: ctx[key] for name in cls.model_fields if (key := to_camel(name)) in ctx})
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What a send takes from its request besides the body (``parley.api.app.sender``, ``parley.api.crm.crm_sender``
+    build it): the calling tenant, the acting user (the candidate API's recruiter, the CRM's X-User-ID), the
+    Idempotency-Key that makes a retry safe with the Lambda context its in-progress record expires with, and for the
+    CRM the public URL its tracking links point at."""
+
+    caller: Caller
+    user_id: str | None = None
+    idempotency_key: str | None = None
+    lambda_context: Any = None
+    base_url: str = ""
+
+    @property
+    def tenant_id(self) -> str:
+        return self.caller.tenant_id

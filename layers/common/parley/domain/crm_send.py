@@ -25,9 +25,9 @@ from aws_lambda_powertools import Logger
 from parley import clock
 from parley.dal import messages, records
 from parley.domain import candidates, emails, limits, templates, tracking
-from parley.domain.context import Caller
+from parley.domain.context import Caller, Sender
 from parley.domain.crm_records import crm_status, to_record
-from parley.domain.idempotency import run_once
+from parley.domain.idempotency import send_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
 from parley.models.crm import (
@@ -186,15 +186,7 @@ def _accept(msg: Message, base_url: str, *, at: datetime | None = None, tz_name:
     return emails.submit(msg, extra_ops=extra_ops) if at is None else emails.schedule(msg, at, tz_name, extra_ops=extra_ops)
 
 
-def _once(
-    who: CrmCaller,
-    scope: str,
-    payload: dict[str, Any],
-    fn: Callable[[], Message],
-    *,
-    idempotency_key: str | None,
-    lambda_context: Any,
-) -> CommunicationRecord:
+def _once(who: Sender, scope: str, payload: dict[str, Any], fn: Callable[[], Message]) -> CommunicationRecord:
     """Run ``fn`` once per Idempotency-Key: the first call answers with the record it made, a repeat with
     that record as it is now (it may have been sent meanwhile)."""
     made: list[Message] = []
@@ -204,14 +196,7 @@ def _once(
         made.append(fn())
         return {"message_id": made[0].id}
 
-    result = run_once(
-        tenant_id=who.tenant_id,
-        scope=scope,
-        key=idempotency_key,
-        payload={**payload, "user": who.user_id},
-        fn=run,
-        lambda_context=lambda_context,
-    )
+    result = send_once(who, scope, {**payload, "user": who.user_id}, run)
     if made:
         return to_record(made[0])
     return to_record(_record(who.tenant_id, result["message_id"]))
@@ -228,28 +213,18 @@ def _request_content(who: CrmCaller, req: SendEmailRequest) -> Content:
     return Content(subject=req.subject, body=req.body, template_id=template.id, template_name=template.name, category=template.type)
 
 
-def send(
-    who: CrmCaller, req: SendEmailRequest, *, base_url: str, idempotency_key: str | None = None, lambda_context: Any = None
-) -> CommunicationRecord:
+def send(who: Sender, req: SendEmailRequest) -> CommunicationRecord:
     """POST /send: accept an email for immediate sending; the answer is the record, PENDING."""
 
     def accept() -> Message:
         msg = build_message(who, req, _request_content(who, req), description="Email created and queued for sending")
         msg = msg.model_copy(update={"candidate_id": _candidate_of(who.tenant_id, msg.recipient)})
-        return _accept(msg, base_url)
+        return _accept(msg, who.base_url)
 
-    return _once(who, "crm.send", req.model_dump(mode="json"), accept, idempotency_key=idempotency_key, lambda_context=lambda_context)
+    return _once(who, "crm.send", req.model_dump(mode="json"), accept)
 
 
-def send_template(
-    who: CrmCaller,
-    template_id: str,
-    req: SendTemplateRequest,
-    *,
-    base_url: str,
-    idempotency_key: str | None = None,
-    lambda_context: Any = None,
-) -> CommunicationRecord:
+def send_template(who: Sender, template_id: str, req: SendTemplateRequest) -> CommunicationRecord:
     """POST /send-template/{templateId}: render the tenant's template with ``variables`` and send it.
     404 for an unknown template, 400 naming missing variables."""
 
@@ -266,10 +241,10 @@ def send_template(
         )
         msg = build_message(who, req, content, description=f"Email created from template {rendered.template_name} and queued for sending")
         msg = msg.model_copy(update={"candidate_id": _candidate_of(who.tenant_id, msg.recipient)})
-        return _accept(msg, base_url)
+        return _accept(msg, who.base_url)
 
     payload = {"templateId": template_id, **req.model_dump(mode="json")}
-    return _once(who, "crm.send_template", payload, accept, idempotency_key=idempotency_key, lambda_context=lambda_context)
+    return _once(who, "crm.send_template", payload, accept)
 
 
 def schedule_time(at: datetime, tz_name: str | None) -> datetime:
@@ -290,18 +265,16 @@ def schedule_time(at: datetime, tz_name: str | None) -> datetime:
     return at
 
 
-def schedule(
-    who: CrmCaller, req: ScheduleEmailRequest, *, base_url: str, idempotency_key: str | None = None, lambda_context: Any = None
-) -> CommunicationRecord:
+def schedule(who: Sender, req: ScheduleEmailRequest) -> CommunicationRecord:
     """POST /schedule: store the email SCHEDULED and create its one-time schedule; 400 for a time in the past."""
 
     def accept() -> Message:
         at = schedule_time(req.scheduledAt, req.timeZone)
         msg = build_message(who, req, _request_content(who, req), description=f"Email scheduled for {clock.iso(at)}")
         msg = msg.model_copy(update={"candidate_id": _candidate_of(who.tenant_id, msg.recipient)})
-        return _accept(msg, base_url, at=at, tz_name=req.timeZone)
+        return _accept(msg, who.base_url, at=at, tz_name=req.timeZone)
 
-    return _once(who, "crm.schedule", req.model_dump(mode="json"), accept, idempotency_key=idempotency_key, lambda_context=lambda_context)
+    return _once(who, "crm.schedule", req.model_dump(mode="json"), accept)
 
 
 def _page_size(returned: int, used: int, last_page: tuple[int, int]) -> int:
@@ -362,9 +335,7 @@ def cancel(who: CrmCaller, message_id: str) -> CommunicationRecord:
     raise BadRequest(f"communication {message_id} is {crm_status(msg.status)}; only a scheduled email can be cancelled")
 
 
-def resend(
-    who: CrmCaller, message_id: str, *, base_url: str, idempotency_key: str | None = None, lambda_context: Any = None
-) -> CommunicationRecord:
+def resend(who: Sender, message_id: str) -> CommunicationRecord:
     """POST /{id}/resend: send a SENT or FAILED record again, as a new record in the same conversation
     (``parent_id`` = the original, tracked afresh with a new token); the original gets a RESEND event."""
 
@@ -379,7 +350,7 @@ def resend(
         if original.status not in RESENDABLE:
             raise BadRequest(f"communication {message_id} is {crm_status(original.status)}; only a SENT or FAILED email can be resent")
         msg = resend_message(who, original)
-        msg = _accept(msg, base_url)
+        msg = _accept(msg, who.base_url)
         entry = TimelineEntry(id=new_id(), type="RESEND", date=clock.now(), author_id=who.user_id, description=f"Resent as {msg.id}")
         try:
             records.append_timeline(who.tenant_id, original.id, entry, updated_by=who.user_id)
@@ -388,7 +359,7 @@ def resend(
             logger.warning("original's events are full; RESEND event not added", extra={"message_id": original.id, "resend_id": msg.id})
         return msg
 
-    return _once(who, "crm.resend", {"id": message_id}, accept, idempotency_key=idempotency_key, lambda_context=lambda_context)
+    return _once(who, "crm.resend", {"id": message_id}, accept)
 
 
 def resend_message(who: CrmCaller, original: Message) -> Message:

@@ -9,9 +9,9 @@ from typing import Any, Literal
 from parley import clock, metrics
 from parley.dal import messages, queue, schedules
 from parley.domain import candidates, limits, users
-from parley.domain.context import Caller
+from parley.domain.context import Caller, Sender
 from parley.domain.email_events import ensure_sendable
-from parley.domain.idempotency import run_once
+from parley.domain.idempotency import send_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob
@@ -161,17 +161,10 @@ def cancel(tenant_id: str, message_id: str, *, author_id: str | None = None, ext
     return True
 
 
-def send_candidate_email(
-    caller: Caller,
-    *,
-    recruiter_id: str,
-    to: str,
-    subject: str,
-    content: str,
-    idempotency_key: str | None,
-    lambda_context: Any = None,
-) -> str:
-    """POST /communications/email/v1/send: returns the emailActivityId (= the message id)."""
+def send_candidate_email(sender: Sender, *, to: str, subject: str, content: str) -> str:
+    """POST /communications/email/v1/send: returns the emailActivityId (= the message id). The sender's user is the
+    recruiter."""
+    caller, recruiter_id = sender.caller, sender.user_id
 
     @limits.sending(caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
     def accept() -> dict[str, Any]:
@@ -189,10 +182,7 @@ def send_candidate_email(
         return {"message_id": msg.id}
 
     payload = {"to": to, "subject": subject, "content": content, "recruiter": recruiter_id}
-    result = run_once(
-        tenant_id=caller.tenant_id, scope="email.send", key=idempotency_key, payload=payload, fn=accept, lambda_context=lambda_context
-    )
-    return result["message_id"]
+    return send_once(sender, "email.send", payload, accept)["message_id"]
 
 
 def email_activity(tenant_id: str, message_id: str) -> tuple[Message, list[ActivityEvent]]:

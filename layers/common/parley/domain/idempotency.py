@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from parley.dal import aws
+from parley.domain.context import Sender
 from parley.errors import Conflict, Unprocessable
 
 
@@ -70,3 +71,10 @@ def run_once(
         raise Unprocessable("Idempotency-Key was already used with a different request body") from err
     except IdempotencyAlreadyInProgressError as err:
         raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly") from err
+
+
+def send_once(sender: Sender, scope: str, payload: dict[str, Any], fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``run_once`` for a send: the sender's tenant, Idempotency-Key and Lambda context."""
+    return run_once(
+        tenant_id=sender.tenant_id, scope=scope, key=sender.idempotency_key, payload=payload, fn=fn, lambda_context=sender.lambda_context
+    )

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from parley import clock
 from parley.dal import contacts, forwards
 from parley.domain import candidates, emails, limits, users, windows
-from parley.domain.context import Caller
-from parley.domain.idempotency import run_once
+from parley.domain.context import Sender
+from parley.domain.idempotency import send_once
 from parley.domain.windows import OffsetPage
 from parley.errors import BadRequest
 from parley.models.domain import Candidate
@@ -72,18 +72,10 @@ def compose(candidate: Candidate, *, forwarded_by: str, last_contact: str) -> tu
     return html_body, text_body
 
 
-def forward_profile(
-    caller: Caller,
-    *,
-    recruiter_id: str,
-    subject: str,
-    to_email: str,
-    candidate_email: str,
-    to_name: str = "",
-    idempotency_key: str | None = None,
-    lambda_context: Any = None,
-) -> str:
-    """POST /communications/email/v1/forward-profile: queue the profile email; returns its emailActivityId."""
+def forward_profile(sender: Sender, *, subject: str, to_email: str, candidate_email: str, to_name: str = "") -> str:
+    """POST /communications/email/v1/forward-profile: queue the profile email; returns its emailActivityId. The
+    sender's user is the recruiter who forwards it."""
+    caller, recruiter_id = sender.caller, sender.user_id
     tenant_id = caller.tenant_id
     candidate = candidates.find(tenant_id, email=candidate_email)
     if candidate is None:
@@ -127,9 +119,7 @@ def forward_profile(
         "candidate": candidate_email.lower(),
         "recruiter": recruiter_id,
     }
-    result = run_once(tenant_id=tenant_id, scope="email.forward_profile", key=idempotency_key, payload=payload, fn=accept,
-                      lambda_context=lambda_context)  # fmt: skip
-    return result["message_id"]
+    return send_once(sender, "email.forward_profile", payload, accept)["message_id"]
 
 
 ACTIVITY_FIELDS = ("createdDate", "toName", "subject", "fromName", "toEmail", "fromEmail", "source", "emailActivityId")

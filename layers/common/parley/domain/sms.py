@@ -9,8 +9,8 @@ from parley import clock
 from parley.dal import messages
 from parley.dal import optins as optin_state
 from parley.domain import candidates, emails, limits, phones, quiet_hours
-from parley.domain.context import Caller
-from parley.domain.idempotency import run_once
+from parley.domain.context import Caller, Sender
+from parley.domain.idempotency import send_once
 from parley.domain.ids import new_id
 from parley.errors import BadRequest, NotFound
 from parley.models.domain import ActivityEvent, Message, MessageStatus
@@ -54,17 +54,11 @@ def hold_for_quiet_hours(msg: Message, until: datetime, tz_name: str) -> Message
     return emails.schedule(msg, at, tz_name)
 
 
-def send_candidate_sms(
-    caller: Caller,
-    *,
-    recruiter_id: str,
-    phone: str,
-    text: str,
-    idempotency_key: str | None,
-    lambda_context: Any = None,
-) -> str:
+def send_candidate_sms(sender: Sender, *, phone: str, text: str) -> str:
     """POST /communications/sms/v1/send: returns the messageSID (= our message id = the activityId). The number is
-    kept, checked for consent and sent to in E.164, read in the tenant's default country."""
+    kept, checked for consent and sent to in E.164, read in the tenant's default country. The sender's user is the
+    recruiter."""
+    caller, recruiter_id = sender.caller, sender.user_id
     phone = phones.require(phone, caller.default_country)
 
     @limits.sending(caller)  # the tenant's send rate and daily quota (429 beyond), counted once per accepted send
@@ -86,10 +80,7 @@ def send_candidate_sms(
         return {"message_id": msg.id}
 
     payload = {"to": phone, "message": text, "recruiter": recruiter_id}
-    result = run_once(
-        tenant_id=caller.tenant_id, scope="sms.send", key=idempotency_key, payload=payload, fn=accept, lambda_context=lambda_context
-    )
-    return result["message_id"]
+    return send_once(sender, "sms.send", payload, accept)["message_id"]
 
 
 def _digits(phone: str) -> str:

@@ -171,6 +171,22 @@ AUTHORIZER = {
 SAMPLE_TENANT = {"crm": {"senderName": "Example Sales"}}  # the CRM's sample tenant sends as a sales team
 
 
+def declared_header_samples(fn: Any) -> dict[str, str]:
+    """The first example of each header parameter the route declares (``Recruiter`` gives ``x-ph-userid``), as
+    powertools names the header: its alias, else the parameter's name with ``-`` for ``_``."""
+    import typing
+
+    from aws_lambda_powertools.event_handler.openapi.params import Header
+
+    samples = {}
+    for name, hint in typing.get_type_hints(fn, include_extras=True).items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Header) and meta.examples:
+                header = meta.alias or (name.replace("_", "-") if meta.convert_underscores else name)
+                samples[header] = str(meta.examples[0])
+    return samples
+
+
 def sample_event(ep: Any) -> dict[str, Any]:
     ex = ep.example
     path = ep.sam_path
@@ -183,6 +199,7 @@ def sample_event(ep: Any) -> dict[str, Any]:
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
         headers["Content-Type"] = "application/json"
+    headers.update(declared_header_samples(ep.fn))
     headers.update(ex.headers)
     query = dict(ex.query) if ex.query is not None else None
     context: dict[str, Any] = {

@@ -1,8 +1,6 @@
 """The candidate API: email messages.
 
 - POST /communications/email/v1/send — accept one email to a candidate and queue it.
-- GET /communications/email/v1/transactional/email — the distinct candidates a tenant exchanged email with in a time
-  window (archival).
 - GET /communications/email/v1/activity — the events recorded so far for one email.
 - GET /communications/email/v1/history — a tenant's email (both directions) in a time window.
 """
@@ -12,10 +10,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import caller, sender
-from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
 from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
-from parley.domain import emails, history, transactional
+from parley.domain import emails, history
 from parley.models.candidate import (
     EmailAck,
     EmailActivityItem,
@@ -24,7 +21,6 @@ from parley.models.candidate import (
     SendEmailRequest,
     SendEmailResponse,
 )
-from parley.models.profiles import TransactionalEmailResponse
 
 api = Api("candidate", tags=["Email Communications"])
 
@@ -34,7 +30,7 @@ api = Api("candidate", tags=["Email Communications"])
     ok="The email was accepted for delivery.",
     access=("table:write", "send-queue", "bodies:write"),
     example=Example(
-        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-send-1"},
+        headers={"Idempotency-Key": "7b1f5c1e-send-1"},
         body={
             "subject": "Your interview on Tuesday",
             "emailContent": "<p>Hi Ada,</p><p>See you on Tuesday at 10:00.</p>",
@@ -54,16 +50,11 @@ def send_email(
     return SendEmailResponse(data=EmailAck(emailActivityId=activity_id, message="Email accepted for delivery"), status=200)
 
 
-@api.get("/communications/email/v1/transactional/email", **transactional_doc("email"))
-def email_transactional(fromTime: FromTime, toTime: ToTime, pageLimit: Count = 10, offset: Count = 0) -> TransactionalEmailResponse:
-    return transactional.email_contacts(caller(api), fromTime, toTime, pageLimit, offset)
-
-
 @api.get(
     "/communications/email/v1/activity",
     ok="The email's activity events, oldest first.",
     errors=(404,),
-    example=Example(query={"emailActivityId": "3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f"}, headers={"x-ph-userid": "recruiter-42"}),
+    example=Example(query={"emailActivityId": "3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f"}),
 )
 def email_activity(
     emailActivityId: Annotated[str, Query(min_length=1, max_length=64)],

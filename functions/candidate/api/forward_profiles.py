@@ -25,7 +25,6 @@ api = Api(
     "candidate",
     tags=["Email Communications"],
     access=("table:write", "send-queue", "bodies:write"),
-    example=Example(headers={"x-ph-userid": "recruiter-42"}),
 )
 
 

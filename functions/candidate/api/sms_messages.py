@@ -1,8 +1,6 @@
 """The candidate API: sms messages.
 
 - POST /communications/sms/v1/send — send one SMS to an opted-in candidate (queued, or held for quiet hours).
-- GET /communications/sms/v1/transactional/sms — the distinct candidates a tenant exchanged sms with in a time
-  window (archival).
 - GET /communications/sms/v1/activity — the latest state of one SMS (the messageSID of /sms/v1/send).
 - GET /communications/sms/v1/history — a tenant's SMS (both directions) in a time window.
 """
@@ -12,12 +10,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.api import caller, sender
-from parley.api.docs import transactional_doc
 from parley.api.endpoint import Api, Example
 from parley.api.params import SAMPLE_WINDOW, CandidateId, Count, FromTime, Recruiter, ToTime
-from parley.domain import history, sms, transactional
+from parley.domain import history, sms
 from parley.models.candidate import Phone
-from parley.models.profiles import TransactionalSmsResponse
 from parley.models.sms import (
     SendSMSData,
     SendSMSRequest,
@@ -39,7 +35,7 @@ api = Api(
     ok="The SMS was accepted (status SUCCESS).",
     access=("table:write", "send-queue", "scheduler"),
     example=Example(
-        headers={"x-ph-userid": "recruiter-42", "Idempotency-Key": "7b1f5c1e-sms-1"},
+        headers={"Idempotency-Key": "7b1f5c1e-sms-1"},
         body={"message": "Hi Ada, your interview is Tuesday 10:00.", "phoneNumber": "+15555550100"},
     ),
 )
@@ -58,19 +54,11 @@ def send_sms(
     return SendSMSResponse(data=SendSMSData(messageSID=message_id, message=body.message), status="SUCCESS")
 
 
-@api.get("/communications/sms/v1/transactional/sms", **transactional_doc("sms"))
-def sms_transactional(fromTime: FromTime, toTime: ToTime, pageLimit: Count = 10, offset: Count = 0) -> TransactionalSmsResponse:
-    return transactional.sms_contacts(caller(api), fromTime, toTime, pageLimit, offset)
-
-
 @api.get(
     "/communications/sms/v1/activity",
     ok="The SMS's latest state.",
     errors=(404,),
-    example=Example(
-        query={"activityId": "01JD6Q0000EXAMPLE0000SMS01", "phoneNumber": "+15555550100"},
-        headers={"x-ph-userid": "recruiter-42"},
-    ),
+    example=Example(query={"activityId": "01JD6Q0000EXAMPLE0000SMS01", "phoneNumber": "+15555550100"}),
 )
 def sms_activity(
     activityId: Annotated[str, Query(min_length=1, max_length=128, description="The messageSID returned by /sms/v1/send")],

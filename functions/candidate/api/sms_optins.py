@@ -15,7 +15,7 @@ from parley.api.params import CandidateId, Count, Recruiter
 from parley.domain import optins
 from parley.models.candidate import OptInDetails, OptInHistoryPage, OptInHistoryResponse, OptInRequest, OptInStatusResponse, Phone
 
-api = Api("candidate", tags=["SMS Communications"], example=Example(headers={"x-ph-userid": "recruiter-42"}))
+api = Api("candidate", tags=["SMS Communications"])
 
 
 @api.get(

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from parley.models.numbers import Int32
 
-Recruiter = Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter")]
+Recruiter = Annotated[str, Header(min_length=1, max_length=128, description="The acting recruiter", examples=["recruiter-42"])]
 FromTime = Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")]
 ToTime = Annotated[str, Query(min_length=1, max_length=40, description="ISO-8601 date-time or epoch ms")]
 Count = Annotated[Int32, Query()]  # a limit or an offset (each endpoint's own bounds are checked by its domain)

@@ -225,7 +225,7 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
 
     started = time.monotonic()
     shutil.rmtree(PYCACHE, ignore_errors=True)
-    families = _family_modules()
+    modules = _family_modules()
     targets = [Target(k, families.applications().get(k.split(".")[0]) if emu.function(k).url_auth is None else None) for k in FIRST_REQUEST]
     targets += [Target(k, None) for k in CORE]
     prepares = {**FIRST_REQUEST, **CORE}
@@ -264,7 +264,7 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
             progress(f"  ! {t.key}: first request failed: {t.discovery.problem()[:300]}")
     floor_env = {**source_env(emu.env_for(emu.function(targets[0].key))), "PYTHONPROFILEIMPORTTIME": "1"}
     floor_imports = _import_breakdown(run_child(floor_spec(targets[0]), floor_env, keep_stderr=True).stderr)
-    for fam, dirs in families.items():  # writes the monolith's bytecode once
+    for fam, dirs in modules.items():  # writes the monolith's bytecode once
         fn_key = next(t.key for t in targets if t.family == fam)
         spec = {
             "mode": "monolith",
@@ -301,7 +301,7 @@ def run(emu: Emulator, lo: Local, *, rounds: int, build_dir: Path | None, progre
                     spec = {
                         "mode": "monolith",
                         "family": t.family,
-                        "family_modules": families[t.family],
+                        "family_modules": modules[t.family],
                         "sys_path": [str(ROOT / "layers" / "common")],
                         "events": [event],
                         "memory": fn.memory,

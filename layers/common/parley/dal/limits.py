@@ -37,7 +37,6 @@ from botocore.exceptions import ClientError
 from parley.dal import aws, keys, table
 
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 BUSY_SECONDS = 2  # a tenant this process admitted a send of so recently is guessed busy (see the module doc)
 PACE_TTL_SECONDS = 7 * 86400  # a pace item outlives any slot it hands out (refreshed with every reservation)
 
@@ -117,7 +116,7 @@ def admit(tenant_id: str, at: datetime, *, rate: int, quota: int) -> Refusal | N
         try:
             _update(how, tenant_id, at, second, rate=rate, quota=quota)
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in THROTTLED:
+            if table.is_throttled(err):
                 break  # DynamoDB throttles the tenant's window item: the tenant is sending too fast all the same
             if not table.is_condition_failure(err):
                 raise

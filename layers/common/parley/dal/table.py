@@ -119,12 +119,18 @@ def is_condition_failure(err: ClientError) -> bool:
 
 
 # Errors after which the same request may succeed: throttling, service-side 5xx, transaction conflicts.
-_TRANSIENT_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "RequestLimitExceeded",
+# DynamoDB refusing a call for its rate (a hot key or partition, the table's or the account's throughput).
+THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "RequestLimitExceeded"})
+_TRANSIENT_CODES = THROTTLE_CODES | {
     "InternalServerError", "InternalFailure", "ServiceUnavailable", "TransactionConflictException",
     "TransactionInProgressException", "LimitExceededException",
-})  # fmt: skip
+}  # fmt: skip
 _TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded"})
+
+
+def is_throttled(err: BaseException) -> bool:
+    """DynamoDB refused the call for its rate (not for its content, nor a transaction's conflict)."""
+    return isinstance(err, ClientError) and err.response.get("Error", {}).get("Code") in THROTTLE_CODES
 
 
 def is_transient(err: BaseException) -> bool:

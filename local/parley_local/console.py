@@ -72,6 +72,19 @@ class Refused(Exception):
         self.status = status
 
 
+def _state(api_key: str) -> str:
+    """The key's state as the authorizer judges it: ``active``, ``revoked``, ``expired``, or ``unknown`` (no item)."""
+    from parley.dal import api_keys
+    from parley.domain.auth import hash_key
+
+    found = api_keys.get(hash_key(api_key))
+    return found.state(datetime.now(UTC)) if found is not None else "unknown"
+
+
+def _usable(api_key: str) -> bool:
+    return _state(api_key) == "active"
+
+
 class Console:
     def __init__(self, stack: Any) -> None:
         self.stack = stack  # parley_local.app.LocalStack
@@ -90,11 +103,13 @@ class Console:
                                "createdBy": created_by, "createdAt": datetime.now(UTC).isoformat(timespec="seconds")})  # fmt: skip
 
     def key_for(self, tenant_id: str) -> str:
+        """The newest key of the tenant made in this run that still works (not revoked, not expired)."""
         with self._lock:
-            for k in reversed(self._keys):
-                if k["tenantId"] == tenant_id:
-                    return k["apiKey"]
-        raise Refused(409, f"no API key of tenant {tenant_id} was made in this run (only its SHA-256 is stored)")
+            mine = [k for k in reversed(self._keys) if k["tenantId"] == tenant_id]
+        for k in mine:
+            if _usable(k["apiKey"]):
+                return k["apiKey"]
+        raise Refused(409, f"no working API key of tenant {tenant_id} was made in this run (only its SHA-256 is stored)")
 
     def tenant_ids(self) -> list[str]:
         with self._lock:
@@ -200,20 +215,25 @@ class Console:
         return _json({"tenantId": tenant_id}, 201)
 
     # ── what the page shows ──
-    def keys(self) -> list[dict[str, Any]]:
+    def keys(self, *, working: bool = False) -> list[dict[str, Any]]:
+        """The keys made in this run (the last ``LIST_LIMIT``), each with its ``state``; ``working``: only the active
+        ones (the page's list: a key revoked or expired since, by ``admin revoke-key``/``rotate-key``, is not shown)."""
         from parley.dal import tenants
 
         with self._lock:
             keys = list(self._keys)[-LIST_LIMIT:]
         out = []
         for k in keys:
+            state = _state(k["apiKey"])
+            if working and state != "active":
+                continue
             tenant = tenants.get(k["tenantId"])
             settings = {}
             if tenant is not None:
                 shown = ("email_provider", "sms_provider", "sender_email", "reply_domain", "secret_name", "quiet_hours")
                 settings = {name: getattr(tenant, name) for name in shown if getattr(tenant, name, None)}
                 settings["webhook_public_key"] = bool(tenant.webhook_public_key)
-            out.append({**k, "name": tenant.name if tenant else k["name"], "settings": settings})
+            out.append({**k, "name": tenant.name if tenant else k["name"], "settings": settings, "state": state})
         return out
 
     def _owner_of(self, provider: str, provider_id: str, sender: str = "") -> tuple[str, str] | None:
@@ -268,7 +288,7 @@ class Console:
         return {
             "api": self.stack.api_url,
             "now": datetime.now(UTC).isoformat(timespec="seconds"),
-            "tenants": self.keys(),
+            "tenants": self.keys(working=True),
             "emails": emails,
             "emailCount": len(outbox["email"]),
             "sms": sms,

@@ -105,6 +105,11 @@ def test_a_revoked_key_is_refused_within_the_authorizer_cache_time(local, admin)
     ((served, _),) = _until_refused(local, [key], deadline=done + _ttl(local) + 30).values()
     assert all(asked < done + _ttl(local) for asked in served), [round(a - done, 2) for a in served]
     assert _get(local, tenant["apiKey"]).status_code == 200  # the tenant's other key still works
+    # the console: GET /_local/keys says each key's state; the page's list shows only the keys that still work
+    states = {k["apiKey"]: k["state"] for k in requests.get(f"{local.api}/_local/keys", timeout=10).json()}
+    assert (states[key], states[tenant["apiKey"]]) == ("revoked", "active")
+    shown = [t["apiKey"] for t in requests.get(f"{local.api}/_local/console/state", timeout=30).json()["tenants"]]
+    assert key not in shown and tenant["apiKey"] in shown
 
 
 def test_the_gateway_serves_the_authorizers_answer_for_the_cache_time(local, emulator_env):

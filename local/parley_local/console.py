@@ -206,7 +206,7 @@ class Console:
         if not isinstance(tenant_id, str) or not isinstance(key, str):
             return _json({"status": 400, "message": "body must be {tenantId: string, apiKey: string, name?: string}"}, 400)
         caller = authenticate("Bearer " + key)
-        if caller is None or caller.tenant_id != tenant_id:
+        if caller is None or caller.tenant_id != tenant_id or caller.credential != "api_key":
             return _json({"status": 400, "message": "that is not an API key of that tenant"}, 400)
         tenant = tenants.get(tenant_id)
         self.remember_key(

@@ -41,6 +41,8 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "keyId": hash_key(key)[:12],  # which key (list-keys); a key without an expiry sends no keyExpiresAt
         "sendRateLimit": 0,  # 0: the deployment's defaults (docs/architecture.md §6.4)
         "dailySendQuota": 0,
+        "credential": "api_key",  # not a user token (tests/integration/test_user_tokens.py)
+        "userId": "",
     }
 
 

@@ -55,7 +55,7 @@ def test_every_setting_is_a_flat_scalar():
 def test_tenant_round_trips_through_the_authorizer_context_to_the_caller():
     tenant = _tenant()
     ctx = Caller.of(tenant).authorizer_context()
-    assert ctx == {"tenantId": "t-1", **{to_camel(k): v for k, v in CHANGED.items()}}
+    assert ctx == {"tenantId": "t-1", "credential": "api_key", "userId": "", **{to_camel(k): v for k, v in CHANGED.items()}}
     assert all(isinstance(v, str | bool | int) for v in ctx.values())  # what an authorizer context may hold
 
     caller = Caller.from_authorizer(_through_api_gateway(ctx))

@@ -1,10 +1,12 @@
-"""Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` (or the bare ``<key>``) → the tenant, for every REST API.
+"""Lambda REQUEST authorizer: ``Authorization: Bearer <key>`` (or the bare ``<key>``), or ``Bearer <user token>`` (a JWT
+of a tenant's identity provider, ``parley.domain.user_tokens``) → the tenant, for every REST API.
 
-An unknown, revoked or expired key, or a key of a disabled tenant, raises ``Unauthorized`` (API Gateway
-answers 401 through the UNAUTHORIZED gateway response, in the API family's error shape). A good key gets an
-Allow policy for the whole API (so API Gateway's authorizer cache, ``AuthorizerCacheSeconds``, serves every
-route) with the tenant, the key's id and its expiry in the context; its ``last_used_at`` is noted (at most
-once per ``auth.LAST_USED_EVERY``).
+An unknown, revoked or expired key, a key of a disabled tenant, or a user token that fails verification (signature,
+issuer, audience, expiry, algorithm, kid) raises ``Unauthorized`` (API Gateway answers 401 through the UNAUTHORIZED
+gateway response, in the API family's error shape). A good credential gets an Allow policy for the whole API (so API
+Gateway's authorizer cache, ``AuthorizerCacheSeconds``, keyed by the exact Authorization value, serves every route)
+with the tenant, the credential kind, a user token's ``sub`` (``userId``), the key's id and the expiry in the
+context; a key's ``last_used_at`` is noted (at most once per ``auth.LAST_USED_EVERY``).
 """
 
 from aws_lambda_powertools import Logger

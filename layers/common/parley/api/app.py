@@ -43,7 +43,8 @@ class ParleyResolver(APIGatewayRestResolver):
         return super()._call_route(route, route_arguments)
 
     def _refuse_expired_key(self) -> Response | None:
-        """401 for a key past its expiry (``create-key --expires-in``, the end of a rotation's overlap). The authorizer
+        """401 for a key past its expiry (``create-key --expires-in``, the end of a rotation's overlap), or a user token
+        past its ``exp`` (and the leeway). The authorizer
         refuses an expired key, but API Gateway serves its cached Allow for up to ``AuthorizerCacheSeconds``
         after; the answer carries the expiry (``keyExpiresAt``), so the key stops at that instant exactly."""
         context = (self.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
@@ -54,7 +55,11 @@ class ParleyResolver(APIGatewayRestResolver):
             expired = clock.now() >= clock.parse_iso(str(expires))
         except ValueError:
             expired = True  # only the authorizer writes it: unreadable means something is wrong, so refuse
-        return errors.response(self.family, 401, "missing or invalid API key") if expired else None
+        if not expired:
+            return None
+        return errors.response(
+            self.family, 401, "expired user token" if context.get("credential") == "user_token" else "missing or invalid API key"
+        )
 
     def _refuse_identifiers(self, route_arguments: dict[str, str]) -> Response | None:
         """Identifiers taken from the path or from identifier headers must not hold control characters

@@ -19,6 +19,11 @@ MESSAGE_SK = "MSG"
 TENANT_SK = "TENANT"
 
 
+def issuer_pk(issuer: str) -> str:
+    """The tenant whose user tokens this JWT issuer (``iss``) signs (SK ``TENANT_SK``; one tenant per issuer)."""
+    return f"ISSUER#{issuer}"
+
+
 def idempotency_pk(tenant_id: str) -> str:
     """A tenant's idempotency records (powertools; SK = ``<scope>#<function>.<qualname>#<md5>``)."""
     return f"TENANT#{tenant_id}#IDEMPOTENCY"

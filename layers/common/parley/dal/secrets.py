@@ -32,6 +32,16 @@ def tenant_secret(tenant_id: str) -> dict[str, Any]:
     return _provider(client("secretsmanager")).get(tenant.secret_name, transform="json", max_age=CACHE_SECONDS) or {}
 
 
+def named_secret(name: str) -> dict[str, Any]:
+    """A JSON secret by name (e.g. a tenant's ``jwt_secret_name``), cached like the others ({} when not a JSON object).
+    ``LookupError`` when it cannot be read (no such secret, no access, not JSON)."""
+    try:
+        value = _provider(client("secretsmanager")).get(name, transform="json", max_age=CACHE_SECONDS)
+    except (parameters.exceptions.GetParameterError, parameters.exceptions.TransformParameterError) as err:
+        raise LookupError(f"secret {name}: {err}") from err
+    return value if isinstance(value, dict) else {}
+
+
 def put_tenant_secret(name: str, value: dict[str, Any]) -> None:
     """Create or replace a secret (operators and the local stack; deployed functions only read)."""
     import json

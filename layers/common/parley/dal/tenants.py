@@ -36,10 +36,12 @@ def create(tenant: Tenant, key_hash: str, key_prefix: str) -> None:
     )
 
 
-def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = None) -> None:
+def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = None, old_issuer: str | None = None) -> bool:
     """Set these settings. A ``reply_domain`` change also moves the tenant's reply-domain membership
-    (``inbound_mail.domain_ops``: who receives mail for the domain), in the same transaction. This
-    process forgets its cached copy (``cached``); others see the change within ``CACHE_SECONDS``."""
+    (``inbound_mail.domain_ops``: who receives mail for the domain), and a ``jwt_issuer`` change the issuer's
+    index item (``issuer_ops``: which tenant an issuer's user tokens belong to), in the same transaction.
+    False (nothing written): the new issuer is another tenant's. This process forgets its cached copy
+    (``cached``); others see the change within ``CACHE_SECONDS``."""
     _cache.pop(tenant_id, None)
     names = {f"#k{i}": k for i, k in enumerate(settings)}
     values = {f"v{i}": v for i, v in enumerate(settings.values())}
@@ -50,10 +52,55 @@ def update(tenant_id: str, settings: dict, *, old_reply_domain: str | None = Non
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": table.values(**values),
     }
+    ops: list[dict] = [{"Update": update}]
     if "reply_domain" in settings and old_reply_domain is not None:
-        table.transact([{"Update": update}, *inbound_mail.domain_ops(tenant_id, old_reply_domain, settings["reply_domain"])])
-        return
-    table.ddb().update_item(TableName=table.table_name(), **update)
+        ops += inbound_mail.domain_ops(tenant_id, old_reply_domain, settings["reply_domain"])
+    claim = None
+    if "jwt_issuer" in settings and old_issuer is not None and old_issuer != settings["jwt_issuer"]:
+        issuer = issuer_ops(tenant_id, old_issuer, settings["jwt_issuer"])
+        claim = len(ops) + len(issuer) - 1 if settings["jwt_issuer"] else None
+        ops += issuer
+    if len(ops) == 1:
+        table.ddb().update_item(TableName=table.table_name(), **update)
+        return True
+    if claim is None:
+        table.transact(ops)
+        return True
+    return table.try_transact(ops, decisive=[claim])
+
+
+def issuer_ops(tenant_id: str, old: str, new: str) -> list[dict]:
+    """``table.transact`` items moving the tenant's JWT issuer index item from ``old`` to ``new`` (the last op, a Put
+    conditional on the issuer being nobody's or already this tenant's, when ``new`` is set)."""
+    ops: list[dict] = []
+    if old:
+        ops.append(
+            {
+                "Delete": {
+                    "Key": table.key(keys.issuer_pk(old), keys.TENANT_SK),
+                    "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :me",
+                    "ExpressionAttributeValues": table.values(me=tenant_id),
+                }
+            }
+        )
+    if new:
+        item = {"PK": keys.issuer_pk(new), "SK": keys.TENANT_SK, "type": "jwt_issuer", "tenant_id": tenant_id}
+        ops.append(
+            {
+                "Put": {
+                    "Item": table.marshal(item),
+                    "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :me",
+                    "ExpressionAttributeValues": table.values(me=tenant_id),
+                }
+            }
+        )
+    return ops
+
+
+def of_issuer(issuer: str) -> str | None:
+    """The id of the tenant whose ``jwt_issuer`` is ``issuer`` (a strongly consistent read), or None."""
+    item = table.get(keys.issuer_pk(issuer), keys.TENANT_SK, consistent=True)
+    return str(item["tenant_id"]) if item else None
 
 
 def get(tenant_id: str, *, consistent: bool = False) -> Tenant | None:

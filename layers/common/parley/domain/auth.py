@@ -21,7 +21,7 @@ from parley import clock
 from parley.dal import api_keys, tenants
 from parley.domain.context import Caller
 from parley.domain.ids import new_id
-from parley.errors import BadRequest, NotFound
+from parley.errors import BadRequest, Conflict, NotFound
 from parley.models.api_keys import ApiKey
 from parley.models.domain import TENANT_SETTINGS, Tenant
 
@@ -66,7 +66,9 @@ def configure_tenant(tenant_id: str, **settings: object) -> Tenant:
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise BadRequest(f"invalid tenant settings: {problems}") from None
-    tenants.update(tenant_id, {k: getattr(updated, k) for k in settings}, old_reply_domain=current.reply_domain)
+    changes = {k: getattr(updated, k) for k in settings}
+    if not tenants.update(tenant_id, changes, old_reply_domain=current.reply_domain, old_issuer=current.jwt_issuer):
+        raise Conflict(f"jwt_issuer {updated.jwt_issuer!r} is another tenant's: an issuer's user tokens name one tenant")
     return updated
 
 
@@ -131,25 +133,44 @@ def api_key(authorization: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Grant:
-    """An accepted key: the calling tenant and the key's record."""
+    """An accepted credential: the calling tenant (and, for a user token, user), and the key's record (None for a
+    user token) or the instant the token stops being accepted."""
 
     caller: Caller
-    key: ApiKey
+    key: ApiKey | None = None
+    expires_at: datetime | None = None
 
     def authorizer_context(self) -> dict[str, Any]:
-        """The tenant's context, the key's id, and, for a key with an expiry, ``keyExpiresAt``: API Gateway caches
-        this answer, so every endpoint refuses the key from that instant on by itself (``parley.api.app``)."""
-        context = self.caller.authorizer_context() | {"keyId": self.key.id}
-        if self.key.expires_at is not None:
-            context["keyExpiresAt"] = clock.iso(self.key.expires_at)
+        """The caller's context, the key's id, and, for a key with an expiry or a user token, ``keyExpiresAt``: API
+        Gateway caches this answer, so every endpoint refuses the credential from that instant on by itself
+        (``parley.api.app``)."""
+        context = self.caller.authorizer_context()
+        expires_at = self.expires_at
+        if self.key is not None:
+            context["keyId"] = self.key.id
+            expires_at = self.key.expires_at
+        if expires_at is not None:
+            context["keyExpiresAt"] = clock.iso(expires_at)
         return context
 
 
 def check(authorization: str | None, *, now: datetime | None = None) -> Grant | None:
-    """The key an ``Authorization`` header carries, if it is known, not revoked, not expired and its tenant not
-    disabled. Two strongly consistent GetItems (the key, then its tenant), so a revocation or a disabled
-    tenant is seen by the next check that runs, never by a stale read."""
+    """The credential an ``Authorization`` header carries, if Parley accepts it: an API key (``check_key``) or,
+    as ``Bearer <jwt>``, a user token of a tenant's identity provider (``user_tokens.check``, decision S5)."""
     token = api_key(authorization)
+    if token and not token.startswith(KEY_PREFIX) and token == bearer_token(authorization):
+        from parley.domain import user_tokens  # imported on first use: API-key calls never load PyJWT
+
+        if user_tokens.looks_like_jwt(token):
+            accepted = user_tokens.check(token)
+            return Grant(accepted[0], expires_at=accepted[1]) if accepted else None
+    return check_key(token, now=now)
+
+
+def check_key(token: str | None, *, now: datetime | None = None) -> Grant | None:
+    """The key, if it is known, not revoked, not expired and its tenant not disabled. Two strongly consistent
+    GetItems (the key, then its tenant), so a revocation or a disabled tenant is seen by the next check that
+    runs, never by a stale read."""
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 128:
         return None
     key = api_keys.get(hash_key(token), consistent=True)
@@ -162,16 +183,17 @@ def check(authorization: str | None, *, now: datetime | None = None) -> Grant | 
 
 
 def authenticate(authorization: str | None) -> Caller | None:
-    """``Authorization: Bearer <key>``, ``<key>`` or ``Basic`` with the key as password → the calling tenant, or None."""
+    """``Authorization: Bearer <key>``, ``<key>``, ``Basic`` with the key as password, or ``Bearer <user token>``
+    → the caller, or None."""
     grant = check(authorization)
     return grant.caller if grant else None
 
 
 def authorize(authorization: str | None) -> Grant | None:
-    """The authorizer's check: ``check``, and the key's use noted (``note_use``)."""
+    """The authorizer's check: ``check``, and a key's use noted (``note_use``)."""
     now = clock.now()
     grant = check(authorization, now=now)
-    if grant is not None:
+    if grant is not None and grant.key is not None:
         note_use(grant.key, now)
     return grant
 

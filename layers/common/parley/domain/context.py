@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict
 from pydantic.alias_generators import to_camel
@@ -15,17 +15,23 @@ class Caller(TenantSettings):
     """The calling tenant's id and its ``TenantSettings``: the fields are the settings' own, so a new
     setting reaches the authorizer context and every handler without a line here.
 
-    In the authorizer context each field is a camelCase key (``tenantId``, ``senderEmail``, …)."""
+    In the authorizer context each field is a camelCase key (``tenantId``, ``senderEmail``, ``credential``,
+    ``userId``, …)."""
 
     model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     # A context built by hand (tests, tools) may name only the tenant; the authorizer always sends it.
     sender_email: str = ""
+    # Which credential the authorizer accepted: the tenant's API key (server to server), or a user bearer token
+    # (a JWT of the tenant's identity provider, ``parley.domain.user_tokens``) whose ``sub`` is ``user_id``.
+    credential: Literal["api_key", "user_token"] = "api_key"
+    user_id: str = ""  # a user token's subject; "" for an API key (whose acting user, if any, is a header's)
 
     @classmethod
-    def of(cls, tenant: Tenant) -> Caller:
-        return cls(tenant_id=tenant.id, **{name: getattr(tenant, name) for name in TenantSettings.model_fields})
+    def of(cls, tenant: Tenant, *, credential: Literal["api_key", "user_token"] = "api_key", user_id: str = "") -> Caller:
+        settings = {name: getattr(tenant, name) for name in TenantSettings.model_fields}
+        return cls(tenant_id=tenant.id, credential=credential, user_id=user_id, **settings)
 
     def authorizer_context(self) -> dict[str, Any]:
         """What the authorizer hands API Gateway (flat strings/booleans), read back by ``from_authorizer``."""

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, PlainSerializer
+from pydantic import ConfigDict, Field, PlainSerializer, model_validator
 
 from parley import clock
 from parley.models.base import Model
@@ -74,9 +74,26 @@ class Tenant(TenantSettings):
     # Messages per second the dispatcher hands this tenant's provider (paced beyond, never failed: §6.4);
     # 0 = the deployment's default (TENANT_PROVIDER_RATE_LIMIT, SES's default per-second quota).
     provider_rate_limit: Annotated[int, Field(ge=0, le=100_000)] = 0
+    # User bearer tokens (``parley.domain.user_tokens``, decision S5): JWTs the tenant's identity provider signs.
+    # The issuer (``iss``, unique across tenants: it names the tenant) and audience (``aud``) a token must carry,
+    # and where its keys are: a JWKS URL (RS256/ES256) or a Secrets Manager secret {"jwt_secret": …} (HS256).
+    jwt_issuer: Annotated[str, Field(pattern=r"^[\x21-\x7e]{0,512}$")] = ""  # visible ASCII, usually a URL
+    jwt_audience: Annotated[str, Field(pattern=r"^[\x21-\x7e]{0,512}$")] = ""
+    jwt_jwks_url: Annotated[str, Field(pattern=r"^(https://[\x21-\x7e]{1,2000})?$")] = ""
+    jwt_secret_name: Annotated[str, Field(pattern=r"^(parley/[A-Za-z0-9/_+=.@-]{1,480})?$")] = ""
     created_at: UtcDateTime
     # Set by `admin disable-tenant`, removed by `enable-tenant`: while set, every key of the tenant is refused.
     disabled_at: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _user_tokens(self) -> "Tenant":
+        """User tokens are off (no ``jwt_*`` set) or fully configured: an issuer, an audience, and exactly one key source."""
+        jwt = (self.jwt_issuer, self.jwt_audience, self.jwt_jwks_url, self.jwt_secret_name)
+        if any(jwt) and not (self.jwt_issuer and self.jwt_audience and bool(self.jwt_jwks_url) != bool(self.jwt_secret_name)):
+            raise ValueError(
+                "user tokens need jwt_issuer, jwt_audience and exactly one of jwt_jwks_url (RS256/ES256) or jwt_secret_name (HS256)"
+            )
+        return self
 
 
 # What ``configure-tenant`` may change: every field of the record but its identity, creation time and state.

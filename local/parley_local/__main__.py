@@ -45,6 +45,8 @@ def main() -> int:
     state = stack.state()
     if not args.no_demo:
         demo = stack.create_tenant("Demo tenant", sender_name="Parley Demo", created_by="make run (demo tenant)")
+        stack.demo_tenant_id = demo["tenantId"]
+        demo["userTokens"] = stack.enable_user_tokens(demo["tenantId"])  # POST /_local/user-token mints them (decision S5)
         state["demo"] = demo
     write_state(args.state_file, state)
 
@@ -68,7 +70,9 @@ def main() -> int:
             f"    -H 'Authorization: Bearer {demo['apiKey']}' -H 'Content-Type: application/json' \\\n"
             '    -d "{\\"subject\\": \\"Later\\", \\"body\\": \\"<p>Hi</p>\\", \\"recipients\\": [\\"jan@example.com\\"], '
             '\\"scheduledAt\\": \\"$(date -u -d \'+2 min\' +%Y-%m-%dT%H:%M:%SZ)\\"}"\n'
-            f"  curl -s {stack.api_url}/api/v1/communications/scheduled -H 'Authorization: Bearer {demo['apiKey']}'\n",
+            f"  curl -s {stack.api_url}/api/v1/communications/scheduled -H 'Authorization: Bearer {demo['apiKey']}'\n\n"
+            "A user bearer token (JWT) for user-1 of the demo tenant, sent instead of the key:\n"
+            f'  curl -s -X POST {stack.api_url}/_local/user-token -d \'{{"sub": "user-1"}}\'\n',
             flush=True,
         )
     print(f"State written to {args.state_file}. Ctrl-C stops everything.", flush=True)

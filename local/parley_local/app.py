@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,18 @@ INBOUND_EMAIL_HELP = (
     "POST {to, tenantId?, raw? | from?, subject?, text?, inReplyTo?, spamVerdict?, virusVerdict?}: a reply received by SES "
     "for `to` (the tenant's reply domain) lands in the inbound bucket and is threaded by InboundMailFunction"
 )
+
+
+# User tokens the local stack mints (``POST /_local/user-token``): their audience, and each tenant's issuer.
+LOCAL_AUDIENCE = "parley-local"
+MINT_HELP = (
+    "POST {sub, tenantId?, expiresIn?}: a user bearer token (JWT, HS256) for `sub`, of tenantId (default: the demo "
+    "tenant), valid for expiresIn seconds (default 3600; negative: already expired); send it as Authorization: Bearer <token>"
+)
+
+
+def local_issuer(tenant_id: str) -> str:
+    return f"https://parley.local/idp/{tenant_id}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -75,6 +88,7 @@ class LocalStack:
     max_instances: int = 12  # warm instances per function, each serving one event at a time (4 held 20 clients to ~16 req/s)
     idle_timeout: float = 60.0  # seconds before an idle function instance is shut down (Lambda does the same, later)
     parameters: dict[str, str] = field(default_factory=dict)  # the root template's parameter overrides
+    demo_tenant_id: str | None = None  # the tenant /_local/user-token mints for when no tenantId is given
     _threads: list[threading.Thread] = field(default_factory=list)
     stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -167,6 +181,42 @@ class LocalStack:
         self.console.remember_key(tenant.id, key, name, sender_email, created_by)
         return {"tenantId": tenant.id, "name": name, "apiKey": key, "senderEmail": sender_email}
 
+    # ── user bearer tokens (decision S5): a local identity provider for a tenant ──
+    def enable_user_tokens(self, tenant_id: str) -> dict[str, str]:
+        """Make this stack the identity provider of ``tenant_id``'s user tokens: a random HS256 secret in (the
+        emulator's) Secrets Manager, and the tenant configured to take tokens signed with it. Idempotent: a tenant
+        already set up this way keeps its secret. The demo tenant gets this on start."""
+        import secrets as random
+
+        from parley.dal import secrets, tenants
+        from parley.domain.auth import configure_tenant
+        from parley.errors import Conflict, NotFound
+
+        tenant = tenants.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_id}")
+        issuer, name = local_issuer(tenant_id), f"parley/{tenant_id}/local-user-tokens"
+        if tenant.jwt_issuer and (tenant.jwt_issuer, tenant.jwt_secret_name) != (issuer, name):
+            raise Conflict(f"tenant {tenant_id}'s user tokens come from its own identity provider ({tenant.jwt_issuer}), not this stack")
+        if not tenant.jwt_issuer:
+            secrets.put_tenant_secret(name, {"jwt_secret": random.token_urlsafe(48)})
+            configure_tenant(tenant_id, jwt_issuer=issuer, jwt_audience=LOCAL_AUDIENCE, jwt_secret_name=name)
+        return {"issuer": issuer, "audience": LOCAL_AUDIENCE, "secretName": name}
+
+    def mint_user_token(self, tenant_id: str, subject: str, expires_in: int = 3600) -> dict[str, Any]:
+        """A user token of ``tenant_id`` for ``subject``, signed as its identity provider would (``enable_user_tokens``)."""
+        import jwt
+
+        from parley import clock
+        from parley.dal import secrets
+
+        config = self.enable_user_tokens(tenant_id)
+        now = int(clock.now().timestamp())
+        claims = {"iss": config["issuer"], "aud": config["audience"], "sub": subject, "iat": now, "exp": now + expires_in}
+        token = jwt.encode(claims, secrets.named_secret(config["secretName"])["jwt_secret"], algorithm="HS256")
+        expires_at = clock.iso(datetime.fromtimestamp(claims["exp"], tz=UTC))
+        return {"token": token, "tenantId": tenant_id, "sub": subject, "expiresAt": expires_at, "issuer": config["issuer"]}
+
     # ── /_local tools ──
     def outbox(self) -> dict[str, Any]:
         """What the providers were asked to deliver (moto's record of SES and SNS sends)."""
@@ -246,6 +296,7 @@ class LocalStack:
                         "/_local/simulate/{reply,sms,stop,bounce} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
+                        "/_local/user-token (POST {sub, tenantId?, expiresIn?})",
                         "/_local/throttle (GET; POST {rate, burst} or {})",
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
@@ -275,6 +326,30 @@ class LocalStack:
             if not isinstance(sender_name, str):
                 return _json({"status": 400, "message": "senderName must be a string"}, 400)
             return _json(self.create_tenant(name.strip(), sender_email, sender_name, "POST /_local/tenants"), 201)
+
+        def user_token(request: Request) -> Response:
+            from parley.errors import ParleyError
+
+            if request.method != "POST":
+                return _json({"message": MINT_HELP}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            unknown = set(body) - {"sub", "tenantId", "expiresIn"}
+            sub, tenant_id, expires_in = body.get("sub"), body.get("tenantId", self.demo_tenant_id), body.get("expiresIn", 3600)
+            if unknown:
+                return _json({"status": 400, "message": f"unknown fields: {', '.join(sorted(unknown))}"}, 400)
+            if not isinstance(sub, str) or not sub.strip() or len(sub) > 255:
+                return _json({"status": 400, "message": "sub is required (the user id, a non-empty string of at most 255 characters)"}, 400)
+            if not isinstance(tenant_id, str) or not tenant_id:
+                return _json({"status": 400, "message": "tenantId is required (this stack has no demo tenant)"}, 400)
+            if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not -86400 <= expires_in <= 86400:
+                return _json({"status": 400, "message": "expiresIn must be an integer number of seconds within ±86400"}, 400)
+            try:
+                return _json(self.mint_user_token(tenant_id, sub, expires_in), 201)
+            except ParleyError as err:
+                return _json({"status": err.status, "message": err.message}, err.status)
 
         def tenant_settings(request: Request) -> Response:
             from parley.domain.auth import configure_tenant
@@ -404,6 +479,7 @@ class LocalStack:
             "/_local/outbox": outbox,
             "/_local/tenants": tenants,
             "/_local/tenant-settings": tenant_settings,
+            "/_local/user-token": user_token,
             "/_local/throttle": throttle,
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),

@@ -11,7 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from helpers import load_event
+from helpers import api_event, load_event
 
 AUTHORIZER = "root.AuthorizerFunction"
 SECRET_A, SECRET_B = "a" * 40, "b" * 40
@@ -165,3 +165,27 @@ def test_configure_tenant_cli_sets_user_tokens_all_at_once(aws, tenant, capsys):
     off = ["--set", "jwt_issuer=", "--set", "jwt_audience=", "--set", "jwt_secret_name="]
     assert main(["configure-tenant", "--tenant-id", t.id, *off]) == 0
     assert tenants.of_issuer(ISSUER_A) is None
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [("CandidateApi.SmsOptinGetFunction", "candidate/sms_optin_get"), ("CrmApi.ListTemplatesFunction", "crm/list_templates")],
+)
+def test_an_endpoint_serves_the_token_context_until_exp_and_not_after(handler, tenants_with_tokens, function, event):
+    """The authorizer's context for a user token, as API Gateway hands it over (values as strings), reaches the
+    endpoint; past ``keyExpiresAt`` (exp + leeway) the endpoint refuses the cached Allow itself."""
+    a, *_ = tenants_with_tokens
+    ctx = handler(AUTHORIZER)(_event(_token(SECRET_A, iss=ISSUER_A, sub="u-9")))["context"]
+    fn = handler(function)
+
+    def call(**override) -> dict:
+        request = api_event(event, tenant_id=a.id)
+        authorizer = request["requestContext"]["authorizer"]
+        authorizer.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (ctx | override).items()})
+        return fn(request)
+
+    assert call()["statusCode"] == 200
+    out = call(keyExpiresAt="2000-01-01T00:00:00.000Z")
+    assert out["statusCode"] == 401, out
+    error = json.loads(out["body"])
+    assert error.get("message", error.get("detail")) == "expired user token"

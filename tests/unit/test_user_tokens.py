@@ -220,3 +220,42 @@ def test_tenant_user_token_settings_are_all_or_nothing():
     with pytest.raises(ValueError):
         Tenant(id="t", name="T", sender_email="a@b.example", created_at=now, jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
                jwt_jwks_url="http://idp.example/jwks")  # fmt: skip
+
+
+class _Response:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def read(self, n: int) -> bytes:
+        return self.body[:n]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [(b"x" * (jwks.MAX_BYTES + 1), "larger than"), (b"<html>", "not JSON"), (b"[]", "not a JSON object")],
+)
+def test_jwks_fetch_refuses_what_is_not_a_small_json_object(monkeypatch, body, problem):
+    monkeypatch.setattr(jwks.urllib.request, "urlopen", lambda request, timeout: _Response(body))
+    with pytest.raises(jwks.JwksError, match=problem):
+        jwks.fetch(URL)
+
+
+def test_jwks_fetch_is_bounded_in_time_and_reports_network_errors(monkeypatch):
+    seen = {}
+
+    def urlopen(request, timeout):
+        seen["timeout"], seen["url"] = timeout, request.full_url
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(jwks.urllib.request, "urlopen", urlopen)
+    with pytest.raises(jwks.JwksError, match="timed out"):
+        jwks.fetch(URL)
+    assert seen == {"timeout": jwks.TIMEOUT_SECONDS, "url": URL}
+    monkeypatch.setattr(jwks.urllib.request, "urlopen", lambda request, timeout: _Response(b'{"keys": []}'))
+    assert jwks.fetch(URL) == {"keys": []}

@@ -1,8 +1,9 @@
 """The courier directory (organizations, users, individuals, individual-groups) in the single table
 (docs/data-model.md §6.9). Tenant-scoped keys; every read is a GetItem or a Query, never a Scan.
 
-- ``PK = TENANT#<t>#DIR#<type>``, ``SK = <id>``: ``{type: "directory", entity_type, entity_id, sync_time, attrs}``
-  (``attrs``: the seed's attributes, dasherized, as JSON text — free-form members such as
+- ``PK = TENANT#<t>#DIR#<type>``, ``SK = DIR#<id>``: ``{type: "directory", entity_type, entity_id, sync_time, attrs}``
+  (the ``DIR#`` prefix keeps an id such as ``MSG`` out of the table stream's filter for ``TallyFunction``;
+  ``attrs``: the seed's attributes, dasherized, as JSON text — free-form members such as
   ``communication-preferences`` need no DynamoDB mapping). One partition per tenant and type lists it in id order.
 - equality lookups on the non-tallied generic indexes (``dal/tallies.RULES`` reads GSI1/2/4/5/7 only):
   GSI3 ``TENANT#<t>#DIR#<type>#<attr>#<lower value>`` (organizations: name; users: email), and
@@ -35,6 +36,10 @@ def pk(tenant_id: str, entity_type: str) -> str:
     return f"TENANT#{tenant_id}#DIR#{entity_type}"
 
 
+def sk(entity_id: str) -> str:
+    return f"DIR#{entity_id}"
+
+
 def lookup_pk(tenant_id: str, entity_type: str, attr: str, value: str) -> str:
     return f"{pk(tenant_id, entity_type)}#{attr}#{value.lower()}"
 
@@ -42,7 +47,7 @@ def lookup_pk(tenant_id: str, entity_type: str, attr: str, value: str) -> str:
 def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "PK": pk(tenant_id, entity_type),
-        "SK": entity_id,
+        "SK": sk(entity_id),
         "type": ITEM_TYPE,
         "entity_type": entity_type,
         "entity_id": entity_id,
@@ -76,7 +81,7 @@ def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: st
 
 
 def get(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
-    return table.get(pk(tenant_id, entity_type), entity_id)
+    return table.get(pk(tenant_id, entity_type), sk(entity_id))
 
 
 def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:

@@ -150,7 +150,12 @@ def test_dependencies_are_pinned():
 
 
 # The CRM's gateway responses have no `time`: a gateway response template cannot write the seed's date-time (K6).
-ERROR_SHAPE_KEYS = {"candidate": {"status", "message"}, "ats": {"status", "message"}, "crm": {"title", "detail"}}
+ERROR_SHAPE_KEYS = {
+    "candidate": {"status", "message"},
+    "ats": {"status", "message"},
+    "crm": {"title", "detail"},
+    "courier_admin": {"errors"},
+}
 
 
 @pytest.mark.parametrize("path", templates()[1:], ids=lambda p: p.parent.name)
@@ -168,6 +173,10 @@ def test_gateway_responses_speak_the_familys_error_shape(path):
         body = template.replace("$context.error.messageString", '"x"')
         parsed = json.loads(body)
         assert set(parsed) == ERROR_SHAPE_KEYS[family], rtype
+        if "errors" in parsed:  # the courier API: one JSON:API error object, its integer status the HTTP status
+            (error,) = parsed["errors"]
+            assert set(error) == {"status", "code", "detail"}, rtype
+            assert error["status"] == int(decl["StatusCode"]), f"{rtype}: body status differs from the HTTP status"
         if "status" in parsed:
             assert parsed["status"] == int(decl["StatusCode"]), f"{rtype}: body status differs from the HTTP status"
         if "title" in parsed:

@@ -28,15 +28,19 @@ def test_crm_shape_has_title_detail_and_a_utc_time():
     assert body_for("crm", 404, "x")["title"] == "Not Found"
 
 
-def test_courier_shape_is_json_api_with_string_status():
-    assert body_for("courier", 401, "missing key") == {"errors": [{"status": "401", "title": "Unauthorized", "detail": "missing key"}]}
+def test_courier_shape_is_the_seeds_json_api_error_object_with_an_integer_status():
+    # seed 003's error object: errors[] of {status: integer, code, detail, source: {pointer | parameter}, meta}
+    assert body_for("courier_admin", 401, "missing key") == {"errors": [{"status": 401, "code": "unauthorized", "detail": "missing key"}]}
+    assert body_for("courier_admin", 400, "bad", parameter="page[limit]", code="invalid-parameter") == {
+        "errors": [{"status": 400, "code": "invalid-parameter", "detail": "bad", "source": {"parameter": "page[limit]"}}]
+    }
 
 
 def test_response_content_type_per_family():
-    courier = response("courier", 415, "json please")
+    courier = response("courier_admin", 415, "json please")
     assert courier.status_code == 415
     assert courier.headers["Content-Type"] == "application/vnd.api+json"
-    assert json.loads(courier.body) == {"errors": [{"status": "415", "title": "Unsupported Media Type", "detail": "json please"}]}
+    assert json.loads(courier.body) == {"errors": [{"status": 415, "code": "unsupported-media-type", "detail": "json please"}]}
     candidate = response("candidate", 500, "internal error")
     assert candidate.headers["Content-Type"] == "application/json"
     assert json.loads(candidate.body) == {"status": 500, "message": "internal error"}

@@ -54,6 +54,8 @@ def _refused(family: str, out: dict, name: str) -> None:
     expected = f"{name} must not contain control characters"
     if family == "crm":
         assert set(payload) == {"title", "detail", "time"} and payload["title"] == "Bad Request" and payload["detail"] == expected
+    elif family.startswith("courier_"):
+        assert payload == {"errors": [{"status": 400, "code": "bad-request", "detail": expected}]}
     else:
         assert payload == {"status": 400, "message": expected}
 

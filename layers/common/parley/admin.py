@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from parley import admin_dlq, admin_keys, admin_tallies
+from parley import admin_directory, admin_dlq, admin_keys, admin_tallies
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
@@ -145,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     due.add_argument("--dry-run", action="store_true", help="count what would be indexed, write nothing")
     admin_dlq.register(sub)
     admin_tallies.register(sub)
+    admin_directory.register(sub)
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)
     except TargetError as err:
         print(str(err), file=sys.stderr)
         return 2
-    if hasattr(args, "run"):  # a command registered by its own module (admin_keys, admin_dlq, admin_tallies)
+    if hasattr(args, "run"):  # a command registered by its own module (admin_keys, admin_dlq, admin_tallies, admin_directory)
         return args.run(args, local)
 
     if args.command in ("upsert-candidate", "upsert-user"):

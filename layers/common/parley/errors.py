@@ -8,9 +8,13 @@ class ParleyError(Exception):
 
     status = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, pointer: str | None = None, parameter: str | None = None, code: str | None = None) -> None:
+        """``pointer`` (a JSON Pointer into the request body), ``parameter`` (a query parameter's name) and ``code``
+        (a stable machine-readable reason) are the courier API's JSON:API error ``source`` and ``code``; the
+        families whose error shape has no place for them ignore them (``parley.api.errors``)."""
         super().__init__(message)
         self.message = message
+        self.pointer, self.parameter, self.code = pointer, parameter, code
 
 
 class BadRequest(ParleyError):

@@ -83,6 +83,7 @@ class World:
     scheduled_id: str
     template_id: str
     sms_sid: str
+    directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -143,13 +144,20 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     table.put_item({"PK": keys.provider_message_pk(a.id, "twilio", sms_sid), "SK": keys.PROVIDER_MESSAGE_SK, "type": "provider_ref",
                     "message_id": sms_id})  # fmt: skip
 
+    # the courier directory of A (replicated in, as `import-directory` does)
+    from parley.domain import directory as courier_directory
+
+    dir_ids = {t: f"{t}-of-a" for t in ("organizations", "users", "individuals", "individual-groups")}
+    lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}) for t, i in dir_ids.items()]
+    assert courier_directory.import_lines(a.id, lines).written == 4
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
     assert email.candidate_id and sms.candidate_id
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
-                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid)  # fmt: skip
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -312,6 +320,13 @@ def _ats(company: bool):
     return run
 
 
+def _courier(entity_type):
+    def run(w, call, who):
+        return call("GET", f"/v1/{entity_type}/{{id}}", who.id, params={"id": w.directory[entity_type]}, query={})
+
+    return run
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -357,6 +372,11 @@ CASES: dict[tuple[str, str, str], Case] = {
     # ATS
     ("GET", "/company/{companyID}/applicant/{applicantID}/messages", "path.companyID"): Case(_ats(True), _not_found),
     ("GET", "/company/{companyID}/applicant/{applicantID}/messages", "path.applicantID"): Case(_ats(False), _not_found),
+    # courier admin: the directory
+    **{
+        ("GET", f"/v1/{t}/{{id}}", "path.id"): Case(_courier(t), _not_found)
+        for t in ("organizations", "users", "individuals", "individual-groups")
+    },
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
@@ -393,7 +413,7 @@ def test_another_tenants_id_is_404_and_changes_nothing(route, world, call, snaps
     else:
         assert snapshot() == before, "the intruder's call stored, changed or deleted something"
     if got.status == 404:
-        assert "detail" in got.body or "message" in got.body
+        assert "detail" in got.body or "message" in got.body or got.body["errors"][0]["detail"]
     mine = case.run(world, call, world.a)  # the same id, by its owner: live
     assert mine.status in case.owner_status, (mine.status, mine.body)
     if case.intruder in (_empty_list, _candidate_empty, _optin_empty):  # the owner's answer lists what B's left out

@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Rou
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from parley import clock
-from parley.api import errors
+from parley.api import errors, jsonapi
 from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Unauthorized
 from parley.models.validators import has_control_characters
 
-Family = Literal["candidate", "crm", "ats", "courier"]
+Family = Literal["candidate", "crm", "ats", "courier_admin"]
 
 # Headers whose value is an identifier Parley stores, compares or echoes (decision S4): the candidate API's
 # acting recruiter, the CRM's tenant and acting user, and the idempotency key of every family.
@@ -34,10 +34,22 @@ class ParleyResolver(APIGatewayRestResolver):
             for name, value in headers.items():
                 if name.lower() == "content-type":
                     headers[name] = [_media_type(v) for v in value] if isinstance(value, list) else _media_type(value)
+                    if jsonapi.is_courier(self.family):  # JSON:API's media type is JSON: parsed as such by powertools
+                        headers[name] = [_as_json(v) for v in headers[name]] if isinstance(value, list) else _as_json(headers[name])
+        path = event.get("path")
+        if jsonapi.is_courier(self.family) and isinstance(path, str) and len(path) > 1 and path.endswith("/"):
+            # The courier API's paths end in "/" (seed 003: /v1/users/); API Gateway matches /v1/users/ to the
+            # resource /v1/users, and so does the route here: the same answer with and without the slash.
+            event["path"] = path.rstrip("/") or "/"
         return super().resolve(event, context)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
-        refusal = self._refuse_expired_key() or self._refuse_identifiers(route_arguments) or self._refuse_body(route)
+        refusal = (
+            self._refuse_expired_key()
+            or self._refuse_identifiers(route_arguments)
+            or self._refuse_body(route)
+            or self._refuse_parameters(route)
+        )
         if refusal is not None:
             return self._response_builder_class(response=refusal, serializer=self._serializer, route=route)
         return super()._call_route(route, route_arguments)
@@ -80,6 +92,17 @@ class ParleyResolver(APIGatewayRestResolver):
                         return errors.response(self.family, 400, f"{canonical} must not contain control characters")
         return None
 
+    def _refuse_parameters(self, route: Route) -> Response | None:
+        """JSON:API: a ``filter[…]``, ``page[…]``, ``sort`` or ``include…`` parameter the route does not serve is a
+        400 naming it (courier routes; the other families ignore unknown parameters, as their seeds' servers do)."""
+        if not jsonapi.is_courier(self.family):
+            return None
+        declared = {param.alias or param.name for param in route.dependant.query_params}
+        unknown = jsonapi.unknown_parameter(self.current_event.query_string_parameters, declared)
+        if unknown is None:
+            return None
+        return errors.response(self.family, 400, f"{unknown} is not supported here", parameter=unknown, code="unsupported-parameter")
+
     def _refuse_body(self, route: Route) -> Response | None:
         """What powertools' validation would get wrong about a JSON route's body, answered first.
 
@@ -89,7 +112,7 @@ class ParleyResolver(APIGatewayRestResolver):
         if not (self.json_body and route.dependant.body_params and event.body):
             return None
         if not _declares_json(event.headers):
-            return errors.response(self.family, 415, "Content-Type must be application/json")
+            return errors.response(self.family, 415, errors.media_type_message(self.family))
         try:
             event.decoded_body  # noqa: B018 (a cached property: decoding is the check)
         except ValueError:  # UnicodeDecodeError, binascii.Error
@@ -102,6 +125,11 @@ def _declares_json(headers: dict[str, str] | None) -> bool:
     ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
     mtype = ctype.split(";")[0].strip().lower()
     return not mtype or mtype == "application/json" or (mtype.startswith("application/") and mtype.endswith("+json"))
+
+
+def _as_json(value: str) -> str:
+    mtype, sep, params = value.partition(";")
+    return "application/json" + sep + params if mtype.strip() == jsonapi.MEDIA_TYPE else value
 
 
 def _media_type(value: str) -> str:

@@ -55,6 +55,25 @@ def crm_errors(*extra: int, public: bool = False) -> dict[int, Any]:
     return {c: _response(c, descriptions[c], models[c]) for c in codes}
 
 
+def courier_errors(*extra: int) -> dict[int, Any]:
+    """The courier API's error responses (JSON:API ``{"errors": [...]}``, ``application/vnd.api+json``): 400, 401,
+    403, 404 and 500, plus ``extra``. 401 and 403 come from the authorizer through API Gateway's gateway responses, in
+    the same shape."""
+    from parley.models.jsonapi import MEDIA_TYPE, ErrorDocument
+
+    descriptions = {
+        **_DESCRIPTIONS,
+        400: "The request was malformed or invalid: each error names its `source.parameter` or `source.pointer`.",
+        403: "The credentials do not allow this.",
+        404: "No such resource for this tenant (another tenant's id included), or no such route.",
+        409: "The request conflicts with the resource (JSON:API: `data.type` or `data.id` does not match).",
+        415: "The request body is not `application/vnd.api+json` or `application/json`.",
+        422: "The request is well-formed but cannot be applied.",
+    }
+    codes = sorted({400, 401, 403, 404, 500, *extra})
+    return {c: {"description": descriptions[c], "content": {MEDIA_TYPE: {"model": ErrorDocument}}} for c in codes}
+
+
 def family_errors(family: str, extra: Sequence[int] = (), *, public: bool = False) -> dict[int, Any]:
     """The error responses every route of ``family`` documents, with the ``extra`` codes of one route (the
     ``errors=`` of its declaration). The ats family's one route declares its own (their descriptions are its own)."""
@@ -62,6 +81,8 @@ def family_errors(family: str, extra: Sequence[int] = (), *, public: bool = Fals
         return crm_errors(*extra, public=public)
     if family == "candidate":
         return candidate_errors(*extra)
+    if family.startswith("courier_"):
+        return courier_errors(*extra)
     if extra:
         raise ValueError(f"the {family} family has no shared error responses: declare them in responses=")
     return {}

@@ -1,0 +1,116 @@
+"""The courier directory (organizations, users, individuals, individual-groups) in the single table
+(docs/data-model.md §6.9). Tenant-scoped keys; every read is a GetItem or a Query, never a Scan.
+
+- ``PK = TENANT#<t>#DIR#<type>``, ``SK = DIR#<id>``: ``{type: "directory", entity_type, entity_id, sync_time, attrs}``
+  (the ``DIR#`` prefix keeps an id such as ``MSG`` out of the table stream's filter for ``TallyFunction``;
+  ``attrs``: the seed's attributes, dasherized, as JSON text — free-form members such as
+  ``communication-preferences`` need no DynamoDB mapping). One partition per tenant and type lists it in id order.
+- equality lookups on the non-tallied generic indexes (``dal/tallies.RULES`` reads GSI1/2/4/5/7 only):
+  GSI3 ``TENANT#<t>#DIR#<type>#<attr>#<lower value>`` (organizations: name; users: email), and
+  GSI6 the same for users' username; ``GSI3SK``/``GSI6SK`` = ``DIR#<id>``. An attribute without a value has none.
+- writes are conditional on ``sync_time``: ``attribute_not_exists(PK) OR sync_time < :t``, so an older update never
+  overwrites a newer one, and the same update twice writes once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley.dal import table
+
+ITEM_TYPE = "directory"
+
+# The equality filters a key serves, by entity type: attribute -> index (its PK/SK attribute names).
+LOOKUPS: dict[str, dict[str, str]] = {
+    "organizations": {"name": "GSI3"},
+    "users": {"email": "GSI3", "username": "GSI6"},
+    "individuals": {},
+    "individual-groups": {},
+}
+
+
+def pk(tenant_id: str, entity_type: str) -> str:
+    return f"TENANT#{tenant_id}#DIR#{entity_type}"
+
+
+def sk(entity_id: str) -> str:
+    return f"DIR#{entity_id}"
+
+
+def lookup_pk(tenant_id: str, entity_type: str, attr: str, value: str) -> str:
+    return f"{pk(tenant_id, entity_type)}#{attr}#{value.lower()}"
+
+
+def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "PK": pk(tenant_id, entity_type),
+        "SK": sk(entity_id),
+        "type": ITEM_TYPE,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "sync_time": sync_time,
+        "attrs": json.dumps(attrs, separators=(",", ":"), sort_keys=True),  # the seed's attributes, as JSON text
+    }
+    for attr, index in LOOKUPS[entity_type].items():
+        value = attrs.get(attr)
+        if isinstance(value, str) and value:
+            out[f"{index}PK"] = lookup_pk(tenant_id, entity_type, attr, value)
+            out[f"{index}SK"] = f"DIR#{entity_id}"
+    return out
+
+
+def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> bool:
+    """Write the entity unless the stored one is as new or newer (``sync_time``: fixed-width ISO ``Z``, so string order
+    is time order). True when written."""
+    try:
+        table.ddb().put_item(
+            TableName=table.table_name(),
+            Item=table.marshal(item(tenant_id, entity_type, entity_id, sync_time, attrs)),
+            ConditionExpression="attribute_not_exists(#pk) OR #st < :t",
+            ExpressionAttributeNames={"#pk": "PK", "#st": "sync_time"},
+            ExpressionAttributeValues=table.values(t=sync_time),
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
+    return True
+
+
+def get(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+    return table.get(pk(tenant_id, entity_type), sk(entity_id))
+
+
+def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are."""
+    return table.offset_page(
+        offset,
+        limit,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues=table.values(pk=pk(tenant_id, entity_type)),
+        ScanIndexForward=not descending,
+    )
+
+
+def page_where(
+    tenant_id: str, entity_type: str, attr: str, value: str, *, offset: int, limit: int, descending: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """The same, of the entities whose ``attr`` equals ``value`` (case-insensitively: the key is lower-cased), on the
+    attribute's index (``LOOKUPS``)."""
+    index = LOOKUPS[entity_type][attr]
+    return table.offset_page(
+        offset,
+        limit,
+        IndexName=index,
+        KeyConditionExpression=f"{index}PK = :pk",
+        ExpressionAttributeValues=table.values(pk=lookup_pk(tenant_id, entity_type, attr, value)),
+        ScanIndexForward=not descending,
+    )
+
+
+def attributes(stored: dict[str, Any]) -> dict[str, Any]:
+    """The seed's attributes of a stored item."""
+    return json.loads(stored["attrs"])

@@ -1,0 +1,149 @@
+"""The courier directory: replicated in (``import_lines``), read by the admin API (``get``, ``page``).
+
+Organizations, users, individuals and individual-groups come from the care platform, never from the API. Each
+replica write is ordered by the platform's ``last-sync-time``: an older update never overwrites a newer one (a
+conditional write, ``dal/directory.put_if_newer``), so importing the same file twice, or two files out of order,
+ends in the same state. Every read is scoped to the caller's tenant: another tenant's id is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from parley.dal import directory as store
+from parley.errors import BadRequest, NotFound
+from parley.models.courier_directory import ATTRIBUTES, DirectoryRecord
+from parley.models.jsonapi import Attributes
+
+# What each type's JSON:API ``type`` is called in an error message.
+_NAMES = {"organizations": "organization", "users": "user", "individuals": "individual", "individual-groups": "individual-group"}
+MAX_LINE = 400_000  # a DynamoDB item holds 400 KB
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    written: int = 0
+    unchanged: int = 0  # the stored entity was as new or newer (its last-sync-time)
+    invalid: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "written": self.written, "unchanged": self.unchanged, "invalid": len(self.invalid)}
+
+
+def parse_line(text: str) -> tuple[str, str, str, dict[str, Any]]:
+    """One JSON line → ``(type, id, sync time, attributes as stored)``; ``BadRequest`` naming what is wrong."""
+    if len(text) > MAX_LINE:
+        raise BadRequest(f"line longer than {MAX_LINE} characters")
+    try:
+        record = DirectoryRecord.model_validate_json(text)
+        attrs = ATTRIBUTES[record.type].model_validate(record.attributes)
+    except ValidationError as err:
+        raise BadRequest(_describe(err)) from None
+    sync_time = record.last_sync_time or getattr(attrs, "last_sync_time", None)
+    if sync_time is None:
+        raise BadRequest("last-sync-time: required (on the line, or in the attributes of users and individual-groups)")
+    if "last_sync_time" in type(attrs).model_fields:
+        attrs = attrs.model_copy(update={"last_sync_time": sync_time})  # the answered last-sync-time is the order's
+    return record.type, record.id, sync_time, attrs.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = "/".join(str(p) for p in e.get("loc", ()))
+        msg = "unknown attribute" if e.get("type") == "extra_forbidden" else str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def import_lines(tenant_id: str, lines: Iterable[str], *, report: Any = None) -> ImportSummary:
+    """Apply JSON lines (blank lines skipped) to the tenant's directory, each ordered by its last-sync-time. An invalid
+    line is reported (``report({"line": n, "error": …})``) and left out; the others are applied."""
+    summary = ImportSummary()
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        summary.read += 1
+        try:
+            entity_type, entity_id, sync_time, attrs = parse_line(text)
+        except BadRequest as err:
+            problem = {"line": number, "error": err.message}
+            summary.invalid.append(problem)
+            if report:
+                report(problem)
+            continue
+        if store.put_if_newer(tenant_id, entity_type, entity_id, sync_time, attrs):
+            summary.written += 1
+        else:
+            summary.unchanged += 1
+    return summary
+
+
+# ───────────── reads (the admin API) ─────────────
+def get(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, Attributes]:
+    """One entity of the tenant's directory, as its attributes model; 404 when the tenant has no such entity."""
+    stored = store.get(tenant_id, entity_type, entity_id)
+    if stored is None:
+        raise NotFound(f"no {_NAMES[entity_type]} {entity_id!r}", code="not-found")
+    return entity_id, _attributes(entity_type, stored)
+
+
+def _attributes(entity_type: str, stored: dict[str, Any]) -> Attributes:
+    return ATTRIBUTES[entity_type].model_validate(store.attributes(stored))
+
+
+def page(
+    tenant_id: str, entity_type: str, *, offset: int, limit: int, filters: dict[str, str] | None = None
+) -> tuple[list[tuple[str, Attributes]], int]:
+    """A page of the tenant's entities of one type in id order, with the total the filters match.
+
+    Filters are equality (``filter[<attr>]``), case-insensitive, each served by a key (``dal/directory.LOOKUPS``). One
+    filter pages on its index; with several, the first index's matches are read whole (equality on an email or a
+    username: a handful) and the others compared, then paged."""
+    wanted = {k: v for k, v in (filters or {}).items() if v is not None}
+    if not wanted:
+        items, total = store.page(tenant_id, entity_type, offset=offset, limit=limit)
+        return [(i["entity_id"], _attributes(entity_type, i)) for i in items], total
+    attr, value = next(iter(wanted.items()))
+    if len(wanted) == 1:
+        items, total = store.page_where(tenant_id, entity_type, attr, value, offset=offset, limit=limit)
+        return [(i["entity_id"], _attributes(entity_type, i)) for i in items], total
+    matches = _matching(tenant_id, entity_type, wanted, store.page_where(tenant_id, entity_type, attr, value, offset=0, limit=10_000)[0])
+    return matches[offset : offset + limit], len(matches)
+
+
+def _matching(tenant_id: str, entity_type: str, wanted: dict[str, str], items: Iterable[dict[str, Any]]) -> list[tuple[str, Attributes]]:
+    out = []
+    for item in items:
+        attrs = store.attributes(item)
+        if all(str(attrs.get(k, "")).lower() == v.lower() for k, v in wanted.items()):
+            out.append((item["entity_id"], ATTRIBUTES[entity_type].model_validate(attrs)))
+    return out
+
+
+def users_page(
+    tenant_id: str, *, offset: int, limit: int, email: str | None, username: str | None, individual_id: str | None
+) -> tuple[list[tuple[str, Attributes]], int]:
+    """``GET /v1/users/``: ``filter[email]`` and ``filter[username]`` on their indexes; ``filter[individual-id]`` is the
+    user who owns that individual (the individual's ``owner-id``: two GetItems, docs/courier.md)."""
+    if individual_id is None:
+        return page(tenant_id, "users", offset=offset, limit=limit, filters={"email": email, "username": username})  # type: ignore[dict-item]
+    candidates = _users_of_individual(tenant_id, individual_id)
+    wanted = {k: v for k, v in (("email", email), ("username", username)) if v is not None}
+    matches = _matching(tenant_id, "users", wanted, candidates)
+    return matches[offset : offset + limit], len(matches)
+
+
+def _users_of_individual(tenant_id: str, individual_id: str) -> Iterator[dict[str, Any]]:
+    individual = store.get(tenant_id, "individuals", individual_id)
+    owner = store.attributes(individual).get("owner-id") if individual else None
+    if owner:
+        user = store.get(tenant_id, "users", owner)
+        if user is not None:
+            yield user

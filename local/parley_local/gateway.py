@@ -197,7 +197,10 @@ class Gateway:
             body = body.replace("$context.requestTime", time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)))
             headers = dict(decl.headers)
         headers.setdefault("x-amzn-ErrorType", rtype)
-        return Response(body, status=status, content_type="application/json", headers=headers)
+        # A Content-Type the response declares (ResponseParameters, e.g. courier's application/vnd.api+json) wins.
+        declared = next((k for k in headers if k.lower() == "content-type"), None)
+        content_type = headers.pop(declared) if declared else "application/json"
+        return Response(body, status=status, content_type=content_type, headers=headers)
 
     def authorize(
         self, request: Request, api: RestApi, route: Route, event: dict[str, Any]

@@ -146,3 +146,5 @@ def test_gateway_errors_are_json_api_error_objects(local):
     unknown = requests.get(local.api + "/v1/users/x/nothing-here/", headers={"Authorization": f"Bearer {local.demo_key}"}, timeout=30)
     assert unknown.status_code == 404
     assert unknown.json() == {"errors": [{"status": 404, "code": "not-found", "detail": "no such route"}]}
+    # as JSON:API's media type, like the handlers' answers (each gateway response declares its Content-Type)
+    assert {r.headers["Content-Type"] for r in (no_key, bad_key, unknown)} == {"application/vnd.api+json"}

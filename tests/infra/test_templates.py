@@ -191,7 +191,18 @@ def test_api_gateways_throttling_says_when_to_retry(path):
     (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
     throttled = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]["THROTTLED"]
     assert throttled["statusCode"] == "429"
-    assert throttled["responseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def test_courier_gateway_responses_are_json_api_media():
+    """The courier API's own answers (no key, unknown route, throttling, …) carry JSON:API's media type, as its
+    handlers' answers do (docs/courier.md "Media types"), in the deployed RestApi (SAM's transform)."""
+    resources = transformed()["functions/courier_admin/template.yaml"]["resources"]
+    (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert len(responses) == 16
+    for rtype, decl in responses.items():
+        assert decl["responseParameters"]["gatewayresponse.header.Content-Type"] == "'application/vnd.api+json'", rtype
 
 
 # ── SnapStart (docs/architecture.md §3.1) ──

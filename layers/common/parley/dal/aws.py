@@ -92,8 +92,8 @@ def on_reset(forget: Callable[[], None]) -> None:
 
 def reset() -> None:
     """Forget cached clients, and the caches registered with ``on_reset`` (tests switch endpoints
-    between emulators, and tables between tests)."""
+    between emulators, and tables between tests). The session stays: its loaded models are the same for any
+    endpoint, and a new one would parse them again (a client reads its endpoint and region when created)."""
     client.cache_clear()
-    session.cache_clear()
     for forget in _on_reset:
         forget()

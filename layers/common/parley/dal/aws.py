@@ -36,19 +36,16 @@ class FastLoader(Loader):
 
     @instance_cache
     def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
-        if not _LOADER_INTERNALS:  # a botocore without the two helpers below: its own way
+        extras = getattr(self, "_extras_processor", None)
+        if extras is None or not hasattr(self, "_find_extras"):  # a botocore without these two helpers: its own way
             return super().load_service_model(service_name, type_name, api_version)
         try:
             version = api_version or self.determine_latest_version(service_name, type_name)
             model = self.load_data(os.path.join(service_name, version, type_name))
         except DataNotFoundError:
             return super().load_service_model(service_name, type_name, api_version)  # botocore's answer and error
-        self._extras_processor.process(model, self._find_extras(service_name, type_name, version))
+        extras.process(model, self._find_extras(service_name, type_name, version))
         return model
-
-
-# What FastLoader uses of botocore's Loader besides its public methods (without them, botocore's own method runs).
-_LOADER_INTERNALS = hasattr(Loader, "_find_extras") and hasattr(Loader(), "_extras_processor")
 
 
 @cache

@@ -99,6 +99,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     moto_patches.fast_dynamodb_results()
     # ... and its parameters: the JSON body with blobs decoded, checked against moto's shape parser on every call.
     moto_patches.fast_dynamodb_parameters()
+    moto_patches.linear_item_size()
     moto_patches.cache_update_expressions()
     moto_patches.cache_condition_lexing()
     moto_patches.fast_update_validation()  # checked against moto's own validation in test_moto_update_validation.py

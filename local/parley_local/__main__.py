@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from parley_local.app import LocalStack, write_state
+from parley_local.app import LocalStack, tune_gc, write_state
 
 log = logging.getLogger("parley_local")
 
@@ -48,6 +48,7 @@ def main() -> int:
         stack.demo_tenant_id = demo["tenantId"]
         demo["userTokens"] = stack.enable_user_tokens(demo["tenantId"])  # POST /_local/user-token mints them (decision S5)
         state["demo"] = demo
+    tune_gc()
     write_state(args.state_file, state)
 
     print(

@@ -24,6 +24,8 @@ thread. These patches change how moto does its work, never what a call returns:
   decoded (moto walked every value through the operation's input shape: a quarter of a ``GetItem``'s CPU). A body
   with a ``null`` or a member the operation does not have still takes moto's parser; the test suites compare the
   two on every call (``VERIFY_FAST_RESULTS``).
+- ``linear_item_size``: an item's size is checked once when it is built (moto re-summed every attribute set so far
+  at each attribute: quadratic, and most of a message record's ``PutItem``). Same limit, same error.
 - ``cache_update_expressions``: an ``UpdateExpression`` is parsed once per distinct text (moto parsed each one twice
   per update, and a transaction holds dozens); moto's validator deep-copies the tree before it resolves it, so the
   cached tree is never changed.
@@ -73,6 +75,7 @@ def apply() -> None:
     patch_sqs_retention()
     fast_dynamodb_results()
     fast_dynamodb_parameters()
+    linear_item_size()
     cache_update_expressions()
     fast_update_validation()
     cache_condition_lexing()
@@ -518,6 +521,35 @@ def _known_members(action: str, params: dict[str, Any]) -> bool:
             return False
         known = _members[action] = frozenset(shape.members) if shape is not None else frozenset()
     return all(k in known for k in params)
+
+
+def linear_item_size() -> None:
+    """An item is built with its size checked once: moto's ``LimitedSizeDict`` summed the sizes of every attribute
+    already set each time it set one (quadratic in the attributes, recursive into maps: a message record's ``PutItem``
+    spent most of its time there). Same limit (405,000 bytes, names included), same ``ItemSizeTooLarge``; updates
+    still check through ``LimitedSizeDict`` as before."""
+    if not _once("item_size"):
+        return
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    item_cls, dynamo, limited = dynamo_type.Item, dynamo_type.DynamoType, dynamo_type.LimitedSizeDict
+    assert item_cls.__init__.__code__.co_varnames[:4] == ("self", "hash_key", "range_key", "attrs"), "moto's Item changed"
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: dynamo(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = limited()
+        dict.update(self.attrs, values)  # dict's own update: no per-attribute re-check
+
+    item_cls.__init__ = __init__  # type: ignore[method-assign]
+
+
+ITEM_SIZE_LIMIT = 405000  # moto's LimitedSizeDict (DynamoDB's 400 KB, measured between 409 and 410 KB)
 
 
 def cache_update_expressions() -> None:

@@ -94,6 +94,12 @@ CALLS: list[tuple[str, Any]] = [
     ("GetItem", {"TableName": "t", "Key": KEY, "ReturnConsumedCapacity": None}),  # a null member
     ("GetItem", {"TableName": "t", "Key": KEY, "NotAMember": 1}),  # an unknown member
     ("DeleteItem", {"TableName": "t", "Key": KEY, "ReturnValues": "ALL_OLD"}),
+    # the item size limit (moto's: 405,000 bytes, names included), from both sides, and through an update
+    ("PutItem", {"TableName": "t", "Item": {"PK": {"S": "big"}, "SK": {"S": "s"}, "a": {"S": "x" * 200_000}, "b": {"S": "y" * 204_980}}}),
+    ("PutItem", {"TableName": "t", "Item": {"PK": {"S": "big"}, "SK": {"S": "t"}, "a": {"S": "x" * 200_000}, "b": {"S": "y" * 204_999}}}),
+    ("UpdateItem", {"TableName": "t", "Key": {"PK": {"S": "big"}, "SK": {"S": "s"}}, "UpdateExpression": "SET c = :c",
+                    "ExpressionAttributeValues": {":c": {"S": "z" * 100}}}),
+    ("GetItem", {"TableName": "t", "Key": {"PK": {"S": "big"}, "SK": {"S": "t"}}, "ProjectionExpression": "PK"}),
     ("GetItem", b"{not json"),
     ("DescribeTable", {"TableName": "t"}),
 ]  # fmt: skip

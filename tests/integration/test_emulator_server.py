@@ -107,10 +107,17 @@ VOLATILE = ("CreationDateTime", "LatestStreamLabel", "LatestStreamArn", "TableId
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, int]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "local"), str(ROOT / "layers" / "common")])}
+    logs = tmp_path_factory.mktemp("emulator")  # the servers' stderr (moto logs the corpus's 500 there)
     procs = {
-        kind: subprocess.Popen([sys.executable, "-c", SERVER, kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        kind: subprocess.Popen(
+            [sys.executable, "-c", SERVER, kind],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(logs / f"{kind}.log").open("wb"),
+            env=env,
+        )
         for kind in ("released", "patched")
     }
     try:

@@ -96,7 +96,7 @@ E2E_PARALLEL := -n 2 --dist loadfile
 
 e2e: install
 	$(PY) -m pytest tests/e2e -q -m "not load" $(E2E_PARALLEL)
-	$(PY) -m pytest tests/e2e -q -m load
+	$(PY) -m pytest tests/e2e -q -s -m load  # -s: the measured windows are printed
 
 load: install
 	$(PY) -m parley_local.load
@@ -112,7 +112,7 @@ smoke: install
 test: lint validate build
 	$(PY) -m pytest tests/unit tests/infra tests/integration -q -p no:cacheprovider -n 2
 	$(PY) -m pytest tests/e2e -q -p no:cacheprovider -m "not load" $(E2E_PARALLEL)
-	$(PY) -m pytest tests/e2e -q -p no:cacheprovider -m load
+	$(PY) -m pytest tests/e2e -q -s -p no:cacheprovider -m load  # -s: the measured windows are printed
 
 clean:
 	rm -rf $(VENV) $(VENV_SAM) .aws-sam .local

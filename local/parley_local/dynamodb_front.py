@@ -19,7 +19,6 @@ import io
 import logging
 import sys
 import traceback
-from http import HTTPStatus
 from typing import Any
 
 from moto.core.request import Request
@@ -30,13 +29,6 @@ _log = logging.getLogger("parley_local.dynamodb_front")
 
 class _DynamoRequest(Request):
     from_wsgi_server = True  # as moto's Flask app marks its requests: moto then leaves the Date header to the server
-
-
-def _reason(code: int) -> str:
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return ""
 
 
 class DynamoFrontMixin:
@@ -105,7 +97,8 @@ class DynamoFrontMixin:
 
     def _answer(self, status: int, headers: dict[str, Any], content: Any) -> None:
         data = content.encode() if isinstance(content, str) else bytes(content or b"")
-        lines = [f"{self.protocol_version} {status} {_reason(status)}"]  # type: ignore[attr-defined]
+        reason = self.responses.get(status, ("",))[0]  # type: ignore[attr-defined]  # http.server's phrases
+        lines = [f"{self.protocol_version} {status} {reason}"]  # type: ignore[attr-defined]
         names = set()
         for name, value in headers.items():
             lname = name.lower()

@@ -461,17 +461,6 @@ def _decode_blobs(value: Any) -> Any:
     return value
 
 
-def _plain_json(value: Any) -> bool:
-    """Whether a parsed body is what botocore sends: no ``null`` anywhere (the shape parser drops those members)."""
-    if value is None:
-        return False
-    if isinstance(value, dict):
-        return all(_plain_json(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_plain_json(v) for v in value)
-    return True
-
-
 def fast_dynamodb_parameters() -> None:
     """A DynamoDB request's parameters are its JSON body with the AttributeValues' blobs decoded: moto walked every
     value of every request through the service model's shapes to get the same (a quarter of a ``GetItem``'s CPU).
@@ -493,7 +482,7 @@ def fast_dynamodb_parameters() -> None:
         except ValueError:
             params = None
         action = self._get_action()
-        if not isinstance(params, dict) or not _plain_json(params) or not _known_members(action, params):
+        if not isinstance(params, dict) or not wire_json(params) or not _known_members(action, params):  # no null anywhere
             generic(self, request)
             return
         self.params = _decode_blobs(params)

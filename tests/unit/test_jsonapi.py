@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from helpers import Context
 from parley.api import jsonapi
 from parley.api.app import build_app
-from parley.errors import BadRequest, NotFound
+from parley.errors import BadRequest, Conflict, Forbidden, NotFound
 from parley.models.jsonapi import Attributes, Document, RequestDocument
 
 
@@ -170,3 +170,26 @@ def test_body_errors_point_at_the_member():
     assert _call("POST", "/v1/things", body="{nope")[2]["errors"][0]["code"] == "invalid-json"
     status, _, doc = _call("POST", "/v1/things", body={"data": {}}, ctype="text/plain")
     assert status == 415 and doc["errors"][0]["code"] == "unsupported-media-type"
+
+
+class _Thing(Attributes):
+    display_name: str | None = None
+
+
+def _doc(type_, id_=None):
+    return RequestDocument[_Thing].model_validate({"data": {"type": type_, "id": id_, "attributes": {"display-name": "x"}}})
+
+
+def test_attributes_of_checks_type_and_id():
+    assert jsonapi.attributes_of(_doc("things"), "things").display_name == "x"
+    assert jsonapi.attributes_of(_doc("things", "t-1"), "things", "t-1").display_name == "x"
+    assert jsonapi.attributes_of(_doc("things"), "things", "t-1").display_name == "x"  # PATCH may leave data.id out
+    with pytest.raises(Conflict) as wrong_type:
+        jsonapi.attributes_of(_doc("widgets"), "things")
+    assert wrong_type.value.pointer == "/data/type"
+    with pytest.raises(Conflict) as wrong_id:
+        jsonapi.attributes_of(_doc("things", "t-2"), "things", "t-1")
+    assert wrong_id.value.pointer == "/data/id"
+    with pytest.raises(Forbidden) as client_id:
+        jsonapi.attributes_of(_doc("things", "t-2"), "things")
+    assert client_id.value.pointer == "/data/id"

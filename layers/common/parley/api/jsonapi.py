@@ -16,8 +16,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.errors import BadRequest
-from parley.models.jsonapi import MEDIA_TYPE, Attributes, Document, ListDocument, PageMeta, Resource
+from parley.errors import BadRequest, Conflict, Forbidden
+from parley.models.jsonapi import MEDIA_TYPE, Attributes, Document, ListDocument, PageMeta, RequestDocument, Resource
 from parley.models.numbers import Int32
 
 # The media types a courier route reads and writes (the response is always the JSON:API one).
@@ -117,6 +117,19 @@ def single_doc(model: type[Attributes], description: str) -> dict[str, Any]:
 
 def list_doc(model: type[Attributes], description: str) -> dict[str, Any]:
     return {"description": description, "content": {MEDIA_TYPE: {"model": ListDocument[model]}}}  # type: ignore[valid-type]
+
+
+def attributes_of[A: Attributes](doc: RequestDocument[A], type_: str, id_: str | None = None) -> A:
+    """The attributes of a request document, once its ``data.type`` is this endpoint's type and, when the path names
+    a resource (PATCH, actions), its ``data.id`` is absent or that id: a 409 otherwise, as JSON:API asks. A create
+    naming an id is a 403 (JSON:API: client-generated ids not supported). ``source.pointer`` names the member."""
+    if doc.data.type != type_:
+        raise Conflict(f"data.type must be {type_!r}, not {doc.data.type!r}", pointer="/data/type", code="type-mismatch")
+    if doc.data.id is None or doc.data.id == id_:
+        return doc.data.attributes
+    if id_ is None:  # JSON:API: a server that does not take client-generated ids answers 403
+        raise Forbidden("data.id must be absent: the server assigns ids", pointer="/data/id", code="client-id-not-supported")
+    raise Conflict(f"data.id must be the path's id {id_!r}", pointer="/data/id", code="id-mismatch")
 
 
 def unknown_parameter(query: dict[str, Any] | None, declared: set[str]) -> str | None:

@@ -124,6 +124,7 @@ class Gateway:
                     Rule(_werkzeug_path(route.path), methods=methods, endpoint=endpoint, strict_slashes=False, merge_slashes=False)
                 )
         self.routes = Map(rules)
+        self._apis_by_family = {api.template.name: api for api in stack.apis}  # nested application logical id → its API
         self.function_urls = {fn.logical_id: fn for fn in stack.functions.values() if fn.url_auth}
         # Called before a read (a GET, or a POST to a search route) is invoked: the stream consumers catch up with
         # what was written before it (the tallies behind totals and deep pages, the search index, follow the table
@@ -156,6 +157,9 @@ class Gateway:
             return self.gateway_response(self._api_for_path(path), "MISSING_AUTHENTICATION_TOKEN")
         except HTTPException as err:
             return self.gateway_response(self._api_for_path(path), "MISSING_AUTHENTICATION_TOKEN", message=str(err))
+        public = self._public_api(path)
+        if public is not None and public is not api:  # the public host would send this path to another family's API
+            return self.gateway_response(public, "MISSING_AUTHENTICATION_TOKEN")
         if request.content_length and request.content_length > MAX_PAYLOAD:
             return self.gateway_response(api, "REQUEST_TOO_LARGE")
         if not self.throttle.take():
@@ -167,7 +171,17 @@ class Gateway:
         prefixes = [k[:-1] for k in self.local_routes if k.endswith("/*") and path.startswith(k[:-1])]
         return self.local_routes[max(prefixes, key=len) + "*"] if prefixes else None
 
+    def _public_api(self, path: str) -> RestApi | None:
+        """The API the public host's distribution routes this path to (None: the root declares no distribution)."""
+        routing = self.stack.public_routing
+        return None if routing is None else self._apis_by_family.get(routing.origin(path))
+
     def _api_for_path(self, path: str) -> RestApi | None:
+        """The API whose gateway responses answer a path no route matches: the public host's choice, else the API
+        with the longest common prefix."""
+        public = self._public_api(path)
+        if public is not None:
+            return public
         best, best_len = None, -1
         for api in self.stack.apis:
             for route in api.routes:

@@ -42,6 +42,25 @@ _PASSIVE = {  # declared, but nothing to create locally (IAM is not enforced by 
 }
 
 
+class PublicRouting:
+    """CloudFront's path matching: behaviors in order, case-sensitive; ``*`` is any characters (``/`` included), ``?``
+    one character; no match → the default behavior's origin."""
+
+    def __init__(self, behaviors: list[tuple[str, str]], default: str) -> None:
+        self.behaviors = [(re.compile(_glob(pattern)), origin) for pattern, origin in behaviors]
+        self.default = default
+
+    def origin(self, path: str) -> str:
+        for pattern, origin in self.behaviors:
+            if pattern.match(path):
+                return origin
+        return self.default
+
+
+def _glob(pattern: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z"
+
+
 @dataclass
 class Stack:
     """Everything the local gateway and workers need, resolved."""
@@ -57,6 +76,9 @@ class Stack:
     recurring: list[RecurringSchedule] = field(default_factory=list)  # functions' ScheduleV2 events
     table_names: list[str] = field(default_factory=list)
     receipt_rules: list[dict[str, Any]] = field(default_factory=list)  # SES receipt rules (their S3 actions: where mail lands)
+    # The public host's routing (a CloudFront distribution: docs/architecture.md §4.3): its path patterns in order, each
+    # with its origin (a family's nested application), and the default origin. None: no distribution declared.
+    public_routing: PublicRouting | None = None
 
     def function(self, key: str) -> FunctionSpec:
         """By ``<template>.<LogicalId>`` (e.g. ``root.DispatcherFunction``) or by logical id alone."""
@@ -194,9 +216,32 @@ class Provisioner:
             return {"Ref": tpl.fake_id(logical_id), "RootResourceId": tpl.fake_id(logical_id + "/")}
         if rtype == "AWS::Serverless::Application":
             return self._application(tpl, logical_id, props)
+        if rtype == "AWS::CloudFront::Distribution":
+            return self._distribution(tpl, logical_id, tpl.resolve(props["DistributionConfig"]))
         if rtype in _PASSIVE:
             return {"Ref": name, "Arn": f"arn:aws:local:{REGION}:{ACCOUNT}:{name}"}
         raise TemplateError(f"{tpl.path}: {logical_id} has type {rtype}, which the local stack cannot create yet")
+
+    def _distribution(self, tpl: Template, logical_id: str, cfg: dict[str, Any]) -> dict[str, str]:
+        """The one public host: locally, the gateway itself, which routes a path as the distribution's behaviors do
+        (first matching pattern, else the default) to the origin's family, so a path the distribution would send to
+        another family's API gets that API's 404 here too. Each origin must be a nested application of this template."""
+        assert self.stack is not None
+        if tpl is not self.stack.root:
+            raise TemplateError(f"{tpl.path}: {logical_id}: the local stack supports a distribution in the root template only")
+        origins = {o["Id"] for o in cfg.get("Origins") or []}
+        for origin in origins:
+            if tpl.resources.get(origin, {}).get("Type") != "AWS::Serverless::Application":
+                raise TemplateError(f"{tpl.path}: {logical_id}: origin {origin} is not a nested application of this template")
+            tpl.physical(origin)  # the family exists before requests are routed to it
+        behaviors = [(b["PathPattern"], b["TargetOriginId"]) for b in cfg.get("CacheBehaviors") or []]
+        default = cfg["DefaultCacheBehavior"]["TargetOriginId"]
+        for _, origin in [*behaviors, ("*", default)]:
+            if origin not in origins:
+                raise TemplateError(f"{tpl.path}: {logical_id}: a behavior targets {origin}, which is not one of its origins")
+        self.stack.public_routing = PublicRouting(behaviors, default)
+        host = self.url_base.split("://", 1)[-1]
+        return {"Ref": tpl.fake_id(logical_id), "Id": tpl.fake_id(logical_id), "DomainName": host}
 
     def _bucket_notifications(self, bucket: str, cfg: dict[str, Any]) -> None:
         """A bucket's event notifications to SQS, as CloudFormation sets them (moto's S3 then sends them to the queue)."""

@@ -86,3 +86,37 @@ def test_an_allowed_email_still_goes_out(handler, tenant, send_queue, drain):
     assert handler(DISPATCHER)({"Records": _records(send_queue, drain)}) == {"batchItemFailures": []}
     assert len(_emails_sent()) == 1
     assert messages.get(t.id, mid).status == MessageStatus.SENT
+
+
+def test_a_disabled_tenants_queued_sends_do_not_go_out(handler, tenant, send_queue, drain):
+    """``parley.admin disable-tenant`` refuses the tenant's keys at once; what it queued or scheduled before is
+    refused at send time (the same BatchGetItem as the consent re-check). Enabled again, it sends."""
+    from parley import clock
+    from parley.dal import messages, tenants
+    from parley.models.domain import MessageStatus
+
+    t, _ = tenant
+
+    def send(subject):
+        event = api_event(
+            "candidate/send_email",
+            tenant_id=t.id,
+            body={"subject": subject, "emailContent": "Hello Ada", "toEmail": "ada@example.com"},
+            headers={"x-ph-userid": "r-1", "Idempotency-Key": f"send-{subject}"},
+        )
+        out = body(handler(EMAIL_SEND)(event))
+        assert "data" in out, out
+        return out["data"]["emailActivityId"]
+
+    first = send("Interview")
+    assert tenants.set_disabled(t.id, clock.iso(clock.now()))
+    assert handler(DISPATCHER)({"Records": _records(send_queue, drain)}) == {"batchItemFailures": []}
+    assert _emails_sent() == []
+    msg = messages.get(t.id, first)
+    assert msg.status == MessageStatus.FAILED and msg.error == "not sent: the tenant is disabled"
+
+    assert tenants.set_disabled(t.id, None)
+    second = send("Again")
+    assert handler(DISPATCHER)({"Records": _records(send_queue, drain)}) == {"batchItemFailures": []}
+    assert messages.get(t.id, second).status == MessageStatus.SENT
+    assert len(_emails_sent()) == 1

@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
     rotate.set_defaults(run=_rotate)
 
     for command, disabled, text in (
-        ("disable-tenant", True, "refuse every API key of a tenant (its keys and data are kept)"),
+        ("disable-tenant", True, "refuse every API key of a tenant, and its queued and scheduled sends (its keys and data are kept)"),
         ("enable-tenant", False, "accept a disabled tenant's keys again"),
     ):
         toggle = sub.add_parser(command, help=text)

@@ -103,6 +103,11 @@ def of_issuer(issuer: str) -> str | None:
     return str(item["tenant_id"]) if item else None
 
 
+def key(tenant_id: str) -> tuple[str, str]:
+    """The tenant item's key, for a batched read (``table.batch_get``)."""
+    return keys.tenant_pk(tenant_id), keys.TENANT_SK
+
+
 def get(tenant_id: str, *, consistent: bool = False) -> Tenant | None:
     item = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK, consistent=consistent)
     return Tenant.model_validate(item) if item else None

@@ -81,7 +81,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from parley import clock
-from parley.dal import counters, messages, optins, queue, suppressions, table
+from parley.dal import counters, messages, optins, queue, suppressions, table, tenants
 from parley.dal import limits as pace
 from parley.domain import limits
 from parley.domain.ids import new_id
@@ -333,10 +333,11 @@ def _write_all(writes: Sequence[_Write], results: dict[int, Result], index_of: d
 
 
 def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
-    """Why each claimed message must not go out after all (``{message_id: reason}``): its number opted out
-    (STOP) or one of its addresses was suppressed (hard bounce, spam report) after it was accepted.
-    One BatchGetItem for all of them (suppression entries and opt-in states, any tenants)."""
-    wanted: list[tuple[str, str]] = []
+    """Why each claimed message must not go out after all (``{message_id: reason}``): its tenant was disabled
+    (``parley.admin disable-tenant``), its number opted out (STOP) or one of its addresses was suppressed (hard
+    bounce, spam report) after it was accepted. One BatchGetItem for all of them (the tenants' items, suppression
+    entries and opt-in states, any tenants)."""
+    wanted: list[tuple[str, str]] = list(dict.fromkeys(tenants.key(msg.tenant_id) for msg in claimed))
     for msg in claimed:
         if msg.channel == "sms":
             wanted.append(optins.state_key(msg.tenant_id, msg.recipient))
@@ -346,7 +347,10 @@ def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
     found = table.batch_get(wanted) if wanted else {}
     refusals: dict[str, str] = {}
     for msg in claimed:
-        if msg.channel == "sms":
+        tenant = found.get(tenants.key(msg.tenant_id))
+        if tenant is None or tenant.get("disabled_at"):
+            refusals[msg.id] = "not sent: the tenant is disabled" if tenant else "not sent: the tenant no longer exists"
+        elif msg.channel == "sms":
             state = found.get(optins.state_key(msg.tenant_id, msg.recipient))
             if not (state and state.get("opted_in")):
                 refusals[msg.id] = f"not sent: {msg.recipient} is no longer opted in to SMS"

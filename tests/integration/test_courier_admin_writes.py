@@ -149,6 +149,37 @@ def test_the_override_applies_only_while_the_replica_still_has_its_base(tenant):
     assert directory.effective(stale)["notifications"] == ["push"]
 
 
+def test_a_replica_write_between_read_and_write_makes_the_patch_read_again(tenant, monkeypatch):
+    """The override is written only over the replica value it read: a replica write in between fails its condition,
+    and the PATCH reads again (the base it stores is then the newer value); always racing ends in 409."""
+    from parley.dal import directory as store
+    from parley.domain import directory
+    from parley.errors import Conflict
+
+    t, _ = tenant
+    _world(t.id)
+    stale = store.get(t.id, "users", USER_ID)
+    assert _replicate(
+        t.id, {"type": "users", "id": USER_ID, "attributes": {**USER, "notifications": ["push"], "last-sync-time": T2}}
+    ).written
+    reads = []
+    real_get = store.get
+
+    def first_stale(*args, **kwargs):
+        reads.append(args)
+        return stale if len(reads) == 1 else real_get(*args, **kwargs)
+
+    monkeypatch.setattr(store, "get", first_stale)
+    _, attrs = directory.set_notifications(t.id, USER_ID, ["sms"])
+    assert len(reads) == 2 and attrs.notifications == ["sms"]
+    assert real_get(t.id, "users", USER_ID)["local_base"] == '["push"]'
+
+    monkeypatch.setattr(store, "get", lambda *a, **k: stale)
+    with pytest.raises(Conflict):
+        directory.set_notifications(t.id, USER_ID, ["email"])
+    assert json.loads(real_get(t.id, "users", USER_ID)["local_notifications"]) == ["sms"]
+
+
 def test_a_user_token_changes_only_its_own_user(handler, tenant):
     from parley.dal import directory as store
 

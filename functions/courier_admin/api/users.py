@@ -2,6 +2,7 @@
 
 - GET /v1/users/ — list (``filter[email]``, ``filter[username]``, ``filter[individual-id]``)
 - GET /v1/users/{id}/ — one
+- PATCH /v1/users/{id}/ — deprecated: change the user's ``notifications`` (a local override of the replica's)
 """
 
 from typing import Annotated
@@ -13,7 +14,9 @@ from parley.api import jsonapi
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import directory
-from parley.models.courier_directory import UserAttributes
+from parley.errors import Forbidden
+from parley.models.courier_directory import UserAttributes, UserPatchAttributes
+from parley.models.jsonapi import RequestDocument
 
 api = Api("courier_admin", tags=["Users"], example=SAMPLE)
 
@@ -59,3 +62,33 @@ def get_user(id: ResourceId) -> Response[str]:
     """
     who = courier_caller(api)
     return jsonapi.single(TYPE, *directory.get(who.tenant_id, TYPE, id))
+
+
+@api.route(
+    "PATCH",
+    "/v1/users/<id>",
+    responses={200: jsonapi.single_doc(UserAttributes, "The user, with its notification channels as changed.")},
+    errors=(409,),
+    access=("table:write",),
+    deprecated=True,
+    example=Example(
+        headers={"Content-Type": "application/vnd.api+json"},
+        body={"data": {"type": "users", "id": SAMPLE.path["id"], "attributes": {"notifications": ["email"]}}},
+    ),
+)
+def update_user(id: ResourceId, body: RequestDocument[UserPatchAttributes]) -> Response[str]:
+    """Modify a user's notification channels (deprecated)
+
+    Only `notifications` can change; any other attribute is a 400 naming it. The change is kept beside the replicated
+    user and answered while the platform's own value stays the one it replaced (a later replica update that changes
+    `notifications` wins); `notifications: null` drops the change. With a user token, only the token's own user can be
+    changed (another user's id: 403); with the API key, any user of the tenant. 404 when the tenant has no such user.
+    `data.type` must be `users` and `data.id`, if given, the path's id (409).
+    """
+    who = courier_caller(api)
+    attrs = jsonapi.attributes_of(body, TYPE, id)
+    if who.caller.credential == "user_token" and who.caller.user_id != id:
+        raise Forbidden("a user token can change only its own user's notifications", code="not-own-user")
+    if "notifications" not in attrs.model_fields_set:  # nothing to change: the user as it reads
+        return jsonapi.single(TYPE, *directory.get(who.tenant_id, TYPE, id))
+    return jsonapi.single(TYPE, *directory.set_notifications(who.tenant_id, id, attrs.notifications))

@@ -327,6 +327,15 @@ def _courier(entity_type):
     return run
 
 
+def _courier_patch_user(w, call, who):
+    doc = {"data": {"type": "users", "id": w.directory["users"], "attributes": {"notifications": ["sms"]}}}
+    return call("PATCH", "/v1/users/{id}", who.id, params={"id": w.directory["users"]}, query={}, payload=doc)
+
+
+def _org_preferences(w, call, who):
+    return call("GET", "/v1/org-preferences", who.id, query={"organization-id": w.directory["organizations"]})
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -377,6 +386,8 @@ CASES: dict[tuple[str, str, str], Case] = {
         ("GET", f"/v1/{t}/{{id}}", "path.id"): Case(_courier(t), _not_found)
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
+    ("PATCH", "/v1/users/{id}", "path.id"): Case(_courier_patch_user, _not_found),
+    ("GET", "/v1/org-preferences", "query.organization-id"): Case(_org_preferences, _not_found),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

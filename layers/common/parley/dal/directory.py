@@ -8,8 +8,12 @@
 - equality lookups on the non-tallied generic indexes (``dal/tallies.RULES`` reads GSI1/2/4/5/7 only):
   GSI3 ``TENANT#<t>#DIR#<type>#<attr>#<lower value>`` (organizations: name; users: email), and
   GSI6 the same for users' username; ``GSI3SK``/``GSI6SK`` = ``DIR#<id>``. An attribute without a value has none.
-- writes are conditional on ``sync_time``: ``attribute_not_exists(PK) OR sync_time < :t``, so an older update never
-  overwrites a newer one, and the same update twice writes once.
+- replica writes are conditional on ``sync_time``: ``attribute_not_exists(PK) OR sync_time < :t``, so an older update
+  never overwrites a newer one, and the same update twice writes once.
+- a user's local ``notifications`` override (the deprecated ``PATCH /v1/users/{id}/``) lives on the same item, beside
+  the replica's attributes: ``local_notifications`` (JSON text), ``local_base`` (the replica's ``notifications`` it
+  was made over, canonical JSON), ``local_time``. It applies while the replica's value is still its base
+  (``domain/directory``); a replica write that changes that value drops it.
 """
 
 from __future__ import annotations
@@ -64,24 +68,98 @@ def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs
 
 def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> bool:
     """Write the entity unless the stored one is as new or newer (``sync_time``: fixed-width ISO ``Z``, so string order
-    is time order). True when written."""
+    is time order). True when written.
+
+    An ``UpdateItem`` that sets every replica attribute (and removes a lookup key the entity no longer has), so a user's
+    local notifications override (``set_override``) survives the write; when the write changes the replica's
+    ``notifications`` away from the value the override was made over, the override is dropped (the platform's newer
+    change wins: docs/courier.md, "The deprecated users PATCH")."""
+    full = item(tenant_id, entity_type, entity_id, sync_time, attrs)
+    names: dict[str, str] = {"#pk": "PK", "#st": "sync_time"}
+    values: dict[str, Any] = {":t": sync_time}
+    sets, removes = [], []
+    for n, (name, value) in enumerate((k, v) for k, v in full.items() if k not in ("PK", "SK")):
+        names[f"#a{n}"], values[f":a{n}"] = name, value
+        sets.append(f"#a{n} = :a{n}")
+    for n, index in enumerate(sorted(set(LOOKUPS[entity_type].values()))):
+        if f"{index}PK" not in full:
+            names[f"#r{n}p"], names[f"#r{n}s"] = f"{index}PK", f"{index}SK"
+            removes.append(f"#r{n}p, #r{n}s")
     try:
-        table.ddb().put_item(
+        out = table.ddb().update_item(
             TableName=table.table_name(),
-            Item=table.marshal(item(tenant_id, entity_type, entity_id, sync_time, attrs)),
+            Key=table.key(full["PK"], full["SK"]),
+            UpdateExpression="SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             ConditionExpression="attribute_not_exists(#pk) OR #st < :t",
-            ExpressionAttributeNames={"#pk": "PK", "#st": "sync_time"},
-            ExpressionAttributeValues=table.values(t=sync_time),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=table.marshal(values),
+            ReturnValues="ALL_OLD",
         )
     except ClientError as err:
         if table.is_condition_failure(err):
             return False
         raise
+    old = table.unmarshal(out.get("Attributes") or {})
+    if old.get("local_time") and old.get("local_base") != canonical(attrs.get("notifications")):
+        clear_override(tenant_id, entity_type, entity_id, made_at=old.get("local_time"))
     return True
 
 
-def get(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
-    return table.get(pk(tenant_id, entity_type), sk(entity_id))
+def canonical(value: Any) -> str:
+    """One JSON text per value (compact, keys sorted): what an override's base is stored and compared as."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+# ───────────── local overrides (the deprecated users PATCH) ─────────────
+def set_override(
+    tenant_id: str, entity_type: str, entity_id: str, notifications: list[str], *, base: Any, seen_sync_time: str, made_at: str
+) -> bool:
+    """Store a local ``notifications`` override on the entity's item (``local_notifications``), made over ``base``, the
+    replica's value as stored at ``seen_sync_time`` (``local_base``, canonical JSON): written only if the item exists
+    and no replica write came since. True when written."""
+    return table.try_update(
+        pk(tenant_id, entity_type),
+        sk(entity_id),
+        "SET local_notifications = :n, local_base = :b, local_time = :m",
+        condition="attribute_exists(#pk) AND #st = :seen",
+        names={"#pk": "PK", "#st": "sync_time"},
+        values=table.values(n=canonical(notifications), b=canonical(base), m=made_at, seen=seen_sync_time),
+    )
+
+
+def clear_override(
+    tenant_id: str, entity_type: str, entity_id: str, *, made_at: str | None = None, seen_sync_time: str | None = None
+) -> bool:
+    """Drop the entity's local override: the one made at ``made_at`` (so a newer PATCH is kept), or, with
+    ``seen_sync_time``, whichever there is while no replica write came since. True when the item was written."""
+    if made_at is not None:
+        condition, names, vals = "local_time = :m", None, table.values(m=made_at)
+    else:
+        condition, names, vals = (
+            "attribute_exists(#pk) AND #st = :seen",
+            {"#pk": "PK", "#st": "sync_time"},
+            table.values(seen=seen_sync_time),
+        )
+    return table.try_update(
+        pk(tenant_id, entity_type),
+        sk(entity_id),
+        "REMOVE local_notifications, local_base, local_time",
+        condition=condition,
+        names=names,
+        values=vals,
+    )
+
+
+def override(stored: dict[str, Any]) -> tuple[list[str], str] | None:
+    """A stored item's local notifications override and its base (canonical JSON of the replica value it was made
+    over), if it has one."""
+    if "local_notifications" not in stored:
+        return None
+    return json.loads(stored["local_notifications"]), stored["local_base"]
+
+
+def get(tenant_id: str, entity_type: str, entity_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    return table.get(pk(tenant_id, entity_type), sk(entity_id), consistent=consistent)
 
 
 def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from parley import clock
 from parley.dal import directory as store
-from parley.errors import BadRequest, NotFound
+from parley.errors import BadRequest, Conflict, NotFound
 from parley.models.courier_directory import ATTRIBUTES, DirectoryRecord
 from parley.models.jsonapi import Attributes
 
@@ -85,6 +86,37 @@ def import_lines(tenant_id: str, lines: Iterable[str], *, report: Any = None) ->
     return summary
 
 
+# ───────────── the deprecated users PATCH ─────────────
+ATTEMPTS = 3  # a replica write racing the PATCH makes it read again
+
+
+def set_notifications(tenant_id: str, user_id: str, notifications: list[str] | None) -> tuple[str, Attributes]:
+    """``PATCH /v1/users/{id}/``: store the caller's ``notifications`` as a local override of the replica's (``None``
+    drops it: the replica's value shows again), and answer the user as it now reads. 404 when the tenant has no such
+    user. The override is made over the replica's value as read, and written only if no replica write came since."""
+    for _ in range(ATTEMPTS):
+        stored = store.get(tenant_id, "users", user_id, consistent=True)
+        if stored is None:
+            raise NotFound(f"no user {user_id!r}", code="not-found")
+        seen = stored["sync_time"]
+        if notifications is None:
+            written = store.clear_override(tenant_id, "users", user_id, seen_sync_time=seen)
+            after = {k: v for k, v in stored.items() if k not in ("local_notifications", "local_base", "local_time")}
+        else:
+            base = store.attributes(stored).get("notifications")
+            made_at = clock.iso(clock.now())
+            written = store.set_override(tenant_id, "users", user_id, notifications, base=base, seen_sync_time=seen, made_at=made_at)
+            after = {
+                **stored,
+                "local_notifications": store.canonical(notifications),
+                "local_base": store.canonical(base),
+                "local_time": made_at,
+            }
+        if written:
+            return user_id, _attributes("users", after)
+    raise Conflict("the user changed while this request was applied; try again", code="concurrent-update")
+
+
 # ───────────── reads (the admin API) ─────────────
 def get(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, Attributes]:
     """One entity of the tenant's directory, as its attributes model; 404 when the tenant has no such entity."""
@@ -95,7 +127,17 @@ def get(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, Attribut
 
 
 def _attributes(entity_type: str, stored: dict[str, Any]) -> Attributes:
-    return ATTRIBUTES[entity_type].model_validate(store.attributes(stored))
+    return ATTRIBUTES[entity_type].model_validate(effective(stored))
+
+
+def effective(stored: dict[str, Any]) -> dict[str, Any]:
+    """The attributes a stored entity is answered with: the replica's, with a user's local ``notifications`` override
+    in place while the replica's value is still the one the override was made over (docs/courier.md)."""
+    attrs = store.attributes(stored)
+    local = store.override(stored)
+    if local is not None and store.canonical(attrs.get("notifications")) == local[1]:
+        attrs["notifications"] = local[0]
+    return attrs
 
 
 def page(
@@ -121,7 +163,7 @@ def page(
 def _matching(tenant_id: str, entity_type: str, wanted: dict[str, str], items: Iterable[dict[str, Any]]) -> list[tuple[str, Attributes]]:
     out = []
     for item in items:
-        attrs = store.attributes(item)
+        attrs = effective(item)
         if all(str(attrs.get(k, "")).lower() == v.lower() for k, v in wanted.items()):
             out.append((item["entity_id"], ATTRIBUTES[entity_type].model_validate(attrs)))
     return out

@@ -84,6 +84,22 @@ class IndividualGroupAttributes(Attributes):
     last_sync_time: Timestamp | None = None
 
 
+def _distinct(channels: list[str]) -> list[str]:
+    if len(set(channels)) != len(channels):
+        raise ValueError("each channel at most once")
+    return channels
+
+
+Channel = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class UserPatchAttributes(Attributes):
+    """The deprecated ``PATCH /v1/users/{id}/``: ``notifications`` only (any other attribute is a 400 naming it).
+    ``null`` drops the caller's earlier change (the replica's value shows again); absent changes nothing."""
+
+    notifications: Annotated[list[Channel], Field(max_length=16), AfterValidator(_distinct)] | None = None
+
+
 EntityType = Literal["organizations", "users", "individuals", "individual-groups"]
 
 ATTRIBUTES: dict[str, type[Attributes]] = {

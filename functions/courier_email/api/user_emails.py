@@ -34,10 +34,11 @@ SEND_ACCESS = ("table:write", "send-queue", "bodies:write")
 SAMPLE_INDIVIDUAL = "22222222-2222-2222-2222-222222222222"
 
 
-def _mine(who: CourierCaller, email_id: str) -> None:
-    """An email is answered only to a user it is about (its individual is one of theirs): 403 otherwise."""
+def _mine(who: CourierCaller, email_id: str) -> dict[str, Any]:
+    """The stored email, answered only to a user it is about (its individual is one of theirs): 403 otherwise."""
     stored = user_emails.stored(who.tenant_id, email_id)
     who.individual(stored.get("individual_id"), parameter="id")
+    return stored
 
 
 @api.send(
@@ -107,8 +108,7 @@ def get_user_email(id: ResourceId) -> Response[str]:
     403 when it is not about one of the acting user's individuals.
     """
     who = courier_caller(api)
-    _mine(who, id)
-    return jsonapi.single(TYPE, *user_emails.get(who.tenant_id, id))
+    return jsonapi.single(TYPE, *user_emails.answer(who.tenant_id, _mine(who, id)))
 
 
 @api.send(

@@ -164,8 +164,13 @@ def get(tenant_id: str, email_id: str, *, consistent: bool = False) -> tuple[str
     stored = store.get(tenant_id, email_id, consistent=consistent)
     if stored is None:
         raise NotFound(f"no user-email {email_id!r}", code="not-found")
+    return answer(tenant_id, stored)
+
+
+def answer(tenant_id: str, stored: dict[str, Any]) -> tuple[str, UserEmailAttributes]:
+    """A stored email as answered: its status read from its message (one read of the message's status fields)."""
     messages = store.messages_of(tenant_id, [stored["message_id"]]) if stored.get("message_id") else {}
-    return email_id, view(stored, messages.get(stored.get("message_id", "")))
+    return stored["id"], view(stored, messages.get(stored.get("message_id", "")))
 
 
 def stored(tenant_id: str, email_id: str) -> dict[str, Any]:

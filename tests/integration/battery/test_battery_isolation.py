@@ -84,6 +84,7 @@ class World:
     template_id: str
     sms_sid: str
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
+    user_email_id: str  # a courier user-email (a draft) of A's user about A's individual
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -148,8 +149,15 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     from parley.domain import directory as courier_directory
 
     dir_ids = {t: f"{t}-of-a" for t in ("organizations", "users", "individuals", "individual-groups")}
-    lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}) for t, i in dir_ids.items()]
+    owned = {"individuals": {"owner-id": dir_ids["users"]}}  # A's user owns A's individual (the individual-id rule)
+    lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": owned.get(t, {})})
+             for t, i in dir_ids.items()]  # fmt: skip
     assert courier_directory.import_lines(a.id, lines).written == 4
+    draft = {"data": {"type": "user-emails", "attributes": {
+        "to": "pat@example.com", "subject": "Hi", "message": "Hello", "sender-organization-id": dir_ids["organizations"],
+        "individual-id": dir_ids["individuals"]}}}  # fmt: skip
+    user_email_id = ok("CourierEmailApi.CreateUserEmailFunction", "courier_email/create_user_email", body=draft,
+                       headers={"Idempotency-Key": None, "X-User-ID": dir_ids["users"]})["data"]["id"]  # fmt: skip
 
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
@@ -157,7 +165,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     assert email.candidate_id and sms.candidate_id
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
-                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids)  # fmt: skip
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
+                 user_email_id=user_email_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -336,6 +345,27 @@ def _org_preferences(w, call, who):
     return call("GET", "/v1/org-preferences", who.id, query={"organization-id": w.directory["organizations"]})
 
 
+def _user_email(suffix):
+    """B names A's user-email, acting as A's user id (a user id is no credential across tenants)."""
+
+    def run(w, call, who):
+        payload = "{}" if suffix else ...
+        return call("POST" if suffix else "GET", f"/v1/user-emails/{{id}}{suffix}", who.id, params={"id": w.user_email_id}, query={},
+                    payload=payload, headers={"X-User-ID": w.directory["users"]})  # fmt: skip
+
+    return run
+
+
+def _user_emails_of(w, call, who):
+    return call("GET", "/v1/user-emails", who.id, query={"individual-id": w.directory["individuals"]},
+                headers={"X-User-ID": w.directory["users"]})  # fmt: skip
+
+
+def _not_theirs(c: Any) -> None:
+    """An individual the calling tenant's directory does not have is not the acting user's: 403 (docs/courier.md)."""
+    assert c.status == 403 and c.body["errors"][0]["code"] == "not-owner", (c.status, c.body)
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -388,6 +418,10 @@ CASES: dict[tuple[str, str, str], Case] = {
     },
     ("PATCH", "/v1/users/{id}", "path.id"): Case(_courier_patch_user, _not_found),
     ("GET", "/v1/org-preferences", "query.organization-id"): Case(_org_preferences, _not_found),
+    # courier email: user-emails
+    ("GET", "/v1/user-emails/{id}", "path.id"): Case(_user_email(""), _not_found),
+    ("POST", "/v1/user-emails/{id}/send", "path.id"): Case(_user_email("/send"), _not_found, owner_status=(201,)),
+    ("GET", "/v1/user-emails", "query.individual-id"): Case(_user_emails_of, _not_theirs),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

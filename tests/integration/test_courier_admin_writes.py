@@ -48,8 +48,10 @@ def _call(
         kwargs["body"] = payload
     ev = api_event(f"courier_admin/{fn}", tenant_id=tenant_id, query=query, **kwargs)
     ev["path"], ev["httpMethod"], ev["pathParameters"] = path, method, path_params
-    if user_token is not None:
+    if user_token is not None:  # the token names the user: the sample's X-User-ID (another user) would be a 403
         ev["requestContext"]["authorizer"].update(credential="user_token", userId=user_token)
+        for headers in (ev["headers"], ev.get("multiValueHeaders") or {}):
+            headers.pop("X-User-ID", None)
     out = handler(f"CourierAdminApi.{''.join(p.capitalize() for p in fn.split('_'))}Function")(ev)
     return out["statusCode"], body(out), out
 

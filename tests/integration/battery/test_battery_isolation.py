@@ -84,6 +84,7 @@ class World:
     template_id: str
     sms_sid: str
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
+    sniffer_id: str  # a courier sniffer of A's user
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -150,6 +151,12 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     dir_ids = {t: f"{t}-of-a" for t in ("organizations", "users", "individuals", "individual-groups")}
     lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}) for t, i in dir_ids.items()]
     assert courier_directory.import_lines(a.id, lines).written == 4
+    from parley import clock
+    from parley.domain import sniffers
+    from parley.models.sniffers import NewSnifferAttributes
+
+    until = clock.iso(clock.now() + timedelta(hours=1))
+    sniffer_id, _ = sniffers.create(a.id, NewSnifferAttributes(user_id=dir_ids["users"], valid_until=until))
 
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
@@ -157,7 +164,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     assert email.candidate_id and sms.candidate_id
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
-                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids)  # fmt: skip
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
+                 sniffer_id=sniffer_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -327,6 +335,13 @@ def _courier(entity_type):
     return run
 
 
+def _sniffer(suffix):
+    def run(w, call, who):
+        return call("GET", f"/v1/sniffers/{{id}}{suffix}", who.id, params={"id": w.sniffer_id}, query={})
+
+    return run
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -377,6 +392,9 @@ CASES: dict[tuple[str, str, str], Case] = {
         ("GET", f"/v1/{t}/{{id}}", "path.id"): Case(_courier(t), _not_found)
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
+    # courier admin: sniffers
+    ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
+    ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -177,7 +177,10 @@ def test_a_user_token_call_is_recorded_under_its_subject(handler, directory, tab
     (entry,) = body(logs(handler, t.id, sniffer_id))["data"]
     assert "Authorization: Bearer [redacted]" in entry["attributes"]["message"] and token not in json.dumps(entry)
     item = next(i for i in table_items() if i.get("type") == "sniffer_log")
-    assert item["PK"] == f"TENANT#{t.id}#SNIFFLOG#{USER}" and item["ttl"] > 0
+    from parley import clock
+
+    assert item["PK"] == f"TENANT#{t.id}#SNIFFLOG#{USER}" and item["SK"] == f"LOG#{item['created_time']}#{item['id']}"
+    assert item["ttl"] == int((clock.parse_iso(item["created_time"]) + timedelta(days=7)).timestamp())  # kept 7 days
 
 
 def test_an_unsniffed_user_costs_no_extra_dynamodb_call(handler, directory):

@@ -252,6 +252,22 @@ def test_a_failed_log_write_never_fails_the_request(handler, directory, monkeypa
     assert out["statusCode"] == 200 and body(out)["data"]["id"] == USER
 
 
+def test_the_authorizer_lambda_puts_the_sniffed_users_in_its_context(handler, directory):
+    import copy
+
+    from helpers import load_event
+
+    (t, key), _ = directory
+    event = copy.deepcopy(load_event("core/authorizer"))
+    event["headers"]["Authorization"], event["multiValueHeaders"]["Authorization"] = f"Bearer {key}", [f"Bearer {key}"]
+    assert handler("root.AuthorizerFunction")(event)["context"]["sniffedUsers"] == ""
+    until = body(create(handler, t.id))["data"]["attributes"]["valid-until"]
+    from parley import clock
+
+    context = handler("root.AuthorizerFunction")(event)["context"]
+    assert context["sniffedUsers"] == f"{int(clock.parse_iso(until).timestamp())}:{USER}"
+
+
 def test_another_tenants_sniffer_is_404(handler, directory):
     (t, _), (b, _) = directory
     sniffer_id = body(create(handler, t.id))["data"]["id"]

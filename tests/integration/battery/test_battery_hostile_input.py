@@ -297,6 +297,16 @@ MALFORMED = {
 }
 
 
+def _detail(answer: object) -> str | None:
+    """The error's message in the family's shape: ``detail`` (CRM), ``message`` (candidate), or the first JSON:API
+    error object's ``detail`` (courier)."""
+    if not isinstance(answer, dict):
+        return None
+    errors = answer.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return answer.get("detail") or answer.get("message") or first.get("detail")
+
+
 def test_malformed_json_and_wrong_content_types_get_a_clear_4xx_on_every_json_route(aws, call, tenant, snapshot, drain, send_queue):
     routes = _json_routes(aws)
     assert len(routes) >= 10  # every family's JSON routes, from the templates
@@ -308,7 +318,7 @@ def test_malformed_json_and_wrong_content_types_get_a_clear_4xx_on_every_json_ro
             headers = {"Content-Type": ctype} if ctype and ctype != "base64" else {}
             got = call(method, path, tenant[0].id, params=params, payload=raw, headers=headers, base64_body=ctype == "base64")
             ok_status = got.status == expected or (expected == 415 and got.status == 400)
-            message = (got.body or {}).get("detail") or (got.body or {}).get("message") if isinstance(got.body, dict) else None
+            message = _detail(got.body)
             if not (ok_status and message and snapshot() == before):
                 problems.append((method, path, name, got.status, str(got.body)[:120]))
     assert drain(send_queue[1]) == []

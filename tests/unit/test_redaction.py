@@ -105,3 +105,11 @@ def test_the_context_names_each_sniffed_user_with_its_latest_end():
     assert back.sniffed_until("u1") == 3000 and back.sniffed_until("u:2") == 1500
     assert back.sniffed_until("u3") is None and back.sniffed_until("u") is None and back.sniffed_until(None) is None
     assert "sniffers" not in __import__("parley.models.domain", fromlist=["TENANT_SETTINGS"]).TENANT_SETTINGS
+
+
+@pytest.mark.parametrize("event", [{}, {"requestContext": None}, {"requestContext": "x"}, {"requestContext": {"authorizer": {}}}])
+def test_an_event_without_sniffed_users_is_not_looked_at(event):
+    from parley.domain import sniffers
+
+    assert sniffers.before(event) is None
+    sniffers.record(event, None, {"statusCode": 200})  # nothing to record: no call, no error

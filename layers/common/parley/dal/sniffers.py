@@ -49,7 +49,7 @@ def create(tenant_id: str, sniffer: dict[str, Any], ttl: int, sniffers: dict[str
     at ``version``. False (nothing written): another create changed the map first."""
     from parley.dal import tenants
 
-    tenants._cache.pop(tenant_id, None)
+    tenants.forget(tenant_id)
     item = {"PK": pk(tenant_id), "SK": sk(sniffer["id"]), "type": SNIFFER_TYPE, **sniffer, "ttl": ttl}
     unchanged = "sniffers_version = :v" if version else "(attribute_not_exists(sniffers_version) OR sniffers_version = :v)"
     ops = [

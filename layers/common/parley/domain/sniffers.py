@@ -110,11 +110,14 @@ def _log_fields(item: dict[str, Any]) -> dict[str, Any]:
 def before(event: dict[str, Any]) -> dict[str, Any] | None:
     """What a request's log needs from the event as it arrived (the resolver rewrites its path and media type), or
     None — at the cost of a dictionary lookup — when the authorizer's context names no sniffed user at all."""
-    context = (event.get("requestContext") or {}).get("authorizer") or {}
-    if not context.get("sniffedUsers"):
+    try:
+        context = (event.get("requestContext") or {}).get("authorizer") or {}
+        if not context.get("sniffedUsers"):
+            return None
+        headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items() if v is not None}
+        return {"path": str(event.get("path") or ""), "headers": headers, "context": dict(context)}
+    except (AttributeError, TypeError):  # not an API Gateway event: nothing to record, and never a failure
         return None
-    headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items() if v is not None}
-    return {"path": str(event.get("path") or ""), "headers": headers, "context": context}
 
 
 def record(event: dict[str, Any], seen: dict[str, Any] | None, answer: dict[str, Any] | None) -> None:

@@ -41,6 +41,12 @@ SECRETS = (
     "- Statement: [{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !Sub "
     "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/*'}]"
 )
+# Sniffer logs (parley.domain.sniffers): every courier function may put items in the sniffer-log partitions, nothing else.
+SNIFFER_LOGS = (
+    "- Statement: [{Effect: Allow, Action: dynamodb:PutItem, Resource: !Sub "
+    "'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}', "
+    "Condition: {ForAllValues:StringLike: {dynamodb:LeadingKeys: ['TENANT#*#SNIFFLOG#*']}}}]"
+)
 ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "table:read": (["- DynamoDBReadPolicy: {TableName: !Ref TableName}"], {}),
     "table:write": (["- DynamoDBCrudPolicy: {TableName: !Ref TableName}"], {}),
@@ -54,6 +60,7 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         {"PROVIDER_EVENTS_QUEUE_URL": "!Ref ProviderEventsQueueUrl"},
     ),
     "provider-secrets": ([SECRETS], {}),
+    "sniffer-logs": ([SNIFFER_LOGS], {}),
     "inbound-mail": (
         ["- S3WritePolicy: {BucketName: !Ref InboundMailBucketName}", "- SQSSendMessagePolicy: {QueueName: !Ref InboundMailQueueName}"],
         {"INBOUND_BUCKET": "!Ref InboundMailBucketName", "INBOUND_QUEUE_URL": "!Ref InboundMailQueueUrl"},

@@ -43,6 +43,7 @@ def test_valid_key_allows_the_whole_api_with_the_tenant_in_context(handler, tena
         "dailySendQuota": 0,
         "credential": "api_key",  # not a user token (tests/integration/test_user_tokens.py)
         "userId": "",
+        "sniffedUsers": "",  # no courier sniffer running (tests/integration/test_courier_sniffers.py)
     }
 
 

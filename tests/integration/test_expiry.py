@@ -5,6 +5,7 @@ seconds, the attribute the table's TTL reads: tests/infra/test_operations.py) wi
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ EXPIRING = {
     "body_intent": 7 * DAY,
     "send_window": 2 * DAY,  # the per-tenant limits' day window: until the end of the next UTC day
     "pace": 7 * DAY,  # the dispatcher's send slots of a tenant (refreshed with each reservation)
+    "sniffer": 14 * DAY,  # a courier sniffer: valid-until (≤ 7 days) + the 7 days its logs are kept
+    "sniffer_log": 7 * DAY,  # what a sniffer recorded
 }
 
 
@@ -57,6 +60,20 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     record["attributes"]["ApproximateReceiveCount"] = "5"
     with pytest.raises(BatchProcessingError):
         handler("root.ProviderEventsFunction")({"Records": [record]})
+    # a courier sniffer of a directory user, and one request of that user it recorded
+    from parley.domain import directory, sniffers
+    from parley.domain.context import Caller
+    from parley.models.sniffers import NewSnifferAttributes
+
+    line = '{"type": "users", "id": "u-1", "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}'
+    assert directory.import_lines(t.id, [line]).written == 1
+    until = clock.iso(clock.now() + timedelta(days=7))
+    sniffers.create(t.id, NewSnifferAttributes(user_id="u-1", valid_until=until))
+    from parley.dal import tenants
+
+    context = Caller.of(tenants.get(t.id)).authorizer_context()
+    event = {"requestContext": {"authorizer": context}, "headers": {"X-User-ID": "u-1"}, "path": "/v1/users/u-1", "httpMethod": "GET"}
+    sniffers.record(event, sniffers.before(event), {"statusCode": 200, "body": "{}"})
 
     now = int(clock.now().timestamp())
     items = table_items()

@@ -55,7 +55,13 @@ def test_every_setting_is_a_flat_scalar():
 def test_tenant_round_trips_through_the_authorizer_context_to_the_caller():
     tenant = _tenant()
     ctx = Caller.of(tenant).authorizer_context()
-    assert ctx == {"tenantId": "t-1", "credential": "api_key", "userId": "", **{to_camel(k): v for k, v in CHANGED.items()}}
+    assert ctx == {
+        "tenantId": "t-1",
+        "credential": "api_key",
+        "userId": "",
+        "sniffedUsers": "",
+        **{to_camel(k): v for k, v in CHANGED.items()},
+    }
     assert all(isinstance(v, str | bool | int) for v in ctx.values())  # what an authorizer context may hold
 
     caller = Caller.from_authorizer(_through_api_gateway(ctx))
@@ -107,8 +113,8 @@ def test_limits_read_back_from_api_gateway_strings():
 
 
 def test_configure_tenant_names_every_setting_and_only_settings():
-    # disabled_at is the tenant's state, changed by disable-tenant / enable-tenant only
-    assert set(TENANT_SETTINGS) == set(Tenant.model_fields) - {"id", "created_at", "disabled_at"}
+    # disabled_at is the tenant's state, changed by disable-tenant / enable-tenant only; sniffers by the courier API only
+    assert set(TENANT_SETTINGS) == set(Tenant.model_fields) - {"id", "created_at", "disabled_at", "sniffers"}
     assert set(TenantSettings.model_fields) <= set(TENANT_SETTINGS)
 
 

@@ -85,6 +85,7 @@ class World:
     sms_sid: str
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
     user_email_id: str  # a courier user-email (a draft) of A's user about A's individual
+    sniffer_id: str  # a courier sniffer of A's user
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -158,6 +159,12 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
         "individual-id": dir_ids["individuals"]}}}  # fmt: skip
     user_email_id = ok("CourierEmailApi.CreateUserEmailFunction", "courier_email/create_user_email", body=draft,
                        headers={"Idempotency-Key": None, "X-User-ID": dir_ids["users"]})["data"]["id"]  # fmt: skip
+    from parley import clock
+    from parley.domain import sniffers
+    from parley.models.sniffers import NewSnifferAttributes
+
+    until = clock.iso(clock.now() + timedelta(hours=1))
+    sniffer_id, _ = sniffers.create(a.id, NewSnifferAttributes(user_id=dir_ids["users"], valid_until=until))
 
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
@@ -166,7 +173,7 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
-                 user_email_id=user_email_id)  # fmt: skip
+                 user_email_id=user_email_id, sniffer_id=sniffer_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -356,6 +363,13 @@ def _user_email(suffix):
     return run
 
 
+def _sniffer(suffix):
+    def run(w, call, who):
+        return call("GET", f"/v1/sniffers/{{id}}{suffix}", who.id, params={"id": w.sniffer_id}, query={})
+
+    return run
+
+
 def _user_emails_of(w, call, who):
     return call("GET", "/v1/user-emails", who.id, query={"individual-id": w.directory["individuals"]},
                 headers={"X-User-ID": w.directory["users"]})  # fmt: skip
@@ -422,6 +436,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("GET", "/v1/user-emails/{id}", "path.id"): Case(_user_email(""), _not_found),
     ("POST", "/v1/user-emails/{id}/send", "path.id"): Case(_user_email("/send"), _not_found, owner_status=(201,)),
     ("GET", "/v1/user-emails", "query.individual-id"): Case(_user_emails_of, _not_theirs),
+    # courier admin: sniffers
+    ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
+    ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -46,6 +46,7 @@ ACCESS = frozenset(
         "provider-events-queue",
         "provider-secrets",
         "inbound-mail",
+        "sniffer-logs",  # every courier function: PutItem of sniffer logs only (parley.domain.sniffers), added by Api
     }
 )
 
@@ -61,6 +62,7 @@ _SERVICES = {
     "provider-events-queue": ("sqs",),
     "provider-secrets": ("secretsmanager",),
     "inbound-mail": ("s3", "sqs"),
+    "sniffer-logs": ("dynamodb",),
 }
 assert set(_SERVICES) == ACCESS
 
@@ -152,16 +154,27 @@ class Endpoint:
         metrics = Metrics(namespace="Parley", service=self.api.family)  # shares its metric set with parley.metrics.count
         route = f"{self.method} {self.sam_path}"
         api = self.api
+        from parley.api.jsonapi import is_courier
+
+        sniffers: Any = None
+        if is_courier(api.family):  # every courier function records a sniffed user's traffic (docs/courier.md, "Sniffers")
+            from parley.domain import sniffers as sniffing
+
+            sniffers = sniffing
 
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             api.app = app
             started, status = time.perf_counter(), 500  # an exception reaches Lambda as a 5xx
+            seen = sniffers.before(event) if sniffers is not None else None  # None, without a call, for an unsniffed tenant
+            out = None
             try:
                 out = app.resolve(event, context)
                 status = int(out.get("statusCode", 200))
                 return out
             finally:
+                if seen is not None:
+                    sniffers.record(event, seen, out)
                 _record(metrics, route, status, started)
 
         self._app = app
@@ -258,6 +271,10 @@ class Api:
         content type), then the family's error responses (``parley.api.docs.family_errors``) with the ``errors``
         codes beyond the family's usual ones, and 415 when the route takes a JSON body model."""
         access = self.access if access is None else tuple(access)
+        from parley.api.jsonapi import is_courier
+
+        if is_courier(self.family) and not {"sniffer-logs", "table:write"} & set(access):  # every courier route may record
+            access = (*access, "sniffer-logs")  # (parley.domain.sniffers); table:write covers it
         tags = self.tags if tags is None else tuple(tags)
         unknown = set(access) - ACCESS
         if unknown:

@@ -128,6 +128,11 @@ def cached(tenant_id: str, *, max_age: float = CACHE_SECONDS) -> Tenant | None:
     return tenant
 
 
+def forget(tenant_id: str) -> None:
+    """Drop this process's cached copy of the tenant (``cached``): a writer of the tenant item calls it."""
+    _cache.pop(tenant_id, None)
+
+
 def set_disabled(tenant_id: str, at: str | None) -> bool:
     """Disable the tenant from ``at`` on (every key of a disabled tenant is refused), or enable it (``None``).
     False: no such tenant."""

@@ -27,11 +27,26 @@ class Caller(TenantSettings):
     # (a JWT of the tenant's identity provider, ``parley.domain.user_tokens``) whose ``sub`` is ``user_id``.
     credential: Literal["api_key", "user_token"] = "api_key"
     user_id: str = ""  # a user token's subject; "" for an API key (whose acting user, if any, is a header's)
+    # The tenant's courier users being sniffed (``parley.domain.sniffers``), as the authorizer read them from the tenant
+    # item: ``<until epoch s>:<user id>`` separated by spaces (the context is flat strings). "" when none: a request
+    # learns whether its user is sniffed from this, without a read of its own.
+    sniffed_users: str = ""
 
     @classmethod
     def of(cls, tenant: Tenant, *, credential: Literal["api_key", "user_token"] = "api_key", user_id: str = "") -> Caller:
         settings = {name: getattr(tenant, name) for name in TenantSettings.model_fields}
-        return cls(tenant_id=tenant.id, credential=credential, user_id=user_id, **settings)
+        return cls(tenant_id=tenant.id, credential=credential, user_id=user_id, sniffed_users=sniffed_users(tenant), **settings)
+
+    def sniffed_until(self, user_id: str | None) -> int | None:
+        """The end (epoch seconds) of the latest sniffer of ``user_id`` this context names, or None (not sniffed)."""
+        if not user_id or not self.sniffed_users:
+            return None
+        found = None
+        for entry in self.sniffed_users.split():
+            until, _, user = entry.partition(":")
+            if user == user_id and until.isdigit():
+                found = max(found or 0, int(until))
+        return found
 
     def authorizer_context(self) -> dict[str, Any]:
         """What the authorizer hands API Gateway (flat strings/booleans), read back by ``from_authorizer``."""
@@ -44,6 +59,18 @@ class Caller(TenantSettings):
         Keys that are not a field (``principalId``, ``integrationLatency``) are ignored; missing ones
         take the field's default."""
         return cls.model_validate({name: ctx[key] for name in cls.model_fields if (key := to_camel(name)) in ctx})
+
+
+def sniffed_users(tenant: Tenant, now: float | None = None) -> str:
+    """``Caller.sniffed_users`` of the tenant: its sniffers not yet ended, one entry per user (the latest end)."""
+    import time
+
+    at = time.time() if now is None else now
+    latest: dict[str, int] = {}
+    for sniffer in tenant.sniffers.values():
+        if sniffer.until > at:
+            latest[sniffer.user_id] = max(latest.get(sniffer.user_id, 0), sniffer.until)
+    return " ".join(f"{until}:{user}" for user, until in sorted(latest.items()))
 
 
 @dataclass(frozen=True)

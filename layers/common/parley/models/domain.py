@@ -58,6 +58,13 @@ class TenantSettings(Model):
     daily_send_quota: Annotated[int, Field(ge=0, le=100_000_000)] = 0  # messages accepted per UTC day
 
 
+class ActiveSniffer(Model):
+    """One sniffer as the tenant item carries it: the sniffed courier user, and the end of the sniffer (epoch seconds)."""
+
+    user_id: str
+    until: int
+
+
 class Tenant(TenantSettings):
     """A customer of Parley and its settings (``python -m parley.admin configure-tenant``).
 
@@ -82,6 +89,10 @@ class Tenant(TenantSettings):
     jwt_jwks_url: Annotated[str, Field(pattern=r"^(https://[\x21-\x7e]{1,2000})?$")] = ""
     jwt_secret_name: Annotated[str, Field(pattern=r"^(parley/[A-Za-z0-9/_+=.@-]{1,480})?$")] = ""
     created_at: UtcDateTime
+    # The courier API's sniffers (``parley.domain.sniffers``): sniffer id → whose traffic is recorded, until when. Carried
+    # here because the authorizer reads this item on every cache miss, so handlers learn who is sniffed with no read of
+    # their own (docs/courier.md, "Sniffers"). Written by ``dal.sniffers.create`` only; not a setting.
+    sniffers: dict[str, ActiveSniffer] = Field(default_factory=dict)
     # Set by `admin disable-tenant`, removed by `enable-tenant`: while set, every key of the tenant is refused.
     disabled_at: UtcDateTime | None = None
 
@@ -97,7 +108,7 @@ class Tenant(TenantSettings):
 
 
 # What ``configure-tenant`` may change: every field of the record but its identity, creation time and state.
-TENANT_SETTINGS = tuple(name for name in Tenant.model_fields if name not in ("id", "created_at", "disabled_at"))
+TENANT_SETTINGS = tuple(name for name in Tenant.model_fields if name not in ("id", "created_at", "disabled_at", "sniffers"))
 
 
 class Candidate(Model):

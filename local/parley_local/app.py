@@ -512,6 +512,8 @@ class LocalStack:
                 "INBOUND_MAIL_DLQ_URL": root.ref("InboundMailDLQ"),
                 "PROVIDER_EVENTS_DLQ_URL": root.ref("ProviderEventsDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
+                "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
+                "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
                 "INBOUND_BUCKET": root.ref("InboundMailBucket"),

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     inbound_mail_dlq_url: str = Field(default="", alias="INBOUND_MAIL_DLQ_URL")
     provider_events_dlq_url: str = Field(default="", alias="PROVIDER_EVENTS_DLQ_URL")
     tally_dlq_url: str = Field(default="", alias="TALLY_DLQ_URL")
+    directory_events_dlq_url: str = Field(default="", alias="DIRECTORY_EVENTS_DLQ_URL")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.

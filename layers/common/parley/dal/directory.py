@@ -10,6 +10,9 @@
   GSI6 the same for users' username; ``GSI3SK``/``GSI6SK`` = ``DIR#<id>``. An attribute without a value has none.
 - writes are conditional on ``sync_time``: ``attribute_not_exists(PK) OR sync_time < :t``, so an older update never
   overwrites a newer one, and the same update twice writes once.
+- a delete puts a tombstone in the entity's place, under the same condition: ``{…, sync_time, deleted: true}`` with
+  no ``attrs`` and no index keys (so no lookup finds it). ``get`` answers None for it and ``page`` filters it out
+  (``attribute_not_exists(deleted)``); it is kept (no TTL) so that an older upsert arriving any time later is ignored.
 """
 
 from __future__ import annotations
@@ -62,13 +65,36 @@ def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs
     return out
 
 
+def tombstone(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> dict[str, Any]:
+    return {
+        "PK": pk(tenant_id, entity_type),
+        "SK": sk(entity_id),
+        "type": ITEM_TYPE,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "sync_time": sync_time,
+        "deleted": True,
+    }
+
+
 def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> bool:
-    """Write the entity unless the stored one is as new or newer (``sync_time``: fixed-width ISO ``Z``, so string order
-    is time order). True when written."""
+    """Write the entity unless the stored one (or its tombstone) is as new or newer (``sync_time``: fixed-width ISO
+    ``Z``, so string order is time order). True when written."""
+    return _put_if_newer(item(tenant_id, entity_type, entity_id, sync_time, attrs))
+
+
+def delete_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> bool:
+    """Replace the entity by a tombstone unless what is stored is as new or newer. True when written (also when
+    nothing was stored: the tombstone keeps an older upsert that arrives later out)."""
+    return _put_if_newer(tombstone(tenant_id, entity_type, entity_id, sync_time))
+
+
+def _put_if_newer(record: dict[str, Any]) -> bool:
+    sync_time = record["sync_time"]
     try:
         table.ddb().put_item(
             TableName=table.table_name(),
-            Item=table.marshal(item(tenant_id, entity_type, entity_id, sync_time, attrs)),
+            Item=table.marshal(record),
             ConditionExpression="attribute_not_exists(#pk) OR #st < :t",
             ExpressionAttributeNames={"#pk": "PK", "#st": "sync_time"},
             ExpressionAttributeValues=table.values(t=sync_time),
@@ -81,15 +107,25 @@ def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: st
 
 
 def get(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+    """The entity, or None when there is none or it was deleted (its tombstone)."""
+    stored = table.get(pk(tenant_id, entity_type), sk(entity_id))
+    return None if stored is None or stored.get("deleted") else stored
+
+
+def get_any(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+    """The stored item, tombstone included."""
     return table.get(pk(tenant_id, entity_type), sk(entity_id))
 
 
 def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:
-    """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are."""
+    """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are (tombstones are
+    read but neither answered nor counted)."""
     return table.offset_page(
         offset,
         limit,
         KeyConditionExpression="PK = :pk",
+        FilterExpression="attribute_not_exists(#deleted)",  # tombstones
+        ExpressionAttributeNames={"#deleted": "deleted"},
         ExpressionAttributeValues=table.values(pk=pk(tenant_id, entity_type)),
         ScanIndexForward=not descending,
     )

@@ -514,6 +514,8 @@ class LocalStack:
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
+                "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
+                "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),
                 "INBOUND_BUCKET": root.ref("InboundMailBucket"),

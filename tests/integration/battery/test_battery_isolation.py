@@ -84,6 +84,7 @@ class World:
     template_id: str
     sms_sid: str
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
+    replicator_id: str  # a courier replicator of A
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -150,6 +151,14 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     dir_ids = {t: f"{t}-of-a" for t in ("organizations", "users", "individuals", "individual-groups")}
     lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}) for t, i in dir_ids.items()]
     assert courier_directory.import_lines(a.id, lines).written == 4
+    # a courier replicator of A (as `replicator create` stores it; its schedule plays no part here)
+    from parley.dal import replicators as courier_replicators
+    from parley.models.courier_replicators import Replicator
+
+    replicator_id = "replicator-of-a"
+    rep = Replicator(tenant_id=a.id, replicator_id=replicator_id, entity_type="users", url="https://platform.example/u",
+                     every_minutes=5, created_time="2026-11-01T09:00:00.000Z", schedule_name="replicator-x")  # fmt: skip
+    courier_replicators.create(rep)
 
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
@@ -157,7 +166,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     assert email.candidate_id and sms.candidate_id
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
-                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids)  # fmt: skip
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
+                 replicator_id=replicator_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -377,6 +387,9 @@ CASES: dict[tuple[str, str, str], Case] = {
         ("GET", f"/v1/{t}/{{id}}", "path.id"): Case(_courier(t), _not_found)
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
+    ("GET", "/v1/replicators/{id}", "path.id"): Case(
+        lambda w, call, who: call("GET", "/v1/replicators/{id}", who.id, params={"id": w.replicator_id}, query={}), _not_found
+    ),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -281,3 +281,39 @@ def test_the_list_takes_no_parameters(handler, tenant):
     t, _ = tenant
     out = call(handler, "list_replicators", t.id, "/v1/replicators/", query={"page[limit]": "5"})
     assert out["statusCode"] == 400 and body(out)["errors"][0]["source"] == {"parameter": "page[limit]"}
+
+
+def test_the_local_scheduler_fires_a_replicators_rate_schedule(env, tenant, capsys):
+    """parley_local's SchedulerFirer: a rate() schedule of a declared group runs from its StartDate, then once a period
+    (late: one run, not several), with the schedule's input, on the poller it targets; a disabled one does not."""
+    from datetime import UTC, datetime, timedelta
+
+    from parley.dal.aws import client
+    from parley_local.stack import Provisioner
+    from parley_local.workers import SchedulerFirer
+
+    t, _ = tenant
+    made = create(capsys, t.id, "https://platform.example/u", "--every-minutes", "2")
+    invoked = []
+
+    class Pool:
+        def invoke(self, fn, payload):
+            invoked.append((fn.logical_id, payload))
+
+    firer = SchedulerFirer(Provisioner(None), env, Pool(), threading.Event())
+    now = datetime.now(UTC)
+    assert firer.fire_due(now + timedelta(seconds=1)) == 1  # StartDate: the creation time
+    assert firer.fire_due(now + timedelta(seconds=60)) == 0
+    assert firer.fire_due(now + timedelta(seconds=125)) == 1
+    assert firer.fire_due(now + timedelta(seconds=1000)) == 1  # late: one run
+    assert firer.fire_due(now + timedelta(seconds=1001)) == 0
+    for th in list(threading.enumerate()):
+        if th.daemon and th.name.startswith("Thread"):
+            th.join(timeout=2)
+    assert invoked == [("ReplicatorFunction", {"tenant-id": t.id, "replicator-id": made["id"]})] * 3
+
+    group, name = env.root.ref("ReplicatorScheduleGroup"), f"replicator-{made['id']}"
+    sched = client("scheduler").get_schedule(GroupName=group, Name=name)
+    client("scheduler").update_schedule(Name=name, GroupName=group, ScheduleExpression=sched["ScheduleExpression"],
+                                        FlexibleTimeWindow={"Mode": "OFF"}, Target=sched["Target"], State="DISABLED")  # fmt: skip
+    assert firer.fire_due(now + timedelta(seconds=2000)) == 0

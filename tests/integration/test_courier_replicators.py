@@ -38,6 +38,8 @@ class Upstream:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/vnd.api+json")
                 self.send_header("Content-Length", str(len(raw)))
+                if status == 302:
+                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
                 self.end_headers()
                 self.wfile.write(raw)
 
@@ -192,7 +194,7 @@ def test_the_seeds_offset_meta_pages_too(env, tenant, capsys, upstream):
     assert all(directory.get(t.id, "users", u) for u in ("u1", "u2", "u3"))
 
 
-@pytest.mark.parametrize("failure", [500, "links-elsewhere", "not-jsonapi", "unreachable"])
+@pytest.mark.parametrize("failure", [500, 302, "links-elsewhere", "not-jsonapi", "unreachable"])
 def test_a_failed_poll_keeps_last_poll_time_and_says_why(env, tenant, capsys, upstream, failure):
     from parley.dal import directory
     from parley.dal import replicators as store
@@ -215,6 +217,7 @@ def test_a_failed_poll_keeps_last_poll_time_and_says_why(env, tenant, capsys, up
     else:
         upstream.pages["/v1/users/?page=2"] = {
             500: 500,
+            302: 302,
             "links-elsewhere": {"data": [], "links": {"next": "http://169.254.169.254/latest/"}},
             "not-jsonapi": ["a", "list"],
         }[failure]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from aws_lambda_powertools import Logger
 
@@ -240,12 +240,22 @@ def to_change(entity_type: str, resource: Any) -> directory.Change:
     return directory.parse_record(line)
 
 
+class _NoRedirects(HTTPRedirectHandler):
+    """A redirect is an HTTP error of the poll: it could lead the token (and the poller) anywhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = build_opener(_NoRedirects)
+
+
 def fetch_json(url: str, headers: dict[str, str]) -> Any:
-    """GET one upstream page (``ReplicationError`` for anything but a 200 with a JSON body)."""
+    """GET one upstream page (``ReplicationError`` for anything but a 2xx with a JSON body; redirects not followed)."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise ReplicationError(f"{url}: not an http(s) URL")
     try:
-        with urlopen(Request(url, headers=headers), timeout=TIMEOUT_SECONDS) as out:  # noqa: S310 (http(s) only, checked)
+        with _OPENER.open(Request(url, headers=headers), timeout=TIMEOUT_SECONDS) as out:  # noqa: S310 (http(s) only, checked)
             raw = out.read(MAX_PAGE_BYTES + 1)
     except HTTPError as err:
         raise ReplicationError(f"{url}: HTTP {err.code}") from err

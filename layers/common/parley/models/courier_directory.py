@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from parley import clock
 from parley.models.jsonapi import Attributes
@@ -104,5 +104,5 @@ class DirectoryRecord(Attributes):
     type: EntityType
     id: Id
     last_sync_time: Timestamp | None = None
-    deleted: bool = False
+    deleted: StrictBool = False  # true or false, not "yes" or 1
     attributes: dict[str, Any] = Field(default_factory=dict)

@@ -5,8 +5,9 @@ create-replicator``."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from parley.models.base import Model
 from parley.models.jsonapi import Attributes
 
 
@@ -20,7 +21,7 @@ class ReplicatorAttributes(Attributes):
     last_poll_time: str | None = None
 
 
-class Replicator(BaseModel):
+class Replicator(Model):
     """One tenant's replicator, as stored (``dal/replicators``)."""
 
     model_config = ConfigDict(extra="ignore")

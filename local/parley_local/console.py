@@ -313,7 +313,7 @@ class Console:
                     continue  # fired meanwhile
                 expression = sched.get("ScheduleExpression", "")
                 if not expression.startswith("at("):
-                    continue  # the template's rate() schedules (the sweeper)
+                    continue  # rate() schedules (the courier replicators'): no send behind them
                 item: dict[str, Any] = {"name": name, "group": group, "due": expression[3:-1] + "Z", "state": sched.get("State")}
                 try:
                     job = json.loads(sched.get("Target", {}).get("Input") or "{}")

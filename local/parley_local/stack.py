@@ -187,6 +187,12 @@ class Provisioner:
             assert self.stack is not None
             self.stack.schedule_groups.append(gname)
             return {"Ref": gname, "Arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{gname}"}
+        if rtype == "AWS::Events::EventBus":
+            bus = tpl.resolve(props.get("Name")) or name
+            arn = self.client("events").create_event_bus(Name=bus)["EventBusArn"]
+            return {"Ref": bus, "Arn": arn, "Name": bus}
+        if rtype == "AWS::Events::Rule":
+            return self._rule(name, tpl.resolve(props))
         if rtype == "AWS::SNS::Topic":
             topic = tpl.resolve(props.get("TopicName")) or name
             arn = self.client("sns").create_topic(Name=topic)["TopicArn"]
@@ -302,6 +308,26 @@ class Provisioner:
         assert self.stack is not None
         self.stack.table_names.append(params["TableName"])
         return {"Ref": params["TableName"], "Arn": out["TableArn"], "StreamArn": out.get("LatestStreamArn", "")}
+
+    def _rule(self, name: str, props: dict[str, Any]) -> dict[str, str]:
+        """An EventBridge rule and its targets, in the emulator: moto's PutEvents delivers what matches to SQS targets
+        (in-process, so the local SQS pollers see the messages)."""
+        events = self.client("events")
+        bus = props.get("EventBusName") or "default"
+        params: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": props.get("State", "ENABLED")}
+        if props.get("EventPattern") is not None:
+            params["EventPattern"] = json.dumps(props["EventPattern"])
+        if props.get("ScheduleExpression"):
+            raise TemplateError(f"rule {name}: scheduled rules are not run locally (use EventBridge Scheduler)")
+        arn = events.put_rule(**params)["RuleArn"]
+        kept = ("Id", "Arn", "Input", "InputPath", "SqsParameters")
+        targets = [{k: v for k, v in t.items() if k in kept} for t in props.get("Targets", [])]
+        for t in targets:
+            if ":sqs:" not in t["Arn"]:
+                raise TemplateError(f"rule {name}: only SQS targets are delivered locally, not {t['Arn']}")
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        return {"Ref": name, "Arn": arn}
 
     def _queue(self, name: str, p: dict[str, Any]) -> dict[str, str]:
         qname = p.get("QueueName") or (name + (".fifo" if p.get("FifoQueue") else ""))

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parley_local.invoke import FunctionPool
-from parley_local.stack import Provisioner, Stack
+from parley_local.stack import Provisioner, Stack, parse_rate
 from parley_local.streams import StreamReader
 from parley_local.templates import ACCOUNT, REGION, SqsSource, StreamSource
 
@@ -227,7 +227,9 @@ def parse_at(expression: str, tz_name: str | None) -> datetime | None:
 
 
 class SchedulerFirer(threading.Thread):
-    """Fires due one-time ``at()`` schedules of the declared schedule groups (moto stores, never fires)."""
+    """Fires the schedules of the declared schedule groups (moto stores, never fires): one-time ``at()`` schedules
+    when due, and ``rate()`` schedules (e.g. the courier replicators') from their ``StartDate`` (else a period after
+    they were first seen) and then every period, while ENABLED; and the functions' ScheduleV2 ``rate()`` events."""
 
     def __init__(self, prov: Provisioner, stack: Stack, pool: FunctionPool, stop: threading.Event, interval: float = 0.5) -> None:
         super().__init__(name="scheduler", daemon=True)
@@ -238,6 +240,7 @@ class SchedulerFirer(threading.Thread):
         self.stop = stop
         self.interval = interval
         self._fired: set[tuple[str, str]] = set()
+        self._rate_next: dict[tuple[str, str], datetime] = {}  # rate() schedules of the groups: their next run
         self._warned: set[str] = set()
         # rate() schedules (functions' ScheduleV2 events): next run, a period after the stack started.
         started = datetime.now(UTC)
@@ -295,12 +298,38 @@ class SchedulerFirer(threading.Thread):
             return 0
         at = parse_at(sched["ScheduleExpression"], sched.get("ScheduleExpressionTimezone"))
         if at is None:
-            if name not in self._warned:
-                self._warned.add(name)
-                log.warning("schedule %s/%s: only at() expressions are fired locally", group, name)
-            return 0
+            every = parse_rate(sched["ScheduleExpression"])
+            if every is None:
+                if name not in self._warned:
+                    self._warned.add(name)
+                    log.warning("schedule %s/%s: only at() and rate() expressions are fired locally", group, name)
+                return 0
+            return self._maybe_fire_rate(group, name, sched, every, now)
         if at > now:
             return 0
+        self._deliver(group, name, sched)
+        self._fired.add((group, name))
+        if sched.get("ActionAfterCompletion") == "DELETE":
+            with contextlib.suppress(self.scheduler.exceptions.ResourceNotFoundException):
+                self.scheduler.delete_schedule(GroupName=group, Name=name)
+        return 1
+
+    def _maybe_fire_rate(self, group: str, name: str, sched: dict[str, Any], every: int, now: datetime) -> int:
+        key = (group, name)
+        due = self._rate_next.get(key)
+        if due is None:
+            start = sched.get("StartDate")
+            due = start.astimezone(UTC) if isinstance(start, datetime) else now + timedelta(seconds=every)
+        if now < due:
+            self._rate_next[key] = due
+            return 0
+        while due <= now:  # one run per tick, however late
+            due += timedelta(seconds=every)
+        self._rate_next[key] = due
+        self._deliver(group, name, sched)
+        return 1
+
+    def _deliver(self, group: str, name: str, sched: dict[str, Any]) -> None:
         target = sched["Target"]
         arn = target["Arn"]
         payload = target.get("Input", "{}")
@@ -314,8 +343,3 @@ class SchedulerFirer(threading.Thread):
             threading.Thread(target=self.pool.invoke, args=(fn, json.loads(payload)), daemon=True).start()
         else:
             log.warning("schedule %s/%s targets %s, which the local stack does not know", group, name, arn)
-        self._fired.add((group, name))
-        if sched.get("ActionAfterCompletion") == "DELETE":
-            with contextlib.suppress(self.scheduler.exceptions.ResourceNotFoundException):
-                self.scheduler.delete_schedule(GroupName=group, Name=name)
-        return 1

@@ -79,11 +79,11 @@ def test_directory_imported_then_read_over_http_with_the_seeds_shapes(local, emu
     owner, stranger = local.new_tenant("courier-owner"), local.new_tenant("courier-stranger")
     key, tid = owner["apiKey"], owner["tenantId"]
     ids, user, lines = _world()
-    assert _import(local, tmp_path, tid, lines) == {"read": 5, "written": 5, "unchanged": 0, "invalid": 0}
+    assert _import(local, tmp_path, tid, lines) == {"read": 5, "written": 5, "deleted": 0, "unchanged": 0, "invalid": 0}
     # out of order: the newer email, then an older one — the older never overwrites it
     newer = {"type": "users", "id": ids["user"], "attributes": {**user, "email": "pat.lee@example.com", "last-sync-time": T3}}
     older = {"type": "users", "id": ids["user"], "attributes": {**user, "email": "stale@example.com", "last-sync-time": T1}}
-    assert _import(local, tmp_path, tid, [newer, older]) == {"read": 2, "written": 1, "unchanged": 1, "invalid": 0}
+    assert _import(local, tmp_path, tid, [newer, older]) == {"read": 2, "written": 1, "deleted": 0, "unchanged": 1, "invalid": 0}
     stored = store.get(tid, "users", ids["user"])
     assert stored["PK"] == f"TENANT#{tid}#DIR#users" and stored["sync_time"] == "2026-11-03T09:00:00.000Z"
     assert store.attributes(stored)["email"] == "pat.lee@example.com"

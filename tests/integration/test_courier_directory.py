@@ -54,6 +54,10 @@ def run_import(tmp_path, tenant_id, lines):
     return admin.main(["import-directory", "--tenant-id", tenant_id, str(path)])
 
 
+def summary(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
 def get(handler, fn, tenant_id, path, *, query=None, path_params=None):
     ev = api_event(f"courier_admin/{fn}", tenant_id=tenant_id, query=query)
     ev["path"] = path
@@ -66,14 +70,14 @@ def test_import_is_idempotent_and_ordered_by_last_sync_time(tenant, tmp_path, ca
 
     t, _ = tenant
     assert run_import(tmp_path, t.id, LINES) == 0
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"read": 5, "written": 5, "unchanged": 0, "invalid": 0}
+    assert summary(capsys) == {"read": 5, "written": 5, "deleted": 0, "unchanged": 0, "invalid": 0}
     assert run_import(tmp_path, t.id, LINES) == 0  # the same file again: nothing written
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"read": 5, "written": 0, "unchanged": 5, "invalid": 0}
+    assert summary(capsys) == {"read": 5, "written": 0, "deleted": 0, "unchanged": 5, "invalid": 0}
 
     newer = line("users", USER_ID, {**USER, "email": "pat.lee@example.com", "last-sync-time": T3})
     older = line("users", USER_ID, {**USER, "email": "old@example.com", "last-sync-time": T2})
     assert run_import(tmp_path, t.id, [newer, older]) == 0  # out of order: the older update comes last
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"read": 2, "written": 1, "unchanged": 1, "invalid": 0}
+    assert summary(capsys) == {"read": 2, "written": 1, "deleted": 0, "unchanged": 1, "invalid": 0}
     stored = store.get(t.id, "users", USER_ID)
     assert store.attributes(stored)["email"] == "pat.lee@example.com" and stored["sync_time"] == "2026-11-03T09:00:00.000Z"
     # the email index moved with the item: the old address finds nobody, the new one finds the user
@@ -101,7 +105,7 @@ def test_import_reports_invalid_lines_and_applies_the_rest(tenant, tmp_path, cap
     problems = [json.loads(x) for x in captured.err.strip().splitlines()]
     assert [p["line"] for p in problems] == [1, 2, 3, 4, 5]
     assert "nickname: unknown attribute" in problems[1]["error"] and "last-sync-time" in problems[2]["error"]
-    assert json.loads(captured.out.strip().splitlines()[-1]) == {"read": 6, "written": 1, "unchanged": 0, "invalid": 5}
+    assert json.loads(captured.out.strip().splitlines()[-1]) == {"read": 6, "written": 1, "deleted": 0, "unchanged": 0, "invalid": 5}
     assert store.get(t.id, "organizations", ORG_ID) is not None and store.get(t.id, "users", USER_ID) is None
 
 
@@ -201,3 +205,29 @@ def test_another_tenants_ids_are_404(handler, tenant, other_tenant, tmp_path):
     lists = body(get(handler, "list_users", o.id, "/v1/users", query={"filter[email]": "pat@example.com"}))
     assert lists == {"data": [], "meta": {"page[total]": 0, "page[limit]": 100, "page[offset]": 0}}
     assert body(get(handler, "list_organizations", o.id, "/v1/organizations", query=None))["meta"]["page[total]"] == 0
+
+
+def test_import_deletes_are_ordered_tombstones(handler, tenant, tmp_path, capsys):
+    from parley.dal import directory as store
+
+    t, _ = tenant
+    assert run_import(tmp_path, t.id, LINES) == 0
+    capsys.readouterr()
+    delete = json.dumps({"type": "users", "id": USER_ID, "last-sync-time": T2, "deleted": True})
+    stale_delete = json.dumps({"type": "organizations", "id": ORG_ID, "last-sync-time": "2026-10-01T00:00:00Z", "deleted": True})
+    older_upsert = line("users", USER_ID, {**USER, "email": "late@example.com", "last-sync-time": T1})
+    assert run_import(tmp_path, t.id, [delete, stale_delete, older_upsert, delete]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary == {"read": 4, "written": 1, "deleted": 1, "unchanged": 3, "invalid": 0}
+    assert store.get(t.id, "users", USER_ID) is None and store.get_any(t.id, "users", USER_ID)["sync_time"] == "2026-11-02T09:00:00.000Z"
+    assert store.get(t.id, "organizations", ORG_ID) is not None  # the older delete did not remove the newer organization
+    assert get(handler, "get_user", t.id, f"/v1/users/{USER_ID}/", path_params={"id": USER_ID})["statusCode"] == 404
+    listed = body(get(handler, "list_users", t.id, "/v1/users/", query={"page[limit]": "1"}))
+    assert [u["id"] for u in listed["data"]] == [USER2_ID] and listed["meta"]["page[total]"] == 1
+    assert body(get(handler, "list_users", t.id, "/v1/users", query={"filter[individual-id]": IND_ID}))["data"] == []
+    # paging past a tombstone: offsets count live entities only
+    assert body(get(handler, "list_users", t.id, "/v1/users", query={"page[offset]": "1"}))["data"] == []
+    # a delete of an entity never seen is kept too: an older upsert arriving later is ignored
+    ghost = json.dumps({"type": "individuals", "id": "ghost", "last-sync-time": T3, "deleted": True})
+    assert run_import(tmp_path, t.id, [ghost, line("individuals", "ghost", {"first-name": "G"}, T2)]) == 0
+    assert store.get(t.id, "individuals", "ghost") is None

@@ -20,7 +20,11 @@ class Settings(BaseModel):
     inbound_mail_dlq_url: str = Field(default="", alias="INBOUND_MAIL_DLQ_URL")
     provider_events_dlq_url: str = Field(default="", alias="PROVIDER_EVENTS_DLQ_URL")
     tally_dlq_url: str = Field(default="", alias="TALLY_DLQ_URL")
+    directory_events_dlq_url: str = Field(default="", alias="DIRECTORY_EVENTS_DLQ_URL")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
+    # courier replicators (docs/courier.md "Replicators"): their schedules' group and the poller they invoke
+    replicator_schedule_group: str = Field(default="", alias="REPLICATOR_SCHEDULE_GROUP_NAME")
+    replicator_function_arn: str = Field(default="", alias="REPLICATOR_FUNCTION_ARN")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.
     max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")

@@ -86,6 +86,7 @@ class World:
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
     user_email_id: str  # a courier user-email (a draft) of A's user about A's individual
     sniffer_id: str  # a courier sniffer of A's user
+    replicator_id: str  # a courier replicator of A
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -165,6 +166,14 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
 
     until = clock.iso(clock.now() + timedelta(hours=1))
     sniffer_id, _ = sniffers.create(a.id, NewSnifferAttributes(user_id=dir_ids["users"], valid_until=until))
+    # a courier replicator of A (as `replicator create` stores it; its schedule plays no part here)
+    from parley.dal import replicators as courier_replicators
+    from parley.models.courier_replicators import Replicator
+
+    replicator_id = "replicator-of-a"
+    rep = Replicator(tenant_id=a.id, replicator_id=replicator_id, entity_type="users", url="https://platform.example/u",
+                     every_minutes=5, created_time="2026-11-01T09:00:00.000Z", schedule_name="replicator-x")  # fmt: skip
+    courier_replicators.create(rep)
 
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
@@ -173,7 +182,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
-                 user_email_id=user_email_id, sniffer_id=sniffer_id)  # fmt: skip
+                 user_email_id=user_email_id, sniffer_id=sniffer_id,
+                 replicator_id=replicator_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -439,6 +449,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier admin: sniffers
     ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
     ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),
+    ("GET", "/v1/replicators/{id}", "path.id"): Case(
+        lambda w, call, who: call("GET", "/v1/replicators/{id}", who.id, params={"id": w.replicator_id}, query={}), _not_found
+    ),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -14,6 +14,9 @@
   the replica's attributes: ``local_notifications`` (JSON text), ``local_base`` (the replica's ``notifications`` it
   was made over, canonical JSON), ``local_time``. It applies while the replica's value is still its base
   (``domain/directory``); a replica write that changes that value drops it.
+- a delete puts a tombstone in the entity's place, under the same condition: ``{…, sync_time, deleted: true}`` with
+  no ``attrs`` and no index keys (so no lookup finds it). ``get`` answers None for it and ``page`` filters it out
+  (``attribute_not_exists(deleted)``); it is kept (no TTL) so that an older upsert arriving any time later is ignored.
 """
 
 from __future__ import annotations
@@ -66,9 +69,21 @@ def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs
     return out
 
 
+def tombstone(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> dict[str, Any]:
+    return {
+        "PK": pk(tenant_id, entity_type),
+        "SK": sk(entity_id),
+        "type": ITEM_TYPE,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "sync_time": sync_time,
+        "deleted": True,
+    }
+
+
 def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> bool:
-    """Write the entity unless the stored one is as new or newer (``sync_time``: fixed-width ISO ``Z``, so string order
-    is time order). True when written.
+    """Write the entity unless the stored one (or its tombstone) is as new or newer (``sync_time``: fixed-width ISO
+    ``Z``, so string order is time order). True when written.
 
     An ``UpdateItem`` that sets every replica attribute (and removes a lookup key the entity no longer has), so a user's
     local notifications override (``set_override``) survives the write; when the write changes the replica's
@@ -85,6 +100,8 @@ def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: st
         if f"{index}PK" not in full:
             names[f"#r{n}p"], names[f"#r{n}s"] = f"{index}PK", f"{index}SK"
             removes.append(f"#r{n}p, #r{n}s")
+    names["#deleted"] = "deleted"  # a newer upsert over a tombstone brings the entity back
+    removes.append("#deleted")
     try:
         out = table.ddb().update_item(
             TableName=table.table_name(),
@@ -102,6 +119,26 @@ def put_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: st
     old = table.unmarshal(out.get("Attributes") or {})
     if old.get("local_time") and old.get("local_base") != canonical(attrs.get("notifications")):
         clear_override(tenant_id, entity_type, entity_id, made_at=old.get("local_time"))
+    return True
+
+
+def delete_if_newer(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> bool:
+    """Replace the entity by a tombstone unless what is stored is as new or newer. True when written (also when
+    nothing was stored: the tombstone keeps an older upsert that arrives later out). A ``PutItem``: the tombstone
+    replaces everything, a local override included."""
+    record = tombstone(tenant_id, entity_type, entity_id, sync_time)
+    try:
+        table.ddb().put_item(
+            TableName=table.table_name(),
+            Item=table.marshal(record),
+            ConditionExpression="attribute_not_exists(#pk) OR #st < :t",
+            ExpressionAttributeNames={"#pk": "PK", "#st": "sync_time"},
+            ExpressionAttributeValues=table.values(t=sync_time),
+        )
+    except ClientError as err:
+        if table.is_condition_failure(err):
+            return False
+        raise
     return True
 
 
@@ -159,15 +196,25 @@ def override(stored: dict[str, Any]) -> tuple[list[str], str] | None:
 
 
 def get(tenant_id: str, entity_type: str, entity_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
-    return table.get(pk(tenant_id, entity_type), sk(entity_id), consistent=consistent)
+    """The entity, or None when there is none or it was deleted (its tombstone)."""
+    stored = table.get(pk(tenant_id, entity_type), sk(entity_id), consistent=consistent)
+    return None if stored is None or stored.get("deleted") else stored
+
+
+def get_any(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+    """The stored item, tombstone included."""
+    return table.get(pk(tenant_id, entity_type), sk(entity_id))
 
 
 def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:
-    """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are."""
+    """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are (tombstones are
+    read but neither answered nor counted)."""
     return table.offset_page(
         offset,
         limit,
         KeyConditionExpression="PK = :pk",
+        FilterExpression="attribute_not_exists(#deleted)",  # tombstones
+        ExpressionAttributeNames={"#deleted": "deleted"},
         ExpressionAttributeValues=table.values(pk=pk(tenant_id, entity_type)),
         ScanIndexForward=not descending,
     )

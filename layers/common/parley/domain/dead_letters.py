@@ -62,6 +62,9 @@ QUEUES: dict[str, DeadLetterQueue] = {
         DeadLetterQueue("inbound-mail", "inbound_mail_dlq_url", "received mail and Inbound Parse posts InboundMailFunction could not use"),
         DeadLetterQueue("provider-events", "provider_events_dlq_url", "provider webhooks ProviderEventsFunction could not apply"),
         DeadLetterQueue(
+            "directory-events", "directory_events_dlq_url", "directory events (EventBridge) DirectoryEventsFunction could not apply"
+        ),
+        DeadLetterQueue(
             "tally",
             "tally_dlq_url",
             "table-stream batches TallyFunction could not apply (Lambda's on-failure records: they describe a batch, which "

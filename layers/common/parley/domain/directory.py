@@ -1,13 +1,17 @@
-"""The courier directory: replicated in (``import_lines``), read by the admin API (``get``, ``page``).
+"""The courier directory: replicated in (``import_lines``, directory events, replicators — all through ``apply``),
+read by the admin API (``get``, ``page``).
 
 Organizations, users, individuals and individual-groups come from the care platform, never from the API. Each
 replica write is ordered by the platform's ``last-sync-time``: an older update never overwrites a newer one (a
 conditional write, ``dal/directory.put_if_newer``), so importing the same file twice, or two files out of order,
-ends in the same state. Every read is scoped to the caller's tenant: another tenant's id is simply not found.
+ends in the same state. A delete is a tombstone with its own last-sync-time, ordered the same way (an older upsert
+arriving after a newer delete is ignored); reads and lists never show a tombstone. Every read is scoped to the
+caller's tenant: another tenant's id is simply not found.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,29 +32,72 @@ MAX_LINE = 400_000  # a DynamoDB item holds 400 KB
 @dataclass
 class ImportSummary:
     read: int = 0
-    written: int = 0
+    written: int = 0  # upserts and deletes applied
+    deleted: int = 0  # of which deletes
     unchanged: int = 0  # the stored entity was as new or newer (its last-sync-time)
     invalid: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "written": self.written, "unchanged": self.unchanged, "invalid": len(self.invalid)}
+        counts = {"read": self.read, "written": self.written, "deleted": self.deleted, "unchanged": self.unchanged}
+        return {**counts, "invalid": len(self.invalid)}
 
 
-def parse_line(text: str) -> tuple[str, str, str, dict[str, Any]]:
-    """One JSON line → ``(type, id, sync time, attributes as stored)``; ``BadRequest`` naming what is wrong."""
+@dataclass(frozen=True)
+class Change:
+    """One ordered change to a tenant's directory: an upsert (``attrs`` as stored) or a delete (a tombstone)."""
+
+    entity_type: str
+    entity_id: str
+    sync_time: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
+
+
+def parse_line(text: str) -> Change:
+    """One JSON line → its ``Change``; ``BadRequest`` naming what is wrong."""
     if len(text) > MAX_LINE:
         raise BadRequest(f"line longer than {MAX_LINE} characters")
     try:
         record = DirectoryRecord.model_validate_json(text)
+    except ValidationError as err:
+        raise BadRequest(_describe(err)) from None
+    return _change(record)
+
+
+def parse_record(obj: Any) -> Change:
+    """The same, of a resource already decoded (a directory event's ``entity``, a replicator's upstream resource)."""
+    if not isinstance(obj, dict):
+        raise BadRequest("the entity must be a JSON object")
+    if len(json.dumps(obj, separators=(",", ":"))) > MAX_LINE:
+        raise BadRequest(f"entity longer than {MAX_LINE} characters")
+    try:
+        record = DirectoryRecord.model_validate(obj)
+    except ValidationError as err:
+        raise BadRequest(_describe(err)) from None
+    return _change(record)
+
+
+def _change(record: DirectoryRecord) -> Change:
+    try:
         attrs = ATTRIBUTES[record.type].model_validate(record.attributes)
     except ValidationError as err:
         raise BadRequest(_describe(err)) from None
     sync_time = record.last_sync_time or getattr(attrs, "last_sync_time", None)
     if sync_time is None:
         raise BadRequest("last-sync-time: required (on the line, or in the attributes of users and individual-groups)")
+    if record.deleted:
+        return Change(record.type, record.id, sync_time, deleted=True)
     if "last_sync_time" in type(attrs).model_fields:
         attrs = attrs.model_copy(update={"last_sync_time": sync_time})  # the answered last-sync-time is the order's
-    return record.type, record.id, sync_time, attrs.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return Change(record.type, record.id, sync_time, attrs.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def apply(tenant_id: str, change: Change) -> bool:
+    """Apply one change, ordered by its last-sync-time: True when written, False when the stored entity (or its
+    tombstone) is as new or newer. The one write path of ``import-directory``, directory events and replicators."""
+    if change.deleted:
+        return store.delete_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time)
+    return store.put_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time, change.attrs)
 
 
 def _describe(err: ValidationError) -> str:
@@ -72,15 +119,16 @@ def import_lines(tenant_id: str, lines: Iterable[str], *, report: Any = None) ->
             continue
         summary.read += 1
         try:
-            entity_type, entity_id, sync_time, attrs = parse_line(text)
+            change = parse_line(text)
         except BadRequest as err:
             problem = {"line": number, "error": err.message}
             summary.invalid.append(problem)
             if report:
                 report(problem)
             continue
-        if store.put_if_newer(tenant_id, entity_type, entity_id, sync_time, attrs):
+        if apply(tenant_id, change):
             summary.written += 1
+            summary.deleted += change.deleted
         else:
             summary.unchanged += 1
     return summary

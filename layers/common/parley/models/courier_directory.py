@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from parley import clock
 from parley.models.jsonapi import Attributes
@@ -111,11 +111,14 @@ ATTRIBUTES: dict[str, type[Attributes]] = {
 
 
 class DirectoryRecord(Attributes):
-    """One line of ``import-directory``: a JSON:API resource, ordered by the time the platform last synced it (an
-    older ``last-sync-time`` never overwrites a newer one). That time is the line's ``last-sync-time``, or else its
-    attributes' (users and individual-groups carry one; organizations and individuals do not, so their lines name it)."""
+    """One line of ``import-directory`` (and the ``entity`` of a directory event, or one resource a replicator pulled): a
+    JSON:API resource, ordered by the time the platform last synced it (an older ``last-sync-time`` never overwrites a
+    newer one). That time is the line's ``last-sync-time``, or else its attributes' (users and individual-groups carry
+    one; organizations and individuals do not, so their lines name it). ``"deleted": true`` makes the line a delete:
+    a tombstone with that time replaces the entity (its attributes, if any, are not kept)."""
 
     type: EntityType
     id: Id
     last_sync_time: Timestamp | None = None
+    deleted: StrictBool = False  # true or false, not "yes" or 1
     attributes: dict[str, Any] = Field(default_factory=dict)

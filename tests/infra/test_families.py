@@ -7,8 +7,14 @@ from parley_local import families, openapi
 
 
 def test_the_families_are_the_nested_applications_of_the_root_template():
-    assert families.applications() == {"CandidateApi": "candidate", "CrmApi": "crm", "AtsApi": "ats", "CourierAdminApi": "courier_admin"}
-    assert families.names() == ("candidate", "crm", "ats", "courier_admin")
+    assert families.applications() == {
+        "CandidateApi": "candidate",
+        "CrmApi": "crm",
+        "AtsApi": "ats",
+        "CourierAdminApi": "courier_admin",
+        "CourierEmailApi": "courier_email",
+    }
+    assert families.names() == ("candidate", "crm", "ats", "courier_admin", "courier_email")
 
 
 def test_every_folder_with_endpoints_is_a_family_and_every_family_has_its_documents():

@@ -155,6 +155,7 @@ ERROR_SHAPE_KEYS = {
     "ats": {"status", "message"},
     "crm": {"title", "detail"},
     "courier_admin": {"errors"},
+    "courier_email": {"errors"},
 }
 
 
@@ -194,10 +195,11 @@ def test_api_gateways_throttling_says_when_to_retry(path):
     assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
-def test_courier_gateway_responses_are_json_api_media():
+@pytest.mark.parametrize("family", ["courier_admin", "courier_email"])
+def test_courier_gateway_responses_are_json_api_media(family):
     """The courier API's own answers (no key, unknown route, throttling, …) carry JSON:API's media type, as its
     handlers' answers do (docs/courier.md "Media types"), in the deployed RestApi (SAM's transform)."""
-    resources = transformed()["functions/courier_admin/template.yaml"]["resources"]
+    resources = transformed()[f"functions/{family}/template.yaml"]["resources"]
     (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
     responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
     assert len(responses) == 16

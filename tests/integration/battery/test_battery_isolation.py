@@ -84,6 +84,7 @@ class World:
     template_id: str
     sms_sid: str
     directory: dict[str, str]  # the courier directory of A: its type (organizations, …) → the id of one entity
+    attachment_id: str  # a ready user-email-attachment of A's email (email_id)
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -151,13 +152,34 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     lines = [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}) for t, i in dir_ids.items()]
     assert courier_directory.import_lines(a.id, lines).written == 4
 
+    # a user-email-attachment of A's email, uploaded and processed
+    attachment_id = ok(
+        "CourierEmailApi.CreateUserEmailAttachmentFunction",
+        "courier_email/create_user_email_attachment",
+        body={
+            "data": {
+                "type": "user-email-attachments",
+                "attributes": {"content-type": "text/plain", "email-id": email_id, "filename": "a.txt"},
+            }
+        },
+    )["id"]
+    from parley.dal import email_attachments
+    from parley.dal.aws import client
+    from parley.settings import get_settings
+
+    client("s3").put_object(Bucket=get_settings().body_bucket, Key=email_attachments.upload_key(a.id, attachment_id), Body=b"notes of A")
+    processed = api_event("courier_email/process_user_email_attachment_upload", tenant_id=a.id, body={})
+    processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
+    assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
     assert email.candidate_id and sms.candidate_id
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
-                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids)  # fmt: skip
+                 scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
+                 attachment_id=attachment_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -327,6 +349,18 @@ def _courier(entity_type):
     return run
 
 
+def _attachment(method, suffix=""):
+    def run(w, call, who):
+        path = f"/v1/user-email-attachments/{{id}}{suffix}"
+        return call(method, path, who.id, params={"id": w.attachment_id}, query={}, payload={} if method == "POST" else ...)
+
+    return run
+
+
+def _attachments_of_email(w, call, who):
+    return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.email_id})
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -377,6 +411,12 @@ CASES: dict[tuple[str, str, str], Case] = {
         ("GET", f"/v1/{t}/{{id}}", "path.id"): Case(_courier(t), _not_found)
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
+    # courier email: user-email-attachments (the email is A's email message: docs/courier.md)
+    ("GET", "/v1/user-email-attachments/{id}", "path.id"): Case(_attachment("GET"), _not_found),
+    ("POST", "/v1/user-email-attachments/{id}/process-upload", "path.id"): Case(
+        _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
+    ),
+    ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

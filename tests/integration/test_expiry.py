@@ -23,6 +23,7 @@ EXPIRING = {
     "body_intent": 7 * DAY,
     "send_window": 2 * DAY,  # the per-tenant limits' day window: until the end of the next UTC day
     "pace": 7 * DAY,  # the dispatcher's send slots of a tenant (refreshed with each reservation)
+    "user_email_attachment": 15 * 60 + DAY,  # pending only: its upload ticket (15 min) and a day (a ready one keeps none)
 }
 
 
@@ -50,6 +51,15 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     email_events.record(t.id, provider="ses", event_key="evt-1", summary={"event": "delivered"}, activity=None)
     inbound_mail.record_receipt(t.id, "<m-1@example.com>", "unmatched")
     body_intents.record(t.id, "m-x", bodies.key_for(t.id, "m-x"))
+    # a courier email attachment whose upload was never processed (pending)
+    attachment = {
+        "type": "user-email-attachments",
+        "attributes": {"content-type": "text/plain", "email-id": message_id, "filename": "a.txt"},
+    }
+    out = handler("CourierEmailApi.CreateUserEmailAttachmentFunction")(
+        api_event("courier_email/create_user_email_attachment", tenant_id=t.id, body={"data": attachment})
+    )
+    assert out["statusCode"] == 201, out
     # the dispatcher's send slots of the tenant (the send above opened its send window)
     limits.reserve(t.id, 1, interval_us=100_000, now_us=int(clock.now().timestamp() * 1_000_000))
     # a consumer's last receive failing: why, kept

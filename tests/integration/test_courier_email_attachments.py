@@ -304,3 +304,47 @@ def test_the_send_path_reads_the_ready_files_byte_identical(handler, email):
     parsed = message_from_bytes(raw, policy=default)
     got = [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True)) for p in parsed.iter_attachments()]
     assert got == files
+
+
+def test_the_dispatcher_sends_a_courier_email_with_its_ready_attachments_as_raw_mime(handler, email, app_env):
+    """The send pipeline: a courier email (source_api courier) with ready attachments goes to SES as a Raw
+    multipart/mixed message whose parts parse back byte-identical; other families' emails stay Simple."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from moto.ses.models import ses_backends
+
+    from parley.dal import messages
+    from parley.domain import dispatch
+    from parley.models.domain import SendJob
+
+    tenant_id, email_id = email
+    files = [("care-plan.pdf", "application/pdf", PDF), ("vitals.csv", "text/csv", "name,bpm\nZoë,62\n".encode())]
+    for name, kind, data in files:
+        att = body(create(handler, tenant_id, email_id, content_type=kind, filename=name))["id"]
+        upload(tenant_id, att, data, kind)
+        assert process(handler, tenant_id, att)["statusCode"] == 201
+    body(create(handler, tenant_id, email_id, content_type="image/png", filename="pending.png"))  # pending: not sent
+
+    out = dispatch.dispatch(SendJob(tenant_id=tenant_id, message_id=email_id), receive_count=1)
+    assert out.result == "sent", out
+    assert messages.get(tenant_id, email_id).status.value == "SENT"
+    (sent,) = [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages if getattr(m, "raw_data", None)]
+    parsed = message_from_bytes(sent.raw_data.encode(), policy=default)
+    assert parsed.get_content_type() == "multipart/mixed" and parsed["Subject"] == "Your care plan"
+    assert parsed.get_body(preferencelist=("plain",)).get_content().strip() == "See attached."
+    got = [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True)) for p in parsed.iter_attachments()]
+    assert got == files
+    assert "pat@example.com" in sent.destinations
+
+
+def test_a_courier_email_without_attachments_is_sent_simple(email, app_env):
+    from moto.ses.models import ses_backends
+
+    from parley.domain import dispatch
+    from parley.models.domain import SendJob
+
+    tenant_id, email_id = email
+    assert dispatch.dispatch(SendJob(tenant_id=tenant_id, message_id=email_id), receive_count=1).result == "sent"
+    (sent,) = ses_backends["123456789012"]["us-east-1"].sent_messages
+    assert getattr(sent, "raw_data", None) is None and sent.subject == "Your care plan"

@@ -132,3 +132,38 @@ def test_build_mime_without_attachments_or_text():
     msg = message_from_bytes(raw, policy=default)
     assert msg.get_content_type() == "text/html" and list(msg.iter_attachments()) == []
     assert msg.get_content().strip() == "<b>Hi</b>"
+
+
+def _outbound(**kw):
+    from parley.providers.base import OutboundEmail
+
+    base = dict(message_id="m-1", tenant_id="t-1", sender="no-reply@parley.example", sender_name="Clinic", recipient="pat@example.com",
+                subject="Plan", html=None, text="See attached.", bcc=("audit@example.com",), reply_to="care@parley.example")  # fmt: skip
+    return OutboundEmail(**{**base, **kw})
+
+
+def test_ses_sends_raw_mime_only_when_there_are_attachments():
+    from parley.providers.ses import SesEmailProvider
+
+    files = (att.Attachment("a.pdf", "application/pdf", b"%PDF-1\x00\xff"),)
+    assert set(SesEmailProvider._content(_outbound(), {})) == {"Simple"}
+    raw = SesEmailProvider._content(_outbound(attachments=files), {})["Raw"]["Data"]
+    msg = message_from_bytes(raw, policy=default)
+    assert msg["Reply-To"] == "care@parley.example" and msg["Bcc"] is None  # Bcc only in the envelope
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in msg.iter_attachments()] == [("a.pdf", b"%PDF-1\x00\xff")]
+
+
+def test_sendgrid_payload_carries_the_attachments_base64():
+    import base64
+
+    from parley.providers.sendgrid import SendGridEmailProvider
+
+    assert "attachments" not in SendGridEmailProvider.payload(_outbound())
+    files = (att.Attachment("n.txt", "text/plain", "Zoë".encode()),)
+    (part,) = SendGridEmailProvider.payload(_outbound(attachments=files))["attachments"]
+    assert part == {
+        "content": base64.b64encode("Zoë".encode()).decode(),
+        "type": "text/plain",
+        "filename": "n.txt",
+        "disposition": "attachment",
+    }

@@ -19,12 +19,7 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from parley import clock
@@ -33,6 +28,9 @@ from parley.dal import keys, table
 from parley.domain.ids import new_id
 from parley.errors import Conflict, NotFound, Unprocessable
 from parley.models.courier_email_attachments import AttachmentAttributes, AttachmentCreateAttributes, UploadTicket
+from parley.providers.mime import Attachment, build_mime
+
+__all__ = ["Attachment", "ReadyAttachment", "build_mime", "create", "get", "page", "process_upload", "ready_attachments", "sniff"]
 
 MAX_BYTES = 10 * 1024 * 1024  # per attachment (SES v2 takes raw messages up to 40 MB, base64 included)
 UPLOAD_SECONDS = 15 * 60  # how long the pre-signed POST accepts the upload
@@ -212,54 +210,15 @@ def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, AttachmentA
 
 
 # ── the send path ──
-@dataclass(frozen=True)
-class ReadyAttachment:
-    filename: str
-    content_type: str
-    data: bytes
+ReadyAttachment = Attachment  # (filename, content_type, data)
 
 
-def ready_attachments(tenant_id: str, email_id: str) -> list[ReadyAttachment]:
+def ready_attachments(tenant_id: str, email_id: str) -> list[Attachment]:
     """The email's ready attachments with their bytes, in creation order (pending ones are left out: never sent).
     ``ObjectChanged`` if a checked file is gone (nothing but process-upload writes those keys)."""
     out = []
     for item in store.all_of_email(tenant_id, email_id):
         if item.get("ready"):
             data = store.read(item["object_key"], etag=item["etag"])
-            out.append(ReadyAttachment(filename=item["filename"], content_type=item["content_type"], data=data))
+            out.append(Attachment(filename=item["filename"], content_type=item["content_type"], data=data))
     return out
-
-
-def build_mime(
-    *,
-    sender: str,
-    to: Sequence[str],
-    subject: str,
-    text: str | None = None,
-    html: str | None = None,
-    attachments: Sequence[ReadyAttachment] = (),
-    sender_name: str = "",
-    reply_to: str | None = None,
-    message_id_domain: str | None = None,
-) -> bytes:
-    """A raw MIME message: the text and/or HTML body (multipart/alternative when both), and the attachments as
-    base64 parts of a multipart/mixed (``Content-Disposition: attachment`` with the filename, RFC 2231 when it is not
-    ASCII). CRLF line ends, as SES's raw send takes them."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=message_id_domain or sender.rsplit("@", 1)[-1])
-    if reply_to:
-        msg["Reply-To"] = reply_to
-    if text is not None or html is None:
-        msg.set_content(text or "", subtype="plain", charset="utf-8")
-        if html is not None:
-            msg.add_alternative(html, subtype="html", charset="utf-8")
-    else:
-        msg.set_content(html, subtype="html", charset="utf-8")
-    for att in attachments:
-        maintype, _, subtype = att.content_type.partition("/")
-        msg.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=att.filename)
-    return msg.as_bytes()

@@ -145,3 +145,43 @@ def test_a_file_that_is_not_its_declared_type_is_refused_and_deleted(local, emul
     # a disallowed declared type never gets a ticket
     bad = _create(local, key, email_id, "application/x-msdownload", "setup.exe")
     assert bad.status_code == 422 and bad.json()["errors"][0]["source"] == {"pointer": "/data/attributes/content-type"}
+
+
+def test_an_uploaded_attachment_arrives_in_the_outbox_as_a_mime_part_byte_identical(local, emulator_env):
+    """The acceptance path of issue 15: uploaded through the pre-signed POST, processed, then the email goes through
+    the send pipeline (the send queue → the dispatcher → SES) and the local outbox holds a raw message whose part is
+    the same bytes. The courier email is stored here as the user-emails routes will store it (an outbound email
+    message, source_api courier: docs/courier.md "Email attachments"), and its send job queued."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from parley import clock
+    from parley.dal import messages, queue
+    from parley.domain.ids import new_id
+    from parley.models.domain import Message, MessageStatus, SendJob
+
+    tenant = local.new_tenant("courier-email-send")
+    key, tid = tenant["apiKey"], tenant["tenantId"]
+    to = f"pat-{uuid.uuid4().hex[:8]}@example.com"
+    email_id = new_id()
+    messages.create(
+        Message(tenant_id=tid, id=email_id, channel="email", direction="outbound", status=MessageStatus.QUEUED, source_api="courier",
+                sender="no-reply@parley.example", recipient=to, subject="Your care plan", body="See attached.",
+                conversation_id=email_id, provider="ses", created_at=clock.now())
+    )  # fmt: skip
+    data = b"%PDF-1.7\n" + os.urandom(30_000) + b"\n%%EOF\n"
+    ticket = _create(local, key, email_id, "application/pdf", "care-plan.pdf").json()
+    assert _upload(ticket, data, "care-plan.pdf").status_code in (200, 201, 204)
+    assert _process(local, key, ticket["id"]).status_code == 201
+
+    queue.enqueue(SendJob(tenant_id=tid, message_id=email_id))
+
+    def sent():
+        return [m for m in local.outbox()["email"] if m["raw"] and to in (m["destinations"] or [])]
+
+    (mail,) = local.wait_for(sent, timeout=20)
+    parsed = message_from_bytes(mail["raw"].encode(), policy=default)
+    assert parsed.get_content_type() == "multipart/mixed" and parsed["Subject"] == "Your care plan"
+    (part,) = parsed.iter_attachments()
+    assert (part.get_filename(), part.get_content_type(), part.get_payload(decode=True)) == ("care-plan.pdf", "application/pdf", data)
+    assert local.wait_for(lambda: messages.get(tid, email_id).status.value == "SENT", timeout=10)

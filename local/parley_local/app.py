@@ -504,6 +504,7 @@ class LocalStack:
             "parameters": dict(root.params),  # the root template's, overrides included (AuthorizerCacheSeconds, …)
             "resources": {
                 "TABLE_NAME": root.ref("Table"),
+                "BODY_BUCKET": root.ref("BodyBucket"),
                 "SEND_QUEUE_URL": root.ref("SendQueue"),
                 "SEND_QUEUE_ARN": root.get_att("SendQueue", "Arn"),
                 "SEND_DLQ_URL": root.ref("SendDLQ"),

@@ -245,9 +245,9 @@ def test_every_bucket_has_lifecycle_rules():
     (tiering,) = [r for r in buckets["BodyBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("Transitions")]
     # Intelligent-Tiering only tiers objects of 128 KiB or more: smaller bodies would pay a transition for nothing
     assert int(tiering["ObjectSizeGreaterThan"]) >= 128 * 1024
-    assert not any(r.get("ExpirationInDays") for r in buckets["BodyBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]), (
-        "a body lives as long as its message"
-    )
+    # a body lives as long as its message: only unprocessed attachment uploads (uploads/) expire
+    expiring = [r for r in buckets["BodyBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("ExpirationInDays")]
+    assert [(r.get("Prefix"), r["ExpirationInDays"]) for r in expiring] == [("uploads/", 1)]
     (expiry,) = [r for r in buckets["InboundMailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("ExpirationInDays")]
     assert expiry["ExpirationInDays"] == {"Ref": "InboundMailRetentionDays"}
     # a post whose processing failed must still be there when its job is redriven from the inbound DLQ

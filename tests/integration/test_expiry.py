@@ -26,6 +26,7 @@ EXPIRING = {
     "pace": 7 * DAY,  # the dispatcher's send slots of a tenant (refreshed with each reservation)
     "sniffer": 14 * DAY,  # a courier sniffer: valid-until (≤ 7 days) + the 7 days its logs are kept
     "sniffer_log": 7 * DAY,  # what a sniffer recorded
+    "user_email_attachment": 15 * 60 + DAY,  # pending only: its upload ticket (15 min) and a day (a ready one keeps none)
 }
 
 
@@ -53,6 +54,15 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     email_events.record(t.id, provider="ses", event_key="evt-1", summary={"event": "delivered"}, activity=None)
     inbound_mail.record_receipt(t.id, "<m-1@example.com>", "unmatched")
     body_intents.record(t.id, "m-x", bodies.key_for(t.id, "m-x"))
+    # a courier email attachment whose upload was never processed (pending)
+    attachment = {
+        "type": "user-email-attachments",
+        "attributes": {"content-type": "text/plain", "email-id": message_id, "filename": "a.txt"},
+    }
+    out = handler("CourierEmailApi.CreateUserEmailAttachmentFunction")(
+        api_event("courier_email/create_user_email_attachment", tenant_id=t.id, body={"data": attachment})
+    )
+    assert out["statusCode"] == 201, out
     # the dispatcher's send slots of the tenant (the send above opened its send window)
     limits.reserve(t.id, 1, interval_us=100_000, now_us=int(clock.now().timestamp() * 1_000_000))
     # a consumer's last receive failing: why, kept

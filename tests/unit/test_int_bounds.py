@@ -75,8 +75,8 @@ def test_an_integer_parameter_beyond_a_java_int_is_400(family, method, resource,
     for other in op.get("parameters", []):
         if other["in"] == "path":
             path_params[other["name"]] = value if other is param else "x1"
-        elif other["in"] == "query" and other.get("required") and other is not param:
-            query[other["name"]] = "x1"  # a required parameter (courier's individual-id) given, so only the bound fails
+        elif other["in"] == "query" and other.get("required") and other is not param:  # e.g. email-id: a valid value
+            query[other["name"]] = "1" if other["schema"].get("type") == "integer" else "x1"
     if param["in"] == "query":
         query[param["name"]] = value
     path = resource

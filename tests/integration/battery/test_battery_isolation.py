@@ -87,6 +87,7 @@ class World:
     user_email_id: str  # a courier user-email (a draft) of A's user about A's individual
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
+    attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -175,6 +176,26 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                      every_minutes=5, created_time="2026-11-01T09:00:00.000Z", schedule_name="replicator-x")  # fmt: skip
     courier_replicators.create(rep)
 
+    # a user-email-attachment of A's email, uploaded and processed
+    attachment_id = ok(
+        "CourierEmailApi.CreateUserEmailAttachmentFunction",
+        "courier_email/create_user_email_attachment",
+        body={
+            "data": {
+                "type": "user-email-attachments",
+                "attributes": {"content-type": "text/plain", "email-id": user_email_id, "filename": "a.txt"},
+            }
+        },
+    )["id"]
+    from parley.dal import email_attachments
+    from parley.dal.aws import client
+    from parley.settings import get_settings
+
+    client("s3").put_object(Bucket=get_settings().body_bucket, Key=email_attachments.upload_key(a.id, attachment_id), Body=b"notes of A")
+    processed = api_event("courier_email/process_user_email_attachment_upload", tenant_id=a.id, body={})
+    processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
+    assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
@@ -183,7 +204,7 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id)  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -373,6 +394,14 @@ def _user_email(suffix):
     return run
 
 
+def _attachment(method, suffix=""):
+    def run(w, call, who):
+        path = f"/v1/user-email-attachments/{{id}}{suffix}"
+        return call(method, path, who.id, params={"id": w.attachment_id}, query={}, payload={} if method == "POST" else ...)
+
+    return run
+
+
 def _sniffer(suffix):
     def run(w, call, who):
         return call("GET", f"/v1/sniffers/{{id}}{suffix}", who.id, params={"id": w.sniffer_id}, query={})
@@ -388,6 +417,10 @@ def _user_emails_of(w, call, who):
 def _not_theirs(c: Any) -> None:
     """An individual the calling tenant's directory does not have is not the acting user's: 403 (docs/courier.md)."""
     assert c.status == 403 and c.body["errors"][0]["code"] == "not-owner", (c.status, c.body)
+
+
+def _attachments_of_email(w, call, who):
+    return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
 CASES: dict[tuple[str, str, str], Case] = {
@@ -452,6 +485,12 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("GET", "/v1/replicators/{id}", "path.id"): Case(
         lambda w, call, who: call("GET", "/v1/replicators/{id}", who.id, params={"id": w.replicator_id}, query={}), _not_found
     ),
+    # courier email: user-email-attachments (of A's user-email)
+    ("GET", "/v1/user-email-attachments/{id}", "path.id"): Case(_attachment("GET"), _not_found),
+    ("POST", "/v1/user-email-attachments/{id}/process-upload", "path.id"): Case(
+        _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
+    ),
+    ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -73,7 +73,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,7 +88,7 @@ from parley.domain.ids import new_id
 from parley.domain.rendering import render_email
 from parley.models.domain import ActivityEvent, Message, MessageStatus, SendJob, SendReceipt
 from parley.models.email_events import Suppression
-from parley.providers.base import EmailProvider, OutboundSms, ProviderError, SmsProvider
+from parley.providers.base import EmailProvider, OutboundEmail, OutboundSms, ProviderError, SmsProvider
 from parley.providers.registry import email_provider, sms_provider
 from parley.settings import get_settings
 
@@ -133,6 +133,18 @@ def _event(msg: Message, name: str, response: str) -> ActivityEvent:
     return ActivityEvent(
         message_id=msg.id, event_id=new_id(), event=name, email=msg.recipient, created_ms=clock.epoch_ms(now), response=response
     )
+
+
+def with_attachments(msg: Message, outbound: OutboundEmail) -> OutboundEmail:
+    """A courier email with its ready user-email-attachments (read from S3; the provider sends them as MIME parts).
+    A user-email's message has the user-email's id (docs/courier.md "Email attachments"); other families' emails have none
+    and cost no read. A failed read is a failure to prepare the message: given back, retried."""
+    if msg.source_api != "courier" or msg.channel != "email":
+        return outbound
+    from parley.domain import email_attachments
+
+    files = email_attachments.ready_attachments(msg.tenant_id, msg.id)
+    return replace(outbound, attachments=tuple(files)) if files else outbound
 
 
 def render_sms(msg: Message) -> OutboundSms:
@@ -438,7 +450,7 @@ def _round(jobs: list[tuple[int, SendJob, int]], provider: EmailProvider | SmsPr
                 key3 = ("email", msg.provider, msg.tenant_id)
                 if provider is None and key3 not in providers:
                     providers[key3] = email_provider(msg.provider, msg.tenant_id)
-                sender, outbound = provider or providers[key3], render_email(msg)
+                sender, outbound = provider or providers[key3], with_attachments(msg, render_email(msg))
         except Exception as err:
             # The provider could not be set up or the message rendered: nothing was handed to it. Given back (a
             # later attempt may find it fixed), dead-lettered on the last attempt.

@@ -79,6 +79,7 @@ def _message(caller: Caller, stored: dict[str, Any], sender_name: str) -> Messag
     return emails.new_outbound(
         caller,
         "email",
+        message_id=stored["id"],  # one id: the dispatcher finds the email's attachments by its message's id
         source_api=SOURCE_API,
         recipient=stored["to"][0],
         sender_name=sender_name,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from parley.providers.mime import Attachment
+
 
 @dataclass(frozen=True)
 class OutboundEmail:
@@ -21,6 +23,7 @@ class OutboundEmail:
     to: tuple[str, ...] = ()  # every To address when there are several (``recipient`` is the first)
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # files sent as MIME attachments (courier user-email-attachments)
 
     @property
     def to_addresses(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import urllib.error
@@ -69,6 +70,11 @@ class SendGridEmailProvider:
             body["reply_to"] = {"email": email.reply_to}
         if email.headers:
             body["headers"] = dict(email.headers)
+        if email.attachments:
+            body["attachments"] = [
+                {"content": base64.b64encode(a.data).decode(), "type": a.content_type, "filename": a.filename, "disposition": "attachment"}
+                for a in email.attachments
+            ]
         return body
 
     def send(self, email: OutboundEmail) -> Receipt:

@@ -1,0 +1,221 @@
+"""The attachments of courier user-emails (seed 003): a two-phase upload straight to storage, a check of the stored
+bytes, and what the send path needs (docs/courier.md "Email attachments").
+
+1. ``create``: the email must be the tenant's; a pending attachment is stored and a pre-signed S3 POST answered
+   (``upload-url``, ``upload-data``, ``expiration-time`` in epoch seconds), good for ``UPLOAD_SECONDS``, for exactly one
+   key, the declared Content-Type and 1..``MAX_BYTES`` bytes.
+2. the client POSTs the file to S3 itself.
+3. ``process_upload``: the stored object's real size and its real type (by its bytes: ``sniff``) are checked against
+   the limit and the declared type; a refused file is deleted (422, the attachment stays pending: the client may upload
+   again while the ticket lasts); an accepted one is copied to its final key (that version only: ``CopySourceIfMatch``)
+   and the attachment marked ready. A ready attachment is answered as it is: process-upload is idempotent.
+
+For the send path: ``ready_attachments`` (the ready files of an email, bytes included) and ``build_mime`` (a raw
+multipart/mixed message for SES ``SendRawEmail`` / SES v2 ``Content.Raw``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import zipfile
+from datetime import timedelta
+from typing import Any
+
+from parley import clock
+from parley.dal import email_attachments as store
+from parley.dal import user_emails
+from parley.domain.ids import new_id
+from parley.errors import Conflict, NotFound, Unprocessable
+from parley.models.courier_email_attachments import AttachmentAttributes, AttachmentCreateAttributes, UploadTicket
+from parley.providers.mime import Attachment, build_mime
+
+__all__ = ["Attachment", "ReadyAttachment", "build_mime", "create", "get", "page", "process_upload", "ready_attachments", "sniff"]
+
+MAX_BYTES = 10 * 1024 * 1024  # per attachment (SES v2 takes raw messages up to 40 MB, base64 included)
+UPLOAD_SECONDS = 15 * 60  # how long the pre-signed POST accepts the upload
+LINK_SECONDS = 5 * 60  # how long a download-link works
+PENDING_DAYS = 1  # a pending attachment's item expires (table TTL) this long after its ticket; so does its upload
+SNIFF_BYTES = 8 * 1024  # what is read of an image or a PDF to check its type
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The types an attachment may have, each checked by its bytes (``sniff``).
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
+ZIPPED = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml"}  # Office Open XML: a zip holding this part
+TEXT = ("text/plain", "text/csv")  # UTF-8 text (ASCII included), no NUL byte
+ALLOWED = (*MAGIC, *ZIPPED, *TEXT)
+
+
+# ── the email an attachment belongs to ──
+def email_of(tenant_id: str, email_id: str) -> dict[str, Any] | None:
+    """The tenant's user-email ``email_id`` (``dal/user_emails``), or None. Another tenant's email is not found (the
+    tenant is in the key). Once sent, its send pipeline message has the same id (``domain/user_emails``), which is how
+    the dispatcher finds its attachments."""
+    return user_emails.get(tenant_id, email_id)
+
+
+def _require_email(tenant_id: str, email_id: str, *, pointer: str | None = None, parameter: str | None = None) -> None:
+    if email_of(tenant_id, email_id) is None:
+        raise NotFound(f"no user-email {email_id}", pointer=pointer, parameter=parameter, code="not-found")
+
+
+# ── types ──
+def media_type(declared: str) -> str:
+    """The declared Content-Type as an allowed media type (lower-cased; a ``charset`` parameter is allowed on text
+    types, utf-8 or us-ascii only); ``Unprocessable`` naming the attribute otherwise."""
+    pointer = "/data/attributes/content-type"
+    kind, _, params = declared.strip().partition(";")
+    kind = kind.strip().lower()
+    if kind not in ALLOWED:
+        allowed = ", ".join(ALLOWED)
+        raise Unprocessable(f"content-type {kind!r} is not allowed (allowed: {allowed})", pointer=pointer, code="type-not-allowed")
+    for param in filter(None, (p.strip() for p in params.split(";"))):
+        name, _, value = param.partition("=")
+        if kind not in TEXT or name.strip().lower() != "charset" or value.strip().strip('"').lower() not in ("utf-8", "us-ascii"):
+            raise Unprocessable(f"content-type parameter {param!r} is not allowed", pointer=pointer, code="type-not-allowed")
+    return kind
+
+
+def sniff(kind: str, head: bytes, whole: bytes | None = None) -> bool:
+    """Whether the bytes are a file of ``kind``: the magic number of a PDF or an image (``head``: its first bytes), a
+    zip holding the part of a docx or xlsx (``whole``: the whole file), UTF-8 text without NUL bytes (``whole``) that
+    does not start like one of the binary types."""
+    if kind in MAGIC:
+        return head.startswith(MAGIC[kind])
+    data = head if whole is None else whole
+    if kind in ZIPPED:
+        if not data.startswith(b"PK\x03\x04"):
+            return False
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            return False
+        return "[Content_Types].xml" in names and ZIPPED[kind] in names
+    if kind in TEXT:
+        if b"\x00" in data or any(data.startswith(m) for ms in MAGIC.values() for m in ms) or data.startswith(b"PK\x03\x04"):
+            return False
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(data, final=whole is not None)
+        except UnicodeDecodeError:
+            return False
+        return True
+    return False
+
+
+# ── the routes ──
+def _attributes(item: dict[str, Any], *, link: bool = False) -> AttachmentAttributes:
+    ready = bool(item.get("ready"))
+    download = None
+    if link and ready:
+        download = store.presigned_get(
+            item["object_key"], filename=item["filename"], content_type=item["content_type"], expires_in=LINK_SECONDS
+        )
+    return AttachmentAttributes(
+        content_type=item["content_type"],
+        created_at=item["created_at"],
+        download_link=download,
+        filename=item["filename"],
+        ready_to_use=ready,
+        size=int(item["size"]) if ready and item.get("size") is not None else None,
+    )
+
+
+def create(tenant_id: str, attrs: AttachmentCreateAttributes, *, user_id: str | None = None) -> UploadTicket:
+    kind = media_type(attrs.content_type)
+    _require_email(tenant_id, attrs.email_id, pointer="/data/attributes/email-id")
+    now = clock.now()
+    attachment_id = new_id()
+    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
+    store.create(
+        {
+            "tenant_id": tenant_id,
+            "id": attachment_id,
+            "email_id": attrs.email_id,
+            "filename": attrs.filename,
+            "content_type": kind,
+            "created_at": clock.iso(now),
+            "ready": False,
+            "ttl": expires + PENDING_DAYS * 86400,
+            **({"created_by": user_id} if user_id else {}),
+        }
+    )
+    post = store.presigned_post(
+        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=MAX_BYTES, expires_in=UPLOAD_SECONDS
+    )
+    return UploadTicket(id=attachment_id, upload_url=post["url"], upload_data=post["fields"], expiration_time=expires)
+
+
+def _item(tenant_id: str, attachment_id: str, *, consistent: bool = False) -> dict[str, Any]:
+    item = store.get(tenant_id, attachment_id, consistent=consistent)
+    if item is None:
+        raise NotFound(f"no user-email-attachment {attachment_id}", code="not-found")
+    return item
+
+
+def get(tenant_id: str, attachment_id: str, *, with_link: bool = False) -> tuple[str, AttachmentAttributes]:
+    return attachment_id, _attributes(_item(tenant_id, attachment_id), link=with_link)
+
+
+def page(tenant_id: str, email_id: str, *, offset: int, limit: int) -> tuple[list[tuple[str, AttachmentAttributes]], int]:
+    """The email's attachments (pending ones included: ``ready-to-use`` tells them apart), in creation order."""
+    _require_email(tenant_id, email_id, parameter="email-id")
+    items, total = store.page_of_email(tenant_id, email_id, offset=offset, limit=limit)
+    return [(i["id"], _attributes(i)) for i in items], total
+
+
+def _refuse(tenant_id: str, attachment_id: str, key: str, message: str, code: str) -> Unprocessable:
+    store.delete(key)
+    store.note_refusal(tenant_id, attachment_id, message)
+    return Unprocessable(message, code=code)
+
+
+def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, AttachmentAttributes]:
+    item = _item(tenant_id, attachment_id, consistent=True)
+    if item.get("ready"):
+        return attachment_id, _attributes(item)  # done before: the same answer, nothing read or written
+    source, kind = store.upload_key(tenant_id, attachment_id), item["content_type"]
+    found = store.head(source)
+    if found is None:
+        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing")
+    size, etag = found["size"], found["etag"]
+    if size > MAX_BYTES:
+        raise _refuse(tenant_id, attachment_id, source, f"the file is {size} bytes; the limit is {MAX_BYTES}", "attachment-too-large")
+    if size == 0:
+        raise _refuse(tenant_id, attachment_id, source, "the file is empty", "attachment-empty")
+    key = store.object_key(tenant_id, attachment_id)
+    try:
+        whole = kind in ZIPPED or kind in TEXT
+        data = store.read(source, etag=etag, first=None if whole else min(size, SNIFF_BYTES))
+        if not sniff(kind, data, data if whole else None):
+            raise _refuse(tenant_id, attachment_id, source, f"the file's content is not {kind}", "attachment-type-mismatch")
+        copied = store.copy(source, key, etag=etag, content_type=kind)
+    except store.ObjectChanged:
+        again = _item(tenant_id, attachment_id, consistent=True)
+        if again.get("ready"):  # a concurrent process-upload finished it (and removed the upload)
+            return attachment_id, _attributes(again)
+        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
+    if store.mark_ready(tenant_id, attachment_id, size=size, key=key, etag=copied):
+        store.delete(source)
+    return attachment_id, _attributes(_item(tenant_id, attachment_id, consistent=True))
+
+
+# ── the send path ──
+ReadyAttachment = Attachment  # (filename, content_type, data)
+
+
+def ready_attachments(tenant_id: str, email_id: str) -> list[Attachment]:
+    """The email's ready attachments with their bytes, in creation order (pending ones are left out: never sent).
+    ``ObjectChanged`` if a checked file is gone (nothing but process-upload writes those keys)."""
+    out = []
+    for item in store.all_of_email(tenant_id, email_id):
+        if item.get("ready"):
+            data = store.read(item["object_key"], etag=item["etag"])
+            out.append(Attachment(filename=item["filename"], content_type=item["content_type"], data=data))
+    return out

@@ -5,6 +5,7 @@ seconds, the attribute the table's TTL reads: tests/infra/test_operations.py) wi
 from __future__ import annotations
 
 import copy
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -54,10 +55,28 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     email_events.record(t.id, provider="ses", event_key="evt-1", summary={"event": "delivered"}, activity=None)
     inbound_mail.record_receipt(t.id, "<m-1@example.com>", "unmatched")
     body_intents.record(t.id, "m-x", bodies.key_for(t.id, "m-x"))
-    # a courier email attachment whose upload was never processed (pending)
+    # a courier email attachment whose upload was never processed (pending), of a draft user-email
+    from parley.domain import directory as courier_directory
+
+    lines = [
+        {"type": "organizations", "id": "o-1", "attributes": {}},
+        {"type": "individuals", "id": "i-1", "attributes": {"owner-id": "u-1"}},
+        {"type": "users", "id": "u-1", "attributes": {"primary-individual-id": "i-1"}},
+    ]
+    courier_directory.import_lines(t.id, [json.dumps({**line, "last-sync-time": "2026-11-01T09:00:00Z"}) for line in lines])
+    draft = {
+        "data": {
+            "type": "user-emails",
+            "attributes": {"to": "pat@example.com", "subject": "Hi", "message": "Hello", "sender-organization-id": "o-1"},
+        }
+    }
+    out = handler("CourierEmailApi.CreateUserEmailFunction")(
+        api_event("courier_email/create_user_email", tenant_id=t.id, body=draft, headers={"X-User-ID": "u-1", "Idempotency-Key": None})
+    )
+    assert out["statusCode"] == 201, out
     attachment = {
         "type": "user-email-attachments",
-        "attributes": {"content-type": "text/plain", "email-id": message_id, "filename": "a.txt"},
+        "attributes": {"content-type": "text/plain", "email-id": body(out)["data"]["id"], "filename": "a.txt"},
     }
     out = handler("CourierEmailApi.CreateUserEmailAttachmentFunction")(
         api_event("courier_email/create_user_email_attachment", tenant_id=t.id, body={"data": attachment})
@@ -71,12 +90,10 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     with pytest.raises(BatchProcessingError):
         handler("root.ProviderEventsFunction")({"Records": [record]})
     # a courier sniffer of a directory user, and one request of that user it recorded
-    from parley.domain import directory, sniffers
+    from parley.domain import sniffers
     from parley.domain.context import Caller
     from parley.models.sniffers import NewSnifferAttributes
 
-    line = '{"type": "users", "id": "u-1", "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {}}'
-    assert directory.import_lines(t.id, [line]).written == 1
     until = clock.iso(clock.now() + timedelta(days=7))
     sniffers.create(t.id, NewSnifferAttributes(user_id="u-1", valid_until=until))
     from parley.dal import tenants

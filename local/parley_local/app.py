@@ -511,6 +511,7 @@ class LocalStack:
                 "SES_EVENTS_DLQ_URL": root.ref("SesEventsDLQ"),
                 "INBOUND_MAIL_DLQ_URL": root.ref("InboundMailDLQ"),
                 "PROVIDER_EVENTS_DLQ_URL": root.ref("ProviderEventsDLQ"),
+                "PURGE_DLQ_URL": root.ref("PurgeDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),
                 "SCHEDULER_ROLE_ARN": root.get_att("SchedulerRole", "Arn"),

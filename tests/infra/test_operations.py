@@ -113,7 +113,7 @@ def _dead_letter_queues() -> dict[str, str]:
 
 def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message():
     dlqs = _dead_letter_queues()
-    assert set(dlqs) == {"SendDLQ", "SesEventsDLQ", "InboundMailDLQ", "ProviderEventsDLQ", "TallyDLQ"}
+    assert set(dlqs) == {"SendDLQ", "SesEventsDLQ", "InboundMailDLQ", "ProviderEventsDLQ", "PurgeDLQ", "TallyDLQ"}
     watched: dict[str, dict[str, float]] = {}
     for alarm in of_type(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values():
         for metric in _alarm_metrics(alarm):
@@ -225,7 +225,7 @@ def test_every_queue_consumer_knows_its_queues_max_receive_count():
         assert declared is not None, function
         assert int(declared) == queue["Properties"]["RedrivePolicy"]["maxReceiveCount"], function
         checked.append(function)
-    assert sorted(checked) == ["DispatcherFunction", "InboundMailFunction", "ProviderEventsFunction", "SesEventsFunction"]
+    assert sorted(checked) == ["DispatcherFunction", "InboundMailFunction", "ProviderEventsFunction", "PurgeFunction", "SesEventsFunction"]
 
 
 # ───────────── retention: buckets and the table ─────────────

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     inbound_mail_dlq_url: str = Field(default="", alias="INBOUND_MAIL_DLQ_URL")
     provider_events_dlq_url: str = Field(default="", alias="PROVIDER_EVENTS_DLQ_URL")
     tally_dlq_url: str = Field(default="", alias="TALLY_DLQ_URL")
+    purge_dlq_url: str = Field(default="", alias="PURGE_DLQ_URL")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     # Attempts the dispatcher makes before a message is FAILED; equals the queue's maxReceiveCount.
@@ -42,6 +43,8 @@ class Settings(BaseModel):
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
     # Verified provider webhooks waiting to be applied (SendGrid event chunks, Twilio callbacks).
     provider_events_queue_url: str = Field(default="", alias="PROVIDER_EVENTS_QUEUE_URL")
+    # Purge (GDPR erasure) jobs: POST /v1/purge-data/ queues them, PurgeFunction runs them (domain/purge.py).
+    purge_queue_url: str = Field(default="", alias="PURGE_QUEUE_URL")
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
     twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")

@@ -46,6 +46,7 @@ ACCESS = frozenset(
         "provider-events-queue",
         "provider-secrets",
         "inbound-mail",
+        "purge-queue",
     }
 )
 
@@ -61,6 +62,7 @@ _SERVICES = {
     "provider-events-queue": ("sqs",),
     "provider-secrets": ("secretsmanager",),
     "inbound-mail": ("s3", "sqs"),
+    "purge-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

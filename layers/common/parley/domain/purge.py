@@ -37,7 +37,8 @@ from parley.models.purge import PurgeJob, PurgeRequest
 logger = Logger(child=True)
 
 PURGED = "[purged]"
-TALLY_CHECKS = 12  # the tallies step waits for the stream this many times (DELAY_SECONDS each) before it gives up
+FIRST_CHECK_SECONDS = 5  # the tallies step first runs this long after the data step (the stream is usually there by then)
+TALLY_CHECKS = 12  # then waits for the stream this many times (DELAY_SECONDS each) before it gives up
 DELAY_SECONDS = 60
 EVENT_PROVIDERS = ("ses", "sendgrid")  # the dedupe items of provider events name the address they are about
 
@@ -348,7 +349,7 @@ def run(tenant_id: str, request_id: str, phase: str, attempt: int = 0) -> PurgeJ
         counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who)}
         purges.update_job(tenant_id, request_id, counts=counts)
         tallies_step = {"tenant_id": tenant_id, "request_id": request_id, "phase": "tallies", "attempt": 0}
-        queue.enqueue_purge(tallies_step, delay_seconds=DELAY_SECONDS)
+        queue.enqueue_purge(tallies_step, delay_seconds=FIRST_CHECK_SECONDS)
         return get(tenant_id, request_id)
     deleted, waiting = purge_tallies(who)
     counts = {**job.counts, "tallies": job.counts.get("tallies", 0) + deleted}

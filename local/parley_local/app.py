@@ -512,6 +512,7 @@ class LocalStack:
                 "SES_EVENTS_DLQ_URL": root.ref("SesEventsDLQ"),
                 "INBOUND_MAIL_DLQ_URL": root.ref("InboundMailDLQ"),
                 "PROVIDER_EVENTS_DLQ_URL": root.ref("ProviderEventsDLQ"),
+                "PURGE_DLQ_URL": root.ref("PurgeDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),

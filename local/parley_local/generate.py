@@ -59,6 +59,7 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["- SQSSendMessagePolicy: {QueueName: !Ref ProviderEventsQueueName}"],
         {"PROVIDER_EVENTS_QUEUE_URL": "!Ref ProviderEventsQueueUrl"},
     ),
+    "purge-queue": (["- SQSSendMessagePolicy: {QueueName: !Ref PurgeQueueName}"], {"PURGE_QUEUE_URL": "!Ref PurgeQueueUrl"}),
     "provider-secrets": ([SECRETS], {}),
     "sniffer-logs": ([SNIFFER_LOGS], {}),
     "inbound-mail": (

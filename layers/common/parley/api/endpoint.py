@@ -47,6 +47,7 @@ ACCESS = frozenset(
         "provider-secrets",
         "inbound-mail",
         "sniffer-logs",  # every courier function: PutItem of sniffer logs only (parley.domain.sniffers), added by Api
+        "purge-queue",
     }
 )
 
@@ -63,6 +64,7 @@ _SERVICES = {
     "provider-secrets": ("secretsmanager",),
     "inbound-mail": ("s3", "sqs"),
     "sniffer-logs": ("dynamodb",),
+    "purge-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

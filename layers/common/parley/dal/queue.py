@@ -1,6 +1,9 @@
-"""The send queue (SQS)."""
+"""The send queue and the purge queue (SQS)."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from parley.dal.aws import client
 from parley.models.domain import SendJob
@@ -27,3 +30,9 @@ def enqueue_many(jobs: list[SendJob], *, delays: list[int] | None = None) -> lis
         out = client("sqs").send_message_batch(QueueUrl=url, Entries=entries)
         refused.extend(chunk[int(f["Id"])] for f in out.get("Failed", []))
     return refused
+
+
+def enqueue_purge(step: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    """One step of a purge job (``domain/purge.py``) for PurgeFunction."""
+    extra = {"DelaySeconds": delay_seconds} if delay_seconds else {}
+    client("sqs").send_message(QueueUrl=get_settings().purge_queue_url, MessageBody=json.dumps(step), **extra)

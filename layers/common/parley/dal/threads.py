@@ -34,6 +34,11 @@ def _ref_pk(tenant_id: str, ref: str) -> str:
     return f"TENANT#{tenant_id}#IMID#{ref}"
 
 
+def ref_key(tenant_id: str, ref: str) -> tuple[str, str]:
+    """The key of the item that makes ``ref`` (a Message-ID) name a message."""
+    return _ref_pk(tenant_id, ref), REF_SK
+
+
 def claim_ref(tenant_id: str, ref: str, message_id: str) -> str:
     """Make ``ref`` (a Message-ID or a content fingerprint) name ``message_id``, unless it names a message
     already: returns the message id it names now (``message_id`` when this call claimed it)."""

@@ -61,6 +61,7 @@ QUEUES: dict[str, DeadLetterQueue] = {
         DeadLetterQueue("ses-events", "ses_events_dlq_url", "SES event notifications SesEventsFunction could not apply"),
         DeadLetterQueue("inbound-mail", "inbound_mail_dlq_url", "received mail and Inbound Parse posts InboundMailFunction could not use"),
         DeadLetterQueue("provider-events", "provider_events_dlq_url", "provider webhooks ProviderEventsFunction could not apply"),
+        DeadLetterQueue("purge", "purge_dlq_url", "purge (GDPR erasure) job steps PurgeFunction could not run"),
         DeadLetterQueue(
             "directory-events", "directory_events_dlq_url", "directory events (EventBridge) DirectoryEventsFunction could not apply"
         ),

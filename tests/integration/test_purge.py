@@ -1,0 +1,256 @@
+"""purge-data (issue 15): a person written into every store through the APIs, purged, and then found nowhere — no
+item of the table, no object of any bucket holds their address, phone or ids — while everyone else's data stays."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from helpers import _deliver, api_event, body, deliver_inbound, load_event, through_queue
+from parley_local.workers import _sqs_record
+
+ADA, ADA_PHONE, BOB, OUR_NUMBER = "ada.purge@example.com", "+15555550177", "bob.stays@example.com", "+15555550199"
+TWILIO_HOST = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
+PURGE = "CourierAdminApi.CreatePurgeFunction"
+GET_PURGE = "CourierAdminApi.GetPurgeFunction"
+
+
+def _ok(handler, tenant_id, key, sample, **kw) -> Any:
+    kw.setdefault("headers", {"Idempotency-Key": None})
+    out = handler(key)(api_event(sample, tenant_id=tenant_id, **kw))
+    assert out["statusCode"] in (200, 201), out
+    return body(out)
+
+
+def _dispatch(handler, send_queue, drain) -> None:
+    arn, url = send_queue
+    records = [_sqs_record(m, arn) for m in drain(url)]
+    assert handler("root.DispatcherFunction")({"Records": records}) == {"batchItemFailures": []}
+
+
+def _twilio_inbound(handler, tenant_id: str, params: dict[str, str]) -> None:
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain.auth import configure_tenant
+
+    put_tenant_secret(f"parley/{tenant_id}", {"twilio_account_sid": "AC0123", "twilio_auth_token": "tok"})
+    configure_tenant(tenant_id, secret_name=f"parley/{tenant_id}")
+    event = json.loads(json.dumps(load_event("candidate/twilio_inbound")))
+    event["rawQueryString"] = f"tenant={tenant_id}"
+    event["queryStringParameters"] = {"tenant": tenant_id}
+    event["body"] = base64.b64encode(urlencode(params).encode()).decode()
+    event["isBase64Encoded"] = True
+    event["headers"]["x-twilio-signature"] = RequestValidator("tok").compute_signature(f"https://{TWILIO_HOST}/?tenant={tenant_id}", params)
+    assert through_queue(handler, "CandidateApi.TwilioInboundFunction")(event)["statusCode"] == 200
+
+
+def _ses_bounce(handler, tenant_id: str, message_id: str) -> None:
+    import copy
+
+    from parley.dal import messages
+
+    msg = messages.get(tenant_id, message_id)
+    ses = {
+        "eventType": "Bounce",
+        "mail": {"timestamp": "2026-12-01T09:44:03.000Z", "source": "no-reply@parley.example", "messageId": msg.provider_message_id,
+                 "destination": [ADA], "tags": {"parley_tenant_id": [tenant_id], "parley_message_id": [message_id]}},
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-12-01T09:45:00.000Z",
+                   "feedbackId": "fb-1", "bouncedRecipients": [{"emailAddress": ADA, "diagnosticCode": "550 no such user"}]},
+    }  # fmt: skip
+    record = copy.deepcopy(load_event("core/ses_events")["Records"][0])
+    envelope = json.loads(record["body"])
+    envelope.update(MessageId="sns-purge-1", Message=json.dumps(ses))
+    record["body"] = json.dumps(envelope)
+    assert handler("root.SesEventsFunction")({"Records": [record]}) == {"batchItemFailures": []}
+
+
+def _inbound_reply(handler, tenant, conversation_id: str) -> None:
+    """Ada answers by email (SendGrid Inbound Parse, raw mode): the post is kept in the inbound bucket."""
+    import copy
+    from email.message import EmailMessage
+
+    from parley.domain.auth import configure_tenant
+
+    t, key = tenant
+    configure_tenant(t.id, reply_domain="reply.parley.example")
+    auth = copy.deepcopy(load_event("core/authorizer"))
+    auth["headers"], auth["multiValueHeaders"] = {"Authorization": f"Bearer {key}"}, {"Authorization": [f"Bearer {key}"]}
+    out = handler("root.AuthorizerFunction")(auth)
+    mail = EmailMessage()
+    to = f"reply+{conversation_id}@reply.parley.example"
+    mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = f"Ada Purgeable <{ADA}>", to, "Re: Interview", "<ada-1@mail.example>"
+    mail.set_content("Works for me. Ada Purgeable, " + ADA_PHONE)
+    boundary = "----purgeBoundary"
+    fields = {"email": mail.as_string(), "to": to, "from": f"Ada Purgeable <{ADA}>", "subject": "Re: Interview",
+              "envelope": json.dumps({"to": [to], "from": ADA}), "dkim": "{@example.com : pass}", "SPF": "pass",
+              "charsets": json.dumps({"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8"})}  # fmt: skip
+    raw = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items())
+    event = api_event("candidate/email_reply", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    event["requestContext"]["authorizer"] = {**out["context"], "principalId": out["principalId"]}
+    event["body"], event["isBase64Encoded"] = raw + f"--{boundary}--\r\n", False
+    reply = handler("CandidateApi.EmailReplyFunction")(event)
+    assert reply["statusCode"] == 200, reply
+    deliver_inbound(handler)
+
+
+@pytest.fixture
+def person(handler, tenant, send_queue, drain) -> dict[str, Any]:
+    """Ada, written into every store through the APIs (and Bob, who must stay)."""
+    from parley.dal import candidates, messages
+    from parley.domain import candidates as candidate_directory
+
+    t = tenant[0]
+    # Ada is in the candidate directory with both her addresses (`parley.admin upsert-candidate`), as an ATS imports her
+    cid = candidate_directory.upsert(t.id, email=ADA, phone=ADA_PHONE, firstname="Ada", lastname="Purgeable").id
+    big = "<p>Dear Ada Purgeable,</p>" + "x" * 40_000  # kept in S3 (over 32 KiB)
+    email_id = _ok(handler, t.id, "CandidateApi.SendEmailFunction", "candidate/send_email",
+                   body={"subject": "Interview, Ada", "emailContent": big, "toEmail": ADA})["data"]["emailActivityId"]  # fmt: skip
+    _ok(handler, t.id, "CandidateApi.SmsOptinPutFunction", "candidate/sms_optin_put",
+        body={"phoneNumber": ADA_PHONE, "email": ADA, "optIn": True})  # fmt: skip
+    sms_id = _ok(handler, t.id, "CandidateApi.SendSmsFunction", "candidate/send_sms",
+                 body={"message": "Hi Ada", "phoneNumber": ADA_PHONE})["data"]["messageSID"]  # fmt: skip
+    _ok(handler, t.id, "CandidateApi.ForwardProfileFunction", "candidate/forward_profile",
+        body={"subject": "Ada's profile", "toEmail": "hiring.manager@acme.example", "candidateEmail": ADA})  # fmt: skip
+    record_id = _ok(handler, t.id, "CrmApi.SendFunction", "crm/send", body={
+        "subject": "Your quote", "body": '<p>Hello, see <a href="https://example.com/q/42">it</a>.</p>', "recipients": [ADA],
+        "trackingEnabled": True, "linkTrackingEnabled": True})["id"]  # fmt: skip
+    bob_id = _ok(handler, t.id, "CrmApi.SendFunction", "crm/send", body={
+        "subject": "Team note", "body": "<p>Hi Bob</p>", "recipients": [BOB], "cc": [ADA]})["id"]  # fmt: skip
+    _dispatch(handler, send_queue, drain)
+    _ses_bounce(handler, t.id, email_id)
+    _inbound_reply(handler, tenant, messages.get(t.id, email_id).conversation_id)
+    _twilio_inbound(handler, t.id, {"MessageSid": "SM" + "7" * 32, "From": ADA_PHONE, "To": OUR_NUMBER, "Body": "STOP",
+                                    "AccountSid": "AC0123"})  # fmt: skip
+    email = messages.get(t.id, email_id)
+    assert email.body_ref and email.candidate_id == cid and messages.get(t.id, sms_id).candidate_id == cid
+    assert messages.get(t.id, record_id).track_token and candidates.get(t.id, cid).phone == ADA_PHONE
+    return {"tenant": t, "candidate_id": cid, "email_id": email_id, "sms_id": sms_id, "record_id": record_id, "bob_id": bob_id}
+
+
+def _traces(aws, table_items, needles: list[str]) -> list[str]:
+    """Every item and object that holds one of ``needles``, anywhere in the account's table and buckets."""
+    from parley.dal.aws import client
+
+    found = [f"item {i['PK']} / {i['SK']}" for i in table_items() if any(n.lower() in json.dumps(i, default=str).lower() for n in needles)]
+    s3 = client("s3")
+    for bucket in s3.list_buckets()["Buckets"]:
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            data = s3.get_object(Bucket=bucket["Name"], Key=obj["Key"])["Body"].read().decode("utf-8", "replace").lower()
+            if any(n.lower() in data or n.lower() in obj["Key"].lower() for n in needles):
+                found.append(f"object s3://{bucket['Name']}/{obj['Key']}")
+    return found
+
+
+def _purge(handler, tenant_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    out = handler(PURGE)(api_event("courier_admin/create_purge", tenant_id=tenant_id,
+                                   body={"data": {"type": "system-purges", "attributes": attributes}}))  # fmt: skip
+    assert out["statusCode"] == 201, out
+    assert out["body"] == "null"
+    return out
+
+
+def _run_purges(handler, aws) -> None:
+    url = aws.queues[next(a for a in aws.queues if a.endswith("-PurgeQueue"))]
+    for _ in range(4):  # the data step, then the tallies step it queues
+        delivered, failures = _deliver(handler, "root.PurgeFunction", url)
+        assert failures == []
+        if not delivered:
+            return
+
+
+def _job(handler, tenant_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+    event = api_event("courier_admin/get_purge", tenant_id=tenant_id)
+    event["path"], event["pathParameters"] = f"/v1/purge-data/{request_id}", {"request_id": request_id}
+    out = handler(GET_PURGE)(event)
+    return out["statusCode"], body(out)
+
+
+@pytest.fixture
+def no_delay(monkeypatch):
+    from parley.domain import purge
+
+    monkeypatch.setattr(purge, "DELAY_SECONDS", 0)
+    monkeypatch.setattr(purge, "FIRST_CHECK_SECONDS", 0)
+
+
+def test_a_purged_candidate_is_found_nowhere_and_everyone_else_stays(handler, aws, person, table_items, no_delay):
+    from parley.dal import messages
+
+    t, cid = person["tenant"], person["candidate_id"]
+    needles = [ADA, ADA_PHONE, cid, "Purgeable"]
+    before = _traces(aws, table_items, needles)
+    kinds = {line.split(" ")[1].split("#")[2] if line.startswith("item TENANT#") else line for line in before}
+    assert len(before) > 15 and {"MSG", "OPTIN", "FWD", "CANDIDATE", "CANDADDR", "SUPPRESSION"} <= kinds, before
+    assert sum(line.startswith("object ") for line in before) == 2, before  # the long body; the reply as posted
+    assert any("TALLY#" in line for line in before), before
+
+    _purge(handler, t.id, {"entity-type": "candidate", "entity-id": cid, "request-id": "erase-ada", "reference-id": "ticket-7"})
+    status, doc = _job(handler, t.id, "erase-ada")
+    assert status == 200 and doc["data"]["attributes"]["status"] == "queued"
+    _run_purges(handler, aws)
+
+    assert _traces(aws, table_items, needles) == []
+    status, doc = _job(handler, t.id, "erase-ada")
+    attrs = doc["data"]["attributes"]
+    assert (status, doc["data"]["type"], doc["data"]["id"]) == (200, "system-purges", "erase-ada")
+    assert attrs["status"] == "done" and attrs["finished-time"] and attrs["reference-id"] == "ticket-7"
+    assert attrs["entity-id"].startswith("sha256:")  # the job records the erasure, not the person
+    assert attrs["counts"]["messages"] >= 5 and attrs["counts"]["mentions"] == 1 and attrs["counts"]["tallies"] >= 3
+    # Ada's messages are gone; Bob's stays, with Ada's address replaced
+    assert messages.get(t.id, person["email_id"]) is None and messages.get(t.id, person["record_id"]) is None
+    bob = messages.get(t.id, person["bob_id"])
+    assert bob.recipient == BOB and bob.cc and bob.cc[0].startswith("purged-") and bob.cc[0].endswith("@purged.invalid")
+
+
+def test_archive_keeps_the_messages_anonymised(handler, aws, person, table_items, no_delay):
+    from parley.dal import messages
+
+    t, cid = person["tenant"], person["candidate_id"]
+    _purge(handler, t.id, {"entity-type": "candidate", "entity-id": cid, "archive": True})
+    _run_purges(handler, aws)
+    assert _traces(aws, table_items, [ADA, ADA_PHONE, cid]) == []
+    kept = messages.get(t.id, person["email_id"])
+    assert kept is not None and kept.status.value == "SENT" and kept.body == "[purged]" and kept.subject == "[purged]"
+    assert kept.recipient.startswith("purged-") and kept.body_ref is None and kept.candidate_id != cid
+    record = messages.get(t.id, person["record_id"])
+    assert record.track_token is None and record.links == [] and record.recipient.startswith("purged-")
+
+
+def test_the_same_request_is_one_job_and_another_under_its_id_is_a_conflict(handler, aws, person, no_delay):
+    t, cid = person["tenant"], person["candidate_id"]
+    request = {"entity-type": "candidate", "entity-id": cid, "request-id": "erase-once"}
+    _purge(handler, t.id, request)
+    _purge(handler, t.id, request)  # a client's retry
+    url = aws.queues[next(a for a in aws.queues if a.endswith("-PurgeQueue"))]
+    delivered, _ = _deliver(handler, "root.PurgeFunction", url)
+    data_steps = [m for m in delivered if json.loads(m["Body"])["phase"] == "data"]
+    assert len(data_steps) == 2  # queued again while it had not started (the first queueing may have been lost); harmless
+    _run_purges(handler, aws)
+    assert _job(handler, t.id, "erase-once")[1]["data"]["attributes"]["status"] == "done"
+    _purge(handler, t.id, request)  # after it finished: the same job, nothing queued
+    assert _deliver(handler, "root.PurgeFunction", url)[0] == []
+    clash = handler(PURGE)(api_event("courier_admin/create_purge", tenant_id=t.id, body={
+        "data": {"type": "system-purges", "attributes": {**request, "archive": True}}}))  # fmt: skip
+    assert clash["statusCode"] == 409 and body(clash)["errors"][0]["source"]["pointer"] == "/data/attributes/request-id"
+
+
+def test_another_tenants_purge_is_a_404_and_bad_requests_are_400s(handler, aws, person, other_tenant, no_delay):
+    t = person["tenant"]
+    _purge(handler, t.id, {"entity-type": "candidate", "entity-id": person["candidate_id"], "request-id": "mine"})
+    assert _job(handler, other_tenant[0].id, "mine")[0] == 404
+    for attributes, pointer in (
+        ({"entity-type": "planet", "entity-id": "x"}, "/data/attributes/entity-type"),
+        ({"entity-type": "candidate"}, "/data/attributes/entity-id"),
+        ({"entity-type": "candidate", "entity-id": "x", "colour": "red"}, "/data/attributes/colour"),
+    ):
+        out = handler(PURGE)(api_event("courier_admin/create_purge", tenant_id=t.id,
+                                       body={"data": {"type": "system-purges", "attributes": attributes}}))  # fmt: skip
+        assert out["statusCode"] == 400, out
+        assert pointer in [e.get("source", {}).get("pointer") for e in body(out)["errors"]]
+    wrong = {"data": {"type": "purges", "attributes": {"entity-type": "user", "entity-id": "u"}}}
+    wrong_type = handler(PURGE)(api_event("courier_admin/create_purge", tenant_id=t.id, body=wrong))
+    assert wrong_type["statusCode"] == 409

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -254,3 +255,102 @@ def test_another_tenants_purge_is_a_404_and_bad_requests_are_400s(handler, aws, 
     wrong = {"data": {"type": "purges", "attributes": {"entity-type": "user", "entity-id": "u"}}}
     wrong_type = handler(PURGE)(api_event("courier_admin/create_purge", tenant_id=t.id, body=wrong))
     assert wrong_type["statusCode"] == 409
+
+
+USER, USER_EMAIL, INDIVIDUAL, GROUP, OTHER_USER = "u-purge", "nurse.purge@example.com", "ind-purge", "grp-1", "u-stays"
+
+
+def _courier_world(handler, tenant_id: str) -> dict[str, str]:
+    """A courier user with an individual they own (a member and leader of a care team), a sent user-email about it with
+    an attachment, a sniffer that recorded one of the user's requests — and another user who stays."""
+    from parley import clock
+    from parley.dal import email_attachments
+    from parley.dal.aws import client
+    from parley.domain import directory, sniffers
+    from parley.models.sniffers import NewSnifferAttributes
+    from parley.settings import get_settings
+
+    lines = [
+        {"type": "organizations", "id": "org-1", "attributes": {"name": "northside"}},
+        {"type": "users", "id": USER, "attributes": {"username": "nurse", "email": USER_EMAIL, "primary-individual-id": INDIVIDUAL}},
+        {"type": "users", "id": OTHER_USER, "attributes": {"username": "stays", "email": BOB}},
+        {"type": "individuals", "id": INDIVIDUAL, "attributes": {"owner-id": USER, "first-name": "Purgeable"}},
+        {"type": "individual-groups", "id": GROUP, "attributes": {"name": "team", "individuals": [{"id": INDIVIDUAL}, {"id": "ind-x"}],
+                                                                   "leaders": [{"id": INDIVIDUAL}]}},
+    ]  # fmt: skip
+    assert (
+        directory.import_lines(tenant_id, [json.dumps({**line, "last-sync-time": "2026-11-01T09:00:00Z"}) for line in lines]).invalid == []
+    )
+    attributes = {"to": "family.purge@example.com", "subject": "Care plan", "message": "Dear Purgeable family",
+                  "sender-organization-id": "org-1", "individual-id": INDIVIDUAL}  # fmt: skip
+    out = handler("CourierEmailApi.CreateUserEmailFunction")(api_event(
+        "courier_email/create_user_email", tenant_id=tenant_id, body={"data": {"type": "user-emails", "attributes": attributes}},
+        headers={"X-User-ID": USER, "Idempotency-Key": None}))  # fmt: skip
+    assert out["statusCode"] == 201, out
+    email_id = body(out)["data"]["id"]
+    doc = {
+        "data": {
+            "type": "user-email-attachments",
+            "attributes": {"content-type": "text/plain", "email-id": email_id, "filename": "plan.txt"},
+        }
+    }
+    ticket = body(handler("CourierEmailApi.CreateUserEmailAttachmentFunction")(
+        api_event("courier_email/create_user_email_attachment", tenant_id=tenant_id, body=doc)))  # fmt: skip
+    client("s3").put_object(
+        Bucket=get_settings().body_bucket, Key=email_attachments.upload_key(tenant_id, ticket["id"]), Body=b"Purgeable's plan"
+    )
+    ev = api_event("courier_email/process_user_email_attachment_upload", tenant_id=tenant_id, body={})
+    ev["pathParameters"], ev["path"] = {"id": ticket["id"]}, f"/v1/user-email-attachments/{ticket['id']}/process-upload/"
+    assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(ev)["statusCode"] == 201
+    send = api_event("courier_email/send_user_email", tenant_id=tenant_id, body={}, headers={"X-User-ID": USER})
+    send["pathParameters"], send["path"] = {"id": email_id}, f"/v1/user-emails/{email_id}/send/"
+    assert handler("CourierEmailApi.SendUserEmailFunction")(send)["statusCode"] == 201
+    sniffers.create(tenant_id, NewSnifferAttributes(user_id=USER, valid_until=clock.iso(clock.now() + timedelta(hours=1))))
+    from parley.dal import tenants
+    from parley.domain.context import Caller
+
+    context = Caller.of(tenants.get(tenant_id)).authorizer_context()
+    request = {"requestContext": {"authorizer": context}, "headers": {"X-User-ID": USER}, "path": f"/v1/users/{USER}", "httpMethod": "GET"}
+    sniffers.record(request, sniffers.before(request), {"statusCode": 200, "body": json.dumps({"email": USER_EMAIL})})
+    return {"email_id": email_id, "attachment_id": ticket["id"]}
+
+
+def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers(handler, aws, tenant, send_queue, drain, table_items,
+                                                                                 no_delay):  # fmt: skip
+    from parley.dal import directory as store
+    from parley.dal import messages
+
+    t = tenant[0]
+    world = _courier_world(handler, t.id)
+    _dispatch(handler, send_queue, drain)
+    needles = [USER, USER_EMAIL, INDIVIDUAL, "Purgeable"]
+    before = _traces(aws, table_items, needles)
+    assert any("#UEMAIL#" in line for line in before) and any("SNIFF" in line for line in before), before
+    assert any(line.startswith("object ") for line in before), before
+
+    _purge(handler, t.id, {"entity-type": "user", "entity-id": USER, "request-id": "erase-nurse"})
+    _run_purges(handler, aws)
+    assert _traces(aws, table_items, needles) == []
+    attrs = _job(handler, t.id, "erase-nurse")[1]["data"]["attributes"]
+    assert attrs["status"] == "done", attrs
+    counts = attrs["counts"]
+    assert counts["user_emails"] == 1 and counts["attachments"] == 1 and counts["sniffers"] == 1 and counts["sniffer_logs"] == 1
+    assert counts["directory"] == 2 and counts["mentions_in_directory"] == 1 and counts["messages"] == 1
+    # the care team stays, without the purged individual; the other user stays
+    group = store.attributes(store.get(t.id, "individual-groups", GROUP))
+    assert group["individuals"] == [{"id": "ind-x"}] and group["leaders"] == [] and group["name"] == "team"
+    assert store.get(t.id, "users", OTHER_USER) is not None
+    assert messages.get(t.id, world["email_id"]) is None
+
+
+def test_a_purged_individual_leaves_its_user(handler, aws, tenant, send_queue, drain, table_items, no_delay):
+    from parley.dal import directory as store
+
+    t = tenant[0]
+    _courier_world(handler, t.id)
+    _dispatch(handler, send_queue, drain)
+    _purge(handler, t.id, {"entity-type": "individual", "entity-id": INDIVIDUAL})
+    _run_purges(handler, aws)
+    assert _traces(aws, table_items, [INDIVIDUAL, "Purgeable", "family.purge@example.com"]) == []
+    user = store.attributes(store.get(t.id, "users", USER))  # the user stays, without their purged individual
+    assert user["email"] == USER_EMAIL and user["primary-individual-id"] is None

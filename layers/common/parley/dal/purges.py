@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parley.dal import bodies, keys, table, tallies
+from parley.dal import bodies, keys, table, tallies, user_emails
 from parley.dal.aws import client
 
 JOB_SK_PREFIX = "REQ#"
@@ -147,3 +147,44 @@ def tally_partitions(tenant_id: str, list_pks: Iterable[str]) -> Iterator[tuple[
 def delete_tally_partition(tenant_id: str, tally_pk: str) -> int:
     n = delete_collection(tally_pk)
     return n + delete_keys([(tallies.lists_pk(tenant_id), tally_pk)])
+
+
+# ───────────── the courier's stores ─────────────
+def user_email_items(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
+    """Every user-email about one individual (its GSI3 partition, ``dal/user_emails``)."""
+    pk = user_emails.individual_pk(tenant_id, individual_id)
+    return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=pk), index=user_emails.INDEX)
+
+
+def user_email_count_key(tenant_id: str, individual_id: str) -> tuple[str, str]:
+    return user_emails.individual_pk(tenant_id, individual_id), user_emails.COUNT_SK
+
+
+def set_attrs(pk: str, sk: str, attrs_json: str) -> None:
+    """Replace a directory item's attributes (JSON text), keeping its ``sync_time`` (the replica's ordering)."""
+    table.ddb().update_item(
+        TableName=table.table_name(),
+        Key=table.key(pk, sk),
+        UpdateExpression="SET attrs = :a",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues=table.values(a=attrs_json),
+    )
+
+
+def drop_sniffers(tenant_id: str, sniffer_ids: Iterable[str]) -> None:
+    """Take sniffers out of the tenant item's map (the authorizer stops naming their user), bumping its version as a
+    create does."""
+    ids = sorted(set(sniffer_ids))
+    if not ids:
+        return
+    names = {f"#s{i}": sid for i, sid in enumerate(ids)}
+    table.ddb().update_item(
+        TableName=table.table_name(),
+        Key=table.key(keys.tenant_pk(tenant_id), keys.TENANT_SK),
+        UpdateExpression="REMOVE "
+        + ", ".join(f"sniffers.#s{i}" for i in range(len(ids)))
+        + " SET sniffers_version = sniffers_version + :one",
+        ConditionExpression="attribute_exists(sniffers_version)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=table.values(one=1),
+    )

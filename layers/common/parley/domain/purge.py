@@ -30,6 +30,8 @@ from aws_lambda_powertools import Logger
 
 from parley import clock
 from parley.dal import candidates, counters, directory, email_events, keys, messages, purges, queue, suppressions, threads
+from parley.dal import email_attachments as email_attachments_store
+from parley.dal import sniffers as sniffer_store
 from parley.errors import Conflict, NotFound
 from parley.models.domain import ActivityEvent, Message
 from parley.models.purge import PurgeJob, PurgeRequest
@@ -88,6 +90,9 @@ class Subject:
     candidate_ids: set[str] = field(default_factory=set)
     user_ids: set[str] = field(default_factory=set)
     individual_ids: set[str] = field(default_factory=set)
+    message_ids: set[str] = field(default_factory=set)  # the send pipeline messages of their courier user-emails
+    # the other side of the messages purged (a user-email's recipient): their lists' tallies are dropped once empty
+    touched: set[str] = field(default_factory=set)
 
     def add_address(self, value: Any) -> None:
         if isinstance(value, str) and value.strip():
@@ -106,6 +111,13 @@ def resolve(tenant_id: str, entity_type: str, entity_id: str) -> Subject:
             who.add_address(attrs.get(name))
     elif entity_type == "individual":
         who.individual_ids.add(entity_id)
+    if who.user_ids:  # a user's individuals (their owner-id) are the user's person records: purged with it
+        for stored in purges.collection(directory.pk(tenant_id, "individuals")):
+            if not stored.get("deleted") and directory.attributes(stored).get("owner-id") in who.user_ids:
+                who.individual_ids.add(str(stored["entity_id"]))
+    for individual in sorted(who.individual_ids):
+        for stored in purges.user_email_items(tenant_id, individual):
+            who.message_ids.add(str(stored.get("message_id") or stored["id"]))
     for address in sorted(who.addresses):  # the candidates that own the person's addresses are the person
         owner = candidates.owner_of(tenant_id, address)
         if owner:
@@ -134,7 +146,7 @@ def _messages(who: Subject) -> dict[str, dict[str, Any]]:
             found[item["PK"]] = item
     for item in purges.record_items_naming(who.tenant_id, who.addresses):
         found[item["PK"]] = item
-    for mid in _forwarded(who):  # the profile forwarded to someone else is about the person
+    for mid in _forwarded(who) | who.message_ids:  # a profile forwarded to someone else; the user-emails about them
         found.setdefault(keys.message_pk(who.tenant_id, mid), {})
     return found
 
@@ -156,7 +168,11 @@ def _about(msg: Message, who: Subject, forwarded: set[str]) -> str | None:
     archived one is found through the indexes until they catch up)."""
     mine = {a.lower() for a in who.addresses}
     counterpart = (msg.recipient if msg.direction == "outbound" else msg.sender).lower()
-    if counterpart in mine or (msg.candidate_id is not None and msg.candidate_id in who.candidate_ids) or msg.id in forwarded:
+    if (
+        counterpart in mine
+        or (msg.candidate_id is not None and msg.candidate_id in who.candidate_ids)
+        or msg.id in forwarded | who.message_ids
+    ):
         return "primary"
     if mine & {a.lower() for a in [msg.sender, *msg.recipients, *msg.cc, *msg.bcc]}:
         return "mention"
@@ -288,6 +304,8 @@ def purge_messages(who: Subject, *, archive: bool) -> dict[str, int]:
         contact = _contact_key(msg)
         if contact and msg.candidate_id in who.candidate_ids:
             contacts.add(contact)
+        if not archive:
+            who.touched.add((msg.recipient if msg.direction == "outbound" else msg.sender).lower())
         if archive:
             _anonymise_message(msg, collection, events, who)
         else:
@@ -315,6 +333,60 @@ def purge_own_items(who: Subject) -> dict[str, int]:
     return done
 
 
+def purge_courier(who: Subject) -> dict[str, int]:
+    """The courier's stores: the individuals' user-emails (their send pipeline messages went with the messages step),
+    their count items, attachments and stored files; the directory's user and individual items, and the mentions of
+    them in other entities (group members and leaders, a user's primary individual); the users' sniffers and the
+    traffic they recorded. Deleted in both modes (``archive`` keeps messages only)."""
+    t = who.tenant_id
+    done = {"user_emails": 0, "attachments": 0, "directory": 0, "mentions_in_directory": 0, "sniffers": 0, "sniffer_logs": 0}
+    for individual in sorted(who.individual_ids):
+        for stored in purges.user_email_items(t, individual):
+            for attachment in email_attachments_store.all_of_email(t, stored["id"]):
+                for key in (
+                    email_attachments_store.upload_key(t, attachment["id"]),
+                    email_attachments_store.object_key(t, attachment["id"]),
+                ):
+                    email_attachments_store.delete(key)
+                done["attachments"] += purges.delete_keys([(attachment["PK"], attachment["SK"])])
+            done["user_emails"] += purges.delete_keys([(stored["PK"], stored["SK"])])
+        purges.delete_keys([purges.user_email_count_key(t, individual)])
+    gone = {("users", u) for u in who.user_ids} | {("individuals", i) for i in who.individual_ids}
+    done["directory"] = purges.delete_keys((directory.pk(t, kind), directory.sk(eid)) for kind, eid in sorted(gone))
+    done["mentions_in_directory"] = _strip_directory_mentions(who)
+    sniffers = [s for s in purges.collection(sniffer_store.pk(t)) if s.get("user_id") in who.user_ids]
+    purges.drop_sniffers(t, [str(s["id"]) for s in sniffers])
+    done["sniffers"] = purges.delete_keys((s["PK"], s["SK"]) for s in sniffers)
+    for user in sorted(who.user_ids):
+        done["sniffer_logs"] += purges.delete_collection(sniffer_store.log_pk(t, user))
+    return done
+
+
+def _strip_directory_mentions(who: Subject) -> int:
+    """Group members and leaders, and users' primary individual, that name a purged individual or user. The replica
+    keeps its `last-sync-time`: the platform's next update of that entity replaces it as usual."""
+    t, ids = who.tenant_id, who.individual_ids | who.user_ids
+    if not ids:
+        return 0
+    changed = 0
+    for kind, members in (("individual-groups", ("individuals", "leaders")), ("users", ())):
+        for stored in purges.collection(directory.pk(t, kind)):
+            if stored.get("deleted"):
+                continue
+            attrs = directory.attributes(stored)
+            new = dict(attrs)
+            for name in members:
+                if isinstance(attrs.get(name), list):
+                    new[name] = [m for m in attrs[name] if not (isinstance(m, dict) and m.get("id") in ids)]
+            for name in ("primary-individual-id", "parent-id", "owner-id"):
+                if attrs.get(name) in ids:
+                    new[name] = None
+            if new != attrs:
+                purges.set_attrs(stored["PK"], stored["SK"], json.dumps(new, separators=(",", ":"), sort_keys=True))
+                changed += 1
+    return changed
+
+
 def list_partitions(who: Subject) -> set[str]:
     """The partitions of the tallied lists that are about the person (their keys hold an address or an id)."""
     t = who.tenant_id
@@ -325,14 +397,17 @@ def list_partitions(who: Subject) -> set[str]:
 
 
 def purge_tallies(who: Subject) -> tuple[int, int]:
-    """(tally partitions deleted, lists still counting items): a list whose tallies are not back to 0 yet is left."""
+    """(tally partitions deleted, lists still counting items): a list about the person whose tallies are not back to 0
+    yet is waited for; the list of someone else their purged messages were with is dropped only once empty."""
     deleted = waiting = 0
-    for tally_pk, total in purges.tally_partitions(who.tenant_id, list_partitions(who)):
-        if total:
-            waiting += 1
-        else:
-            purges.delete_tally_partition(who.tenant_id, tally_pk)
+    t = who.tenant_id
+    others = {keys.address_pk(t, a) for a in who.touched - {a.lower() for a in who.addresses}}
+    for tally_pk, total in purges.tally_partitions(t, list_partitions(who) | others):
+        if not total:
+            purges.delete_tally_partition(t, tally_pk)
             deleted += 1
+        elif not any(f"#{pk}#" in tally_pk for pk in others):
+            waiting += 1
     return deleted, waiting
 
 
@@ -346,8 +421,8 @@ def run(tenant_id: str, request_id: str, phase: str, attempt: int = 0) -> PurgeJ
     if phase == "data":
         purges.update_job(tenant_id, request_id, status="running", started_at=clock.iso(clock.now()),
                           subject=_subject_item(who))  # fmt: skip
-        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who)}
-        purges.update_job(tenant_id, request_id, counts=counts)
+        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who)}
+        purges.update_job(tenant_id, request_id, counts=counts, subject=_subject_item(who))
         tallies_step = {"tenant_id": tenant_id, "request_id": request_id, "phase": "tallies", "attempt": 0}
         queue.enqueue_purge(tallies_step, delay_seconds=FIRST_CHECK_SECONDS)
         return get(tenant_id, request_id)
@@ -384,6 +459,8 @@ def _subject_item(who: Subject) -> dict[str, list[str]]:
         "candidate_ids": sorted(who.candidate_ids),
         "user_ids": sorted(who.user_ids),
         "individual_ids": sorted(who.individual_ids),
+        "message_ids": sorted(who.message_ids),
+        "touched": sorted(who.touched),
     }
 
 
@@ -392,4 +469,4 @@ def _subject_of(job: PurgeJob) -> Subject:
     They are removed from the job when it finishes."""
     s = job.subject or {}
     return Subject(job.tenant_id, set(s.get("addresses", ())), set(s.get("candidate_ids", ())), set(s.get("user_ids", ())),
-                   set(s.get("individual_ids", ())))  # fmt: skip
+                   set(s.get("individual_ids", ())), set(s.get("message_ids", ())), set(s.get("touched", ())))  # fmt: skip

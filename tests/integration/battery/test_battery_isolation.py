@@ -167,6 +167,10 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
 
     until = clock.iso(clock.now() + timedelta(hours=1))
     sniffer_id, _ = sniffers.create(a.id, NewSnifferAttributes(user_id=dir_ids["users"], valid_until=until))
+    # a purge job of A (queued; nobody runs it here)
+    erase = {"entity-type": "candidate", "entity-id": "nobody", "request-id": "purge-of-a"}
+    purge = {"data": {"type": "system-purges", "attributes": erase}}
+    ok("CourierAdminApi.CreatePurgeFunction", "courier_admin/create_purge", body=purge)
     # a courier replicator of A (as `replicator create` stores it; its schedule plays no part here)
     from parley.dal import replicators as courier_replicators
     from parley.models.courier_replicators import Replicator
@@ -482,6 +486,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier admin: sniffers
     ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
     ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),
+    ("GET", "/v1/purge-data/{request_id}", "path.request_id"): Case(
+        lambda w, call, who: call("GET", "/v1/purge-data/{request_id}", who.id, params={"request_id": "purge-of-a"}, query={}), _not_found
+    ),
     ("GET", "/v1/replicators/{id}", "path.id"): Case(
         lambda w, call, who: call("GET", "/v1/replicators/{id}", who.id, params={"id": w.replicator_id}, query={}), _not_found
     ),

@@ -51,14 +51,15 @@ def lookup_pk(tenant_id: str, entity_type: str, attr: str, value: str) -> str:
     return f"{pk(tenant_id, entity_type)}#{attr}#{value.lower()}"
 
 
+def _keys(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> dict[str, Any]:
+    """What an entity's item and its tombstone both hold: the keys, the type and the replica's ordering time."""
+    return {"PK": pk(tenant_id, entity_type), "SK": sk(entity_id), "type": ITEM_TYPE, "entity_type": entity_type,
+            "entity_id": entity_id, "sync_time": sync_time}  # fmt: skip
+
+
 def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "PK": pk(tenant_id, entity_type),
-        "SK": sk(entity_id),
-        "type": ITEM_TYPE,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-        "sync_time": sync_time,
+        **_keys(tenant_id, entity_type, entity_id, sync_time),
         "attrs": json.dumps(attrs, separators=(",", ":"), sort_keys=True),  # the seed's attributes, as JSON text
     }
     for attr, index in LOOKUPS[entity_type].items():
@@ -71,12 +72,7 @@ def item(tenant_id: str, entity_type: str, entity_id: str, sync_time: str, attrs
 
 def tombstone(tenant_id: str, entity_type: str, entity_id: str, sync_time: str) -> dict[str, Any]:
     return {
-        "PK": pk(tenant_id, entity_type),
-        "SK": sk(entity_id),
-        "type": ITEM_TYPE,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-        "sync_time": sync_time,
+        **_keys(tenant_id, entity_type, entity_id, sync_time),
         "deleted": True,
     }
 

@@ -58,18 +58,6 @@ def update_job(tenant_id: str, request_id: str, **fields: Any) -> None:
 
 
 # ───────────── finding what names the person ─────────────
-def _query(**params: Any) -> list[dict[str, Any]]:
-    """Every item of one Query (all pages), unmarshalled; ``params`` as DynamoDB's (a FilterExpression allowed)."""
-    items: list[dict[str, Any]] = []
-    params = {"TableName": table.table_name(), **params}
-    while True:
-        out = table.ddb().query(**params)
-        items.extend(table.unmarshal(i) for i in out.get("Items", []))
-        if "LastEvaluatedKey" not in out:
-            return items
-        params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
-
-
 def message_items_by_address(tenant_id: str, address: str) -> list[dict[str, Any]]:
     """Every message exchanged with one address (its counterpart), any channel: one GSI2 partition."""
     return table.query_all(key_condition="GSI2PK = :pk", expr_values=table.values(pk=keys.address_pk(tenant_id, address)), index="GSI2")
@@ -87,7 +75,7 @@ def record_items_naming(tenant_id: str, addresses: Iterable[str]) -> list[dict[s
     if not wanted:
         return []
     tests = " OR ".join(f"contains(recipients, :a{i}) OR contains(cc, :a{i}) OR contains(bcc, :a{i})" for i in range(len(wanted)))
-    return _query(
+    return table.query_raw(
         IndexName="GSI5",
         KeyConditionExpression="GSI5PK = :pk",
         FilterExpression=tests,

@@ -217,6 +217,19 @@ def query_all(**kwargs: Any) -> list[dict[str, Any]]:
             return items
 
 
+def query_raw(**params: Any) -> list[dict[str, Any]]:
+    """Every item of one Query (all pages), unmarshalled; ``params`` as DynamoDB's own (a ``FilterExpression`` or a
+    ``ProjectionExpression`` allowed; ``TableName`` added)."""
+    params = {"TableName": table_name(), **params}
+    items: list[dict[str, Any]] = []
+    while True:
+        out = ddb().query(**params)
+        items.extend(unmarshal(i) for i in out.get("Items", []))
+        if "LastEvaluatedKey" not in out:
+            return items
+        params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
 def count(*, start_key: dict[str, Any] | None = None, **params: Any) -> int:
     """How many items a query matches (``Select=COUNT``: no items travel), from ``start_key`` on if given."""
     total, start = 0, start_key

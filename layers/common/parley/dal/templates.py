@@ -57,20 +57,12 @@ def get(tenant_id: str, template_id: str) -> dict[str, Any] | None:
 def summaries(tenant_id: str) -> list[dict[str, Any]]:
     """Every template of the tenant without its bodies and variables (a projection: the list stays small)."""
     names = {f"#a{i}": attr for i, attr in enumerate(_SUMMARY)}
-    params: dict[str, Any] = {
-        "TableName": table.table_name(),
-        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :tpl)",
-        "ExpressionAttributeValues": table.values(pk=keys.template_pk(tenant_id), tpl=keys.template_sk("")),
-        "ProjectionExpression": ", ".join(names),
-        "ExpressionAttributeNames": names,
-    }
-    items: list[dict[str, Any]] = []
-    while True:
-        out = table.ddb().query(**params)
-        items.extend(table.unmarshal(i) for i in out.get("Items", []))
-        if "LastEvaluatedKey" not in out:
-            return items
-        params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    return table.query_raw(
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :tpl)",
+        ExpressionAttributeValues=table.values(pk=keys.template_pk(tenant_id), tpl=keys.template_sk("")),
+        ProjectionExpression=", ".join(names),
+        ExpressionAttributeNames=names,
+    )
 
 
 def replace(tenant_id: str, template_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:

@@ -227,11 +227,14 @@ class LocalStack:
         emails = []
         for m in ses_backends[ACCOUNT][REGION].sent_messages:
             raw = getattr(m, "raw_data", None)
+            destinations = getattr(m, "destinations", None)
+            if isinstance(destinations, list):  # a raw message: moto keeps one list of every recipient
+                destinations = {"ToAddresses": destinations}
             emails.append(
                 {
                     "id": m.id,
                     "source": m.source,
-                    "destinations": getattr(m, "destinations", None),
+                    "destinations": destinations,
                     "subject": getattr(m, "subject", None),
                     "body": getattr(m, "body", None),
                     "raw": raw,

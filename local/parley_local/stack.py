@@ -47,7 +47,7 @@ class PublicRouting:
     one character; no match → the default behavior's origin."""
 
     def __init__(self, behaviors: list[tuple[str, str]], default: str) -> None:
-        self.behaviors = [(re.compile(_glob(pattern)), origin) for pattern, origin in behaviors]
+        self.behaviors = [(re.compile(_glob(pattern), re.DOTALL), origin) for pattern, origin in behaviors]
         self.default = default
 
     def origin(self, path: str) -> str:

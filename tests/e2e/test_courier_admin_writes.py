@@ -15,7 +15,9 @@ PREF_KEYS = {"created-at", "explicit", "name", "organization-id", "type", "value
 
 
 def _send(local, credential, method, path, *, doc=None, params=None, ctype=MEDIA):
-    headers = {"Authorization": f"Bearer {credential}", "X-User-ID": "u-admin"}
+    headers = {"Authorization": f"Bearer {credential}"}
+    if credential.startswith("prl_"):  # the API key names its acting user; a user token is its user (another: 403)
+        headers["X-User-ID"] = "u-admin"
     if doc is not None:
         headers["Content-Type"] = ctype
     data = json.dumps(doc) if doc is not None else None

@@ -177,7 +177,7 @@ def test_an_uploaded_attachment_arrives_in_the_outbox_as_a_mime_part_byte_identi
     assert send.status_code == 201 and send.json()["data"]["attributes"]["task-id"] == email_id, send.text
 
     def sent():
-        return [m for m in local.outbox()["email"] if m["raw"] and to in (m["destinations"] or [])]
+        return [m for m in local.outbox()["email"] if m["raw"] and to in (m["destinations"] or {}).get("ToAddresses", [])]
 
     (mail,) = local.wait_for(sent, timeout=20)
     parsed = message_from_bytes(mail["raw"].encode(), policy=default)

@@ -22,6 +22,7 @@ def test_cloudfront_patterns_in_order_case_sensitive_with_a_default():
     assert routing.origin("/file1.txt") == "Files"
     assert routing.origin("/file12.txt") == "Candidate"  # ? is one character
     assert routing.origin("/v1") == "Candidate"  # /v1/* needs the slash
+    assert routing.origin("/v1/users/a\nb") == "Admin"  # * spans any character (an id with an encoded newline, %0A)
 
 
 def _api(name: str, path: str, body: str) -> RestApi:

@@ -27,6 +27,7 @@ RequestIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-
     "/v1/purge-data",
     responses={201: {"description": "Queued (or already queued under this request-id). The body is `null`, as the seed shows."}},
     access=("table:write", "purge-queue"),
+    errors=(403, 409),  # a client-generated data.id; another data.type, or a request-id used for another purge
     example=Example(body={"data": {"type": TYPE, "attributes": SAMPLE_REQUEST}}),
 )
 def create_purge(body: RequestDocument[PurgeRequest]) -> Response[str]:

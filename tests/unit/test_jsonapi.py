@@ -5,6 +5,7 @@ types, and paths with and without the trailing slash."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import pytest
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ValidationError
 
 from helpers import Context
+from parley import clock
 from parley.api import jsonapi
 from parley.api.app import build_app
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -78,6 +80,8 @@ def test_unknown_reserved_parameters():
 
 # ───────────── a courier resolver, end to end in-process ─────────────
 Limit = jsonapi.page_limit(minimum=1, maximum=50, default=50)
+Posted = jsonapi.window_param("posted-time")
+Inactive = jsonapi.include_param("inactive")
 ByName = jsonapi.filter_param("name")
 
 
@@ -88,6 +92,15 @@ def _app():
     def list_things(name: ByName = None, limit: Limit = 50, offset: jsonapi.PageOffset = 0) -> Response[str]:
         items = [(f"t-{i}", Thing(display_name=name)) for i in range(offset, min(offset + limit, 3))]
         return jsonapi.listing("things", items, Thing, total=3, limit=limit, offset=offset)
+
+    @app.get("/v1/events")
+    def list_events(posted: Posted = None, inactive: Inactive = False) -> Response[str]:
+        window = jsonapi.parse_window(posted, "posted-time")
+        stamps = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+        items = [(f"e-{i}", Thing(display_name=clock.iso(at))) for i, at in enumerate(stamps) if window.contains(at)]
+        if inactive:
+            items.append(("e-inactive", Thing(display_name="inactive")))
+        return jsonapi.listing("events", items, Thing, total=len(items), limit=50, offset=0)
 
     @app.get("/v1/things/<id>")
     def get_thing(id: Annotated[str, Path(max_length=8)]) -> Response[str]:
@@ -193,3 +206,43 @@ def test_attributes_of_checks_type_and_id():
     with pytest.raises(Forbidden) as client_id:
         jsonapi.attributes_of(_doc("things", "t-2"), "things")
     assert client_id.value.pointer == "/data/id"
+
+
+def _multi(query):
+    return {k: (v if isinstance(v, list) else [v]) for k, v in query.items()}
+
+
+def _get_events(query):
+    event = {
+        "httpMethod": "GET", "path": "/v1/events", "resource": "/v1/events", "headers": {}, "multiValueHeaders": {},
+        "queryStringParameters": {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": _multi(query) or None, "pathParameters": None, "body": None,
+        "isBase64Encoded": False, "requestContext": {"authorizer": {"tenantId": "t-1"}, "stage": "v1"},
+    }  # fmt: skip
+    out = _app().resolve(event, Context())
+    return out["statusCode"], json.loads(out["body"])
+
+
+def test_a_time_window_and_an_include_flag_on_a_list():
+    status, doc = _get_events({"filter[cmp-posted-time]": [">2024-01-01T00:00:00Z", "<=2024-01-03T00:00:00Z"]})
+    assert status == 200 and [d["id"] for d in doc["data"]] == ["e-1", "e-2"]
+    status, doc = _get_events({"filter[cmp-posted-time]": "<2024-01-02T00:00:00+00:00", "include[inactive]": "true"})
+    assert status == 200 and [d["id"] for d in doc["data"]] == ["e-0", "e-inactive"]
+    for bad in (["=2024-01-01T00:00:00Z"], [">=yesterday"], [">2024-01-01T00:00:00"], [">2024-01-01T00:00:00Z", ">=2024-01-02T00:00:00Z"],
+                [">2024-01-03T00:00:00Z", "<2024-01-01T00:00:00Z"], ["<1", "<2", "<3"], [">" + "9" * 40]):  # fmt: skip
+        status, doc = _get_events({"filter[cmp-posted-time]": bad})
+        assert status == 400, (bad, doc)
+        assert doc["errors"][0]["source"] == {"parameter": "filter[cmp-posted-time]"}, (bad, doc)
+    status, doc = _get_events({"include[inactive]": "perhaps"})
+    assert status == 400 and doc["errors"][0]["source"] == {"parameter": "include[inactive]"}
+
+
+def test_parse_window_bounds_and_comparators():
+    window = jsonapi.parse_window([">=2024-01-01T00:00:00Z", "<2024-02-01T00:00:00Z"], "created-at")
+    assert window.contains(datetime(2024, 1, 1, tzinfo=UTC)) and not window.contains(datetime(2024, 2, 1, tzinfo=UTC))
+    assert window.key_range("0", "9") == ("2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z")
+    assert jsonapi.parse_window(None, "created-at") == jsonapi.Window()
+    assert jsonapi.Window().key_range("0", "9") == ("0", "9")
+    with pytest.raises(BadRequest) as err:  # user-notification-counts takes only <= and >=
+        jsonapi.parse_window([">2024-01-01T00:00:00Z"], "date", comparators=("<=", ">="))
+    assert err.value.parameter == "filter[cmp-date]"

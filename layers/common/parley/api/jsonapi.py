@@ -11,11 +11,15 @@ rendered by ``parley.api.errors`` as the seed's error object (``errors[]`` with 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import StringConstraints
 
+from parley import clock
 from parley.errors import BadRequest, Conflict, Forbidden
 from parley.models.jsonapi import MEDIA_TYPE, Attributes, Document, ListDocument, PageMeta, RequestDocument, Resource
 from parley.models.numbers import Int32
@@ -67,6 +71,69 @@ def filter_param(attr: str, *, max_length: int = 255, description: str | None = 
     """``filter[<attr>]``: equality on one attribute."""
     about = description or f"Only items whose `{attr}` equals this."
     return Annotated[str | None, Query(alias=f"filter[{attr}]", min_length=1, max_length=max_length, description=about)]
+
+
+def window_param(field: str, *, comparators: Sequence[str] = (">", "<", ">=", "<="), description: str | None = None) -> Any:
+    """``filter[cmp-<field>]``: a time window on one attribute, one or two ``<comparator><datetime>`` values
+    (``>=2024-01-01T00:00:00Z``; two make a bounded window), each at most 40 characters, as the seed declares them.
+    ``parse_window`` reads them."""
+    about = description or (
+        f"Compare `{field}` with a time: `<comparator><ISO-8601 date-time>`, comparators {', '.join(comparators)}; "
+        "two values make a bounded window."
+    )
+    item = Annotated[str, StringConstraints(min_length=2, max_length=40)]
+    return Annotated[list[item] | None, Query(alias=f"filter[cmp-{field}]", max_length=2, description=about)]
+
+
+def include_param(name: str, *, description: str | None = None) -> Any:
+    """``include[<name>]``: a boolean that widens a list (``include[inactive]``, ``include[archived]``), false by default."""
+    return Annotated[bool, Query(alias=f"include[{name}]", description=description or f"Also answer the {name} items.")]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window from ``filter[cmp-…]``: each bound an instant (UTC) or None, inclusive or not."""
+
+    after: datetime | None = None
+    after_inclusive: bool = True
+    before: datetime | None = None
+    before_inclusive: bool = True
+
+    def contains(self, at: datetime) -> bool:
+        if self.after is not None and (at < self.after or (at == self.after and not self.after_inclusive)):
+            return False
+        return not (self.before is not None and (at > self.before or (at == self.before and not self.before_inclusive)))
+
+    def key_range(self, lowest: str, highest: str) -> tuple[str, str]:
+        """The bounds as ISO ``…sssZ`` strings for a key range (``BETWEEN``, inclusive): an open side is ``lowest`` /
+        ``highest``. An exclusive bound is still inside the range; ``contains`` drops the items exactly on it."""
+        return (clock.iso(self.after) if self.after else lowest, clock.iso(self.before) if self.before else highest)
+
+
+def parse_window(values: Sequence[str] | None, field: str, *, comparators: Sequence[str] = (">", "<", ">=", "<=")) -> Window:
+    """``filter[cmp-<field>]`` values → a ``Window``. At most one lower and one upper bound, the lower before the upper;
+    a value that is not ``<comparator><date-time with a zone>``, or a comparator the endpoint does not take, is a 400
+    naming the parameter."""
+    parameter = f"filter[cmp-{field}]"
+    window = Window()
+    for raw in values or ():
+        op = next((c for c in (">=", "<=", ">", "<") if raw.startswith(c)), None)
+        if op is None or op not in comparators:
+            allowed = ", ".join(comparators)
+            raise BadRequest(f"{parameter}: {raw!r} must start with one of {allowed}", parameter=parameter, code="invalid-filter")
+        try:
+            at = clock.parse_iso(raw[len(op) :].strip())
+        except ValueError:
+            raise BadRequest(f"{parameter}: {raw!r} needs an ISO-8601 date-time with a time zone", parameter=parameter,
+                             code="invalid-filter") from None  # fmt: skip
+        lower = op.startswith(">")
+        if (window.after if lower else window.before) is not None:
+            raise BadRequest(f"{parameter}: at most one {'lower' if lower else 'upper'} bound", parameter=parameter, code="invalid-filter")
+        bound = {"after": at, "after_inclusive": op == ">="} if lower else {"before": at, "before_inclusive": op == "<="}
+        window = replace(window, **bound)
+    if window.after and window.before and window.after > window.before:
+        raise BadRequest(f"{parameter}: the lower bound is after the upper bound", parameter=parameter, code="invalid-filter")
+    return window
 
 
 def parse_sort(value: str | None, allowed: Sequence[str], *, default: Sequence[tuple[str, bool]] = ()) -> list[tuple[str, bool]]:

@@ -184,8 +184,9 @@ def test_the_dispatcher_paces_a_tenants_sends_to_its_provider_rate_delaying_not_
     # the last goes out about when its slot is due.
     a_times = sorted(sent_at[m] - started for m in a_ids)
     assert all(t >= k / rate - 0.01 for k, t in enumerate(a_times)), [round(t, 2) for t in a_times]
-    assert a_times[-1] < 12 / rate + 1.5, [round(t, 2) for t in a_times]
+    # (the bound is loose: a loaded machine delays each poll, never brings a send forward)
+    assert a_times[-1] < 12 / rate + 6, [round(t, 2) for t in a_times]
     # B was not held behind A's pace: its sends went out with the first batches (here one poller works them in turn;
-    # a batch that holds A's jobs waits up to a second for their slots, after sending B's), a second or more before A's
-    # last, which waited for its slot three seconds on
-    assert max(sent_at[m] - started for m in b_ids) < a_times[-1] - 1.0
+    # a batch that holds A's jobs waits up to a second for their slots, after sending B's), before A's last, which
+    # waited for its slot three seconds on (queued after A's, B's would come last if they were paced with A's)
+    assert max(sent_at[m] - started for m in b_ids) < a_times[-1]

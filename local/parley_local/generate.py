@@ -47,6 +47,18 @@ SNIFFER_LOGS = (
     "'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}', "
     "Condition: {ForAllValues:StringLike: {dynamodb:LeadingKeys: ['TENANT#*#SNIFFLOG#*']}}}]"
 )
+# SNS mobile push (docs/courier.md "Notifications"): the tenant's platform applications and endpoints, and the secrets
+# that hold their credentials (parley/push/*).
+PUSH = (
+    "- Statement: [{Effect: Allow, Action: [sns:CreatePlatformApplication, sns:SetPlatformApplicationAttributes, "
+    "sns:GetPlatformApplicationAttributes, sns:DeletePlatformApplication, sns:CreatePlatformEndpoint, sns:SetEndpointAttributes, "
+    "sns:GetEndpointAttributes, sns:DeleteEndpoint, sns:Publish], Resource: [!Sub "
+    "'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*', !Sub "
+    "'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*']}, "
+    "{Effect: Allow, Action: [secretsmanager:CreateSecret, secretsmanager:PutSecretValue, secretsmanager:GetSecretValue, "
+    "secretsmanager:TagResource], Resource: !Sub "
+    "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/push/*'}]"
+)
 ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "table:read": (["- DynamoDBReadPolicy: {TableName: !Ref TableName}"], {}),
     "table:write": (["- DynamoDBCrudPolicy: {TableName: !Ref TableName}"], {}),
@@ -61,6 +73,11 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     "purge-queue": (["- SQSSendMessagePolicy: {QueueName: !Ref PurgeQueueName}"], {"PURGE_QUEUE_URL": "!Ref PurgeQueueUrl"}),
     "provider-secrets": ([SECRETS], {}),
+    "push": ([PUSH], {}),
+    "multicast-queue": (
+        ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
+        {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},
+    ),
     "sniffer-logs": ([SNIFFER_LOGS], {}),
     "inbound-mail": (
         ["- S3WritePolicy: {BucketName: !Ref InboundMailBucketName}", "- SQSSendMessagePolicy: {QueueName: !Ref InboundMailQueueName}"],

@@ -48,6 +48,8 @@ ACCESS = frozenset(
         "inbound-mail",
         "sniffer-logs",  # every courier function: PutItem of sniffer logs only (parley.domain.sniffers), added by Api
         "purge-queue",
+        "push",  # SNS mobile push (platform applications and endpoints, Publish) and the push secrets (parley/push/*)
+        "multicast-queue",
     }
 )
 
@@ -65,6 +67,8 @@ _SERVICES = {
     "inbound-mail": ("s3", "sqs"),
     "sniffer-logs": ("dynamodb",),
     "purge-queue": ("sqs",),
+    "push": ("sns", "secretsmanager"),
+    "multicast-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

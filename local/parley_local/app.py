@@ -516,6 +516,7 @@ class LocalStack:
                 "INBOUND_MAIL_DLQ_URL": root.ref("InboundMailDLQ"),
                 "PROVIDER_EVENTS_DLQ_URL": root.ref("ProviderEventsDLQ"),
                 "PURGE_DLQ_URL": root.ref("PurgeDLQ"),
+                "MULTICAST_DLQ_URL": root.ref("MulticastDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),

@@ -156,6 +156,7 @@ ERROR_SHAPE_KEYS = {
     "crm": {"title", "detail"},
     "courier_admin": {"errors"},
     "courier_email": {"errors"},
+    "courier_notifications": {"errors"},
 }
 
 

@@ -5,8 +5,8 @@
     dlq redrive (ID... | --all) --queue NAME     send them back to their queue, then delete them from the DLQ
     dlq discard (ID... | --all) --queue NAME     delete them
 
-The queues are named ``send``, ``ses-events``, ``inbound-mail``, ``provider-events``, ``directory-events``, ``purge``
-and ``tally``; their URLs come from ``SEND_DLQ_URL``, ``SES_EVENTS_DLQ_URL``, … (the stack's outputs; the local stack's
+The queues are named ``send``, ``ses-events``, ``inbound-mail``, ``provider-events``, ``directory-events``, ``purge``,
+``multicast`` and ``tally``; their URLs come from ``SEND_DLQ_URL``, ``SES_EVENTS_DLQ_URL``, … (the stack's outputs; the local stack's
 state file has them). What each does and when to use it: docs/operations.md "Dead letters"; the logic: ``parley.domain.dead_letters``.
 """
 
@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-NAMES = ("send", "ses-events", "inbound-mail", "provider-events", "directory-events", "purge", "tally")
+NAMES = ("send", "ses-events", "inbound-mail", "provider-events", "directory-events", "purge", "multicast", "tally")
 
 
 def register(sub: Any) -> None:

@@ -22,6 +22,7 @@ class Settings(BaseModel):
     tally_dlq_url: str = Field(default="", alias="TALLY_DLQ_URL")
     directory_events_dlq_url: str = Field(default="", alias="DIRECTORY_EVENTS_DLQ_URL")
     purge_dlq_url: str = Field(default="", alias="PURGE_DLQ_URL")
+    multicast_dlq_url: str = Field(default="", alias="MULTICAST_DLQ_URL")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP_NAME")
     # courier replicators (docs/courier.md "Replicators"): their schedules' group and the poller they invoke
     replicator_schedule_group: str = Field(default="", alias="REPLICATOR_SCHEDULE_GROUP_NAME")
@@ -49,6 +50,8 @@ class Settings(BaseModel):
     provider_events_queue_url: str = Field(default="", alias="PROVIDER_EVENTS_QUEUE_URL")
     # Purge (GDPR erasure) jobs: POST /v1/purge-data/ queues them, PurgeFunction runs them (domain/purge.py).
     purge_queue_url: str = Field(default="", alias="PURGE_QUEUE_URL")
+    # Multicast fan-out jobs (docs/courier.md "Multicasts"): the multicast routes queue them, MulticastFunction runs them.
+    multicast_queue_url: str = Field(default="", alias="MULTICAST_QUEUE_URL")
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
     twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")

@@ -63,6 +63,9 @@ QUEUES: dict[str, DeadLetterQueue] = {
         DeadLetterQueue("provider-events", "provider_events_dlq_url", "provider webhooks ProviderEventsFunction could not apply"),
         DeadLetterQueue("purge", "purge_dlq_url", "purge (GDPR erasure) job steps PurgeFunction could not run"),
         DeadLetterQueue(
+            "multicast", "multicast_dlq_url", "multicast fan-out steps (audience pages, recipient batches) MulticastFunction could not run"
+        ),
+        DeadLetterQueue(
             "directory-events", "directory_events_dlq_url", "directory events (EventBridge) DirectoryEventsFunction could not apply"
         ),
         DeadLetterQueue(

@@ -234,6 +234,12 @@ def _filter(req: Request) -> Request:
     return req
 
 
+def _check_organization(tenant_id: str, organization_id: str | None, *, pointer: str) -> None:
+    """An ``organization-id`` must be one of the tenant's organizations (404 otherwise: another tenant's included)."""
+    if organization_id is not None and dirstore.get(tenant_id, "organizations", organization_id) is None:
+        raise NotFound(f"no organization {organization_id!r}", pointer=pointer, code="not-found")
+
+
 def accept(tenant_id: str, req: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check, store and queue a multicast: (the stored multicast, ``message-data``). 404 for an unknown template,
     individual, user or individual-group; 400 naming every variable the template needs and ``data`` lacks."""
@@ -262,10 +268,12 @@ def accept(tenant_id: str, req: Request) -> tuple[dict[str, Any], dict[str, Any]
             raise NotFound(f"no individual {(req.individual_ids or [''])[0]!r}", parameter="id", code="not-found")
         owner = individual.get("owner-id")
         recipient = _recipient_of(req.individual_ids[0], individual, owner, _user(tenant_id, owner) if owner else None)  # type: ignore[index]
+    base = "/data/attributes" if req.kind == "multicasts" else ""
     for gid in req.group_ids or []:
         if dirstore.get(tenant_id, "individual-groups", gid) is None:
-            raise NotFound(f"no individual-group {gid!r}", pointer=req.data_pointer.replace("/data", "") + "/individual-group-ids"
-                           if req.kind == "user-multicasts" else "/data/attributes/filter-value", code="not-found")  # fmt: skip
+            where = f"{base}/filter-value" if req.kind == "multicasts" else "/individual-group-ids"
+            raise NotFound(f"no individual-group {gid!r}", pointer=where, code="not-found")
+    _check_organization(tenant_id, req.organization_id, pointer=f"{base}/organization-id")
     rendered = tpl.render(template_, _variables(req.data, recipient))
     multicast_id = ids.new_id()
     fields = {
@@ -519,6 +527,7 @@ def validate(
     user = _user(tenant_id, user_id)
     if user is None:
         raise NotFound(f"no user {user_id!r}", parameter="id", code="not-found")
+    _check_organization(tenant_id, organization_id, pointer="/organization-id")
     try:
         template_ = tpl.get(tenant_id, template_id)
     except NotFound:
@@ -534,5 +543,4 @@ def validate(
         tpl.render(template_, _variables(data, _recipient_of(individual_id, individual, user_id, user)))
     except BadRequest as err:
         return False, err.message if hasattr(err, "message") else str(err)
-    del organization_id  # context only: a multicast's organization is recorded, not checked against the directory
     return True, f"template {template_id} renders for user {user_id}"

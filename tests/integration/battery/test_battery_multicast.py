@@ -1,0 +1,183 @@
+"""Battery (issue 16): a 5,000-recipient multicast completes with exactly one notification per recipient even when its
+fan-out worker is killed halfway and its messages are redelivered; a second tenant's multicast, fanned out by the same
+workers at the same time, stays its own.
+
+Real processes: the emulator (moto's server, patched as the local stack runs it) in one, each worker in another
+(tests/integration/battery/multicast_worker.py: Lambda's SQS polling around the real MulticastFunction handler). The
+first worker is SIGKILLed once it has notified a random 30–70% of the audience; what it held in flight comes back after
+the visibility timeout (5 s here: the worker receives with VisibilityTimeout=5, where Lambda uses the queue's 540 s) and a
+second worker finishes. notify() is the stand-in of tests/multicast_fake.py (helper B's real one is merged later; it has
+the same contract: idempotent by notification id), so "exactly once" is read from what the pipeline asked: one
+notification per user, every recipient stored once with that notification's id, progress counted once. The calls
+repeated after the kill (the same id again, a no-op) are bounded by what one worker holds in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKER = Path(__file__).with_name("multicast_worker.py")
+N = 5_000
+SMALL = 60  # the other tenant's audience
+SERVER = r"""
+import os, sys
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+from parley_local import moto_patches
+moto_patches.apply()
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server._server.server_port, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    pythonpath = os.pathsep.join([str(ROOT / "local"), str(ROOT / "layers" / "common"), str(ROOT / "tests")])
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    server = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=(tmp_path / "moto.log").open("wb"), env=env)  # fmt: skip
+    try:
+        port = int(server.stdout.readline())  # type: ignore[union-attr]
+        endpoint = f"http://127.0.0.1:{port}"
+        for k, v in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}.items():  # fmt: skip
+            monkeypatch.setenv(k, v)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        from parley_local.stack import Provisioner
+
+        stack = Provisioner(endpoint).build()
+        fn = stack.function("root.MulticastFunction")
+        for k, v in fn.env.items():
+            monkeypatch.setenv(k, v)
+        from parley.dal import aws
+        from parley.settings import get_settings
+
+        get_settings.cache_clear()
+        aws.reset()
+        arn = next(a for a in stack.queues if a.endswith("-MulticastQueue"))
+        worker_env = {**env, **{k: os.environ[k] for k in (*fn.env, "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                           "AWS_DEFAULT_REGION", "AWS_REGION")}, "POWERTOOLS_LOG_LEVEL": "WARNING",
+                      "POWERTOOLS_METRICS_NAMESPACE": "Parley"}  # fmt: skip
+        yield {"endpoint": endpoint, "queue_arn": arn, "queue_url": stack.queues[arn], "env": worker_env, "logs": tmp_path}
+    finally:
+        server.kill()
+        server.wait(30)
+        from parley.dal import aws as dal_aws
+        from parley.settings import get_settings as settings
+
+        settings.cache_clear()
+        dal_aws.reset()
+
+
+def _seed(tenant_id: str, n: int, prefix: str) -> list[tuple[str, str]]:
+    """``n`` users, each the owner of one individual: (individual id, user id) pairs, written as the replica does."""
+    from parley.dal import directory, table
+
+    people = [(f"{prefix}-ind-{i:05d}", f"{prefix}-user-{i:05d}") for i in range(n)]
+    items = []
+    for ind, user in people:
+        items.append(directory.item(tenant_id, "users", user, "2026-11-01T09:00:00.000Z", {"first-name": f"U{user[-5:]}"}))
+        items.append(directory.item(tenant_id, "individuals", ind, "2026-11-01T09:00:00.000Z",
+                                    {"first-name": f"I{ind[-5:]}", "owner-id": user}))  # fmt: skip
+    table.batch_put(items)
+    return people
+
+
+def _worker(emulator: dict[str, Any], idle: float, name: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), emulator["queue_url"], emulator["queue_arn"], "5", str(idle)],
+        stdout=subprocess.PIPE, stderr=(emulator["logs"] / f"{name}.log").open("wb"), env=emulator["env"], text=True,
+    )  # fmt: skip
+
+
+def _scan(prefix: str) -> list[dict[str, Any]]:
+    from parley.dal import table
+
+    return list(table.scan_all(FilterExpression="begins_with(PK, :p)", ExpressionAttributeValues=table.values(p=prefix)))
+
+
+def test_a_5000_recipient_multicast_survives_a_killed_worker_with_one_notification_each(emulator):
+    from parley.dal import multicasts as store
+    from parley.domain import multicasts, templates
+    from parley.domain.auth import create_tenant
+    from parley.models.crm import TemplateRequest
+
+    a, _ = create_tenant("Acme Care", "no-reply@parley.example", "Acme")
+    b, _ = create_tenant("Globex Care", "no-reply@parley.example", "Globex")
+    people_a, people_b = _seed(a.id, N, "a"), _seed(b.id, SMALL, "b")
+    request = TemplateRequest(name="Flu", subject="Flu shots, {{recipient.name}}", bodyHtml="<p>{{clinic}}</p>", bodyText="{{clinic}}")
+    tpl_a, tpl_b = templates.create(a.id, request, user_id=None).id, templates.create(b.id, request, user_id=None).id
+
+    mc_a, _ = multicasts.accept(a.id, multicasts.Request(kind="multicasts", template_id=tpl_a, data={"clinic": "A & co"}, created_by=None,
+                                                         filter_type="all-participants", filter_value={}))  # fmt: skip
+    mc_b, _ = multicasts.accept(b.id, multicasts.Request(kind="user-multicasts", template_id=tpl_b, data={"clinic": "B"}, created_by=None,
+                                                         individual_ids=[i for i, _ in people_b]))  # fmt: skip
+
+    kill_at = random.randint(int(N * 0.3), int(N * 0.7))
+    first = _worker(emulator, idle=120, name="worker-1")
+    seen = 0
+    started = time.monotonic()
+    for line in first.stdout:  # type: ignore[union-attr]
+        if line.startswith("notified "):
+            seen = int(line.split()[1])
+            if seen >= kill_at:
+                first.send_signal(signal.SIGKILL)
+                break
+        assert time.monotonic() - started < 600, "the first worker is too slow"
+    first.wait(30)
+    assert first.returncode == -signal.SIGKILL, "the worker was not killed mid-way (it finished first?)"
+    halfway = store.get(a.id, mc_a["id"], consistent=True)
+    assert halfway["status"] == "running" and halfway["notified"] < N, "killed too late to prove anything"
+
+    second = _worker(emulator, idle=15, name="worker-2")  # the killed worker's messages come back after 5 s
+    out, _ = second.communicate(timeout=600)
+    assert second.returncode == 0 and out.rstrip().endswith("idle")
+
+    # the multicast is done, every recipient counted once
+    done_a = store.get(a.id, mc_a["id"], consistent=True)
+    assert done_a["status"] == "done", done_a
+    assert (done_a["audience"], done_a["notified"], done_a["skipped"], done_a["failed"]) == (N, N, 0, 0)
+    assert done_a["batches_done"] == done_a["batches_expected"] == N // multicasts.BATCH
+
+    # every recipient stored once, notified, with its own deterministic notification id
+    rows = store.all_recipient_keys(a.id, mc_a["id"])
+    assert len(rows) == N and {r["state"] for r in rows} == {"notified"}
+    by_individual = {r["individual_id"]: r for r in rows}
+    assert set(by_individual) == {i for i, _ in people_a}
+    for ind, user in people_a:
+        assert by_individual[ind]["user_id"] == user
+        assert by_individual[ind]["notification_id"] == multicasts.notification_id(mc_a["id"], user)
+
+    # exactly one notification per recipient: one per user, with the content rendered for that user
+    made_a = _scan(f"TESTNOTIF#{a.id}#")
+    assert len(made_a) == N
+    assert sorted(n["user_id"] for n in made_a) == sorted(u for _, u in people_a)
+    assert {n["PK"].rsplit("#", 1)[1] for n in made_a} == {r["notification_id"] for r in rows}
+    sample = next(n for n in made_a if n["user_id"] == people_a[7][1])
+    assert sample["subject"] == f"Flu shots, I{people_a[7][0][-5:]}" and sample["html"] == "<p>A &amp; co</p>"
+    # repeated calls (a no-op with the same id) only for what the killed worker held in flight: its in-flight jobs
+    repeated = [n for n in made_a if n["calls"] > 1]
+    assert all(n["calls"] == 2 for n in repeated)
+    assert len(repeated) <= 10 * multicasts.BATCH, len(repeated)
+
+    # the other tenant: its own multicast done, its own users only; nothing of A's in it and nothing of its in A's
+    done_b = store.get(b.id, mc_b["id"], consistent=True)
+    assert done_b["status"] == "done" and done_b["notified"] == SMALL
+    made_b = _scan(f"TESTNOTIF#{b.id}#")
+    assert sorted(n["user_id"] for n in made_b) == sorted(u for _, u in people_b)
+    assert {n["multicast_id"] for n in made_a} == {mc_a["id"]} and {n["multicast_id"] for n in made_b} == {mc_b["id"]}
+    assert store.get(b.id, mc_a["id"]) is None and store.get(a.id, mc_b["id"]) is None
+    assert len(store.all_recipient_keys(b.id, mc_b["id"])) == SMALL

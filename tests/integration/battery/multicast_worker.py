@@ -19,6 +19,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "layers" / "common"), str(ROOT /
 def main() -> None:
     url, arn, visibility, idle = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     import multicast_fake
+
     from parley.dal.aws import client
     from parley.domain import multicasts
     from parley_local.workers import _sqs_record

@@ -4,7 +4,7 @@ workers at the same time, stays its own.
 
 Real processes: the emulator (moto's server, patched as the local stack runs it) in one, each worker in another
 (tests/integration/battery/multicast_worker.py: Lambda's SQS polling around the real MulticastFunction handler). The
-first worker is SIGKILLed once it has notified a random 30–70% of the audience; what it held in flight comes back after
+first worker is SIGKILLed once it has notified a random 30 to 70% of the audience; what it held in flight comes back after
 the visibility timeout (5 s here: the worker receives with VisibilityTimeout=5, where Lambda uses the queue's 540 s) and a
 second worker finishes. notify() is the stand-in of tests/multicast_fake.py (helper B's real one is merged later; it has
 the same contract: idempotent by notification id), so "exactly once" is read from what the pipeline asked: one

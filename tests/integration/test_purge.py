@@ -354,3 +354,47 @@ def test_a_purged_individual_leaves_its_user(handler, aws, tenant, send_queue, d
     assert _traces(aws, table_items, [INDIVIDUAL, "Purgeable", "family.purge@example.com"]) == []
     user = store.attributes(store.get(t.id, "users", USER))  # the user stays, without their purged individual
     assert user["email"] == USER_EMAIL and user["primary-individual-id"] is None
+
+
+def test_a_purged_courier_user_leaves_no_multicast_recipient_records(handler, aws, tenant, send_queue, drain, table_items, no_delay,
+                                                                       monkeypatch):  # fmt: skip
+    """Multicasts to the user's individual (with the other user's), to the user alone, and one the user made: after the
+    purge no recipient record or multicast names them; the other user's record and the multicasts stay. (The
+    notifications themselves are the notifications step's; the stand-in notify's items are left out of the search.)"""
+    import multicast_fake
+
+    from parley.dal import multicasts as mc_store
+    from parley.domain import multicasts, templates
+    from parley.models.crm import TemplateRequest
+
+    t = tenant[0]
+    _courier_world(handler, t.id)
+    _dispatch(handler, send_queue, drain)
+    from parley.domain import directory
+
+    line = {"type": "individuals", "id": "ind-bob", "last-sync-time": "2026-11-01T09:00:00Z", "attributes": {"owner-id": OTHER_USER}}
+    assert directory.import_lines(t.id, [json.dumps(line)]).invalid == []
+    multicast_fake.install(monkeypatch)
+    for name, value in aws.function("root.MulticastFunction").env.items():  # the queue the routes put the fan-out on
+        monkeypatch.setenv(name, value)
+    from parley.settings import get_settings
+
+    get_settings.cache_clear()
+    tpl = templates.create(t.id, TemplateRequest(name="N", subject="Hi {{recipient.name}}", bodyText="News"), user_id=None).id
+    both, _ = multicasts.accept(t.id, multicasts.Request(kind="user-multicasts", template_id=tpl, data={}, created_by=USER,
+                                                         individual_ids=[INDIVIDUAL, "ind-bob"]))  # fmt: skip
+    alone, _ = multicasts.accept(t.id, multicasts.Request(kind="user", template_id=tpl, data={}, created_by=None, user_id=USER))
+    url = aws.queues[next(a for a in aws.queues if a.endswith("-MulticastQueue"))]
+    assert _deliver(handler, "root.MulticastFunction", url)[1] == []
+    assert len(mc_store.all_recipient_keys(t.id, both["id"])) == 2 and len(mc_store.all_recipient_keys(t.id, alone["id"])) == 1
+
+    _purge(handler, t.id, {"entity-type": "user", "entity-id": USER, "request-id": "erase-multicast"})
+    _run_purges(handler, aws)
+    everything = [i for i in table_items() if not str(i["PK"]).startswith(multicast_fake.PREFIX)]
+    assert [i for i in everything if USER in json.dumps(i) or INDIVIDUAL in json.dumps(i)] == []
+    counts = _job(handler, t.id, "erase-multicast")[1]["data"]["attributes"]["counts"]
+    assert counts["multicast_recipients"] == 2 and counts["multicasts_rewritten"] == 2
+    assert [r["individual_id"] for r in mc_store.all_recipient_keys(t.id, both["id"])] == ["ind-bob"]
+    kept = mc_store.get(t.id, both["id"])
+    assert kept["individual_ids"] == ["ind-bob"] and "created_by" not in kept and kept["notified"] == 2
+    assert mc_store.get(t.id, alone["id"]) is not None and "user_id" not in mc_store.get(t.id, alone["id"])

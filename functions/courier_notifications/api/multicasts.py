@@ -227,8 +227,9 @@ def create_user_multicast(body: UserMulticastCreate) -> Response[str]:
     """Send a multicast to individuals and groups
 
     A flat body (not JSON:API): `template-id`, `template-data`, and `individual-ids` and/or `individual-group-ids`
-    (at least one of them; 400 otherwise). An unknown template or individual-group is a 404; an individual the tenant
-    does not have is skipped (its recipient record says so). Answers `task-id` and `message-data` (the template
+    (at least one of them; 400 otherwise). An unknown template, individual-group, organization or individual is a 404
+    (another tenant's included). A group member deleted before the fan-out reaches it is skipped (its recipient record
+    says so). Answers `task-id` and `message-data` (the template
     rendered with `template-data`; each recipient's `recipient.*` variables are filled in per recipient).
     """
     who = courier_caller(api)

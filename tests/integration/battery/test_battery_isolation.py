@@ -88,6 +88,8 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
+    b_template_id: str = ""  # a CRM template of B's (so B's multicast calls reach the id under test)
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -200,6 +202,15 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
     assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
 
+    # a multicast of A to A's care team, with A's CRM template (queued; nobody runs its fan-out here), and B's own template
+    multicast_id = ok("CourierNotificationsApi.CreateUserMulticastFunction", "courier_notifications/create_user_multicast",
+                      body={"template-id": template_id, "template-data": MC_DATA, "individual-group-ids": [dir_ids["individual-groups"]]},
+                      headers={"Idempotency-Key": None, "Content-Type": "application/json"})["task-id"]  # fmt: skip
+    from parley.domain import templates
+    from parley.models.crm import TemplateRequest
+
+    b_template_id = templates.create(b.id, TemplateRequest(name="B's", subject="Hi", bodyText="Hello"), user_id=None).id
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
@@ -208,7 +219,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id, attachment_id=attachment_id)  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id, multicast_id=multicast_id,
+                 b_template_id=b_template_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -427,6 +439,58 @@ def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
+MC_DATA = {"firstName": "Jan", "amount": "1", "quoteNumber": "Q1"}  # A's CRM template's variables
+
+
+def _multicasts_by(param: str):
+    def run(w, call, who):
+        value = w.template_id if param == "template-id" else w.directory["individual-groups"]
+        return call("GET", "/v1/multicasts", who.id, query={param: value})
+
+    return run
+
+
+def _multicast_send(path: str, field: str):
+    """B sends with A's id in ``field`` (and its own template unless the field is the template): 404, nothing stored."""
+
+    def run(w, call, who):
+        d = w.directory
+        template = w.template_id if (who is w.a or field == "template-id") else w.b_template_id
+        if path == "/v1/user-multicasts":
+            payload = {"template-id": template, "template-data": MC_DATA}
+            if field == "individual-group-ids":
+                payload["individual-group-ids"] = [d["individual-groups"]]
+            else:
+                payload["individual-ids"] = [d["individuals"]]
+            if field == "organization-id":
+                payload["organization-id"] = d["organizations"]
+            return call("POST", path, who.id, payload=payload, headers={"Content-Type": "application/json"})
+        target = d["individuals"] if path.startswith("/v1/individuals") else d["users"]
+        payload = {"template-id": template, ("template-data" if path.startswith("/v1/individuals") else "data"): MC_DATA}
+        if field == "organization-id" or path.endswith("validate-multicast-params"):
+            payload["organization-id"] = d["organizations"]
+        if field == "individual-id" or path.endswith("validate-multicast-params"):
+            payload["individual-id"] = d["individuals"]
+        return call("POST", path, who.id, params={"id": target}, query={}, payload=payload, headers={"Content-Type": "application/json"})
+
+    return run
+
+
+def _multicast_sends() -> dict[tuple[str, str, str], Case]:
+    out = {}
+    fields = {
+        "/v1/user-multicasts": ("template-id", "individual-ids", "individual-group-ids", "organization-id"),
+        "/v1/users/{id}/multicast": ("path", "template-id", "individual-id", "organization-id"),
+        "/v1/individuals/{id}/multicast": ("path", "template-id", "organization-id"),
+        "/v1/users/{id}/validate-multicast-params": ("path", "template-id", "individual-id", "organization-id"),
+    }
+    for path, names in fields.items():
+        for name in names:
+            key = ("POST", path, "path.id" if name == "path" else f"body.{name}")
+            out[key] = Case(_multicast_send(path, name), _not_found, owner_status=(201,))
+    return out
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -498,6 +562,32 @@ CASES: dict[tuple[str, str, str], Case] = {
         _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
     ),
     ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
+    # courier notifications: multicasts (A's: its template, its care team, its directory)
+    ("GET", "/v1/multicasts/{id}", "path.id"): Case(
+        lambda w, call, who: call("GET", "/v1/multicasts/{id}", who.id, params={"id": w.multicast_id}, query={}), _not_found
+    ),
+    ("GET", "/v1/multicasts/{id}", "query.include-individual-ids"): Case(  # a flag, not an id: A's multicast with it
+        lambda w, call, who: call(
+            "GET", "/v1/multicasts/{id}", who.id, params={"id": w.multicast_id}, query={"include-individual-ids": "true"}
+        ),
+        _not_found,
+    ),
+    ("GET", "/v1/multicasts", "query.include-individual-ids"): Case(
+        lambda w, call, who: call("GET", "/v1/multicasts", who.id, query={"include-individual-ids": "true"}), _candidate_empty
+    ),
+    ("GET", "/v1/multicasts", "query.template-id"): Case(_multicasts_by("template-id"), _candidate_empty),
+    ("GET", "/v1/multicasts", "query.individual-group-id"): Case(_multicasts_by("individual-group-id"), _candidate_empty),
+    ("GET", "/v1/user-multicasts", "query.individual-id"): Case(
+        lambda w, call, who: call(
+            "GET",
+            "/v1/user-multicasts",
+            who.id,
+            query={"individual-id": w.directory["individuals"]},
+            headers={"X-User-ID": w.directory["users"]},
+        ),
+        _not_theirs,
+    ),
+    **_multicast_sends(),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

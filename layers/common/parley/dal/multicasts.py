@@ -11,8 +11,8 @@ BatchGetItem or a Query, never a Scan.
 - a recipient: same PK, ``SK = MCRCPT#<individual id>`` (or ``MCRCPT#U#<user id>`` for a user named without an
   individual), ``type = multicast_recipient``: ``multicast_id``, ``individual_id``, ``user_id``, ``notification_id``,
   ``state`` (notified | skipped | failed), ``reason``, ``batch`` (the batch that wrote it), ``created_at`` (the
-  multicast's); with an individual, on GSI3 ``GSI3PK = TENANT#<t>#USERMC#<individual>``,
-  ``GSI3SK = <created_at>#<multicast id>`` (what an individual received, newest first);
+  multicast's); on GSI3 ``GSI3PK = TENANT#<t>#USERMC#<individual>`` (``…#USERMC#U#<user>`` for a recipient named by its
+  user alone), ``GSI3SK = <created_at>#<multicast id>`` (what an individual received, newest first; the purge);
 - a page or batch marker: same PK, ``SK = PAGE#<n>`` / ``BATCH#<n>.<i>``, ``type = multicast_step``: the step is done
   (its counts were added to the multicast in the same transaction as the marker's conditional put).
 
@@ -179,9 +179,9 @@ def recipient_item(tenant_id: str, multicast_id: str, created_at: str, fields: d
         "created_at": created_at,
         **{k: v for k, v in fields.items() if v is not None},
     }
-    if fields.get("individual_id"):
-        item["GSI3PK"] = received_pk(tenant_id, fields["individual_id"])
-        item["GSI3SK"] = f"{created_at}#{multicast_id}"
+    # what an individual received (the user-multicasts list); a recipient named by its user alone, under "U#<user>"
+    item["GSI3PK"] = received_pk(tenant_id, fields["individual_id"] if fields.get("individual_id") else f"U#{fields['user_id']}")
+    item["GSI3SK"] = f"{created_at}#{multicast_id}"
     return item
 
 
@@ -211,13 +211,45 @@ def all_recipient_keys(tenant_id: str, multicast_id: str) -> list[dict[str, Any]
 
 
 def received_keys(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
-    """Every recipient item of an individual (GSI3, keys only): the purge."""
+    """Every recipient item of an individual (or ``U#<user>``) (GSI3): the purge."""
     return table.query_raw(
         IndexName=INDEX,
         KeyConditionExpression="GSI3PK = :pk",
         ExpressionAttributeValues=table.values(pk=received_pk(tenant_id, individual_id)),
-        ProjectionExpression="PK, SK",
+        ProjectionExpression="PK, SK, multicast_id",
     )
+
+
+def created_by(tenant_id: str, user_ids: set[str]) -> list[dict[str, Any]]:
+    """The tenant's multicasts made by these users (the tenant's list on GSI3, filtered on ``created_by``): the purge."""
+    if not user_ids:
+        return []
+    names = {f":u{i}": u for i, u in enumerate(sorted(user_ids))}
+    return table.query_raw(
+        IndexName=INDEX,
+        KeyConditionExpression="GSI3PK = :pk",
+        FilterExpression=f"created_by IN ({', '.join(names)})",
+        ExpressionAttributeValues={**table.values(pk=list_pk(tenant_id)), **{k: table.attribute(v) for k, v in names.items()}},
+        ProjectionExpression="PK, SK, id",
+    )
+
+
+def forget(tenant_id: str, multicast_id: str, *, user_ids: set[str], individual_ids: set[str]) -> bool:
+    """Take a purged person out of a multicast: their ids from ``individual_ids``, ``user_id``, ``individual_id`` and
+    ``created_by``. True when the item changed."""
+    item = table.get(pk(tenant_id, multicast_id), SK, consistent=True)
+    if item is None:
+        return False
+    removes = [k for k in ("user_id", "created_by") if item.get(k) in user_ids]
+    removes += ["individual_id"] if item.get("individual_id") in individual_ids else []
+    kept = [i for i in item.get("individual_ids") or [] if i not in individual_ids]
+    sets = {"individual_ids": kept} if len(kept) != len(item.get("individual_ids") or []) else {}
+    if not removes and not sets:
+        return False
+    expr = ("SET individual_ids = :ids " if sets else "") + ("REMOVE " + ", ".join(removes) if removes else "")
+    table.ddb().update_item(TableName=table.table_name(), Key=table.key(pk(tenant_id, multicast_id), SK), UpdateExpression=expr.strip(),
+                            **({"ExpressionAttributeValues": table.values(ids=kept)} if sets else {}))  # fmt: skip
+    return True
 
 
 def delete_keys(keys: list[tuple[str, str]]) -> int:

@@ -234,6 +234,15 @@ def _filter(req: Request) -> Request:
     return req
 
 
+def _unknown_individuals(tenant_id: str, individual_ids: list[str]) -> list[str]:
+    """The ids the tenant's directory has no individual for (BatchGetItem, keys only: 100 ids a call)."""
+    from parley.dal import table
+
+    keys = [(dirstore.pk(tenant_id, "individuals"), dirstore.sk(i)) for i in individual_ids]
+    found = table.batch_get(keys, attributes=("deleted",))
+    return [i for i, k in zip(individual_ids, keys, strict=True) if k not in found or found[k].get("deleted")]
+
+
 def _check_organization(tenant_id: str, organization_id: str | None, *, pointer: str) -> None:
     """An ``organization-id`` must be one of the tenant's organizations (404 otherwise: another tenant's included)."""
     if organization_id is not None and dirstore.get(tenant_id, "organizations", organization_id) is None:
@@ -274,6 +283,12 @@ def accept(tenant_id: str, req: Request) -> tuple[dict[str, Any], dict[str, Any]
             where = f"{base}/filter-value" if req.kind == "multicasts" else "/individual-group-ids"
             raise NotFound(f"no individual-group {gid!r}", pointer=where, code="not-found")
     _check_organization(tenant_id, req.organization_id, pointer=f"{base}/organization-id")
+    if req.kind in ("user-multicasts", "multicasts") and req.individual_ids:
+        unknown = _unknown_individuals(tenant_id, req.individual_ids)
+        if unknown:
+            where = f"{base}/filter-value/individual-ids" if req.kind == "multicasts" else "/individual-ids"
+            raise NotFound(f"no individual {unknown[0]!r}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
+                           pointer=where, code="not-found")  # fmt: skip
     rendered = tpl.render(template_, _variables(req.data, recipient))
     multicast_id = ids.new_id()
     fields = {
@@ -544,3 +559,20 @@ def validate(
     except BadRequest as err:
         return False, err.message if hasattr(err, "message") else str(err)
     return True, f"template {template_id} renders for user {user_id}"
+
+
+# ───────────── purge (GDPR erasure, parley.domain.purge) ─────────────
+def purge(tenant_id: str, user_ids: set[str], individual_ids: set[str]) -> dict[str, int]:
+    """Erase a person from the multicasts: their recipient records (what they received; found on GSI3 by individual, and
+    by user for a user named alone), and their ids in the multicasts that name them (the request's individual-ids, a
+    single recipient, the creator). The rendered content went to their notifications, which the notifications step
+    erases. Repeatable: a second run finds nothing left."""
+    rows: list[dict[str, Any]] = []
+    for individual in sorted(individual_ids):
+        rows += store.received_keys(tenant_id, individual)
+    for user in sorted(user_ids):
+        rows += store.received_keys(tenant_id, f"U#{user}")
+    touched = {str(r["multicast_id"]) for r in rows} | {str(m["id"]) for m in store.created_by(tenant_id, user_ids)}
+    changed = sum(store.forget(tenant_id, m, user_ids=user_ids, individual_ids=individual_ids) for m in sorted(touched))
+    deleted = store.delete_keys(sorted({(str(r["PK"]), str(r["SK"])) for r in rows}))
+    return {"multicast_recipients": deleted, "multicasts_rewritten": changed}

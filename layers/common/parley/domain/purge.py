@@ -421,7 +421,10 @@ def run(tenant_id: str, request_id: str, phase: str, attempt: int = 0) -> PurgeJ
     if phase == "data":
         purges.update_job(tenant_id, request_id, status="running", started_at=clock.iso(clock.now()),
                           subject=_subject_item(who))  # fmt: skip
-        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who)}
+        from parley.domain import multicasts  # the courier notifications' stores (docs/courier.md "Multicasts")
+
+        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who),
+                  **multicasts.purge(tenant_id, who.user_ids, who.individual_ids)}  # fmt: skip
         purges.update_job(tenant_id, request_id, counts=counts, subject=_subject_item(who))
         tallies_step = {"tenant_id": tenant_id, "request_id": request_id, "phase": "tallies", "attempt": 0}
         queue.enqueue_purge(tallies_step, delay_seconds=FIRST_CHECK_SECONDS)

@@ -8,6 +8,7 @@ notify() is helper B's (parley.domain.notifications); until it is merged these t
 from __future__ import annotations
 
 import json
+import time
 
 import multicast_fake
 import pytest
@@ -88,6 +89,9 @@ def tpl(org):
 def call(handler, fn, tenant_id, *, body_=..., query=None, id_=None, headers=None):
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     ev = api_event(f"courier_notifications/{fn}", tenant_id=tenant_id, body=body_, query=query, headers=hdrs)
+    if query:  # a list value is a repeated parameter (filter[cmp-created-at]=>…&filter[cmp-created-at]=<…)
+        ev["multiValueQueryStringParameters"] = {k: v if isinstance(v, list) else [v] for k, v in query.items()}
+        ev["queryStringParameters"] = {k: v[-1] if isinstance(v, list) else v for k, v in query.items()}
     if id_ is not None:
         ev["pathParameters"] = {"id": id_}
         ev["path"] = PATHS[fn].format(id=id_)
@@ -267,6 +271,8 @@ def test_validate_names_every_missing_variable_and_stores_nothing(handler, org, 
                                          "organization-id": "other-org"}, 404, "/organization-id"),
         ("create_user_multicast", None, {"template-id": "T", "template-data": {"clinic": "x"}, "individual-ids": [IND_PAT, "ghost"]},
          404, "/individual-ids"),
+        ("create_user_multicast", None, {"template-id": "T", "template-data": {"clinic": "x" * 70_000}, "individual-ids": [IND_PAT]},
+         400, "/template-data"),
         ("multicast_to_user", "nobody", {"template-id": "T", "data": {"clinic": "x"}}, 404, None),
         ("multicast_to_user", PAT, {"template-id": "T", "data": {"clinic": "x"}, "individual-id": IND_SAM}, 404, "/individual-id"),
         ("multicast_to_individual", "nobody", {"template-id": "T", "template-data": {"clinic": "x"}}, 404, None),
@@ -303,6 +309,7 @@ def test_list_filters_window_and_paging(handler, org, tpl):
     other = template(org.id, name="Other")
     first = ok(call(handler, "create_user_multicast", org.id, body_={"template-id": tpl, "template-data": {"clinic": "a"},
                                                                     "individual-group-ids": [GROUP]}))["task-id"]  # fmt: skip
+    time.sleep(0.01)  # a later millisecond: the window tests below tell the two apart by created-at
     second = ok(call(handler, "create_user_multicast", org.id, body_={"template-id": other, "template-data": {"clinic": "b"},
                                                                      "individual-ids": [IND_PAT]}))["task-id"]  # fmt: skip
     every = ok(call(handler, "list_multicasts", org.id, query={}), 200)
@@ -317,6 +324,13 @@ def test_list_filters_window_and_paging(handler, org, tpl):
     assert future["data"] == [] and future["meta"]["page[total]"] == 0
     past = ok(call(handler, "list_multicasts", org.id, query={"filter[cmp-created-at]": "<2099-01-01T00:00:00Z"}), 200)
     assert len(past["data"]) == 2
+    from parley.dal import multicasts as mc_store
+
+    at = mc_store.get(org.id, first)["created_at"]
+    for window, ids_ in (([f">{at}"], [second]), ([f">={at}"], [second, first]), ([f"<{at}"], []), ([f"<={at}"], [first]),
+                         ([f">={at}", f"<={at}"], [first])):  # fmt: skip
+        got = ok(call(handler, "list_multicasts", org.id, query={"filter[cmp-created-at]": window}), 200)
+        assert [d["id"] for d in got["data"]] == ids_ and got["meta"]["page[total]"] == len(ids_), (window, got)
     bad = call(handler, "list_multicasts", org.id, query={"filter[cmp-created-at]": "~yesterday"})
     assert bad["statusCode"] == 400 and body(bad)["errors"][0]["source"] == {"parameter": "filter[cmp-created-at]"}
 

@@ -118,14 +118,21 @@ def list_multicasts(
     """
     who = courier_caller(api)
     window = jsonapi.parse_window(created_at, "created-at")
-    after, before = window.key_range("0000", "9999")
-    items, total = multicasts.store.page(who.tenant_id, after=after, before=before, offset=offset, limit=limit,
-                                         template_id=template_id, group_id=individual_group_id)  # fmt: skip
+    items, total = multicasts.store.page(who.tenant_id, after=_bound(window.after, window.after_inclusive, lower=True),
+                                         before=_bound(window.before, window.before_inclusive, lower=False), offset=offset,
+                                         limit=limit, template_id=template_id, group_id=individual_group_id)  # fmt: skip
+    shown = [(i["id"], _attributes(who.tenant_id, i, include_group=include_group, include_ids=include_ids)) for i in items]
+    return jsonapi.listing(TYPE, shown, MulticastAttributes, total=total, limit=limit, offset=offset)
+
+
+def _bound(at: Any, inclusive: bool, *, lower: bool) -> str:
+    """A window's bound as a bound of GSI3SK (``<created_at>#<id>``, fixed-width UTC): ``>= t`` from ``t``, ``> t``
+    after every ``t#…``, ``<= t`` up to every ``t#…``, ``< t`` below them. An open side: ``0`` / ``9``."""
+    if at is None:
+        return "0" if lower else "9"
     from parley import clock
 
-    shown = [(i["id"], _attributes(who.tenant_id, i, include_group=include_group, include_ids=include_ids)) for i in items
-             if window.contains(clock.parse_iso(i["created_at"]))]  # fmt: skip
-    return jsonapi.listing(TYPE, shown, MulticastAttributes, total=total - (len(items) - len(shown)), limit=limit, offset=offset)
+    return clock.iso(at) + ("#\uffff" if lower != inclusive else "")
 
 
 @api.post(

@@ -91,14 +91,14 @@ def get_many(tenant_id: str, multicast_ids: list[str]) -> dict[str, dict[str, An
 def page(
     tenant_id: str, *, after: str, before: str, offset: int, limit: int, template_id: str | None, group_id: str | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """The tenant's multicasts created in [after, before] (GSI3 key range), newest first; ``template_id`` and
-    ``group_id`` narrow the range (a filter on that Query)."""
+    """The tenant's multicasts whose ``GSI3SK`` (``<created_at>#<id>``) is in [after, before] (the key range), newest
+    first; ``template_id`` and ``group_id`` narrow the range (a filter on that Query)."""
     params: dict[str, Any] = {
         "IndexName": INDEX,
         "KeyConditionExpression": "GSI3PK = :pk AND GSI3SK BETWEEN :a AND :b",
         "ScanIndexForward": False,
     }
-    values: dict[str, Any] = {"pk": list_pk(tenant_id), "a": after, "b": before + "#\uffff"}
+    values: dict[str, Any] = {"pk": list_pk(tenant_id), "a": after, "b": before}
     filters = []
     if template_id is not None:
         filters.append("template_id = :tpl")

@@ -22,6 +22,7 @@ again with the same notification id, which notify makes a no-op (idempotent by n
 from __future__ import annotations
 
 import html as htmlmod
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from parley.models.notifications import EmailContent, NotificationData, PushCont
 
 PAGE = 500  # audience ids per page job
 BATCH = 100  # recipients per batch job (one BatchGetItem of individuals, one of users, one of recipients)
+MAX_DATA = 64 * 1024  # bytes of a multicast's variables (JSON): it lives in one item with up to 1,000 individual-ids
 FLUSH = 25  # recipient records per BatchWriteItem (a crash re-notifies at most this many, idempotently)
 _NS = uuid.UUID("6d1c7f0e-3b9a-4c55-9a61-0f3e2b7d8c41")
 RECIPIENT = "recipient"
@@ -254,6 +256,10 @@ def accept(tenant_id: str, req: Request) -> tuple[dict[str, Any], dict[str, Any]
     individual, user or individual-group; 400 naming every variable the template needs and ``data`` lacks."""
     if req.kind == "multicasts":
         req = _filter(req)
+    size = len(json.dumps(req.data, separators=(",", ":"), default=str).encode())
+    if size > MAX_DATA:
+        raise BadRequest(f"the template variables are {size} bytes of JSON; at most {MAX_DATA}", pointer=req.data_pointer,
+                         code="data-too-large")  # fmt: skip
     template_ = template(tenant_id, req.template_id, pointer=req.template_pointer)
     missing = missing_variables(template_, req.data)
     if missing:

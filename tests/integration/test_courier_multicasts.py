@@ -185,7 +185,7 @@ def test_a_batch_interrupted_after_some_notifies_resumes_without_counting_twice(
     assert stored(org.id, mid)["notified"] == 0  # progress moves only with the batch's marker
     multicast_fake.install(monkeypatch)
     assert multicasts.run_batch(org.id, mid, "000000.000", [IND_PAT, IND_SAM, IND_ORPHAN]) == {
-        "notified": 2, "skipped": 1, "failed": 0, "batches_done": 1}  # fmt: skip
+        "notified": 2, "skipped": 1, "failed": 0, "audience": 0, "batches_done": 1}  # fmt: skip
     mc = stored(org.id, mid)
     assert mc["status"] == "done" and (mc["notified"], mc["skipped"], mc["audience"]) == (2, 1, 3)
     assert {n["user_id"]: n["calls"] for n in multicast_fake.notifications(org.id)} == {PAT: 1, SAM: 1}
@@ -217,6 +217,16 @@ def test_user_multicasts_flat_body_groups_and_the_received_list(handler, org, tp
                                   "template-data": {"clinic": "Northside"}, "template-id": tpl, "status": "notified"}  # fmt: skip
     # another user's individual: 403 (the individual-id rule)
     assert call(handler, "list_user_multicasts", org.id, query={"individual-id": IND_SAM}, headers={"X-User-ID": PAT})["statusCode"] == 403
+
+
+def test_an_individual_named_twice_is_one_recipient(handler, org, tpl):
+    payload = {"template-id": tpl, "template-data": {"clinic": "N"}, "individual-ids": [IND_SAM], "individual-group-ids": [GROUP]}
+    out = ok(call(handler, "create_user_multicast", org.id, body_=payload))
+    run_worker(handler)
+    mc = stored(org.id, out["task-id"])
+    assert mc["status"] == "done" and (mc["audience"], mc["notified"]) == (2, 2)  # Sam once (named, and in the group), Kid
+    assert set(recipients(org.id, out["task-id"])) == {f"MCRCPT#{IND_SAM}", f"MCRCPT#{IND_KID}"}
+    assert {n["user_id"]: n["calls"] for n in multicast_fake.notifications(org.id)} == {SAM: 1, PAT: 1}
 
 
 def test_single_recipient_entry_points(handler, org, tpl):

@@ -480,12 +480,15 @@ def run_batch(tenant_id: str, multicast_id: str, batch: str, individual_ids: lis
     template_: EmailTemplate | None = None
     template_error: str | None = None
     counts = {"notified": 0, "skipped": 0, "failed": 0}
+    duplicates = 0  # recipients another batch already stored (an individual in two groups): not counted twice
     pending: list[dict[str, Any]] = []
     for ind_id, usr_id in people:
         prior = done.get(store.recipient_sk(ind_id, usr_id))
         if prior is not None:
             if prior.get("batch") == batch:  # this batch's earlier attempt: count it here
                 counts[prior["state"]] += 1
+            else:
+                duplicates += 1
             continue
         user = attrs("users", usr_id)
         record: dict[str, Any] = {"individual_id": ind_id, "user_id": usr_id, "batch": batch}
@@ -507,7 +510,7 @@ def run_batch(tenant_id: str, multicast_id: str, batch: str, individual_ids: lis
             store.put_recipients(pending)
             pending = []
     store.put_recipients(pending)
-    counts = {**counts, "batches_done": 1}
+    counts = {**counts, "audience": -duplicates, "batches_done": 1}
     store.finish_step(tenant_id, multicast_id, step, counts)
     _maybe_done(tenant_id, multicast_id)
     return counts

@@ -80,6 +80,9 @@ def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
 
         settings.cache_clear()
         dal_aws.reset()
+        # this test may have made the process's botocore session before moto was imported: the next tests' in-process
+        # moto (mock_aws) intercepts only sessions made after its import, so drop it
+        dal_aws.session.cache_clear()
 
 
 def _seed(tenant_id: str, n: int, prefix: str) -> list[tuple[str, str]]:

@@ -383,3 +383,49 @@ def test_tenant_isolation(handler, org, tpl, other_tenant):
     assert call(handler, "multicast_to_individual", b.id, id_=IND_PAT, body_={"template-id": tpl, "template-data": {}})["statusCode"] == 404
     assert call(handler, "create_user_multicast", b.id, body_={"template-id": tpl, "template-data": {"clinic": "x"},
                                                              "individual-ids": [IND_PAT]})["statusCode"] == 404  # fmt: skip
+
+
+def test_a_step_failing_five_times_is_dead_lettered_with_its_reason_and_redriven_once_fixed(handler, org, tpl, aws, monkeypatch,
+                                                                                            capsys):  # fmt: skip
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from parley import admin
+    from parley.dal.aws import client
+    from parley.domain import multicasts
+    from parley.settings import get_settings
+    from parley_local.workers import _sqs_record
+
+    out = ok(call(handler, "create_user_multicast", org.id, body_={"template-id": tpl, "template-data": {"clinic": "N"},
+                                                                 "individual-ids": [IND_SAM]}))  # fmt: skip
+    mid = out["task-id"]
+
+    def down(tenant_id, **kw):
+        raise RuntimeError("push transport down")
+
+    monkeypatch.setattr(multicasts, "_notify", down)
+    sqs, url = client("sqs"), queue_url()
+    arn = next(a for a in aws.queues if a.endswith("-MulticastQueue"))
+    worker = handler(MULTICAST)
+    page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"])["Messages"]
+    assert worker({"Records": [_sqs_record(page[0], arn)]}) == {"batchItemFailures": []}
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=page[0]["ReceiptHandle"])
+    for _ in range(5):  # the batch job, received as often as the queue's maxReceiveCount allows
+        (job,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0, AttributeNames=["All"])["Messages"]
+        with pytest.raises(BatchProcessingError):  # the whole batch failed: the invocation fails (Lambda retries it)
+            worker({"Records": [_sqs_record(job, arn)]})
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", []) == []  # moved to the DLQ
+    assert stored(org.id, mid)["status"] == "running" and recipients(org.id, mid) == {}
+
+    monkeypatch.setenv("MULTICAST_DLQ_URL", aws.queues[next(a for a in aws.queues if a.endswith("-MulticastDLQ"))])
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert admin.main(["dlq", "list", "--queue", "multicast"]) == 0
+    (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert listed["id"] == job["MessageId"] and "push transport down" in json.dumps(listed)
+
+    multicast_fake.install(monkeypatch)  # the transport is back
+    assert admin.main(["dlq", "redrive", "--queue", "multicast", "--all"]) == 0
+    run_worker(handler)
+    mc = stored(org.id, mid)
+    assert mc["status"] == "done" and mc["notified"] == 1
+    assert [n["user_id"] for n in multicast_fake.notifications(org.id)] == [SAM]

@@ -70,11 +70,16 @@ def _plain_doc(model: type, description: str) -> dict[str, Any]:
     return {"description": description, "content": {PLAIN: {"model": model}}}
 
 
-def _attributes(tenant_id: str, mc: dict[str, Any], *, include_group: bool, include_ids: bool) -> MulticastAttributes:
+def _attributes(
+    tenant_id: str, mc: dict[str, Any], *, include_group: bool, include_ids: bool, seen: dict[str, Any] | None = None
+) -> MulticastAttributes:
     groups = mc.get("group_ids") or []
     group = None
     if include_group and groups:
-        view = multicasts.group_view(tenant_id, groups[0])
+        views = {} if seen is None else seen  # a list's multicasts to the same group read it once
+        if groups[0] not in views:
+            views[groups[0]] = multicasts.group_view(tenant_id, groups[0])
+        view = views[groups[0]]
         group = IndividualGroup.model_validate(view) if view else None
     return MulticastAttributes(
         created_at=mc["created_at"],
@@ -118,10 +123,11 @@ def list_multicasts(
     """
     who = courier_caller(api)
     window = jsonapi.parse_window(created_at, "created-at")
-    items, total = multicasts.store.page(who.tenant_id, after=_bound(window.after, window.after_inclusive, lower=True),
+    items, total = multicasts.page(who.tenant_id, after=_bound(window.after, window.after_inclusive, lower=True),
                                          before=_bound(window.before, window.before_inclusive, lower=False), offset=offset,
                                          limit=limit, template_id=template_id, group_id=individual_group_id)  # fmt: skip
-    shown = [(i["id"], _attributes(who.tenant_id, i, include_group=include_group, include_ids=include_ids)) for i in items]
+    seen: dict[str, Any] = {}
+    shown = [(i["id"], _attributes(who.tenant_id, i, include_group=include_group, include_ids=include_ids, seen=seen)) for i in items]
     return jsonapi.listing(TYPE, shown, MulticastAttributes, total=total, limit=limit, offset=offset)
 
 
@@ -211,11 +217,9 @@ def list_user_multicasts(
     """
     who = courier_caller(api)
     individual = who.individual(individual_id, parameter="individual-id")
-    items, total = multicasts.store.received(who.tenant_id, individual, offset=offset, limit=limit)
-    found = multicasts.store.get_many(who.tenant_id, [i["multicast_id"] for i in items])
+    items, total = multicasts.received(who.tenant_id, individual, offset=offset, limit=limit)
     out = []
-    for i in items:
-        mc = found.get(i["multicast_id"]) or {}
+    for i, mc in items:
         out.append((i["multicast_id"], UserMulticastAttributes(
             created_at=i["created_at"], individual_id=individual, organization_id=mc.get("organization_id"),
             template_data=mc.get("data") or {}, template_id=mc.get("template_id") or "", status=i.get("state"),

@@ -333,6 +333,19 @@ def get(tenant_id: str, multicast_id: str) -> dict[str, Any]:
     return found
 
 
+def page(tenant_id: str, *, after: str, before: str, offset: int, limit: int, template_id: str | None,
+         group_id: str | None) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """``GET /v1/multicasts/``: the tenant's multicasts between two bounds of ``<created_at>#<id>``, newest first."""
+    return store.page(tenant_id, after=after, before=before, offset=offset, limit=limit, template_id=template_id, group_id=group_id)
+
+
+def received(tenant_id: str, individual_id: str, *, offset: int, limit: int) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], int]:
+    """``GET /v1/user-multicasts/``: a page of what the individual received, each (recipient item, its multicast)."""
+    items, total = store.received(tenant_id, individual_id, offset=offset, limit=limit)
+    found = store.get_many(tenant_id, [i["multicast_id"] for i in items]) if items else {}
+    return [(i, found.get(i["multicast_id"]) or {}) for i in items], total
+
+
 def group_view(tenant_id: str, group_id: str) -> dict[str, Any] | None:
     """An individual-group as the seed's ``individual-group`` shows it: members and leaders with their names (one
     BatchGetItem of their directory items)."""

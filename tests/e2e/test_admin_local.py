@@ -98,7 +98,7 @@ def test_dlq_list_finds_every_dead_letter_queue_of_the_local_stack(local, tmp_pa
     _state(local, tmp_path)
     out = _admin(tmp_path, "dlq", "list")
     assert out.returncode == 0, out.stderr
-    for name in ("send", "ses-events", "inbound-mail", "provider-events", "tally"):
+    for name in ("send", "ses-events", "inbound-mail", "provider-events", "purge", "multicast", "tally"):
         assert f"\n{name}: " in f"\n{out.stderr}", out.stderr
     for line in out.stdout.splitlines():  # whatever earlier tests left there, each with its reason
         assert json.loads(line)["reason"]

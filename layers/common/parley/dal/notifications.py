@@ -206,6 +206,11 @@ def counts_of_tenant(tenant_id: str, first_day: str, last_day: str, *, offset: i
     return table.offset_page(offset, limit, **params)
 
 
+def lost_race(err: BaseException) -> bool:
+    """Whether a write failed because its condition did not hold (a message id that exists already)."""
+    return isinstance(err, ClientError) and table.is_condition_failure(err)
+
+
 def keys_of_user(tenant_id: str, user_id: str) -> list[tuple[str, str]]:
     """Every notification and daily-count item of a user (the purge)."""
     found = table.query_raw(

@@ -243,14 +243,10 @@ def _email(caller: Any, notification_id: str, user_id: str, user: dict[str, Any]
 def _once(send: Any) -> bool:
     """Run a message's create-and-queue; False when its message exists already (an earlier call made it: nothing is
     sent again; the sweeper queues a message whose queueing was lost)."""
-    from botocore.exceptions import ClientError
-
-    from parley.dal import table
-
     try:
         send()
-    except ClientError as err:
-        if table.is_condition_failure(err):
+    except Exception as err:
+        if store.lost_race(err):
             return False
         raise
     return True

@@ -325,6 +325,11 @@ def test_ack_and_ack_previous(handler, pat, frozen):
     got = body(call(handler, "list", pat.id, query={"acknowledged": "false", "include[inactive]": "true"}))
     assert [d["id"] for d in got["data"]] == ["d"]
     assert call(handler, "ack", pat.id, id_="sam", body_={})["statusCode"] == 404
+    no_body = call(handler, "ack", pat.id, id_="d", body_=None, headers={"Content-Type": None})  # the seed's default: ack-previous false
+    assert no_body["statusCode"] == 201, no_body["body"]
+    assert body(no_body)["data"]["attributes"]["acknowledged"] is True
+    call(handler, "ack", pat.id, id_="d", body_={})  # again: nothing changes
+    assert stored_notification(pat.id, "d")["acknowledged"] is True
     bad = call(handler, "ack", pat.id, id_="d", body_={"ack-previous": "maybe"})
     assert bad["statusCode"] == 400
     assert call(handler, "ack", pat.id, id_="d", body_={"other": 1})["statusCode"] == 400

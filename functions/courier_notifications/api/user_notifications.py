@@ -90,15 +90,16 @@ def get_user_notification(id: ResourceId) -> Response[str]:
     access=("table:write",),
     example=Example(headers={"Content-Type": "application/json"}, body={"ack-previous": False}),
 )
-def ack_user_notification(id: ResourceId, body: AckBody) -> Response[str]:
+def ack_user_notification(id: ResourceId, body: AckBody | None = None) -> Response[str]:
     """Acknowledge a notification
 
     Marks the notification read (`acknowledged: true`); with `ack-previous: true` also every earlier notification of
-    the user (made before it). The body is a flat JSON object (not a JSON:API document), as the seed shows it.
+    the user (made before it). The body is a flat JSON object (not a JSON:API document), as the seed shows it; no
+    body is `ack-previous: false`.
     Acknowledging again changes nothing. 404 when the tenant has no such notification, or it is another user's.
     """
     who = courier_caller(api)
-    done = notifications.acknowledge(who.tenant_id, who.acting_user(), id, previous=body.ack_previous)
+    done = notifications.acknowledge(who.tenant_id, who.acting_user(), id, previous=bool(body and body.ack_previous))
     return jsonapi.single(TYPE, *done, status=201)
 
 

@@ -6,7 +6,7 @@ keys; every read is a GetItem or a Query, never a Scan.
   ``data`` members need no DynamoDB mapping), ``email`` (the email content, JSON text, when one was given),
   ``acknowledged``, ``created_at``, ``user_first_name`` / ``user_last_name`` (the user's names when it was created),
   ``source`` (who made it: a multicast, …) and ``deliveries`` (a map per transport: ``outcome``, ``reason``,
-  ``message_ids``, ``devices``, ``at``), written as each transport is done;
+  ``message_ids``, ``devices``, ``at``), written once the transports are done;
 - the user's notifications: GSI3 ``GSI3PK = TENANT#<t>#NOTIF#USER#<user>``, ``GSI3SK = <created_at>#<id>`` (newest
   first read backwards; a created-at bound is a key range);
 - an individual's notifications (the purge of an individual): GSI6 ``GSI6PK = TENANT#<t>#NOTIF#IND#<individual>``,
@@ -102,21 +102,21 @@ def get(tenant_id: str, notification_id: str, *, consistent: bool = False) -> di
     return table.get(pk(tenant_id, notification_id), SK, consistent=consistent)
 
 
-def record_delivery(tenant_id: str, notification_id: str, transport: str, delivery: dict[str, Any]) -> None:
-    """Set what ``transport`` did on the notification (``deliveries.<transport>``): the same delivery again writes the
-    same value."""
-    table.ddb().update_item(TableName=table.table_name(), **delivery_update(tenant_id, notification_id, transport, delivery))
-
-
-def delivery_update(tenant_id: str, notification_id: str, transport: str, delivery: dict[str, Any]) -> dict[str, Any]:
-    """The ``UpdateItem`` that records a transport's delivery (also usable in a transaction's ``Update``)."""
-    return {
-        "Key": table.key(pk(tenant_id, notification_id), SK),
-        "UpdateExpression": "SET deliveries.#tr = :d",
-        "ConditionExpression": "attribute_exists(PK)",
-        "ExpressionAttributeNames": {"#tr": transport},
-        "ExpressionAttributeValues": table.values(d={k: v for k, v in delivery.items() if v is not None}),
-    }
+def record_deliveries(tenant_id: str, notification_id: str, deliveries: dict[str, dict[str, Any]]) -> bool:
+    """Set what each transport did (``deliveries.<transport>``), in one ``UpdateItem``. False when the notification is
+    gone (purged meanwhile): nothing is written."""
+    if not deliveries:
+        return True
+    names = {f"#t{i}": transport for i, transport in enumerate(deliveries)}
+    values = {f"d{i}": {k: v for k, v in d.items() if v is not None} for i, d in enumerate(deliveries.values())}
+    return table.try_update(
+        pk(tenant_id, notification_id),
+        SK,
+        "SET " + ", ".join(f"deliveries.#t{i} = :d{i}" for i in range(len(deliveries))),
+        condition="attribute_exists(PK)",
+        names=names,
+        values=table.values(**values),
+    )
 
 
 def page(

@@ -17,7 +17,8 @@ push, SMS and email.
 
 SMS and email messages have deterministic ids (``uuid5`` of the notification id, the transport and the body's index),
 and a message is created only if its id is new (``attribute_not_exists``): a retried transport finds its message and
-never queues a second one. Each transport's outcome is recorded on the notification (``deliveries``).
+never queues a second one. What each transport did is recorded on the notification (``deliveries``) in one write
+once they are done; a call killed before it is repeated whole, and every transport finds its own work done.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def notify(
     if not pending:
         return result
     caller = _caller(tenant_id) if {"sms", "email"} & set(pending) else None
+    fresh: dict[str, dict[str, Any]] = {}
     for transport in pending:
         if transport == "push":
             delivery = _push(tenant_id, notification_id, user_id, stored.get("individual_id"), payload)
@@ -107,8 +109,11 @@ def notify(
         else:
             delivery = _email(caller, notification_id, user_id, user, mail)
         delivery["at"] = clock.iso(clock.now())
-        store.record_delivery(tenant_id, notification_id, transport, delivery)
-        result.deliveries[transport] = delivery
+        fresh[transport] = delivery
+    # One write records them all: a call killed before it repeats every transport, and each finds its own work done
+    # (the messages' deterministic ids, push's per-device claims), so nothing is sent twice.
+    store.record_deliveries(tenant_id, notification_id, fresh)
+    result.deliveries.update(fresh)
     return result
 
 
@@ -210,10 +215,16 @@ def _sms(caller: Any, notification_id: str, user_id: str, user: dict[str, Any], 
             tz_name, tz = quiet_hours.zone(user.get("tz"), caller.timezone)
             until = quiet_hours.next_allowed(msg.created_at, tz)
         if until is None:
-            _once(lambda m=msg: emails.submit(m))
+            made = _once(lambda m=msg: emails.submit(m))
         elif messages.get(caller.tenant_id, msg.id, load_body=False) is None:  # (holding notes an event first: not twice)
-            _once(lambda m=msg, u=until, z=tz_name: sms.hold_for_quiet_hours(m, u, z))
-        held = held or until is not None
+            made = _once(lambda m=msg, u=until, z=tz_name: sms.hold_for_quiet_hours(m, u, z))
+        else:
+            made = False
+        if made:
+            held = held or until is not None
+        else:  # made by an earlier call: held if it is still waiting for its schedule
+            earlier = messages.get(caller.tenant_id, msg.id, load_body=False)
+            held = held or (earlier is not None and earlier.status.value == "SCHEDULED")
         ids.append(msg.id)
     return {"outcome": "held" if held else "queued", "reason": "quiet hours" if held else None, "message_ids": ids, "devices": []}
 
@@ -236,7 +247,10 @@ def _email(caller: Any, notification_id: str, user_id: str, user: dict[str, Any]
     try:
         _once(lambda: emails.submit(msg))
     except Suppressed as err:
-        return _skipped(str(err))
+        from parley.dal import messages
+
+        if messages.get(caller.tenant_id, msg.id, load_body=False) is None:  # (not queued by an earlier call either)
+            return _skipped(str(err))
     return {"outcome": "queued", "reason": None, "message_ids": [msg.id], "devices": []}
 
 

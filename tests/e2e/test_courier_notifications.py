@@ -134,6 +134,12 @@ def test_user_notifications_counts_and_badges_over_http(local, emulator_env, tmp
     billing = requests.get(f"{local.api}/v1/user-notifications", params={"filter[category]": "billing", "include[inactive]": "true"},
                            headers=pat_h, timeout=30).json()  # fmt: skip
     assert [d["id"] for d in billing["data"]] == [n2] and billing["meta"]["page[total]"] == 1
+    minted = requests.post(f"{local.api}/_local/user-token", json={"sub": ids["pat"], "tenantId": tid}, timeout=30)
+    assert minted.status_code == 201, minted.text
+    by_token = requests.get(f"{local.api}/v1/user-notifications", headers=_headers(minted.json()["token"]), timeout=30)
+    assert by_token.status_code == 200 and [d["id"] for d in by_token.json()["data"]] == [n2, n1]  # the token's subject is the user
+    nobody = requests.get(f"{local.api}/v1/user-notifications/", headers=_headers(key), timeout=30)
+    assert nobody.status_code == 400 and nobody.json()["errors"][0]["source"] == {"parameter": "X-User-ID"}
     one = requests.get(f"{local.api}/v1/user-notifications/{n1}/", headers=pat_h, timeout=30)
     assert one.status_code == 200 and one.json()["data"]["id"] == n1
     assert requests.get(f"{local.api}/v1/user-notifications/{n_sam}/", headers=pat_h, timeout=30).status_code == 404  # Sam's

@@ -120,8 +120,9 @@ def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message()
         "ProviderEventsDLQ",
         "DirectoryEventsDLQ",
         "PurgeDLQ",
-        "MulticastDLQ",
         "TallyDLQ",
+        "MulticastDLQ",
+        "TextCallbackDLQ",
     }
     watched: dict[str, dict[str, float]] = {}
     for alarm in of_type(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values():

@@ -88,6 +88,8 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    notification_id: str = ""  # a courier user-notification of A's user about A's individual (notify)
+    badge_id: str = ""  # a badge counter of A's individual
     multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
     b_template_id: str = ""  # a CRM template of B's (so B's multicast calls reach the id under test)
 
@@ -202,6 +204,16 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
     assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
 
+    # a user-notification of A's user (as a multicast makes it) and a badge counter of A's individual
+    from parley.domain import badges, notifications
+    from parley.models.notifications import NotificationData
+    from parley.models.user_notifications import BadgeCountInput
+
+    notifications.notify(a.id, notification_id="notification-of-a", user_id=dir_ids["users"], individual_id=dir_ids["individuals"],
+                         organization_id=dir_ids["organizations"], category="appointment",
+                         data=NotificationData.model_validate({"sms": {"bodies": ["Hi"]}}), email=None, source={})  # fmt: skip
+    badge_id, _ = badges.set_count(a.id, BadgeCountInput(individual_id=dir_ids["individuals"], type="appointment", count=2))
+
     # a multicast of A to A's care team, with A's CRM template (queued; nobody runs its fan-out here), and B's own template
     multicast_id = ok("CourierNotificationsApi.CreateUserMulticastFunction", "courier_notifications/create_user_multicast",
                       body={"template-id": template_id, "template-data": MC_DATA, "individual-group-ids": [dir_ids["individual-groups"]]},
@@ -219,8 +231,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id, attachment_id=attachment_id, multicast_id=multicast_id,
-                 b_template_id=b_template_id)  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
+                 badge_id=badge_id, multicast_id=multicast_id, b_template_id=b_template_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -439,6 +451,46 @@ def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
+def _as_user(w):
+    return {"X-User-ID": w.directory["users"], "Content-Type": "application/json"}
+
+
+def _notification(suffix):
+    """B names A's user-notification, acting as A's user id."""
+
+    def run(w, call, who):
+        return call("POST" if suffix else "GET", f"/v1/user-notifications/{{id}}{suffix}", who.id, params={"id": w.notification_id},
+                    query={}, payload={"ack-previous": True} if suffix else ..., headers=_as_user(w))  # fmt: skip
+
+    return run
+
+
+def _notifications_by(param):
+    def run(w, call, who):
+        value = w.directory["individuals" if param == "individual-id" else "organizations"]
+        return call("GET", "/v1/user-notifications", who.id, query={param: value}, headers=_as_user(w))
+
+    return run
+
+
+def _courier_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["data"] == [], (c.status, c.body)
+
+
+def _badges_by(param):
+    def run(w, call, who):
+        query = {"individual-id": w.directory["individuals"]}
+        if param == "organization-id":
+            query[param] = w.directory["organizations"]
+        return call("GET", "/v1/badge-counts", who.id, query=query, headers=_as_user(w))
+
+    return run
+
+
+def _badge(w, call, who):
+    return call("GET", "/v1/badge-counts/{id}", who.id, params={"id": w.badge_id}, query={}, headers=_as_user(w))
+
+
 MC_DATA = {"firstName": "Jan", "amount": "1", "quoteNumber": "Q1"}  # A's CRM template's variables
 
 
@@ -562,6 +614,14 @@ CASES: dict[tuple[str, str, str], Case] = {
         _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
     ),
     ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
+    # courier notifications: user-notifications and badge counters
+    ("GET", "/v1/user-notifications/{id}", "path.id"): Case(_notification(""), _not_found),
+    ("POST", "/v1/user-notifications/{id}/ack", "path.id"): Case(_notification("/ack"), _not_found, owner_status=(201,)),
+    ("GET", "/v1/user-notifications", "query.individual-id"): Case(_notifications_by("individual-id"), _courier_empty),
+    ("GET", "/v1/user-notifications", "query.organization-id"): Case(_notifications_by("organization-id"), _courier_empty),
+    ("GET", "/v1/badge-counts/{id}", "path.id"): Case(_badge, _not_found),
+    ("GET", "/v1/badge-counts", "query.individual-id"): Case(_badges_by("individual-id"), _not_theirs),
+    ("GET", "/v1/badge-counts", "query.organization-id"): Case(_badges_by("organization-id"), _not_theirs),
     # courier notifications: multicasts (A's: its template, its care team, its directory)
     ("GET", "/v1/multicasts/{id}", "path.id"): Case(
         lambda w, call, who: call("GET", "/v1/multicasts/{id}", who.id, params={"id": w.multicast_id}, query={}), _not_found
@@ -627,7 +687,7 @@ def test_another_tenants_id_is_404_and_changes_nothing(route, world, call, snaps
         assert "detail" in got.body or "message" in got.body or got.body["errors"][0]["detail"]
     mine = case.run(world, call, world.a)  # the same id, by its owner: live
     assert mine.status in case.owner_status, (mine.status, mine.body)
-    if case.intruder in (_empty_list, _candidate_empty, _optin_empty):  # the owner's answer lists what B's left out
+    if case.intruder in (_empty_list, _candidate_empty, _optin_empty, _courier_empty):  # the owner's answer lists what B's left out
         listed = mine.body if isinstance(mine.body, list) else mine.body.get("data") or mine.body.get("details", {}).get("content")
         assert listed, mine.body
 

@@ -103,6 +103,13 @@ def test_multicasts_over_http(local, emulator_env, tmp_path):
     rows = store.all_recipient_keys(tid, mid)
     if HAVE_NOTIFY:
         assert final["progress"]["notified"] == 2 and {r["individual_id"] for r in rows} == {ids["ind"], ids["ind2"]}
+        # each recipient's user has the notification, rendered for them (the notifications routes read it)
+        mine = next(r for r in rows if r["individual_id"] == ids["ind2"])
+        got = requests.get(f"{api}/v1/user-notifications/{mine['notification_id']}/", headers=_h(key, ids["user2"]), timeout=30)
+        assert got.status_code == 200, got.text
+        data = got.json()["data"]["attributes"]["data"]
+        assert data["apn"]["title"] == "Flu shots, Sam <3" and data["apn"]["body"] == "North & Co for Sam <3"
+        assert data["apn"]["data"] == {"multicast-id": mid, "template-id": tpl} and data["sms"]["bodies"] == ["North & Co for Sam <3"]
     else:
         assert rows == [] and final["progress"]["notified"] == 0  # nothing claimed as sent without notify()
 

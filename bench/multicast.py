@@ -35,7 +35,12 @@ from bench.calls import CALLS, describe
 from bench.emulator import ROOT, Emulator
 
 ENDPOINTS = 100  # platform endpoints the publishes go to, round-robin
-START, END = "<!-- bench:multicast:start -->", "<!-- bench:multicast:end -->"
+
+
+def markers(notify: str) -> tuple[str, str]:
+    """Each notify mode's section (and README line) has its own markers: a run replaces only its own."""
+    tag = "multicast" if notify == "publish" else f"multicast:{notify}"
+    return f"<!-- bench:{tag}:start -->", f"<!-- bench:{tag}:end -->"
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Result:
     loop_s: float = 0.0
     floor_s: float = 0.0
     function_calls: Counter[str] = field(default_factory=Counter)
+    notify_calls: Counter[str] = field(default_factory=Counter)  # of which inside notify()
     esm_calls: Counter[str] = field(default_factory=Counter)
     invocations: int = 0
     status: str = ""
@@ -113,8 +119,16 @@ def run(n: int, notify: str) -> Result:
             )
             sent[i] += 1
 
-        if notify == "publish":
-            multicasts._notify = publish_notify  # type: ignore[assignment]
+        inner_notify = publish_notify if notify == "publish" else multicasts._notify
+        notify_log: list[dict[str, Any]] = []
+
+        def measured(tenant: str, **kw: Any) -> Any:
+            with CALLS.record() as calls:
+                out = inner_notify(tenant, **kw)
+            notify_log.extend(calls)
+            return out
+
+        multicasts._notify = measured  # type: ignore[assignment]
 
         def floor(count: int, offset: int) -> float:
             t = time.perf_counter()
@@ -158,6 +172,8 @@ def run(n: int, notify: str) -> Result:
         result.function_calls = Counter({f"{c['service']}.{c['op']}": 0 for c in inner_calls})
         for c in inner_calls:
             result.function_calls[f"{c['service']}.{c['op']}"] += 1
+        for c in notify_log:
+            result.notify_calls[f"{c['service']}.{c['op']}"] += 1
         for c in outer:
             result.esm_calls[f"{c['service']}.{c['op']}"] += 1
         result.esm_calls.subtract(result.function_calls)
@@ -180,11 +196,13 @@ def report(r: Result) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: S607
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     per = r.per_recipient(r.function_calls)
-    publish_share = r.function_calls.get("sns.Publish", 0) / r.n
+    notify_share = r.per_recipient(r.notify_calls)
+    start, end = markers(r.notify)
     rows = "\n".join(f"| {op} | {v} | {v / r.n:.3f} |" for op, v in sorted(r.function_calls.items(), key=lambda kv: -kv[1]))
     esm = ", ".join(f"{k}×{v}" for k, v in sorted(r.esm_calls.items())) or "none"
-    return f"""{START}
-## Multicast fan-out
+    title = "Multicast fan-out" if r.notify == "publish" else "Multicast fan-out with the real notify()"
+    return f"""{start}
+## {title}
 
 `python -m bench.multicast -n {r.n}` — run {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, commit {commit}, Python
 {platform.python_version()}, {os.cpu_count()} CPUs, load average {load:.1f}. One tenant, {r.n:,} users each owning one
@@ -201,7 +219,8 @@ mapping feeds it (batches of 5 jobs). notify() = {
 | recipients per second (with the event source mapping's SQS calls) | {r.n / r.loop_s:,.0f} | {r.n / r.floor_s:,.0f} | {
         r.floor_s / r.loop_s:.2f} |
 | AWS calls per recipient (inside the function) | {per:.3f} | 1 | — |
-| of which the pipeline's own (all but the Publish) | {per - publish_share:.3f} | 0 | — |
+| of which inside notify() | {notify_share:.3f} | 1 | — |
+| the pipeline's own (all but notify()) | {per - notify_share:.3f} | 0 | — |
 
 Accept (the API's side, once per multicast): {r.accept_calls}. Invocations: {r.invocations:,}. Event source mapping
 (receive and delete): {esm}.
@@ -209,30 +228,37 @@ Accept (the API's side, once per multicast): {r.accept_calls}. Invocations: {r.i
 | call inside MulticastFunction | calls | per recipient |
 | --- | --- | --- |
 {rows}
-{END}
+{end}
 """
 
 
 def write(section: str, results: Path, readme: Path | None, r: Result) -> None:
+    start, end = markers(r.notify)
     text = results.read_text() if results.exists() else "# Parley benchmarks\n"
-    if START in text:
-        text = re.sub(re.escape(START) + r".*?" + re.escape(END) + r"\n?", section, text, flags=re.S)
+    if start in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _: section, text, flags=re.S)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     results.write_text(text)
-    if readme is not None:
-        line = (f"Multicast fan-out ({r.n:,} recipients, `python -m bench.multicast`): {r.per_recipient(r.function_calls):.2f} AWS calls "
-                f"per recipient inside the function, of which "
-                f"{r.per_recipient(r.function_calls) - r.function_calls.get('sns.Publish', 0) / r.n:.2f} "
-                f"the pipeline's own; {r.n / r.function_s:,.0f} recipients/s against {r.n / r.floor_s:,.0f} direct SNS publishes/s "
-                f"(×{r.ratio:.2f}), same run: [bench/RESULTS.md](bench/RESULTS.md#multicast-fan-out).")  # fmt: skip
-        body = readme.read_text()
-        block = f"{START}\n{line}\n{END}\n"
-        if START in body:
-            body = re.sub(re.escape(START) + r".*?" + re.escape(END) + r"\n?", block, body, flags=re.S)
-        else:
-            body = body.replace("<!-- bench:end -->\n", "<!-- bench:end -->\n\n" + block, 1)
-        readme.write_text(body)
+    if readme is None:
+        return
+    per = r.per_recipient(r.function_calls)
+    own = per - r.per_recipient(r.notify_calls)
+    anchor = "multicast-fan-out" if r.notify == "publish" else "multicast-fan-out-with-the-real-notify"
+    what = "notify() as one SNS Publish" if r.notify == "publish" else "the real notify()"
+    line = (
+        f"Multicast fan-out ({r.n:,} recipients, {what}, `python -m bench.multicast`): {per:.2f} AWS calls per recipient inside "
+        f"the function, {own:.2f} of them the pipeline's own; {r.n / r.function_s:,.0f} recipients/s against "
+        f"{r.n / r.floor_s:,.0f} direct SNS publishes/s (×{r.ratio:.2f}), same run: [bench/RESULTS.md](bench/RESULTS.md#{anchor})."
+    )
+    body = readme.read_text()
+    block = f"{start}\n{line}\n{end}\n"
+    if start in body:
+        body = re.sub(re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _: block, body, flags=re.S)
+    else:
+        after = "<!-- bench:multicast:end -->\n" if "<!-- bench:multicast:end -->" in body else "<!-- bench:end -->\n"
+        body = body.replace(after, after + ("" if after.startswith("<!-- bench:multicast") else "\n") + block, 1)
+    readme.write_text(body)
 
 
 def main() -> None:

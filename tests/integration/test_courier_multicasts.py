@@ -2,11 +2,13 @@
 MulticastFunction (pages, batches, redelivery, progress), per-recipient rendering with escaping, the recipient records
 and the received list, 4xx answers naming what is wrong, and tenant isolation (404).
 
-notify() is helper B's (parley.domain.notifications); until it is merged these tests stand in for it at the boundary
-(tests/multicast_fake.py: same signature, idempotent by notification id, its calls stored and counted)."""
+Most tests stand in for notify() (parley.domain.notifications) at the boundary — tests/multicast_fake.py: same
+signature, idempotent by notification id, its calls stored and counted — to see exactly what the pipeline asked; the
+last one runs the real notify()."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 
@@ -429,3 +431,32 @@ def test_a_step_failing_five_times_is_dead_lettered_with_its_reason_and_redriven
     mc = stored(org.id, mid)
     assert mc["status"] == "done" and mc["notified"] == 1
     assert [n["user_id"] for n in multicast_fake.notifications(org.id)] == [SAM]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("parley.domain.notifications") is None, reason="notify() is not in this checkout")
+def test_with_the_real_notify_each_user_gets_one_user_notification_rendered_for_them(handler, tenant):
+    """No stand-in: the notifications family's notify() makes the user-notifications (push skipped: no devices; no SMS
+    or email: these users have neither), once each, also when a batch is delivered again."""
+    from parley.dal import notifications as notif_store
+    from parley.domain import multicasts
+
+    t, _ = tenant
+    directory(t.id)
+    tpl_id = template(t.id)
+    out = ok(call(handler, "create_user_multicast", t.id, body_={"template-id": tpl_id, "template-data": {"clinic": "N & co"},
+                                                               "individual-ids": [IND_PAT, IND_KID, IND_SAM]}))  # fmt: skip
+    run_worker(handler)
+    rows = recipients(t.id, out["task-id"])
+    assert {r["state"] for r in rows.values()} == {"notified"}
+    nids = {r["notification_id"] for r in rows.values()}
+    assert len(nids) == 2  # Pat (two individuals) and Sam
+    made = {n: notif_store.get(t.id, n) for n in nids}
+    assert all(made.values())
+    sam = next(m for m in made.values() if m["user_id"] == SAM)
+    data = json.loads(sam["data"]) if isinstance(sam["data"], str) else sam["data"]
+    assert data["apn"]["title"] == "Hi Sam <b>: N & co" and data["apn"]["body"] == "N & co for Sam <b>"
+    assert sam["source"]["multicast-id"] == out["task-id"] and sam["category"] == "REMINDER"
+    # the same batch again: nothing new
+    batch = next(iter(rows.values()))["batch"]
+    assert multicasts.run_batch(t.id, out["task-id"], batch, [IND_PAT, IND_KID, IND_SAM]) == {}
+    assert {n: notif_store.get(t.id, n)["created_at"] for n in nids} == {n: m["created_at"] for n, m in made.items()}

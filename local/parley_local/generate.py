@@ -59,6 +59,12 @@ PUSH = (
     "secretsmanager:TagResource], Resource: !Sub "
     "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/push/*'}]"
 )
+# The texting accounts' Twilio credentials (docs/courier.md "Texting"): one secret per account under parley/texting/*.
+TEXTING_SECRETS = (
+    "- Statement: [{Effect: Allow, Action: [secretsmanager:CreateSecret, secretsmanager:PutSecretValue, "
+    "secretsmanager:GetSecretValue, secretsmanager:TagResource], Resource: !Sub "
+    "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/texting/*'}]"
+)
 ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "table:read": (["- DynamoDBReadPolicy: {TableName: !Ref TableName}"], {}),
     "table:write": (["- DynamoDBCrudPolicy: {TableName: !Ref TableName}"], {}),
@@ -74,6 +80,11 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "purge-queue": (["- SQSSendMessagePolicy: {QueueName: !Ref PurgeQueueName}"], {"PURGE_QUEUE_URL": "!Ref PurgeQueueUrl"}),
     "provider-secrets": ([SECRETS], {}),
     "push": ([PUSH], {}),
+    "texting-secrets": ([TEXTING_SECRETS], {}),
+    "text-callback-queue": (
+        ["- SQSSendMessagePolicy: {QueueName: !Ref TextCallbackQueueName}"],
+        {"TEXT_CALLBACK_QUEUE_URL": "!Ref TextCallbackQueueUrl"},
+    ),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

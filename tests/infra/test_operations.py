@@ -113,7 +113,17 @@ def _dead_letter_queues() -> dict[str, str]:
 
 def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message():
     dlqs = _dead_letter_queues()
-    assert set(dlqs) == {"SendDLQ", "SesEventsDLQ", "InboundMailDLQ", "ProviderEventsDLQ", "DirectoryEventsDLQ", "PurgeDLQ", "TallyDLQ"}
+    assert set(dlqs) == {
+        "SendDLQ",
+        "SesEventsDLQ",
+        "InboundMailDLQ",
+        "ProviderEventsDLQ",
+        "DirectoryEventsDLQ",
+        "PurgeDLQ",
+        "TallyDLQ",
+        "MulticastDLQ",
+        "TextCallbackDLQ",
+    }
     watched: dict[str, dict[str, float]] = {}
     for alarm in of_type(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values():
         for metric in _alarm_metrics(alarm):

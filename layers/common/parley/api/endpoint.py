@@ -50,6 +50,8 @@ ACCESS = frozenset(
         "purge-queue",
         "push",  # SNS mobile push (platform applications and endpoints, Publish) and the push secrets (parley/push/*)
         "multicast-queue",
+        "texting-secrets",  # the texting accounts' Twilio credentials (parley/texting/*): create, rotate, read
+        "text-callback-queue",
     }
 )
 
@@ -69,6 +71,8 @@ _SERVICES = {
     "purge-queue": ("sqs",),
     "push": ("sns", "secretsmanager"),
     "multicast-queue": ("sqs",),
+    "texting-secrets": ("secretsmanager",),
+    "text-callback-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

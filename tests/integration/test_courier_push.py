@@ -277,11 +277,9 @@ def test_a_disabled_endpoint_stops_receiving_and_the_log_says_why(handler, pat):
     assert attempt.outcome == "disabled" and "disabled" in attempt.reason
     assert sns().platform_endpoints[arn].messages == {}
     stored = store.get_device(pat.id, ios["id"])
-    assert (
-        stored["push_state"] == "disabled"
-        and "EndpointDisabled" in stored["push_state_reason"]
-        or "disabled" in stored["push_state_reason"]
-    )
+    assert (stored["push_state"] == "disabled" and "EndpointDisabled" in stored["push_state_reason"]) or "disabled" in stored[
+        "push_state_reason"
+    ]
     log = _logs(handler, pat.id, ios["id"])["data"][0]["attributes"]
     assert log["outcome"] == "disabled" and log["reason"] == attempt.reason
     # later notifications are not published at all
@@ -341,7 +339,7 @@ class _PushService(BaseHTTPRequestHandler):
     received: list[dict] = []
     status = 201
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         type(self).received.append(
             {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": self.rfile.read(length)}

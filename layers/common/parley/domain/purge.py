@@ -359,6 +359,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     done["sniffers"] = purges.delete_keys((s["PK"], s["SK"]) for s in sniffers)
     for user in sorted(who.user_ids):
         done["sniffer_logs"] += purges.delete_collection(sniffer_store.log_pk(t, user))
+    from parley.domain import push  # the users' push devices: SNS endpoints, devices, logs, claims
+
+    done.update(push.purge_users(t, who.user_ids))
     return done
 
 

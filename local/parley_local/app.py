@@ -93,6 +93,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    web_pushes: list[dict[str, Any]] = field(default_factory=list)  # what the fake web push service received
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -110,6 +111,8 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
         }
         self.port = self.port or free_port(self.host)  # known before provisioning: Function URLs name it
+        # web push subscriptions may name the local fake push service over plain http (parley.providers.web_push)
+        aws_env["PARLEY_WEB_PUSH_HTTP_HOSTS"] = f"{self.host}:{self.port}"
         self.prov = Provisioner(
             self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}", parameters=self.parameters
         )
@@ -240,8 +243,46 @@ class LocalStack:
                     "raw": raw,
                 }
             )
-        sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in sns_backends[ACCOUNT][REGION].sms_messages.items()]
-        return {"email": emails, "sms": sms}
+        backend = sns_backends[ACCOUNT][REGION]
+        sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in backend.sms_messages.items()]
+        # mobile push (docs/courier.md "Push credentials and devices"): what was published to each SNS platform endpoint,
+        # the platform's JSON parsed ({"APNS": {...}} / {"GCM": {...}}); the device is the endpoint's CustomUserData
+        push = []
+        for endpoint in list(backend.platform_endpoints.values()):
+            for mid, message in list(endpoint.messages.items()):
+                try:
+                    parsed = {k: json.loads(v) if isinstance(v, str) else v for k, v in json.loads(message).items()}
+                except (ValueError, AttributeError):
+                    parsed = message
+                push.append({"id": mid, "endpointArn": endpoint.arn, "deviceId": endpoint.custom_user_data,
+                             "platform": endpoint.application.platform, "message": parsed})  # fmt: skip
+        return {"email": emails, "sms": sms, "push": push, "webPush": list(self.web_pushes)}
+
+    def receive_web_push(self, request: Request) -> Response:
+        """The local fake web push service (``/_local/webpush/<subscription id>``): takes a push as a browser vendor's
+        service would (``aes128gcm`` body, VAPID ``Authorization``, ``TTL``, ``Topic``), records it for the outbox —
+        the body still encrypted, base64 — and answers 201. A subscription id starting with ``gone-`` answers 410, as a
+        service does for an unsubscribed browser."""
+        import base64
+
+        if request.method != "POST":
+            return _json({"message": "POST a web push here (the local push service)"}, 405)
+        subscription = request.path.rstrip("/").rsplit("/", 1)[-1]
+        gone = subscription.startswith("gone-")
+        headers = {
+            k.lower(): v
+            for k, v in request.headers.items()
+            if k.lower() in ("authorization", "content-encoding", "ttl", "topic", "urgency")
+        }
+        record = {
+            "subscription": subscription,
+            "headers": headers,
+            "body": base64.b64encode(request.get_data()).decode(),
+            "status": 410 if gone else 201,
+        }
+        self.web_pushes.append(record)
+        del self.web_pushes[:-500]  # the latest 500
+        return Response(b"", status=record["status"])
 
     def simulate_reply(self, tenant_id: str | None, to_address: str, raw_mime: bytes, **verdicts: str) -> dict[str, str]:
         """A reply received by SES for ``to_address`` (``parley_local.inbound``): it lands in the inbound bucket
@@ -296,6 +337,7 @@ class LocalStack:
                     "tools": [
                         "/ (the console)",
                         "/_local/outbox",
+                        "/_local/webpush/<subscription id> (POST: the fake web push service; gone-* answers 410)",
                         "/_local/keys (GET; POST {tenantId, apiKey})",
                         "/_local/simulate/{reply,sms,stop,bounce} (POST)",
                         "/_local/tenants (POST)",
@@ -481,6 +523,7 @@ class LocalStack:
         return {
             "/_local": index,
             "/_local/outbox": outbox,
+            "/_local/webpush/*": self.receive_web_push,
             "/_local/tenants": tenants,
             "/_local/tenant-settings": tenant_settings,
             "/_local/user-token": user_token,

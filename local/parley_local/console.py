@@ -4,7 +4,7 @@ in, the tenants and keys of this run, and buttons that play the outside world.
 Server side:
 
 - ``GET /`` (and ``/_local/console``): the page, plain HTML + vanilla JS (``console_static/``), no build step;
-- ``GET /_local/console/state``: tenants and keys, outbox (email and SMS, newest first), scheduled sends,
+- ``GET /_local/console/state``: tenants and keys, outbox (email, SMS and mobile push, newest first), scheduled sends,
   recent webhooks — compact; ``GET /_local/console/email?id=<outbox id>`` one email in full;
 - ``POST /_local/keys``: remember a key made outside the stack (the admin CLI with ``--local``): only the
   SHA-256 of a key is stored, so the console can show (and use) only the keys made in this run;
@@ -293,6 +293,8 @@ class Console:
             "emailCount": len(outbox["email"]),
             "sms": sms,
             "smsCount": len(outbox["sms"]),
+            "push": list(reversed(outbox["push"][-LIST_LIMIT:])),  # SNS mobile push: the platform JSON per device
+            "pushCount": len(outbox["push"]),
             "scheduled": self.scheduled(),
             "webhooks": hooks,
         }

@@ -88,6 +88,8 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    push_credential_id: str = ""  # a courier app-credential (APNs) of A
+    device_id: str = ""  # a courier user-device of A's user, with one push logged
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -200,6 +202,17 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
     assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
 
+    # a push credential of A, a device of A's user and one push to it (docs/courier.md "Push credentials and devices")
+    from parley.domain import push
+    from parley.models.notifications import NotificationData
+    from parley.models.push import AppCredentialCreate, UserDeviceCreate
+
+    secret = {"signing-key": "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----", "signing-key-id": "K", "team-id": "T"}
+    push_credential_id, _ = push.create_credential(a.id, AppCredentialCreate(app_name="clinic", type="apn", store_id="com.a", data=secret))
+    device_id, _ = push.register_device(a.id, dir_ids["users"], None, UserDeviceCreate(type="apn", token="e" * 64, app_name="clinic"))
+    note = NotificationData.model_validate({"apn": {"title": "For A", "body": "only"}})
+    assert [x.outcome for x in push.deliver(a.id, dir_ids["users"], "n-a", note, badge=1, collapse_id="n-a")] == ["sent"]
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
@@ -208,7 +221,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id, attachment_id=attachment_id)  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id, push_credential_id=push_credential_id,
+                 device_id=device_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -427,6 +441,25 @@ def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
+def _push_credential(method):
+    def run(w, call, who):
+        doc = {"data": {"type": "app-credentials", "id": w.push_credential_id, "attributes": {"archived": True, "display-name": "Taken"}}}
+        return call(method, "/v1/app-credentials/{id}", who.id, params={"id": w.push_credential_id}, query={},
+                    payload=doc if method == "PATCH" else ..., headers={"X-User-ID": None})  # fmt: skip
+
+    return run
+
+
+def _device(method, suffix=""):
+    """B names A's device, acting as A's user id (a user id is no credential across tenants)."""
+
+    def run(w, call, who):
+        return call(method, f"/v1/user-devices/{{id}}{suffix}", who.id, params={"id": w.device_id}, query={},
+                    headers={"X-User-ID": w.directory["users"]})  # fmt: skip
+
+    return run
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -498,6 +531,11 @@ CASES: dict[tuple[str, str, str], Case] = {
         _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
     ),
     ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
+    # courier notifications: app-credentials and user-devices (of A's user)
+    ("GET", "/v1/app-credentials/{id}", "path.id"): Case(_push_credential("GET"), _not_found),
+    ("PATCH", "/v1/app-credentials/{id}", "path.id"): Case(_push_credential("PATCH"), _not_found),
+    ("GET", "/v1/user-devices/{id}/get-logs", "path.id"): Case(_device("GET", "/get-logs"), _not_found),
+    ("DELETE", "/v1/user-devices/{id}", "path.id"): Case(_device("DELETE"), _not_found, owner_status=(204,)),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

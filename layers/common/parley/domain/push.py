@@ -23,7 +23,7 @@ from typing import Any
 from parley import clock
 from parley.dal import push as store
 from parley.domain.ids import new_id
-from parley.errors import Forbidden, NotFound, Unprocessable
+from parley.errors import Conflict, Forbidden, NotFound, Unprocessable
 from parley.models.notifications import NotificationData, PushContent
 from parley.models.push import (
     AppCredentialAttributes,
@@ -195,8 +195,6 @@ def update_credential(tenant_id: str, credential_id: str, attrs: AppCredentialPa
         changes["secret_version"] = version + 1
     changes["last_modified_at"] = clock.iso(clock.now())
     if not store.update_credential(tenant_id, credential_id, changes, version=version):
-        from parley.errors import Conflict
-
         raise Conflict("the credential was changed by another request meanwhile: read it and try again", code="edit-conflict")
     return credential_id, credential_view(get_credential(tenant_id, credential_id))
 

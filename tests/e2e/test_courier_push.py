@@ -159,6 +159,19 @@ def test_push_credentials_and_devices_over_http(local, emulator_env, tmp_path, m
     assert log["attributes"]["badge-count"] == 7 and log["attributes"]["outcome"] == "sent" and log["attributes"]["title"] == "Appointment"
     assert out.json()["meta"]["page[total]"] == 1
 
+    # ── a disabled endpoint (FCM said the token is dead) stops receiving; the device and its log say why ──
+    from parley.dal.aws import client
+
+    client("sns").set_endpoint_attributes(EndpointArn=store.get_device(tid, android["id"])["endpoint_arn"], Attributes={"Enabled": "false"})
+    before = len([p for p in local.outbox()["push"] if p["deviceId"] == android["id"]])
+    note2 = NotificationData.model_validate({"fcm": note})
+    assert [a.outcome for a in push.deliver(tid, user, "e2e-n-3", note2, badge=1, collapse_id="n3") if a.transport == "fcm"] == ["disabled"]
+    assert len([p for p in local.outbox()["push"] if p["deviceId"] == android["id"]]) == before
+    listed = requests.get(f"{api}/v1/user-devices/", params={"filter[type]": "fcm"}, headers=_h(minted), timeout=30).json()["data"]
+    assert listed[0]["attributes"]["push-state"] == "disabled" and "disabled" in listed[0]["attributes"]["push-state-reason"]
+    logs = requests.get(f"{api}/v1/user-devices/{android['id']}/get-logs/", headers=_h(minted), timeout=30).json()["data"]
+    assert logs[0]["attributes"]["outcome"] == "disabled" and logs[0]["attributes"]["notification-id"] == "e2e-n-3"
+
     # ── web push through the local fake push service ──
     monkeypatch.setenv("PARLEY_WEB_PUSH_HTTP_HOSTS", urlsplit(api).netloc)
     receiver = ec.generate_private_key(ec.SECP256R1())

@@ -64,7 +64,7 @@ def list_app_credentials(
 @api.post(
     "/v1/app-credentials",
     responses={201: jsonapi.single_doc(AppCredentialAttributes, "The credential (its `data` answered as `{}`).")},
-    errors=(403, 422),
+    errors=(403, 409, 422),
     access=WRITE,
     example=Example(
         headers={"Content-Type": "application/vnd.api+json"},

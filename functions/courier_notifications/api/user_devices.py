@@ -72,7 +72,7 @@ def list_user_devices(
 @api.post(
     "/v1/user-devices",
     responses={201: jsonapi.single_doc(UserDeviceAttributes, "The device, registered (or registered again).")},
-    errors=(403, 422),
+    errors=(403, 409, 422),
     access=("table:write", "push"),
     example=Example(
         headers={"Content-Type": "application/vnd.api+json"},

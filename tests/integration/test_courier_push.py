@@ -418,3 +418,58 @@ def test_web_subscriptions_must_be_https_unless_the_host_is_allowed(handler, pat
         doc = {"data": {"type": "user-devices", "attributes": {"type": "web", "token": token}}}
         out = call(handler, "create_user_device", pat.id, body_=doc)
         assert out["statusCode"] == 422 and body(out)["errors"][0]["code"] == "invalid-token", endpoint
+
+
+def test_a_throttled_publish_releases_its_claim_and_a_timeout_is_never_repeated(handler, pat, monkeypatch):
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    from parley.dal import push as store
+    from parley.domain import push
+    from parley.providers import sns_push
+
+    credential(handler, pat.id)
+    ios = device(handler, pat.id)
+    real = sns_push.publish
+    failures = [
+        ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "Publish")
+    ]
+
+    def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sns_push, "publish", flaky)
+    with pytest.raises(ClientError):
+        push.deliver(pat.id, USER_ID, "n-1", data(**NOTE), badge=1, collapse_id="n-1")
+    assert store.get_claim(pat.id, ios["id"], "n-1") is None  # released: the retry may push
+    assert _logs(handler, pat.id, ios["id"])["data"] == []
+    (retried,) = push.deliver(pat.id, USER_ID, "n-1", data(**NOTE), badge=1, collapse_id="n-1")
+    assert retried.outcome == "sent"
+
+    failures.append(ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com"))  # may have been taken
+    (ambiguous,) = push.deliver(pat.id, USER_ID, "n-2", data(**NOTE), badge=1, collapse_id="n-2")
+    assert ambiguous.outcome == "failed" and ambiguous.reason.startswith("unconfirmed")
+    assert [a.outcome for a in push.deliver(pat.id, USER_ID, "n-2", data(**NOTE), badge=1, collapse_id="n-2")] == ["duplicate"]
+    endpoint = sns().platform_endpoints[store.get_device(pat.id, ios["id"])["endpoint_arn"]]
+    assert len(endpoint.messages) == 1  # n-1 once; n-2 never repeated
+
+
+def test_a_claim_left_by_a_killed_worker_is_unconfirmed_and_never_pushed(handler, pat):
+    from parley import clock
+    from parley.dal import push as store
+    from parley.domain import push
+
+    credential(handler, pat.id)
+    ios = device(handler, pat.id)
+    # the worker claimed the device (claim + log "claimed") and died before publishing or confirming
+    now = clock.iso(clock.now())
+    log = store.log_item(
+        pat.id, ios["id"], now, "n-1", {"title": "Appointment", "transport": "apn", "outcome": "claimed", "badge_count": 1}
+    )
+    assert store.claim(pat.id, ios["id"], "n-1", log)
+    (again,) = push.deliver(pat.id, USER_ID, "n-1", data(**NOTE), badge=1, collapse_id="n-1")
+    assert again.outcome == "duplicate"
+    assert sns().platform_endpoints[store.get_device(pat.id, ios["id"])["endpoint_arn"]].messages == {}
+    (shown,) = _logs(handler, pat.id, ios["id"])["data"]
+    assert shown["attributes"]["outcome"] == "unconfirmed" and shown["attributes"]["notification-id"] == "n-1"

@@ -473,3 +473,34 @@ def test_a_claim_left_by_a_killed_worker_is_unconfirmed_and_never_pushed(handler
     assert sns().platform_endpoints[store.get_device(pat.id, ios["id"])["endpoint_arn"]].messages == {}
     (shown,) = _logs(handler, pat.id, ios["id"])["data"]
     assert shown["attributes"]["outcome"] == "unconfirmed" and shown["attributes"]["notification-id"] == "n-1"
+
+
+def test_notify_pushes_to_the_users_ios_and_android_devices_with_the_individuals_badge_once(handler, pat):
+    """The notifications pipeline (parley.domain.notifications.notify, issue 16 part B) through this transport: one
+    APNs-shaped and one FCM-shaped message, the APNs badge the individual's badge total; redelivered, nothing more."""
+    from parley.dal import push as store
+    from parley.domain import badges, notifications
+    from parley.models.user_notifications import BadgeCountInput
+
+    credential(handler, pat.id)
+    credential(handler, pat.id, type="fcm", data=FCM_DATA)
+    ios = device(handler, pat.id)
+    android = device(handler, pat.id, type="fcm", token=FCM_TOKEN)
+    badges.set_count(pat.id, BadgeCountInput(individual_id=IND_ID, type="appointment", count=2))
+    badges.set_count(pat.id, BadgeCountInput(individual_id=IND_ID, type="message", count=3))
+
+    def run():
+        return notifications.notify(pat.id, notification_id="notif-1", user_id=USER_ID, individual_id=IND_ID, organization_id=ORG_ID,
+                                    category="appointment", data=data(**NOTE), email=None, source={})  # fmt: skip
+
+    result = run()
+    assert result.deliveries["push"]["outcome"] == "sent"
+    ios_endpoint = sns().platform_endpoints[store.get_device(pat.id, ios["id"])["endpoint_arn"]]
+    fcm_endpoint = sns().platform_endpoints[store.get_device(pat.id, android["id"])["endpoint_arn"]]
+    (apns,) = [json.loads(json.loads(m)["APNS"]) for m in ios_endpoint.messages.values()]
+    assert apns["aps"]["badge"] == 5 and apns["aps"]["alert"]["title"] == "Appointment"
+    (fcm,) = [json.loads(json.loads(m)["GCM"]) for m in fcm_endpoint.messages.values()]
+    assert fcm["fcmV1Message"]["message"]["notification"]["body"] == "Tomorrow at 10:00"
+    run()  # a redelivered fan-out job
+    assert len(ios_endpoint.messages) == 1 and len(fcm_endpoint.messages) == 1
+    assert [log["attributes"]["notification-id"] for log in _logs(handler, pat.id, ios["id"])["data"]] == ["notif-1"]

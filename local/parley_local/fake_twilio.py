@@ -90,8 +90,12 @@ class FakeTwilio:
         return [r for r in self.requests if r.auth_ok and r.method == "POST" and r.path.endswith("/Messages.json")]
 
     def calls(self, suffix: str, method: str | None = None) -> list[Recorded]:
-        """Recorded requests whose path (without the query) ends with ``suffix``."""
-        return [r for r in self.requests if r.path.split("?")[0].endswith(suffix) and (method is None or r.method == method)]
+        """Recorded requests whose path (without the query, percent-decoded) ends with ``suffix``."""
+        return [
+            r
+            for r in self.requests
+            if urllib.parse.unquote(r.path.split("?")[0]).endswith(suffix) and (method is None or r.method == method)
+        ]
 
     def number_by_phone(self, e164: str) -> dict[str, Any] | None:
         return next((n for n in self.numbers.values() if n["phone_number"] == e164), None)
@@ -227,7 +231,7 @@ class FakeTwilio:
             def _account_resource(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
                 if method == "POST" and rest == ["Messages.json"]:
                     return self._message(sid, form)
-                if len(rest) == 4 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
+                if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
                     q = self._rec.query
                     size = max(1, min(int(q.get("PageSize") or 50), 1000)) if (q.get("PageSize") or "50").isdigit() else 50
                     self._rec.auth_ok = True

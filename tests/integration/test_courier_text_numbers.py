@@ -512,8 +512,18 @@ def test_another_tenants_ids_are_404_and_its_lists_are_empty(handler, acme, othe
     status, out = call(handler, "create_text_user_number_map", other.id, body_=map_doc(number["id"]))
     assert status == 422 and error(out)["code"] == "unknown-number"
     # purge: the person's maps and lookups go, the organization's account and number stay
-    erased = text_numbers.purge_person(acme.id, user_id=USER, phones=["+15555550100"])
-    assert erased == {"number_maps": 1, "number_info": 1}
+    assert (
+        call(
+            handler, "update_text_account_number", acme.id, id_=number["id"], body_=doc("text-account-numbers", number["id"], logging=True)
+        )[0]
+        == 200
+    )
+    text_numbers.record_number_log(acme.id, number["id"], {"from": "+15555550100", "body": "yes"})
+    text_numbers.record_number_log(acme.id, number["id"], {"from": "+15555550199", "body": "someone else"})
+    erased = text_numbers.purge_person(acme.id, user_ids=[USER], phones=["+15555550100"])
+    assert erased == {"text_number_maps": 1, "text_number_info": 1, "text_number_logs": 1}
+    status, out = call(handler, "list_text_number_logs", acme.id, query={"number-id": number["id"]})
+    assert [json.loads(d["attributes"]["log"])["from"] for d in out["data"]] == ["+15555550199"]
     assert call(handler, "get_text_user_number_map", acme.id, id_=mapped["data"]["id"])[0] == 404
     assert call(handler, "get_text_number_info", acme.id, id_=info["data"]["id"])[0] == 404
     assert number_info.page(acme.id, "US", "+15555550100", offset=0, limit=10) == ([], 0)

@@ -35,7 +35,7 @@ def view(stored: dict[str, Any]) -> TextAccountAttributes:
     )
 
 
-def _main_account(tenant_id: str) -> tuple[str, str]:
+def main_account(tenant_id: str) -> tuple[str, str]:
     from parley.dal.secrets import tenant_secret
 
     try:
@@ -56,7 +56,7 @@ def create(tenant_id: str, attrs: TextAccountCreate) -> tuple[str, TextAccountAt
         raise Unprocessable("organization-id is required", pointer=pointer("organization-id"), code="missing-member")
     if people.get(tenant_id, "organizations", attrs.organization_id) is None:
         raise Unprocessable(f"no organization {attrs.organization_id!r}", pointer=pointer("organization-id"), code="unknown-organization")
-    main_sid, main_token = _main_account(tenant_id)
+    main_sid, main_token = main_account(tenant_id)
     account_id = new_id()
     try:
         sid, token = twilio_rest.create_subaccount(main_sid, main_token, f"parley {tenant_id[:20]} {account_id}")

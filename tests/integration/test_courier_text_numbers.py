@@ -528,3 +528,20 @@ def test_another_tenants_ids_are_404_and_its_lists_are_empty(handler, acme, othe
     assert call(handler, "get_text_number_info", acme.id, id_=info["data"]["id"])[0] == 404
     assert number_info.page(acme.id, "US", "+15555550100", offset=0, limit=10) == ([], 0)
     assert call(handler, "get_text_account_number", acme.id, id_=number["id"])[0] == 200
+
+
+def test_a_purge_of_a_courier_user_erases_their_texting_data(handler, acme, twilio):
+    from parley.domain import purge, text_numbers
+
+    account = new_account(handler, acme.id)
+    number = claim(handler, acme.id, account["id"])
+    assert call(handler, "create_text_user_number_map", acme.id, body_=map_doc(number["id"]))[0] == 201
+    assert call(handler, "create_text_number_info", acme.id, body_=doc("text-number-info", number="+15555550100"))[0] == 201
+    patch = doc("text-account-numbers", number["id"], logging=True)
+    assert call(handler, "update_text_account_number", acme.id, id_=number["id"], body_=patch)[0] == 200
+    text_numbers.record_number_log(acme.id, number["id"], {"from": "+15555550100", "body": "STOP"})
+    done = purge.purge_courier(purge.Subject(acme.id, addresses={"+15555550100", "pat@example.com"}, user_ids={USER}))
+    assert (done["text_number_maps"], done["text_number_info"], done["text_number_logs"]) == (1, 1, 1)
+    for fn, query in (("list_text_user_number_maps", {"filter[user-id]": USER}), ("list_text_number_info", {"number": "+15555550100"}),
+                      ("list_text_number_logs", {"number-id": number["id"]})):  # fmt: skip
+        assert call(handler, fn, acme.id, query=query)[1]["data"] == [], fn

@@ -131,5 +131,10 @@ def claim_number(tenant_id: str, account_id: str, body: ClaimNumber) -> tuple[st
     account = stored(tenant_id, account_id, consistent=True)
     item = text_numbers.buy(tenant_id, account, area_code=body.area_code, notes=body.notes)
     if not account.get("phone_number"):
-        store.update_account(tenant_id, account_id, {"phone_number": item["phone_number"], "last_modified_at": item["created_at"]}, [])
+        try:  # only while it has none: a concurrent claim's number may have become the default first
+            store.update_account(tenant_id, account_id, {"phone_number": item["phone_number"], "last_modified_at": item["created_at"]}, [],
+                                 condition="attribute_not_exists(phone_number)")  # fmt: skip
+        except Exception as err:
+            if not store.lost_race(err):
+                raise
     return item["id"], text_numbers.view(item)

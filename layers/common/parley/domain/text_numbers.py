@@ -210,9 +210,10 @@ def buy(tenant_id: str, account: dict[str, Any], *, area_code: str | None, notes
             "organization_id": account["organization_id"],
             "phone_number": bought["phone_number"],
             "twilio_id": bought["sid"],
+            # IncomingPhoneNumbers spells them sms/mms/voice, AvailablePhoneNumbers SMS/MMS/voice
             "capability_sms": bool(capabilities.get("sms", capabilities.get("SMS"))),
             "capability_mms": bool(capabilities.get("mms", capabilities.get("MMS"))),
-            "capability_voice": bool(capabilities.get("voice", capabilities.get("voice"))),
+            "capability_voice": bool(capabilities.get("voice", capabilities.get("Voice"))),
             "lata": offer.get("lata"),
             "latitude": _text(offer.get("latitude")),
             "longitude": _text(offer.get("longitude")),
@@ -287,7 +288,10 @@ def update(tenant_id: str, region: str, number_id: str, attrs: TextNumberUpdate)
                 raise BadRequest(f"{name.replace('_', '-')} cannot be null", pointer=pointer(name), code="invalid-member")
             changes[name] = value
     if "notes" in sent:
-        (changes.__setitem__("notes", attrs.notes) if attrs.notes is not None else remove.append("notes"))
+        if attrs.notes is not None:
+            changes["notes"] = attrs.notes
+        else:
+            remove.append("notes")
     if "forward_to" in sent:
         if attrs.forward_to:
             changes["forward_to"] = e164(attrs.forward_to, region, pointer=pointer("forward-to"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,8 +35,6 @@ class TwilioError(Exception):
 
 
 def _base(lookup: bool = False) -> str:
-    import os
-
     settings = get_settings()
     url = (os.environ.get("TWILIO_LOOKUP_URL") or settings.twilio_api_url) if lookup else settings.twilio_api_url
     if urllib.parse.urlsplit(url).scheme not in ("https", "http"):

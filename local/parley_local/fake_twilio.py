@@ -1,5 +1,5 @@
 """A fake Twilio REST API: a real HTTP server on 127.0.0.1:<free port>, in a thread. The local stack starts one and
-gives its URL to every function as ``TWILIO_API_URL`` (and ``TWILIO_LOOKUP_URL``); the tests start their own.
+gives its URL to every function as ``TWILIO_API_URL`` (Lookup v2 too: ``TWILIO_LOOKUP_URL`` unset); the tests start their own.
 
 What it does as Twilio does, for what Parley uses (HTTP Basic auth with an account SID and its auth token; form
 bodies; Twilio's JSON error body ``{code, message, more_info, status}``):

@@ -108,9 +108,9 @@ def acme(tenant, twilio):
     return t
 
 
-def call(handler, fn, tenant_id, *, body_=..., query=None, id_=None, raw=None):
-    ev = api_event(f"courier_texting/{fn}", tenant_id=tenant_id, body=body_ if raw is None else raw, query=query,
-                   headers={"Content-Type": "application/vnd.api+json"})  # fmt: skip
+def call(handler, fn, tenant_id, *, body_=..., query=None, id_=None, raw=None, key=None):
+    headers = {"Content-Type": "application/vnd.api+json", "Idempotency-Key": key}
+    ev = api_event(f"courier_texting/{fn}", tenant_id=tenant_id, body=body_ if raw is None else raw, query=query, headers=headers)
     path = PATHS[fn].replace("{id}", id_ or "")
     ev["path"] = path
     ev["pathParameters"] = {"id": id_} if id_ is not None else None
@@ -545,3 +545,21 @@ def test_a_purge_of_a_courier_user_erases_their_texting_data(handler, acme, twil
     for fn, query in (("list_text_user_number_maps", {"filter[user-id]": USER}), ("list_text_number_info", {"number": "+15555550100"}),
                       ("list_text_number_logs", {"number-id": number["id"]})):  # fmt: skip
         assert call(handler, fn, acme.id, query=query)[1]["data"] == [], fn
+
+
+def test_an_idempotency_key_makes_one_subaccount_and_one_purchase(handler, acme, twilio):
+    body = doc("text-accounts", **{"organization-id": ORG})
+    first = call(handler, "create_text_account", acme.id, body_=body, key="acct-1")
+    again = call(handler, "create_text_account", acme.id, body_=body, key="acct-1")
+    assert first[0] == again[0] == 201 and first[1] == again[1] and len(twilio.subaccounts) == 1
+    other = doc("text-accounts", **{"organization-id": ORG2})
+    assert call(handler, "create_text_account", acme.id, body_=other, key="acct-1")[0] == 422  # the key, another request
+    account_id = first[1]["data"]["id"]
+    claim1 = call(handler, "claim_text_account_number", acme.id, id_=account_id, body_={"notes": "x"}, key="claim-1")
+    claim2 = call(handler, "claim_text_account_number", acme.id, id_=account_id, body_={"notes": "x"}, key="claim-1")
+    assert claim1[0] == claim2[0] == 201 and claim1[1] == claim2[1]
+    create = doc("text-account-numbers", **{"account-id": account_id})
+    n1 = call(handler, "create_text_account_number", acme.id, body_=create, key="num-1")
+    n2 = call(handler, "create_text_account_number", acme.id, body_=create, key="num-1")
+    assert n1[0] == n2[0] == 201 and n1[1] == n2[1]
+    assert len(twilio.calls("/IncomingPhoneNumbers.json", "POST")) == 2 and len(twilio.numbers) == 2  # one purchase per key

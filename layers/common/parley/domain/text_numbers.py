@@ -238,7 +238,19 @@ def buy(tenant_id: str, account: dict[str, Any], *, area_code: str | None, notes
     return item
 
 
-def create(tenant_id: str, region: str, attrs: TextNumberCreate) -> tuple[str, TextNumberAttributes]:
+def create(tenant_id: str, region: str, attrs: TextNumberCreate, *, idempotency_key: str | None = None,
+           lambda_context: Any = None) -> tuple[str, TextNumberAttributes]:  # fmt: skip
+    """Buy a number into ``attrs.account_id``. An ``Idempotency-Key`` makes a retried create answer the first number
+    (one purchase)."""
+    from parley.domain.idempotency import run_once
+
+    done = run_once(tenant_id=tenant_id, scope="courier.text-account-numbers.create", key=idempotency_key,
+                    payload=attrs.model_dump(mode="json"), fn=lambda: {"id": _create(tenant_id, region, attrs)},
+                    lambda_context=lambda_context)  # fmt: skip
+    return get(tenant_id, done["id"], consistent=True)
+
+
+def _create(tenant_id: str, region: str, attrs: TextNumberCreate) -> str:
     if not attrs.account_id:
         raise Unprocessable("account-id is required", pointer=pointer("account-id"), code="missing-member")
     account = store.get_account(tenant_id, attrs.account_id, consistent=True)
@@ -248,7 +260,7 @@ def create(tenant_id: str, region: str, attrs: TextNumberCreate) -> tuple[str, T
     item = buy(
         tenant_id, account, area_code=attrs.area_code, notes=attrs.notes, forward_to=forward, alert=attrs.alert, logging=attrs.logging
     )
-    return item["id"], view(item)
+    return str(item["id"])
 
 
 def stored_number(tenant_id: str, number_id: str, *, consistent: bool = False) -> dict[str, Any]:
@@ -258,8 +270,8 @@ def stored_number(tenant_id: str, number_id: str, *, consistent: bool = False) -
     return found
 
 
-def get(tenant_id: str, number_id: str) -> tuple[str, TextNumberAttributes]:
-    return number_id, view(stored_number(tenant_id, number_id))
+def get(tenant_id: str, number_id: str, *, consistent: bool = False) -> tuple[str, TextNumberAttributes]:
+    return number_id, view(stored_number(tenant_id, number_id, consistent=consistent))
 
 
 def page(tenant_id: str, region: str, *, account_id: str | None, phone: str | None, parameter: str, offset: int,

@@ -563,3 +563,31 @@ def test_an_idempotency_key_makes_one_subaccount_and_one_purchase(handler, acme,
     n2 = call(handler, "create_text_account_number", acme.id, body_=create, key="num-1")
     assert n1[0] == n2[0] == 201 and n1[1] == n2[1]
     assert len(twilio.calls("/IncomingPhoneNumbers.json", "POST")) == 2 and len(twilio.numbers) == 2  # one purchase per key
+
+
+def test_what_the_table_cannot_record_is_given_back_to_twilio(handler, acme, twilio, monkeypatch, table_items):
+    from parley.dal import text_numbers as store
+    from parley.domain import text_accounts, text_numbers
+    from parley.models.courier_text_numbers import TextAccountCreate
+
+    account = new_account(handler, acme.id)
+    stored = store.get_account(acme.id, account["id"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the table is down")
+
+    monkeypatch.setattr(store, "create_number", broken)
+    with pytest.raises(RuntimeError):
+        text_numbers.buy(acme.id, stored, area_code="303", notes="x")
+    (bought,) = twilio.calls("/IncomingPhoneNumbers.json", "POST")
+    (released,) = twilio.calls(".json", "DELETE")
+    assert released.path.split("?")[0].endswith(".json") and "/IncomingPhoneNumbers/PN" in released.path
+    assert bought.form["PhoneNumber"].startswith("+1303")
+    assert released.account_sid == account["attributes"]["twilio-id"] and twilio.numbers == {}  # released: no orphan
+    assert not [i for i in table_items() if i.get("type") in ("text_number", "text_number_route")]
+
+    monkeypatch.setattr(store, "put_account", broken)
+    with pytest.raises(RuntimeError):
+        text_accounts.create(acme.id, TextAccountCreate(organization_id=ORG))
+    closed = [a for a in twilio.subaccounts.values() if a["sid"] != account["attributes"]["twilio-id"]]
+    assert [a["status"] for a in closed] == ["closed"]  # the subaccount nobody records is closed again

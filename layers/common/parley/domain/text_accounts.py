@@ -88,7 +88,16 @@ def _create(tenant_id: str, attrs: TextAccountCreate) -> str:
             "last_modified_at": now,
         },
     )
-    store.put_account(item)
+    try:
+        store.put_account(item)
+    except Exception:
+        try:  # a subaccount Parley has no account for is closed again
+            twilio_rest.close_subaccount(main_sid, main_token, sid)
+        except twilio_rest.TwilioError as err:
+            from aws_lambda_powertools import Logger
+
+            Logger(child=True).error("a subaccount could not be closed", extra={"account_sid": sid, "error": err.message})
+        raise
     return account_id
 
 

@@ -232,10 +232,22 @@ def buy(tenant_id: str, account: dict[str, Any], *, area_code: str | None, notes
     try:
         store.create_number(item)
     except Exception as err:
+        _give_back(sid, token, bought["sid"])  # a number Parley cannot route is not kept (nor paid for)
         if store.lost_race(err):
             raise Conflict(f"{bought['phone_number']} is routed to another number already", code="number-taken") from None
         raise
     return item
+
+
+def _give_back(sid: str, token: str, number_sid: str) -> None:
+    from aws_lambda_powertools import Logger
+
+    from parley.providers import twilio_rest
+
+    try:
+        twilio_rest.release_number(sid, token, number_sid)
+    except twilio_rest.TwilioError as err:  # the original failure is what the caller hears; this one is logged
+        Logger(child=True).error("a bought number could not be released", extra={"number_sid": number_sid, "error": err.message})
 
 
 def create(tenant_id: str, region: str, attrs: TextNumberCreate, *, idempotency_key: str | None = None,

@@ -370,6 +370,10 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import push  # the users' push devices: SNS endpoints, devices, logs, claims
 
     done.update(push.purge_users(t, who.user_ids))
+
+    from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
+
+    done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
     return done
 
 

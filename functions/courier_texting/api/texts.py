@@ -16,7 +16,7 @@ from parley.api import jsonapi
 from parley.api.app import header, idempotency_key
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
-from parley.domain import phones, texts
+from parley.domain import texts
 from parley.models.jsonapi import RequestDocument
 from parley.models.texts import TEXT_TYPE, TextAttributes, TextCreate
 
@@ -111,7 +111,7 @@ def list_texts(
     `page[limit]` and `page[offset]`.
     """
     who = courier_caller(api)
-    wanted = phones.require(target, who.caller.default_country, field="filter[target]") if target else None
+    wanted = texts.phone(target, who.caller.default_country, parameter="filter[target]") if target else None
     items, total = texts.page(who.tenant_id, account_id, number_id=number_id, target=wanted, offset=offset, limit=limit)
     return jsonapi.listing(TEXT_TYPE, items, TextAttributes, total=total, limit=limit, offset=offset)
 

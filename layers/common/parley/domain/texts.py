@@ -24,7 +24,7 @@ from typing import Any
 from parley import clock
 from parley.dal import texts as store
 from parley.dal import user_emails as message_reads
-from parley.domain import emails, limits, phones, quiet_hours
+from parley.domain import emails, limits, quiet_hours
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
@@ -66,6 +66,18 @@ def setting(number: Any, name: str, default: Any = None) -> Any:
     settings = getattr(number, "settings", None) or {}
     value = settings.get(name) if isinstance(settings, dict) else getattr(settings, name, None)
     return default if value is None else value
+
+
+def phone(value: str, region: str, *, member: str | None = None, parameter: str | None = None) -> str:
+    """``value`` in E.164 (read in the tenant's ``region``), or a 400 naming the member (``source.pointer``) or the
+    query parameter, before anything is stored."""
+    from parley.models.phones import e164
+
+    try:
+        return e164(value, region or "US")
+    except ValueError as err:
+        where = {"pointer": pointer(member)} if member else {"parameter": parameter}
+        raise BadRequest(f"{member or parameter}: {err}", code="invalid-phone-number", **where) from None
 
 
 def check_url(value: str | None, member: str) -> str | None:
@@ -149,7 +161,7 @@ def submit(caller: Caller, msg: Message, *, extra_ops: list[dict[str, Any]] | No
 def create(caller: Caller, user_id: str | None, attrs: TextCreate, *, base_url: str, idempotency_key: str | None = None,
            lambda_context: Any = None) -> tuple[str, TextAttributes]:  # fmt: skip
     """A new text, queued. The caller checked ``check_complete``."""
-    target = phones.require(attrs.target or "", caller.default_country, field="target")
+    target = phone(attrs.target or "", caller.default_country, member="target")
     number = sender_number(caller.tenant_id, attrs.account_id or "", attrs.number_id, user_id, target, "number-id")
     refuse_opted_out(caller.tenant_id, target)
 

@@ -16,7 +16,7 @@ from typing import Any
 from parley import clock
 from parley.dal import directory as people
 from parley.dal import texts as store
-from parley.domain import limits, optins, phones, texts
+from parley.domain import limits, optins, texts
 from parley.domain.context import Caller
 from parley.domain.idempotency import run_once
 from parley.domain.ids import new_id
@@ -33,7 +33,7 @@ def pointer(member: str) -> str:
 
 def _phone_of(caller: Caller, attrs: ConsentCreate) -> str:
     if attrs.target_id:
-        return phones.require(attrs.target_id, caller.default_country, field="target-id")
+        return texts.phone(attrs.target_id, caller.default_country, member="target-id")
     if not attrs.user_id:
         raise Unprocessable("user-id or target-id is required", pointer=pointer("user-id"), code="missing-member")
     user = people.get(caller.tenant_id, "users", attrs.user_id)
@@ -42,7 +42,7 @@ def _phone_of(caller: Caller, attrs: ConsentCreate) -> str:
     phone = people.attributes(user).get("phone")
     if not phone:
         raise Unprocessable(f"user {attrs.user_id!r} has no phone: give target-id", pointer=pointer("target-id"), code="no-phone")
-    return phones.require(phone, caller.default_country, field="user-id")
+    return texts.phone(phone, caller.default_country, member="user-id")
 
 
 def create(caller: Caller, acting_user: str | None, attrs: ConsentCreate, *, idempotency_key: str | None = None,

@@ -291,3 +291,28 @@ def test_tenant_isolation_foreign_ids_are_404(handler, acct, other_tenant):
     assert call(handler, "list_texts", o.id, query={"account-id": acct.account_id})[1]["data"] == []
     doc = {"data": {"type": "texts", "attributes": {"account-id": acct.account_id, "target": TARGET, "message": "hi"}}}
     assert call(handler, "create_text", o.id, body_=doc)[0] == 422  # another tenant's account is no account of this one
+
+
+def test_purge_of_a_user_erases_their_texts_consents_and_receive_logs(handler, acct, monkeypatch, table_items):
+    from parley.domain import directory, purge
+    from parley.models.purge import PurgeRequest
+
+    monkeypatch.setattr(purge, "queue", type("Q", (), {"enqueue_purge": staticmethod(lambda *a, **k: None)}))  # the data step only
+    line = {"type": "users", "id": "user-purge", "attributes": {"username": "ada", "phone": "(555) 555-0123"},
+            "last-sync-time": "2026-11-01T09:00:00Z"}  # fmt: skip
+    assert directory.import_lines(acct.tenant_id, [json.dumps(line)]).invalid == []
+    send(handler, acct, **{"callback-url": "https://example.com/hook"})
+    handler(INBOUND)(inbound(acct, TARGET, "hello there", sid="SM" + "d" * 32))
+    args = {"account-id": acct.account_id, "messages": {"initial": "Reply YES"}}
+    doc = {"data": {"type": "user-consents", "attributes": {"user-id": "user-purge", "args": args}}}
+    status, consent = call(handler, "create_user_consent", acct.tenant_id, body_=doc)
+    assert status == 201 and consent["data"]["attributes"]["target-id"] == TARGET  # the directory user's phone, in E.164
+    kinds = {"text", "text_open", "text_callback", "text_receive_log", "consent", "consent_open"}
+    found = {i.get("type") for i in table_items() if TARGET in json.dumps(i, default=str)}
+    assert found & kinds >= {"text", "text_open", "text_receive_log", "consent", "consent_open"}
+
+    job = purge.submit(acct.tenant_id, PurgeRequest(entity_type="user", entity_id="user-purge", request_id="erase-ada"))
+    done = purge.run(acct.tenant_id, job.request.request_id or "erase-ada", "data")
+    assert done.counts["texts"] == 1 and done.counts["text_receive_logs"] == 1 and done.counts["user_consents"] == 1
+    left = [i for i in table_items() if i.get("type") in kinds]
+    assert left == [], left

@@ -361,3 +361,24 @@ def _condition_failed(err: BaseException) -> bool:
     from botocore.exceptions import ClientError
 
     return isinstance(err, ClientError) and table.is_condition_failure(err)
+
+
+def consents_about(tenant_id: str, *, user_ids: set[str], phones: set[str]) -> list[dict[str, Any]]:
+    """The consents of these users (GSI6) and to these phones (the tenant's consents, GSI3, filtered): for the purge."""
+    found: dict[str, dict[str, Any]] = {}
+    for user in sorted(user_ids):
+        for item in table.query_all(
+            key_condition="GSI6PK = :pk", expr_values=table.values(pk=user_consents_pk(tenant_id, user)), index="GSI6"
+        ):
+            found[item["id"]] = item
+    if phones:
+        wanted = {f"p{i}": p for i, p in enumerate(sorted(phones))}
+        params = {
+            "IndexName": "GSI3",
+            "KeyConditionExpression": "GSI3PK = :pk",
+            "FilterExpression": f"target_id IN ({', '.join(':' + k for k in wanted)})",
+            "ExpressionAttributeValues": table.values(pk=consents_pk(tenant_id), **wanted),
+        }
+        for item in table.query_raw(**params):
+            found[item["id"]] = item
+    return list(found.values())

@@ -259,3 +259,33 @@ def view(stored: dict[str, Any], message: dict[str, Any] | None) -> TextAttribut
             "twilio-sid": sid,
         }
     )
+
+
+def purge(tenant_id: str, *, user_ids: set[str], addresses: set[str]) -> dict[str, int]:
+    """Erase what the texts keep about a person (``parley.domain.purge``): the texts to their phones (with their reply
+    pointers and callback deliveries), the SMS received from them, and their consents (with their open flows). Their
+    send-pipeline messages go with the purge's messages step; the opt-in state with its own items."""
+    from parley.dal import tenants
+    from parley.domain import phones as numbers_
+
+    tenant = tenants.get(tenant_id)
+    region = tenant.default_country if tenant else "US"
+    phones = {numbers_.best_effort(a, region) for a in addresses if "@" not in a}  # a directory phone may be national
+    phones = {p for p in phones if p.startswith("+")}
+    done = {"texts": 0, "text_callbacks": 0, "text_receive_logs": 0, "user_consents": 0}
+    for phone in sorted(phones):
+        for item in store.items_about(tenant_id, phone):
+            if item.get("type") == "text":
+                for delivery in store.callbacks_of_text(tenant_id, item["id"]):
+                    store.delete(delivery["PK"], delivery["SK"])
+                    done["text_callbacks"] += 1
+                store.delete(store.open_pk(tenant_id, item["from"], item["target"]), f"{item['created_at']}#{item['id']}")
+                done["texts"] += 1
+            else:
+                done["text_receive_logs"] += 1
+            store.delete(item["PK"], item["SK"])
+    for consent in store.consents_about(tenant_id, user_ids=user_ids, phones=phones):
+        store.delete(store.consent_open_pk(tenant_id, consent["from"], consent["target_id"]), f"{consent['created_at']}#{consent['id']}")
+        store.delete(consent["PK"], consent["SK"])
+        done["user_consents"] += 1
+    return done

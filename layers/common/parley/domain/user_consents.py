@@ -59,7 +59,7 @@ def create(caller: Caller, acting_user: str | None, attrs: ConsentCreate, *, ide
         consent_id, now = new_id(), clock.iso(clock.now())
         args = attrs.args.model_dump(mode="json", by_alias=True, exclude_none=True)  # type: ignore[union-attr]
         fields = {
-            "type": "sms",
+            "consent_type": attrs.type,  # the seed's `type` (the item's own `type` is "consent")
             "user_id": attrs.user_id,
             "organization_id": attrs.organization_id or getattr(number, "organization_id", None),
             "target_id": target,
@@ -107,7 +107,7 @@ def view(stored: dict[str, Any]) -> ConsentAttributes:
             "organization-id": stored.get("organization_id"),
             "state": stored["state"],
             "target-id": stored["target_id"],
-            "type": stored.get("type", "sms"),
+            "type": stored.get("consent_type", "sms"),
             "user-id": stored.get("user_id"),
         }
     )

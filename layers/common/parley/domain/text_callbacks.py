@@ -107,11 +107,11 @@ def forbidden_address(address: str) -> str | None:
     if ip in _METADATA:
         return "a cloud metadata address"
     for test, why in (
+        (ip.is_unspecified, "an unspecified address"),
         (ip.is_loopback, "a loopback address"),
         (ip.is_link_local, "a link-local address"),
-        (ip.is_private, "a private address"),
         (ip.is_multicast, "a multicast address"),
-        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED, "a shared (carrier-grade NAT) address"),
     ):

@@ -5,7 +5,7 @@
   receiver can drop a duplicate. ``verify`` is the documented recipe, tested as such.
 - **queued**: one delivery item per cause (its id derived from the cause: a replayed webhook makes none) and one job
   on TextCallbackQueue; ``functions/core/text_callbacks`` POSTs it, retried with backoff (the job's visibility) up to
-  ``MAX_ATTEMPTS``; the item moves ``pending → delivered`` exactly once (a conditional write), or ``failed``/``refused``.
+  ``MAX_RECEIVE_COUNT`` (the queue's maxReceiveCount); the item moves ``pending → delivered`` exactly once (a conditional write), or ``failed``/``refused``.
 - **SSRF**: the URL's host is resolved and every address checked before connecting: loopback, private (10/8,
   172.16/12, 192.168/16, fc00::/7), link-local (169.254/16 with the metadata address, fe80::/10), shared (100.64/10),
   multicast, reserved and unspecified addresses are refused, and the connection is made to the checked address (no
@@ -39,7 +39,6 @@ logger = Logger(child=True)
 SIGNATURE_HEADER = "Parley-Signature"
 DELIVERY_HEADER = "Parley-Delivery-Id"
 TOLERANCE_SECONDS = 300
-MAX_ATTEMPTS = 8  # the queue's maxReceiveCount: the last attempt's failure is recorded, its job not dead-lettered
 TIMEOUT_SECONDS = 10
 USER_AGENT = "Parley-Callbacks/1.0"
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -221,7 +220,7 @@ def attempt(tenant_id: str, delivery_id: str, receive_count: int) -> Attempt:
     final = (300 <= status < 400) or (400 <= status < 500 and status not in (408, 425, 429))
     if 300 <= status < 400:
         detail += " (redirects are not followed)"
-    if final or receive_count >= MAX_ATTEMPTS:
+    if final or receive_count >= get_settings().max_receive_count:  # the last receive: recorded, not dead-lettered
         store.finish_callback(tenant_id, delivery_id, state="failed", now=now, detail=detail, attempts=attempts)
         return Attempt("failed", detail)
     store.note_attempt(tenant_id, delivery_id, now=now, detail=detail, attempts=attempts)

@@ -120,7 +120,10 @@ class LocalStack:
             os.environ["TABLE_NAME"] = stack.table_names[0]
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
-        base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
+        base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV", "TWILIO_API_URL") if k in os.environ}
+        # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
+        # deployed, every loopback and private address is refused).
+        base_env["TEXT_CALLBACK_ALLOW"] = os.environ.get("TEXT_CALLBACK_ALLOW", "127.0.0.1:*,localhost:*")
         self.pool = FunctionPool({**base_env, **aws_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
         self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
         self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
@@ -297,7 +300,7 @@ class LocalStack:
                         "/ (the console)",
                         "/_local/outbox",
                         "/_local/keys (GET; POST {tenantId, apiKey})",
-                        "/_local/simulate/{reply,sms,stop,bounce} (POST)",
+                        "/_local/simulate/{reply,sms,stop,bounce,text-reply} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
                         "/_local/user-token (POST {sub, tenantId?, expiresIn?})",

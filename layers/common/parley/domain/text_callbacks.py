@@ -94,8 +94,9 @@ class Refused(Exception):
 
 
 def _allowed_exception(host: str, port: int) -> bool:
+    """``TEXT_CALLBACK_ALLOW`` (the local stack's receivers only): ``host:port`` pairs, ``host:*`` any port of host."""
     allowed = {a.strip().lower() for a in get_settings().text_callback_allow.split(",") if a.strip()}
-    return f"{host.lower()}:{port}" in allowed
+    return f"{host.lower()}:{port}" in allowed or f"{host.lower()}:*" in allowed
 
 
 def forbidden_address(address: str) -> str | None:

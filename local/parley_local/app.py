@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from parley_local import families, moto_patches, ses_simulator
 from parley_local.console import Console
+from parley_local.fake_twilio import FakeTwilio
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
 from parley_local.keepalive import KeepAliveRequestHandler
@@ -40,6 +41,15 @@ LOCAL_AUDIENCE = "parley-local"
 MINT_HELP = (
     "POST {sub, tenantId?, expiresIn?}: a user bearer token (JWT, HS256) for `sub`, of tenantId (default: the demo "
     "tenant), valid for expiresIn seconds (default 3600; negative: already expired); send it as Authorization: Bearer <token>"
+)
+
+
+# The texting inbound Function URL's function (helper E's, functions/courier_texting/template.yaml): a bought number's
+# SMS and status webhooks point at it (TEXT_INBOUND_URL).
+TEXT_INBOUND = "TextInboundFunction"
+TWILIO_HELP = (
+    "GET: what the fake Twilio holds and was asked (accounts, subaccounts, numbers, requests); POST /_local/twilio/account "
+    "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
 )
 
 
@@ -120,11 +130,16 @@ class LocalStack:
             os.environ["TABLE_NAME"] = stack.table_names[0]
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
-        base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV", "TWILIO_API_URL") if k in os.environ}
+        # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
+        # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
+        self.twilio = FakeTwilio().start(self.host)
+        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
+        os.environ.update(twilio_env)
+        base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
         # deployed, every loopback and private address is refused).
         base_env["TEXT_CALLBACK_ALLOW"] = os.environ.get("TEXT_CALLBACK_ALLOW", "127.0.0.1:*,localhost:*")
-        self.pool = FunctionPool({**base_env, **aws_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
+        self.pool = FunctionPool({**base_env, **aws_env, **twilio_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
         self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
         self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
         self.server: BaseWSGIServer = make_server(
@@ -169,6 +184,7 @@ class LocalStack:
         self.pool.close()  # first: requests waiting on a function end at once
         self.server.shutdown()
         self.server.server_close()
+        self.twilio.stop()
         self.moto.stop()
         log.info("stopped in %.2f s", time.monotonic() - t0)
 
@@ -220,6 +236,24 @@ class LocalStack:
         token = jwt.encode(claims, secrets.named_secret(config["secretName"])["jwt_secret"], algorithm="HS256")
         expires_at = clock.iso(datetime.fromtimestamp(claims["exp"], tz=UTC))
         return {"token": token, "tenantId": tenant_id, "sub": subject, "expiresAt": expires_at, "issuer": config["issuer"]}
+
+    def give_twilio_account(self, tenant_id: str) -> dict[str, str]:
+        """A main Twilio account in the fake for ``tenant_id``, in its provider secret (``twilio_account_sid``,
+        ``twilio_auth_token``; the secret's other keys kept), under a new secret name so no function holds a stale
+        cached copy. Texting accounts are its subaccounts."""
+        import uuid
+
+        from parley.dal import secrets, tenants
+        from parley.domain.auth import configure_tenant
+
+        if tenants.get(tenant_id) is None:
+            raise LookupError(f"no tenant {tenant_id}")
+        sid, token = self.twilio.add_account()
+        current = secrets.tenant_secret(tenant_id)
+        name = f"parley/{tenant_id}-twilio-{uuid.uuid4().hex[:6]}"
+        secrets.put_tenant_secret(name, {**current, "twilio_account_sid": sid, "twilio_auth_token": token})
+        configure_tenant(tenant_id, secret_name=name)
+        return {"tenantId": tenant_id, "accountSid": sid, "secretName": name, "twilioUrl": self.twilio.url}
 
     # ── /_local tools ──
     def outbox(self) -> dict[str, Any]:
@@ -308,6 +342,7 @@ class LocalStack:
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
+                        "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?})",
                         "/_local/health",
                         "/_local/docs",
                         "/_local/openapi/<family>.json",
@@ -424,6 +459,26 @@ class LocalStack:
             except SimulationError as err:
                 return _json({"status": 400, "message": str(err)}, 400)
 
+        def twilio_state(request: Request) -> Response:
+            if request.method != "GET":
+                return _json({"message": TWILIO_HELP}, 405)
+            return _json(self.twilio.snapshot())
+
+        def twilio_account(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": TWILIO_HELP}, 405)
+            try:
+                body = json_object(request) if request.get_data(cache=True).strip() else {}
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            tenant_id = body.get("tenantId", self.demo_tenant_id)
+            if not isinstance(tenant_id, str) or set(body) - {"tenantId"}:
+                return _json({"status": 400, "message": "body is {tenantId?}: the tenant to give a Twilio account"}, 400)
+            try:
+                return _json(self.give_twilio_account(tenant_id), 201)
+            except LookupError as err:
+                return _json({"status": 404, "message": str(err)}, 404)
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -491,6 +546,8 @@ class LocalStack:
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),
             "/_local/inbound-email": inbound_email,
+            "/_local/twilio": twilio_state,
+            "/_local/twilio/account": twilio_account,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,

@@ -16,7 +16,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -88,6 +88,35 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
+
+
+def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A's texting account, number (with a log line), lookup and user number map, stored as the routes store them
+    (no Twilio here: ``TEXT_INBOUND_URL`` is unset, so the owner's claim-number stops at a 503 before calling it)."""
+    from parley.dal import text_numbers as store
+    from parley.domain import text_numbers
+
+    now = "2026-11-01T09:00:00.000Z"
+    ids = {"account": "text-account-of-a", "number": "text-number-of-a", "info": "number-info-of-a", "map": "number-map-of-a"}
+    org = dir_ids["organizations"]
+    account = {
+        "organization_id": org,
+        "allow_custom_number": False,
+        "twilio_id": "AC" + "a" * 32,
+        "created_at": now,
+        "last_modified_at": now,
+    }
+    store.put_account(store.account_item(tenant_id, ids["account"], account))
+    store.create_number(store.number_item(tenant_id, ids["number"], {
+        "account_id": ids["account"], "organization_id": org, "phone_number": "+15555550142", "twilio_id": "PN" + "a" * 32,
+        "logging": True, "alert": False, "events": {}, "created_at": now, "last_modified_at": now}))  # fmt: skip
+    text_numbers.record_number_log(tenant_id, ids["number"], {"from": A_PHONE, "body": "hello"})
+    store.create_info({"tenant_id": tenant_id, "id": ids["info"], "number": A_PHONE, "status": "resolved", "line_type": "mobile",
+                       "created_at": now, "last_modified_at": now, "expires_at": "2099-01-01T00:00:00.000Z"})  # fmt: skip
+    store.create_map({"tenant_id": tenant_id, "id": ids["map"], "number_id": ids["number"], "organization_id": org,
+                      "user_id": dir_ids["users"], "created_at": now})  # fmt: skip
+    return ids
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -208,7 +237,7 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id, attachment_id=attachment_id)  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id, texting=_texting_of_a(a.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -427,6 +456,36 @@ def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
+def _text(method, resource, suffix="", key="", payload=...):
+    """B names A's texting resource by id (path ``/v1/<resource>/{id}<suffix>``)."""
+
+    def run(w, call, who):
+        id_ = w.texting[key]
+        body = payload(id_) if callable(payload) else payload
+        return call(method, f"/v1/{resource}/{{id}}{suffix}", who.id, params={"id": id_}, query={}, payload=body)
+
+    return run
+
+
+def _text_list(path, name, value):
+    def run(w, call, who):
+        return call("GET", path, who.id, query={name: value(w)})
+
+    return run
+
+
+def _jsonapi_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["data"] == [] and c.body["meta"]["page[total]"] == 0, (c.status, c.body)
+
+
+def _text_account_patch(id_: str) -> dict[str, Any]:
+    return {"data": {"type": "text-accounts", "id": id_, "attributes": {"allow-custom-number": True}}}
+
+
+def _text_number_patch(id_: str) -> dict[str, Any]:
+    return {"data": {"type": "text-account-numbers", "id": id_, "attributes": {"logging": False}}}
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -498,6 +557,33 @@ CASES: dict[tuple[str, str, str], Case] = {
         _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
     ),
     ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
+    # courier texting: accounts, numbers, lookups, maps, logs (A's, stored by _texting_of_a)
+    ("GET", "/v1/text-accounts/{id}", "path.id"): Case(_text("GET", "text-accounts", key="account"), _not_found),
+    ("PATCH", "/v1/text-accounts/{id}", "path.id"): Case(
+        _text("PATCH", "text-accounts", key="account", payload=_text_account_patch), _not_found
+    ),
+    # the owner's claim gets past its account and stops at the missing inbound webhook URL (503): no Twilio call
+    ("POST", "/v1/text-accounts/{id}/claim-number", "path.id"): Case(
+        _text("POST", "text-accounts", "/claim-number", key="account", payload={"notes": "mine"}), _not_found, owner_status=(503,)
+    ),
+    ("GET", "/v1/text-accounts", "query.organization-id"): Case(
+        _text_list("/v1/text-accounts", "organization-id", lambda w: w.directory["organizations"]), _jsonapi_empty
+    ),
+    ("GET", "/v1/text-account-numbers/{id}", "path.id"): Case(_text("GET", "text-account-numbers", key="number"), _not_found),
+    ("PATCH", "/v1/text-account-numbers/{id}", "path.id"): Case(
+        _text("PATCH", "text-account-numbers", key="number", payload=_text_number_patch), _not_found
+    ),
+    ("POST", "/v1/text-account-numbers/{id}/reset-logs", "path.id"): Case(
+        _text("POST", "text-account-numbers", "/reset-logs", key="number", payload={}), _not_found, owner_status=(201,)
+    ),
+    ("GET", "/v1/text-account-numbers", "query.account-id"): Case(
+        _text_list("/v1/text-account-numbers", "account-id", lambda w: w.texting["account"]), _jsonapi_empty
+    ),
+    ("GET", "/v1/text-number-info/{id}", "path.id"): Case(_text("GET", "text-number-info", key="info"), _not_found),
+    ("GET", "/v1/text-user-number-maps/{id}", "path.id"): Case(_text("GET", "text-user-number-maps", key="map"), _not_found),
+    ("GET", "/v1/text-number-logs", "query.number-id"): Case(
+        _text_list("/v1/text-number-logs", "number-id", lambda w: w.texting["number"]), _not_found
+    ),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -305,3 +305,22 @@ def delete_partition(pk: str) -> int:
             out = client.batch_write_item(RequestItems=request)
             request = out.get("UnprocessedItems") or {}
     return len(keys)
+
+
+def all_numbers(t: str) -> list[dict[str, Any]]:
+    """Every number of the tenant (GSI3; a tenant has a handful): ids only."""
+    pk = table.values(pk=f"TENANT#{t}#TEXTNUM")
+    return table.query_raw(IndexName="GSI3", KeyConditionExpression="GSI3PK = :pk", ExpressionAttributeValues=pk, ProjectionExpression="id")
+
+
+def delete_logs_naming(t: str, number_id: str, phones: list[str]) -> int:
+    """Delete the number's log lines whose text contains one of ``phones`` (one filtered Query of its partition)."""
+    names = {"#log": "log"}
+    condition = " OR ".join(f"contains(#log, :p{i})" for i in range(len(phones)))
+    found = table.query_raw(
+        KeyConditionExpression="PK = :pk", FilterExpression=condition, ExpressionAttributeNames=names, ProjectionExpression="PK, SK",
+        ExpressionAttributeValues=table.values(pk=log_pk(t, number_id), **{f"p{i}": p for i, p in enumerate(phones)}),
+    )  # fmt: skip
+    for item in found:
+        table.ddb().delete_item(TableName=table.table_name(), Key=table.key(item["PK"], item["SK"]))
+    return len(found)

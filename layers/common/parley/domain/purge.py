@@ -359,6 +359,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     done["sniffers"] = purges.delete_keys((s["PK"], s["SK"]) for s in sniffers)
     for user in sorted(who.user_ids):
         done["sniffer_logs"] += purges.delete_collection(sniffer_store.log_pk(t, user))
+    from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
+
+    done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
     return done
 
 

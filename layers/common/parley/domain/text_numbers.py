@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -389,14 +390,20 @@ def map_page(tenant_id: str, *, number_id: str | None, organization_id: str | No
 # ── purge ──
 
 
-def purge_person(tenant_id: str, *, user_id: str | None = None, phones: list[str] = ()) -> dict[str, int]:  # type: ignore[assignment]
-    """Erase what texting accounts and numbers keep about a person: the user's number maps, and the lookups of
-    their phone numbers. (Numbers and accounts are the organization's, not a person's; number logs expire.)"""
-    erased = {"number_maps": 0, "number_info": 0}
-    if user_id:
+def purge_person(tenant_id: str, *, user_ids: Iterable[str] = (), phones: Iterable[str] = ()) -> dict[str, int]:
+    """Erase what texting accounts and numbers keep about a person (``parley.domain.purge``): the users' number maps,
+    the lookups of their phone numbers (E.164), and the number log lines that name one of those phones (each of the
+    tenant's numbers' log partition, queried with a filter). Accounts and numbers are the organization's, not a
+    person's, and stay."""
+    erased = {"text_number_maps": 0, "text_number_info": 0, "text_number_logs": 0}
+    for user_id in sorted(set(user_ids)):
         for mapped in store.user_maps(tenant_id, user_id):
             store.delete_map(mapped)
-            erased["number_maps"] += 1
-    for phone in phones:
-        erased["number_info"] += store.delete_info(tenant_id, phone)
+            erased["text_number_maps"] += 1
+    wanted = sorted(set(phones))
+    for phone in wanted:
+        erased["text_number_info"] += store.delete_info(tenant_id, phone)
+    if wanted:
+        for number in store.all_numbers(tenant_id):
+            erased["text_number_logs"] += store.delete_logs_naming(tenant_id, number["id"], wanted)
     return erased

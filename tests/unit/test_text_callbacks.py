@@ -24,6 +24,8 @@ def _settings(monkeypatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
 BODY = b'{"type":"text-reply","message":"YES"}'
 
 

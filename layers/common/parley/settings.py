@@ -56,6 +56,7 @@ class Settings(BaseModel):
     # pairs exempt from the private-address refusal (the local stack's test receivers only; never set when deployed)
     text_callback_queue_url: str = Field(default="", alias="TEXT_CALLBACK_QUEUE_URL")
     text_callback_allow: str = Field(default="", alias="TEXT_CALLBACK_ALLOW")
+    text_callback_dlq_url: str = Field(default="", alias="TEXT_CALLBACK_DLQ_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
     # Base of the CRM's tracking URLs in emails; "" = the URL the CRM API was called at.
     crm_public_url: str = Field(default="", alias="CRM_PUBLIC_URL")

@@ -5,7 +5,8 @@
   receiver can drop a duplicate. ``verify`` is the documented recipe, tested as such.
 - **queued**: one delivery item per cause (its id derived from the cause: a replayed webhook makes none) and one job
   on TextCallbackQueue; ``functions/core/text_callbacks`` POSTs it, retried with backoff (the job's visibility) up to
-  ``MAX_RECEIVE_COUNT`` (the queue's maxReceiveCount); the item moves ``pending → delivered`` exactly once (a conditional write), or ``failed``/``refused``.
+  ``MAX_RECEIVE_COUNT`` (the queue's maxReceiveCount); the item moves ``pending → delivered`` exactly once (a
+  conditional write), or ``failed``/``refused``.
 - **SSRF**: the URL's host is resolved and every address checked before connecting: loopback, private (10/8,
   172.16/12, 192.168/16, fc00::/7), link-local (169.254/16 with the metadata address, fe80::/10), shared (100.64/10),
   multicast, reserved and unspecified addresses are refused, and the connection is made to the checked address (no
@@ -247,8 +248,11 @@ def handle_batch(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]
         receive_count = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
         try:
             result = attempt(tenant_id, delivery_id, receive_count)
-        except Exception:
+        except Exception as err:
             logger.exception("text callback attempt failed", extra={"tenant_id": tenant_id, "delivery_id": delivery_id})
+            from parley.domain import dead_letters
+
+            dead_letters.note("text-callback", record, err)  # on its last receive: why (dlq show)
             failures.append({"itemIdentifier": record["messageId"]})
             continue
         logger.info("text callback", extra={"tenant_id": tenant_id, "delivery_id": delivery_id, "outcome": result.outcome,

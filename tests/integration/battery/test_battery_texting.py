@@ -216,3 +216,13 @@ def test_every_id_route_is_a_404_for_another_tenant(handler, acct, other_tenant,
         for tenant_id, expected in ((o.id, 404), (acct.tenant_id, 200)):
             assert get(handler, fn, tenant_id, id_)[0] == expected, (fn, tenant_id)
     assert texts.get_text(o.id, text["id"]) is None
+
+
+def test_a_status_report_at_the_inbound_webhook_is_no_inbound_sms(handler, acct, table_items):
+    from texting import form_event
+
+    before = snapshot(table_items)
+    params = {"MessageSid": "SM" + "7" * 32, "MessageStatus": "delivered", "SmsStatus": "delivered", "From": acct.phone, "To": TARGET,
+              "AccountSid": acct.sid}  # fmt: skip
+    assert handler(INBOUND)(form_event(params, token=acct.token))["statusCode"] == 200
+    assert snapshot(table_items) == before

@@ -37,12 +37,19 @@ from parley.models.texts import ReceiveLogAttributes
 logger = Logger(child=True)
 
 
+def is_status_report(form: sms_webhooks.Form) -> bool:
+    """A delivery report (no ``Body``, a status other than ``received``) rather than an inbound SMS."""
+    state = (form.one("MessageStatus") or form.one("SmsStatus")).strip().lower()
+    return "Body" not in form and bool(state) and state != "received"
+
+
 def verify(event: dict[str, Any]) -> tuple[Any, sms_webhooks.Form]:
     """The receiving number and the form of a request signed by its account; else 403 (400: not a form at all)."""
     form = sms_webhooks.parse_form(event)
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     signature = headers.get("x-twilio-signature", "").strip()
-    to = form.one("To").strip()
+    # an inbound SMS is routed by the number it was sent to; a delivery report by the number that sent the message
+    to = (form.one("From") if is_status_report(form) else form.one("To")).strip()
     if not signature or not to or len(to) > 64:
         raise sms_webhooks.Forbidden(sms_webhooks.FORBIDDEN_MESSAGE)
     number = texts.numbers().number_for(phones.best_effort(to))
@@ -63,6 +70,10 @@ def verify(event: dict[str, Any]) -> tuple[Any, sms_webhooks.Form]:
 def receive(event: dict[str, Any]) -> str:
     """Handle one inbound SMS webhook; the outcome (``replay`` when its MessageSid was handled before)."""
     number, form = verify(event)
+    if is_status_report(form):
+        # a delivery report of a message sent without a StatusCallback of its own (the number's webhook): no SMS
+        logger.info("status report at the inbound webhook, ignored", extra={"tenant_id": number.tenant_id})
+        return "status-report"
     sid, sender, recipient, body = sms_webhooks.check_inbound(form)
     tenant = tenants.get(number.tenant_id)
     if tenant is None:

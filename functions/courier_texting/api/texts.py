@@ -148,16 +148,18 @@ def text_status_callback(id: ResourceId):
 
     event = api.current_event.raw_event
     form = sms_webhooks.parse_form(event)
-    tenant = sms_webhooks.tenant_of({"rawQueryString": _raw_query(event)})
+    tenant = _tenant(event)
     signature = (header(api, "X-Twilio-Signature") or "").strip()
     text_inbound.status_callback(event, id, tenant, form, signature)
     return Response(status_code=204, content_type="text/plain", body="")
 
 
-def _raw_query(event: dict) -> str:
-    from urllib.parse import urlencode
+def _tenant(event: dict) -> str | None:
+    """The ``tenant`` query parameter (the last one if repeated), if it looks like a tenant id."""
+    import re
 
-    multi = event.get("multiValueQueryStringParameters") or {}
-    if multi:
-        return urlencode([(k, v) for k, values in multi.items() for v in values])
-    return urlencode(event.get("queryStringParameters") or {})
+    values = (event.get("multiValueQueryStringParameters") or {}).get("tenant") or []
+    if not values and (event.get("queryStringParameters") or {}).get("tenant"):
+        values = [event["queryStringParameters"]["tenant"]]
+    value = values[-1] if values else ""
+    return value if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value) else None

@@ -316,3 +316,25 @@ def test_purge_of_a_user_erases_their_texts_consents_and_receive_logs(handler, a
     assert done.counts["texts"] == 1 and done.counts["text_receive_logs"] == 1 and done.counts["user_consents"] == 1
     left = [i for i in table_items() if i.get("type") in kinds]
     assert left == [], left
+
+
+def test_a_directory_users_phone_unsubscribed_is_a_stop_in_the_one_consent_store(handler, acct):
+    from parley.dal import optins
+    from parley.domain import directory
+
+    def user(uid, sync, **attrs):
+        return json.dumps({"type": "users", "id": uid, "attributes": {"username": uid, **attrs}, "last-sync-time": sync})
+
+    lines = [user("u-out", "2026-11-01T09:00:00Z", phone="(555) 555-0123", **{"phone-unsubscribed": True}),
+             user("u-in", "2026-11-01T09:00:00Z", phone="+15555550124", **{"phone-unsubscribed": False}),
+             user("u-bad", "2026-11-01T09:00:00Z", phone="n/a", **{"phone-unsubscribed": True})]  # fmt: skip
+    assert directory.import_lines(acct.tenant_id, lines).invalid == []
+    assert optins.get_state(acct.tenant_id, TARGET)["opted_in"] is False
+    assert optins.get_state(acct.tenant_id, "+15555550124") is None  # the directory never opts anyone in
+    doc = {"data": {"type": "texts", "attributes": {"account-id": acct.account_id, "target": TARGET, "message": "hi"}}}
+    status, out = call(handler, "create_text", acct.tenant_id, body_=doc)
+    assert status == 422 and out["errors"][0]["code"] == "opted-out"
+    # a START lifts it; the same directory line imported again (not newer) does not put the STOP back
+    handler(INBOUND)(inbound(acct, TARGET, "START"))
+    assert directory.import_lines(acct.tenant_id, lines[:1]).invalid == []
+    assert optins.get_state(acct.tenant_id, TARGET)["opted_in"] is True

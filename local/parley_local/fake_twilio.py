@@ -1,5 +1,5 @@
 """A fake Twilio REST API: a real HTTP server on 127.0.0.1:<free port>, in a thread. The local stack starts one and
-gives its URL to every function as ``TWILIO_API_URL`` (and ``TWILIO_LOOKUP_URL``); the tests start their own.
+gives its URL to every function as ``TWILIO_API_URL`` (Lookup v2 too: ``TWILIO_LOOKUP_URL`` unset); the tests start their own.
 
 What it does as Twilio does, for what Parley uses (HTTP Basic auth with an account SID and its auth token; form
 bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
@@ -10,8 +10,9 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   numbers for sale, ``+1<area code>555<4 digits>`` not owned by anyone (area code 415 when none is given), empty for an
   area code in ``sold_out``;
 - ``POST /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json`` (``PhoneNumber``, ``SmsUrl``, ``SmsMethod``,
-  ``StatusCallback``, …) — buys a number (``sid`` ``PN`` + 32 hex; 400 code 21422 when it is owned already), and
-  ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks; ``GET …/IncomingPhoneNumbers.json`` lists them;
+  ``StatusCallback``, …) — buys a number (``sid`` ``PN`` + 32 hex; 400 code 21422 when it is owned already),
+  ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks, ``DELETE`` releases it; ``GET …/IncomingPhoneNumbers.json``
+  lists them; ``POST /2010-04-01/Accounts/{sub}.json`` (``Status=closed``) by the owner closes a subaccount;
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — a message (``SM`` + 32 hex; To, From or MessagingServiceSid, Body);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
@@ -206,12 +207,25 @@ class FakeTwilio:
             def do_POST(self) -> None:
                 self._handle("POST")
 
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
+            def _no_content(self) -> None:
+                self._rec.status = 204
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def _handle(self, method: str) -> None:
                 parts, form, failure = self._begin(method)
                 lookup = len(parts) == 3 and parts[:2] == ["v2", "PhoneNumbers"] and method == "GET"
                 create_account = parts == ["2010-04-01", "Accounts.json"] and method == "POST"
                 in_account = len(parts) >= 4 and parts[:2] == ["2010-04-01", "Accounts"]
-                if not (lookup or create_account or in_account):
+                # POST /Accounts/{sid}.json: the owner changes a subaccount (Status=closed)
+                account_update = (
+                    len(parts) == 3 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2].endswith(".json") and method == "POST"
+                )
+                if not (lookup or create_account or in_account or account_update):
                     return self._error(404, 20404, f"The requested resource {self.path} was not found")
                 if in_account:
                     self._rec.account_sid = parts[2]
@@ -226,6 +240,8 @@ class FakeTwilio:
                     return self._answer(200, fake._lookup(parts[2]))
                 if create_account:
                     return self._subaccount(who, form)
+                if account_update:
+                    return self._update_subaccount(who, parts[2].removesuffix(".json"), form)
                 self._account_resource(method, who, parts[3:], form)
 
             def _account_resource(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
@@ -246,6 +262,14 @@ class FakeTwilio:
                     return self._buy(sid, form)
                 if len(rest) == 2 and rest[0] == "IncomingPhoneNumbers" and method == "POST":
                     return self._update_number(sid, rest[1].removesuffix(".json"), form)
+                if len(rest) == 2 and rest[0] == "IncomingPhoneNumbers" and method == "DELETE":
+                    with fake._lock:
+                        gone = fake.numbers.get(rest[1].removesuffix(".json"))
+                        if gone is None or gone["account_sid"] != sid:
+                            return self._error(404, 20404, f"The requested resource {self.path} was not found")
+                        del fake.numbers[gone["sid"]]
+                    self._rec.auth_ok = True
+                    return self._no_content()
                 return self._error(404, 20404, f"The requested resource {self.path} was not found")
 
             def _subaccount(self, owner: str, form: dict[str, str]) -> None:
@@ -259,6 +283,16 @@ class FakeTwilio:
                     fake.subaccounts[sub] = resource
                 self._rec.auth_ok = True
                 self._answer(201, resource)
+
+            def _update_subaccount(self, owner: str, sub: str, form: dict[str, str]) -> None:
+                with fake._lock:
+                    resource = fake.subaccounts.get(sub)
+                    if resource is None or resource["owner_account_sid"] != owner:
+                        return self._error(404, 20404, f"The requested resource Accounts/{sub} was not found")
+                    if form.get("Status") in ("active", "suspended", "closed"):
+                        resource["status"] = form["Status"]
+                self._rec.auth_ok = True
+                self._answer(200, {k: v for k, v in resource.items() if k != "auth_token"})
 
             def _buy(self, sid: str, form: dict[str, str]) -> None:
                 phone = form.get("PhoneNumber") or ""

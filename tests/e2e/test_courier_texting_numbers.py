@@ -193,3 +193,18 @@ def test_texting_accounts_numbers_lookups_maps_and_logs_over_http(local, emulato
     assert ok(other.get("/v1/text-account-numbers/", **{"filter[phone-number]": phone}))["data"] == []
     assert ok(other.get("/v1/text-accounts/"))["data"] == []
     assert store.get_number(tid, claimed["id"])["logging"] is True  # the stranger's PATCH changed nothing
+
+
+def test_the_local_twilio_tools(local):
+    """``POST /_local/twilio/account`` gives a tenant (the demo tenant by default) a main account the fake knows, and
+    refuses what it cannot do; ``GET /_local/twilio`` never shows an auth token."""
+    tool = local.api + "/_local/twilio/account"
+    demo = requests.post(tool, timeout=10)
+    assert demo.status_code == 201, demo.text
+    assert demo.json()["accountSid"] in twilio(local)["accounts"]
+    assert requests.post(tool, json={"tenantId": "no-such-tenant"}, timeout=10).status_code == 404
+    assert requests.post(tool, json={"tenantId": 5}, timeout=10).status_code == 400
+    assert requests.post(tool, data="{oops", timeout=10).status_code == 400
+    assert requests.get(tool, timeout=10).status_code == 405
+    assert requests.post(local.api + "/_local/twilio", json={}, timeout=10).status_code == 405
+    assert "auth_token" not in json.dumps(twilio(local))

@@ -108,9 +108,9 @@ def acme(tenant, twilio):
     return t
 
 
-def call(handler, fn, tenant_id, *, body_=..., query=None, id_=None, raw=None):
-    ev = api_event(f"courier_texting/{fn}", tenant_id=tenant_id, body=body_ if raw is None else raw, query=query,
-                   headers={"Content-Type": "application/vnd.api+json"})  # fmt: skip
+def call(handler, fn, tenant_id, *, body_=..., query=None, id_=None, raw=None, key=None):
+    headers = {"Content-Type": "application/vnd.api+json", "Idempotency-Key": key}
+    ev = api_event(f"courier_texting/{fn}", tenant_id=tenant_id, body=body_ if raw is None else raw, query=query, headers=headers)
     path = PATHS[fn].replace("{id}", id_ or "")
     ev["path"] = path
     ev["pathParameters"] = {"id": id_} if id_ is not None else None
@@ -528,3 +528,66 @@ def test_another_tenants_ids_are_404_and_its_lists_are_empty(handler, acme, othe
     assert call(handler, "get_text_number_info", acme.id, id_=info["data"]["id"])[0] == 404
     assert number_info.page(acme.id, "US", "+15555550100", offset=0, limit=10) == ([], 0)
     assert call(handler, "get_text_account_number", acme.id, id_=number["id"])[0] == 200
+
+
+def test_a_purge_of_a_courier_user_erases_their_texting_data(handler, acme, twilio):
+    from parley.domain import purge, text_numbers
+
+    account = new_account(handler, acme.id)
+    number = claim(handler, acme.id, account["id"])
+    assert call(handler, "create_text_user_number_map", acme.id, body_=map_doc(number["id"]))[0] == 201
+    assert call(handler, "create_text_number_info", acme.id, body_=doc("text-number-info", number="+15555550100"))[0] == 201
+    patch = doc("text-account-numbers", number["id"], logging=True)
+    assert call(handler, "update_text_account_number", acme.id, id_=number["id"], body_=patch)[0] == 200
+    text_numbers.record_number_log(acme.id, number["id"], {"from": "+15555550100", "body": "STOP"})
+    done = purge.purge_courier(purge.Subject(acme.id, addresses={"+15555550100", "pat@example.com"}, user_ids={USER}))
+    assert (done["text_number_maps"], done["text_number_info"], done["text_number_logs"]) == (1, 1, 1)
+    for fn, query in (("list_text_user_number_maps", {"filter[user-id]": USER}), ("list_text_number_info", {"number": "+15555550100"}),
+                      ("list_text_number_logs", {"number-id": number["id"]})):  # fmt: skip
+        assert call(handler, fn, acme.id, query=query)[1]["data"] == [], fn
+
+
+def test_an_idempotency_key_makes_one_subaccount_and_one_purchase(handler, acme, twilio):
+    body = doc("text-accounts", **{"organization-id": ORG})
+    first = call(handler, "create_text_account", acme.id, body_=body, key="acct-1")
+    again = call(handler, "create_text_account", acme.id, body_=body, key="acct-1")
+    assert first[0] == again[0] == 201 and first[1] == again[1] and len(twilio.subaccounts) == 1
+    other = doc("text-accounts", **{"organization-id": ORG2})
+    assert call(handler, "create_text_account", acme.id, body_=other, key="acct-1")[0] == 422  # the key, another request
+    account_id = first[1]["data"]["id"]
+    claim1 = call(handler, "claim_text_account_number", acme.id, id_=account_id, body_={"notes": "x"}, key="claim-1")
+    claim2 = call(handler, "claim_text_account_number", acme.id, id_=account_id, body_={"notes": "x"}, key="claim-1")
+    assert claim1[0] == claim2[0] == 201 and claim1[1] == claim2[1]
+    create = doc("text-account-numbers", **{"account-id": account_id})
+    n1 = call(handler, "create_text_account_number", acme.id, body_=create, key="num-1")
+    n2 = call(handler, "create_text_account_number", acme.id, body_=create, key="num-1")
+    assert n1[0] == n2[0] == 201 and n1[1] == n2[1]
+    assert len(twilio.calls("/IncomingPhoneNumbers.json", "POST")) == 2 and len(twilio.numbers) == 2  # one purchase per key
+
+
+def test_what_the_table_cannot_record_is_given_back_to_twilio(handler, acme, twilio, monkeypatch, table_items):
+    from parley.dal import text_numbers as store
+    from parley.domain import text_accounts, text_numbers
+    from parley.models.courier_text_numbers import TextAccountCreate
+
+    account = new_account(handler, acme.id)
+    stored = store.get_account(acme.id, account["id"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the table is down")
+
+    monkeypatch.setattr(store, "create_number", broken)
+    with pytest.raises(RuntimeError):
+        text_numbers.buy(acme.id, stored, area_code="303", notes="x")
+    (bought,) = twilio.calls("/IncomingPhoneNumbers.json", "POST")
+    (released,) = twilio.calls(".json", "DELETE")
+    assert released.path.split("?")[0].endswith(".json") and "/IncomingPhoneNumbers/PN" in released.path
+    assert bought.form["PhoneNumber"].startswith("+1303")
+    assert released.account_sid == account["attributes"]["twilio-id"] and twilio.numbers == {}  # released: no orphan
+    assert not [i for i in table_items() if i.get("type") in ("text_number", "text_number_route")]
+
+    monkeypatch.setattr(store, "put_account", broken)
+    with pytest.raises(RuntimeError):
+        text_accounts.create(acme.id, TextAccountCreate(organization_id=ORG))
+    closed = [a for a in twilio.subaccounts.values() if a["sid"] != account["attributes"]["twilio-id"]]
+    assert [a["status"] for a in closed] == ["closed"]  # the subaccount nobody records is closed again

@@ -312,6 +312,16 @@ def _courier_world(handler, tenant_id: str) -> dict[str, str]:
     context = Caller.of(tenants.get(tenant_id)).authorizer_context()
     request = {"requestContext": {"authorizer": context}, "headers": {"X-User-ID": USER}, "path": f"/v1/users/{USER}", "httpMethod": "GET"}
     sniffers.record(request, sniffers.before(request), {"statusCode": 200, "body": json.dumps({"email": USER_EMAIL})})
+    # a notification to the user about the individual (its day counted), one to the user who stays, a badge counter
+    from parley.domain import badges, notifications
+    from parley.models.notifications import NotificationData
+    from parley.models.user_notifications import BadgeCountInput
+
+    for nid, user in (("n-purged", USER), ("n-stays", OTHER_USER)):
+        notifications.notify(tenant_id, notification_id=nid, user_id=user, individual_id=INDIVIDUAL if user == USER else None,
+                             organization_id="org-1", category=None, data=NotificationData.model_validate({"sms": {"bodies": ["Hi"]}}),
+                             email=None, source={})  # fmt: skip
+    badges.set_count(tenant_id, BadgeCountInput(individual_id=INDIVIDUAL, type="appointment", count=1))
     return {"email_id": email_id, "attachment_id": ticket["id"]}
 
 
@@ -326,6 +336,8 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     needles = [USER, USER_EMAIL, INDIVIDUAL, "Purgeable"]
     before = _traces(aws, table_items, needles)
     assert any("#UEMAIL#" in line for line in before) and any("SNIFF" in line for line in before), before
+    assert any("#NOTIF#" in line for line in before) and any("#NOTIFDAY#" in line for line in before), before
+    assert any("#BADGE#" in line for line in before), before
     assert any(line.startswith("object ") for line in before), before
 
     _purge(handler, t.id, {"entity-type": "user", "entity-id": USER, "request-id": "erase-nurse"})
@@ -336,6 +348,10 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     counts = attrs["counts"]
     assert counts["user_emails"] == 1 and counts["attachments"] == 1 and counts["sniffers"] == 1 and counts["sniffer_logs"] == 1
     assert counts["directory"] == 2 and counts["mentions_in_directory"] == 1 and counts["messages"] == 1
+    assert counts["notifications"] == 2 and counts["badge_counts"] == 1  # the notification and its day; the counter
+    from parley.dal import notifications as notification_store
+
+    assert notification_store.get(t.id, "n-stays") is not None  # the other user's notification stays
     # the care team stays, without the purged individual; the other user stays
     group = store.attributes(store.get(t.id, "individual-groups", GROUP))
     assert group["individuals"] == [{"id": "ind-x"}] and group["leaders"] == [] and group["name"] == "team"
@@ -352,5 +368,8 @@ def test_a_purged_individual_leaves_its_user(handler, aws, tenant, send_queue, d
     _purge(handler, t.id, {"entity-type": "individual", "entity-id": INDIVIDUAL})
     _run_purges(handler, aws)
     assert _traces(aws, table_items, [INDIVIDUAL, "Purgeable", "family.purge@example.com"]) == []
+    from parley.dal import notifications as notification_store
+
+    assert notification_store.get(t.id, "n-purged") is None and notification_store.get(t.id, "n-stays") is not None
     user = store.attributes(store.get(t.id, "users", USER))  # the user stays, without their purged individual
     assert user["email"] == USER_EMAIL and user["primary-individual-id"] is None

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from parley.api import jsonapi
+from parley.api.app import idempotency_key
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import text_numbers
@@ -76,11 +77,15 @@ def create_text_account_number(body: RequestDocument[TextNumberCreate]) -> Respo
     Buys an SMS-capable number into `account-id` (required, the tenant's account; 422 otherwise), in `area-code`
     (3 digits) when given, with `forward-to` (a phone number: 400 when it is none), `alert`, `logging` and `notes`.
     Twilio sends its inbound SMS and status webhooks to Parley. 422 when Twilio has no number for sale there; 502 when
-    Twilio fails (nothing is stored).
+    Twilio fails (nothing is stored). An `Idempotency-Key` header makes a retry answer the first number (one
+    purchase).
     """
     who = courier_caller(api)
     attrs = jsonapi.attributes_of(body, NUMBERS)
-    return jsonapi.single(NUMBERS, *text_numbers.create(who.tenant_id, who.caller.default_country, attrs), status=201)
+    created = text_numbers.create(
+        who.tenant_id, who.caller.default_country, attrs, idempotency_key=idempotency_key(api), lambda_context=api.lambda_context
+    )
+    return jsonapi.single(NUMBERS, *created, status=201)
 
 
 @api.get("/v1/text-account-numbers/<id>", responses={200: jsonapi.single_doc(TextNumberAttributes, "The number.")})

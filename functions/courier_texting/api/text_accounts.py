@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from parley.api import jsonapi
+from parley.api.app import idempotency_key
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import text_accounts
@@ -66,11 +67,13 @@ def create_text_account(body: RequestDocument[TextAccountCreate]) -> Response[st
 
     A Twilio subaccount of the tenant's main Twilio account (the tenant's provider credentials; 422 when it has
     none) for `organization-id` (required, an organization of the tenant). Its auth token is kept in Secrets
-    Manager and never answered; `twilio-id` is the subaccount's SID. 502 when Twilio fails (nothing is stored).
+    Manager and never answered; `twilio-id` is the subaccount's SID. 502 when Twilio fails (nothing is stored). An
+    `Idempotency-Key` header makes a retry answer the first account.
     """
     who = courier_caller(api)
     attrs = jsonapi.attributes_of(body, ACCOUNTS)
-    return jsonapi.single(ACCOUNTS, *text_accounts.create(who.tenant_id, attrs), status=201)
+    created = text_accounts.create(who.tenant_id, attrs, idempotency_key=idempotency_key(api), lambda_context=api.lambda_context)
+    return jsonapi.single(ACCOUNTS, *created, status=201)
 
 
 @api.get("/v1/text-accounts/<id>", responses={200: jsonapi.single_doc(TextAccountAttributes, "The account.")})
@@ -115,7 +118,9 @@ def claim_text_account_number(id: ResourceId, body: ClaimNumber) -> Response[str
     Buys an SMS-capable number into the account (a plain body: `notes`, required, at most 255 characters; optionally
     `area-code`) and answers it as a `text-account-numbers` resource. Its inbound SMS and status webhooks point at
     Parley. The account's first number becomes its default sender (`phone-number`). 422 when Twilio has no number
-    for sale there; 502 when Twilio fails.
+    for sale there; 502 when Twilio fails. An `Idempotency-Key` header makes a retry answer the first number (one
+    purchase).
     """
     who = courier_caller(api)
-    return jsonapi.single(NUMBERS, *text_accounts.claim_number(who.tenant_id, id, body), status=201)
+    claimed = text_accounts.claim_number(who.tenant_id, id, body, idempotency_key=idempotency_key(api), lambda_context=api.lambda_context)
+    return jsonapi.single(NUMBERS, *claimed, status=201)

@@ -88,6 +88,8 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    notification_id: str = ""  # a courier user-notification of A's user about A's individual (notify)
+    badge_id: str = ""  # a badge counter of A's individual
     texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
 
 
@@ -260,6 +262,16 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
     assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
 
+    # a user-notification of A's user (as a multicast makes it) and a badge counter of A's individual
+    from parley.domain import badges, notifications
+    from parley.models.notifications import NotificationData
+    from parley.models.user_notifications import BadgeCountInput
+
+    notifications.notify(a.id, notification_id="notification-of-a", user_id=dir_ids["users"], individual_id=dir_ids["individuals"],
+                         organization_id=dir_ids["organizations"], category="appointment",
+                         data=NotificationData.model_validate({"sms": {"bodies": ["Hi"]}}), email=None, source={})  # fmt: skip
+    badge_id, _ = badges.set_count(a.id, BadgeCountInput(individual_id=dir_ids["individuals"], type="appointment", count=2))
+
     record = messages.get(a.id, record_id)
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
@@ -268,7 +280,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
-                 replicator_id=replicator_id, attachment_id=attachment_id, texting=_texting_of_a(a.id, dir_ids))  # fmt: skip
+                 replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
+                 badge_id=badge_id, texting=_texting_of_a(a.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -498,6 +511,20 @@ def _text(method, resource, suffix="", key="", payload=...):
     return run
 
 
+def _as_user(w):
+    return {"X-User-ID": w.directory["users"], "Content-Type": "application/json"}
+
+
+def _notification(suffix):
+    """B names A's user-notification, acting as A's user id."""
+
+    def run(w, call, who):
+        return call("POST" if suffix else "GET", f"/v1/user-notifications/{{id}}{suffix}", who.id, params={"id": w.notification_id},
+                    query={}, payload={"ack-previous": True} if suffix else ..., headers=_as_user(w))  # fmt: skip
+
+    return run
+
+
 def _text_list(path, name, value):
     def run(w, call, who):
         return call("GET", path, who.id, query={name: value(w)})
@@ -523,6 +550,14 @@ def _forbidden(c: Any) -> None:
     assert c.status == 403, (c.status, c.body)
 
 
+def _notifications_by(param):
+    def run(w, call, who):
+        value = w.directory["individuals" if param == "individual-id" else "organizations"]
+        return call("GET", "/v1/user-notifications", who.id, query={param: value}, headers=_as_user(w))
+
+    return run
+
+
 def _jsonapi_empty(c: Any) -> None:
     assert c.status == 200 and c.body["data"] == [] and c.body["meta"]["page[total]"] == 0, (c.status, c.body)
 
@@ -533,6 +568,24 @@ def _text_account_patch(id_: str) -> dict[str, Any]:
 
 def _text_number_patch(id_: str) -> dict[str, Any]:
     return {"data": {"type": "text-account-numbers", "id": id_, "attributes": {"logging": False}}}
+
+
+def _courier_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["data"] == [], (c.status, c.body)
+
+
+def _badges_by(param):
+    def run(w, call, who):
+        query = {"individual-id": w.directory["individuals"]}
+        if param == "organization-id":
+            query[param] = w.directory["organizations"]
+        return call("GET", "/v1/badge-counts", who.id, query=query, headers=_as_user(w))
+
+    return run
+
+
+def _badge(w, call, who):
+    return call("GET", "/v1/badge-counts/{id}", who.id, params={"id": w.badge_id}, query={}, headers=_as_user(w))
 
 
 CASES: dict[tuple[str, str, str], Case] = {
@@ -640,6 +693,14 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("POST", "/v1/texts/{id}/callback", "path.id"): Case(_text_status, _forbidden, owner_status=(204,)),
     ("GET", "/v1/user-consents/{id}", "path.id"): Case(_text("GET", "user-consents", key="consent"), _not_found),
     ("GET", "/v1/text-receive-logs/{id}", "path.id"): Case(_text("GET", "text-receive-logs", key="receive_log"), _not_found),
+    # courier notifications: user-notifications and badge counters
+    ("GET", "/v1/user-notifications/{id}", "path.id"): Case(_notification(""), _not_found),
+    ("POST", "/v1/user-notifications/{id}/ack", "path.id"): Case(_notification("/ack"), _not_found, owner_status=(201,)),
+    ("GET", "/v1/user-notifications", "query.individual-id"): Case(_notifications_by("individual-id"), _courier_empty),
+    ("GET", "/v1/user-notifications", "query.organization-id"): Case(_notifications_by("organization-id"), _courier_empty),
+    ("GET", "/v1/badge-counts/{id}", "path.id"): Case(_badge, _not_found),
+    ("GET", "/v1/badge-counts", "query.individual-id"): Case(_badges_by("individual-id"), _not_theirs),
+    ("GET", "/v1/badge-counts", "query.organization-id"): Case(_badges_by("organization-id"), _not_theirs),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
@@ -682,7 +743,7 @@ def test_another_tenants_id_is_404_and_changes_nothing(route, world, call, snaps
         assert "detail" in got.body or "message" in got.body or got.body["errors"][0]["detail"]
     mine = case.run(world, call, world.a)  # the same id, by its owner: live
     assert mine.status in case.owner_status, (mine.status, mine.body)
-    if case.intruder in (_empty_list, _candidate_empty, _optin_empty):  # the owner's answer lists what B's left out
+    if case.intruder in (_empty_list, _candidate_empty, _optin_empty, _courier_empty):  # the owner's answer lists what B's left out
         listed = mine.body if isinstance(mine.body, list) else mine.body.get("data") or mine.body.get("details", {}).get("content")
         assert listed, mine.body
 

@@ -102,14 +102,16 @@ def get_account(t: str, account_id: str, *, consistent: bool = False) -> dict[st
     return table.get(account_pk(t, account_id), "TEXTACCT", consistent=consistent)
 
 
-def update_account(t: str, account_id: str, changes: dict[str, Any], remove: list[str]) -> dict[str, Any]:
+def update_account(t: str, account_id: str, changes: dict[str, Any], remove: list[str], *, condition: str = "") -> dict[str, Any]:
+    """Set ``changes``, remove ``remove``; ``condition`` (on top of the account existing) makes a lost race a condition
+    failure (``lost_race``)."""
     sets = ", ".join(f"#{k} = :{k}" for k in changes)
     expr = f"SET {sets}" + (f" REMOVE {', '.join(f'#{k}' for k in remove)}" if remove else "")
     out = table.ddb().update_item(
         TableName=table.table_name(),
         Key=table.key(account_pk(t, account_id), "TEXTACCT"),
         UpdateExpression=expr,
-        ConditionExpression="attribute_exists(PK)",
+        ConditionExpression="attribute_exists(PK)" + (f" AND ({condition})" if condition else ""),
         ExpressionAttributeNames={f"#{k}": k for k in [*changes, *remove]},
         ExpressionAttributeValues=table.values(**changes),
         ReturnValues="ALL_NEW",

@@ -43,10 +43,10 @@ def _fresh(stored: dict[str, Any]) -> bool:
 
 
 def _resolve(tenant_id: str, e164: str) -> dict[str, Any]:
-    from parley.domain.text_accounts import _main_account
+    from parley.domain.text_accounts import main_account
     from parley.providers import twilio_rest
 
-    sid, token = _main_account(tenant_id)
+    sid, token = main_account(tenant_id)
     try:
         answer = twilio_rest.lookup(sid, token, e164)
     except twilio_rest.TwilioError as err:

@@ -29,8 +29,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from parley import clock
+from parley.dal import badges as badge_store
 from parley.dal import candidates, counters, directory, email_events, keys, messages, purges, queue, suppressions, threads
 from parley.dal import email_attachments as email_attachments_store
+from parley.dal import notifications as notification_store
 from parley.dal import sniffers as sniffer_store
 from parley.errors import Conflict, NotFound
 from parley.models.domain import ActivityEvent, Message
@@ -337,7 +339,8 @@ def purge_courier(who: Subject) -> dict[str, int]:
     """The courier's stores: the individuals' user-emails (their send pipeline messages went with the messages step),
     their count items, attachments and stored files; the directory's user and individual items, and the mentions of
     them in other entities (group members and leaders, a user's primary individual); the users' sniffers and the
-    traffic they recorded. Deleted in both modes (``archive`` keeps messages only)."""
+    traffic they recorded; the users' notifications and daily counts, the notifications about the individuals and
+    the individuals' badge counters. Deleted in both modes (``archive`` keeps messages only)."""
     t = who.tenant_id
     done = {"user_emails": 0, "attachments": 0, "directory": 0, "mentions_in_directory": 0, "sniffers": 0, "sniffer_logs": 0}
     for individual in sorted(who.individual_ids):
@@ -359,6 +362,11 @@ def purge_courier(who: Subject) -> dict[str, int]:
     done["sniffers"] = purges.delete_keys((s["PK"], s["SK"]) for s in sniffers)
     for user in sorted(who.user_ids):
         done["sniffer_logs"] += purges.delete_collection(sniffer_store.log_pk(t, user))
+    # notifications: the users' (and their daily counts), those about the individuals; the individuals' badge counters
+    notification_keys = {k for user in sorted(who.user_ids) for k in notification_store.keys_of_user(t, user)}
+    notification_keys |= {k for individual in sorted(who.individual_ids) for k in notification_store.keys_of_individual(t, individual)}
+    done["notifications"] = purges.delete_keys(sorted(notification_keys))
+    done["badge_counts"] = purges.delete_keys(k for i in sorted(who.individual_ids) for k in badge_store.keys_of_individual(t, i))
     from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
 
     done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))

@@ -35,7 +35,7 @@ def view(stored: dict[str, Any]) -> TextAccountAttributes:
     )
 
 
-def _main_account(tenant_id: str) -> tuple[str, str]:
+def main_account(tenant_id: str) -> tuple[str, str]:
     from parley.dal.secrets import tenant_secret
 
     try:
@@ -47,7 +47,19 @@ def _main_account(tenant_id: str) -> tuple[str, str]:
     return str(secret["twilio_account_sid"]), str(secret["twilio_auth_token"])
 
 
-def create(tenant_id: str, attrs: TextAccountCreate) -> tuple[str, TextAccountAttributes]:
+def create(tenant_id: str, attrs: TextAccountCreate, *, idempotency_key: str | None = None,
+           lambda_context: Any = None) -> tuple[str, TextAccountAttributes]:  # fmt: skip
+    """A new account (a Twilio subaccount). An ``Idempotency-Key`` makes a retried create answer the first account
+    (one subaccount, not two)."""
+    from parley.domain.idempotency import run_once
+
+    done = run_once(tenant_id=tenant_id, scope="courier.text-accounts.create", key=idempotency_key,
+                    payload=attrs.model_dump(mode="json"), fn=lambda: {"id": _create(tenant_id, attrs)},
+                    lambda_context=lambda_context)  # fmt: skip
+    return done["id"], view(stored(tenant_id, done["id"], consistent=True))
+
+
+def _create(tenant_id: str, attrs: TextAccountCreate) -> str:
     from parley.dal import directory as people
     from parley.dal import secrets
     from parley.providers import twilio_rest
@@ -56,7 +68,7 @@ def create(tenant_id: str, attrs: TextAccountCreate) -> tuple[str, TextAccountAt
         raise Unprocessable("organization-id is required", pointer=pointer("organization-id"), code="missing-member")
     if people.get(tenant_id, "organizations", attrs.organization_id) is None:
         raise Unprocessable(f"no organization {attrs.organization_id!r}", pointer=pointer("organization-id"), code="unknown-organization")
-    main_sid, main_token = _main_account(tenant_id)
+    main_sid, main_token = main_account(tenant_id)
     account_id = new_id()
     try:
         sid, token = twilio_rest.create_subaccount(main_sid, main_token, f"parley {tenant_id[:20]} {account_id}")
@@ -76,8 +88,17 @@ def create(tenant_id: str, attrs: TextAccountCreate) -> tuple[str, TextAccountAt
             "last_modified_at": now,
         },
     )
-    store.put_account(item)
-    return account_id, view(item)
+    try:
+        store.put_account(item)
+    except Exception:
+        try:  # a subaccount Parley has no account for is closed again
+            twilio_rest.close_subaccount(main_sid, main_token, sid)
+        except twilio_rest.TwilioError as err:
+            from aws_lambda_powertools import Logger
+
+            Logger(child=True).error("a subaccount could not be closed", extra={"account_sid": sid, "error": err.message})
+        raise
+    return account_id
 
 
 def stored(tenant_id: str, account_id: str, *, consistent: bool = False) -> dict[str, Any]:
@@ -125,11 +146,27 @@ def update(tenant_id: str, region: str, account_id: str, attrs: TextAccountUpdat
         raise
 
 
-def claim_number(tenant_id: str, account_id: str, body: ClaimNumber) -> tuple[str, TextNumberAttributes]:
+def claim_number(tenant_id: str, account_id: str, body: ClaimNumber, *, idempotency_key: str | None = None,
+                 lambda_context: Any = None) -> tuple[str, TextNumberAttributes]:  # fmt: skip
     """Buy a number into the account (``notes`` kept on it); the account's first number becomes its default sender
-    when it has none."""
+    when it has none. An ``Idempotency-Key`` makes a retried claim answer the first number (one purchase)."""
+    from parley.domain.idempotency import run_once
+
+    stored(tenant_id, account_id)  # a foreign or unknown account is a 404 before any key is held
+    done = run_once(tenant_id=tenant_id, scope="courier.text-accounts.claim-number", key=idempotency_key,
+                    payload={"account": account_id, **body.model_dump(mode="json")}, fn=lambda: {"id": _claim(tenant_id, account_id, body)},
+                    lambda_context=lambda_context)  # fmt: skip
+    return text_numbers.get(tenant_id, done["id"], consistent=True)
+
+
+def _claim(tenant_id: str, account_id: str, body: ClaimNumber) -> str:
     account = stored(tenant_id, account_id, consistent=True)
     item = text_numbers.buy(tenant_id, account, area_code=body.area_code, notes=body.notes)
     if not account.get("phone_number"):
-        store.update_account(tenant_id, account_id, {"phone_number": item["phone_number"], "last_modified_at": item["created_at"]}, [])
-    return item["id"], text_numbers.view(item)
+        try:  # only while it has none: a concurrent claim's number may have become the default first
+            store.update_account(tenant_id, account_id, {"phone_number": item["phone_number"], "last_modified_at": item["created_at"]}, [],
+                                 condition="attribute_not_exists(phone_number)")  # fmt: skip
+        except Exception as err:
+            if not store.lost_race(err):
+                raise
+    return item["id"]

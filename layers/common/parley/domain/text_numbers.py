@@ -210,9 +210,10 @@ def buy(tenant_id: str, account: dict[str, Any], *, area_code: str | None, notes
             "organization_id": account["organization_id"],
             "phone_number": bought["phone_number"],
             "twilio_id": bought["sid"],
+            # IncomingPhoneNumbers spells them sms/mms/voice, AvailablePhoneNumbers SMS/MMS/voice
             "capability_sms": bool(capabilities.get("sms", capabilities.get("SMS"))),
             "capability_mms": bool(capabilities.get("mms", capabilities.get("MMS"))),
-            "capability_voice": bool(capabilities.get("voice", capabilities.get("voice"))),
+            "capability_voice": bool(capabilities.get("voice", capabilities.get("Voice"))),
             "lata": offer.get("lata"),
             "latitude": _text(offer.get("latitude")),
             "longitude": _text(offer.get("longitude")),
@@ -231,13 +232,37 @@ def buy(tenant_id: str, account: dict[str, Any], *, area_code: str | None, notes
     try:
         store.create_number(item)
     except Exception as err:
+        _give_back(sid, token, bought["sid"])  # a number Parley cannot route is not kept (nor paid for)
         if store.lost_race(err):
             raise Conflict(f"{bought['phone_number']} is routed to another number already", code="number-taken") from None
         raise
     return item
 
 
-def create(tenant_id: str, region: str, attrs: TextNumberCreate) -> tuple[str, TextNumberAttributes]:
+def _give_back(sid: str, token: str, number_sid: str) -> None:
+    from aws_lambda_powertools import Logger
+
+    from parley.providers import twilio_rest
+
+    try:
+        twilio_rest.release_number(sid, token, number_sid)
+    except twilio_rest.TwilioError as err:  # the original failure is what the caller hears; this one is logged
+        Logger(child=True).error("a bought number could not be released", extra={"number_sid": number_sid, "error": err.message})
+
+
+def create(tenant_id: str, region: str, attrs: TextNumberCreate, *, idempotency_key: str | None = None,
+           lambda_context: Any = None) -> tuple[str, TextNumberAttributes]:  # fmt: skip
+    """Buy a number into ``attrs.account_id``. An ``Idempotency-Key`` makes a retried create answer the first number
+    (one purchase)."""
+    from parley.domain.idempotency import run_once
+
+    done = run_once(tenant_id=tenant_id, scope="courier.text-account-numbers.create", key=idempotency_key,
+                    payload=attrs.model_dump(mode="json"), fn=lambda: {"id": _create(tenant_id, region, attrs)},
+                    lambda_context=lambda_context)  # fmt: skip
+    return get(tenant_id, done["id"], consistent=True)
+
+
+def _create(tenant_id: str, region: str, attrs: TextNumberCreate) -> str:
     if not attrs.account_id:
         raise Unprocessable("account-id is required", pointer=pointer("account-id"), code="missing-member")
     account = store.get_account(tenant_id, attrs.account_id, consistent=True)
@@ -247,7 +272,7 @@ def create(tenant_id: str, region: str, attrs: TextNumberCreate) -> tuple[str, T
     item = buy(
         tenant_id, account, area_code=attrs.area_code, notes=attrs.notes, forward_to=forward, alert=attrs.alert, logging=attrs.logging
     )
-    return item["id"], view(item)
+    return str(item["id"])
 
 
 def stored_number(tenant_id: str, number_id: str, *, consistent: bool = False) -> dict[str, Any]:
@@ -257,8 +282,8 @@ def stored_number(tenant_id: str, number_id: str, *, consistent: bool = False) -
     return found
 
 
-def get(tenant_id: str, number_id: str) -> tuple[str, TextNumberAttributes]:
-    return number_id, view(stored_number(tenant_id, number_id))
+def get(tenant_id: str, number_id: str, *, consistent: bool = False) -> tuple[str, TextNumberAttributes]:
+    return number_id, view(stored_number(tenant_id, number_id, consistent=consistent))
 
 
 def page(tenant_id: str, region: str, *, account_id: str | None, phone: str | None, parameter: str, offset: int,
@@ -287,7 +312,10 @@ def update(tenant_id: str, region: str, number_id: str, attrs: TextNumberUpdate)
                 raise BadRequest(f"{name.replace('_', '-')} cannot be null", pointer=pointer(name), code="invalid-member")
             changes[name] = value
     if "notes" in sent:
-        (changes.__setitem__("notes", attrs.notes) if attrs.notes is not None else remove.append("notes"))
+        if attrs.notes is not None:
+            changes["notes"] = attrs.notes
+        else:
+            remove.append("notes")
     if "forward_to" in sent:
         if attrs.forward_to:
             changes["forward_to"] = e164(attrs.forward_to, region, pointer=pointer("forward-to"))

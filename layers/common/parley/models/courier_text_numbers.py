@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from parley.models.base import Model
 from parley.models.courier_directory import Id
 from parley.models.jsonapi import Attributes
 
@@ -35,7 +36,7 @@ ForwardTo = Annotated[str, StringConstraints(max_length=64)]
 UnknownNumberAction = Literal["ignore", "forward", "reply"]
 
 
-class UnknownNumberRule(BaseModel):
+class UnknownNumberRule(Model):
     """``events.unknown-number``: the rule for an inbound SMS from a number nothing else claims."""
 
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +46,7 @@ class UnknownNumberRule(BaseModel):
     message: Annotated[str, StringConstraints(min_length=1, max_length=1600)] | None = None  # reply: this text
 
 
-class NumberEvents(BaseModel):
+class NumberEvents(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     unknown_number: UnknownNumberRule | None = Field(default=None, alias="unknown-number")
@@ -77,7 +78,7 @@ class TextAccountAttributes(Attributes):
     twilio_id: str
 
 
-class ClaimNumber(BaseModel):
+class ClaimNumber(Model):
     """``POST /v1/text-accounts/{id}/claim-number/``: a plain body ``{"notes": "…"}`` (required, ≤ 255), and an
     optional ``area-code`` to buy in."""
 
@@ -90,7 +91,7 @@ class ClaimNumber(BaseModel):
 # ── text-account-numbers ──
 
 
-class EmptyBody(BaseModel):
+class EmptyBody(Model):
     """``reset-logs``'s body: the seed sends ``{}`` (no fields); a member is refused (400 with its pointer)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -136,7 +137,7 @@ class TextNumberAttributes(Attributes):
     twilio_id: str
 
 
-class TextNumber(BaseModel):
+class TextNumber(Model):
     """A number as the texting domain uses it (helper interface ``parley.domain.text_numbers``): which tenant,
     account and organization it belongs to, and its settings (``forward_to``, ``alert``, ``logging``, ``events``)."""
 

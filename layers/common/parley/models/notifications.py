@@ -5,10 +5,12 @@ the email a notification may also send. Multicasts render a template into these;
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from parley.models.base import Model
 
 
-class PushContent(BaseModel):
+class PushContent(Model):
     """An APNs or FCM payload as a user-notification shows it: title, body, category and the app's own data."""
 
     model_config = ConfigDict(extra="forbid")
@@ -19,13 +21,13 @@ class PushContent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class SmsContent(BaseModel):
+class SmsContent(Model):
     model_config = ConfigDict(extra="forbid")
 
     bodies: list[str] = Field(default_factory=list)
 
 
-class NotificationData(BaseModel):
+class NotificationData(Model):
     """A user-notification's `data`: one payload per transport; a transport without one is not used."""
 
     model_config = ConfigDict(extra="forbid")
@@ -36,7 +38,7 @@ class NotificationData(BaseModel):
     sms: SmsContent | None = None
 
 
-class EmailContent(BaseModel):
+class EmailContent(Model):
     """The email a notification sends when the user gets notifications by email (escaped HTML and its text)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -6,6 +6,7 @@ five form POSTs and GETs), against ``TWILIO_API_URL`` (``https://api.twilio.com`
 - ``create_subaccount``: ``POST /2010-04-01/Accounts.json`` with the tenant's main account → ``(sid, auth token)``;
 - ``available_number``: ``GET …/AvailablePhoneNumbers/US/Local.json`` (SMS-capable, in an area code if given);
 - ``buy_number``: ``POST …/IncomingPhoneNumbers.json`` with ``SmsUrl`` / ``StatusCallback`` (our webhooks);
+  ``release_number`` and ``close_subaccount`` undo a purchase or a subaccount the table could not record;
 - ``lookup``: ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` (line type, carrier, MCC/MNC).
 
 A refusal by Twilio is a ``TwilioError`` with its HTTP status and Twilio error code; an unreachable Twilio (or a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,8 +36,6 @@ class TwilioError(Exception):
 
 
 def _base(lookup: bool = False) -> str:
-    import os
-
     settings = get_settings()
     url = (os.environ.get("TWILIO_LOOKUP_URL") or settings.twilio_api_url) if lookup else settings.twilio_api_url
     if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
@@ -108,6 +108,16 @@ def buy_number(sid: str, token: str, phone_number: str, *, sms_url: str, status_
     if not out.get("sid") or not out.get("phone_number"):
         raise TwilioError(0, "Twilio bought a number but its answer has no sid or phone_number")
     return out
+
+
+def release_number(sid: str, token: str, number_sid: str) -> None:
+    """Give a bought number back (``DELETE …/IncomingPhoneNumbers/{PN}.json``)."""
+    _call("DELETE", _account_url(sid, f"IncomingPhoneNumbers/{urllib.parse.quote(number_sid, safe='')}.json"), sid, token)
+
+
+def close_subaccount(main_sid: str, main_token: str, sid: str) -> None:
+    """Close a subaccount of the main account (``POST /Accounts/{sid}.json Status=closed``; Twilio keeps it 30 days)."""
+    _call("POST", f"{_base()}/{API_VERSION}/Accounts/{urllib.parse.quote(sid, safe='')}.json", main_sid, main_token, {"Status": "closed"})
 
 
 def lookup(sid: str, token: str, e164: str) -> dict[str, Any]:

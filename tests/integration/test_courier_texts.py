@@ -338,3 +338,51 @@ def test_a_directory_users_phone_unsubscribed_is_a_stop_in_the_one_consent_store
     handler(INBOUND)(inbound(acct, TARGET, "START"))
     assert directory.import_lines(acct.tenant_id, lines[:1]).invalid == []
     assert optins.get_state(acct.tenant_id, TARGET)["opted_in"] is True
+
+
+def test_an_inbound_sms_is_in_the_number_logs_when_logging_is_on(handler, tenant, twilio):
+    from parley.domain import text_numbers
+
+    t, _ = tenant
+    a = make_account(t.id, twilio, phone="+15555550111", logging=True)
+    handler(INBOUND)(inbound(a, TARGET, "hello logs", sid="SM" + "e" * 32))
+    items, total = text_numbers.log_page(t.id, a.number_id, offset=0, limit=10)
+    assert total == 1
+    line = json.loads(items[0][1].log)
+    assert line["sid"] == "SM" + "e" * 32 and line["message"] == "hello logs" and line["sender"] == TARGET
+    assert line["outcome"] == "unknown-number:ignored"
+
+
+def test_an_idempotency_key_makes_one_text(handler, acct):
+    doc = {"data": {"type": "texts", "attributes": {"account-id": acct.account_id, "target": TARGET, "message": "once"}}}
+    answers = []
+    for _ in range(2):
+        ev = api_event("courier_texting/create_text", tenant_id=acct.tenant_id, body=doc,
+                       headers={"X-User-ID": "user-1", "Content-Type": "application/vnd.api+json", "Idempotency-Key": "k-1"})  # fmt: skip
+        out = handler(FN["create_text"])(ev)
+        assert out["statusCode"] == 201, out
+        answers.append(body(out)["data"]["id"])
+    assert answers[0] == answers[1]
+    assert dispatch_all(handler) == 1
+
+
+def test_quiet_hours_hold_a_text_until_the_morning(handler, acct, frozen):
+    from datetime import UTC, datetime
+
+    from parley.dal import messages, tenants
+    from parley.domain.auth import configure_tenant
+    from parley.domain.context import Caller
+
+    configure_tenant(acct.tenant_id, quiet_hours=True, timezone="America/New_York")
+    frozen(datetime(2026, 11, 3, 4, 0, tzinfo=UTC))  # 23:00 in New York
+    doc = {"data": {"type": "texts", "attributes": {"account-id": acct.account_id, "target": TARGET, "message": "late"}}}
+    ev = api_event("courier_texting/create_text", tenant_id=acct.tenant_id, body=doc,
+                   headers={"X-User-ID": "user-1", "Content-Type": "application/vnd.api+json", "Idempotency-Key": None})  # fmt: skip
+    ev["requestContext"]["authorizer"].update(Caller.of(tenants.get(acct.tenant_id)).authorizer_context())  # as the authorizer says
+    out = handler(FN["create_text"])(ev)
+    assert out["statusCode"] == 201, out
+    text = body(out)["data"]
+    assert text["attributes"]["status"] == "scheduled"
+    msg = messages.get(acct.tenant_id, stored_text(acct.tenant_id, text["id"])["message_id"], load_body=False)
+    assert msg.status.value == "SCHEDULED" and msg.scheduled_at.astimezone(UTC).hour == 13  # 08:00 in New York
+    assert dispatch_all(handler) == 0

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from parley.api import jsonapi
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
-from parley.domain import text_inbound
+from parley.domain import text_receive_logs
 from parley.models.texts import RECEIVE_LOG_TYPE, ReceiveLogAttributes
 
 api = Api("courier_texting", tags=["Text receive logs"], access=("table:read",), example=SAMPLE)
@@ -31,4 +31,4 @@ def get_text_receive_log(id: Sid) -> Response[str]:
     `to` (our number), `message`, `created-at`. 404 when the tenant received no such message.
     """
     who = courier_caller(api)
-    return jsonapi.single(RECEIVE_LOG_TYPE, *text_inbound.get_log(who.tenant_id, id))
+    return jsonapi.single(RECEIVE_LOG_TYPE, *text_receive_logs.get(who.tenant_id, id))

@@ -32,7 +32,6 @@ from parley.dal import texts as store
 from parley.domain import optins, phones, sms_webhooks, text_callbacks, texts, user_consents
 from parley.domain.context import Caller
 from parley.errors import NotFound
-from parley.models.texts import ReceiveLogAttributes
 
 logger = Logger(child=True)
 
@@ -175,15 +174,6 @@ def _unknown(caller: Caller, number: Any, *, sender: str, body: str) -> str:
         texts.submit(caller, msg)
         return "unknown-number:forward"
     return "unknown-number:ignored"
-
-
-def get_log(tenant_id: str, sid: str) -> tuple[str, ReceiveLogAttributes]:
-    stored = store.get_log(tenant_id, sid)
-    if stored is None:
-        raise NotFound(f"no text-receive-log {sid!r}", code="not-found")
-    return sid, ReceiveLogAttributes(
-        created_at=stored["created_at"], message=stored.get("message", ""), sender=stored["sender"], sid=sid, to=stored["to"]
-    )
 
 
 def status_callback(event: dict[str, Any], text_id: str, tenant_id: str | None, form: sms_webhooks.Form, signature: str) -> str:

@@ -45,7 +45,7 @@ def public_base_url() -> str:
     event = api.current_event
     proto = (header(api, "X-Forwarded-Proto") or "https").split(",")[0].strip()
     ctx = event.raw_event.get("requestContext") or {}
-    host = header(api, "X-Forwarded-Host") or ctx.get("domainName") or header(api, "Host") or "localhost"
+    host = ctx.get("domainName") or header(api, "Host") or "localhost"  # API Gateway's, not a header the caller chose
     full, route = ctx.get("path") or event.path, event.path
     prefix = full[: len(full) - len(route)] if route and full.endswith(route) else ""
     return f"{proto}://{host}{prefix}"

@@ -35,7 +35,7 @@ NumberFilter = Annotated[
 TargetFilter = Annotated[
     str | None, Query(alias="filter[target]", min_length=3, max_length=40, description="Only texts to this phone (E.164).")
 ]
-SEND_ACCESS = ("table:write", "send-queue", "scheduler", "texting-secrets")
+SEND_ACCESS = ("table:write", "send-queue", "scheduler")
 SAMPLE_ACCOUNT = "44444444-4444-4444-4444-444444444444"
 
 

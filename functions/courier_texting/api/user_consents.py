@@ -33,7 +33,7 @@ OrgFilter = Annotated[
     ),
 ]
 UserFilter = Annotated[str | None, Query(alias="filter[user-id]", min_length=1, max_length=255, description="Only this user's.")]
-SEND_ACCESS = ("table:write", "send-queue", "scheduler", "texting-secrets")
+SEND_ACCESS = ("table:write", "send-queue", "scheduler")
 
 
 @api.send(

@@ -8,11 +8,12 @@ Server side:
   recent webhooks — compact; ``GET /_local/console/email?id=<outbox id>`` one email in full;
 - ``POST /_local/keys``: remember a key made outside the stack (the admin CLI with ``--local``): only the
   SHA-256 of a key is stored, so the console can show (and use) only the keys made in this run;
-- ``POST /_local/simulate/{reply,sms,stop,bounce}``: build the provider's payload, sign it as the provider
+- ``POST /_local/simulate/{reply,sms,stop,bounce,text-reply}``: build the provider's payload, sign it as the provider
   does and send it over HTTP to the public webhook endpoint on this gateway, like the provider would:
   a reply is a SendGrid Inbound Parse post (raw mode, the API key as the Basic password); an SMS or STOP is
   Twilio's inbound webhook at the Function URL with ``X-Twilio-Signature`` (the tenant's Twilio auth token);
-  a bounce is SendGrid's signed Event Webhook (ECDSA P-256 over timestamp + body). When a tenant lacks what
+  a bounce is SendGrid's signed Event Webhook (ECDSA P-256 over timestamp + body); a text-reply is Twilio's inbound
+  webhook of a courier texting number at TextInboundFunction, signed with that number's text-account token. When a tenant lacks what
   the provider needs (a Twilio auth token, an event webhook key), the console configures it and says so.
 
 Webhook requests the gateway receives (Function URLs and the declared webhook routes) are kept in a bounded

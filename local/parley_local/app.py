@@ -139,6 +139,9 @@ class LocalStack:
         twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
         os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
+        # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
+        # deployed, every loopback and private address is refused).
+        base_env["TEXT_CALLBACK_ALLOW"] = os.environ.get("TEXT_CALLBACK_ALLOW", "127.0.0.1:*,localhost:*")
         self.pool = FunctionPool({**base_env, **aws_env, **twilio_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
         self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
         self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
@@ -373,7 +376,7 @@ class LocalStack:
                         "/_local/outbox",
                         "/_local/webpush/<subscription id> (POST: the fake web push service; gone-* answers 410)",
                         "/_local/keys (GET; POST {tenantId, apiKey})",
-                        "/_local/simulate/{reply,sms,stop,bounce} (POST)",
+                        "/_local/simulate/{reply,sms,stop,bounce,text-reply} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
                         "/_local/user-token (POST {sub, tenantId?, expiresIn?})",
@@ -618,6 +621,7 @@ class LocalStack:
                 "PURGE_DLQ_URL": root.ref("PurgeDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
+                "TEXT_CALLBACK_DLQ_URL": root.ref("TextCallbackDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
                 "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
                 "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),

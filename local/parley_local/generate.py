@@ -84,6 +84,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["- SQSSendMessagePolicy: {QueueName: !Ref TextCallbackQueueName}"],
         {"TEXT_CALLBACK_QUEUE_URL": "!Ref TextCallbackQueueUrl"},
     ),
+    # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
+    "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

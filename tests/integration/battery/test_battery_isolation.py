@@ -120,7 +120,38 @@ def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
                        "created_at": now, "last_modified_at": now, "expires_at": "2099-01-01T00:00:00.000Z"})  # fmt: skip
     store.create_map({"tenant_id": tenant_id, "id": ids["map"], "number_id": ids["number"], "organization_id": org,
                       "user_id": dir_ids["users"], "created_at": now})  # fmt: skip
-    return ids
+    return ids | _texts_of_a(tenant_id, ids, org)
+
+
+TEXT_TOKEN = "auth-token-of-a-text-account"
+
+
+def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
+    """A's text, consent and receive log (helper E's), stored as the routes store them; the account's token, so that
+    A's own status callback is signed and applied."""
+    from parley.dal import texts
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain import text_numbers
+
+    now = "2026-11-01T09:00:00.000Z"
+    put_tenant_secret(text_numbers.secret_name(tenant_id, ids["account"]), {"account_sid": "AC" + "a" * 32, "auth_token": TEXT_TOKEN})
+    text_id, consent_id, sid = "text-of-a", "consent-of-a", "SM" + "a" * 32
+    url = f"https://api.parley.example/v1/texts/{text_id}/callback/?tenant={tenant_id}"
+    text = texts.text_item(tenant_id, text_id, {"account_id": ids["account"], "number_id": ids["number"], "organization_id": org,
+                                                "from": "+15555550142", "target": A_PHONE, "message": "hi", "status_callback_url": url,
+                                                "created_at": now, "last_modified_at": now})  # fmt: skip
+    for op in texts.text_create_ops(text):
+        from parley.dal import table
+
+        table.transact([op])
+    consent = texts.consent_item(tenant_id, consent_id, {"consent_type": "sms", "user_id": "user-of-a", "organization_id": org,
+                                                         "target_id": A_PHONE, "args": "{}", "state": "pending", "from": "+15555550142",
+                                                         "created_at": now, "last_modified_at": now})  # fmt: skip
+    from parley.dal import table
+
+    table.transact(texts.consent_create_ops(consent))
+    texts.put_log(texts.log_item(tenant_id, sid, {"sender": A_PHONE, "to": "+15555550142", "message": "hi", "created_at": now}))
+    return {"text": text_id, "consent": consent_id, "receive_log": sid, "text_callback_url": url}
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -528,6 +559,24 @@ def _text_list(path, name, value):
     return run
 
 
+def _text_status(w, call, who):
+    """Twilio's status callback of A's text, signed with A's account token over the text's URL; B names its own tenant
+    (it cannot sign for A's)."""
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}
+    signature = RequestValidator(TEXT_TOKEN).compute_signature(w.texting["text_callback_url"], params)
+    from urllib.parse import urlencode
+
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return call("POST", "/v1/texts/{id}/callback", who.id, params={"id": w.texting["text"]}, query={"tenant": who.id},
+                payload=urlencode(params), headers=headers)  # fmt: skip
+
+
+def _forbidden(c: Any) -> None:
+    assert c.status == 403, (c.status, c.body)
+
+
 def _notifications_by(param):
     def run(w, call, who):
         value = w.directory["individuals" if param == "individual-id" else "organizations"]
@@ -669,6 +718,13 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("GET", "/v1/text-number-logs", "query.number-id"): Case(
         _text_list("/v1/text-number-logs", "number-id", lambda w: w.texting["number"]), _not_found
     ),
+    # courier texting: texts, consents, receive logs (A's, stored by _texts_of_a)
+    ("GET", "/v1/texts/{id}", "path.id"): Case(_text("GET", "texts", key="text"), _not_found),
+    ("GET", "/v1/texts", "query.account-id"): Case(_text_list("/v1/texts", "account-id", lambda w: w.texting["account"]), _jsonapi_empty),
+    # Twilio's callback needs no key: the tenant is the URL's, the signature the account's; another tenant's is a 403
+    ("POST", "/v1/texts/{id}/callback", "path.id"): Case(_text_status, _forbidden, owner_status=(204,)),
+    ("GET", "/v1/user-consents/{id}", "path.id"): Case(_text("GET", "user-consents", key="consent"), _not_found),
+    ("GET", "/v1/text-receive-logs/{id}", "path.id"): Case(_text("GET", "text-receive-logs", key="receive_log"), _not_found),
     # courier notifications: user-notifications and badge counters
     ("GET", "/v1/user-notifications/{id}", "path.id"): Case(_notification(""), _not_found),
     ("POST", "/v1/user-notifications/{id}/ack", "path.id"): Case(_notification("/ack"), _not_found, owner_status=(201,)),
@@ -685,6 +741,9 @@ URL_CASES = {
     ("URL", "CandidateApi.TwilioInboundFunction", "form.MessageSid"),
     ("URL", "CandidateApi.TwilioStatusFunction", "query.tenant"),
     ("URL", "CandidateApi.TwilioStatusFunction", "form.MessageSid"),
+    # routed by the receiving number (no ?tenant), signed with its account's token: test_battery_texting.py
+    ("URL", "CourierTextingApi.TextInboundFunction", "query.tenant"),
+    ("URL", "CourierTextingApi.TextInboundFunction", "form.MessageSid"),
 }
 
 

@@ -437,6 +437,9 @@ def run(tenant_id: str, request_id: str, phase: str, attempt: int = 0) -> PurgeJ
         purges.update_job(tenant_id, request_id, status="running", started_at=clock.iso(clock.now()),
                           subject=_subject_item(who))  # fmt: skip
         counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who)}
+        from parley.domain import texts  # courier texting: texts, consents, receive logs (docs/courier.md)
+
+        counts |= texts.purge(tenant_id, user_ids=who.user_ids, addresses=who.addresses)
         purges.update_job(tenant_id, request_id, counts=counts, subject=_subject_item(who))
         tallies_step = {"tenant_id": tenant_id, "request_id": request_id, "phase": "tallies", "attempt": 0}
         queue.enqueue_purge(tallies_step, delay_seconds=FIRST_CHECK_SECONDS)

@@ -47,6 +47,7 @@ def main() -> int:
         demo = stack.create_tenant("Demo tenant", sender_name="Parley Demo", created_by="make run (demo tenant)")
         stack.demo_tenant_id = demo["tenantId"]
         demo["userTokens"] = stack.enable_user_tokens(demo["tenantId"])  # POST /_local/user-token mints them (decision S5)
+        demo["twilio"] = stack.give_twilio_account(demo["tenantId"])  # texting accounts are its subaccounts (the fake Twilio)
         state["demo"] = demo
     tune_gc()
     write_state(args.state_file, state)

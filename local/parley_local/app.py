@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from parley_local import families, moto_patches, ses_simulator
 from parley_local.console import Console
+from parley_local.fake_twilio import FakeTwilio
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
 from parley_local.keepalive import KeepAliveRequestHandler
@@ -40,6 +41,15 @@ LOCAL_AUDIENCE = "parley-local"
 MINT_HELP = (
     "POST {sub, tenantId?, expiresIn?}: a user bearer token (JWT, HS256) for `sub`, of tenantId (default: the demo "
     "tenant), valid for expiresIn seconds (default 3600; negative: already expired); send it as Authorization: Bearer <token>"
+)
+
+
+# The texting inbound Function URL's function (helper E's, functions/courier_texting/template.yaml): a bought number's
+# SMS and status webhooks point at it (TEXT_INBOUND_URL).
+TEXT_INBOUND = "TextInboundFunction"
+TWILIO_HELP = (
+    "GET: what the fake Twilio holds and was asked (accounts, subaccounts, numbers, requests); POST /_local/twilio/account "
+    "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
 )
 
 
@@ -93,6 +103,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    web_pushes: list[dict[str, Any]] = field(default_factory=list)  # what the fake web push service received
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -110,6 +121,8 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
         }
         self.port = self.port or free_port(self.host)  # known before provisioning: Function URLs name it
+        # web push subscriptions may name the local fake push service over plain http (parley.providers.web_push)
+        aws_env["PARLEY_WEB_PUSH_HTTP_HOSTS"] = f"{self.host}:{self.port}"
         self.prov = Provisioner(
             self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}", parameters=self.parameters
         )
@@ -120,8 +133,16 @@ class LocalStack:
             os.environ["TABLE_NAME"] = stack.table_names[0]
         self.verify_sender_domain(DEFAULT_SENDER_DOMAIN)
 
+        # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
+        # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
+        self.twilio = FakeTwilio().start(self.host)
+        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
+        os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
-        self.pool = FunctionPool({**base_env, **aws_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
+        # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
+        # deployed, every loopback and private address is refused).
+        base_env["TEXT_CALLBACK_ALLOW"] = os.environ.get("TEXT_CALLBACK_ALLOW", "127.0.0.1:*,localhost:*")
+        self.pool = FunctionPool({**base_env, **aws_env, **twilio_env}, max_instances=self.max_instances, idle_timeout=self.idle_timeout)
         self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
         self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
         self.server: BaseWSGIServer = make_server(
@@ -166,6 +187,7 @@ class LocalStack:
         self.pool.close()  # first: requests waiting on a function end at once
         self.server.shutdown()
         self.server.server_close()
+        self.twilio.stop()
         self.moto.stop()
         log.info("stopped in %.2f s", time.monotonic() - t0)
 
@@ -218,6 +240,24 @@ class LocalStack:
         expires_at = clock.iso(datetime.fromtimestamp(claims["exp"], tz=UTC))
         return {"token": token, "tenantId": tenant_id, "sub": subject, "expiresAt": expires_at, "issuer": config["issuer"]}
 
+    def give_twilio_account(self, tenant_id: str) -> dict[str, str]:
+        """A main Twilio account in the fake for ``tenant_id``, in its provider secret (``twilio_account_sid``,
+        ``twilio_auth_token``; the secret's other keys kept), under a new secret name so no function holds a stale
+        cached copy. Texting accounts are its subaccounts."""
+        import uuid
+
+        from parley.dal import secrets, tenants
+        from parley.domain.auth import configure_tenant
+
+        if tenants.get(tenant_id) is None:
+            raise LookupError(f"no tenant {tenant_id}")
+        sid, token = self.twilio.add_account()
+        current = secrets.tenant_secret(tenant_id)
+        name = f"parley/{tenant_id}-twilio-{uuid.uuid4().hex[:6]}"
+        secrets.put_tenant_secret(name, {**current, "twilio_account_sid": sid, "twilio_auth_token": token})
+        configure_tenant(tenant_id, secret_name=name)
+        return {"tenantId": tenant_id, "accountSid": sid, "secretName": name, "twilioUrl": self.twilio.url}
+
     # ── /_local tools ──
     def outbox(self) -> dict[str, Any]:
         """What the providers were asked to deliver (moto's record of SES and SNS sends)."""
@@ -240,8 +280,46 @@ class LocalStack:
                     "raw": raw,
                 }
             )
-        sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in sns_backends[ACCOUNT][REGION].sms_messages.items()]
-        return {"email": emails, "sms": sms}
+        backend = sns_backends[ACCOUNT][REGION]
+        sms = [{"id": mid, "to": to, "message": text} for mid, (to, text, *_rest) in backend.sms_messages.items()]
+        # mobile push (docs/courier.md "Push credentials and devices"): what was published to each SNS platform endpoint,
+        # the platform's JSON parsed ({"APNS": {...}} / {"GCM": {...}}); the device is the endpoint's CustomUserData
+        push = []
+        for endpoint in list(backend.platform_endpoints.values()):
+            for mid, message in list(endpoint.messages.items()):
+                try:
+                    parsed = {k: json.loads(v) if isinstance(v, str) else v for k, v in json.loads(message).items()}
+                except (ValueError, AttributeError):
+                    parsed = message
+                push.append({"id": mid, "endpointArn": endpoint.arn, "deviceId": endpoint.custom_user_data,
+                             "platform": endpoint.application.platform, "message": parsed})  # fmt: skip
+        return {"email": emails, "sms": sms, "push": push, "webPush": list(self.web_pushes)}
+
+    def receive_web_push(self, request: Request) -> Response:
+        """The local fake web push service (``/_local/webpush/<subscription id>``): takes a push as a browser vendor's
+        service would (``aes128gcm`` body, VAPID ``Authorization``, ``TTL``, ``Topic``), records it for the outbox —
+        the body still encrypted, base64 — and answers 201. A subscription id starting with ``gone-`` answers 410, as a
+        service does for an unsubscribed browser."""
+        import base64
+
+        if request.method != "POST":
+            return _json({"message": "POST a web push here (the local push service)"}, 405)
+        subscription = request.path.rstrip("/").rsplit("/", 1)[-1]
+        gone = subscription.startswith("gone-")
+        headers = {
+            k.lower(): v
+            for k, v in request.headers.items()
+            if k.lower() in ("authorization", "content-encoding", "ttl", "topic", "urgency")
+        }
+        record = {
+            "subscription": subscription,
+            "headers": headers,
+            "body": base64.b64encode(request.get_data()).decode(),
+            "status": 410 if gone else 201,
+        }
+        self.web_pushes.append(record)
+        del self.web_pushes[:-500]  # the latest 500
+        return Response(b"", status=record["status"])
 
     def simulate_reply(self, tenant_id: str | None, to_address: str, raw_mime: bytes, **verdicts: str) -> dict[str, str]:
         """A reply received by SES for ``to_address`` (``parley_local.inbound``): it lands in the inbound bucket
@@ -296,8 +374,9 @@ class LocalStack:
                     "tools": [
                         "/ (the console)",
                         "/_local/outbox",
+                        "/_local/webpush/<subscription id> (POST: the fake web push service; gone-* answers 410)",
                         "/_local/keys (GET; POST {tenantId, apiKey})",
-                        "/_local/simulate/{reply,sms,stop,bounce} (POST)",
+                        "/_local/simulate/{reply,sms,stop,bounce,text-reply} (POST)",
                         "/_local/tenants (POST)",
                         "/_local/tenant-settings (POST)",
                         "/_local/user-token (POST {sub, tenantId?, expiresIn?})",
@@ -305,6 +384,7 @@ class LocalStack:
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
+                        "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?})",
                         "/_local/health",
                         "/_local/docs",
                         "/_local/openapi/<family>.json",
@@ -421,6 +501,26 @@ class LocalStack:
             except SimulationError as err:
                 return _json({"status": 400, "message": str(err)}, 400)
 
+        def twilio_state(request: Request) -> Response:
+            if request.method != "GET":
+                return _json({"message": TWILIO_HELP}, 405)
+            return _json(self.twilio.snapshot())
+
+        def twilio_account(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": TWILIO_HELP}, 405)
+            try:
+                body = json_object(request) if request.get_data(cache=True).strip() else {}
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            tenant_id = body.get("tenantId", self.demo_tenant_id)
+            if not isinstance(tenant_id, str) or set(body) - {"tenantId"}:
+                return _json({"status": 400, "message": "body is {tenantId?}: the tenant to give a Twilio account"}, 400)
+            try:
+                return _json(self.give_twilio_account(tenant_id), 201)
+            except LookupError as err:
+                return _json({"status": 404, "message": str(err)}, 404)
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -481,6 +581,7 @@ class LocalStack:
         return {
             "/_local": index,
             "/_local/outbox": outbox,
+            "/_local/webpush/*": self.receive_web_push,
             "/_local/tenants": tenants,
             "/_local/tenant-settings": tenant_settings,
             "/_local/user-token": user_token,
@@ -488,6 +589,8 @@ class LocalStack:
             "/_local/candidates": directory("candidates"),
             "/_local/users": directory("users"),
             "/_local/inbound-email": inbound_email,
+            "/_local/twilio": twilio_state,
+            "/_local/twilio/account": twilio_account,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,
@@ -519,6 +622,7 @@ class LocalStack:
                 "MULTICAST_DLQ_URL": root.ref("MulticastDLQ"),
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
+                "TEXT_CALLBACK_DLQ_URL": root.ref("TextCallbackDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
                 "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
                 "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),

@@ -4,15 +4,16 @@ in, the tenants and keys of this run, and buttons that play the outside world.
 Server side:
 
 - ``GET /`` (and ``/_local/console``): the page, plain HTML + vanilla JS (``console_static/``), no build step;
-- ``GET /_local/console/state``: tenants and keys, outbox (email and SMS, newest first), scheduled sends,
+- ``GET /_local/console/state``: tenants and keys, outbox (email, SMS and mobile push, newest first), scheduled sends,
   recent webhooks — compact; ``GET /_local/console/email?id=<outbox id>`` one email in full;
 - ``POST /_local/keys``: remember a key made outside the stack (the admin CLI with ``--local``): only the
   SHA-256 of a key is stored, so the console can show (and use) only the keys made in this run;
-- ``POST /_local/simulate/{reply,sms,stop,bounce}``: build the provider's payload, sign it as the provider
+- ``POST /_local/simulate/{reply,sms,stop,bounce,text-reply}``: build the provider's payload, sign it as the provider
   does and send it over HTTP to the public webhook endpoint on this gateway, like the provider would:
   a reply is a SendGrid Inbound Parse post (raw mode, the API key as the Basic password); an SMS or STOP is
   Twilio's inbound webhook at the Function URL with ``X-Twilio-Signature`` (the tenant's Twilio auth token);
-  a bounce is SendGrid's signed Event Webhook (ECDSA P-256 over timestamp + body). When a tenant lacks what
+  a bounce is SendGrid's signed Event Webhook (ECDSA P-256 over timestamp + body); a text-reply is Twilio's inbound
+  webhook of a courier texting number at TextInboundFunction, signed with that number's text-account token. When a tenant lacks what
   the provider needs (a Twilio auth token, an event webhook key), the console configures it and says so.
 
 Webhook requests the gateway receives (Function URLs and the declared webhook routes) are kept in a bounded
@@ -57,6 +58,7 @@ RETRY_S = 15.0
 MAX_LOOKUPS = 50  # tenants tried per unknown provider id
 STATE_LOOKUPS = 200  # provider-id lookups one state answer may make (the rest are tried on the page's next poll)
 TWILIO_INBOUND = "TwilioInboundFunction"
+TEXT_INBOUND = "TextInboundFunction"  # the courier texting numbers' inbound SMS (simulate/text-reply)
 OUR_NUMBER = "+15555550100"  # the tenant's number a simulated SMS is sent to, unless it has an sms_sender
 _SHOWN_HEADERS = ("content-type", "user-agent", "x-twilio-signature", "x-twilio-email-event-webhook-signature",
                   "x-twilio-email-event-webhook-timestamp")  # fmt: skip
@@ -293,6 +295,8 @@ class Console:
             "emailCount": len(outbox["email"]),
             "sms": sms,
             "smsCount": len(outbox["sms"]),
+            "push": list(reversed(outbox["push"][-LIST_LIMIT:])),  # SNS mobile push: the platform JSON per device
+            "pushCount": len(outbox["push"]),
             "scheduled": self.scheduled(),
             "webhooks": hooks,
         }
@@ -367,7 +371,8 @@ class Console:
         from parley_local.app import BadBody, json_object
 
         kind = request.path.removeprefix("/_local/simulate/").strip("/")
-        actions = {"reply": self.simulate_reply, "sms": self.simulate_sms, "stop": self.simulate_stop, "bounce": self.simulate_bounce}
+        actions = {"reply": self.simulate_reply, "sms": self.simulate_sms, "stop": self.simulate_stop, "bounce": self.simulate_bounce,
+                   "text-reply": self.simulate_text_reply}  # fmt: skip
         if kind not in actions:
             return _json({"message": f"no simulation {kind!r}: one of {', '.join(sorted(actions))}"}, 404)
         if request.method != "POST":
@@ -492,6 +497,39 @@ class Console:
         headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1 (parley console simulation)"}
         out = requests.post(url, data=params, headers=headers, timeout=30)
         return self._result(out, f"SMS {text!r} from {phone}", configured, tenantId=tenant_id, messageSid=sid)
+
+    def simulate_text_reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The recipient of a courier text answers it (docs/courier.md "Texts, replies and consents"): Twilio posts the
+        SMS to TextInboundFunction, signed with the receiving number's text-account token over the exact URL.
+        ``{to: our texting number, from: the recipient's phone, text?}``, or ``{textId, tenantId, text?}``."""
+        from twilio.request_validator import RequestValidator
+
+        from parley.domain import text_numbers
+
+        to, phone = body.get("to"), body.get("from")
+        if body.get("textId"):
+            from parley.dal import texts
+
+            text = texts.get_text(str(body.get("tenantId") or ""), str(body["textId"]))
+            if text is None:
+                raise Refused(404, f"no text {body['textId']!r} of tenant {body.get('tenantId')!r}")
+            to, phone = text["from"], text["target"]
+        if not isinstance(to, str) or not isinstance(phone, str) or not phone.strip():
+            raise Refused(400, "body must be {to: a texting number, from: phone number, text?} or {tenantId, textId, text?}")
+        number = text_numbers.number_for(to.strip())
+        if number is None:
+            raise Refused(404, f"{to} is no texting number of this stack (buy one: POST /v1/text-account-numbers/)")
+        account_sid, token = text_numbers.account_auth(number.tenant_id, number.account_id)
+        text_ = str(body.get("text") or "YES")
+        sid = "SM" + secrets.token_hex(16)
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": account_sid, "From": phone.strip(),
+                  "To": number.phone_number, "Body": text_, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
+                  "ApiVersion": "2010-04-01", "FromCountry": "US", "ToCountry": "US"}  # fmt: skip
+        url = f"{self.stack.api_url}/_url/{TEXT_INBOUND}/"
+        headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params),
+                   "User-Agent": "TwilioProxy/1.1 (parley console simulation)"}  # fmt: skip
+        out = requests.post(url, data=params, headers=headers, timeout=30)
+        return self._result(out, f"SMS {text_!r} from {phone} to {number.phone_number}", [], tenantId=number.tenant_id, messageSid=sid)
 
     def simulate_sms(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._inbound_sms(body, "Yes, I'm interested!")

@@ -47,14 +47,13 @@ SNIFFER_LOGS = (
     "'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}', "
     "Condition: {ForAllValues:StringLike: {dynamodb:LeadingKeys: ['TENANT#*#SNIFFLOG#*']}}}]"
 )
-# SNS mobile push (docs/courier.md "Notifications"): the tenant's platform applications and endpoints, and the secrets
-# that hold their credentials (parley/push/*).
+# SNS mobile push (docs/courier.md "Push credentials and devices"): the tenant's platform applications and endpoints, and
+# the secrets that hold their credentials (parley/push/*). IAM knows no SNS resource but topics: the platform application
+# and endpoint actions take no resource ARN (Resource "*"), as a publish to a phone number does (the SMS statement).
 PUSH = (
     "- Statement: [{Effect: Allow, Action: [sns:CreatePlatformApplication, sns:SetPlatformApplicationAttributes, "
     "sns:GetPlatformApplicationAttributes, sns:DeletePlatformApplication, sns:CreatePlatformEndpoint, sns:SetEndpointAttributes, "
-    "sns:GetEndpointAttributes, sns:DeleteEndpoint, sns:Publish], Resource: [!Sub "
-    "'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*', !Sub "
-    "'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*']}, "
+    "sns:GetEndpointAttributes, sns:DeleteEndpoint, sns:Publish], Resource: '*'}, "
     "{Effect: Allow, Action: [secretsmanager:CreateSecret, secretsmanager:PutSecretValue, secretsmanager:GetSecretValue, "
     "secretsmanager:TagResource], Resource: !Sub "
     "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/push/*'}]"
@@ -85,6 +84,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["- SQSSendMessagePolicy: {QueueName: !Ref TextCallbackQueueName}"],
         {"TEXT_CALLBACK_QUEUE_URL": "!Ref TextCallbackQueueUrl"},
     ),
+    # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
+    "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

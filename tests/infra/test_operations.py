@@ -243,6 +243,7 @@ def test_every_queue_consumer_knows_its_queues_max_receive_count():
         "ProviderEventsFunction",
         "PurgeFunction",
         "SesEventsFunction",
+        "TextCallbackFunction",
     ]
 
 

@@ -139,6 +139,7 @@ def test_dependencies_are_pinned():
         "requirements/sam.txt",
         "layers/deps/requirements.txt",
         "layers/deps/requirements-nodeps.txt",
+        "layers/deps/requirements-sdist.txt",
     ]:
         for line in (ROOT / req).read_text().splitlines():
             line = line.split("#")[0].strip()
@@ -146,7 +147,7 @@ def test_dependencies_are_pinned():
                 assert "==" in line, f"{req}: {line} is not pinned"
     # The dev venv installs exactly what the dependencies layer ships.
     includes = [line.split()[1] for line in (ROOT / "requirements/runtime.txt").read_text().splitlines() if line.startswith("-r")]
-    assert includes == ["../layers/deps/requirements.txt", "../layers/deps/requirements-nodeps.txt"]
+    assert includes == [f"../layers/deps/requirements{s}.txt" for s in ("", "-nodeps", "-sdist")]
 
 
 # The CRM's gateway responses have no `time`: a gateway response template cannot write the seed's date-time (K6).

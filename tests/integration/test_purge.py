@@ -375,6 +375,39 @@ def test_a_purged_individual_leaves_its_user(handler, aws, tenant, send_queue, d
     assert user["email"] == USER_EMAIL and user["primary-individual-id"] is None
 
 
+def test_a_purged_user_takes_their_push_devices_endpoints_and_logs(handler, aws, tenant, send_queue, drain, table_items, no_delay):
+    """A purged user's devices go (docs/courier.md "Push credentials and devices"): the SNS platform endpoint, the
+    device with its token, its logs and claims; another user's device stays."""
+    from moto.sns.models import sns_backends
+
+    from parley.dal import push as push_store
+    from parley.domain import push
+    from parley.models.notifications import NotificationData
+    from parley.models.push import AppCredentialCreate, UserDeviceCreate
+
+    t = tenant[0]
+    _courier_world(handler, t.id)
+    _dispatch(handler, send_queue, drain)
+    data = {"signing-key": "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----", "signing-key-id": "K", "team-id": "T"}
+    push.create_credential(t.id, AppCredentialCreate(app_name="clinic", type="apn", store_id="com.example", data=data))
+    token, kept_token = "c" * 64, "d" * 64
+    mine, _ = push.register_device(t.id, USER, INDIVIDUAL, UserDeviceCreate(type="apn", token=token, app_name="clinic"))
+    kept, _ = push.register_device(t.id, OTHER_USER, None, UserDeviceCreate(type="apn", token=kept_token, app_name="clinic"))
+    note = NotificationData.model_validate({"apn": {"title": "Purgeable", "body": "b"}})
+    assert [a.outcome for a in push.deliver(t.id, USER, "n-1", note, badge=1, collapse_id="n-1")] == ["sent"]
+    endpoints = sns_backends["123456789012"]["us-east-1"].platform_endpoints
+    arn = push_store.get_device(t.id, mine)["endpoint_arn"]
+    assert arn in endpoints and len(push_store.device_partition(t.id, mine)) == 3  # device, log, claim
+
+    _purge(handler, t.id, {"entity-type": "user", "entity-id": USER, "request-id": "erase-devices"})
+    _run_purges(handler, aws)
+    attrs = _job(handler, t.id, "erase-devices")[1]["data"]["attributes"]
+    assert attrs["status"] == "done" and attrs["counts"]["devices"] == 1 and attrs["counts"]["device_logs"] == 1, attrs
+    assert push_store.device_partition(t.id, mine) == [] and arn not in endpoints
+    assert _traces(aws, table_items, [token, mine]) == []
+    assert push_store.get_device(t.id, kept) is not None and push_store.get_device(t.id, kept)["endpoint_arn"] in endpoints
+
+
 def test_a_purged_courier_user_leaves_no_multicast_recipient_records(handler, aws, tenant, send_queue, drain, table_items, no_delay,
                                                                        monkeypatch):  # fmt: skip
     """Multicasts to the user's individual (with the other user's), to the user alone, and one the user made: after the

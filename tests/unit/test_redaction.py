@@ -63,6 +63,17 @@ def test_json_bodies_lose_secret_members_at_any_depth_and_keep_the_rest():
     assert attrs["ticket"]["upload-url"] == "https://bucket.s3.amazonaws.com/"
 
 
+def test_push_credentials_lose_their_secret_data():
+    data = {"signing-key": "-----BEGIN PRIVATE KEY-----", "signing-key-id": "KEY1", "team-id": "TEAM1", "server-key": "AAAA",
+            "service-account": {"project_id": "p", "private_key": "pk"}, "private-key": "pk", "vapid-private-key": "vk",
+            "subject": "mailto:ops@example.com"}  # fmt: skip
+    out = json.loads(redaction.body(json.dumps({"data": {"attributes": {"app-name": "clinic", "data": data}}}), "application/vnd.api+json"))
+    kept = out["data"]["attributes"]["data"]
+    for name in ("signing-key", "server-key", "service-account", "private-key", "vapid-private-key"):
+        assert kept[name] == REDACTED, name
+    assert kept["subject"] == "mailto:ops@example.com" and kept["team-id"] == "TEAM1"
+
+
 def test_an_empty_or_null_secret_member_stays_as_it_was():
     assert json.loads(redaction.body('{"token": null, "password": ""}', "application/json")) == {"token": None, "password": ""}
 

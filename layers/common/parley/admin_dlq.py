@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-NAMES = ("send", "ses-events", "inbound-mail", "provider-events", "directory-events", "purge", "multicast", "tally")
+NAMES = ("send", "ses-events", "inbound-mail", "provider-events", "directory-events", "purge", "multicast", "text-callback", "tally")
 
 
 def register(sub: Any) -> None:

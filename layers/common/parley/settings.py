@@ -55,6 +55,11 @@ class Settings(BaseModel):
     twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
     # Twilio posts delivery states here (?tenant=<tenant id> is appended); "" = no status callbacks.
     twilio_status_callback_url: str = Field(default="", alias="TWILIO_STATUS_CALLBACK_URL")
+    # courier texts' signed callbacks (docs/courier.md "Texts, replies and consents"): their queue, and the host:port
+    # pairs exempt from the private-address refusal (the local stack's test receivers only; never set when deployed)
+    text_callback_queue_url: str = Field(default="", alias="TEXT_CALLBACK_QUEUE_URL")
+    text_callback_allow: str = Field(default="", alias="TEXT_CALLBACK_ALLOW")
+    text_callback_dlq_url: str = Field(default="", alias="TEXT_CALLBACK_DLQ_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
     # Base of the CRM's tracking URLs in emails; "" = the URL the CRM API was called at.
     crm_public_url: str = Field(default="", alias="CRM_PUBLIC_URL")

@@ -107,6 +107,14 @@ function renderSms(items, total) {
   "no SMS sent yet");
 }
 
+function renderPush(items, total) {
+  $("push-count").textContent = String(total);
+  fill($("push"), items, (p) => el("li", {},
+    el("div", { class: "line1" }, el("b", {}, p.platform), el("span", { class: "sub" }, "device " + (p.deviceId || "?"))),
+    el("pre", {}, JSON.stringify(p.message, null, 1))),
+  "no push sent yet");
+}
+
 function renderWebhooks(hooks) {
   fill($("webhooks"), hooks, (h) => {
     const ok = h.status >= 200 && h.status < 300;
@@ -126,6 +134,7 @@ async function refresh() {
     renderScheduled(state.scheduled);
     renderEmails(state.emails, state.emailCount);
     renderSms(state.sms, state.smsCount);
+    renderPush(state.push || [], state.pushCount || 0);
     renderWebhooks(state.webhooks);
     $("status-line").textContent = `${state.api} · updated ${time(state.now)}`;
   } catch (err) {

@@ -16,7 +16,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -88,10 +88,72 @@ class World:
     sniffer_id: str  # a courier sniffer of A's user
     replicator_id: str  # a courier replicator of A
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
+    push_credential_id: str = ""  # a courier app-credential (APNs) of A
+    device_id: str = ""  # a courier user-device of A's user, with one push logged
     notification_id: str = ""  # a courier user-notification of A's user about A's individual (notify)
     badge_id: str = ""  # a badge counter of A's individual
     multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
     b_template_id: str = ""  # a CRM template of B's (so B's multicast calls reach the id under test)
+    texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
+
+
+def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A's texting account, number (with a log line), lookup and user number map, stored as the routes store them
+    (no Twilio here: ``TEXT_INBOUND_URL`` is unset, so the owner's claim-number stops at a 503 before calling it)."""
+    from parley.dal import text_numbers as store
+    from parley.domain import text_numbers
+
+    now = "2026-11-01T09:00:00.000Z"
+    ids = {"account": "text-account-of-a", "number": "text-number-of-a", "info": "number-info-of-a", "map": "number-map-of-a"}
+    org = dir_ids["organizations"]
+    account = {
+        "organization_id": org,
+        "allow_custom_number": False,
+        "twilio_id": "AC" + "a" * 32,
+        "created_at": now,
+        "last_modified_at": now,
+    }
+    store.put_account(store.account_item(tenant_id, ids["account"], account))
+    store.create_number(store.number_item(tenant_id, ids["number"], {
+        "account_id": ids["account"], "organization_id": org, "phone_number": "+15555550142", "twilio_id": "PN" + "a" * 32,
+        "logging": True, "alert": False, "events": {}, "created_at": now, "last_modified_at": now}))  # fmt: skip
+    text_numbers.record_number_log(tenant_id, ids["number"], {"from": A_PHONE, "body": "hello"})
+    store.create_info({"tenant_id": tenant_id, "id": ids["info"], "number": A_PHONE, "status": "resolved", "line_type": "mobile",
+                       "created_at": now, "last_modified_at": now, "expires_at": "2099-01-01T00:00:00.000Z"})  # fmt: skip
+    store.create_map({"tenant_id": tenant_id, "id": ids["map"], "number_id": ids["number"], "organization_id": org,
+                      "user_id": dir_ids["users"], "created_at": now})  # fmt: skip
+    return ids | _texts_of_a(tenant_id, ids, org)
+
+
+TEXT_TOKEN = "auth-token-of-a-text-account"
+
+
+def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
+    """A's text, consent and receive log (helper E's), stored as the routes store them; the account's token, so that
+    A's own status callback is signed and applied."""
+    from parley.dal import texts
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain import text_numbers
+
+    now = "2026-11-01T09:00:00.000Z"
+    put_tenant_secret(text_numbers.secret_name(tenant_id, ids["account"]), {"account_sid": "AC" + "a" * 32, "auth_token": TEXT_TOKEN})
+    text_id, consent_id, sid = "text-of-a", "consent-of-a", "SM" + "a" * 32
+    url = f"https://api.parley.example/v1/texts/{text_id}/callback/?tenant={tenant_id}"
+    text = texts.text_item(tenant_id, text_id, {"account_id": ids["account"], "number_id": ids["number"], "organization_id": org,
+                                                "from": "+15555550142", "target": A_PHONE, "message": "hi", "status_callback_url": url,
+                                                "created_at": now, "last_modified_at": now})  # fmt: skip
+    for op in texts.text_create_ops(text):
+        from parley.dal import table
+
+        table.transact([op])
+    consent = texts.consent_item(tenant_id, consent_id, {"consent_type": "sms", "user_id": "user-of-a", "organization_id": org,
+                                                         "target_id": A_PHONE, "args": "{}", "state": "pending", "from": "+15555550142",
+                                                         "created_at": now, "last_modified_at": now})  # fmt: skip
+    from parley.dal import table
+
+    table.transact(texts.consent_create_ops(consent))
+    texts.put_log(texts.log_item(tenant_id, sid, {"sender": A_PHONE, "to": "+15555550142", "message": "hi", "created_at": now}))
+    return {"text": text_id, "consent": consent_id, "receive_log": sid, "text_callback_url": url}
 
 
 def _configure_twilio(tenant_id: str, token: str) -> None:
@@ -204,9 +266,18 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
     processed["pathParameters"], processed["path"] = {"id": attachment_id}, f"/v1/user-email-attachments/{attachment_id}/process-upload"
     assert handler("CourierEmailApi.ProcessUserEmailAttachmentUploadFunction")(processed)["statusCode"] == 201
 
+    # a push credential of A, a device of A's user and one push to it (docs/courier.md "Push credentials and devices")
+    from parley.domain import push
+    from parley.models.notifications import NotificationData
+    from parley.models.push import AppCredentialCreate, UserDeviceCreate
+
+    secret = {"signing-key": "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----", "signing-key-id": "K", "team-id": "T"}
+    push_credential_id, _ = push.create_credential(a.id, AppCredentialCreate(app_name="clinic", type="apn", store_id="com.a", data=secret))
+    device_id, _ = push.register_device(a.id, dir_ids["users"], None, UserDeviceCreate(type="apn", token="e" * 64, app_name="clinic"))
+    note = NotificationData.model_validate({"apn": {"title": "For A", "body": "only"}})
+    assert [x.outcome for x in push.deliver(a.id, dir_ids["users"], "n-a", note, badge=1, collapse_id="n-a")] == ["sent"]
     # a user-notification of A's user (as a multicast makes it) and a badge counter of A's individual
     from parley.domain import badges, notifications
-    from parley.models.notifications import NotificationData
     from parley.models.user_notifications import BadgeCountInput
 
     notifications.notify(a.id, notification_id="notification-of-a", user_id=dir_ids["users"], individual_id=dir_ids["individuals"],
@@ -232,7 +303,8 @@ def world(handler, tenant, other_tenant, send_queue, drain) -> World:
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
-                 badge_id=badge_id, multicast_id=multicast_id, b_template_id=b_template_id)  # fmt: skip
+                 badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
+                 texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id)  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -451,6 +523,24 @@ def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
 
 
+def _push_credential(method):
+    def run(w, call, who):
+        doc = {"data": {"type": "app-credentials", "id": w.push_credential_id, "attributes": {"archived": True, "display-name": "Taken"}}}
+        return call(method, "/v1/app-credentials/{id}", who.id, params={"id": w.push_credential_id}, query={},
+                    payload=doc if method == "PATCH" else ..., headers={"X-User-ID": None})  # fmt: skip
+
+
+def _text(method, resource, suffix="", key="", payload=...):
+    """B names A's texting resource by id (path ``/v1/<resource>/{id}<suffix>``)."""
+
+    def run(w, call, who):
+        id_ = w.texting[key]
+        body = payload(id_) if callable(payload) else payload
+        return call(method, f"/v1/{resource}/{{id}}{suffix}", who.id, params={"id": id_}, query={}, payload=body)
+
+    return run
+
+
 def _as_user(w):
     return {"X-User-ID": w.directory["users"], "Content-Type": "application/json"}
 
@@ -465,12 +555,57 @@ def _notification(suffix):
     return run
 
 
+def _device(method, suffix=""):
+    """B names A's device, acting as A's user id (a user id is no credential across tenants)."""
+
+    def run(w, call, who):
+        return call(method, f"/v1/user-devices/{{id}}{suffix}", who.id, params={"id": w.device_id}, query={},
+                    headers={"X-User-ID": w.directory["users"]})  # fmt: skip
+
+
+def _text_list(path, name, value):
+    def run(w, call, who):
+        return call("GET", path, who.id, query={name: value(w)})
+
+    return run
+
+
+def _text_status(w, call, who):
+    """Twilio's status callback of A's text, signed with A's account token over the text's URL; B names its own tenant
+    (it cannot sign for A's)."""
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}
+    signature = RequestValidator(TEXT_TOKEN).compute_signature(w.texting["text_callback_url"], params)
+    from urllib.parse import urlencode
+
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return call("POST", "/v1/texts/{id}/callback", who.id, params={"id": w.texting["text"]}, query={"tenant": who.id},
+                payload=urlencode(params), headers=headers)  # fmt: skip
+
+
+def _forbidden(c: Any) -> None:
+    assert c.status == 403, (c.status, c.body)
+
+
 def _notifications_by(param):
     def run(w, call, who):
         value = w.directory["individuals" if param == "individual-id" else "organizations"]
         return call("GET", "/v1/user-notifications", who.id, query={param: value}, headers=_as_user(w))
 
     return run
+
+
+def _jsonapi_empty(c: Any) -> None:
+    assert c.status == 200 and c.body["data"] == [] and c.body["meta"]["page[total]"] == 0, (c.status, c.body)
+
+
+def _text_account_patch(id_: str) -> dict[str, Any]:
+    return {"data": {"type": "text-accounts", "id": id_, "attributes": {"allow-custom-number": True}}}
+
+
+def _text_number_patch(id_: str) -> dict[str, Any]:
+    return {"data": {"type": "text-account-numbers", "id": id_, "attributes": {"logging": False}}}
 
 
 def _courier_empty(c: Any) -> None:
@@ -614,6 +749,45 @@ CASES: dict[tuple[str, str, str], Case] = {
         _attachment("POST", "/process-upload"), _not_found, owner_status=(201,)
     ),
     ("GET", "/v1/user-email-attachments", "query.email-id"): Case(_attachments_of_email, _not_found),
+    # courier notifications: app-credentials and user-devices (of A's user)
+    ("GET", "/v1/app-credentials/{id}", "path.id"): Case(_push_credential("GET"), _not_found),
+    ("PATCH", "/v1/app-credentials/{id}", "path.id"): Case(_push_credential("PATCH"), _not_found),
+    ("GET", "/v1/user-devices/{id}/get-logs", "path.id"): Case(_device("GET", "/get-logs"), _not_found),
+    ("DELETE", "/v1/user-devices/{id}", "path.id"): Case(_device("DELETE"), _not_found, owner_status=(204,)),
+    # courier texting: accounts, numbers, lookups, maps, logs (A's, stored by _texting_of_a)
+    ("GET", "/v1/text-accounts/{id}", "path.id"): Case(_text("GET", "text-accounts", key="account"), _not_found),
+    ("PATCH", "/v1/text-accounts/{id}", "path.id"): Case(
+        _text("PATCH", "text-accounts", key="account", payload=_text_account_patch), _not_found
+    ),
+    # the owner's claim gets past its account and stops at the missing inbound webhook URL (503): no Twilio call
+    ("POST", "/v1/text-accounts/{id}/claim-number", "path.id"): Case(
+        _text("POST", "text-accounts", "/claim-number", key="account", payload={"notes": "mine"}), _not_found, owner_status=(503,)
+    ),
+    ("GET", "/v1/text-accounts", "query.organization-id"): Case(
+        _text_list("/v1/text-accounts", "organization-id", lambda w: w.directory["organizations"]), _jsonapi_empty
+    ),
+    ("GET", "/v1/text-account-numbers/{id}", "path.id"): Case(_text("GET", "text-account-numbers", key="number"), _not_found),
+    ("PATCH", "/v1/text-account-numbers/{id}", "path.id"): Case(
+        _text("PATCH", "text-account-numbers", key="number", payload=_text_number_patch), _not_found
+    ),
+    ("POST", "/v1/text-account-numbers/{id}/reset-logs", "path.id"): Case(
+        _text("POST", "text-account-numbers", "/reset-logs", key="number", payload={}), _not_found, owner_status=(201,)
+    ),
+    ("GET", "/v1/text-account-numbers", "query.account-id"): Case(
+        _text_list("/v1/text-account-numbers", "account-id", lambda w: w.texting["account"]), _jsonapi_empty
+    ),
+    ("GET", "/v1/text-number-info/{id}", "path.id"): Case(_text("GET", "text-number-info", key="info"), _not_found),
+    ("GET", "/v1/text-user-number-maps/{id}", "path.id"): Case(_text("GET", "text-user-number-maps", key="map"), _not_found),
+    ("GET", "/v1/text-number-logs", "query.number-id"): Case(
+        _text_list("/v1/text-number-logs", "number-id", lambda w: w.texting["number"]), _not_found
+    ),
+    # courier texting: texts, consents, receive logs (A's, stored by _texts_of_a)
+    ("GET", "/v1/texts/{id}", "path.id"): Case(_text("GET", "texts", key="text"), _not_found),
+    ("GET", "/v1/texts", "query.account-id"): Case(_text_list("/v1/texts", "account-id", lambda w: w.texting["account"]), _jsonapi_empty),
+    # Twilio's callback needs no key: the tenant is the URL's, the signature the account's; another tenant's is a 403
+    ("POST", "/v1/texts/{id}/callback", "path.id"): Case(_text_status, _forbidden, owner_status=(204,)),
+    ("GET", "/v1/user-consents/{id}", "path.id"): Case(_text("GET", "user-consents", key="consent"), _not_found),
+    ("GET", "/v1/text-receive-logs/{id}", "path.id"): Case(_text("GET", "text-receive-logs", key="receive_log"), _not_found),
     # courier notifications: user-notifications and badge counters
     ("GET", "/v1/user-notifications/{id}", "path.id"): Case(_notification(""), _not_found),
     ("POST", "/v1/user-notifications/{id}/ack", "path.id"): Case(_notification("/ack"), _not_found, owner_status=(201,)),
@@ -656,6 +830,9 @@ URL_CASES = {
     ("URL", "CandidateApi.TwilioInboundFunction", "form.MessageSid"),
     ("URL", "CandidateApi.TwilioStatusFunction", "query.tenant"),
     ("URL", "CandidateApi.TwilioStatusFunction", "form.MessageSid"),
+    # routed by the receiving number (no ?tenant), signed with its account's token: test_battery_texting.py
+    ("URL", "CourierTextingApi.TextInboundFunction", "query.tenant"),
+    ("URL", "CourierTextingApi.TextInboundFunction", "form.MessageSid"),
 }
 
 

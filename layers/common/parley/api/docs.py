@@ -69,6 +69,8 @@ def courier_errors(*extra: int) -> dict[int, Any]:
         409: "The request conflicts with the resource (JSON:API: `data.type` or `data.id` does not match).",
         415: "The request body is not `application/vnd.api+json` or `application/json`.",
         422: "The request is well-formed but cannot be applied.",
+        502: "An upstream provider (Twilio) failed or could not be reached: nothing was changed.",
+        503: "The deployment lacks a setting the request needs (named in `detail`).",
     }
     codes = sorted({400, 401, 403, 404, 500, *extra})
     return {c: {"description": descriptions[c], "content": {MEDIA_TYPE: {"model": ErrorDocument}}} for c in codes}

@@ -52,6 +52,7 @@ ACCESS = frozenset(
         "multicast-queue",
         "texting-secrets",  # the texting accounts' Twilio credentials (parley/texting/*): create, rotate, read
         "text-callback-queue",
+        "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
     }
 )
 
@@ -73,6 +74,7 @@ _SERVICES = {
     "multicast-queue": ("sqs",),
     "texting-secrets": ("secretsmanager",),
     "text-callback-queue": ("sqs",),
+    "text-inbound-url": (),
 }
 assert set(_SERVICES) == ACCESS
 

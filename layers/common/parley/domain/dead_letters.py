@@ -69,6 +69,11 @@ QUEUES: dict[str, DeadLetterQueue] = {
             "directory-events", "directory_events_dlq_url", "directory events (EventBridge) DirectoryEventsFunction could not apply"
         ),
         DeadLetterQueue(
+            "text-callback",
+            "text_callback_dlq_url",
+            "signed text callbacks TextCallbackFunction could not attempt (its own failures; a receiver's are recorded on the delivery)",
+        ),
+        DeadLetterQueue(
             "tally",
             "tally_dlq_url",
             "table-stream batches TallyFunction could not apply (Lambda's on-failure records: they describe a batch, which "

@@ -97,7 +97,30 @@ def apply(tenant_id: str, change: Change) -> bool:
     tombstone) is as new or newer. The one write path of ``import-directory``, directory events and replicators."""
     if change.deleted:
         return store.delete_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time)
-    return store.put_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time, change.attrs)
+    written = store.put_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time, change.attrs)
+    if written and change.entity_type == "users" and change.attrs and change.attrs.get("phone-unsubscribed") is True:
+        _phone_unsubscribed(tenant_id, change.attrs.get("phone"))
+    return written
+
+
+def _phone_unsubscribed(tenant_id: str, phone: Any) -> None:
+    """A user's ``phone-unsubscribed: true`` opts the phone out in the tenant's one consent store (the candidate API's
+    and the texts'; docs/courier.md "Texts, replies and consents"). The directory only ever adds a STOP, never lifts
+    one: an opt-in takes the person's own START or consent. A phone that is no phone number is left alone."""
+    from parley.dal import optins as optin_state
+    from parley.dal import tenants
+    from parley.domain import optins
+    from parley.models.phones import e164
+
+    tenant = tenants.get(tenant_id)
+    try:
+        number = e164(str(phone or ""), tenant.default_country if tenant else "US")
+    except ValueError:
+        return
+    state = optin_state.get_state(tenant_id, number)
+    if state is not None and not state.get("opted_in"):
+        return
+    optins.update(tenant_id, phone=number, email=None, opt_in=False, reason="directory: phone-unsubscribed")
 
 
 def _describe(err: ValidationError) -> str:

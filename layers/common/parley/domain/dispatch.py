@@ -148,7 +148,8 @@ def with_attachments(msg: Message, outbound: OutboundEmail) -> OutboundEmail:
 
 
 def render_sms(msg: Message) -> OutboundSms:
-    return OutboundSms(message_id=msg.id, tenant_id=msg.tenant_id, sender=msg.sender, recipient=msg.recipient, body=msg.body)
+    return OutboundSms(message_id=msg.id, tenant_id=msg.tenant_id, sender=msg.sender, recipient=msg.recipient, body=msg.body,
+                       account=msg.provider_account, status_callback=msg.status_callback)  # fmt: skip
 
 
 @dataclass
@@ -364,6 +365,9 @@ def _recheck(claimed: Sequence[Message]) -> dict[str, str]:
             refusals[msg.id] = "not sent: the tenant is disabled" if tenant else "not sent: the tenant no longer exists"
         elif msg.channel == "sms":
             state = found.get(optins.state_key(msg.tenant_id, msg.recipient))
+            # courier texts need no opt-in record, only no STOP (docs/courier.md "Texts, replies and consents")
+            if state is None and msg.source_api == "courier":
+                continue
             if not (state and state.get("opted_in")):
                 refusals[msg.id] = f"not sent: {msg.recipient} is no longer opted in to SMS"
         elif msg.direction == "outbound":

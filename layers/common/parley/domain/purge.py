@@ -367,6 +367,13 @@ def purge_courier(who: Subject) -> dict[str, int]:
     notification_keys |= {k for individual in sorted(who.individual_ids) for k in notification_store.keys_of_individual(t, individual)}
     done["notifications"] = purges.delete_keys(sorted(notification_keys))
     done["badge_counts"] = purges.delete_keys(k for i in sorted(who.individual_ids) for k in badge_store.keys_of_individual(t, i))
+    from parley.domain import push  # the users' push devices: SNS endpoints, devices, logs, claims
+
+    done.update(push.purge_users(t, who.user_ids))
+
+    from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
+
+    done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
     return done
 
 
@@ -429,10 +436,13 @@ def run(tenant_id: str, request_id: str, phase: str, attempt: int = 0) -> PurgeJ
     if phase == "data":
         purges.update_job(tenant_id, request_id, status="running", started_at=clock.iso(clock.now()),
                           subject=_subject_item(who))  # fmt: skip
+        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who)}
+        from parley.domain import texts  # courier texting: texts, consents, receive logs (docs/courier.md)
+
+        counts |= texts.purge(tenant_id, user_ids=who.user_ids, addresses=who.addresses)
         from parley.domain import multicasts  # the courier notifications' stores (docs/courier.md "Multicasts")
 
-        counts = {**purge_messages(who, archive=req.archive), **purge_own_items(who), **purge_courier(who),
-                  **multicasts.purge(tenant_id, who.user_ids, who.individual_ids)}  # fmt: skip
+        counts |= multicasts.purge(tenant_id, who.user_ids, who.individual_ids)
         purges.update_job(tenant_id, request_id, counts=counts, subject=_subject_item(who))
         tallies_step = {"tenant_id": tenant_id, "request_id": request_id, "phase": "tallies", "attempt": 0}
         queue.enqueue_purge(tallies_step, delay_seconds=FIRST_CHECK_SECONDS)

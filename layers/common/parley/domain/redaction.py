@@ -37,6 +37,11 @@ SECRET_WORDS = (
     "authorization",
     "cookie",
     "sessionid",
+    # push credentials' secret `data` (docs/courier.md "Push credentials and devices"): the APNs .p8 signing key, the FCM
+    # server key and service account ("private-key" and "vapid-private-key" are caught by "privatekey")
+    "signingkey",
+    "serverkey",
+    "serviceaccount",
 )
 SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
 SECRET_HEADERS = frozenset({"x-api-key", "cookie", "set-cookie", "x-amz-security-token", "x-twilio-signature", "x-amz-signature"})

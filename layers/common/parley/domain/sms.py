@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ def require_opt_in(tenant_id: str, phone: str) -> None:
         raise BadRequest(f"phoneNumber {phone} has opted out of SMS")
 
 
-def hold_for_quiet_hours(msg: Message, until: datetime, tz_name: str) -> Message:
+def hold_for_quiet_hours(msg: Message, until: datetime, tz_name: str, *, extra_ops: Sequence[dict[str, Any]] = ()) -> Message:
     """Schedule ``msg`` for the start of the recipient's next sending window, noting why in its activity."""
     now = clock.now()
     # emails.schedule refuses a time closer than its minimum lead; 07:59:58 is held until just after 08:00.
@@ -51,7 +52,7 @@ def hold_for_quiet_hours(msg: Message, until: datetime, tz_name: str) -> Message
         message_id=msg.id, event_id=new_id(), event="scheduled", email=msg.recipient, created_ms=clock.epoch_ms(now), response=note
     )
     messages.add_event(msg.tenant_id, event)
-    return emails.schedule(msg, at, tz_name)
+    return emails.schedule(msg, at, tz_name, extra_ops=extra_ops)
 
 
 def send_candidate_sms(sender: Sender, *, phone: str, text: str) -> str:

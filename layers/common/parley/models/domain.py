@@ -182,6 +182,10 @@ class Message(Model):
     conversation_id: str
     provider: str
     provider_message_id: str | None = None
+    # courier texts (docs/courier.md "Texts, replies and consents"): the text-account whose Twilio credentials send it,
+    # and the status callback URL Twilio is given for it (else the tenant's credentials and TWILIO_STATUS_CALLBACK_URL)
+    provider_account: str | None = None
+    status_callback: str | None = None
     kind: str = "message"  # message | forward_profile | reply (inbound) | …: what produced it
     auto: bool = False  # sent by the system rather than typed by a person (ATS "auto")
     body_text: str | None = None  # a plain-text alternative, when the body is HTML (inbound MIME)

@@ -64,6 +64,8 @@ class OutboundSms:
     sender: str  # the origination number (E.164); "" = the provider account's default
     recipient: str
     body: str
+    account: str | None = None  # a courier text-account: send with its Twilio credentials (parley.domain.text_numbers)
+    status_callback: str | None = None  # where Twilio reports this message's states (else the provider's default)
 
 
 class SmsProvider(Protocol):

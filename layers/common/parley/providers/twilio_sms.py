@@ -53,9 +53,22 @@ class TwilioSmsProvider:
                                 retryable=False)  # fmt: skip
         return secret
 
+    def _account_credentials(self, account_id: str) -> dict:
+        """A courier text-account's Twilio subaccount (helper D's ``text_numbers.account_auth``)."""
+        from parley.domain import text_numbers
+        from parley.errors import NotFound
+
+        try:
+            sid, token = text_numbers.account_auth(self.tenant_id, account_id)
+        except (LookupError, NotFound) as err:
+            raise ProviderError(f"twilio credentials of text-account {account_id} missing: {err}", retryable=False) from err
+        except Exception as err:  # Secrets Manager unreachable/throttled: nothing was sent, try again later
+            raise ProviderError(f"twilio credentials of text-account {account_id} unavailable: {err}", retryable=True) from err
+        return {"twilio_account_sid": sid, "twilio_auth_token": token}
+
     def send(self, sms: OutboundSms) -> Receipt:
         settings = get_settings()
-        secret = self._credentials()
+        secret = self._account_credentials(sms.account) if sms.account else self._credentials()
         sid, token = secret["twilio_account_sid"], secret["twilio_auth_token"]
         form = {"To": sms.recipient, "Body": sms.body}
         if sms.sender:
@@ -64,7 +77,9 @@ class TwilioSmsProvider:
             form["MessagingServiceSid"] = secret["twilio_messaging_service_sid"]
         else:
             raise ProviderError("twilio needs a sender: set the tenant's sms_sender or twilio_messaging_service_sid", retryable=False)
-        if settings.twilio_status_callback_url:
+        if sms.status_callback:
+            form["StatusCallback"] = sms.status_callback
+        elif settings.twilio_status_callback_url:
             base = settings.twilio_status_callback_url
             form["StatusCallback"] = base + ("&" if "?" in base else "?") + urllib.parse.urlencode({"tenant": self.tenant_id})
         url = f"{settings.twilio_api_url.rstrip('/')}/2010-04-01/Accounts/{urllib.parse.quote(sid, safe='')}/Messages.json"

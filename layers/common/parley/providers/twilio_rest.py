@@ -1,0 +1,127 @@
+"""The Twilio REST calls of texting accounts, numbers and lookups (docs/courier.md "Texting" → "Accounts, numbers,
+lookups"): plain HTTPS with urllib (no SDK: the ``twilio`` package's client costs ~150 ms of import at cold start for
+five form POSTs and GETs), against ``TWILIO_API_URL`` (``https://api.twilio.com``; the local stack's fake Twilio) and
+``TWILIO_LOOKUP_URL`` (``https://lookups.twilio.com``; locally the same fake).
+
+- ``create_subaccount``: ``POST /2010-04-01/Accounts.json`` with the tenant's main account → ``(sid, auth token)``;
+- ``available_number``: ``GET …/AvailablePhoneNumbers/US/Local.json`` (SMS-capable, in an area code if given);
+- ``buy_number``: ``POST …/IncomingPhoneNumbers.json`` with ``SmsUrl`` / ``StatusCallback`` (our webhooks);
+  ``release_number`` and ``close_subaccount`` undo a purchase or a subaccount the table could not record;
+- ``lookup``: ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` (line type, carrier, MCC/MNC).
+
+A refusal by Twilio is a ``TwilioError`` with its HTTP status and Twilio error code; an unreachable Twilio (or a
+timeout) is a ``TwilioError`` with status 0. The domain maps them to answers (never a 500).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from parley.settings import get_settings
+
+TIMEOUT_SECONDS = 10
+API_VERSION = "2010-04-01"
+
+
+class TwilioError(Exception):
+    def __init__(self, status: int, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _base(lookup: bool = False) -> str:
+    settings = get_settings()
+    url = (os.environ.get("TWILIO_LOOKUP_URL") or settings.twilio_api_url) if lookup else settings.twilio_api_url
+    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
+        raise TwilioError(0, f"the Twilio URL must be http(s), not {url!r}")
+    return url.rstrip("/")
+
+
+def _call(method: str, url: str, sid: str, token: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
+    headers = {"Authorization": f"Basic {auth}", "Accept": "application/json"}
+    data = None
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 (scheme checked)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked)
+            raw = response.read()
+    except urllib.error.HTTPError as err:
+        body = err.read()
+        try:
+            parsed = json.loads(body or b"{}")
+        except ValueError:
+            parsed = {}
+        parsed = parsed if isinstance(parsed, dict) else {}
+        message = str(parsed.get("message") or body[:200].decode("utf-8", "replace") or err.reason)
+        raise TwilioError(err.code, message, parsed.get("code")) from None
+    except (urllib.error.URLError, OSError) as err:
+        raise TwilioError(0, f"Twilio unreachable: {getattr(err, 'reason', err)}") from None
+    try:
+        out = json.loads(raw or b"{}")
+    except ValueError:
+        raise TwilioError(0, f"Twilio answered something that is not JSON: {raw[:100]!r}") from None
+    if not isinstance(out, dict):
+        raise TwilioError(0, "Twilio answered something that is not a JSON object")
+    return out
+
+
+def _account_url(sid: str, resource: str) -> str:
+    return f"{_base()}/{API_VERSION}/Accounts/{urllib.parse.quote(sid, safe='')}/{resource}"
+
+
+def create_subaccount(main_sid: str, main_token: str, friendly_name: str) -> tuple[str, str]:
+    """A new subaccount of the main account: ``(its sid, its auth token)``."""
+    out = _call("POST", f"{_base()}/{API_VERSION}/Accounts.json", main_sid, main_token, {"FriendlyName": friendly_name[:64]})
+    if not out.get("sid") or not out.get("auth_token"):
+        raise TwilioError(0, "Twilio created an account but its answer has no sid or auth_token")
+    return str(out["sid"]), str(out["auth_token"])
+
+
+def available_number(sid: str, token: str, area_code: str | None = None, country: str = "US") -> dict[str, Any] | None:
+    """The first SMS-capable local number for sale (in ``area_code`` if given), or None when there is none."""
+    query = {"SmsEnabled": "true", "PageSize": "1", **({"AreaCode": area_code} if area_code else {})}
+    url = _account_url(sid, f"AvailablePhoneNumbers/{country}/Local.json") + "?" + urllib.parse.urlencode(query)
+    found = _call("GET", url, sid, token).get("available_phone_numbers") or []
+    return found[0] if found and isinstance(found[0], dict) else None
+
+
+def buy_number(sid: str, token: str, phone_number: str, *, sms_url: str, status_url: str, friendly_name: str = "") -> dict[str, Any]:
+    """Buy ``phone_number`` into the account, its inbound SMS and status webhooks pointing at ours (POST)."""
+    form = {
+        "PhoneNumber": phone_number,
+        "SmsUrl": sms_url,
+        "SmsMethod": "POST",
+        "StatusCallback": status_url,
+        "StatusCallbackMethod": "POST",
+        **({"FriendlyName": friendly_name[:64]} if friendly_name else {}),
+    }
+    out = _call("POST", _account_url(sid, "IncomingPhoneNumbers.json"), sid, token, form)
+    if not out.get("sid") or not out.get("phone_number"):
+        raise TwilioError(0, "Twilio bought a number but its answer has no sid or phone_number")
+    return out
+
+
+def release_number(sid: str, token: str, number_sid: str) -> None:
+    """Give a bought number back (``DELETE …/IncomingPhoneNumbers/{PN}.json``)."""
+    _call("DELETE", _account_url(sid, f"IncomingPhoneNumbers/{urllib.parse.quote(number_sid, safe='')}.json"), sid, token)
+
+
+def close_subaccount(main_sid: str, main_token: str, sid: str) -> None:
+    """Close a subaccount of the main account (``POST /Accounts/{sid}.json Status=closed``; Twilio keeps it 30 days)."""
+    _call("POST", f"{_base()}/{API_VERSION}/Accounts/{urllib.parse.quote(sid, safe='')}.json", main_sid, main_token, {"Status": "closed"})
+
+
+def lookup(sid: str, token: str, e164: str) -> dict[str, Any]:
+    """Twilio Lookup v2 with line type intelligence: ``{valid, line_type_intelligence: {type, carrier_name,
+    mobile_country_code, mobile_network_code, error_code}}``."""
+    url = f"{_base(lookup=True)}/v2/PhoneNumbers/{urllib.parse.quote(e164, safe='')}?Fields=line_type_intelligence"
+    return _call("GET", url, sid, token)

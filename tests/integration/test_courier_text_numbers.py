@@ -19,7 +19,6 @@ ORG = "7a000000-0000-4000-8000-000000000001"
 ORG2 = "7a000000-0000-4000-8000-000000000002"
 USER = "7a000000-0000-4000-8000-000000000003"
 USER2 = "7a000000-0000-4000-8000-000000000004"
-INBOUND = "https://inbound.example/texting/inbound"
 T1 = "2026-11-01T09:00:00Z"
 PATHS = {
     "list_text_accounts": "/v1/text-accounts/",
@@ -66,7 +65,8 @@ def twilio(aws, monkeypatch):
     fake = FakeTwilio().start()
     monkeypatch.setenv("TWILIO_API_URL", fake.url)
     monkeypatch.delenv("TWILIO_LOOKUP_URL", raising=False)
-    monkeypatch.setenv("TEXT_INBOUND_URL", INBOUND)
+    # for the domain functions called directly: the URL the template gives the buying functions
+    monkeypatch.setenv("TEXT_INBOUND_URL", aws.function("CourierTextingApi.CreateTextAccountNumberFunction").env["TEXT_INBOUND_URL"])
     yield fake
     fake.stop()
 
@@ -229,8 +229,12 @@ def test_list_by_organization_get_and_patch(handler, acme, twilio):
 # ── numbers ──
 
 
-def test_claim_buys_with_the_subaccount_and_points_the_webhooks_at_us(handler, acme, twilio, table_items):
+def test_claim_buys_with_the_subaccount_and_points_the_webhooks_at_us(aws, handler, acme, twilio, table_items):
     from parley.dal import text_numbers as store
+
+    # the template gives the buying functions the inbound Function URL (TEXT_INBOUND_URL: !GetAtt TextInboundFunctionUrl…)
+    inbound = aws.function("CourierTextingApi.ClaimTextAccountNumberFunction").env["TEXT_INBOUND_URL"]
+    assert inbound.endswith("/_url/TextInboundFunction/")
 
     account = new_account(handler, acme.id)
     data = claim(handler, acme.id, account["id"], **{"area-code": "212"})
@@ -246,16 +250,16 @@ def test_claim_buys_with_the_subaccount_and_points_the_webhooks_at_us(handler, a
     (buy,) = twilio.calls("/IncomingPhoneNumbers.json", "POST")
     sub_sid = account["attributes"]["twilio-id"]
     assert basic_user(buy)[0] == sub_sid and buy.account_sid == sub_sid  # bought into the subaccount, with its own token
-    assert buy.form["SmsUrl"] == INBOUND and buy.form["StatusCallback"] == INBOUND and buy.form["SmsMethod"] == "POST"
+    assert buy.form["SmsUrl"] == inbound and buy.form["StatusCallback"] == inbound and buy.form["SmsMethod"] == "POST"
     pn = twilio.number_by_phone(attrs["phone-number"])
-    assert pn["account_sid"] == sub_sid and pn["sms_url"] == INBOUND and attrs["twilio-id"] == pn["sid"]
+    assert pn["account_sid"] == sub_sid and pn["sms_url"] == inbound and attrs["twilio-id"] == pn["sid"]
     stored = store.get_number(acme.id, data["id"])
     assert stored["phone_number"] == attrs["phone-number"] and stored["organization_id"] == ORG
     route = store.route(attrs["phone-number"])
     assert route == {**route, "tenant_id": acme.id, "number_id": data["id"], "account_id": account["id"]}
 
 
-def test_create_number_refusals(handler, acme, twilio, monkeypatch, table_items):
+def test_create_number_refusals(aws, handler, acme, twilio, monkeypatch, table_items):
     account = new_account(handler, acme.id)
     twilio.sold_out.add("907")
     status, out = call(handler, "create_text_account_number", acme.id,
@@ -269,7 +273,9 @@ def test_create_number_refusals(handler, acme, twilio, monkeypatch, table_items)
     assert status == 400 and error(out)["source"]["pointer"] == "/data/attributes/forward-to"
     status, out = call(handler, "create_text_account_number", acme.id, body_=doc("text-account-numbers", **{"account-id": "nope"}))
     assert status == 422 and error(out)["code"] == "unknown-account"
-    monkeypatch.delenv("TEXT_INBOUND_URL")
+    # a function deployed without the inbound URL (it is declared on every buying function) buys nothing
+    monkeypatch.delitem(aws.function("CourierTextingApi.CreateTextAccountNumberFunction").env, "TEXT_INBOUND_URL")
+    monkeypatch.delenv("TEXT_INBOUND_URL", raising=False)
     status, out = call(handler, "create_text_account_number", acme.id, body_=doc("text-account-numbers", **{"account-id": account["id"]}))
     assert status == 503 and error(out)["code"] == "inbound-url-missing"
     assert twilio.calls("/IncomingPhoneNumbers.json", "POST") == [] and twilio.numbers == {}

@@ -68,7 +68,7 @@ def list_text_account_numbers(
     "/v1/text-account-numbers",
     responses={201: jsonapi.single_doc(TextNumberAttributes, "The number bought.")},
     errors=(409, 422, 502, 503),
-    access=("table:write", "texting-secrets"),
+    access=("table:write", "texting-secrets", "text-inbound-url"),
     example=Example(body={"data": {"type": NUMBERS, "attributes": {"account-id": SAMPLE_ACCOUNT, "area-code": "415", "notes": "Support"}}}),
 )
 def create_text_account_number(body: RequestDocument[TextNumberCreate]) -> Response[str]:

@@ -109,7 +109,7 @@ def update_text_account(id: ResourceId, body: RequestDocument[TextAccountUpdate]
     "/v1/text-accounts/<id>/claim-number",
     responses={201: jsonapi.single_doc(TextNumberAttributes, "The number bought into the account.")},
     errors=(409, 422, 502, 503),
-    access=("table:write", "texting-secrets"),
+    access=("table:write", "texting-secrets", "text-inbound-url"),
     example=Example(body={"notes": "Front desk line"}),
 )
 def claim_text_account_number(id: ResourceId, body: ClaimNumber) -> Response[str]:

@@ -99,7 +99,7 @@ class World:
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
     """A's texting account, number (with a log line), lookup and user number map, stored as the routes store them
-    (no Twilio here: ``TEXT_INBOUND_URL`` is unset, so the owner's claim-number stops at a 503 before calling it)."""
+    (no Twilio here: TWILIO_API_URL refuses connections, so the owner's claim-number gets past its account to a 502)."""
     from parley.dal import text_numbers as store
     from parley.domain import text_numbers
 
@@ -175,11 +175,13 @@ def twilio_event(name: str, tenant_id: str, params: dict[str, str], token: str) 
 
 
 @pytest.fixture
-def world(handler, tenant, other_tenant, send_queue, drain) -> World:
+def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> World:
     from parley.dal import keys, messages, table
     from parley_local.workers import _sqs_record
 
     a, b = tenant[0], other_tenant[0]
+    # Twilio is nowhere here: a call to it is refused at once (the discard port), never sent to the internet
+    monkeypatch.setenv("TWILIO_API_URL", "http://127.0.0.1:9")
 
     def ok(key: str, sample: str, **kw: Any) -> Any:
         kw.setdefault("headers", {"Idempotency-Key": None})
@@ -529,6 +531,8 @@ def _push_credential(method):
         return call(method, "/v1/app-credentials/{id}", who.id, params={"id": w.push_credential_id}, query={},
                     payload=doc if method == "PATCH" else ..., headers={"X-User-ID": None})  # fmt: skip
 
+    return run
+
 
 def _text(method, resource, suffix="", key="", payload=...):
     """B names A's texting resource by id (path ``/v1/<resource>/{id}<suffix>``)."""
@@ -561,6 +565,8 @@ def _device(method, suffix=""):
     def run(w, call, who):
         return call(method, f"/v1/user-devices/{{id}}{suffix}", who.id, params={"id": w.device_id}, query={},
                     headers={"X-User-ID": w.directory["users"]})  # fmt: skip
+
+    return run
 
 
 def _text_list(path, name, value):
@@ -759,9 +765,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("PATCH", "/v1/text-accounts/{id}", "path.id"): Case(
         _text("PATCH", "text-accounts", key="account", payload=_text_account_patch), _not_found
     ),
-    # the owner's claim gets past its account and stops at the missing inbound webhook URL (503): no Twilio call
+    # the owner's claim gets past its account and fails at Twilio, which refuses connections here (502)
     ("POST", "/v1/text-accounts/{id}/claim-number", "path.id"): Case(
-        _text("POST", "text-accounts", "/claim-number", key="account", payload={"notes": "mine"}), _not_found, owner_status=(503,)
+        _text("POST", "text-accounts", "/claim-number", key="account", payload={"notes": "mine"}), _not_found, owner_status=(502,)
     ),
     ("GET", "/v1/text-accounts", "query.organization-id"): Case(
         _text_list("/v1/text-accounts", "organization-id", lambda w: w.directory["organizations"]), _jsonapi_empty

@@ -45,12 +45,12 @@ def main() -> None:
     sqs = client("sqs")
     quiet_since = time.monotonic()
     while time.monotonic() - quiet_since < idle:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=visibility, AttributeNames=["All"],
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5, VisibilityTimeout=visibility, AttributeNames=["All"],
                                   WaitTimeSeconds=1).get("Messages", [])  # fmt: skip
         if not got:
             continue
         quiet_since = time.monotonic()
-        for i in range(0, len(got), 5):  # the event source's BatchSize (template.yaml)
+        for i in range(0, len(got), 5):  # the event source's BatchSize (template.yaml): one invocation per receive
             chunk = got[i : i + 5]
             out = app.lambda_handler({"Records": [_sqs_record(m, arn) for m in chunk]}, Context())
             failed = {f["itemIdentifier"] for f in out["batchItemFailures"]}

@@ -59,6 +59,7 @@ def main() -> None:
                 sqs.delete_message_batch(
                     QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
                 )
+        quiet_since = time.monotonic()  # idle counts from the end of the work, not its start (an invocation may be long)
     print("idle", flush=True)
 
 

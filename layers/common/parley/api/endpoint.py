@@ -216,6 +216,18 @@ def _takes_body(fn: Callable[..., Any]) -> bool:
     return any(isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel) for p in inspect.signature(fn).parameters.values())
 
 
+def _takes_json_api_document(fn: Callable[..., Any]) -> bool:
+    """Whether the route takes a JSON:API request document: its ``data.type``/``data.id`` may not match (409,
+    ``parley.api.jsonapi.attributes_of``), so every such route documents the 409."""
+    import inspect
+
+    from parley.models.jsonapi import RequestDocument
+
+    return any(
+        isinstance(p.annotation, type) and issubclass(p.annotation, RequestDocument) for p in inspect.signature(fn).parameters.values()
+    )
+
+
 def _documented(fn: Callable[..., Any], summary: str | None, description: str | None) -> dict[str, str | None]:
     """The route's OpenAPI summary and description: the arguments given, else the function's docstring's."""
     import inspect
@@ -299,7 +311,8 @@ class Api:
 
             documented = _documented(fn, summary, description)
             answers = {**({200: {"description": ok}} if ok is not None else {}), **(responses or {})}
-            failures = family_errors(self.family, (*errors, *((415,) if json_body and _takes_body(fn) else ())), public=public)
+            extra = (*((415,) if json_body and _takes_body(fn) else ()), *((409,) if _takes_json_api_document(fn) else ()))
+            failures = family_errors(self.family, (*errors, *extra), public=public)
             if failures and not any(200 <= code < 400 for code in answers):  # powertools' default 200 needs no responses
                 raise ValueError(f"{method} {path}: no success response documented (give ok= or responses=)")
             kwargs = {**documented, "responses": {**answers, **failures} or None, "tags": list(tags), **doc}

@@ -10,7 +10,6 @@ stored; with it, the multicast is `done` and every recipient is stored. The test
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,7 +21,6 @@ import requests
 from helpers import ROOT
 
 T1 = "2026-11-01T09:00:00Z"
-HAVE_NOTIFY = importlib.util.find_spec("parley.domain.notifications") is not None
 ATTRS = {
     "created-at", "created-by", "data", "first-name", "last-name", "user-name", "individual-group", "individual-group-id",
     "individual-id", "individual-ids", "status", "template-args", "template-id", "kind", "filter-type", "filter-value",
@@ -95,23 +93,19 @@ def test_multicasts_over_http(local, emulator_env, tmp_path):
     # the local stack's poller runs the fan-out: the audience is paged and counted
     def progressed():
         got = requests.get(f"{api}/v1/multicasts/{mid}/", headers=_h(key), timeout=30).json()["data"]["attributes"]
-        wanted = "done" if HAVE_NOTIFY else "running"
-        return got if got["status"] == wanted and got["progress"]["audience"] == 2 else None
+        return got if got["status"] == "done" and got["progress"]["audience"] == 2 else None
 
     final = local.wait_for(progressed, timeout=20, interval=0.3)
     assert final, requests.get(f"{api}/v1/multicasts/{mid}", headers=_h(key), timeout=30).text
     rows = store.all_recipient_keys(tid, mid)
-    if HAVE_NOTIFY:
-        assert final["progress"]["notified"] == 2 and {r["individual_id"] for r in rows} == {ids["ind"], ids["ind2"]}
-        # each recipient's user has the notification, rendered for them (the notifications routes read it)
-        mine = next(r for r in rows if r["individual_id"] == ids["ind2"])
-        got = requests.get(f"{api}/v1/user-notifications/{mine['notification_id']}/", headers=_h(key, ids["user2"]), timeout=30)
-        assert got.status_code == 200, got.text
-        data = got.json()["data"]["attributes"]["data"]
-        assert data["apn"]["title"] == "Flu shots, Sam <3" and data["apn"]["body"] == "North & Co for Sam <3"
-        assert data["apn"]["data"] == {"multicast-id": mid, "template-id": tpl} and data["sms"]["bodies"] == ["North & Co for Sam <3"]
-    else:
-        assert rows == [] and final["progress"]["notified"] == 0  # nothing claimed as sent without notify()
+    assert final["progress"]["notified"] == 2 and {r["individual_id"] for r in rows} == {ids["ind"], ids["ind2"]}
+    # each recipient's user has the notification, rendered for them (the notifications routes read it)
+    mine = next(r for r in rows if r["individual_id"] == ids["ind2"])
+    got = requests.get(f"{api}/v1/user-notifications/{mine['notification_id']}/", headers=_h(key, ids["user2"]), timeout=30)
+    assert got.status_code == 200, got.text
+    data = got.json()["data"]["attributes"]["data"]
+    assert data["apn"]["title"] == "Flu shots, Sam <3" and data["apn"]["body"] == "North & Co for Sam <3"
+    assert data["apn"]["data"] == {"multicast-id": mid, "template-id": tpl} and data["sms"]["bodies"] == ["North & Co for Sam <3"]
 
     # GET with the include flags: the individual-group expanded
     full = requests.get(f"{api}/v1/multicasts/{mid}", params={"include-individual-group": "true", "include-individual-ids": "true"},
@@ -163,15 +157,12 @@ def test_multicasts_over_http(local, emulator_env, tmp_path):
     def received():
         got = requests.get(api + "/v1/user-multicasts/", params={"individual-id": ids["ind"]}, headers=_h(key, ids["user"]), timeout=30)
         assert got.status_code == 200, got.text
-        return got.json() if (not HAVE_NOTIFY or got.json()["meta"]["page[total]"] >= 3) else None
+        return got.json() if got.json()["meta"]["page[total]"] >= 3 else None
 
     mine = local.wait_for(received, timeout=20, interval=0.3)
     assert mine and set(mine["meta"]) == {"page[total]", "page[limit]", "page[offset]"}
-    if HAVE_NOTIFY:
-        assert {d["id"] for d in mine["data"]} == {mid, task, to_user.json()["task-id"]}
-        assert all(d["type"] == "user-multicasts" and d["attributes"]["template-id"] == tpl for d in mine["data"])
-    else:
-        assert mine["data"] == []
+    assert {d["id"] for d in mine["data"]} == {mid, task, to_user.json()["task-id"]}
+    assert all(d["type"] == "user-multicasts" and d["attributes"]["template-id"] == tpl for d in mine["data"])
     theirs = requests.get(api + "/v1/user-multicasts/", params={"individual-id": ids["ind2"]}, headers=_h(key, ids["user"]), timeout=30)
     assert theirs.status_code == 403 and theirs.json()["errors"][0]["code"] == "not-owner"
 

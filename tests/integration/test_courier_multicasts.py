@@ -8,7 +8,6 @@ last one runs the real notify()."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 
@@ -433,7 +432,6 @@ def test_a_step_failing_five_times_is_dead_lettered_with_its_reason_and_redriven
     assert [n["user_id"] for n in multicast_fake.notifications(org.id)] == [SAM]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("parley.domain.notifications") is None, reason="notify() is not in this checkout")
 def test_with_the_real_notify_each_user_gets_one_user_notification_rendered_for_them(handler, tenant):
     """No stand-in: the notifications family's notify() makes the user-notifications (push skipped: no devices; no SMS
     or email: these users have neither), once each, also when a batch is delivered again."""

@@ -1,10 +1,10 @@
 """A MulticastFunction worker in its own process, for the multicast battery (test_battery_multicast.py): Lambda's SQS
 event source mapping in a loop (receive up to 10, invoke the real handler, delete what succeeded), against the emulator
-the test started (AWS_ENDPOINT_URL). notify() is the real one (parley.domain.notifications) with ``real``, or the
-test's stand-in (tests/multicast_fake.py) with ``fake``; each call that returns prints ``notified <user id>``, so the
-test can kill this process with SIGKILL in the middle of the fan-out and count the calls.
+the test started (AWS_ENDPOINT_URL), with the real notify() (parley.domain.notifications: push, SMS, email); each call
+that returns prints ``notified <user id>``, so the test can kill this process with SIGKILL in the middle of the fan-out
+and count the calls.
 
-    python multicast_worker.py QUEUE_URL QUEUE_ARN VISIBILITY_SECONDS IDLE_SECONDS real|fake
+    python multicast_worker.py QUEUE_URL QUEUE_ARN VISIBILITY_SECONDS IDLE_SECONDS
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "layers" / "common"), str(ROOT /
 
 
 def main() -> None:
-    url, arn, visibility, idle, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-    import multicast_fake
-
+    url, arn, visibility, idle = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     from parley.dal.aws import client
     from parley.domain import multicasts
     from parley_local.workers import _sqs_record
 
-    inner = multicasts._notify if mode == "real" else multicast_fake.notify
+    inner = multicasts._notify
 
     def counted(tenant_id, **kw):
         out = inner(tenant_id, **kw)

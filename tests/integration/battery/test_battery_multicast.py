@@ -15,7 +15,6 @@ the calls repeated after the kill (the same id again) are bounded by what one wo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -36,7 +35,7 @@ N = int(os.environ.get("MULTICAST_BATTERY_N", "5000"))  # (smaller only to debug
 # Seconds a received job stays hidden: longer than one invocation of 5 jobs (500 notify calls) takes on a loaded machine
 # (else a job is received again while it runs, and after 5 receives SQS dead-letters it); shorter than Lambda's 540 s.
 VISIBILITY = 60
-MODE = "real" if importlib.util.find_spec("parley.domain.notifications") else "fake"
+APN_DATA = {"signing-key": "-----BEGIN PRIVATE KEY-----\nbattery\n-----END PRIVATE KEY-----", "signing-key-id": "KB", "team-id": "TB"}
 SMALL = 60  # the other tenant's audience
 SERVER = r"""
 import os, sys
@@ -93,14 +92,25 @@ def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         dal_aws.session.cache_clear()
 
 
-def _seed(tenant_id: str, n: int, prefix: str) -> list[tuple[str, str]]:
-    """``n`` users, each the owner of one individual: (individual id, user id) pairs, written as the replica does."""
+SMS_EVERY, DEVICE_EVERY = 10, 25  # A's users with SMS on and opted in (every 10th), with an iPhone (every 25th)
+
+
+def _phone(i: int) -> str:
+    return f"+1212{5550000 + i}"
+
+
+def _seed(tenant_id: str, n: int, prefix: str, *, sms_every: int = 0) -> list[tuple[str, str]]:
+    """``n`` users, each the owner of one individual: (individual id, user id) pairs, written as the replica does;
+    every ``sms_every``-th user has a phone and SMS among its ``notifications``."""
     from parley.dal import directory, table
 
     people = [(f"{prefix}-ind-{i:05d}", f"{prefix}-user-{i:05d}") for i in range(n)]
     items = []
-    for ind, user in people:
-        items.append(directory.item(tenant_id, "users", user, "2026-11-01T09:00:00.000Z", {"first-name": f"U{user[-5:]}"}))
+    for i, (ind, user) in enumerate(people):
+        attrs: dict[str, Any] = {"first-name": f"U{user[-5:]}"}
+        if sms_every and i % sms_every == 0:
+            attrs |= {"phone": _phone(i), "notifications": ["sms"], "sms-mode": "all"}
+        items.append(directory.item(tenant_id, "users", user, "2026-11-01T09:00:00.000Z", attrs))
         items.append(directory.item(tenant_id, "individuals", ind, "2026-11-01T09:00:00.000Z",
                                     {"first-name": f"I{ind[-5:]}", "owner-id": user}))  # fmt: skip
     table.batch_put(items)
@@ -109,7 +119,7 @@ def _seed(tenant_id: str, n: int, prefix: str) -> list[tuple[str, str]]:
 
 def _worker(emulator: dict[str, Any], idle: float, name: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(WORKER), emulator["queue_url"], emulator["queue_arn"], str(VISIBILITY), str(idle), MODE],
+        [sys.executable, str(WORKER), emulator["queue_url"], emulator["queue_arn"], str(VISIBILITY), str(idle)],
         stdout=subprocess.PIPE, stderr=(emulator["logs"] / f"{name}.log").open("wb"), env=emulator["env"], text=True,
     )  # fmt: skip
 
@@ -128,6 +138,27 @@ def _dead_letters() -> list[str]:
     return [str(waiting), str(steps)] + [m["Body"][:200] for m in got] + [str(r.get("reason"))[:300] for r in _scan("DEADLETTER#")]
 
 
+def _send_jobs() -> list[str]:
+    """The message ids of the jobs waiting on the send queue (received and left to come back: nothing consumes them)."""
+    from parley.dal.aws import client
+
+    sqs = client("sqs")
+    url = next(u for u in sqs.list_queues()["QueueUrls"] if u.endswith("-SendQueue"))
+    ids: list[str] = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get("Messages", []):
+        ids += [json.loads(m["Body"])["message_id"] for m in got]
+    return ids
+
+
+def _query(pk: str, index: str | None = None) -> list[dict[str, Any]]:
+    """Every item of one partition (of the table, or of an index whose key attribute is ``<index>PK``)."""
+    from parley.dal import table
+
+    name = f"{index}PK" if index else "PK"
+    extra = {"IndexName": index} if index else {}
+    return table.query_raw(KeyConditionExpression=f"{name} = :pk", ExpressionAttributeValues=table.values(pk=pk), **extra)
+
+
 def _scan(prefix: str) -> list[dict[str, Any]]:
     from parley.dal import table
 
@@ -135,14 +166,27 @@ def _scan(prefix: str) -> list[dict[str, Any]]:
 
 
 def test_a_5000_recipient_multicast_survives_a_killed_worker_with_one_notification_each(emulator):
+    from parley.dal import keys
     from parley.dal import multicasts as store
-    from parley.domain import multicasts, templates
+    from parley.dal import push as push_store
+    from parley.domain import multicasts, notifications, optins, push, templates
     from parley.domain.auth import create_tenant
     from parley.models.crm import TemplateRequest
+    from parley.models.push import AppCredentialCreate, UserDeviceCreate
 
     a, _ = create_tenant("Acme Care", "no-reply@parley.example", "Acme")
     b, _ = create_tenant("Globex Care", "no-reply@parley.example", "Globex")
-    people_a, people_b = _seed(a.id, N, "a"), _seed(b.id, SMALL, "b")
+    people_a, people_b = _seed(a.id, N, "a", sms_every=SMS_EVERY), _seed(b.id, SMALL, "b")
+    # transports: every 10th user of A is opted in to SMS, every 25th has an iPhone registered for push
+    texted = {user: _phone(i) for i, (_, user) in enumerate(people_a) if i % SMS_EVERY == 0}
+    for phone in texted.values():
+        optins.update(a.id, phone=phone, email=None, opt_in=True, reason="battery")
+    push.create_credential(a.id, AppCredentialCreate(app_name="care", type="apn", store_id="com.example.care", data=APN_DATA))
+    devices = {
+        user: push.register_device(a.id, user, ind, UserDeviceCreate(type="apn", token=f"{i:064x}", app_name="care"))[0]
+        for i, (ind, user) in enumerate(people_a)
+        if i % DEVICE_EVERY == 0
+    }
     request = TemplateRequest(name="Flu", subject="Flu shots, {{recipient.name}}", bodyHtml="<p>{{clinic}}</p>", bodyText="{{clinic}}")
     tpl_a, tpl_b = templates.create(a.id, request, user_id=None).id, templates.create(b.id, request, user_id=None).id
 
@@ -196,31 +240,39 @@ def test_a_5000_recipient_multicast_survives_a_killed_worker_with_one_notificati
 
     # exactly one notification per recipient: one per user, with the content rendered for that user
     ids_a = {r["notification_id"] for r in rows}
-    if MODE == "real":
-        made_a = [n for n in _scan(f"TENANT#{a.id}#NOTIF#") if n["SK"] == "NOTIF"]
-        assert len(made_a) == N and {n["PK"].rsplit("#", 1)[1] for n in made_a} == ids_a
-        assert sorted(n["user_id"] for n in made_a) == sorted(users_a)
-        sample = json.loads(next(n for n in made_a if n["user_id"] == people_a[7][1])["data"])
-        assert sample["apn"]["title"] == f"Flu shots, I{people_a[7][0][-5:]}" and sample["apn"]["body"] == "A & co"
-        days = _scan(f"TENANT#{a.id}#NOTIFDAY#USER#")  # each user's daily count: the notification counted once
-        assert len(days) == N and {int(d["n"]) for d in days} == {1}
-    else:
-        made_a = _scan(f"TESTNOTIF#{a.id}#")
-        assert len(made_a) == N and {n["PK"].rsplit("#", 1)[1] for n in made_a} == ids_a
-        assert sorted(n["user_id"] for n in made_a) == sorted(users_a)
-        sample = next(n for n in made_a if n["user_id"] == people_a[7][1])
-        assert sample["subject"] == f"Flu shots, I{people_a[7][0][-5:]}" and sample["html"] == "<p>A &amp; co</p>"
+    made_a = [n for n in _scan(f"TENANT#{a.id}#NOTIF#") if n["SK"] == "NOTIF"]
+    assert len(made_a) == N and {n["PK"].rsplit("#", 1)[1] for n in made_a} == ids_a
+    assert sorted(n["user_id"] for n in made_a) == sorted(users_a)
+    sample = json.loads(next(n for n in made_a if n["user_id"] == people_a[7][1])["data"])
+    assert sample["apn"]["title"] == f"Flu shots, I{people_a[7][0][-5:]}" and sample["apn"]["body"] == "A & co"
+    days = _scan(f"TENANT#{a.id}#NOTIFDAY#USER#")  # each user's daily count: the notification counted once
+    assert len(days) == N and {int(d["n"]) for d in days} == {1}
+
+    # exactly one delivery per recipient and transport. SMS: one message per texted user (its deterministic id), none
+    # for anyone else, each queued on the send queue at most once (the dispatcher then sends a message at most once).
+    nid = {user: multicasts.notification_id(mc_a["id"], user) for _, user in people_a}
+    texts = _query(keys.timeline_pk(a.id, "sms"), index="GSI1")  # the tenant's SMS, by the timeline index
+    assert sorted(m["recipient"] for m in texts) == sorted(texted.values())
+    assert {m["id"] for m in texts} == {notifications.message_id(nid[user], "sms", 0) for user in texted}
+    assert {m["body"] for m in texts} == {"A & co"}
+    jobs = _send_jobs()
+    assert len(jobs) == len(set(jobs)) and set(jobs) <= {m["id"] for m in texts}
+    # push: one claim per device, and its log says sent, or unconfirmed for a push the killed worker had in flight
+    outcomes: Counter[str] = Counter()
+    for user, device in devices.items():
+        partition = _query(push_store.device_pk(a.id, device))
+        claims = [i["SK"] for i in partition if str(i["SK"]).startswith("PUSHCLAIM#")]
+        logs = [i for i in partition if i.get("type") == "push_device_log"]
+        assert claims == [f"PUSHCLAIM#{nid[user]}"] and len(logs) == 1, (user, claims, logs)
+        outcomes[logs[0]["outcome"]] += 1
+    assert outcomes["sent"] >= len(devices) - 1 and set(outcomes) <= {"sent", "unconfirmed"}, outcomes
 
     # the other tenant: its own multicast done, its own users only; nothing of A's in it and nothing of its in A's
     done_b = store.get(b.id, mc_b["id"], consistent=True)
     assert done_b["status"] == "done" and done_b["notified"] == SMALL
-    if MODE == "real":
-        made_b = [n for n in _scan(f"TENANT#{b.id}#NOTIF#") if n["SK"] == "NOTIF"]
-        assert {json.loads(n["source"])["multicast-id"] if isinstance(n["source"], str) else n["source"]["multicast-id"]
-                for n in made_a} == {mc_a["id"]}  # fmt: skip
-    else:
-        made_b = _scan(f"TESTNOTIF#{b.id}#")
-        assert {n["multicast_id"] for n in made_a} == {mc_a["id"]} and {n["multicast_id"] for n in made_b} == {mc_b["id"]}
+    made_b = [n for n in _scan(f"TENANT#{b.id}#NOTIF#") if n["SK"] == "NOTIF"]
+    assert {json.loads(n["source"])["multicast-id"] if isinstance(n["source"], str) else n["source"]["multicast-id"]
+            for n in made_a} == {mc_a["id"]}  # fmt: skip
     assert sorted(n["user_id"] for n in made_b) == sorted(u for _, u in people_b)
     assert store.get(b.id, mc_a["id"]) is None and store.get(a.id, mc_b["id"]) is None
     assert len(store.all_recipient_keys(b.id, mc_b["id"])) == SMALL

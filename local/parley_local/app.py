@@ -623,6 +623,7 @@ class LocalStack:
                 "TALLY_DLQ_URL": root.ref("TallyDLQ"),
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "TEXT_CALLBACK_DLQ_URL": root.ref("TextCallbackDLQ"),
+                "CHANNEL_EVENTS_DLQ_URL": root.ref("ChannelEventsDLQ"),
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
                 "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
                 "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),

@@ -86,6 +86,10 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
     "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
+    "channel-events-queue": (
+        ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
+        {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},
+    ),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

@@ -15,8 +15,11 @@ def test_the_families_are_the_nested_applications_of_the_root_template():
         "CourierEmailApi": "courier_email",
         "CourierNotificationsApi": "courier_notifications",
         "CourierTextingApi": "courier_texting",
+        "CourierMessagingApi": "courier_messaging",
     }
-    assert families.names() == ("candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting")
+    assert families.names() == (
+        "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"
+    )  # fmt: skip
 
 
 def test_every_folder_with_endpoints_is_a_family_and_every_family_has_its_documents():

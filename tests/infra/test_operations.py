@@ -123,6 +123,7 @@ def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message()
         "TallyDLQ",
         "MulticastDLQ",
         "TextCallbackDLQ",
+        "ChannelEventsDLQ",
     }
     watched: dict[str, dict[str, float]] = {}
     for alarm in of_type(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values():
@@ -236,6 +237,7 @@ def test_every_queue_consumer_knows_its_queues_max_receive_count():
         assert int(declared) == queue["Properties"]["RedrivePolicy"]["maxReceiveCount"], function
         checked.append(function)
     assert sorted(checked) == [
+        "ChannelEventsFunction",
         "DirectoryEventsFunction",
         "DispatcherFunction",
         "InboundMailFunction",

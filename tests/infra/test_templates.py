@@ -159,6 +159,7 @@ ERROR_SHAPE_KEYS = {
     "courier_email": {"errors"},
     "courier_notifications": {"errors"},
     "courier_texting": {"errors"},
+    "courier_messaging": {"errors"},
 }
 
 
@@ -198,7 +199,7 @@ def test_api_gateways_throttling_says_when_to_retry(path):
     assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
-@pytest.mark.parametrize("family", ["courier_admin", "courier_email", "courier_notifications", "courier_texting"])
+@pytest.mark.parametrize("family", ["courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"])
 def test_courier_gateway_responses_are_json_api_media(family):
     """The courier API's own answers (no key, unknown route, throttling, …) carry JSON:API's media type, as its
     handlers' answers do (docs/courier.md "Media types"), in the deployed RestApi (SAM's transform)."""

@@ -14,7 +14,9 @@ from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Unauthorized
 from parley.models.validators import has_control_characters
 
-Family = Literal["candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting"]
+Family = Literal[
+    "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"
+]
 
 # Headers whose value is an identifier Parley stores, compares or echoes (decision S4): the candidate API's
 # acting recruiter, the CRM's tenant and acting user, and the idempotency key of every family.

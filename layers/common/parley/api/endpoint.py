@@ -53,6 +53,7 @@ ACCESS = frozenset(
         "texting-secrets",  # the texting accounts' Twilio credentials (parley/texting/*): create, rotate, read
         "text-callback-queue",
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
+        "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
     }
 )
 
@@ -75,6 +76,7 @@ _SERVICES = {
     "texting-secrets": ("secretsmanager",),
     "text-callback-queue": ("sqs",),
     "text-inbound-url": (),
+    "channel-events-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

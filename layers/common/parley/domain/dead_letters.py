@@ -74,6 +74,11 @@ QUEUES: dict[str, DeadLetterQueue] = {
             "signed text callbacks TextCallbackFunction could not attempt (its own failures; a receiver's are recorded on the delivery)",
         ),
         DeadLetterQueue(
+            "channel-events",
+            "channel_events_dlq_url",
+            "channel events (inbox state, live updates, SMS bridge, offline pushes) ChannelEventsFunction could not apply",
+        ),
+        DeadLetterQueue(
             "tally",
             "tally_dlq_url",
             "table-stream batches TallyFunction could not apply (Lambda's on-failure records: they describe a batch, which "

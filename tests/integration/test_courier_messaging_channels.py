@@ -426,3 +426,22 @@ def test_get_profile_answers_a_members_photo_to_members(handler, org):
     assert status == 404 and out["errors"][0]["source"]["parameter"] == "profile-individual-id"
     assert call(handler, "profile", org.id, as_="lee", id_=chan["id"], query={"profile-individual-id": IND["sam"]})[0] == 404
     assert call(handler, "profile", org.id, id_=chan["id"], query={})[0] == 400
+
+
+def test_the_purge_of_a_person_takes_them_out_of_their_channels(handler, org):
+    from parley.dal import channels as store
+    from parley.domain import channels, purge
+
+    _, direct = new_channel(handler, org.id, as_="sam", individual_ids=[IND["pat"], IND["lee"]])
+    _, group = new_channel(handler, org.id, individual_group_id=GROUP_ID)
+    who = purge.resolve(org.id, "user", USERS["sam"])
+    assert IND["sam"] in who.individual_ids
+    done = purge.purge_courier(who)
+    assert done["channel_memberships"] == 2 and done["channels_created"] == 1
+    assert set(stored_members(org.id, direct["id"])) == {IND["pat"], IND["lee"]}
+    assert set(stored_members(org.id, group["id"])) == {IND["pat"], IND["lee"]}
+    assert "created_by" not in channels.get_channel_item(org.id, direct["id"])
+    # the direct channel is now Pat and Lee's; no pointer names the purged set any more
+    assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"]])["channel_id"] == direct["id"]
+    assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"], IND["sam"]]) is None
+    assert store.memberships(org.id, IND["sam"]) == []

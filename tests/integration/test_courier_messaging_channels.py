@@ -445,3 +445,20 @@ def test_the_purge_of_a_person_takes_them_out_of_their_channels(handler, org):
     assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"]])["channel_id"] == direct["id"]
     assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"], IND["sam"]]) is None
     assert store.memberships(org.id, IND["sam"]) == []
+
+
+def test_a_member_added_concurrently_is_a_409_not_a_500_and_keeps_its_state(handler, org):
+    """Two requests that both saw Lee missing: the second one's put (only if absent) fails; Lee's item (with the
+    inbox's fields) is not overwritten."""
+    from parley.dal import channels as store
+    from parley.domain import channels
+    from parley.errors import Conflict
+
+    _, chan = new_channel(handler, org.id, floating=True)
+    assert call(handler, "subscribe", org.id, id_=chan["id"], body_={"individual-ids": [IND["lee"]]})[0] == 201
+    store.update_member(org.id, chan["id"], IND["lee"], {"unread": 3})
+    stored = channels.get_channel_item(org.id, chan["id"])
+    with pytest.raises(Conflict) as err:
+        channels._change_members(stored, {IND["pat"]}, add=[IND["lee"]], remove=[])
+    assert err.value.code == "concurrent-change"
+    assert stored_members(org.id, chan["id"])[IND["lee"]]["unread"] == 3

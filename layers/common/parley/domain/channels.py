@@ -387,7 +387,9 @@ def _change_members(channel: dict[str, Any], current: set[str], *, add: list[str
             raise Conflict("a direct channel with these people exists already in the organization", pointer="/individual-ids",
                            code="direct-channel-exists")  # fmt: skip
         return
-    store.write(ops)
+    for start in range(0, len(ops), _ONE_TRANSACTION):  # a member put only if absent: a concurrent change is a 409, never a 500
+        if not store.transact(ops[start : start + _ONE_TRANSACTION]):
+            raise Conflict("the channel's members changed at the same time: try again", pointer="/individual-ids", code="concurrent-change")
 
 
 def sync_group(tenant_id: str, group_id: str) -> int:

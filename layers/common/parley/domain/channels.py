@@ -274,6 +274,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
     from parley.models.messaging_channels import ChannelPatch
 
     changes: dict[str, Any] = {}
+    where: dict[str, str] = {}  # member → the pointer of the operation that set it
     if operations is not None:
         for n, op in enumerate(operations):
             path = op.path.strip("/")
@@ -291,6 +292,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
                 problem = err.errors()[0]
                 raise BadRequest(f"{op.path}: {problem['msg']}", pointer=f"{POINTER}{n}/value", code="invalid-value") from None
             changes[member] = getattr(checked, member.replace("-", "_"))
+            where[member] = f"{POINTER}{n}/value"
     else:
         changes = {name.replace("_", "-"): getattr(partial, name) for name in partial.model_fields_set}
     sets: dict[str, Any] = {}
@@ -299,7 +301,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
         field = member.replace("-", "_")
         if value is None:
             if field not in CLEARABLE:
-                raise BadRequest(f"{member} cannot be null", pointer=POINTER + member, code="invalid-value")
+                raise BadRequest(f"{member} cannot be null", pointer=where.get(member, POINTER + member), code="invalid-value")
             removes.append(field)
         else:
             sets[field] = value.model_dump() if hasattr(value, "model_dump") else value

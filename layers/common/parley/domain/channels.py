@@ -492,7 +492,7 @@ def listing(tenant_id: str, individual_id: str, *, organization_id: str | None, 
 def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str, int]:
     """The purge of a person (``domain/purge.purge_courier``): each individual leaves every channel (its member item,
     found on its inbox index, GSI6), a direct channel's dedupe pointer moves to the remaining people, and the channels
-    it created no longer name it (``created_by`` removed). No event is published (the purge is not a member's act).
+    it created no longer name it (``created_by`` and ``created_by_user`` removed). No event is published (the purge is not a member's act).
     The channels' messages are the messages area's."""
     done = {"channel_memberships": 0, "channels_created": 0}
     for individual in sorted(set(individual_ids)):
@@ -511,6 +511,6 @@ def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str
             store.write(ops)
             done["channel_memberships"] += 1
             if channel.get("created_by") == individual:
-                store.update_channel(tenant_id, channel["id"], {}, remove=["created_by"])
+                store.update_channel(tenant_id, channel["id"], {}, remove=["created_by", "created_by_user"])
                 done["channels_created"] += 1
     return done

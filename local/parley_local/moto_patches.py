@@ -320,7 +320,7 @@ def patch_queries() -> None:
             finally:
                 try:
                     table, k = key(*args, **kwargs)
-                except Exception:  # noqa: BLE001 — an unusual call: forget the maps rather than guess
+                except Exception:  # an unusual call: forget the maps rather than guess
                     table, k = (args[0] if isinstance(args[0], Table) else None), None
                 if table is not None:
                     mark(table, k)

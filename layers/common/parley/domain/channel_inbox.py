@@ -217,7 +217,7 @@ def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", de
         return [(channels[m["channel_id"]], m) for m in members if m["channel_id"] in channels], total, cost
     rows: list[tuple[dict, dict]] = []
     total = 0
-    for chunk in _member_chunks(tenant_id, individual_id, index, descending, filters, values):
+    for chunk in store.inbox_chunks(tenant_id, individual_id, index=index, descending=descending, filters=filters, values=values):
         cost["members"] += len(chunk)
         channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in chunk])
         cost["channels"] += len(channels)
@@ -228,26 +228,6 @@ def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", de
                     rows.append((ch, m))
                 total += 1
     return rows, total, cost
-
-
-def _member_chunks(tenant_id: str, individual_id: str, index: str, descending: bool, filters: list[str], values: dict) -> Any:
-    from parley.dal import table
-
-    pk = {"GSI6": store.inbox_pk(tenant_id, individual_id), "GSI7": store.unread_pk(tenant_id, individual_id),
-          "GSI5": store.acked_pk(tenant_id, individual_id)}[index]  # fmt: skip
-    params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": f"{index}PK = :pk", "ScanIndexForward": not descending,
-                              "ExpressionAttributeValues": table.values(pk=pk, **values), "Limit": 100}  # fmt: skip
-    if filters:
-        params["FilterExpression"] = " AND ".join(filters)
-    start = None
-    while True:
-        out = table.ddb().query(TableName=table.table_name(), **params, **({"ExclusiveStartKey": start} if start else {}))
-        items = [table.unmarshal(i) for i in out.get("Items", [])]
-        if items:
-            yield items
-        start = out.get("LastEvaluatedKey")
-        if not start:
-            return
 
 
 def attributes(channel: dict[str, Any], member: dict[str, Any]) -> Any:

@@ -27,6 +27,7 @@ from parley.dal import channel_messages as store
 from parley.models.channel_events import ChannelEvent
 
 CAS_ATTEMPTS = 100
+FANOUT = 16  # member states written at once by the hook for a large channel's post
 
 
 def small_channel_members(tenant_id: str, channel_id: str, n: int) -> list[str] | None:
@@ -138,8 +139,12 @@ def apply(event: ChannelEvent) -> None:
         if message is None or message.get("draft"):
             return
         ids = event.member_ids if event.member_ids is not None else _member_ids(event.tenant_id, event.channel_id)
-        for ind in ids:
-            apply_post(event.tenant_id, event.channel_id, ind, message, author=False)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # members are independent items: up to FANOUT at once (a failure is raised: the event is retried, and what was
+        # applied already is not applied twice)
+        with ThreadPoolExecutor(max_workers=FANOUT) as pool:
+            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False), ids))
     elif event.kind == "members-added":
         for ind in event.data.get("individual_ids") or []:
             init_member(event.tenant_id, event.channel_id, ind)

@@ -374,6 +374,10 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
 
     done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
+
+    from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
+
+    done.update(channels.purge_individuals(t, who.individual_ids))
     return done
 
 

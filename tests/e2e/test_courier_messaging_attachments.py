@@ -142,7 +142,7 @@ def test_attachments_and_bookmarks_over_http(local, emulator_env, tmp_path):
     page = listing("ub")
     assert page.status_code == 200 and page.headers["Content-Type"] == MEDIA
     assert [d["id"] for d in page.json()["data"]] == [att, pdf["id"]]
-    assert page.json()["meta"] == {"page[total]": 2, "page[limit]": 100, "page[offset]": 0} or page.json()["meta"]["page[total]"] == 2
+    assert page.json()["meta"] == {"page[total]": 2, "page[limit]": 100, "page[offset]": 0}
     every = listing("ua", **{"filter[include-pending]": "true", "page[limit]": "2", "page[offset]": "1"}).json()
     assert [d["id"] for d in every["data"]] == [pdf["id"], waiting] and every["meta"]["page[total]"] == 3
 

@@ -12,7 +12,8 @@ import time
 import uuid
 
 import requests
-from e2e.test_courier_email import _import
+
+from helpers import import_directory
 
 MEDIA = "application/vnd.api+json"
 T1 = "2026-11-01T09:00:00Z"
@@ -49,8 +50,8 @@ def test_attachments_and_bookmarks_over_http(local, emulator_env, tmp_path):
     tenant, stranger = local.new_tenant("courier-attachments"), local.new_tenant("courier-attachments-stranger")
     key, tid = tenant["apiKey"], tenant["tenantId"]
     ids, lines = _world()
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
-    assert _import(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0  # the same ids in another tenant
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0  # the same ids in another tenant
     api = local.api
 
     def h(user, credential=key):

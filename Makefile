@@ -22,7 +22,7 @@ help:
 	@echo "make bench  build, then run every benchmark and write bench/RESULTS.md (~20-30 min; QUICK=1: a 5-minute check)"
 	@echo "make smoke  smoke-test the running local stack (make run); STACK=<name> SENDER=<verified address> [REGION=…]: a deployed stack"
 
-$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt layers/deps/requirements-sdist.txt
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/deps/requirements.txt layers/deps/requirements-nodeps.txt layers/deps/requirements-sdist.txt layers/imaging/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.13 not found (install it, or run: make PYTHON=/path/to/python3.13 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt

@@ -298,6 +298,9 @@ class Template:
         """Function properties with the template's Globals.Function merged in, as SAM does."""
         glob = ((self.doc.get("Globals") or {}).get("Function")) or {}
         merged = {**glob, **props}
+        for name, value in props.items():  # SAM: a list is additive, the Globals' entries first (e.g. Layers)
+            if isinstance(value, list) and isinstance(glob.get(name), list):
+                merged[name] = [*glob[name], *value]
         env = {**((glob.get("Environment") or {}).get("Variables") or {}), **((props.get("Environment") or {}).get("Variables") or {})}
         merged["Environment"] = {"Variables": env}
         return merged

@@ -124,6 +124,7 @@ def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message()
         "MulticastDLQ",
         "TextCallbackDLQ",
         "ChannelEventsDLQ",
+        "ThumbnailsDLQ",
     }
     watched: dict[str, dict[str, float]] = {}
     for alarm in of_type(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values():
@@ -246,6 +247,7 @@ def test_every_queue_consumer_knows_its_queues_max_receive_count():
         "PurgeFunction",
         "SesEventsFunction",
         "TextCallbackFunction",
+        "ThumbnailsFunction",
     ]
 
 

@@ -140,6 +140,7 @@ def test_dependencies_are_pinned():
         "layers/deps/requirements.txt",
         "layers/deps/requirements-nodeps.txt",
         "layers/deps/requirements-sdist.txt",
+        "layers/imaging/requirements.txt",
     ]:
         for line in (ROOT / req).read_text().splitlines():
             line = line.split("#")[0].strip()

@@ -97,6 +97,7 @@ class World:
     multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
     b_template_id: str = ""  # a CRM template of B's (so B's multicast calls reach the id under test)
     texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
+    attachments: dict[str, str] = field(default_factory=dict)  # A's channel, message, attachment, bookmark (_attachments_of_a)
     messaging: dict[str, str] = field(default_factory=dict)  # A's and B's messaging channels (_messaging_of)
 
 
@@ -126,6 +127,44 @@ def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
     store.create_map({"tenant_id": tenant_id, "id": ids["map"], "number_id": ids["number"], "organization_id": org,
                       "user_id": dir_ids["users"], "created_at": now})  # fmt: skip
     return ids | _texts_of_a(tenant_id, ids, org)
+
+
+B_ATT_USER, B_ATT_INDIVIDUAL = "user-of-b-att", "individual-of-b-att"  # B's own user, probing A's ids
+
+
+def _attachments_of_a(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A channel of A's individual with a message, a ready attachment (a PNG) and a bookmark of it; and a user of
+    B's own (B's directory), whose calls name A's ids (docs/courier.md "Attachments and bookmarks")."""
+    import io
+
+    from PIL import Image
+
+    from parley.dal import channel_attachments as att_store
+    from parley.dal import uploads
+    from parley.domain import channel_attachments, channel_bookmarks, channel_messages, channels
+    from parley.domain import directory as courier_directory
+    from parley.models.channel_attachments import AttachmentCreateAttributes
+    from parley.models.channel_bookmarks import BookmarkCreateAttributes
+
+    me = dir_ids["individuals"]
+    chan, _ = channels.create_channel(a_id, organization_id=dir_ids["organizations"], creator_individual_id=me, floating=True,
+                                      publish=False)  # fmt: skip
+    message = channel_messages.post(a_id, chan["id"], me, "for A only", publish=False)
+    ticket = channel_attachments.create(
+        a_id, me, AttachmentCreateAttributes(content_type="image/png", filename="a.png", message_id=message["id"])
+    )
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    uploads.put(att_store.upload_key(a_id, ticket.id), png.getvalue(), content_type="image/png")
+    channel_attachments.process_upload(a_id, me, ticket.id)
+    (bookmark_id, _), _ = channel_bookmarks.create(a_id, me, BookmarkCreateAttributes(channel_id=chan["id"], message_id=message["id"]))
+    lines = [
+        {"type": "organizations", "id": "organization-of-b-att", "attributes": {}},
+        {"type": "users", "id": B_ATT_USER, "attributes": {"primary-individual-id": B_ATT_INDIVIDUAL}},
+        {"type": "individuals", "id": B_ATT_INDIVIDUAL, "attributes": {"owner-id": B_ATT_USER}},
+    ]
+    assert courier_directory.import_lines(b_id, [json.dumps({**x, "last-sync-time": "2026-11-01T09:00:00Z"}) for x in lines]).written == 3
+    return {"channel": chan["id"], "message": message["id"], "attachment": ticket.id, "bookmark": bookmark_id}
 
 
 TEXT_TOKEN = "auth-token-of-a-text-account"
@@ -346,7 +385,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
                  badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
-                 channel_id=chan["id"], channel_message_id=chan_msg["id"], messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
+                 channel_id=chan["id"], channel_message_id=chan_msg["id"], attachments=_attachments_of_a(a.id, b.id, dir_ids),
+                 messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -563,6 +603,80 @@ def _not_theirs(c: Any) -> None:
 
 def _attachments_of_email(w, call, who):
     return call("GET", "/v1/user-email-attachments", who.id, params={}, query={"email-id": w.user_email_id})
+
+
+def _att_call(method, path, *, ids=None, query=None, payload=..., foreign_individual=False):
+    """A messaging-attachments / -bookmarks call by the calling tenant's own user (B's: ``B_ATT_USER``) naming A's ids
+    (``ids``: path parameter → the key of ``w.attachments``); ``foreign_individual``: with ``individual-id`` = A's
+    individual, which B's user does not own (403)."""
+
+    def run(w, call, who):
+        owner = who.id == w.a.id
+        user = w.directory["users"] if owner else B_ATT_USER
+        q = dict(query(w) if callable(query) else query or {})
+        body_ = payload(w) if callable(payload) else payload
+        if foreign_individual or owner:  # A's user has no primary individual here: it names its own
+            if path.endswith("/process-upload"):
+                body_ = {**body_, "individual-id": w.directory["individuals"]}
+            else:
+                q["individual-id"] = w.directory["individuals"]
+        params = {name: w.attachments[key] for name, key in (ids or {}).items()}
+        return call(method, path, who.id, params=params or {}, query=q, payload=body_, headers={"X-User-ID": user})
+
+    return run
+
+
+def _att_patch(w):
+    return {"data": {"type": "messaging-attachments", "id": w.attachments["attachment"], "attributes": {"removed": True}}}
+
+
+def _att_create(w):
+    attrs = {"content-type": "image/png", "filename": "b.png", "message-id": w.attachments["message"]}
+    return {"data": {"type": "messaging-attachments", "attributes": attrs}}
+
+
+def _bm_create(w):
+    attrs = {"channel-id": w.attachments["channel"], "message-id": w.attachments["message"]}
+    return {"data": {"type": "messaging-bookmarks", "attributes": attrs}}
+
+
+def _attachment_cases() -> dict[tuple[str, str, str], Case]:
+    one, process, listing = "/v1/messaging-attachments/{id}", "/v1/messaging-attachments/{id}/process-upload", "/v1/messaging-attachments"
+    bm_one, bm_list = "/v1/messaging-bookmarks/{id}", "/v1/messaging-bookmarks"
+    att, bm = {"id": "attachment"}, {"id": "bookmark"}
+
+    def by_message(w):
+        return {"message-id": w.attachments["message"]}
+
+    def by_org(w):
+        return {"organization-id": w.directory["organizations"]}
+
+    return {
+        ("GET", one, "path.id"): Case(_att_call("GET", one, ids=att), _not_found),
+        ("GET", one, "query.individual-id"): Case(_att_call("GET", one, ids=att, foreign_individual=True), _not_theirs),
+        ("PATCH", one, "path.id"): Case(_att_call("PATCH", one, ids=att, payload=_att_patch), _not_found),
+        ("PATCH", one, "query.individual-id"): Case(
+            _att_call("PATCH", one, ids=att, payload=_att_patch, foreign_individual=True), _not_theirs
+        ),
+        ("POST", process, "path.id"): Case(_att_call("POST", process, ids=att, payload={}), _not_found, owner_status=(201,)),
+        ("POST", process, "body.individual-id"): Case(
+            _att_call("POST", process, ids=att, payload=lambda w: {"individual-id": w.directory["individuals"]}),
+            _not_theirs,
+            owner_status=(201,),
+        ),
+        ("GET", listing, "query.message-id"): Case(_att_call("GET", listing, query=by_message), _not_found),
+        ("GET", listing, "query.individual-id"): Case(_att_call("GET", listing, query=by_message, foreign_individual=True), _not_theirs),
+        ("POST", listing, "query.individual-id"): Case(
+            _att_call("POST", listing, payload=_att_create, foreign_individual=True), _not_theirs, owner_status=(201,)
+        ),
+        ("GET", bm_one, "path.id"): Case(_att_call("GET", bm_one, ids=bm), _not_found),
+        ("GET", bm_one, "query.individual-id"): Case(_att_call("GET", bm_one, ids=bm, foreign_individual=True), _not_theirs),
+        ("GET", bm_list, "query.organization-id"): Case(_att_call("GET", bm_list, query=by_org), _not_found),
+        ("GET", bm_list, "query.individual-id"): Case(_att_call("GET", bm_list, query=by_org, foreign_individual=True), _not_theirs),
+        ("POST", bm_list, "query.individual-id"): Case(
+            _att_call("POST", bm_list, payload=_bm_create, foreign_individual=True), _not_theirs, owner_status=(200, 201)
+        ),
+    }
 
 
 def _push_credential(method):
@@ -1059,6 +1173,8 @@ CASES: dict[tuple[str, str, str], Case] = {
         _not_theirs,
     ),
     **_multicast_sends(),
+    # courier messaging: attachments and bookmarks (A's channel; B's own user names A's ids)
+    **_attachment_cases(),
     **_messaging_cases(),
 }
 

@@ -200,12 +200,20 @@ def check(tenant_id: str, channel_id: str, attachment_ids: Sequence[str], *, poi
 
 
 def attach(tenant_id: str, message_id: str, attachment_ids: Sequence[str], *, channel_id: str | None = None) -> list[dict[str, Any]]:
-    """Move the ready attachments ``attachment_ids`` (of the message's channel) to ``message_id``: B calls it when a
-    message is posted with ``attachments`` (call ``check`` first to refuse a bad id before anything is written).
+    """Move the ready attachments ``attachment_ids`` (of the message's channel: ``channel_id``, else read from the
+    message) to ``message_id``: B calls it when a message is posted with ``attachments`` (call ``check`` first to
+    refuse a bad id before anything is written; another channel's attachment is a 404 here too).
     Idempotent; the message's attachments (``for_message``) are answered."""
+    if channel_id is None:
+        from parley.dal import channel_messages
+
+        message = channel_messages.get_message(tenant_id, message_id, consistent=True)
+        if message is None:
+            raise NotFound(f"no message {message_id}", code="not-found")
+        channel_id = message["channel_id"]
     for attachment_id in dict.fromkeys(attachment_ids):
         item = store.get(tenant_id, attachment_id, consistent=True)
-        if item is None or (channel_id is not None and item.get("channel_id") != channel_id):
+        if item is None or item.get("channel_id") != channel_id:
             raise NotFound(f"no messaging-attachment {attachment_id} in this channel", code="not-found")
         moved = item.get("message_id") == message_id or store.move_to_message(
             tenant_id, attachment_id, message_id, channel_id=item["channel_id"]
@@ -233,3 +241,34 @@ def thumbnail_job(key: str) -> tuple[str, str] | None:
 
 class NotReadyYet(Exception):
     """The copy exists but its item is still pending (process-upload marks it right after the copy)."""
+
+
+def thumbnail_keys(body: str) -> list[str]:
+    """The object keys an S3 event notification (ThumbnailsQueue's message body) names; none for S3's
+    ``s3:TestEvent`` (sent when the notification is set up)."""
+    import json
+    from urllib.parse import unquote_plus
+
+    data = json.loads(body)
+    if data.get("Event") == "s3:TestEvent":
+        return []
+    return [unquote_plus(((r.get("s3") or {}).get("object") or {}).get("key") or "") for r in data.get("Records") or []]
+
+
+def read_original(tenant_id: str, attachment_id: str) -> tuple[dict[str, Any], bytes]:
+    """The ready attachment's item and its checked bytes (that version: ``ObjectChanged`` otherwise)."""
+    item = store.get(tenant_id, attachment_id, consistent=True)
+    if item is None:
+        raise objects.ObjectChanged(attachment_id)
+    return item, objects.read(item["object_key"], etag=item["etag"])
+
+
+def save_thumbnail(tenant_id: str, attachment_id: str, jpeg: bytes | None) -> str:
+    """Store the thumbnail (``None``: the image could not be read: ``failed``); the state written."""
+    if jpeg is None:
+        store.set_thumbnail(tenant_id, attachment_id, state="failed")
+        return "failed"
+    key = store.thumbnail_key(tenant_id, attachment_id)
+    objects.put(key, jpeg, content_type="image/jpeg")
+    store.set_thumbnail(tenant_id, attachment_id, state="ready", key=key)
+    return "ready"

@@ -79,6 +79,11 @@ QUEUES: dict[str, DeadLetterQueue] = {
             "channel events (inbox state, live updates, SMS bridge, offline pushes) ChannelEventsFunction could not apply",
         ),
         DeadLetterQueue(
+            "thumbnails",
+            "thumbnails_dlq_url",
+            "thumbnail jobs (S3 notifications of attached images) ThumbnailsFunction could not run",
+        ),
+        DeadLetterQueue(
             "tally",
             "tally_dlq_url",
             "table-stream batches TallyFunction could not apply (Lambda's on-failure records: they describe a batch, which "

@@ -1,0 +1,88 @@
+"""WebSocket connections of the live-update API (docs/courier.md "Live updates", docs/data-model.md §6.20).
+
+Two items per open connection, written and deleted together (one transaction):
+
+- ``PK = TENANT#<t>#WS#IND#<individual>``, ``SK = CONN#<connection id>``: the individual's connections (a Query on
+  the key: who to post an event to, ``connected``); ``tenant_id``, ``individual_id``, ``connection_id``,
+  ``connected_at``, ``user_id`` (a user token's caller), ``ttl``;
+- ``PK = WSCONN#<connection id>``, ``SK = CONN``: the pointer ``$disconnect`` (which knows only the connection id)
+  reads to find the first item; ``tenant_id``, ``individual_id``, ``ttl``.
+
+``ttl`` is the connection's latest possible end: API Gateway closes a WebSocket after 2 hours at most, so an item
+whose ``$disconnect`` never ran expires by itself. DynamoDB deletes expired items late (up to days), so readers also
+skip items whose ``ttl`` has passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.dal import table
+
+# API Gateway's maximum connection duration (2 h) plus a margin for clock skew and the $connect call itself
+TTL_SECONDS = 2 * 3600 + 300
+POINTER_SK = "CONN"
+
+
+def individual_pk(tenant_id: str, individual_id: str) -> str:
+    return f"TENANT#{tenant_id}#WS#IND#{individual_id}"
+
+
+def connection_sk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+def pointer_pk(connection_id: str) -> str:
+    return f"WSCONN#{connection_id}"
+
+
+def put(tenant_id: str, individual_id: str, connection_id: str, *, connected_at: str, now_epoch: int, user_id: str | None = None) -> None:
+    """Both items of a new connection."""
+    ttl = now_epoch + TTL_SECONDS
+    conn = {
+        "PK": individual_pk(tenant_id, individual_id),
+        "SK": connection_sk(connection_id),
+        "type": "ws_connection",
+        "tenant_id": tenant_id,
+        "individual_id": individual_id,
+        "connection_id": connection_id,
+        "connected_at": connected_at,
+        "user_id": user_id,
+        "ttl": ttl,
+    }
+    pointer = {
+        "PK": pointer_pk(connection_id),
+        "SK": POINTER_SK,
+        "type": "ws_connection_pointer",
+        "tenant_id": tenant_id,
+        "individual_id": individual_id,
+        "connection_id": connection_id,
+        "ttl": ttl,
+    }
+    table.transact([{"Put": {"Item": table.marshal(conn)}}, {"Put": {"Item": table.marshal(pointer)}}])
+
+
+def pointer(connection_id: str) -> dict[str, Any] | None:
+    return table.get(pointer_pk(connection_id), POINTER_SK, consistent=True)
+
+
+def delete(tenant_id: str, individual_id: str, connection_id: str) -> None:
+    """Both items of a connection (deleting an absent item is no error: a repeat is harmless)."""
+    table.transact(
+        [
+            {"Delete": {"Key": table.key(individual_pk(tenant_id, individual_id), connection_sk(connection_id))}},
+            {"Delete": {"Key": table.key(pointer_pk(connection_id), POINTER_SK)}},
+        ]
+    )
+
+
+def connections(tenant_id: str, individual_id: str, *, now_epoch: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """The individual's connections whose ``ttl`` has not passed (one Query on the key; expired ones filtered out)."""
+    params: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+        "FilterExpression": "#ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ExpressionAttributeValues": table.values(pk=individual_pk(tenant_id, individual_id), sk="CONN#", now=now_epoch),
+    }
+    items = table.query_raw(**params)
+    return items[:limit] if limit else items

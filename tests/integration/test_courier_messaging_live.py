@@ -112,7 +112,7 @@ def test_connect_keeps_the_connection_for_the_named_individual_and_disconnect_fo
     ],
 )
 def test_connect_refuses_with_the_rest_apis_status_and_stores_nothing(handler, people, table_items, headers, query, status, code):
-    tenant_id, key = people
+    _tenant_id, key = people
     headers = {k: v.replace("KEY", key) for k, v in headers.items()}
     out = handler("CourierMessagingApi.WsConnectFunction")(connect_event("conn-X=", headers=headers, query=query))
     assert out["statusCode"] == status
@@ -151,7 +151,7 @@ class InProcessPool:
         with self.lock:  # one environment at a time (each handler sets its declared environment)
             try:
                 return InvokeResult(ok=True, payload=self.handler(fn.key)(event))
-            except Exception as err:  # noqa: BLE001 (reported as Lambda does)
+            except Exception as err:
                 return InvokeResult(ok=False, error_type=type(err).__name__, error_message=str(err))
 
 

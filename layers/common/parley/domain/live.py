@@ -143,3 +143,15 @@ def apply(event: ChannelEvent) -> None:
                     store.delete(event.tenant_id, individual_id, connection_id)  # gone: its $disconnect never came
             except Exception:  # best effort: one connection's failure does not hold back the others or the later hooks
                 log.exception("live update not posted", extra={"connection_id": connection_id, "event_id": event.id})
+
+
+def purge(tenant_id: str, individual_ids: set[str] | list[str]) -> dict[str, int]:
+    """Erase the individuals' connection items (the purge, ``parley.domain.purge``): every connection of theirs, expired
+    or not, with its pointer. An open WebSocket stays open until the client or API Gateway ends it (2 h at most), but
+    nothing is posted to it any more: posting reads the items."""
+    removed = 0
+    for individual_id in sorted(individual_ids):
+        for conn in store.connections(tenant_id, individual_id, now_epoch=0):
+            store.delete(tenant_id, individual_id, conn["connection_id"])
+            removed += 1
+    return {"live_connections": removed}

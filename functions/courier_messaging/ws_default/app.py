@@ -10,7 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from parley import snapstart
+
 logger = Logger(service="courier_messaging")
+snapstart.register(services=())  # SnapStart: the settings and the validators built before the snapshot (no AWS client)
 
 
 def _answer(payload: dict[str, Any]) -> dict[str, Any]:

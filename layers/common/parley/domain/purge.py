@@ -367,9 +367,6 @@ def purge_courier(who: Subject) -> dict[str, int]:
     notification_keys |= {k for individual in sorted(who.individual_ids) for k in notification_store.keys_of_individual(t, individual)}
     done["notifications"] = purges.delete_keys(sorted(notification_keys))
     done["badge_counts"] = purges.delete_keys(k for i in sorted(who.individual_ids) for k in badge_store.keys_of_individual(t, i))
-    from parley.domain import live  # messaging: the individuals' live-update connections (docs/courier.md "Live updates")
-
-    done.update(live.purge(t, who.individual_ids))
     from parley.domain import push  # the users' push devices: SNS endpoints, devices, logs, claims
 
     done.update(push.purge_users(t, who.user_ids))
@@ -377,6 +374,10 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
 
     done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
+
+    from parley.domain import live  # messaging: the individuals' live-update connections (docs/courier.md "Live updates")
+
+    done.update(live.purge(t, who.individual_ids))
     return done
 
 

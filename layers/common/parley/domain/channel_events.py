@@ -19,7 +19,10 @@ from typing import Any
 from parley.models.channel_events import ChannelEvent, Kind
 
 # The modules that apply an event, in order (each area adds its own; docs/courier.md "Messaging").
-HOOKS: tuple[str, ...] = ("parley.domain.channel_inbox",)
+HOOKS: tuple[str, ...] = (
+    "parley.domain.channel_inbox",  # the members' inbox state (large channels; small ones are written by the post)
+    "parley.domain.live",  # live updates: each event to the members' WebSocket connections
+)
 
 
 def new(tenant_id: str, channel_id: str, kind: Kind, *, actor_individual_id: str | None = None, message_id: str | None = None,

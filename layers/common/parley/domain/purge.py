@@ -378,6 +378,10 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))
+
+    from parley.domain import live  # messaging: the individuals' live-update connections (docs/courier.md "Live updates")
+
+    done.update(live.purge(t, who.individual_ids))
     return done
 
 

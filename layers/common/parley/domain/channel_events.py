@@ -19,7 +19,10 @@ from typing import Any
 from parley.models.channel_events import ChannelEvent, Kind
 
 # The modules that apply an event, in order (each area adds its own; docs/courier.md "Messaging").
-HOOKS: tuple[str, ...] = ()
+HOOKS: tuple[str, ...] = (
+    "parley.domain.channel_bridge",  # the SMS bridge: relays to bridged members (after the inbox state and live updates)
+    "parley.domain.channel_push",  # offline members' pushes (after the bridge)
+)
 
 
 def new(tenant_id: str, channel_id: str, kind: Kind, *, actor_individual_id: str | None = None, message_id: str | None = None,

@@ -1,0 +1,151 @@
+"""The inbox (seed 003 ``GET /v1/communication-messages/``; docs/courier.md "Messages and the inbox",
+docs/data-model.md §6.20): each member's per-channel state, kept on the member item when messages are posted and
+acknowledged, and read a page at a time.
+
+State (on the member item): ``head_seq`` — the newest posted seq applied to this member; ``ack_seq`` — the read
+marker (with ``ack_message_id``, ``ack_time``); ``unread = head_seq - ack_seq`` stored with them; ``last_time`` — the
+newest post's time. Every change is a compare-and-set on the item's inbox version ``iv`` (read, compute, write under
+``iv = <read>``, retry): concurrent posts and acks never lose an update, so the count is exact. ``head_seq`` only
+grows (a post applied twice, or late, changes nothing: idempotent under SQS redelivery). The index keys move with
+the state: GSI6 (last activity), GSI7 (unread count), GSI5 (read-marker time).
+
+Who writes it: for a channel of at most ``channel_messages.SYNC_MEMBERS`` members, the API function before it
+answers; for a larger one, this module's ``apply`` (a hook of ChannelEventsFunction, ``channel_events.HOOKS``) on
+the ``message-posted`` event (``data.inbox == "async"``), member by member (the author's own state is always written
+synchronously). ``members-added`` gives a new member its state (head = ack = the channel's seq: history before
+joining is not unread) and its place on the unread and ack indexes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from parley import clock
+from parley.dal import channel_messages as store
+from parley.models.channel_events import ChannelEvent
+
+CAS_ATTEMPTS = 100
+
+
+def small_channel_members(tenant_id: str, channel_id: str, n: int) -> list[str] | None:
+    return store.member_ids_upto(tenant_id, channel_id, n)
+
+
+def _state(tenant_id: str, channel_id: str, individual_id: str, head: int, ack: int, ack_message_id: str | None,
+           ack_time: str | None, last_time: str) -> dict[str, Any]:  # fmt: skip
+    unread = max(head - ack, 0)
+    return {
+        "head_seq": head,
+        "ack_seq": ack,
+        "ack_message_id": ack_message_id,
+        "ack_time": ack_time,
+        "unread": unread,
+        "last_time": last_time,
+        "GSI6PK": store.inbox_pk(tenant_id, individual_id),
+        "GSI6SK": f"{last_time}#{channel_id}",
+        "GSI7PK": store.unread_pk(tenant_id, individual_id),
+        "GSI7SK": store.unread_sk(unread, last_time, channel_id),
+        "GSI5PK": store.acked_pk(tenant_id, individual_id),
+        "GSI5SK": f"{ack_time or store.NO_ACK_TIME}#{channel_id}",
+    }
+
+
+def _change(tenant_id: str, channel_id: str, individual_id: str, compute: Any) -> dict[str, Any] | None:
+    """Read the member, ``compute(member) -> new state | None`` (None: nothing to change), write it under the inbox
+    version read; retry on a concurrent change. None when the individual is not a member."""
+    for attempt in range(CAS_ATTEMPTS):
+        member = store.get_member(tenant_id, channel_id, individual_id)
+        if member is None:
+            return None
+        state = compute(member)
+        if state is None:
+            return member
+        version = int(member["iv"]) if member.get("iv") is not None else None
+        if store.write_inbox_state(tenant_id, channel_id, individual_id, state, version=version):
+            return {**member, **state, "iv": (version or 0) + 1}
+        time.sleep(min(0.002 * 2**attempt, 0.05) * random.random())
+    raise RuntimeError(f"inbox state of {individual_id} in {channel_id} kept changing")
+
+
+def _current(member: dict[str, Any]) -> tuple[int | None, int, str | None, str | None, str]:
+    head = int(member["head_seq"]) if member.get("head_seq") is not None else None
+    ack = int(member.get("ack_seq") or 0)
+    last_time = member.get("last_time") or member.get("joined_at") or clock.iso(clock.now())
+    return head, ack, member.get("ack_message_id"), member.get("ack_time"), last_time
+
+
+def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False) -> dict | None:
+    """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it."""
+    seq, posted = int(message["seq"]), message["posted_time"]
+
+    def compute(member: dict[str, Any]) -> dict[str, Any] | None:
+        head, ack, ack_id, ack_time, last_time = _current(member)
+        changed = head is None
+        if head is None:  # no state yet (joined before any event gave it one): what came before is not unread
+            head, ack = seq - 1, max(ack, seq - 1)
+        if seq > head:
+            head, last_time, changed = seq, posted, True
+        if author and seq > ack:
+            ack, ack_id, ack_time, changed = seq, message["id"], posted, True
+        return _state(tenant_id, channel_id, individual_id, head, ack, ack_id, ack_time, last_time) if changed else None
+
+    return _change(tenant_id, channel_id, individual_id, compute)
+
+
+def apply_ack(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *,
+              allow_past: bool = False) -> tuple[dict | None, bool]:  # fmt: skip
+    """Move the marker to ``message`` (forward; back too with ``allow_past``): (state after, whether it moved)."""
+    seq = int(message["seq"])
+    moved = {"v": False}
+
+    def compute(member: dict[str, Any]) -> dict[str, Any] | None:
+        head, ack, _ack_id, _ack_time, last_time = _current(member)
+        head = seq if head is None else max(head, seq)
+        if seq == ack or (seq < ack and not allow_past):
+            moved["v"] = False
+            return None
+        moved["v"] = True
+        return _state(tenant_id, channel_id, individual_id, head, seq, message["id"], clock.iso(clock.now()), last_time)
+
+    after = _change(tenant_id, channel_id, individual_id, compute)
+    return after, moved["v"]
+
+
+def init_member(tenant_id: str, channel_id: str, individual_id: str) -> dict | None:
+    """A new member's state (if it has none): head = ack = the channel's seq now."""
+    from parley.dal import channels as channel_store
+
+    channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+    if channel is None:
+        return None
+    seq = int(channel.get("seq") or 0)
+
+    def compute(member: dict[str, Any]) -> dict[str, Any] | None:
+        if member.get("head_seq") is not None:
+            return None
+        _h, _a, _i, _t, last_time = _current(member)
+        return _state(tenant_id, channel_id, individual_id, seq, seq, None, None, last_time)
+
+    return _change(tenant_id, channel_id, individual_id, compute)
+
+
+def apply(event: ChannelEvent) -> None:
+    """ChannelEventsFunction's hook: a large channel's post reaches every member; new members get their state."""
+    if event.kind == "message-posted" and event.data.get("inbox") == "async" and event.message_id:
+        message = store.get_message(event.tenant_id, event.message_id)
+        if message is None or message.get("draft"):
+            return
+        ids = event.member_ids if event.member_ids is not None else _member_ids(event.tenant_id, event.channel_id)
+        for ind in ids:
+            apply_post(event.tenant_id, event.channel_id, ind, message, author=False)
+    elif event.kind == "members-added":
+        for ind in event.data.get("individual_ids") or []:
+            init_member(event.tenant_id, event.channel_id, ind)
+
+
+def _member_ids(tenant_id: str, channel_id: str) -> list[str]:
+    from parley.domain import channels
+
+    return channels.member_ids(tenant_id, channel_id)

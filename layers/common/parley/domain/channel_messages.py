@@ -1,0 +1,269 @@
+"""Courier channel messages (seed 003 ``messaging-messages``; docs/courier.md "Messages and the inbox").
+
+- **post**: a posted message takes the channel's next sequence number (``seq``) in ONE transaction with the channel's
+  ``last_message``/``last_time`` (compare-and-set on the channel's ``seq``: a seq is never used twice or skipped, so
+  ``unread = head_seq - ack_seq`` is exact). A draft takes no seq until it is published (PATCH ``draft: false``).
+  The members' inbox state (``parley.domain.channel_inbox``) is written before the answer for a channel of at most
+  ``SYNC_MEMBERS`` members, else by ChannelEventsFunction from the ``message-posted`` event. The author's read
+  marker moves to the post (the seed's ``auto-ack``, true unless ``false``): your own message is never unread.
+- **require_message**: 404 unless the message exists in the tenant and the individual is a member of its channel;
+  a draft is its author's only (404 to everyone else).
+- **edit** (author only, 403 otherwise): ``message`` (edit), ``draft: false`` (publish), ``removed: true`` (soft delete;
+  the text stays stored but is answered as ""). A removed message cannot be edited (409).
+- **ack**: the caller's marker moves forward to the message (``allow-past``: also back); receipts are read from the
+  members' markers (``ack_seq ≥ seq`` → read).
+- **reactions**: six types, one per individual and type (a map key ``<type>#<individual>``: adding twice is one).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from parley import clock
+from parley.dal import channel_messages as store
+from parley.domain.ids import new_id
+from parley.errors import Conflict, Forbidden, NotFound, Unprocessable
+from parley.models.channel_messages import REACTION_TYPES
+
+SYNC_MEMBERS = 25  # a channel with more members gets its inbox state from the message-posted event (asynchronously)
+SOURCES = ("api", "app", "web", "auto-responder", "sms")
+POST_ATTEMPTS = 50  # compare-and-set attempts on the channel's seq (concurrent posts to one channel)
+
+
+def _channels() -> Any:
+    from parley.domain import channels
+
+    return channels
+
+
+def _now() -> str:
+    return clock.iso(clock.now())
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.002 * 2**attempt, 0.1) * random.random())
+
+
+def require_message(tenant_id: str, message_id: str, individual_id: str, *, parameter: str | None = None,
+                    pointer: str | None = None) -> tuple[dict, dict]:  # fmt: skip
+    """(message item, channel item): 404 (the same body as an unknown id) unless the individual is a member of the
+    message's channel, and for a draft its author."""
+    message = store.get_message(tenant_id, message_id)
+    missing = NotFound(f"no message {message_id!r}", parameter=parameter, pointer=pointer, code="not-found")
+    if message is None or (message.get("draft") and message.get("individual_id") != individual_id):
+        raise missing
+    try:
+        channel, _member = _channels().require_member(tenant_id, message["channel_id"], individual_id)
+    except NotFound:
+        raise missing from None
+    return message, channel
+
+
+def _last_message(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["id"], "message": "" if item.get("removed") else item["message"], "posted_time": item.get("posted_time"),
+            "removed": bool(item.get("removed")), "individual_id": item["individual_id"]}  # fmt: skip
+
+
+def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, source: str = "api", user_id: str | None = None,
+         draft: bool = False, attachment_ids: tuple[str, ...] | list[str] = (), auto_ack: bool = True,
+         publish: bool = True) -> dict:  # fmt: skip
+    """Post ``text`` (or store a draft) in the channel as ``individual_id`` (a member: 404 otherwise). Returns the
+    stored message item. A posted message publishes ``message-posted`` (data: seq, message, individual_id, source,
+    posted_time, inbox ``sync``|``async``)."""
+    if source not in SOURCES:
+        raise Unprocessable(f"source must be one of {', '.join(SOURCES)}", pointer="/data/attributes/source", code="invalid-source")
+    channel, _member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
+    if channel.get("archived"):
+        raise Conflict("the channel is archived: unarchive it to post", pointer="/data/attributes/channel-id", code="channel-archived")
+    now = _now()
+    fields: dict[str, Any] = {"id": new_id(), "channel_id": channel_id, "individual_id": individual_id, "user_id": user_id,
+                              "message": text, "message_lc": text.lower(), "source": source, "draft": bool(draft),
+                              "removed": False, "created_at": now, "last_modified_time": now}  # fmt: skip
+    if attachment_ids:
+        _attach_check(tenant_id, list(attachment_ids))
+    if draft:
+        item = store.message_item(tenant_id, fields)
+        store.put_draft(item)
+    else:
+        item = _take_seq(tenant_id, channel_id, channel, fields)
+    if attachment_ids:
+        _attachments().attach(tenant_id, item["id"], list(attachment_ids))
+    if not draft:
+        _after_post(tenant_id, channel_id, item, auto_ack=auto_ack, publish=publish)
+    return item
+
+
+def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: dict[str, Any], *,
+              replace_draft: bool = False) -> dict[str, Any]:  # fmt: skip
+    from parley.dal import channels as channel_store
+
+    current = channel
+    for attempt in range(POST_ATTEMPTS):
+        seq = int(current.get("seq") or 0) + 1
+        posted = _now()
+        item = store.message_item(tenant_id, {**fields, "draft": False, "seq": seq, "posted_time": posted, "last_modified_time": posted})
+        if store.post_message(tenant_id, channel_id, int(current["seq"]) if current.get("seq") is not None else None, item,
+                              _last_message(item), replace_draft=replace_draft):  # fmt: skip
+            return item
+        if replace_draft:
+            now_stored = store.get_message(tenant_id, fields["id"], consistent=True)
+            if now_stored is None or not now_stored.get("draft"):
+                raise Conflict("the draft was published or removed meanwhile", code="concurrent-update")
+        _backoff(attempt)
+        current = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+        if current is None:
+            raise NotFound(f"no channel {channel_id!r}", pointer="/data/attributes/channel-id", code="not-found")
+    raise Conflict("the channel is too busy right now; try again", code="concurrent-update")
+
+
+def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_ack: bool, publish: bool) -> None:
+    from parley.domain import channel_events, channel_inbox
+
+    author = item["individual_id"]
+    few = channel_inbox.small_channel_members(tenant_id, channel_id, SYNC_MEMBERS)
+    if few is not None:
+        for ind in few:
+            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack)
+    elif auto_ack:
+        channel_inbox.apply_post(tenant_id, channel_id, author, item, author=True)
+    if publish:
+        data = {"seq": item["seq"], "message": item["message"], "individual_id": author, "source": item["source"],
+                "posted_time": item["posted_time"], "inbox": "sync" if few is not None else "async"}  # fmt: skip
+        channel_events.publish(channel_events.new(tenant_id, channel_id, "message-posted", actor_individual_id=author,
+                                                  message_id=item["id"], data=data, at=item["posted_time"]))  # fmt: skip
+
+
+def _attachments() -> Any:
+    from parley.domain import channel_attachments
+
+    return channel_attachments
+
+
+def _attach_check(tenant_id: str, ids: list[str]) -> None:
+    try:
+        _attachments()
+    except ImportError:  # helper C's module is not merged yet: attachments cannot be taken (no fake success)
+        raise Unprocessable("attachments are not available yet", pointer="/data/attributes/attachments",
+                            code="attachments-unavailable") from None  # fmt: skip
+
+
+def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | None = None, draft: bool | None = None,
+         removed: bool | None = None) -> dict:  # fmt: skip
+    """The author's change to a message (403 for another member; 404 for a non-member)."""
+    from parley.domain import channel_events
+
+    for _attempt in range(5):
+        item, channel = require_message(tenant_id, message_id, individual_id)
+        if item["individual_id"] != individual_id:
+            raise Forbidden("only the message's author may change it", code="not-author")
+        if item.get("removed") and (message is not None or draft is False):
+            raise Conflict("the message was removed", code="message-removed")
+        if draft is True and not item.get("draft"):
+            raise Unprocessable("a posted message cannot become a draft again", pointer="/data/attributes/draft", code="already-posted")
+        if removed is False and item.get("removed"):
+            raise Unprocessable("a removed message stays removed", pointer="/data/attributes/removed", code="removed")
+        now = _now()
+        text = message if message is not None else item["message"]
+        if item.get("draft") and draft is False and not removed:  # publish: a posted message, with its seq
+            base = {k: v for k, v in item.items() if not k.startswith(("PK", "SK", "GSI3"))}
+            published = {**base, "message": text, "message_lc": text.lower()}
+            posted = _take_seq(tenant_id, item["channel_id"], channel, published, replace_draft=True)
+            _after_post(tenant_id, item["channel_id"], posted, auto_ack=True, publish=True)
+            return posted
+        fields: dict[str, Any] = {"last_modified_time": now}
+        if message is not None and message != item["message"]:
+            fields.update(message=message, message_lc=message.lower(), edited_time=now)
+        if removed and not item.get("removed"):
+            fields.update(removed=True, removed_time=now)
+        if len(fields) == 1:
+            return item
+        if not store.update_message(tenant_id, message_id, fields, expected_modified=item["last_modified_time"]):
+            continue
+        after = {**item, **fields}
+        if not after.get("draft"):
+            cur = channel.get("last_message") or {}
+            if cur.get("id") == message_id:
+                store.update_last_message(tenant_id, item["channel_id"], int(channel["seq"]), _last_message(after))
+            kind = "message-removed" if "removed" in fields else "message-edited"
+            channel_events.publish(channel_events.new(tenant_id, item["channel_id"], kind, actor_individual_id=individual_id,
+                                                      message_id=message_id, data={"seq": item.get("seq"),
+                                                      "message": "" if after.get("removed") else after["message"]}))  # fmt: skip
+        return after
+    raise Conflict("the message changed while this request was applied; try again", code="concurrent-update")
+
+
+def ack(tenant_id: str, message_id: str, individual_id: str, *, allow_past: bool = False) -> tuple[dict, dict | None]:
+    """Move the individual's read marker in the message's channel to it (forward only unless ``allow_past``).
+    Returns (message, the member's state after)."""
+    from parley.domain import channel_events, channel_inbox
+
+    item, _channel = require_message(tenant_id, message_id, individual_id)
+    if item.get("draft"):
+        raise Unprocessable("a draft cannot be acknowledged", code="draft")
+    state, moved = channel_inbox.apply_ack(tenant_id, item["channel_id"], individual_id, item, allow_past=allow_past)
+    if moved:
+        channel_events.publish(channel_events.new(tenant_id, item["channel_id"], "ack", actor_individual_id=individual_id,
+                                                  message_id=message_id, data={"ack_seq": state["ack_seq"],
+                                                  "ack_message_id": state["ack_message_id"]}))  # fmt: skip
+    return item, state
+
+
+def react(tenant_id: str, message_id: str, individual_id: str, reaction_type: str, *, add: bool) -> dict:
+    from parley.domain import channel_events
+
+    if reaction_type not in REACTION_TYPES:
+        raise Unprocessable(f"reaction-type must be one of {', '.join(REACTION_TYPES)}", pointer="/reaction-type")
+    item, _channel = require_message(tenant_id, message_id, individual_id)
+    if item.get("draft") or item.get("removed"):
+        raise Conflict("a draft or removed message takes no reactions", code="not-reactable")
+    key = f"{reaction_type}#{individual_id}"
+    had = key in (item.get("reactions") or {})
+    store.set_reaction(tenant_id, message_id, key, _now() if add else None)
+    if had != add:
+        channel_events.publish(channel_events.new(tenant_id, item["channel_id"], "reaction-added" if add else "reaction-removed",
+                                                  actor_individual_id=individual_id, message_id=message_id,
+                                                  data={"reaction_type": reaction_type}))  # fmt: skip
+    return store.get_message(tenant_id, message_id, consistent=True) or item
+
+
+def receipts(tenant_id: str, item: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """(read, unread) member items of the message's channel: read when the member's ``ack_seq`` ≥ the message's seq."""
+    members = _channels().member_items(tenant_id, item["channel_id"])
+    seq = item.get("seq")
+    read = [m for m in members if seq is not None and int(m.get("ack_seq") or 0) >= int(seq)]
+    unread = [m for m in members if m not in read]
+    return read, unread
+
+
+def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, limit: int, text: str | None = None,
+         author_user: str | None = None, acknowledged: bool | None = None, posted: Any = None,
+         modified: Any = None) -> tuple[list[dict], int, dict]:  # fmt: skip
+    """A page of the channel's posted messages (newest first), the total, and the caller's member item."""
+    _channel, member = _channels().require_member(tenant_id, channel_id, individual_id, parameter="channel-id")
+    low, high = 1, 10**store.SEQ_DIGITS - 1
+    if acknowledged is not None:
+        acked = int(member.get("ack_seq") or 0)
+        low, high = (low, acked) if acknowledged else (acked + 1, high)
+    filters, values = [], {}
+    if text:
+        filters.append("contains(message_lc, :text)")
+        values["text"] = text.lower()
+    if author_user:
+        filters.append("user_id = :author")
+        values["author"] = author_user
+    for name, window in (("posted_time", posted), ("last_modified_time", modified)):
+        if window is None:
+            continue
+        lo, hi = window.key_range("0000", "9999")
+        filters.append(f"{name} BETWEEN :{name}_lo AND :{name}_hi")
+        values[f"{name}_lo"], values[f"{name}_hi"] = lo, hi
+    items, total = store.message_page(tenant_id, channel_id, offset=offset, limit=limit, low=low, high=high, filters=filters,
+                                      values=values)  # fmt: skip
+    for name, window in (("posted_time", posted), ("last_modified_time", modified)):
+        if window is not None:  # an exclusive bound: drop the items exactly on it
+            kept = [i for i in items if window.contains(clock.parse_iso(i[name]))]
+            total -= len(items) - len(kept)
+            items = kept
+    return items, total, member

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.dal import table
-from parley.dal.channels import CHANNEL_SK, channel_pk, inbox_pk, member_sk
+from parley.dal.channels import CHANNEL_SK, channel_pk, member_sk
 
 ROUTE_TYPE = "channel_sms_route"
 __all__ = ["CHANNEL_SK", "channel_pk", "member_sk"]
@@ -105,10 +105,14 @@ def claim_push(tenant_id: str, channel_id: str, individual_id: str, event_id: st
 
 
 def unread_counts(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
-    """The individual's member items (its inbox, GSI6: ``TENANT#<t>#INBOX#<individual>``), only ``unread``."""
+    """The individual's member items with unread messages, only ``unread``: one Query on the messages area's unread
+    index (GSI7: ``TENANT#<t>#INBOXU#<individual>``, ``GSI7SK = <unread, 10 digits>#…``), from unread 1 up: reads in
+    proportion to the channels with unread messages, not to all the individual's channels."""
+    from parley.dal import channel_messages
+
     return table.query_raw(
-        IndexName="GSI6",
-        KeyConditionExpression="GSI6PK = :pk",
+        IndexName="GSI7",
+        KeyConditionExpression="GSI7PK = :pk AND GSI7SK >= :one",
         ProjectionExpression="unread",
-        ExpressionAttributeValues=table.values(pk=inbox_pk(tenant_id, individual_id)),
+        ExpressionAttributeValues=table.values(pk=channel_messages.unread_pk(tenant_id, individual_id), one=f"{1:010d}"),
     )

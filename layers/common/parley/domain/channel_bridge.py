@@ -57,8 +57,9 @@ def member_items(tenant_id: str, channel_id: str) -> list[dict[str, Any]]:
     """The channel's member items (helper A's), each with its ``individual_id``."""
     from parley.domain import channels
 
-    return [{**m, "individual_id": m.get("individual_id") or m["SK"].split("#", 1)[1]} for m in channels.member_items(tenant_id, channel_id)]
-
+    return [
+        {**m, "individual_id": m.get("individual_id") or m["SK"].split("#", 1)[1]} for m in channels.member_items(tenant_id, channel_id)
+    ]
 
 
 def people(tenant_id: str, individual_ids: list[str], region: str) -> dict[str, Person]:
@@ -73,9 +74,7 @@ def people(tenant_id: str, individual_ids: list[str], region: str) -> dict[str, 
         return {}
     ind_keys = {i: (dirstore.pk(tenant_id, "individuals"), dirstore.sk(i)) for i in individual_ids}
     found = table.batch_get(ind_keys.values())
-    individuals = {
-        i: dirstore.attributes(found[k]) for i, k in ind_keys.items() if k in found and not found[k].get("deleted")
-    }
+    individuals = {i: dirstore.attributes(found[k]) for i, k in ind_keys.items() if k in found and not found[k].get("deleted")}
     owners = {i: a.get("owner-id") for i, a in individuals.items() if a.get("owner-id")}
     user_keys = {u: (dirstore.pk(tenant_id, "users"), dirstore.sk(u)) for u in set(owners.values())}
     got = table.batch_get(user_keys.values()) if user_keys else {}
@@ -288,8 +287,13 @@ def switch(caller: Any, channel_id: str, individual_id: str, *, active: bool, in
                 unbridge(caller.tenant_id, {**channel, "sms": before}, m, "the channel's SMS bridge was turned off")
         bridged = []
     channel_events.publish(
-        channel_events.new(caller.tenant_id, channel_id, "channel-updated", actor_individual_id=individual_id,
-                           data={"sms": {"active": active, "bridged": bridged}})  # fmt: skip
+        channel_events.new(
+            caller.tenant_id,
+            channel_id,
+            "channel-updated",
+            actor_individual_id=individual_id,
+            data={"sms": {"active": active, "bridged": bridged}},
+        )  # fmt: skip
     )
     return bridged
 

@@ -63,12 +63,12 @@ def directory(tenant_id):
                 "users",
                 U_SMS,
                 {"username": "bob", "first-name": "Bob", "phone": "(555) 555-0111", "locale": "en_US", "primary-individual-id": I_SMS},
-            ),  # fmt: skip
+            ),
             line(
                 "users",
                 U_ES,
                 {"username": "carla", "first-name": "Carla", "phone": PHONE_ES, "locale": "es-US", "primary-individual-id": I_ES},
-            ),  # fmt: skip
+            ),
             line("users", U_NOPHONE, {"username": "dan", "first-name": "Dan", "primary-individual-id": I_NOPHONE}),
             line("individuals", I_APP, {"first-name": "Alice", "owner-id": U_APP}),
             line("individuals", I_SMS, {"first-name": "Bob", "owner-id": U_SMS}),
@@ -238,11 +238,12 @@ def test_a_posted_message_is_one_sms_per_bridged_member_but_the_author_even_when
 
 
 def test_a_reply_threads_back_into_the_channel_and_stop_ends_the_bridge(world, handler, send_queue, drain, events_queue):
+    from texting import inbound
+
     from parley.dal import channel_bridge as store
     from parley.dal import optins
     from parley.dal import texts as logs
     from parley.domain import channel_messages
-    from texting import inbound
 
     t, acct, chan, _ = world
     switch_on(t, chan)
@@ -274,8 +275,7 @@ def test_a_reply_threads_back_into_the_channel_and_stop_ends_the_bridge(world, h
 
 
 def test_one_push_per_offline_device_none_for_connected_or_notify_off_and_a_burst_is_one(world, handler, drain, events_queue, send_queue):
-    from parley.dal import channels
-    from parley.dal import table
+    from parley.dal import channels, table
     from parley.domain import channel_messages, live
 
     t, _, chan, device = world
@@ -308,8 +308,9 @@ def test_one_push_per_offline_device_none_for_connected_or_notify_off_and_a_burs
     assert len(endpoint_messages(t.id, device["id"])) == 2
     live.disconnect("conn-1")
     # notify off for the channel: no push
-    table.ddb().update_item(TableName=table.table_name(), Key=table.key(channels.channel_pk(t.id, chan["id"]), channels.member_sk(I_APP)),
-                            UpdateExpression="SET notify = :f REMOVE push_at", ExpressionAttributeValues={":f": {"BOOL": False}})  # fmt: skip
+    key = table.key(channels.channel_pk(t.id, chan["id"]), channels.member_sk(I_APP))
+    table.ddb().update_item(TableName=table.table_name(), Key=key, UpdateExpression="SET notify = :f REMOVE push_at",
+                            ExpressionAttributeValues={":f": {"BOOL": False}})  # fmt: skip
     channel_messages.post(t.id, chan["id"], I_SMS, "Still there?")
     run_events(handler, drain, events_queue)
     assert len(endpoint_messages(t.id, device["id"])) == 2

@@ -293,7 +293,7 @@ def switch(caller: Any, channel_id: str, individual_id: str, *, active: bool, in
             "channel-updated",
             actor_individual_id=individual_id,
             data={"sms": {"active": active, "bridged": bridged}},
-        )  # fmt: skip
+        )
     )
     return bridged
 

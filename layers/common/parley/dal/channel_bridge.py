@@ -32,11 +32,13 @@ def route_sk(channel_id: str) -> str:
 
 # ───────────── the channel's settings ─────────────
 def set_channel_sms(tenant_id: str, channel_id: str, sms: dict[str, Any], now: str) -> bool:
-    """Replace the channel's ``sms`` settings (False: the channel is gone)."""
-    return table.try_update(
-        channel_pk(tenant_id, channel_id), CHANNEL_SK, "SET sms = :sms, last_modified_at = :now",
-        condition="attribute_exists(PK)", values=table.values(sms={k: v for k, v in sms.items() if v is not None}, now=now),
-    )  # fmt: skip
+    """Replace the channel's ``sms`` settings; a bridge switched on also names its number as the channel's
+    ``text_number_id`` (the channel's ``text-number``). False: the channel is gone."""
+    update, vals = "SET sms = :sms, last_modified_at = :now", {"sms": {k: v for k, v in sms.items() if v is not None}, "now": now}
+    if sms.get("active") and sms.get("text_number_id"):
+        update, vals["n"] = update + ", text_number_id = :n", sms["text_number_id"]
+    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, update, condition="attribute_exists(PK)",
+                            values=table.values(**vals))  # fmt: skip
 
 
 # ───────────── a member's bridge ─────────────

@@ -28,3 +28,4 @@ class ChannelSmsSwitch(Model):
     # an extension (the seed names none): the organization's text number the bridge texts from; default: the one the
     # channel had, else the organization's first
     text_number_id: Id | None = None
+    individual_id: Id | None = None  # the acting individual (default: the acting user's primary individual)

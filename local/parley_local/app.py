@@ -624,6 +624,7 @@ class LocalStack:
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "TEXT_CALLBACK_DLQ_URL": root.ref("TextCallbackDLQ"),
                 "CHANNEL_EVENTS_DLQ_URL": root.ref("ChannelEventsDLQ"),
+                "CHANNEL_EVENTS_QUEUE_URL": root.ref("ChannelEventsQueue"),  # import-directory: a group's channels' events
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
                 "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
                 "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),

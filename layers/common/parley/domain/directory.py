@@ -100,6 +100,12 @@ def apply(tenant_id: str, change: Change) -> bool:
     written = store.put_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time, change.attrs)
     if written and change.entity_type == "users" and change.attrs and change.attrs.get("phone-unsubscribed") is True:
         _phone_unsubscribed(tenant_id, change.attrs.get("phone"))
+    if change.entity_type == "individual-groups":
+        # the messaging channels bound to the group follow its individuals (docs/courier.md "Channels"); also when this
+        # write was not newer, so that a retry after a failed sync completes it (the sync is a diff: idempotent)
+        from parley.domain import channels
+
+        channels.sync_group(tenant_id, change.entity_id)
     return written
 
 

@@ -72,6 +72,7 @@ class IndividualAttributes(Attributes):
     birth_date: date | None = None
     account_type: Annotated[str, StringConstraints(max_length=64)] | None = None
     owner_id: Id | None = None  # the user who owns this person-in-organization record (docs/courier.md)
+    photo: Annotated[str, StringConstraints(max_length=2048)] | None = None  # its picture's URL (messaging get-profile)
     last_modified_time: Timestamp | None = None
 
 

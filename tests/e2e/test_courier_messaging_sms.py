@@ -112,7 +112,7 @@ def test_the_sms_bridge_greets_relays_threads_replies_back_pushes_offline_member
                         ({"active": True, "text-number-id": "not-ours"}, 422)):  # fmt: skip
         out = requests.post(sms_url, json=bad, headers=_h(key, ids["alice"], "application/json"), timeout=30)
         assert out.status_code == status, (bad, out.status_code, out.text)
-        assert out.json()["errors"][0]["status"] == str(status)
+        assert out.json()["errors"][0]["status"] == status
     assert "sms" not in channel_store.get_channel(tid, chan, consistent=True)
     # a stranger (another tenant) and a non-member: 404
     out = requests.post(sms_url, json={"active": True}, headers=_h(stranger["apiKey"], ids["alice"], "application/json"), timeout=30)

@@ -318,3 +318,46 @@ def test_one_push_per_offline_device_none_for_connected_or_notify_off_and_a_burs
     channel_messages.post(t.id, chan["id"], I_APP, "Here")
     run_events(handler, drain, events_queue)
     assert len(endpoint_messages(t.id, device["id"])) == 2
+
+
+def sms_route(handler, tenant_id, channel_id, doc, *, user=U_APP):
+    ev = api_event("courier_messaging/set_messaging_channel_sms", tenant_id=tenant_id, body=doc,
+                   headers={"X-User-ID": user, "Content-Type": "application/json"})  # fmt: skip
+    ev["pathParameters"] = {"id": channel_id}
+    ev["path"] = ev["path"].replace("11111111-1111-1111-1111-111111111111", channel_id)
+    out = handler("CourierMessagingApi.SetMessagingChannelSmsFunction")(ev)
+    return out["statusCode"], body(out) if out.get("body") else None
+
+
+def test_the_sms_route_answers_the_channel_and_refuses_bad_input_strangers_and_non_members(world, handler, send_queue, drain,
+                                                                                        other_tenant):  # fmt: skip
+    from parley.dal import channels
+
+    t, acct, chan, _ = world
+    for doc, status, where in (
+        ({}, 400, None), ({"active": "yes"}, 400, None), ({"active": True, "initial-message": "x" * 1025}, 400, None),
+        ({"active": True, "initial-message-js": {"english": "hi"}}, 400, None),
+        ({"active": True, "text-number-id": "not-a-number-of-ours"}, 422, "/text-number-id"),
+    ):  # fmt: skip
+        got, out = sms_route(handler, t.id, chan["id"], doc)
+        assert got == status, (doc, out)
+        assert out["errors"][0]["status"] == status
+        if where:
+            assert out["errors"][0]["source"]["pointer"] == where
+    assert "sms" not in channels.get_channel(t.id, chan["id"], consistent=True) and sms_jobs(drain, send_queue) == {}
+    # another tenant's caller (its directory has the same people), and an unknown channel: not found
+    directory(other_tenant[0].id)
+    got, out = sms_route(handler, other_tenant[0].id, chan["id"], {"active": True})
+    assert got == 404 and out["errors"][0]["code"] == "not-found"
+    got, out = sms_route(handler, t.id, "no-such-channel", {"active": True})
+    assert got == 404
+
+    got, out = sms_route(handler, t.id, chan["id"], {"active": True, "initial-message": "Hi from the care team",
+                                                      "text-number-id": acct.number_id})  # fmt: skip
+    assert got == 201, out
+    attrs = out["data"]["attributes"]
+    assert out["data"]["type"] == "messaging-channels" and out["data"]["id"] == chan["id"]
+    assert attrs["with-sms"] is True and attrs["text-number"] == {"id": acct.number_id} and attrs["can-enable-sms"] is True
+    assert sms_jobs(drain, send_queue) == {PHONE_SMS: ["Hi from the care team"], PHONE_ES: ["Hi from the care team"]}
+    got, out = sms_route(handler, t.id, chan["id"], {"active": False})
+    assert got == 201 and out["data"]["attributes"]["with-sms"] is False

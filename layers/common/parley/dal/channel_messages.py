@@ -222,3 +222,25 @@ def member_ids_upto(tenant_id: str, channel_id: str, n: int) -> list[str] | None
     if len(items) > n:
         return None
     return [i["SK"]["S"].removeprefix(MEMBER_PREFIX) for i in items]
+
+
+def inbox_chunks(tenant_id: str, individual_id: str, *, index: str, descending: bool, filters: list[str], values: dict[str, Any]) -> Any:
+    """The individual's member items on one inbox index, in order, 100 per Query (a generator: stop when done)."""
+    pk = {
+        "GSI6": inbox_pk(tenant_id, individual_id),
+        "GSI7": unread_pk(tenant_id, individual_id),
+        "GSI5": acked_pk(tenant_id, individual_id),
+    }[index]
+    params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": f"{index}PK = :pk", "ScanIndexForward": not descending,
+                              "ExpressionAttributeValues": table.values(pk=pk, **values), "Limit": 100}  # fmt: skip
+    if filters:
+        params["FilterExpression"] = " AND ".join(filters)
+    start = None
+    while True:
+        out = table.ddb().query(TableName=table.table_name(), **params, **({"ExclusiveStartKey": start} if start else {}))
+        items = [table.unmarshal(i) for i in out.get("Items", [])]
+        if items:
+            yield items
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            return

@@ -149,3 +149,115 @@ def _member_ids(tenant_id: str, channel_id: str) -> list[str]:
     from parley.domain import channels
 
     return channels.member_ids(tenant_id, channel_id)
+
+
+# ── the inbox (GET /v1/communication-messages/) ──
+SORTS = {"last-timestamp": "GSI6", "unread-count": "GSI7", "ack-timestamp": "GSI5"}
+TYPES = ("direct-message", "group-message", "multicast", "none", "open", "single")
+_KINDS = {"direct-message": "direct", "group-message": "group", "multicast": "multicast"}
+
+
+def channel_filter(*, archived: bool | None = None, bookmarked: bool | None = None, kind: str | None = None, text: str | None = None,
+                   group_id: str | None = None, modified: Any = None) -> Any:  # fmt: skip
+    """A predicate on the channel item for the filters that read it (None when no such filter is asked)."""
+    asked = [archived, bookmarked, kind, text, group_id, modified]
+    if all(v is None for v in asked):
+        return None
+    needle = text.lower() if text else None
+
+    def keep(channel: dict[str, Any]) -> bool:
+        if archived is not None and bool(channel.get("archived")) != archived:
+            return False
+        if bookmarked is not None and bool(channel.get("bookmark")) != bookmarked:
+            return False
+        if kind is not None:
+            if kind in _KINDS and channel.get("kind") != _KINDS[kind]:
+                return False
+            if kind not in _KINDS and (channel.get("subscription_type") or "none") != kind:
+                return False
+        if group_id is not None and channel.get("individual_group_id") != group_id:
+            return False
+        if modified is not None:
+            at = channel.get("last_modified_at") or channel.get("created_at")
+            if not at or not modified.contains(clock.parse_iso(at)):
+                return False
+        if needle is not None:
+            last = channel.get("last_message") or {}
+            hay = " ".join(
+                str(v) for v in (channel.get("name"), channel.get("label"), "" if last.get("removed") else last.get("message")) if v
+            )
+            if needle not in hay.lower():
+                return False
+        return True
+
+    return keep
+
+
+def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", descending: bool = True, offset: int, limit: int,
+         organization_id: str | None = None, keep: Any = None) -> tuple[list[tuple[dict, dict]], int, dict[str, int]]:  # fmt: skip
+    """A page of the individual's channels: ``[(channel item, member item)]``, the total, and what it cost
+    (``{"members": items transferred, "channels": channel items read, "counted": items counted, not transferred}``).
+
+    Without a channel filter (``keep``) the page is read from the sort's index (``table.offset_page``: COUNT queries
+    over the offset and after the page, one Query for the page) and its channels with one BatchGetItem: items
+    transferred = 2 x the page. A channel filter (archived, bookmarked, type, text, group, modified time) reads the
+    caller's member items on the index in order with their channels until the page is full and then counts the rest:
+    reads ∝ the caller's channels (docs/data-model.md §6.20)."""
+    index = SORTS[sort]
+    filters, values = [], {}
+    if organization_id:
+        filters.append("organization_id = :org")
+        values["org"] = organization_id
+    cost = {"members": 0, "channels": 0, "counted": 0}
+    if keep is None:
+        members, total = store.inbox_page(tenant_id, individual_id, index=index, descending=descending, offset=offset, limit=limit,
+                                          filters=filters, values=values)  # fmt: skip
+        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in members]) if members else {}
+        cost.update(members=len(members), channels=len(channels), counted=max(total - len(members), 0))
+        return [(channels[m["channel_id"]], m) for m in members if m["channel_id"] in channels], total, cost
+    rows: list[tuple[dict, dict]] = []
+    total = 0
+    for chunk in store.inbox_chunks(tenant_id, individual_id, index=index, descending=descending, filters=filters, values=values):
+        cost["members"] += len(chunk)
+        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in chunk])
+        cost["channels"] += len(channels)
+        for m in chunk:
+            ch = channels.get(m["channel_id"])
+            if ch is not None and keep(ch):
+                if offset <= total < offset + limit:
+                    rows.append((ch, m))
+                total += 1
+    return rows, total, cost
+
+
+def attributes(channel: dict[str, Any], member: dict[str, Any]) -> Any:
+    from parley.models.channel_messages import InboxChannelAttributes
+
+    unread = int(member.get("unread") or 0)
+    last = channel.get("last_message")
+    bookmark = channel.get("bookmark")
+    kind = channel.get("kind")
+    return InboxChannelAttributes.model_validate({
+        "archived": bool(channel.get("archived")),
+        "bookmark": {"id": bookmark["id"], "message-id": bookmark.get("message_id")} if bookmark else None,
+        "caller-has-new-message": unread > 0,
+        "caller-new-message-count": unread,
+        "caller-ack-message-id": member.get("ack_message_id"),
+        "caller-ack-time": member.get("ack_time"),
+        "created-at": channel.get("created_at"),
+        "created-by": channel.get("created_by"),
+        "event-settings": channel.get("event_settings"),
+        "floating": bool(channel.get("floating")),
+        "individual-group-id": channel.get("individual_group_id"),
+        "label": channel.get("label"),
+        "last-message": {"id": last["id"], "message": last.get("message") or "", "posted-time": last.get("posted_time"),
+                         "removed": bool(last.get("removed"))} if last else None,
+        "last-modified-time": channel.get("last_modified_at") or channel.get("created_at"),
+        "last-timestamp": member.get("last_time"),
+        "name": channel.get("name"),
+        "observation-id": channel.get("observation_id"),
+        "org-id": channel.get("organization_id"),
+        "pinned": bool(member.get("pinned")),
+        "subscription-type": channel.get("subscription_type"),
+        "type": {"direct": "direct-message", "group": "group-message"}.get(kind or "", kind),
+    })  # fmt: skip

@@ -80,16 +80,17 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
     now = _now()
     fields: dict[str, Any] = {"id": new_id(), "channel_id": channel_id, "individual_id": individual_id, "user_id": user_id,
                               "message": text, "message_lc": text.lower(), "source": source, "draft": bool(draft),
-                              "removed": False, "created_at": now, "last_modified_time": now}  # fmt: skip
-    if attachment_ids:
-        _attach_check(tenant_id, list(attachment_ids))
+                              "removed": False, "created_at": now, "last_modified_time": now,
+                              "has_attachments": True if attachment_ids else None}  # fmt: skip
+    if attachment_ids:  # helper C's: each a ready attachment of this channel (404 / 422 naming its index) before any write
+        _attachments().check(tenant_id, channel_id, list(attachment_ids))
     if draft:
         item = store.message_item(tenant_id, fields)
         store.put_draft(item)
     else:
         item = _take_seq(tenant_id, channel_id, channel, fields)
     if attachment_ids:
-        _attachments().attach(tenant_id, item["id"], list(attachment_ids))
+        _attachments().attach(tenant_id, item["id"], list(attachment_ids), channel_id=channel_id)
     if not draft:
         _after_post(tenant_id, channel_id, item, auto_ack=auto_ack, publish=publish)
     return item
@@ -139,14 +140,6 @@ def _attachments() -> Any:
     from parley.domain import channel_attachments
 
     return channel_attachments
-
-
-def _attach_check(tenant_id: str, ids: list[str]) -> None:
-    try:
-        _attachments()
-    except ImportError:  # helper C's module is not merged yet: attachments cannot be taken (no fake success)
-        raise Unprocessable("attachments are not available yet", pointer="/data/attributes/attachments",
-                            code="attachments-unavailable") from None  # fmt: skip
 
 
 def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | None = None, draft: bool | None = None,
@@ -267,3 +260,86 @@ def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, li
             total -= len(items) - len(kept)
             items = kept
     return items, total, member
+
+
+# ── answers ──
+def _people(tenant_id: str, individual_ids: set[str], user_ids: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The directory's individuals and users by id (one BatchGetItem each; unknown ones left out)."""
+    from parley.dal import directory as d
+    from parley.dal import table
+
+    def fetch(entity_type: str, ids: set[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        found = table.batch_get([(d.pk(tenant_id, entity_type), d.sk(i)) for i in ids])
+        return {v["entity_id"]: d.attributes(v) for v in found.values() if not v.get("deleted") and v.get("attrs")}
+
+    return fetch("individuals", individual_ids), fetch("users", user_ids)
+
+
+def _name(attrs: dict | None, member: str) -> str | None:
+    if not attrs:
+        return None
+    return attrs.get(member) or attrs.get(member.replace("-", "_"))
+
+
+def _receipt(m: dict[str, Any], people: dict[str, dict], *, read: bool) -> dict[str, Any]:
+    p = people.get(m["individual_id"])
+    return {"ack-time": m.get("ack_time") if read else None, "ack-user-time": None, "individual-id": m["individual_id"],
+            "individual-first-name": _name(p, "first-name"), "individual-last-name": _name(p, "last-name")}  # fmt: skip
+
+
+def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[str, Any] | None, *,
+               read_receipts: bool = False, members: list[dict] | None = None) -> list[tuple[str, Any]]:  # fmt: skip
+    """The messages as answered to the caller (``ack``: within its read marker; ``read-receipts`` when asked)."""
+    from parley.models.channel_messages import MessageAttributes
+
+    if read_receipts and members is None and items:
+        members = _channels().member_items(tenant_id, items[0]["channel_id"])
+    inds = {i["individual_id"] for i in items}
+    for i in items:
+        inds.update(k.split("#", 1)[1] for k in (i.get("reactions") or {}))
+    inds.update(m["individual_id"] for m in members or [])
+    people, users = _people(tenant_id, inds, {i["user_id"] for i in items if i.get("user_id")})
+    acked = int((caller_member or {}).get("ack_seq") or 0)
+    out = []
+    for i in items:
+        author = people.get(i["individual_id"])
+        seq = i.get("seq")
+        reactions = [
+            {"individual-id": ind, "reaction-type": kind, "first-name": _name(people.get(ind), "first-name"),
+             "last-name": _name(people.get(ind), "last-name"), "user-name": None}
+            for kind, ind in (k.split("#", 1) for k, _at in sorted((i.get("reactions") or {}).items(), key=lambda kv: kv[1]))
+        ]  # fmt: skip
+        receipts = None
+        if read_receipts:
+            receipts = [_receipt(m, people, read=True) for m in members or [] if seq is not None and int(m.get("ack_seq") or 0) >= int(seq)]
+        attachments = _attachments().for_message(tenant_id, i["id"])
+        attrs = MessageAttributes.model_validate({
+            "ack": seq is not None and acked >= int(seq),
+            "attachments": attachments,
+            "channel-id": i["channel_id"],
+            "draft": bool(i.get("draft")),
+            "first-name": _name(author, "first-name"),
+            "last-name": _name(author, "last-name"),
+            "preferred-name": _name(author, "preferred-name"),
+            "individual-id": i["individual_id"],
+            "last-modified-time": i["last_modified_time"],
+            "message": "" if i.get("removed") else i["message"],
+            "posted-time": i.get("posted_time"),
+            "reactions": reactions,
+            "read-receipts": receipts,
+            "removed": bool(i.get("removed")),
+            "source": i.get("source") or "api",
+            "user-id": i.get("user_id"),
+            "user-name": _name(users.get(i.get("user_id") or ""), "username"),
+        })  # fmt: skip
+        out.append((i["id"], attrs))
+    return out
+
+
+def receipts_body(tenant_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    """``get-receipts``: ``{read: [...], unread: [...]}`` from the members' markers."""
+    read, unread = receipts(tenant_id, item)
+    people, _ = _people(tenant_id, {m["individual_id"] for m in read + unread}, set())
+    return {"read": [_receipt(m, people, read=True) for m in read], "unread": [_receipt(m, people, read=False) for m in unread]}

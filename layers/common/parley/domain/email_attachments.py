@@ -16,9 +16,6 @@ multipart/mixed message for SES ``SendRawEmail`` / SES v2 ``Content.Raw``).
 
 from __future__ import annotations
 
-import codecs
-import io
-import zipfile
 from datetime import timedelta
 from typing import Any
 
@@ -26,31 +23,19 @@ from parley import clock
 from parley.dal import email_attachments as store
 from parley.dal import user_emails
 from parley.domain.ids import new_id
+from parley.domain.uploads import ALLOWED, DOCX, MAGIC, SNIFF_BYTES, TEXT, XLSX, ZIPPED, Missing, Refused, check_upload, media_type, sniff
 from parley.errors import Conflict, NotFound, Unprocessable
 from parley.models.courier_email_attachments import AttachmentAttributes, AttachmentCreateAttributes, UploadTicket
 from parley.providers.mime import Attachment, build_mime
 
-__all__ = ["Attachment", "ReadyAttachment", "build_mime", "create", "get", "page", "process_upload", "ready_attachments", "sniff"]
+# The type checks are parley.domain.uploads' (shared with messaging-attachments), named here as before.
+__all__ = ["ALLOWED", "DOCX", "MAGIC", "SNIFF_BYTES", "TEXT", "XLSX", "ZIPPED", "Attachment", "ReadyAttachment", "build_mime",
+           "create", "get", "media_type", "page", "process_upload", "ready_attachments", "sniff"]  # fmt: skip
 
 MAX_BYTES = 10 * 1024 * 1024  # per attachment (SES v2 takes raw messages up to 40 MB, base64 included)
 UPLOAD_SECONDS = 15 * 60  # how long the pre-signed POST accepts the upload
 LINK_SECONDS = 5 * 60  # how long a download-link works
 PENDING_DAYS = 1  # a pending attachment's item expires (table TTL) this long after its ticket; so does its upload
-SNIFF_BYTES = 8 * 1024  # what is read of an image or a PDF to check its type
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# The types an attachment may have, each checked by its bytes (``sniff``).
-MAGIC: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-}
-ZIPPED = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml"}  # Office Open XML: a zip holding this part
-TEXT = ("text/plain", "text/csv")  # UTF-8 text (ASCII included), no NUL byte
-ALLOWED = (*MAGIC, *ZIPPED, *TEXT)
 
 
 # ── the email an attachment belongs to ──
@@ -64,49 +49,6 @@ def email_of(tenant_id: str, email_id: str) -> dict[str, Any] | None:
 def _require_email(tenant_id: str, email_id: str, *, pointer: str | None = None, parameter: str | None = None) -> None:
     if email_of(tenant_id, email_id) is None:
         raise NotFound(f"no user-email {email_id}", pointer=pointer, parameter=parameter, code="not-found")
-
-
-# ── types ──
-def media_type(declared: str) -> str:
-    """The declared Content-Type as an allowed media type (lower-cased; a ``charset`` parameter is allowed on text
-    types, utf-8 or us-ascii only); ``Unprocessable`` naming the attribute otherwise."""
-    pointer = "/data/attributes/content-type"
-    kind, _, params = declared.strip().partition(";")
-    kind = kind.strip().lower()
-    if kind not in ALLOWED:
-        allowed = ", ".join(ALLOWED)
-        raise Unprocessable(f"content-type {kind!r} is not allowed (allowed: {allowed})", pointer=pointer, code="type-not-allowed")
-    for param in filter(None, (p.strip() for p in params.split(";"))):
-        name, _, value = param.partition("=")
-        if kind not in TEXT or name.strip().lower() != "charset" or value.strip().strip('"').lower() not in ("utf-8", "us-ascii"):
-            raise Unprocessable(f"content-type parameter {param!r} is not allowed", pointer=pointer, code="type-not-allowed")
-    return kind
-
-
-def sniff(kind: str, head: bytes, whole: bytes | None = None) -> bool:
-    """Whether the bytes are a file of ``kind``: the magic number of a PDF or an image (``head``: its first bytes), a
-    zip holding the part of a docx or xlsx (``whole``: the whole file), UTF-8 text without NUL bytes (``whole``) that
-    does not start like one of the binary types."""
-    if kind in MAGIC:
-        return head.startswith(MAGIC[kind])
-    data = head if whole is None else whole
-    if kind in ZIPPED:
-        if not data.startswith(b"PK\x03\x04"):
-            return False
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except (zipfile.BadZipFile, ValueError, EOFError):
-            return False
-        return "[Content_Types].xml" in names and ZIPPED[kind] in names
-    if kind in TEXT:
-        if b"\x00" in data or any(data.startswith(m) for ms in MAGIC.values() for m in ms) or data.startswith(b"PK\x03\x04"):
-            return False
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(data, final=whole is not None)
-        except UnicodeDecodeError:
-            return False
-        return True
-    return False
 
 
 # ── the routes ──
@@ -170,38 +112,24 @@ def page(tenant_id: str, email_id: str, *, offset: int, limit: int) -> tuple[lis
     return [(i["id"], _attributes(i)) for i in items], total
 
 
-def _refuse(tenant_id: str, attachment_id: str, key: str, message: str, code: str) -> Unprocessable:
-    store.delete(key)
-    store.note_refusal(tenant_id, attachment_id, message)
-    return Unprocessable(message, code=code)
-
-
 def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, AttachmentAttributes]:
     item = _item(tenant_id, attachment_id, consistent=True)
     if item.get("ready"):
         return attachment_id, _attributes(item)  # done before: the same answer, nothing read or written
-    source, kind = store.upload_key(tenant_id, attachment_id), item["content_type"]
-    found = store.head(source)
-    if found is None:
-        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing")
-    size, etag = found["size"], found["etag"]
-    if size > MAX_BYTES:
-        raise _refuse(tenant_id, attachment_id, source, f"the file is {size} bytes; the limit is {MAX_BYTES}", "attachment-too-large")
-    if size == 0:
-        raise _refuse(tenant_id, attachment_id, source, "the file is empty", "attachment-empty")
-    key = store.object_key(tenant_id, attachment_id)
+    source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
     try:
-        whole = kind in ZIPPED or kind in TEXT
-        data = store.read(source, etag=etag, first=None if whole else min(size, SNIFF_BYTES))
-        if not sniff(kind, data, data if whole else None):
-            raise _refuse(tenant_id, attachment_id, source, f"the file's content is not {kind}", "attachment-type-mismatch")
-        copied = store.copy(source, key, etag=etag, content_type=kind)
+        checked = check_upload(source, key, item["content_type"], max_bytes=MAX_BYTES)
+    except Missing:
+        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
+    except Refused as refused:
+        store.note_refusal(tenant_id, attachment_id, refused.message)
+        raise Unprocessable(refused.message, code=refused.code) from None
     except store.ObjectChanged:
         again = _item(tenant_id, attachment_id, consistent=True)
         if again.get("ready"):  # a concurrent process-upload finished it (and removed the upload)
             return attachment_id, _attributes(again)
         raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
-    if store.mark_ready(tenant_id, attachment_id, size=size, key=key, etag=copied):
+    if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=key, etag=checked.etag):
         store.delete(source)
     return attachment_id, _attributes(_item(tenant_id, attachment_id, consistent=True))
 

@@ -125,3 +125,31 @@ class AckBody(Attributes):
 class ReactionBody(Attributes):
     individual_id: Id | None = None
     reaction_type: ReactionType
+
+
+class InboxChannelAttributes(Attributes):
+    """A channel as the inbox answers it: the seed's ``messaging-channels`` attributes that the channel item and the
+    caller's member item hold (no per-channel reads beyond them: ``subscribers`` and ``individual-group`` are not
+    expanded here — GET the channel for them), plus the caller's read marker."""
+
+    archived: bool = False
+    bookmark: Bookmark | None = None
+    caller_has_new_message: bool
+    caller_new_message_count: int
+    caller_ack_message_id: str | None = None
+    caller_ack_time: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    event_settings: dict[str, Any] | None = None
+    floating: bool = False
+    individual_group_id: str | None = None
+    label: str | None = None
+    last_message: LastMessage | None = None
+    last_modified_time: str | None = None
+    last_timestamp: str | None = None
+    name: str | None = None
+    observation_id: str | None = None
+    org_id: str | None = None
+    pinned: bool = False
+    subscription_type: str | None = None
+    type: str | None = None

@@ -54,7 +54,8 @@ def main() -> int:
 
     print(
         f"\nParley is running locally.\n  API       {stack.api_url}\n  emulator  {stack.moto_url} (moto)\n"
-        f"  console   {stack.api_url}/\n  routes    {stack.api_url}/_local\n  outbox    {stack.api_url}/_local/outbox\n",
+        f"  console   {stack.api_url}/\n  routes    {stack.api_url}/_local\n  outbox    {stack.api_url}/_local/outbox\n"
+        + "".join(f"  websocket {gw.url} ({gw.api.template.name}; ?token=<key>&individual-id=<id>)\n" for gw in stack.websockets),
         flush=True,
     )
     if not args.no_demo:

@@ -26,6 +26,7 @@ from parley_local.invoke import FunctionPool
 from parley_local.keepalive import KeepAliveRequestHandler
 from parley_local.stack import Provisioner, Stack
 from parley_local.templates import ACCOUNT, REGION
+from parley_local.websocket import WebSocketGateway, localize
 from parley_local.workers import SchedulerFirer, SqsPoller, StreamPoller
 
 log = logging.getLogger("parley_local")
@@ -101,6 +102,7 @@ class LocalStack:
     parameters: dict[str, str] = field(default_factory=dict)  # the root template's parameter overrides
     demo_tenant_id: str | None = None  # the tenant /_local/user-token mints for when no tenantId is given
     _threads: list[threading.Thread] = field(default_factory=list)
+    websockets: list[WebSocketGateway] = field(default_factory=list)  # the WebSocket APIs' local gateways
     stream_pollers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     web_pushes: list[dict[str, Any]] = field(default_factory=list)  # what the fake web push service received
@@ -127,6 +129,11 @@ class LocalStack:
             self.moto_url, root_template=self.root_template, url_base=f"http://{self.host}:{self.port}", parameters=self.parameters
         )
         self.stack = stack = self.prov.build()
+        # The WebSocket APIs (parley_local.websocket): a port each, known before any function starts, since the
+        # functions' environment names them (their declared URLs point at API Gateway's host).
+        self.websockets = [WebSocketGateway(api, None, self.host, free_port(self.host)) for api in stack.websocket_apis]
+        for fn in stack.functions.values():
+            localize(fn.env, self.websockets)
         # This process also runs Parley's admin code (tenants); point it at the emulator and table.
         os.environ.update(aws_env)
         if stack.table_names:
@@ -152,6 +159,9 @@ class LocalStack:
         self.port = self.server.server_port
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
+        for ws_gateway in self.websockets:
+            ws_gateway.pool = self.pool
+            ws_gateway.start()
         for source in stack.sqs_sources:
             for n in range(source.pollers):
                 self._spawn(SqsPoller(self.prov, stack, self.pool, source, self._stop, n))
@@ -161,6 +171,13 @@ class LocalStack:
         self.gateway.before_read = self.settle_streams
         self._spawn(SchedulerFirer(self.prov, stack, self.pool, self._stop))
         return self
+
+    def websocket(self, family: str = "CourierMessagingApi") -> WebSocketGateway:
+        """The local gateway of the WebSocket API a family (its nested application's logical id) declares."""
+        for gw in self.websockets:
+            if gw.api.template.name == family:
+                return gw
+        raise KeyError(family)
 
     def settle_streams(self, timeout: float = 5.0) -> None:
         """Wait (at most ``timeout`` s) until the stream consumers have taken every record written so far."""
@@ -185,6 +202,8 @@ class LocalStack:
         t0 = time.monotonic()
         self._stop.set()
         self.pool.close()  # first: requests waiting on a function end at once
+        for ws_gateway in self.websockets:
+            ws_gateway.stop()
         self.server.shutdown()
         self.server.server_close()
         self.twilio.stop()
@@ -371,6 +390,7 @@ class LocalStack:
                         for r in api.routes
                     ],
                     "functionUrls": [f"{self.api_url}/_url/{fn.logical_id}/" for fn in self.stack.functions.values() if fn.url_auth],
+                    "websockets": [gw.describe() for gw in self.websockets],  # the WebSocket APIs (parley_local.websocket)
                     "tools": [
                         "/ (the console)",
                         "/_local/outbox",
@@ -608,6 +628,8 @@ class LocalStack:
             "region": REGION,
             "pid": os.getpid(),
             "parameters": dict(root.params),  # the root template's, overrides included (AuthorizerCacheSeconds, …)
+            # the WebSocket APIs (parley_local.websocket), by family: where clients connect, and the @connections endpoint
+            "websockets": {gw.api.template.name: {"url": gw.url, "managementUrl": gw.management_url} for gw in self.websockets},
             "resources": {
                 "TABLE_NAME": root.ref("Table"),
                 "BODY_BUCKET": root.ref("BodyBucket"),

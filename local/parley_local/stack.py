@@ -24,6 +24,8 @@ from parley_local.templates import (
     StreamSource,
     Template,
     TemplateError,
+    WebSocketApi,
+    WebSocketRoute,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +71,7 @@ class Stack:
     templates: list[Template] = field(default_factory=list)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
     apis: list[RestApi] = field(default_factory=list)
+    websocket_apis: list[WebSocketApi] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
     stream_sources: list[StreamSource] = field(default_factory=list)
     queues: dict[str, str] = field(default_factory=dict)  # ARN → URL
@@ -157,6 +160,8 @@ class Provisioner:
         for logical_id, res in list(tpl.resources.items()):
             if res["Type"] == "AWS::Serverless::Function":
                 self._events(tpl, logical_id, res)
+            if res["Type"] == "AWS::ApiGatewayV2::Api":
+                self.stack.websocket_apis.append(self._websocket_api(tpl, logical_id))
             if res["Type"] == "AWS::ApiGateway::GatewayResponse":
                 self._gateway_response(tpl, res)
 
@@ -220,6 +225,15 @@ class Provisioner:
             return {"FunctionUrl": f"{self.url_base}/_url/{function_id}/", "FunctionArn": tpl.physical(function_id)["Arn"]}
         if rtype == "AWS::Serverless::Api":
             return {"Ref": tpl.fake_id(logical_id), "RootResourceId": tpl.fake_id(logical_id + "/")}
+        if rtype == "AWS::ApiGatewayV2::Api":
+            if tpl.resolve(props.get("ProtocolType")) != "WEBSOCKET":
+                raise TemplateError(f"{tpl.path}: {logical_id}: only WEBSOCKET APIs of ApiGatewayV2 are served locally")
+            api_id = tpl.fake_id(logical_id)
+            return {"Ref": api_id, "ApiId": api_id, "ApiEndpoint": f"wss://{api_id}.execute-api.{REGION}.amazonaws.com"}
+        if rtype in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::RouteResponse"):
+            return {"Ref": tpl.fake_id(logical_id, 7)}  # read by _websocket_api once everything exists
+        if rtype == "AWS::ApiGatewayV2::Stage":
+            return {"Ref": str(tpl.resolve(props["StageName"]))}
         if rtype == "AWS::Serverless::Application":
             return self._application(tpl, logical_id, props)
         if rtype == "AWS::CloudFront::Distribution":
@@ -424,6 +438,47 @@ class Provisioner:
                 templates=dict(tpl.resolve(decl.get("ResponseTemplates") or {})),
                 headers={k: str(v).strip("'") for k, v in tpl.resolve(params.get("Headers") or {}).items()},
             )
+        return api
+
+    def _websocket_api(self, tpl: Template, logical_id: str) -> WebSocketApi:
+        """A WebSocket API as declared: its stage, and each route's Lambda proxy integration (its function, by the ARN
+        in the integration URI: an alias ARN runs the function itself locally) and whether it has a route response."""
+        assert self.stack is not None
+        props = tpl.resources[logical_id].get("Properties") or {}
+
+        def of_api(rtype: str) -> list[tuple[str, dict[str, Any]]]:
+            return [
+                (lid, r.get("Properties") or {})
+                for lid, r in tpl.resources.items()
+                if r["Type"] == rtype and (r.get("Properties") or {}).get("ApiId") == {"Ref": logical_id}
+            ]
+
+        stages = of_api("AWS::ApiGatewayV2::Stage")
+        if len(stages) != 1:
+            raise TemplateError(f"{tpl.path}: {logical_id}: the local stack serves a WebSocket API with exactly one stage")
+        api = WebSocketApi(
+            logical_id=logical_id,
+            template=tpl,
+            api_id=tpl.physical(logical_id)["Ref"],
+            stage=str(tpl.resolve(stages[0][1]["StageName"])),
+            route_selection=str(tpl.resolve(props.get("RouteSelectionExpression") or "")),
+        )
+        integrations = {tpl.physical(lid)["Ref"]: p for lid, p in of_api("AWS::ApiGatewayV2::Integration")}
+        responses = {tpl.resolve(p["RouteId"]) for _, p in of_api("AWS::ApiGatewayV2::RouteResponse")}
+        for lid, p in of_api("AWS::ApiGatewayV2::Route"):
+            key = str(tpl.resolve(p["RouteKey"]))
+            if tpl.resolve(p.get("AuthorizationType") or "NONE") != "NONE":
+                raise TemplateError(f"{tpl.path}: {lid}: only routes without an API Gateway authorizer are served locally")
+            target = str(tpl.resolve(p.get("Target") or ""))
+            integration = integrations.get(target.removeprefix("integrations/"))
+            if integration is None or tpl.resolve(integration.get("IntegrationType")) != "AWS_PROXY":
+                raise TemplateError(f"{tpl.path}: {lid}: the route's target must be an AWS_PROXY integration of the API")
+            uri = str(tpl.resolve(integration["IntegrationUri"]))
+            m = re.search(r"/functions/(arn:[^/]+)/invocations$", uri)
+            fn = self.stack.by_arn(m.group(1)) if m else None
+            if fn is None:
+                raise TemplateError(f"{tpl.path}: {lid}: the integration URI {uri} names no declared function")
+            api.routes[key] = WebSocketRoute(route_key=key, function=fn, has_route_response=tpl.physical(lid)["Ref"] in responses)
         return api
 
     def _api_for(self, tpl: Template, ref: Any) -> RestApi:

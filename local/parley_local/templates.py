@@ -80,6 +80,30 @@ class RestApi:
 
 
 @dataclass
+class WebSocketRoute:
+    route_key: str  # $connect, $disconnect, $default, or a value of the route selection expression
+    function: FunctionSpec  # the Lambda proxy integration's function
+    has_route_response: bool  # the function's answer goes back on the connection (a RouteResponse is declared)
+
+
+@dataclass
+class WebSocketApi:
+    """An ``AWS::ApiGatewayV2::Api`` of ``ProtocolType: WEBSOCKET``, its stage and its routes (Lambda proxy integrations)."""
+
+    logical_id: str
+    template: Template
+    api_id: str
+    stage: str
+    route_selection: str  # $request.body.<field>
+    routes: dict[str, WebSocketRoute] = field(default_factory=dict)
+
+    @property
+    def aws_host(self) -> str:
+        """The host API Gateway gives it (what the templates build its URLs from)."""
+        return f"{self.api_id}.execute-api.{REGION}.amazonaws.com"
+
+
+@dataclass
 class SqsSource:
     function: FunctionSpec
     queue_arn: str

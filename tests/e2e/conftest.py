@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ class Local:
     resources: dict[str, str]
     demo_key: str
     parameters: dict[str, str]  # the root template's (state file), AuthorizerCacheSeconds included
+    websockets: dict[str, dict[str, str]] = field(default_factory=dict)  # by family: {url, managementUrl} (WebSocket APIs)
 
     def new_tenant(self, name: str = "tenant") -> dict[str, str]:
         out = requests.post(f"{self.api}/_local/tenants", json={"name": name}, timeout=10)
@@ -74,7 +75,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     data = json.loads(state.read_text())
     yield Local(
         api=data["api"], emulator=data["emulator"], resources=data["resources"], demo_key=data["demo"]["apiKey"],
-        parameters=data["parameters"],
+        parameters=data["parameters"], websockets=data.get("websockets", {}),
     )  # fmt: skip
     proc.terminate()
     try:

@@ -28,6 +28,8 @@ EXPIRING = {
     "sniffer": 14 * DAY,  # a courier sniffer: valid-until (≤ 7 days) + the 7 days its logs are kept
     "sniffer_log": 7 * DAY,  # what a sniffer recorded
     "user_email_attachment": 15 * 60 + DAY,  # pending only: its upload ticket (15 min) and a day (a ready one keeps none)
+    "ws_connection": 2 * 3600 + 300,  # a live-update WebSocket connection: API Gateway ends it within 2 h
+    "ws_connection_pointer": 2 * 3600 + 300,
 }
 
 
@@ -101,6 +103,11 @@ def test_every_item_type_that_should_expire_has_a_ttl_and_no_other_does(handler,
     context = Caller.of(tenants.get(t.id)).authorizer_context()
     event = {"requestContext": {"authorizer": context}, "headers": {"X-User-ID": "u-1"}, "path": "/v1/users/u-1", "httpMethod": "GET"}
     sniffers.record(event, sniffers.before(event), {"statusCode": 200, "body": "{}"})
+
+    # a live-update WebSocket connection (its two items)
+    from parley.domain import live
+
+    live.open_connection(live.Listener(tenant_id=t.id, individual_id="i-1", user_id="u-1"), "conn-1=")
 
     now = int(clock.now().timestamp())
     items = table_items()

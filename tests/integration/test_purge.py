@@ -333,9 +333,13 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     t = tenant[0]
     world = _courier_world(handler, t.id)
     _dispatch(handler, send_queue, drain)
+    from parley.domain import live  # the individual's live-update connection (messaging)
+
+    live.open_connection(live.Listener(tenant_id=t.id, individual_id=INDIVIDUAL, user_id=USER), "purge-conn=")
     needles = [USER, USER_EMAIL, INDIVIDUAL, "Purgeable"]
     before = _traces(aws, table_items, needles)
     assert any("#UEMAIL#" in line for line in before) and any("SNIFF" in line for line in before), before
+    assert any("#WS#IND#" in line for line in before) and any("WSCONN#purge-conn=" in line for line in before), before
     assert any("#NOTIF#" in line for line in before) and any("#NOTIFDAY#" in line for line in before), before
     assert any("#BADGE#" in line for line in before), before
     assert any(line.startswith("object ") for line in before), before
@@ -349,6 +353,7 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     assert counts["user_emails"] == 1 and counts["attachments"] == 1 and counts["sniffers"] == 1 and counts["sniffer_logs"] == 1
     assert counts["directory"] == 2 and counts["mentions_in_directory"] == 1 and counts["messages"] == 1
     assert counts["notifications"] == 2 and counts["badge_counts"] == 1  # the notification and its day; the counter
+    assert counts["live_connections"] == 1
     from parley.dal import notifications as notification_store
 
     assert notification_store.get(t.id, "n-stays") is not None  # the other user's notification stays

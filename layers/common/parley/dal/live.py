@@ -86,3 +86,64 @@ def connections(tenant_id: str, individual_id: str, *, now_epoch: int, limit: in
     }
     items = table.query_raw(**params)
     return items[:limit] if limit else items
+
+
+# ── the management API (API Gateway's @connections) ──
+def _management(endpoint_url: str) -> Any:
+    """The apigatewaymanagementapi client of one WebSocket API stage (``https://<api id>.execute-api.<region>.
+    amazonaws.com/<stage>``), made once per endpoint (botocore client, as ``parley.dal.aws``)."""
+    client = _clients.get(endpoint_url)
+    if client is None:
+        from parley.dal.aws import _DEFAULT, session
+
+        client = _clients[endpoint_url] = session().create_client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=_DEFAULT)
+    return client
+
+
+_clients: dict[str, Any] = {}
+
+
+def post(endpoint_url: str, connection_id: str, data: bytes) -> bool:
+    """Send ``data`` to a connection: False when API Gateway says it is gone (``GoneException``, 410); any other error
+    is raised."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _management(endpoint_url).post_to_connection(ConnectionId=connection_id, Data=data)
+    except ClientError as err:
+        if (
+            err.response.get("Error", {}).get("Code") == "GoneException"
+            or err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+        ):
+            return False
+        raise
+    return True
+
+
+def close(endpoint_url: str, connection_id: str) -> bool:
+    """Close a connection (``DeleteConnection``); False when it was already gone."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _management(endpoint_url).delete_connection(ConnectionId=connection_id)
+    except ClientError as err:
+        if (
+            err.response.get("Error", {}).get("Code") == "GoneException"
+            or err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+        ):
+            return False
+        raise
+    return True
+
+
+def _forget_clients() -> None:
+    _clients.clear()
+
+
+def _register_reset() -> None:
+    from parley.dal.aws import on_reset
+
+    on_reset(_forget_clients)
+
+
+_register_reset()

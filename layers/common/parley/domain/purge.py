@@ -374,6 +374,10 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import text_numbers  # texting: number maps, lookups, number log lines (docs/courier.md "Texting")
 
     done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
+
+    from parley.domain import live  # messaging: the individuals' live-update connections (docs/courier.md "Live updates")
+
+    done.update(live.purge(t, who.individual_ids))
     return done
 
 

@@ -276,7 +276,7 @@ def test_a_reply_threads_back_into_the_channel_and_stop_ends_the_bridge(world, h
 
 def test_one_push_per_offline_device_none_for_connected_or_notify_off_and_a_burst_is_one(world, handler, drain, events_queue, send_queue):
     from parley.dal import channels, table
-    from parley.domain import channel_messages, live
+    from parley.domain import channel_messages
 
     t, _, chan, device = world
     switch_on(t, chan)
@@ -302,11 +302,15 @@ def test_one_push_per_offline_device_none_for_connected_or_notify_off_and_a_burs
     # connected on the WebSocket API: no push
     table.ddb().update_item(TableName=table.table_name(), Key=table.key(channels.channel_pk(t.id, chan["id"]), channels.member_sk(I_APP)),
                             UpdateExpression="REMOVE push_at")  # fmt: skip
-    live.connect(t.id, I_APP, "conn-1")
+    import time
+
+    from parley.dal import live as connections
+
+    connections.put(t.id, I_APP, "conn-1", connected_at="2026-11-01T09:00:00.000Z", now_epoch=int(time.time()))  # as $connect stores it
     channel_messages.post(t.id, chan["id"], I_SMS, "Hello?")
     run_events(handler, drain, events_queue)
     assert len(endpoint_messages(t.id, device["id"])) == 2
-    live.disconnect("conn-1")
+    connections.delete(t.id, I_APP, "conn-1")
     # notify off for the channel: no push
     key = table.key(channels.channel_pk(t.id, chan["id"]), channels.member_sk(I_APP))
     table.ddb().update_item(TableName=table.table_name(), Key=key, UpdateExpression="SET notify = :f REMOVE push_at",

@@ -365,3 +365,18 @@ def test_the_sms_route_answers_the_channel_and_refuses_bad_input_strangers_and_n
     assert sms_jobs(drain, send_queue) == {PHONE_SMS: ["Hi from the care team"], PHONE_ES: ["Hi from the care team"]}
     got, out = sms_route(handler, t.id, chan["id"], {"active": False})
     assert got == 201 and out["data"]["attributes"]["with-sms"] is False
+
+
+def test_the_purge_erases_a_persons_bridge_routes_and_phone(world, send_queue, drain):
+    from parley.dal import channel_bridge as store
+    from parley.domain import channel_bridge
+
+    t, acct, chan, _ = world
+    switch_on(t, chan)
+    assert store.routes(t.id, acct.phone, PHONE_SMS) and member(t.id, chan["id"], I_SMS)["sms_phone"] == PHONE_SMS
+    done = channel_bridge.purge(t.id, individual_ids={I_SMS}, phones={PHONE_SMS})
+    assert done == {"channel_sms_routes": 1, "channel_sms_members": 1}
+    assert store.routes(t.id, acct.phone, PHONE_SMS) == [] and "sms_phone" not in member(t.id, chan["id"], I_SMS)
+    assert member(t.id, chan["id"], I_SMS)["sms"] is False
+    assert store.routes(t.id, acct.phone, PHONE_ES) and member(t.id, chan["id"], I_ES)["sms_phone"] == PHONE_ES  # others untouched
+    assert channel_bridge.purge(t.id, individual_ids={I_SMS}, phones={PHONE_SMS}) == {"channel_sms_routes": 0, "channel_sms_members": 0}

@@ -118,3 +118,11 @@ def unread_counts(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
         ProjectionExpression="unread",
         ExpressionAttributeValues=table.values(pk=channel_messages.unread_pk(tenant_id, individual_id), one=f"{1:010d}"),
     )
+
+
+def forget_member_phone(tenant_id: str, channel_id: str, individual_id: str) -> bool:
+    """The purge: the member is no longer bridged and its phone is gone (False: it had none)."""
+    return table.try_update(
+        channel_pk(tenant_id, channel_id), member_sk(individual_id), "SET sms = :f REMOVE sms_phone",
+        condition="attribute_exists(sms_phone)", values=table.values(f=False),
+    )  # fmt: skip

@@ -381,3 +381,29 @@ def route_reply(number: Any, from_e164: str, body: str) -> str | None:
         posted = channel_messages.post(tenant_id, route["channel_id"], route["individual_id"], body, source="sms")
         return f"channel:{route['channel_id']}:{posted.get('id')}"
     return None
+
+
+# ───────────── purge ─────────────
+def purge(tenant_id: str, *, individual_ids: set[str] | list[str], phones: set[str] | list[str]) -> dict[str, int]:
+    """Erase what the SMS bridge keeps about a person (``parley.domain.purge``): the routes of their phones through
+    each of the tenant's numbers, and the bridge fields of their member items (``sms_phone``; the member items
+    themselves are the channels area's)."""
+    from parley.dal import channels as channel_store
+    from parley.dal import text_numbers as numbers
+
+    done = {"channel_sms_routes": 0, "channel_sms_members": 0}
+    wanted = sorted({p for p in phones if p.startswith("+")})
+    if wanted:
+        for ref in numbers.all_numbers(tenant_id):
+            stored = numbers.get_number(tenant_id, ref["id"])
+            if stored is None:
+                continue
+            for phone in wanted:
+                for route in store.routes(tenant_id, stored["phone_number"], phone):
+                    store.delete_route(tenant_id, stored["phone_number"], phone, route["channel_id"])
+                    done["channel_sms_routes"] += 1
+    for individual in sorted(set(individual_ids)):
+        for membership in channel_store.memberships(tenant_id, individual):
+            if store.forget_member_phone(tenant_id, membership["channel_id"], individual):
+                done["channel_sms_members"] += 1
+    return done

@@ -17,7 +17,8 @@ from helpers import api_event, body
 ORG = "7c1d0000-0000-4000-8000-000000000001"
 U_APP, U_SMS, U_ES, U_NOPHONE = (f"7c1d0000-0000-4000-8000-0000000001{i:02d}" for i in range(4))
 I_APP, I_SMS, I_ES, I_NOPHONE = (f"7c1d0000-0000-4000-8000-0000000002{i:02d}" for i in range(4))
-PHONE_SMS, PHONE_ES, PHONE_APP = "+15555550111", "+15555550122", "+15555550133"
+PHONE_SMS, PHONE_ES, PHONE_APP, PHONE_NEW = "+15555550111", "+15555550122", "+15555550133", "+15555550144"
+U_NEW, I_NEW = "7c1d0000-0000-4000-8000-000000000199", "7c1d0000-0000-4000-8000-000000000299"
 T1 = "2026-11-01T09:00:00Z"
 APN_TOKEN = "c" * 64
 APN_DATA = {"signing-key": "-----BEGIN PRIVATE KEY-----\nkey-one\n-----END PRIVATE KEY-----", "signing-key-id": "KEY1", "team-id": "TEAM1"}
@@ -74,6 +75,8 @@ def directory(tenant_id):
             line("individuals", I_SMS, {"first-name": "Bob", "owner-id": U_SMS}),
             line("individuals", I_ES, {"first-name": "Carla", "owner-id": U_ES}),
             line("individuals", I_NOPHONE, {"first-name": "Dan", "owner-id": U_NOPHONE}),
+            line("users", U_NEW, {"username": "eve", "first-name": "Eve", "phone": PHONE_NEW, "primary-individual-id": I_NEW}),
+            line("individuals", I_NEW, {"first-name": "Eve", "owner-id": U_NEW}),
         ],
     )
     assert summary.invalid == []
@@ -380,3 +383,16 @@ def test_the_purge_erases_a_persons_bridge_routes_and_phone(world, send_queue, d
     assert member(t.id, chan["id"], I_SMS)["sms"] is False
     assert store.routes(t.id, acct.phone, PHONE_ES) and member(t.id, chan["id"], I_ES)["sms_phone"] == PHONE_ES  # others untouched
     assert channel_bridge.purge(t.id, individual_ids={I_SMS}, phones={PHONE_SMS}) == {"channel_sms_routes": 0, "channel_sms_members": 0}
+
+
+def test_a_member_added_while_the_bridge_is_on_is_bridged_and_greeted_once(world, handler, send_queue, drain, events_queue):
+    from parley.domain import channels
+
+    t, _acct, chan, _ = world
+    switch_on(t, chan)
+    run_events(handler, drain, events_queue)
+    sms_jobs(drain, send_queue)
+    channels.subscribe(t.id, chan["id"], I_APP, [I_NEW])
+    run_events(handler, drain, events_queue, times=2)  # members-added, delivered twice
+    assert sms_jobs(drain, send_queue) == {PHONE_NEW: ["You are in the care team chat. Reply here."]}
+    assert member(t.id, chan["id"], I_NEW)["sms"] is True and member(t.id, chan["id"], I_NEW)["sms_phone"] == PHONE_NEW

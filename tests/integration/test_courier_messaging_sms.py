@@ -10,7 +10,7 @@ import json
 
 import pytest
 from fakes.twilio_api import FakeTwilio
-from texting import INBOUND, make_account
+from texting import INBOUND, inbound, make_account
 
 from helpers import api_event, body
 
@@ -241,7 +241,6 @@ def test_a_posted_message_is_one_sms_per_bridged_member_but_the_author_even_when
 
 
 def test_a_reply_threads_back_into_the_channel_and_stop_ends_the_bridge(world, handler, send_queue, drain, events_queue):
-    from texting import inbound
 
     from parley.dal import channel_bridge as store
     from parley.dal import optins
@@ -396,3 +395,17 @@ def test_a_member_added_while_the_bridge_is_on_is_bridged_and_greeted_once(world
     run_events(handler, drain, events_queue, times=2)  # members-added, delivered twice
     assert sms_jobs(drain, send_queue) == {PHONE_NEW: ["You are in the care team chat. Reply here."]}
     assert member(t.id, chan["id"], I_NEW)["sms"] is True and member(t.id, chan["id"], I_NEW)["sms_phone"] == PHONE_NEW
+
+
+def test_a_reply_to_an_archived_channel_is_logged_as_refused_and_stores_no_message(world, handler, send_queue, drain, events_queue):
+    from parley.dal import texts as logs
+    from parley.domain import channel_messages, channels
+
+    t, acct, chan, _ = world
+    switch_on(t, chan)
+    channels.set_archived(t.id, chan["id"], I_APP, True)
+    out = handler(INBOUND)(inbound(acct, PHONE_SMS, "Hello?", sid="SMarchived"))
+    assert out["statusCode"] == 200
+    assert logs.get_log(t.id, "SMarchived")["outcome"] == f"channel:{chan['id']}:refused (channel-archived)"
+    items, total, _ = channel_messages.page(t.id, chan["id"], I_APP, offset=0, limit=10)
+    assert total == 0 and items == []

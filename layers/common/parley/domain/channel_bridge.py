@@ -28,7 +28,7 @@ from aws_lambda_powertools import Logger
 
 from parley import clock
 from parley.dal import channel_bridge as store
-from parley.errors import Unprocessable
+from parley.errors import ParleyError, Unprocessable
 
 logger = Logger(child=True)
 
@@ -279,6 +279,10 @@ def switch(caller: Any, channel_id: str, individual_id: str, *, active: bool, in
             members = [{**m, "sms": False} for m in members]  # a new activation: everyone is bridged (and greeted) again
         store.set_channel_sms(caller.tenant_id, channel_id, sms, now)
         bridged = bridge(caller, {**channel, "sms": sms}, members, number)
+        if not same:  # bridged before this activation, not eligible now (the app since, no phone, STOP): not any more
+            for m in member_items(caller.tenant_id, channel_id):
+                if m.get("sms") and m["individual_id"] not in bridged:
+                    unbridge(caller.tenant_id, {**channel, "sms": sms}, m, "not eligible when the bridge was switched on again")
     else:
         sms = {**before, "active": False, "changed_at": now, "changed_by": individual_id}
         store.set_channel_sms(caller.tenant_id, channel_id, sms, now)
@@ -378,7 +382,11 @@ def route_reply(number: Any, from_e164: str, body: str) -> str | None:
         if member is None or not member.get("sms"):
             store.delete_route(tenant_id, number.phone_number, from_e164, route["channel_id"])  # left the channel, or unbridged
             continue
-        posted = channel_messages.post(tenant_id, route["channel_id"], route["individual_id"], body, source="sms")
+        try:
+            posted = channel_messages.post(tenant_id, route["channel_id"], route["individual_id"], body, source="sms")
+        except ParleyError as err:  # e.g. the channel is archived: the receive log says why (Twilio's retry would be a replay)
+            logger.warning("a bridged reply was refused", extra={"channel_id": route["channel_id"], "code": err.code})
+            return f"channel:{route['channel_id']}:refused ({err.code or err.status})"
         return f"channel:{route['channel_id']}:{posted.get('id')}"
     return None
 

@@ -426,3 +426,39 @@ def test_get_profile_answers_a_members_photo_to_members(handler, org):
     assert status == 404 and out["errors"][0]["source"]["parameter"] == "profile-individual-id"
     assert call(handler, "profile", org.id, as_="lee", id_=chan["id"], query={"profile-individual-id": IND["sam"]})[0] == 404
     assert call(handler, "profile", org.id, id_=chan["id"], query={})[0] == 400
+
+
+def test_the_purge_of_a_person_takes_them_out_of_their_channels(handler, org):
+    from parley.dal import channels as store
+    from parley.domain import channels, purge
+
+    _, direct = new_channel(handler, org.id, as_="sam", individual_ids=[IND["pat"], IND["lee"]])
+    _, group = new_channel(handler, org.id, individual_group_id=GROUP_ID)
+    who = purge.resolve(org.id, "user", USERS["sam"])
+    assert IND["sam"] in who.individual_ids
+    done = purge.purge_courier(who)
+    assert done["channel_memberships"] == 2 and done["channels_created"] == 1
+    assert set(stored_members(org.id, direct["id"])) == {IND["pat"], IND["lee"]}
+    assert set(stored_members(org.id, group["id"])) == {IND["pat"], IND["lee"]}
+    assert "created_by" not in channels.get_channel_item(org.id, direct["id"])
+    # the direct channel is now Pat and Lee's; no pointer names the purged set any more
+    assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"]])["channel_id"] == direct["id"]
+    assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"], IND["sam"]]) is None
+    assert store.memberships(org.id, IND["sam"]) == []
+
+
+def test_a_member_added_concurrently_is_a_409_not_a_500_and_keeps_its_state(handler, org):
+    """Two requests that both saw Lee missing: the second one's put (only if absent) fails; Lee's item (with the
+    inbox's fields) is not overwritten."""
+    from parley.dal import channels as store
+    from parley.domain import channels
+    from parley.errors import Conflict
+
+    _, chan = new_channel(handler, org.id, floating=True)
+    assert call(handler, "subscribe", org.id, id_=chan["id"], body_={"individual-ids": [IND["lee"]]})[0] == 201
+    store.update_member(org.id, chan["id"], IND["lee"], {"unread": 3})
+    stored = channels.get_channel_item(org.id, chan["id"])
+    with pytest.raises(Conflict) as err:
+        channels._change_members(stored, {IND["pat"]}, add=[IND["lee"]], remove=[])
+    assert err.value.code == "concurrent-change"
+    assert stored_members(org.id, chan["id"])[IND["lee"]]["unread"] == 3

@@ -76,7 +76,7 @@ def _answer(
 @api.get(
     "/v1/messaging-channels",
     responses={200: jsonapi.list_doc(ChannelAttributes, "A page of the acting individual's channels, most recent activity first.")},
-    errors=(404,),
+    errors=(404, 422),
 )
 def list_messaging_channels(
     individual_id: IndividualId = None,
@@ -173,7 +173,7 @@ def create_messaging_channel(body: RequestDocument[ChannelCreate], individual_id
     return _answer(who, channel, me, status=201 if created else 200)
 
 
-@api.get("/v1/messaging-channels/<id>", responses={200: jsonapi.single_doc(ChannelAttributes, "The channel.")}, errors=(404,))
+@api.get("/v1/messaging-channels/<id>", responses={200: jsonapi.single_doc(ChannelAttributes, "The channel.")}, errors=(404, 422))
 def get_messaging_channel(
     id: ResourceId,
     individual_id: IndividualId = None,
@@ -245,7 +245,7 @@ def _archive(id: str, body: EmptyBody | None, archived: bool) -> Response[str]:
     "/v1/messaging-channels/<id>/archive",
     access=WRITE,
     responses={201: jsonapi.single_doc(ChannelAttributes, "The channel, archived.")},
-    errors=(404,),
+    errors=(404, 415, 422),
     example=Example(body={}),
 )
 def archive_messaging_channel(id: ResourceId, body: EmptyBody | None = None) -> Response[str]:
@@ -261,7 +261,7 @@ def archive_messaging_channel(id: ResourceId, body: EmptyBody | None = None) -> 
     "/v1/messaging-channels/<id>/unarchive",
     access=WRITE,
     responses={201: jsonapi.single_doc(ChannelAttributes, "The channel, active again.")},
-    errors=(404,),
+    errors=(404, 415, 422),
     example=Example(body={}),
 )
 def unarchive_messaging_channel(id: ResourceId, body: EmptyBody | None = None) -> Response[str]:
@@ -276,7 +276,7 @@ def unarchive_messaging_channel(id: ResourceId, body: EmptyBody | None = None) -
     "/v1/messaging-channels/<id>/subscribe",
     access=WRITE,
     responses={201: jsonapi.single_doc(ChannelAttributes, "The channel with its new members.")},
-    errors=(404, 409),
+    errors=(404, 409, 422),
     example=Example(body={"individual-ids": [SAMPLE_INDIVIDUAL]}),
 )
 def subscribe_messaging_channel(id: ResourceId, body: Subscription) -> Response[str]:
@@ -321,7 +321,7 @@ def unsubscribe_messaging_channel(id: ResourceId, body: Subscription) -> Respons
     "/v1/messaging-channels/<id>/preferences",
     access=("table:write",),
     responses={201: jsonapi.single_doc(ChannelAttributes, "The channel (`notify`: the acting individual's preference).")},
-    errors=(404,),
+    errors=(404, 422),
     example=Example(body={"individual-id": SAMPLE_INDIVIDUAL, "values": [{"name": "notify", "value": "false"}]}),
 )
 def set_messaging_channel_preferences(id: ResourceId, body: Preferences) -> Response[str]:
@@ -340,7 +340,7 @@ def set_messaging_channel_preferences(id: ResourceId, body: Preferences) -> Resp
 @api.get(
     "/v1/messaging-channels/<id>/get-profile",
     responses={200: jsonapi.single_doc(ProfileAttributes, "The member's profile: its `photo` (null when the directory has none).")},
-    errors=(404,),
+    errors=(404, 422),
     example=Example(query={"profile-individual-id": SAMPLE_INDIVIDUAL}),
 )
 def get_messaging_channel_profile(

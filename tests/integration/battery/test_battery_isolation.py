@@ -95,6 +95,7 @@ class World:
     multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
     b_template_id: str = ""  # a CRM template of B's (so B's multicast calls reach the id under test)
     texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
+    messaging: dict[str, str] = field(default_factory=dict)  # A's and B's messaging channels (_messaging_of)
     sms_channel_id: str = ""  # a courier messaging channel of A's individual, in A's organization (the SMS bridge's cases)
 
 
@@ -127,6 +128,29 @@ def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
 
 
 TEXT_TOKEN = "auth-token-of-a-text-account"
+
+
+def _messaging_of(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A's channel (A's individual, an admin, and a second individual of A's user) and B's own floating channel (B's
+    user and individual, in B's directory), stored as the create route stores them (docs/courier.md "Channels")."""
+    from parley.domain import channels
+    from parley.domain import directory as courier_directory
+
+    at = "2026-11-01T09:00:00Z"
+
+    def line(type_: str, id_: str, attributes: dict[str, str]) -> str:
+        return json.dumps({"type": type_, "id": id_, "last-sync-time": at, "attributes": attributes})
+
+    second = "individuals-2-of-a"
+    assert courier_directory.import_lines(a_id, [line("individuals", second, {"owner-id": dir_ids["users"]})]).written == 1
+    b_lines = [line("organizations", "organizations-of-b", {}), line("users", "users-of-b", {"primary-individual-id": "individuals-of-b"}),
+               line("individuals", "individuals-of-b", {"owner-id": "users-of-b"})]  # fmt: skip
+    assert courier_directory.import_lines(b_id, b_lines).written == 3
+    a_channel, _ = channels.create_channel(a_id, organization_id=dir_ids["organizations"], creator_individual_id=dir_ids["individuals"],
+                                           individual_ids=[second], publish=False)  # fmt: skip
+    b_channel, _ = channels.create_channel(b_id, organization_id="organizations-of-b", creator_individual_id="individuals-of-b",
+                                           floating=True, publish=False)  # fmt: skip
+    return {"a_channel": a_channel["id"], "b_channel": b_channel["id"], "a_second": second, "b_org": "organizations-of-b"}
 
 
 def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
@@ -308,7 +332,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
                  badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
-                 sms_channel_id=_channel_of(a.id, dir_ids))  # fmt: skip
+                 sms_channel_id=_channel_of(a.id, dir_ids), messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -736,6 +760,130 @@ def _multicast_sends() -> dict[tuple[str, str, str], Case]:
     return out
 
 
+# ───────────── courier messaging channels (docs/courier.md "Channels") ─────────────
+CHAN = "/v1/messaging-channels"
+
+
+def _chan_user(w: World, who: Any) -> dict[str, str]:
+    """Each tenant acts as its own user (B's user owns B's individual only)."""
+    return {"X-User-ID": w.directory["users"] if who.id == w.a.id else "users-of-b"}
+
+
+def _me(w: World, who: Any) -> str:
+    """The acting individual of each tenant (A's user has no primary individual: it is named)."""
+    return w.directory["individuals"] if who.id == w.a.id else "individuals-of-b"
+
+
+def _own_channel(w: World, who: Any) -> str:
+    return w.messaging["a_channel"] if who.id == w.a.id else w.messaging["b_channel"]
+
+
+def _chan_body(suffix: str, w: World, channel_id: str, extra: dict[str, Any]) -> Any:
+    if suffix == "":
+        return {"data": {"type": "messaging-channels", "id": channel_id, "attributes": {"label": "Taken"}}}
+    if suffix in ("/subscribe", "/unsubscribe"):
+        return {"individual-ids": [w.messaging["a_second"]], **extra}
+    if suffix == "/preferences":
+        return {"values": [{"name": "notify", "value": "false"}], **extra}
+    return dict(extra)
+
+
+def _chan_by_id(method: str, suffix: str = ""):
+    """B names A's channel (as B's own user and individual): 404."""
+
+    def run(w, call, who):
+        channel = w.messaging["a_channel"]
+        me = {"individual-id": _me(w, who)}
+        payload = _chan_body(suffix, w, channel, me if method == "POST" else {}) if method in ("POST", "PATCH") else ...
+        query = dict(me) if method != "POST" else {}
+        if suffix == "/get-profile":
+            query["profile-individual-id"] = w.directory["individuals"]
+        return call(method, f"{CHAN}/{{id}}{suffix}", who.id, params={"id": channel}, query=query, payload=payload,
+                    headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _chan_as_a(method: str, suffix: str = "", where: str = "query"):
+    """B acts as A's individual (``individual-id`` in the query or the body) on B's own channel: 403 not-owner."""
+
+    def run(w, call, who):
+        channel = _own_channel(w, who)
+        named = {"individual-id": w.directory["individuals"]}
+        query = dict(named) if where == "query" else {}
+        if suffix == "/get-profile":
+            query["profile-individual-id"] = w.directory["individuals"] if who.id == w.a.id else "individuals-of-b"
+        payload = _chan_body(suffix, w, channel, named if where == "body" else {}) if method in ("POST", "PATCH") else ...
+        return call(method, f"{CHAN}/{{id}}{suffix}", who.id, params={"id": channel}, query=query, payload=payload,
+                    headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _chan_list(param: str, value: Callable[[World], str]):
+    def run(w, call, who):
+        query = {"individual-id": _me(w, who), param: value(w)}
+        return call("GET", CHAN, who.id, query=query, headers=_chan_user(w, who))
+
+    return run
+
+
+def _chan_create(w, call, who):
+    org = w.directory["organizations"] if who.id == w.a.id else w.messaging["b_org"]
+    doc = {"data": {"type": "messaging-channels", "attributes": {"organization-id": org, "floating": True}}}
+    return call("POST", CHAN, who.id, query={"individual-id": w.directory["individuals"]}, payload=doc, headers=_chan_user(w, who))
+
+
+def _chan_members(suffix: str):
+    """B names A's individual as a member of B's own channel: subscribe 404 (not B's individual); unsubscribe is
+    answered (not a member: nothing to remove) and changes nothing."""
+
+    def run(w, call, who):
+        payload = {"individual-ids": [w.messaging["a_second"]], "individual-id": _me(w, who)}
+        params = {"id": _own_channel(w, who)}
+        return call("POST", f"{CHAN}/{{id}}{suffix}", who.id, params=params, query={}, payload=payload, headers=_chan_user(w, who))
+
+    return run
+
+
+def _chan_profile_of_a(w, call, who):
+    query = {"profile-individual-id": w.messaging["a_second"], "individual-id": _me(w, who)}
+    return call("GET", f"{CHAN}/{{id}}/get-profile", who.id, params={"id": _own_channel(w, who)}, query=query, headers=_chan_user(w, who))
+
+
+def _unsubscribed_nothing(c: Any) -> None:
+    assert c.status == 201 and "individuals-2-of-a" not in {s["id"] for s in c.body["data"]["attributes"]["subscribers"]}, c.body
+
+
+def _messaging_cases() -> dict[tuple[str, str, str], Case]:
+    cases: dict[tuple[str, str, str], Case] = {
+        ("GET", CHAN, "query.individual-id"): Case(_chan_list("individual-id", lambda w: w.directory["individuals"]), _not_theirs),
+        ("GET", CHAN, "query.organization-id"): Case(_chan_list("organization-id", lambda w: w.directory["organizations"]), _not_found),
+        ("GET", CHAN, "query.participant-id"): Case(_chan_list("participant-id", lambda w: w.messaging["a_second"]), _jsonapi_empty),
+        ("POST", CHAN, "query.individual-id"): Case(_chan_create, _not_theirs, owner_status=(201,)),
+        ("POST", f"{CHAN}/{{id}}/subscribe", "body.individual-ids"): Case(_chan_members("/subscribe"), _not_found, owner_status=(201,)),
+        ("POST", f"{CHAN}/{{id}}/unsubscribe", "body.individual-ids"): Case(
+            _chan_members("/unsubscribe"), _unsubscribed_nothing, owner_status=(201,)
+        ),
+        ("GET", f"{CHAN}/{{id}}/get-profile", "query.profile-individual-id"): Case(_chan_profile_of_a, _not_found),
+    }
+    routes = [("GET", ""), ("PATCH", ""), ("POST", "/archive"), ("POST", "/unarchive"), ("POST", "/subscribe"), ("POST", "/unsubscribe"),
+              ("POST", "/preferences"), ("GET", "/get-profile")]  # fmt: skip
+    for method, suffix in routes:
+        ok = (201,) if method == "POST" else (200,)
+        cases[(method, f"{CHAN}/{{id}}{suffix}", "path.id")] = Case(_chan_by_id(method, suffix), _not_found, owner_status=ok)
+        if suffix in ("/archive", "/unarchive"):  # an optional body ({}): its schema names no member (individual-id: as below)
+            continue
+        if method in ("GET", "PATCH"):
+            cases[(method, f"{CHAN}/{{id}}{suffix}", "query.individual-id")] = Case(
+                _chan_as_a(method, suffix), _not_theirs, owner_status=ok
+            )
+        else:
+            cases[(method, f"{CHAN}/{{id}}{suffix}", "body.individual-id")] = Case(_chan_as_a(method, suffix, "body"), _not_theirs,
+                                                                                    owner_status=ok)  # fmt: skip
+    return cases
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -888,6 +1036,7 @@ CASES: dict[tuple[str, str, str], Case] = {
         _not_theirs,
     ),
     **_multicast_sends(),
+    **_messaging_cases(),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

@@ -387,7 +387,9 @@ def _change_members(channel: dict[str, Any], current: set[str], *, add: list[str
             raise Conflict("a direct channel with these people exists already in the organization", pointer="/individual-ids",
                            code="direct-channel-exists")  # fmt: skip
         return
-    store.write(ops)
+    for start in range(0, len(ops), _ONE_TRANSACTION):  # a member put only if absent: a concurrent change is a 409, never a 500
+        if not store.transact(ops[start : start + _ONE_TRANSACTION]):
+            raise Conflict("the channel's members changed at the same time: try again", pointer="/individual-ids", code="concurrent-change")
 
 
 def sync_group(tenant_id: str, group_id: str) -> int:
@@ -483,3 +485,30 @@ def listing(tenant_id: str, individual_id: str, *, organization_id: str | None, 
         theirs = store.members_by_channel(tenant_id, [c["id"] for c, _ in pairs], participant_id)
         pairs = [(c, m) for c, m in pairs if c["id"] in theirs]
     return pairs[offset : offset + limit], len(pairs)
+
+
+def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str, int]:
+    """The purge of a person (``domain/purge.purge_courier``): each individual leaves every channel (its member item,
+    found on its inbox index, GSI6), a direct channel's dedupe pointer moves to the remaining people, and the channels
+    it created no longer name it (``created_by`` removed). No event is published (the purge is not a member's act).
+    The channels' messages are the messages area's."""
+    done = {"channel_memberships": 0, "channels_created": 0}
+    for individual in sorted(set(individual_ids)):
+        for membership in store.memberships(tenant_id, individual):
+            channel = get_channel_item(tenant_id, membership["channel_id"])
+            if channel is None:
+                continue
+            current = set(member_ids(tenant_id, channel["id"]))
+            ops = [store.delete_op(store.channel_pk(tenant_id, channel["id"]), store.member_sk(individual))]
+            if channel.get("kind") == KIND_DIRECT:
+                org = channel["organization_id"]
+                ops.append(store.delete_op(store.direct_pk(tenant_id, org, current), store.DIRECT_SK))
+                rest = current - {individual}
+                if rest and store.get_direct(tenant_id, org, rest) is None:
+                    ops.append(store.put_op(store.direct_item(tenant_id, org, rest, channel["id"])))
+            store.write(ops)
+            done["channel_memberships"] += 1
+            if channel.get("created_by") == individual:
+                store.update_channel(tenant_id, channel["id"], {}, remove=["created_by"])
+                done["channels_created"] += 1
+    return done

@@ -354,3 +354,34 @@ def test_isolation_non_members_and_other_tenants_get_404(handler, care):
     # missing members: 422 naming them
     out = call(handler, "create_messaging_message", t.id, body_={"data": {"type": "messaging-messages", "attributes": {"channel-id": cid}}})
     assert out["statusCode"] == 422 and body(out)["errors"][0]["source"] == {"pointer": "/data/attributes/message"}
+
+
+def test_the_inbox_count_kept_by_the_hook_serves_page_total_and_deep_pages_from_the_end(tenant, events_queue, drain):
+    from parley.dal import channel_messages as mstore
+    from parley.domain import channel_events, channel_inbox, channels
+    from parley.domain import channel_messages as msgs
+
+    t, _ = tenant
+    made = []
+    for n in range(7):
+        chan, _ = channels.create_channel(t.id, organization_id=ORG, creator_individual_id="me", individual_ids=[f"other-{n}"])
+        msgs.post(t.id, chan["id"], f"other-{n}", f"hello {n}")
+        made.append(chan["id"])
+    assert mstore.get_inbox_count(t.id, "me") is None
+    rows, total, cost = channel_inbox.page(t.id, "me", offset=0, limit=3)  # no count yet: counted
+    assert total == 7 and cost["counted"] == 4
+    for e in events(drain, events_queue):
+        channel_events.handle(channel_events.parse(json.dumps(e)))
+    assert mstore.get_inbox_count(t.id, "me") == 7
+    newest_first = list(reversed(made))
+    for sort, descending, expected in (("last-timestamp", True, newest_first), ("last-timestamp", False, made)):
+        seen = []
+        for offset in (0, 3, 6):
+            rows, total, cost = channel_inbox.page(t.id, "me", sort=sort, descending=descending, offset=offset, limit=3)
+            assert total == 7
+            seen += [c["id"] for c, _m in rows]
+            if offset == 6:  # the last page is read from the other end: nothing counted
+                assert cost["counted"] == 0 and cost["members"] == 1
+        assert seen == expected
+    rows, total, cost = channel_inbox.page(t.id, "me", sort="unread-count", offset=0, limit=10)
+    assert total == 7 and [m["unread"] for _c, m in rows] == [1] * 7 and cost["counted"] == 0

@@ -79,6 +79,7 @@ def list_messaging_messages(
     `page[total]`, `page[limit]` and `page[offset]`.
     """
     who = courier_caller(api)
+    messages.require_channel(who.tenant_id, channel_id, parameter="channel-id")
     me = who.individual(individual_id, parameter="individual-id")
     items, total, member = messages.page(
         who.tenant_id, channel_id, me, offset=offset, limit=limit, text=text, author_user=user_id, acknowledged=acknowledged,
@@ -110,6 +111,7 @@ def create_messaging_message(body: RequestDocument[MessageCreate]) -> Response[s
     for name, member in (("channel_id", "channel-id"), ("message", "message")):
         if getattr(attrs, name) is None:
             raise Unprocessable(f"{member} is required", pointer=f"/data/attributes/{member}", code="missing-member")
+    messages.require_channel(who.tenant_id, attrs.channel_id, pointer="/data/attributes/channel-id")
     me = who.individual(attrs.individual_id, pointer="/data/attributes/individual-id")
     auto_ack = attrs.auto_ack not in (False, "false")
     item = messages.post(who.tenant_id, attrs.channel_id, me, attrs.message, source=attrs.source or "api", user_id=who.user_id,
@@ -129,6 +131,7 @@ def get_messaging_message(
     404 unless the caller is a member of its channel (a draft: its author only).
     """
     who = courier_caller(api)
+    messages.stored(who.tenant_id, id)
     me = who.individual(individual_id, parameter="individual-id")
     item, _channel = messages.require_message(who.tenant_id, id, me)
     return _answer(who, item, me)
@@ -151,6 +154,7 @@ def update_messaging_message(id: ResourceId, body: RequestDocument[MessageUpdate
     """
     who = courier_caller(api)
     attrs = jsonapi.attributes_of(body, MESSAGE_TYPE, id)
+    messages.stored(who.tenant_id, id)
     me = who.individual(attrs.individual_id, pointer="/data/attributes/individual-id")
     item = messages.edit(who.tenant_id, id, me, message=attrs.message, draft=attrs.draft, removed=attrs.removed)
     return _answer(who, item, me)
@@ -171,6 +175,7 @@ def ack_messaging_message(id: ResourceId, body: Annotated[AckBody | None, Body()
     """
     who = courier_caller(api)
     body = body or AckBody()
+    messages.stored(who.tenant_id, id)
     me = who.individual(body.individual_id, pointer="/individual-id")
     item, state = messages.ack(who.tenant_id, id, me, allow_past=body.allow_past)
     return _answer(who, item, me, status=201, member=state)
@@ -178,6 +183,7 @@ def ack_messaging_message(id: ResourceId, body: Annotated[AckBody | None, Body()
 
 def _react(id: str, body: ReactionBody, *, add: bool) -> Response[str]:
     who = courier_caller(api)
+    messages.stored(who.tenant_id, id)
     me = who.individual(body.individual_id, pointer="/individual-id")
     item = messages.react(who.tenant_id, id, me, body.reaction_type, add=add)
     return _answer(who, item, me, status=201)
@@ -225,6 +231,7 @@ def get_receipts_messaging_message(id: ResourceId, individual_id: IndividualId =
     `unread`: the others. Plain JSON, not JSON:API.
     """
     who = courier_caller(api)
+    messages.stored(who.tenant_id, id)
     me = who.individual(individual_id, parameter="individual-id")
     item, _channel = messages.require_message(who.tenant_id, id, me)
     answer = Receipts.model_validate(messages.receipts_body(who.tenant_id, item))

@@ -90,6 +90,8 @@ class World:
     attachment_id: str  # a ready user-email-attachment of A's user-email (user_email_id)
     push_credential_id: str = ""  # a courier app-credential (APNs) of A
     device_id: str = ""  # a courier user-device of A's user, with one push logged
+    channel_id: str = ""  # a courier messaging channel of A (A's individual a member)
+    channel_message_id: str = ""  # a message A's individual posted in it
     notification_id: str = ""  # a courier user-notification of A's user about A's individual (notify)
     badge_id: str = ""  # a badge counter of A's individual
     multicast_id: str = ""  # a queued multicast of A (A's CRM template, A's individual-group)
@@ -325,6 +327,13 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
     assert record.status.value == "SENT" and record.track_token and record.links
     email = messages.get(a.id, email_id)
     assert email.candidate_id and sms.candidate_id
+    # a messaging channel of A with a message of A's individual (issue 18, area B)
+    from parley.domain import channel_messages, channels
+
+    chan, _ = channels.create_channel(a.id, organization_id=dir_ids["organizations"], creator_individual_id=dir_ids["individuals"],
+                                      name="A's", publish=False)  # fmt: skip
+    chan_msg = channel_messages.post(a.id, chan["id"], dir_ids["individuals"], "A's message", publish=False)
+
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,
                  forward_id=forward_id, stop_id=stop_id, record_id=record_id, token=record.track_token,
                  scheduled_id=scheduled_id, template_id=template_id, sms_sid=sms_sid, directory=dir_ids,
@@ -332,7 +341,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
                  badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
-                 sms_channel_id=_channel_of(a.id, dir_ids), messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
+                 sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
+                 messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -719,6 +729,49 @@ def _multicasts_by(param: str):
     return run
 
 
+def _channel_message(method, suffix="", payload=...):
+    """B names A's channel message, acting as A's user and individual (ids are no credential across tenants)."""
+
+    def run(w, call, who):
+        d = w.directory
+        ind = {"individual-id": d["individuals"]}
+        body = payload(w) if callable(payload) else payload
+        if isinstance(body, dict) and "data" not in body:
+            body = {**body, **ind}
+        return call(method, f"/v1/messaging-messages/{{id}}{suffix}", who.id, params={"id": w.channel_message_id},
+                    query=ind if method == "GET" else {}, payload=body,
+                    headers={"X-User-ID": d["users"], "Content-Type": "application/json"})  # fmt: skip
+
+    return run
+
+
+def _channel_messages_of(w, call, who):
+    d = w.directory
+    return call("GET", "/v1/messaging-messages", who.id, query={"channel-id": w.channel_id, "individual-id": d["individuals"],
+                "user-id": d["users"]}, headers={"X-User-ID": d["users"]})  # fmt: skip
+
+
+def _inbox_by(param):
+    def run(w, call, who):
+        d = w.directory
+        query = {"individual-id": d["individuals"]}
+        if param != "individual-id":
+            query[param] = d["organizations"] if param == "organization-id" else d["individual-groups"]
+        return call("GET", "/v1/communication-messages", who.id, query=query, headers={"X-User-ID": d["users"]})
+
+    return run
+
+
+def _message_patch(w):
+    return {
+        "data": {
+            "type": "messaging-messages",
+            "id": w.channel_message_id,
+            "attributes": {"message": "edited", "individual-id": w.directory["individuals"]},
+        }
+    }
+
+
 def _multicast_send(path: str, field: str):
     """B sends with A's id in ``field`` (and its own template unless the field is the template): 404, nothing stored."""
 
@@ -940,6 +993,30 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("GET", "/v1/user-emails/{id}", "path.id"): Case(_user_email(""), _not_found),
     ("POST", "/v1/user-emails/{id}/send", "path.id"): Case(_user_email("/send"), _not_found, owner_status=(201,)),
     ("GET", "/v1/user-emails", "query.individual-id"): Case(_user_emails_of, _not_theirs),
+    # courier messaging: messages and the inbox (A's channel and message)
+    ("GET", "/v1/messaging-messages/{id}", "path.id"): Case(_channel_message("GET"), _not_found),
+    ("GET", "/v1/messaging-messages/{id}", "query.individual-id"): Case(_channel_message("GET"), _not_found),
+    ("PATCH", "/v1/messaging-messages/{id}", "path.id"): Case(_channel_message("PATCH", payload=_message_patch), _not_found),
+    ("POST", "/v1/messaging-messages/{id}/ack", "path.id"): Case(_channel_message("POST", "/ack", {}), _not_found, owner_status=(201,)),
+    ("POST", "/v1/messaging-messages/{id}/add-reaction", "path.id"): Case(
+        _channel_message("POST", "/add-reaction", {"reaction-type": "like"}), _not_found, owner_status=(201,)
+    ),
+    ("POST", "/v1/messaging-messages/{id}/add-reaction", "body.individual-id"): Case(
+        _channel_message("POST", "/add-reaction", {"reaction-type": "like"}), _not_found, owner_status=(201,)
+    ),
+    ("POST", "/v1/messaging-messages/{id}/delete-reaction", "path.id"): Case(
+        _channel_message("POST", "/delete-reaction", {"reaction-type": "like"}), _not_found, owner_status=(201,)
+    ),
+    ("POST", "/v1/messaging-messages/{id}/delete-reaction", "body.individual-id"): Case(
+        _channel_message("POST", "/delete-reaction", {"reaction-type": "like"}), _not_found, owner_status=(201,)
+    ),
+    ("GET", "/v1/messaging-messages/{id}/get-receipts", "path.id"): Case(_channel_message("GET", "/get-receipts"), _not_found),
+    ("GET", "/v1/messaging-messages/{id}/get-receipts", "query.individual-id"): Case(_channel_message("GET", "/get-receipts"), _not_found),
+    ("GET", "/v1/messaging-messages", "query.channel-id"): Case(_channel_messages_of, _not_found),
+    ("GET", "/v1/messaging-messages", "query.individual-id"): Case(_channel_messages_of, _not_found),
+    ("GET", "/v1/messaging-messages", "query.user-id"): Case(_channel_messages_of, _not_found),
+    ("GET", "/v1/communication-messages", "query.individual-id"): Case(_inbox_by("individual-id"), _not_theirs),
+    ("GET", "/v1/communication-messages", "query.organization-id"): Case(_inbox_by("organization-id"), _not_theirs),
     # courier admin: sniffers
     ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
     ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),

@@ -244,3 +244,43 @@ def inbox_chunks(tenant_id: str, individual_id: str, *, index: str, descending: 
         start = out.get("LastEvaluatedKey")
         if not start:
             return
+
+
+# ── the individual's channel count (the inbox's page[total] without counting) ──
+def inbox_count_pk(tenant_id: str, individual_id: str) -> str:
+    return f"TENANT#{tenant_id}#INBOXN#{individual_id}"
+
+
+def get_inbox_count(tenant_id: str, individual_id: str) -> int | None:
+    item = table.get(inbox_count_pk(tenant_id, individual_id), "INBOXN")
+    return None if item is None else int(item["channels"])
+
+
+def recount_inbox(tenant_id: str, individual_id: str, at: str) -> int:
+    """Count the individual's member items on GSI6 (``Select=COUNT``) and store the count (newer count wins)."""
+    n = table.count(
+        IndexName="GSI6",
+        KeyConditionExpression="GSI6PK = :pk",
+        ExpressionAttributeValues=table.values(pk=inbox_pk(tenant_id, individual_id)),
+    )
+    table.put_item({"PK": inbox_count_pk(tenant_id, individual_id), "SK": "INBOXN", "type": "inbox_count", "tenant_id": tenant_id,
+                    "individual_id": individual_id, "channels": n, "counted_at": at})  # fmt: skip
+    return n
+
+
+def inbox_window(tenant_id: str, individual_id: str, *, index: str, descending: bool, skip: int, limit: int) -> list[dict[str, Any]]:
+    """Items ``skip``..``skip+limit`` of the individual's inbox index in one direction (COUNT queries over ``skip``)."""
+    pk = {
+        "GSI6": inbox_pk(tenant_id, individual_id),
+        "GSI7": unread_pk(tenant_id, individual_id),
+        "GSI5": acked_pk(tenant_id, individual_id),
+    }[index]
+    params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": f"{index}PK = :pk", "ScanIndexForward": not descending,
+                              "ExpressionAttributeValues": table.values(pk=pk)}  # fmt: skip
+    start = None
+    if skip:
+        counted, start = table.advance(skip, **params)
+        if counted < skip or start is None:
+            return []
+    items, _last = table.query_page(limit=limit, start_key=start, **params)
+    return items

@@ -27,6 +27,7 @@ from parley.dal import channel_messages as store
 from parley.models.channel_events import ChannelEvent
 
 CAS_ATTEMPTS = 100
+FANOUT = 16  # member states written at once by the hook for a large channel's post
 
 
 def small_channel_members(tenant_id: str, channel_id: str, n: int) -> list[str] | None:
@@ -138,11 +139,19 @@ def apply(event: ChannelEvent) -> None:
         if message is None or message.get("draft"):
             return
         ids = event.member_ids if event.member_ids is not None else _member_ids(event.tenant_id, event.channel_id)
-        for ind in ids:
-            apply_post(event.tenant_id, event.channel_id, ind, message, author=False)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # members are independent items: up to FANOUT at once (a failure is raised: the event is retried, and what was
+        # applied already is not applied twice)
+        with ThreadPoolExecutor(max_workers=FANOUT) as pool:
+            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False), ids))
     elif event.kind == "members-added":
         for ind in event.data.get("individual_ids") or []:
             init_member(event.tenant_id, event.channel_id, ind)
+            store.recount_inbox(event.tenant_id, ind, event.at)
+    elif event.kind == "members-removed":
+        for ind in event.data.get("individual_ids") or []:
+            store.recount_inbox(event.tenant_id, ind, event.at)
 
 
 def _member_ids(tenant_id: str, channel_id: str) -> list[str]:
@@ -209,6 +218,27 @@ def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", de
         filters.append("organization_id = :org")
         values["org"] = organization_id
     cost = {"members": 0, "channels": 0, "counted": 0}
+    known = store.get_inbox_count(tenant_id, individual_id) if keep is None and not organization_id else None
+    if known is not None:  # the count kept by this hook: no COUNT for the total; a page past the middle is read from the end
+        cost["channels"] += 1  # the count item
+        total = known
+        if offset >= total:
+            return [], total, cost
+        size = min(limit, total - offset)
+        from_end = total - offset - size
+        if from_end < offset:
+            members = list(
+                reversed(store.inbox_window(tenant_id, individual_id, index=index, descending=not descending, skip=from_end, limit=size))
+            )
+            cost["counted"] = from_end
+        else:
+            members = store.inbox_window(tenant_id, individual_id, index=index, descending=descending, skip=offset, limit=limit)
+            cost["counted"] = offset
+            # a short page ends the inbox: its size is exact (a count not yet updated by the hook is corrected)
+            total = offset + len(members) if len(members) < limit else max(total, offset + len(members))
+        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in members]) if members else {}
+        cost.update(members=len(members), channels=cost["channels"] + len(channels))
+        return [(channels[m["channel_id"]], m) for m in members if m["channel_id"] in channels], total, cost
     if keep is None:
         members, total = store.inbox_page(tenant_id, individual_id, index=index, descending=descending, offset=offset, limit=limit,
                                           filters=filters, values=values)  # fmt: skip

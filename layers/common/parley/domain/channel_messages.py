@@ -61,6 +61,23 @@ def require_message(tenant_id: str, message_id: str, individual_id: str, *, para
     return message, channel
 
 
+def stored(tenant_id: str, message_id: str) -> dict:
+    """The tenant's message (any member's or not): 404 when the tenant has none. The routes ask this before the acting
+    individual, so another tenant's id is a 404 whoever calls (docs/courier.md)."""
+    message = store.get_message(tenant_id, message_id)
+    if message is None:
+        raise NotFound(f"no message {message_id!r}", code="not-found")
+    return message
+
+
+def require_channel(tenant_id: str, channel_id: str, *, parameter: str | None = None, pointer: str | None = None) -> dict:
+    """The tenant's channel: 404 naming the parameter when it has none."""
+    channel = _channels().get_channel_item(tenant_id, channel_id)
+    if channel is None:
+        raise NotFound(f"no messaging-channel {channel_id!r}", parameter=parameter, pointer=pointer, code="not-found")
+    return channel
+
+
 def _last_message(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "message": "" if item.get("removed") else item["message"], "posted_time": item.get("posted_time"),
             "removed": bool(item.get("removed")), "individual_id": item["individual_id"]}  # fmt: skip

@@ -235,3 +235,12 @@ def test_the_management_api_describes_and_closes_a_connection(world):
     with pytest.raises(ClientError) as gone:
         client.post_to_connection(ConnectionId=out["id"], Data=b"{}")
     assert gone.value.response["Error"]["Code"] == "GoneException"
+
+
+def test_the_local_stack_serves_the_declared_websocket_api_and_lists_it(local):
+    index = requests.get(f"{local.api}/_local", timeout=10).json()
+    (served,) = [w for w in index["websockets"] if w["family"] == "CourierMessagingApi"]
+    assert served["routes"] == ["$connect", "$default", "$disconnect"]  # the template's routes, nothing more
+    assert served["url"] == local.websockets["CourierMessagingApi"]["url"] and served["url"].endswith("/v1")
+    # an HTTP request that is no WebSocket handshake: API Gateway's 403
+    assert requests.get(served["url"].replace("ws://", "http://"), timeout=10).status_code == 403

@@ -6,6 +6,7 @@ connection deleted; stored state asserted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -266,3 +267,38 @@ def test_the_sample_events_are_api_gateways_websocket_shapes():
         ctx = sample(name)["requestContext"]
         assert (ctx["routeKey"], ctx["eventType"]) == (route, kind) and ctx["connectionId"]
     assert Path(EVENTS / "ws_connect.json").exists()
+
+
+def test_a_large_channels_event_reaches_every_members_connection_once(aws, people, ws_gateway, monkeypatch):
+    """The fan-out runs on threads: every member's connection gets the frame exactly once."""
+    import aiohttp
+
+    from parley.domain import channels, directory, live
+    from parley.settings import get_settings
+
+    tenant_id, key = people
+    crowd = [f"ind-{n:02d}" for n in range(30)]
+    lines = [json.dumps({"type": "individuals", "id": i, "attributes": {}, "last-sync-time": "2026-11-01T09:00:00Z"}) for i in crowd]
+    assert directory.import_lines(tenant_id, lines).invalid == []
+    chan, _ = channels.create_channel(tenant_id, organization_id=ORG, creator_individual_id=IND, floating=True, individual_ids=crowd,
+                                      publish=False)  # fmt: skip
+    assert len(channels.member_ids(tenant_id, chan["id"])) == 31
+    monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", ws_gateway.management_url)
+    get_settings.cache_clear()
+
+    async def scenario() -> dict[str, list]:
+        async with aiohttp.ClientSession() as session:
+            sockets = {i: await session.ws_connect(f"{ws_gateway.url}?token={key}&individual-id={i}") for i in crowd}
+            event = channel_event(tenant_id, chan["id"])
+            await asyncio.get_running_loop().run_in_executor(None, live.apply, event)
+            got: dict[str, list] = {}
+            for ind, ws in sockets.items():
+                got[ind] = [json.loads((await ws.receive(timeout=5)).data)]
+                with contextlib.suppress(TimeoutError):
+                    got[ind].append((await ws.receive(timeout=0.05)).data)  # a second frame would be a duplicate
+                await ws.close()
+            return got
+
+    got = asyncio.run(scenario())
+    assert sorted(got) == crowd
+    assert all(len(frames) == 1 and frames[0]["channel-id"] == chan["id"] for frames in got.values())

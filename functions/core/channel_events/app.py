@@ -11,7 +11,7 @@ from parley.domain import channel_events, dead_letters
 
 logger = Logger(service="channel_events")
 processor = BatchProcessor(event_type=EventType.SQS)
-snapstart.register(services=("dynamodb", "sqs"))
+snapstart.register(services=("dynamodb", "sqs", "apigatewaymanagementapi"))  # the live hook posts to connections
 
 
 def record_handler(record: SQSRecord) -> str:

@@ -63,12 +63,12 @@ class Settings(BaseModel):
     # what follows a write to a courier channel (parley.domain.channel_events): its queue and dead letters
     channel_events_queue_url: str = Field(default="", alias="CHANNEL_EVENTS_QUEUE_URL")
     channel_events_dlq_url: str = Field(default="", alias="CHANNEL_EVENTS_DLQ_URL")
-    # live updates (docs/courier.md "Live updates"): the WebSocket API's management endpoint
-    # (https://<api id>.execute-api.<region>.amazonaws.com/<stage>); "" = no live updates are posted
-    websocket_management_url: str = Field(default="", alias="WEBSOCKET_MANAGEMENT_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")
     # Base of the CRM's tracking URLs in emails; "" = the URL the CRM API was called at.
     crm_public_url: str = Field(default="", alias="CRM_PUBLIC_URL")
+    # live updates (docs/courier.md "Live updates"): the WebSocket API's management endpoint
+    # (https://<api id>.execute-api.<region>.amazonaws.com/<stage>); "" = no live updates are posted
+    websocket_management_url: str = Field(default="", alias="WEBSOCKET_MANAGEMENT_URL")
     # Per-tenant limits (docs/architecture.md §6.4): the defaults of a tenant whose own setting is 0.
     # Send/schedule requests per second and messages accepted per UTC day (beyond: 429 with Retry-After) …
     tenant_send_rate_limit: int = Field(default=50, ge=1, alias="TENANT_SEND_RATE_LIMIT")

@@ -15,6 +15,7 @@ skip items whose ``ttl`` has passed.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from parley.dal import table
@@ -91,16 +92,29 @@ def connections(tenant_id: str, individual_id: str, *, now_epoch: int, limit: in
 # ── the management API (API Gateway's @connections) ──
 def _management(endpoint_url: str) -> Any:
     """The apigatewaymanagementapi client of one WebSocket API stage (``https://<api id>.execute-api.<region>.
-    amazonaws.com/<stage>``), made once per endpoint (botocore client, as ``parley.dal.aws``)."""
+    amazonaws.com/<stage>``), made once per endpoint (botocore client, as ``parley.dal.aws``), under a lock: a botocore
+    session does not create clients thread-safely (the clients themselves are thread-safe)."""
     client = _clients.get(endpoint_url)
     if client is None:
         from parley.dal.aws import _DEFAULT, session
 
-        client = _clients[endpoint_url] = session().create_client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=_DEFAULT)
+        with _lock:
+            client = _clients.get(endpoint_url)
+            if client is None:
+                client = _clients[endpoint_url] = session().create_client(
+                    "apigatewaymanagementapi", endpoint_url=endpoint_url, config=_DEFAULT
+                )
     return client
 
 
+def prepare(endpoint_url: str) -> None:
+    """Create the clients a fan-out uses (the table's, the management API's) before its threads start."""
+    table.ddb()
+    _management(endpoint_url)
+
+
 _clients: dict[str, Any] = {}
+_lock = threading.Lock()
 
 
 def post(endpoint_url: str, connection_id: str, data: bytes) -> bool:

@@ -125,9 +125,33 @@ def recipients(event: ChannelEvent) -> list[str]:
     return list(dict.fromkeys(members))
 
 
+FAN_OUT_THREADS = 16  # recipients served at once (each: one Query, then a post per connection)
+
+
+def _deliver(event: ChannelEvent, endpoint: str, data: bytes, now: int, individual_id: str) -> int:
+    """Post ``data`` to each open connection of one recipient; how many got it. Best effort: a failure is logged."""
+    sent = 0
+    try:
+        connections = store.connections(event.tenant_id, individual_id, now_epoch=now)
+    except Exception:  # the others still get the event; a retry of the whole event would repeat every frame
+        log.exception("live update: connections not read", extra={"individual_id": individual_id, "event_id": event.id})
+        return 0
+    for conn in connections:
+        connection_id = conn["connection_id"]
+        try:
+            if store.post(endpoint, connection_id, data):
+                sent += 1
+            else:
+                store.delete(event.tenant_id, individual_id, connection_id)  # gone: its $disconnect never came
+        except Exception:  # one connection's failure does not hold back the others or the later hooks
+            log.exception("live update not posted", extra={"connection_id": connection_id, "event_id": event.id})
+    return sent
+
+
 def apply(event: ChannelEvent) -> None:
     """The hook: post the event to every open connection of its recipients (nothing when no WebSocket API is
-    configured: ``WEBSOCKET_MANAGEMENT_URL`` empty)."""
+    configured: ``WEBSOCKET_MANAGEMENT_URL`` empty). Recipients are served ``FAN_OUT_THREADS`` at a time (botocore's
+    clients are thread-safe), so a large channel's event reaches its members in about members ÷ 16 round trips."""
     from parley.settings import get_settings
 
     endpoint = get_settings().websocket_management_url
@@ -135,14 +159,16 @@ def apply(event: ChannelEvent) -> None:
         return
     data = json.dumps(message(event), separators=(",", ":")).encode()
     now = int(time.time())
-    for individual_id in recipients(event):
-        for conn in store.connections(event.tenant_id, individual_id, now_epoch=now):
-            connection_id = conn["connection_id"]
-            try:
-                if not store.post(endpoint, connection_id, data):
-                    store.delete(event.tenant_id, individual_id, connection_id)  # gone: its $disconnect never came
-            except Exception:  # best effort: one connection's failure does not hold back the others or the later hooks
-                log.exception("live update not posted", extra={"connection_id": connection_id, "event_id": event.id})
+    people = recipients(event)
+    if len(people) <= 1:
+        for individual_id in people:
+            _deliver(event, endpoint, data, now, individual_id)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.prepare(endpoint)  # the clients exist before the threads share them
+    with ThreadPoolExecutor(max_workers=min(FAN_OUT_THREADS, len(people)), thread_name_prefix="live") as pool:
+        list(pool.map(lambda individual_id: _deliver(event, endpoint, data, now, individual_id), people))
 
 
 def purge(tenant_id: str, individual_ids: set[str] | list[str]) -> dict[str, int]:

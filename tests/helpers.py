@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
+import subprocess
 import sys
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -199,3 +202,21 @@ class RecordingPool:
     def invoke(self, fn: Any, event: dict[str, Any]) -> Any:
         self.events.append(event)
         return self.answer(event)
+
+
+def import_directory(local: Any, tmp_path: Path, tenant_id: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """``python -m parley.admin import-directory`` as README shows it, against a running local stack (``local``: the
+    e2e fixture's), finding the stack by its state file; the command's summary (its last output line)."""
+    state = tmp_path / ".local" / "stack.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
+    data = tmp_path / f"directory-{uuid.uuid4().hex[:6]}.jsonl"
+    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
+    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])

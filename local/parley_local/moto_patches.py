@@ -286,28 +286,62 @@ def patch_queries() -> None:
     """moto 5.2.5 answers every Query by walking every item of the table and sorting the matches with
     Python-level comparisons, once per 1 MB page: with 100,000+ items one Query costs seconds, which
     DynamoDB's does not. Here a Query walks only the items of its partition (a map from key value to
-    items, rebuilt after any write) and sorts them by the same keys' plain values. What a Query returns
+    items, kept up to date item by item as writes happen) and sorts them by the same keys' plain values. What a Query returns
     — items, order, pages, ``Count``/``ScannedCount``, ``LastEvaluatedKey`` — is moto's own: its code
     still runs, on the partition's items instead of all of them."""
     if not _once("queries"):
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     local = threading.local()
+    lock = threading.Lock()
 
-    def bumping(fn: Any) -> Any:
+    def key_of(table: Any, attrs: dict[str, Any]) -> tuple[Any, Any]:
+        """(hash, range) of an item given by its DynamoDB-JSON attributes (or its key alone)."""
+        rng = table.range_key_attr
+        return DynamoType(attrs[table.hash_key_attr]), (DynamoType(attrs[rng]) if rng and rng in attrs else None)
+
+    def mark(table: Any, key: tuple[Any, Any] | None) -> None:
+        """The item at ``key`` may have changed: its index entries are brought up to date by the next index Query.
+        ``None`` (a key that could not be read): the table's maps are rebuilt."""
+        with lock:
+            if key is None:
+                _writes["version"] += 1
+            else:
+                dirty = table.__dict__.setdefault("_local_dirty", set())
+                dirty.add(key)
+
+    def marking(fn: Any, key: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
             finally:
-                _writes["version"] += 1
+                try:
+                    table, k = key(*args, **kwargs)
+                except Exception:  # an unusual call: forget the maps rather than guess
+                    table, k = (args[0] if isinstance(args[0], Table) else None), None
+                if table is not None:
+                    mark(table, k)
+                else:
+                    _writes["version"] += 1
 
         return wrapper
 
-    Table.put_item = bumping(Table.put_item)  # type: ignore[method-assign]
-    Table.delete_item = bumping(Table.delete_item)  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = bumping(DynamoDBBackend.update_item)  # type: ignore[method-assign]
+    def put_key(self: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        return self, key_of(self, item_attrs)
+
+    def delete_key(self: Any, hash_key: Any, range_key: Any = None, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        return self, (hash_key, range_key if self.range_key_attr else None)
+
+    def update_key(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        table = self.get_table(table_name)
+        return table, key_of(table, key)
+
+    Table.put_item = marking(Table.put_item, put_key)  # type: ignore[method-assign]
+    Table.delete_item = marking(Table.delete_item, delete_key)  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = marking(DynamoDBBackend.update_item, update_key)  # type: ignore[method-assign]
 
     original_all_items = Table.all_items
 
@@ -315,20 +349,48 @@ def patch_queries() -> None:
         only = getattr(local, "items", None)
         return only if only is not None else original_all_items(self)
 
+    def current(self: Any, key: tuple[Any, Any]) -> Any:
+        if self.range_key_attr:
+            return self.items.get(key[0], {}).get(key[1])
+        return self.items.get(key[0])
+
     def partition(self: Any, attr: str, value: Any) -> list[Any]:
-        cache = getattr(self, "_local_partitions", None)
-        if cache is None or cache[0] != _writes["version"]:
-            cache = (_writes["version"], {})
-            self._local_partitions = cache
-        by_value = cache[1].get(attr)
-        if by_value is None:
-            by_value = {}
-            for item in original_all_items(self):
-                v = item.attrs.get(attr)
-                if v is not None:
-                    by_value.setdefault(v, []).append(item)
-            cache[1][attr] = by_value
-        return list(by_value.get(value, []))
+        """The items whose ``attr`` is ``value``. The maps (attribute → value → items) are built once per attribute by
+        walking the table, then kept up to date item by item: each write marks its item, and the next call moves
+        the marked items' entries (their old values are kept beside the maps). A write behind moto's API (a
+        transaction's rollback, the bench's seeding) rebuilds them."""
+        with lock:
+            index = self.__dict__.get("_local_partitions")
+            if index is None or index["version"] != _writes["version"]:
+                index = {"version": _writes["version"], "maps": {}, "values": {}}
+                self._local_partitions = index
+                self.__dict__.pop("_local_dirty", None)
+            maps, values = index["maps"], index["values"]
+            dirty = self.__dict__.pop("_local_dirty", None)
+            for key in dirty or ():
+                for a, v in (values.pop(key, None) or {}).items():
+                    bucket = maps[a].get(v)
+                    if bucket is not None:
+                        bucket.pop(key, None)
+                        if not bucket:
+                            del maps[a][v]
+                item = current(self, key)
+                if item is not None:
+                    found = {a: item.attrs[a] for a in maps if item.attrs.get(a) is not None}
+                    for a, v in found.items():
+                        maps[a].setdefault(v, {})[key] = item
+                    if found:
+                        values[key] = found
+            by_value = maps.get(attr)
+            if by_value is None:
+                by_value = maps[attr] = {}
+                for item in original_all_items(self):
+                    v = item.attrs.get(attr)
+                    if v is not None:
+                        key = (item.hash_key, item.range_key if self.range_key_attr else None)
+                        by_value.setdefault(v, {})[key] = item
+                        values.setdefault(key, {})[attr] = v
+            return list(by_value.get(value, {}).values())
 
     original_query = Table.query
 

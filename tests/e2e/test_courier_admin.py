@@ -5,15 +5,11 @@ id → 404 and API Gateway's own 401/404 as JSON:API error objects — and the s
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1, T2, T3 = "2026-11-01T09:00:00Z", "2026-11-02T09:00:00Z", "2026-11-03T09:00:00Z"
 USER_KEYS = {
@@ -24,23 +20,6 @@ USER_KEYS = {
 ORG_KEYS = {"classification", "display-name", "last-modified-time", "name", "provider-type", "timezone"}
 INDIVIDUAL_KEYS = {"account-type", "birth-date", "first-name", "last-modified-time", "last-name", "owner-id", "preferred-name"}
 GROUP_KEYS = {"individuals", "last-sync-time", "leaders", "name", "organization-id", "parent-id"}
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` as README shows it, finding the stack by its state file."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / f"directory-{uuid.uuid4().hex[:6]}.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _get(local, key, path, **params):
@@ -79,11 +58,11 @@ def test_directory_imported_then_read_over_http_with_the_seeds_shapes(local, emu
     owner, stranger = local.new_tenant("courier-owner"), local.new_tenant("courier-stranger")
     key, tid = owner["apiKey"], owner["tenantId"]
     ids, user, lines = _world()
-    assert _import(local, tmp_path, tid, lines) == {"read": 5, "written": 5, "deleted": 0, "unchanged": 0, "invalid": 0}
+    assert import_directory(local, tmp_path, tid, lines) == {"read": 5, "written": 5, "deleted": 0, "unchanged": 0, "invalid": 0}
     # out of order: the newer email, then an older one — the older never overwrites it
     newer = {"type": "users", "id": ids["user"], "attributes": {**user, "email": "pat.lee@example.com", "last-sync-time": T3}}
     older = {"type": "users", "id": ids["user"], "attributes": {**user, "email": "stale@example.com", "last-sync-time": T1}}
-    assert _import(local, tmp_path, tid, [newer, older]) == {"read": 2, "written": 1, "deleted": 0, "unchanged": 1, "invalid": 0}
+    assert import_directory(local, tmp_path, tid, [newer, older]) == {"read": 2, "written": 1, "deleted": 0, "unchanged": 1, "invalid": 0}
     stored = store.get(tid, "users", ids["user"])
     assert stored["PK"] == f"TENANT#{tid}#DIR#users" and stored["sync_time"] == "2026-11-03T09:00:00.000Z"
     assert store.attributes(stored)["email"] == "pat.lee@example.com"

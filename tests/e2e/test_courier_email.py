@@ -6,38 +6,17 @@ error object; and the stored state."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 KEYS = {
     "created-at", "created-by", "individual-id", "last-modified-at", "message", "message-html", "result",
     "sender-organization-id", "status", "subject", "task-id", "to", "user-id",
 }  # fmt: skip
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_admin.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _world():
@@ -76,7 +55,7 @@ def test_user_emails_over_http(local, emulator_env, tmp_path):
     tenant, stranger = local.new_tenant("courier-email"), local.new_tenant("courier-email-stranger")
     key, tid = tenant["apiKey"], tenant["tenantId"]
     ids, lines = _world()
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     to = f"courier-{uuid.uuid4().hex[:8]}@example.com"
     base = {"to": to, "subject": "Your appointment", "message": "See you on Tuesday.", "sender-organization-id": ids["org"]}
 

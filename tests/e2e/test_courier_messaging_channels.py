@@ -6,15 +6,11 @@ another tenant get a JSON:API 404, and the stored state is checked in the emulat
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory as _import
 
 T1, T2 = "2026-11-01T09:00:00Z", "2026-11-02T09:00:00Z"
 CHANNEL_KEYS = {
@@ -27,23 +23,6 @@ SUBSCRIBER_KEYS = {
     "admin", "auto-sign-up", "birth-date", "communication-preferences", "email", "email-verified", "first-name", "id", "last-name",
     "phone-number", "phone-number-unsubscribed", "phone-number-verified", "pinned",
 }  # fmt: skip
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_email.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _world():

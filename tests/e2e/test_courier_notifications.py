@@ -11,40 +11,19 @@ bulk-badge-counts (201 null); another tenant gets 404s."""
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
-import sys
 import time
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 KEYS = {
     "acknowledged", "active", "created-at", "data", "individual-id", "organization-id", "user-first-name", "user-id", "user-last-name",
     "category", "deliveries",
 }  # fmt: skip
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_email.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _phone():
@@ -87,7 +66,7 @@ def test_user_notifications_counts_and_badges_over_http(local, emulator_env, tmp
         {"type": "individuals", "id": ids["ind_pat"], "last-sync-time": T1, "attributes": {"first-name": "Pat", "owner-id": ids["pat"]}},
         {"type": "individuals", "id": ids["ind_sam"], "last-sync-time": T1, "attributes": {"first-name": "Sam", "owner-id": ids["sam"]}},
     ]  # fmt: skip
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     for phone in (pat_phone, sam_phone):  # both numbers opted in: Sam does not get SMS because Sam's notifications say so
         put = requests.put(local.api + "/communications/sms/v1/optIn", json={"phoneNumber": phone, "optIn": True},
                            headers={**_headers(key, media="application/json"), "x-ph-userid": "recruiter-5"}, timeout=30)  # fmt: skip

@@ -12,17 +12,13 @@ devices (SNS mobile push, emulated by moto), badge counters, a CRM template, a m
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
-import sys
 import time
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 APN_DATA = {
@@ -31,23 +27,6 @@ APN_DATA = {
     "team-id": "TEAMFLOW",
 }
 FCM_DATA = {"server-key": "AAAA-flow-server-key"}
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as the other courier e2e tests)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _h(key, user=None, media="application/vnd.api+json"):
@@ -80,7 +59,7 @@ def test_a_multicast_pushes_to_ios_and_android_with_the_badge_and_texts_only_who
         user("pat", ["sms"]), user("sam", []), user("lee", ["sms"]),
         individual("pat"), individual("sam"), individual("lee"),
     ]  # fmt: skip
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     for name in ("pat", "sam"):  # Lee never opts in
         put = requests.put(api + "/communications/sms/v1/optIn", json={"phoneNumber": phones[name], "optIn": True},
                            headers={**_h(key, media="application/json"), "x-ph-userid": "nurse-1"}, timeout=30)  # fmt: skip

@@ -10,14 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 import uuid
 from urllib.parse import urlsplit
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 APN_DATA = {"signing-key": "-----BEGIN PRIVATE KEY-----\ne2e\n-----END PRIVATE KEY-----", "signing-key-id": "KEYE2E", "team-id": "TEAME2E"}
@@ -27,23 +25,6 @@ CRED_KEYS = {"app-name", "archived", "created-at", "data", "display-name", "last
 DEVICE_KEYS = {"allow-notification", "app-name", "app-version", "created-at", "individual-id", "last-modified-at", "model", "os-version",
                "sandbox", "token", "topic", "type", "push-state", "push-state-reason"}  # fmt: skip
 LOG_KEYS = {"badge-count", "body", "category", "created-at", "data", "title", "notification-id", "transport", "outcome", "reason"}
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_admin.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _world():
@@ -82,7 +63,7 @@ def test_push_credentials_and_devices_over_http(local, emulator_env, tmp_path, m
     tenant, stranger = local.new_tenant("courier-push"), local.new_tenant("courier-push-stranger")
     key, tid, other_key = tenant["apiKey"], tenant["tenantId"], stranger["apiKey"]
     ids, lines = _world()
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     api, user = local.api, ids["user"]
 
     # ── app-credentials: create (201, data {}), get, list, PATCH (rotation, archive) ──

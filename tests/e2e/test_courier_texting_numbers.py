@@ -8,37 +8,17 @@ ids are 404s."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 NUMBER_KEYS = {
     "account-id", "alert", "capability-mms", "capability-sms", "capability-voice", "created-at", "events", "forward-to", "lata",
     "latitude", "logging", "longitude", "notes", "phone-number", "postal-code", "rate-center", "region", "twilio-id",
 }  # fmt: skip
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_email.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 class Client:
@@ -89,7 +69,7 @@ def test_texting_accounts_numbers_lookups_maps_and_logs_over_http(local, emulato
         {"type": "organizations", "id": org2, "last-sync-time": T1, "attributes": {"name": "southside"}},
         {"type": "users", "id": user, "last-sync-time": T1, "attributes": {"username": "pat"}},
     ]
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     given = requests.post(local.api + "/_local/twilio/account", json={"tenantId": tid}, timeout=10)
     assert given.status_code == 201, given.text
     main_sid = given.json()["accountSid"]

@@ -8,10 +8,6 @@ seed's shapes and checked against the stored state."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,7 +18,7 @@ import requests
 from texting import Receiver
 from twilio.request_validator import RequestValidator
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 TARGET = "+15555550177"
@@ -34,23 +30,6 @@ CONSENT_KEYS = {"args", "created-at", "last-modified-at", "organization-id", "st
 
 def _h(key, user="user-1"):
     return {"Authorization": f"Bearer {key}", "Content-Type": "application/vnd.api+json", "X-User-ID": user}
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_email.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @dataclass
@@ -75,9 +54,9 @@ def world(local, emulator_env, tmp_path):
     tenant, stranger = local.new_tenant("texting"), local.new_tenant("texting-stranger")
     tid, org = tenant["tenantId"], str(uuid.uuid4())
     assert (
-        _import(local, tmp_path, tid, [{"type": "organizations", "id": org, "last-sync-time": T1, "attributes": {"name": "north"}}])[
-            "invalid"
-        ]
+        import_directory(
+            local, tmp_path, tid, [{"type": "organizations", "id": org, "last-sync-time": T1, "attributes": {"name": "north"}}]
+        )["invalid"]
         == 0
     )
     assert requests.post(local.api + "/_local/twilio/account", json={"tenantId": tid}, timeout=10).status_code == 201

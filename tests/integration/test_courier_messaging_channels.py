@@ -440,7 +440,7 @@ def test_the_purge_of_a_person_takes_them_out_of_their_channels(handler, org):
     assert done["channel_memberships"] == 2 and done["channels_created"] == 1
     assert set(stored_members(org.id, direct["id"])) == {IND["pat"], IND["lee"]}
     assert set(stored_members(org.id, group["id"])) == {IND["pat"], IND["lee"]}
-    assert "created_by" not in channels.get_channel_item(org.id, direct["id"])
+    assert {"created_by", "created_by_user"} & set(channels.get_channel_item(org.id, direct["id"])) == set()
     # the direct channel is now Pat and Lee's; no pointer names the purged set any more
     assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"]])["channel_id"] == direct["id"]
     assert store.get_direct(org.id, ORG_ID, [IND["pat"], IND["lee"], IND["sam"]]) is None
@@ -462,3 +462,25 @@ def test_a_member_added_concurrently_is_a_409_not_a_500_and_keeps_its_state(hand
         channels._change_members(stored, {IND["pat"]}, add=[IND["lee"]], remove=[])
     assert err.value.code == "concurrent-change"
     assert stored_members(org.id, chan["id"])[IND["lee"]]["unread"] == 3
+
+
+def test_the_answer_reads_what_the_other_areas_and_the_organization_keep(handler, org):
+    """``last-message``, ``bookmark``, ``with-sms`` from the channel item; the caller's unread count from its member
+    item; the name from the organization's default-channel-title; group-provider-ack from the organization."""
+    from parley import clock
+    from parley.dal import channels as store
+    from parley.dal import org_preferences
+
+    _, chan = new_channel(handler, org.id, floating=True)
+    assert chan["attributes"]["name"] is None and chan["attributes"]["group-provider-ack"] is False
+    now = clock.iso(clock.now())
+    org_preferences.upsert(org.id, ORG_ID, "default-channel-title", json.dumps("Conversation"), now=now)
+    org_preferences.upsert(org.id, ORG_ID, "group-provider-ack", "true", now=now)
+    store.update_channel(org.id, chan["id"], {"last_message": {"id": "m1", "message": "hi", "posted_time": now, "removed": False},
+                                              "bookmark": {"id": "b1", "message_id": "m1"}, "sms": {"active": True}})  # fmt: skip
+    store.update_member(org.id, chan["id"], IND["pat"], {"unread": 4})
+    a = call(handler, "get", org.id, id_=chan["id"])[1]["data"]["attributes"]
+    assert (a["name"], a["group-provider-ack"], a["with-sms"]) == ("Conversation", True, True)
+    assert (a["caller-has-new-message"], a["caller-new-message-count"]) == (True, 4)
+    assert a["last-message"] == {"id": "m1", "message": "hi", "posted-time": now, "removed": False}
+    assert a["bookmark"] == {"id": "b1", "message-id": "m1"}

@@ -274,6 +274,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
     from parley.models.messaging_channels import ChannelPatch
 
     changes: dict[str, Any] = {}
+    where: dict[str, str] = {}  # member → the pointer of the operation that set it
     if operations is not None:
         for n, op in enumerate(operations):
             path = op.path.strip("/")
@@ -291,6 +292,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
                 problem = err.errors()[0]
                 raise BadRequest(f"{op.path}: {problem['msg']}", pointer=f"{POINTER}{n}/value", code="invalid-value") from None
             changes[member] = getattr(checked, member.replace("-", "_"))
+            where[member] = f"{POINTER}{n}/value"
     else:
         changes = {name.replace("_", "-"): getattr(partial, name) for name in partial.model_fields_set}
     sets: dict[str, Any] = {}
@@ -299,7 +301,7 @@ def patch_fields(operations: list[Any] | None, partial: Any | None) -> tuple[dic
         field = member.replace("-", "_")
         if value is None:
             if field not in CLEARABLE:
-                raise BadRequest(f"{member} cannot be null", pointer=POINTER + member, code="invalid-value")
+                raise BadRequest(f"{member} cannot be null", pointer=where.get(member, POINTER + member), code="invalid-value")
             removes.append(field)
         else:
             sets[field] = value.model_dump() if hasattr(value, "model_dump") else value
@@ -490,7 +492,7 @@ def listing(tenant_id: str, individual_id: str, *, organization_id: str | None, 
 def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str, int]:
     """The purge of a person (``domain/purge.purge_courier``): each individual leaves every channel (its member item,
     found on its inbox index, GSI6), a direct channel's dedupe pointer moves to the remaining people, and the channels
-    it created no longer name it (``created_by`` removed). No event is published (the purge is not a member's act).
+    it created no longer name it (``created_by`` and ``created_by_user`` removed). No event is published (the purge is not a member's act).
     The channels' messages are the messages area's."""
     done = {"channel_memberships": 0, "channels_created": 0}
     for individual in sorted(set(individual_ids)):
@@ -509,6 +511,6 @@ def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str
             store.write(ops)
             done["channel_memberships"] += 1
             if channel.get("created_by") == individual:
-                store.update_channel(tenant_id, channel["id"], {}, remove=["created_by"])
+                store.update_channel(tenant_id, channel["id"], {}, remove=["created_by", "created_by_user"])
                 done["channels_created"] += 1
     return done

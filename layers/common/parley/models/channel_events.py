@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from parley.models.base import Model
 
 Kind = Literal[
     "message-posted",  # a message became visible (posted, or a draft published)
@@ -22,7 +24,7 @@ Kind = Literal[
 ]
 
 
-class ChannelEvent(BaseModel):
+class ChannelEvent(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenant_id: str

@@ -272,6 +272,8 @@ def test_the_routes_post_list_get_patch_ack_react_and_receipts(handler, care):
     assert out["statusCode"] == 201, out["body"]
     assert body(out)["data"]["attributes"]["ack"] is True
     assert body(call(handler, "list_communication_messages", t.id, user=USER_C))["data"][0]["attributes"]["caller-new-message-count"] == 0
+    out = call(handler, "ack_messaging_message", t.id, user=USER_C, id_=m2["id"], body_=None)  # no body at all: the defaults
+    assert out["statusCode"] == 201, out["body"]
     out = call(handler, "ack_messaging_message", t.id, user=USER_C, id_=m1["id"], body_={"allow-past": True})
     assert body(call(handler, "list_communication_messages", t.id, user=USER_C))["data"][0]["attributes"]["caller-new-message-count"] == 1
 

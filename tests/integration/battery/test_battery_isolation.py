@@ -330,8 +330,14 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
     # a messaging channel of A with a message of A's individual (issue 18, area B)
     from parley.domain import channel_messages, channels
 
-    chan, _ = channels.create_channel(a.id, organization_id=dir_ids["organizations"], creator_individual_id=dir_ids["individuals"],
-                                      name="A's", publish=False)  # fmt: skip
+    chan, _ = channels.create_channel(
+        a.id,
+        organization_id=dir_ids["organizations"],
+        creator_individual_id=dir_ids["individuals"],
+        name="A's",
+        floating=True,
+        publish=False,
+    )  # floating: no direct-channel dedupe pointer that A's own channel could meet when its members change
     chan_msg = channel_messages.post(a.id, chan["id"], dir_ids["individuals"], "A's message", publish=False)
 
     return World(a=a, b=b, email_id=email_id, candidate_id=email.candidate_id, sms_id=sms_id, sms_candidate_id=sms.candidate_id,

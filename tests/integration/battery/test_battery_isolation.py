@@ -99,6 +99,7 @@ class World:
     texting: dict[str, str] = field(default_factory=dict)  # A's text account, number, lookup, map (_texting_of_a)
     attachments: dict[str, str] = field(default_factory=dict)  # A's channel, message, attachment, bookmark (_attachments_of_a)
     messaging: dict[str, str] = field(default_factory=dict)  # A's and B's messaging channels (_messaging_of)
+    sms_channel_id: str = ""  # a courier messaging channel of A's individual, in A's organization (the SMS bridge's cases)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -385,7 +386,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
                  badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
-                 channel_id=chan["id"], channel_message_id=chan_msg["id"], attachments=_attachments_of_a(a.id, b.id, dir_ids),
+                 sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
+                 attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
 
 
@@ -701,6 +703,56 @@ def _text(method, resource, suffix="", key="", payload=...):
 
 def _as_user(w):
     return {"X-User-ID": w.directory["users"], "Content-Type": "application/json"}
+
+
+def _channel_of(tenant_id: str, dir_ids: dict[str, str]) -> str:
+    """A floating messaging channel of the tenant's individual in its organization (area A's create)."""
+    from parley.domain import channels
+
+    chan, _ = channels.create_channel(tenant_id, organization_id=dir_ids["organizations"], creator_individual_id=dir_ids["individuals"],
+                                      floating=True, publish=False)  # fmt: skip
+    return chan["id"]
+
+
+def _b_people_and_channel(w) -> tuple[dict[str, str], str]:
+    """B's own directory (the same shape as A's, B's ids) and a channel of B's individual: what B acts through."""
+    from parley.dal import channels as store
+    from parley.domain import directory as courier_directory
+
+    ids = {t: f"{t}-of-b" for t in ("organizations", "users", "individuals")}
+    owned = {"individuals": {"owner-id": ids["users"]}, "users": {"primary-individual-id": ids["individuals"]}}
+    courier_directory.import_lines(w.b.id, [json.dumps({"type": t, "id": i, "last-sync-time": "2026-11-01T09:00:00Z",
+                                                        "attributes": owned.get(t, {})}) for t, i in ids.items()])  # fmt: skip
+    mine = store.memberships(w.b.id, ids["individuals"])
+    return ids, mine[0]["channel_id"] if mine else _channel_of(w.b.id, ids)
+
+
+def _sms_switch(id_name: str):
+    """``POST /v1/messaging-channels/{id}/sms/`` (the SMS bridge). ``path.id``: B, acting as its own individual, names
+    A's channel → 404. ``body.text-number-id``: B switches its own channel on with A's number → 422 (not a number of
+    B's). ``body.individual-id``: B acts as A's individual → 403 (not B's user's). The owner: A's channel, number and
+    individual → 201."""
+
+    def run(w, call, who):
+        if who is w.a:
+            ids, channel = w.directory, w.sms_channel_id
+        else:
+            ids, channel = _b_people_and_channel(w)
+            if id_name == "path.id":
+                channel = w.sms_channel_id
+            if id_name == "body.individual-id":
+                ids = {**ids, "individuals": w.directory["individuals"]}
+        doc = {"active": True, "initial-message": "hi", "individual-id": ids["individuals"]}
+        if id_name == "body.text-number-id":
+            doc["text-number-id"] = w.texting["number"]
+        return call("POST", "/v1/messaging-channels/{id}/sms", who.id, params={"id": channel}, query={}, payload=doc,
+                    headers={"X-User-ID": ids["users"], "Content-Type": "application/json"})  # fmt: skip
+
+    return run
+
+
+def _unknown_number(c: Any) -> None:
+    assert c.status == 422 and c.body["errors"][0]["code"] == "unknown-number", (c.status, c.body)
 
 
 def _notification(suffix):
@@ -1139,6 +1191,14 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("POST", "/v1/texts/{id}/callback", "path.id"): Case(_text_status, _forbidden, owner_status=(204,)),
     ("GET", "/v1/user-consents/{id}", "path.id"): Case(_text("GET", "user-consents", key="consent"), _not_found),
     ("GET", "/v1/text-receive-logs/{id}", "path.id"): Case(_text("GET", "text-receive-logs", key="receive_log"), _not_found),
+    # courier messaging: the SMS bridge (B acts through its own directory and channel: mutates B's items only)
+    ("POST", "/v1/messaging-channels/{id}/sms", "path.id"): Case(_sms_switch("path.id"), _not_found, owner_status=(201,), mutates=True),
+    ("POST", "/v1/messaging-channels/{id}/sms", "body.text-number-id"): Case(
+        _sms_switch("body.text-number-id"), _unknown_number, owner_status=(201,), mutates=True
+    ),
+    ("POST", "/v1/messaging-channels/{id}/sms", "body.individual-id"): Case(
+        _sms_switch("body.individual-id"), _not_theirs, owner_status=(201,), mutates=True
+    ),
     # courier notifications: user-notifications and badge counters
     ("GET", "/v1/user-notifications/{id}", "path.id"): Case(_notification(""), _not_found),
     ("POST", "/v1/user-notifications/{id}/ack", "path.id"): Case(_notification("/ack"), _not_found, owner_status=(201,)),

@@ -375,14 +375,26 @@ def purge_courier(who: Subject) -> dict[str, int]:
 
     done.update(text_numbers.purge_person(t, user_ids=who.user_ids, phones=[a for a in who.addresses if a.startswith("+")]))
 
-    from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
-
-    done.update(channels.purge_individuals(t, who.individual_ids))
-
     from parley.domain import live  # messaging: the individuals' live-update connections (docs/courier.md "Live updates")
 
     done.update(live.purge(t, who.individual_ids))
+    from parley.domain import channel_bridge  # messaging: the SMS bridge's routes of their phones (docs/courier.md "SMS bridge")
+    from parley.domain import phones as numbers_
+
+    region = _region(t)
+    phones = {numbers_.best_effort(a, region) for a in who.addresses if "@" not in a}
+    done.update(channel_bridge.purge(t, individual_ids=who.individual_ids, phones=phones))
+    from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
+
+    done.update(channels.purge_individuals(t, who.individual_ids))
     return done
+
+
+def _region(tenant_id: str) -> str:
+    from parley.dal import tenants
+
+    tenant = tenants.get(tenant_id)
+    return tenant.default_country if tenant else "US"
 
 
 def _strip_directory_mentions(who: Subject) -> int:

@@ -7,6 +7,8 @@ receiving number (``To``) names the tenant and the account (``text_numbers.numbe
 the reason: an unknown number, a wrong signature). Each MessageSid is handled once: its receive log is written first,
 only if absent, so a replayed or retried webhook changes nothing. Then, first match wins:
 
+0. a **channel bridge** of the sender through this number (``channel_bridge.route_reply``): the reply is posted into
+   the courier channel as a message with source ``sms``; STOP ends the sender's bridges (and opts out, step 3);
 1. a **reply** to the newest open text from this number to the sender whose ``expected-responses`` hold the reply
    (case- and space-insensitive; a text without expected responses but with a ``callback-url`` takes any reply):
    a signed callback to its ``callback-url`` with ``callback-json``; a ``callback-one-off`` text takes only the first;
@@ -29,7 +31,7 @@ from aws_lambda_powertools import Logger
 from parley import clock
 from parley.dal import tenants
 from parley.dal import texts as store
-from parley.domain import optins, phones, sms_webhooks, text_callbacks, texts, user_consents
+from parley.domain import channel_bridge, optins, phones, sms_webhooks, text_callbacks, texts, user_consents
 from parley.domain.context import Caller
 from parley.errors import NotFound
 
@@ -100,7 +102,7 @@ def receive(event: dict[str, Any]) -> str:
 def route(caller: Caller, number: Any, *, sid: str, sender: str, body: str) -> str:
     keyword = sms_webhooks.keyword(body)
     stop = keyword is not None and not keyword[0]
-    outcome = _reply(caller, number, sid=sid, sender=sender, body=body)
+    outcome = channel_bridge.route_reply(number, sender, body) or _reply(caller, number, sid=sid, sender=sender, body=body)
     if outcome is None:
         for pointer_item in store.open_consents(caller.tenant_id, number.phone_number, sender):
             state = user_consents.answer_reply(caller, number, pointer_item, sender=sender, body=body, sid=sid)

@@ -6,15 +6,11 @@ tenant get 404 on every id route."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 MESSAGE_ATTRS = {
@@ -22,23 +18,6 @@ MESSAGE_ATTRS = {
     "message", "phrases", "posted-time", "preferred-name", "reactions", "read-receipts", "removed", "sentiment", "source",
     "user-id", "user-name", "user-type",
 }  # fmt: skip
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as tests/e2e/test_courier_email.py)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / f"directory-{tenant_id}.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _world():
@@ -63,7 +42,7 @@ def test_messages_and_the_inbox_over_http(local, emulator_env, tmp_path):
     tenant, stranger = local.new_tenant("courier-messages"), local.new_tenant("courier-messages-stranger")
     key, tid = tenant["apiKey"], tenant["tenantId"]
     ids, lines = _world()
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     chan, _ = channels.create_channel(
         tid,
         organization_id=ids["org"],
@@ -186,7 +165,7 @@ def test_messages_and_the_inbox_over_http(local, emulator_env, tmp_path):
     got = requests.get(f"{api}/v1/messaging-messages/", params={"channel-id": cid, **q}, headers=h("ua"), timeout=30)
     assert got.status_code == 404
     # another tenant with the same people (the same ids in its own directory) finds none of it
-    assert _import(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0
     foreign = {"Authorization": f"Bearer {stranger['apiKey']}", "X-User-ID": ids["ua"]}
     for path in (f"/v1/messaging-messages/{m2['id']}/", f"/v1/messaging-messages/{m2['id']}/get-receipts/"):
         got = requests.get(api + path, headers=foreign, timeout=30)

@@ -10,35 +10,15 @@ input is a 4xx in the courier's error shape; a stranger's call is a 404."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import requests
 
-from helpers import ROOT
+from helpers import import_directory
 
 T1 = "2026-11-01T09:00:00Z"
 APN_DATA = {"signing-key": "-----BEGIN PRIVATE KEY-----\nsms\n-----END PRIVATE KEY-----", "signing-key-id": "KEYSMS", "team-id": "TEAMSMS"}
-
-
-def _import(local, tmp_path, tenant_id, lines):
-    """``python -m parley.admin import-directory`` against the running stack (as the other courier e2e tests)."""
-    state = tmp_path / ".local" / "stack.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"api": local.api, "emulator": local.emulator, "resources": local.resources}))
-    data = tmp_path / "directory.jsonl"
-    data.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env.update(PYTHONPATH=str(ROOT / "layers" / "common"), HOME=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-m", "parley.admin", "import-directory", "--tenant-id", tenant_id, str(data)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _h(key, user=None, media="application/vnd.api+json"):
@@ -77,7 +57,7 @@ def test_the_sms_bridge_greets_relays_threads_replies_back_pushes_offline_member
                       "locale": locale, "primary-individual-id": ids[f"ind_{name}"], "last-sync-time": T1}})  # fmt: skip
         lines.append({"type": "individuals", "id": ids[f"ind_{name}"], "last-sync-time": T1,
                       "attributes": {"first-name": name.title(), "owner-id": ids[name]}})  # fmt: skip
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
 
     # the organization's text number, bought through the texting API from the fake Twilio
     assert requests.post(api + "/_local/twilio/account", json={"tenantId": tid}, timeout=10).status_code == 201
@@ -115,7 +95,7 @@ def test_the_sms_bridge_greets_relays_threads_replies_back_pushes_offline_member
         assert out.json()["errors"][0]["status"] == status
     assert "sms" not in channel_store.get_channel(tid, chan, consistent=True)
     # a stranger (another tenant whose directory has the same people): 404, the same as an unknown channel
-    assert _import(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, stranger["tenantId"], lines)["invalid"] == 0
     out = requests.post(sms_url, json={"active": True}, headers=_h(stranger["apiKey"], ids["alice"], "application/json"), timeout=30)
     assert out.status_code == 404
 
@@ -202,7 +182,7 @@ def test_the_issues_scenario_a_care_team_of_three_with_one_sms_bridged_member(lo
                       "primary-individual-id": ids[f"ind_{name}"], "last-sync-time": T1}})  # fmt: skip
         lines.append({"type": "individuals", "id": ids[f"ind_{name}"], "last-sync-time": T1,
                       "attributes": {"first-name": name.title(), "owner-id": ids[name]}})  # fmt: skip
-    assert _import(local, tmp_path, tid, lines)["invalid"] == 0
+    assert import_directory(local, tmp_path, tid, lines)["invalid"] == 0
     assert requests.post(api + "/_local/twilio/account", json={"tenantId": tid}, timeout=10).status_code == 201
     acct_doc = {"data": {"type": "text-accounts", "attributes": {"organization-id": ids["org"]}}}
     account = requests.post(api + "/v1/text-accounts/", json=acct_doc, headers=_h(key, ids["alice"]), timeout=30)

@@ -65,6 +65,7 @@ class Connection:
     user_agent: str
     last_active: float = 0.0
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # the handshake's 101 is sent: frames may go out
 
 
 class WebSocketGateway:
@@ -135,7 +136,8 @@ class WebSocketGateway:
 
         async def shutdown() -> None:
             for conn in list(self.connections.values()):
-                await conn.ws.close(code=1001, message=b"Going away")
+                if conn.ready.is_set():  # (one still in its handshake ends with the runner's cleanup)
+                    await conn.ws.close(code=1001, message=b"Going away")
             if self._runner is not None:
                 await self._runner.cleanup()
 
@@ -245,7 +247,6 @@ class WebSocketGateway:
                 headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
                 return web.Response(status=status, body=(result.get("body") or "").encode(), headers=headers)
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, autoping=True)
-        await ws.prepare(request)
         conn = Connection(
             id=conn_id,
             ws=ws,
@@ -254,9 +255,13 @@ class WebSocketGateway:
             user_agent=request.headers.get("User-Agent", ""),
             last_active=connected_at,
         )
+        # known before the client learns it is connected (the 101): a post right after the client's connect finds it
+        # (it waits for ``ready``) instead of a 410 that would make the live hook delete the connection's items
         self.connections[conn_id] = conn
         status, reason = 1006, "Connection closed abnormally"
         try:
+            await ws.prepare(request)
+            conn.ready.set()
             async for msg in ws:
                 conn.last_active = time.time()
                 if msg.type == WSMsgType.TEXT:
@@ -298,9 +303,21 @@ class WebSocketGateway:
             {"message": None}, status=410, headers={"x-amzn-ErrorType": "GoneException", "x-amzn-RequestId": str(uuid.uuid4())}
         )
 
+    async def _open(self, conn_id: str) -> Connection | None:
+        """The connection, once its handshake has completed; None when unknown, closed, or not ready within 5 s."""
+        conn = self.connections.get(conn_id)
+        if conn is None:
+            return None
+        if not conn.ready.is_set():
+            try:
+                await asyncio.wait_for(conn.ready.wait(), 5)
+            except TimeoutError:
+                return None
+        return None if conn.ws.closed else conn
+
     async def _post(self, request: web.Request) -> web.Response:
-        conn = self.connections.get(request.match_info["id"])
-        if conn is None or conn.ws.closed:
+        conn = await self._open(request.match_info["id"])
+        if conn is None:
             return self._gone(request.match_info["id"])
         data = await request.read()
         if len(data) > MAX_MESSAGE:
@@ -316,8 +333,8 @@ class WebSocketGateway:
         return web.Response(status=200, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
     async def _get(self, request: web.Request) -> web.Response:
-        conn = self.connections.get(request.match_info["id"])
-        if conn is None or conn.ws.closed:
+        conn = await self._open(request.match_info["id"])
+        if conn is None:
             return self._gone(request.match_info["id"])
 
         def iso(t: float) -> str:
@@ -332,8 +349,8 @@ class WebSocketGateway:
         )
 
     async def _delete(self, request: web.Request) -> web.Response:
-        conn = self.connections.get(request.match_info["id"])
-        if conn is None or conn.ws.closed:
+        conn = await self._open(request.match_info["id"])
+        if conn is None:
             return self._gone(request.match_info["id"])
         await conn.ws.close(code=1000, message=b"Goodbye")  # the handshake's loop then invokes $disconnect
         return web.Response(status=204)

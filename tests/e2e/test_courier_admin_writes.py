@@ -8,7 +8,9 @@ import json
 import uuid
 
 import requests
-from e2e.test_courier_admin import T1, T3, USER_KEYS, _import, _world  # the directory's shapes and import, shared
+from e2e.test_courier_admin import T1, T3, USER_KEYS, _world  # the directory's shapes, shared
+
+from helpers import import_directory as _import
 
 MEDIA = "application/vnd.api+json"
 PREF_KEYS = {"created-at", "explicit", "name", "organization-id", "type", "value", "value-js"}

@@ -102,7 +102,11 @@ def test_texting_accounts_numbers_lookups_maps_and_logs_over_http(local, emulato
     inbound = f"{local.api}/_url/TextInboundFunction/"
     assert bought["account_sid"] == sub_sid and bought["sms_url"] == inbound and bought["status_callback"] == inbound
     assert bought["sid"] == claimed["attributes"]["twilio-id"]
-    (buy,) = [r for r in twilio(local)["requests"] if r["method"] == "POST" and r["path"].endswith("/IncomingPhoneNumbers.json")]
+    (buy,) = [
+        r
+        for r in twilio(local)["requests"]
+        if r["method"] == "POST" and r["path"].endswith("/IncomingPhoneNumbers.json") and r["account_sid"] == sub_sid
+    ]
     assert buy["account_sid"] == sub_sid and buy["form"]["PhoneNumber"] == phone
     assert ok(api.get(f"/v1/text-accounts/{account_id}/"))["data"]["attributes"]["phone-number"] == phone  # default sender
     error(api.post(f"/v1/text-accounts/{account_id}/claim-number/", {}), 400)  # notes are required

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from parley import clock
 from parley.dal import directory as store
 from parley.errors import BadRequest, Conflict, NotFound
-from parley.models.courier_directory import ATTRIBUTES, DirectoryRecord
+from parley.models.courier_directory import ANSWERED, ATTRIBUTES, DirectoryRecord
 from parley.models.jsonapi import Attributes
 
 # What each type's JSON:API ``type`` is called in an error message.
@@ -204,7 +204,13 @@ def get(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, Attribut
 
 
 def _attributes(entity_type: str, stored: dict[str, Any]) -> Attributes:
-    return ATTRIBUTES[entity_type].model_validate(effective(stored))
+    return _answered(entity_type, effective(stored))
+
+
+def _answered(entity_type: str, attrs: dict[str, Any]) -> Attributes:
+    """The admin routes' attributes of a stored entity: the seed's (``ANSWERED``), not what only other areas read."""
+    model = ANSWERED[entity_type]
+    return model.model_validate({k: v for k, v in attrs.items() if k.replace("-", "_") in model.model_fields})
 
 
 def effective(stored: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +248,7 @@ def _matching(tenant_id: str, entity_type: str, wanted: dict[str, str], items: I
     for item in items:
         attrs = effective(item)
         if all(str(attrs.get(k, "")).lower() == v.lower() for k, v in wanted.items()):
-            out.append((item["entity_id"], ATTRIBUTES[entity_type].model_validate(attrs)))
+            out.append((item["entity_id"], _answered(entity_type, attrs)))
     return out
 
 

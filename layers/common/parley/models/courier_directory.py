@@ -72,8 +72,14 @@ class IndividualAttributes(Attributes):
     birth_date: date | None = None
     account_type: Annotated[str, StringConstraints(max_length=64)] | None = None
     owner_id: Id | None = None  # the user who owns this person-in-organization record (docs/courier.md)
-    photo: Annotated[str, StringConstraints(max_length=2048)] | None = None  # its picture's URL (messaging get-profile)
     last_modified_time: Timestamp | None = None
+
+
+class IndividualRecordAttributes(IndividualAttributes):
+    """An individual as the directory takes it in (import, events, replicators): the seed's attributes and ``photo``,
+    its picture's URL, which only messaging's get-profile answers (the seed's individuals have no photo)."""
+
+    photo: Annotated[str, StringConstraints(max_length=2048)] | None = None
 
 
 class IndividualGroupAttributes(Attributes):
@@ -103,12 +109,16 @@ class UserPatchAttributes(Attributes):
 
 EntityType = Literal["organizations", "users", "individuals", "individual-groups"]
 
+# What the directory takes in, per type ...
 ATTRIBUTES: dict[str, type[Attributes]] = {
     "organizations": OrganizationAttributes,
     "users": UserAttributes,
-    "individuals": IndividualAttributes,
+    "individuals": IndividualRecordAttributes,
     "individual-groups": IndividualGroupAttributes,
 }
+# ... and what the admin routes answer: the seed's attributes (stored ones beyond them, like an individual's photo,
+# are left out).
+ANSWERED: dict[str, type[Attributes]] = {**ATTRIBUTES, "individuals": IndividualAttributes}
 
 
 class DirectoryRecord(Attributes):

@@ -135,7 +135,7 @@ def test_idle_stack_after_the_load_holds_under_500_mb(stack: dict[str, Any], loa
 
 
 def _wait_until_queues_drained(stack: dict[str, Any], timeout: float) -> dict[str, int]:
-    """Wait until every queue of the stack (dead-letter queues aside) holds no message, visible or in flight;
+    """Wait until every queue of the stack (dead-letter queues aside) holds no message, visible, in flight or delayed;
     what the non-empty ones hold when ``timeout`` passes ({} once drained)."""
     import boto3
 
@@ -148,7 +148,8 @@ def _wait_until_queues_drained(stack: dict[str, Any], timeout: float) -> dict[st
     while True:
         held = {}
         for url in urls:
-            names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            # delayed ones too: a send's receipt job waits RECEIPT_DELAY_SECONDS, then the dispatcher applies it
+            names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
             count = sum(int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values())
             if count:
                 held[url.rsplit("/", 1)[-1]] = count

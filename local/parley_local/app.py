@@ -646,6 +646,7 @@ class LocalStack:
                 "DIRECTORY_EVENTS_DLQ_URL": root.ref("DirectoryEventsDLQ"),
                 "TEXT_CALLBACK_DLQ_URL": root.ref("TextCallbackDLQ"),
                 "CHANNEL_EVENTS_DLQ_URL": root.ref("ChannelEventsDLQ"),
+                "AUTOMATION_DLQ_URL": root.ref("AutomationDLQ"),
                 "THUMBNAILS_DLQ_URL": root.ref("ThumbnailsDLQ"),
                 "CHANNEL_EVENTS_QUEUE_URL": root.ref("ChannelEventsQueue"),  # import-directory: a group's channels' events
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),

@@ -90,6 +90,10 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
         {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},
     ),
+    "automation-queue": (
+        ["- SQSSendMessagePolicy: {QueueName: !Ref AutomationQueueName}"],
+        {"AUTOMATION_QUEUE_URL": "!Ref AutomationQueueUrl"},
+    ),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

@@ -16,9 +16,11 @@ def test_the_families_are_the_nested_applications_of_the_root_template():
         "CourierNotificationsApi": "courier_notifications",
         "CourierTextingApi": "courier_texting",
         "CourierMessagingApi": "courier_messaging",
+        "CourierAutomationApi": "courier_automation",
     }
     assert families.names() == (
-        "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"
+        "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging",
+        "courier_automation",
     )  # fmt: skip
 
 

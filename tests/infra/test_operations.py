@@ -124,6 +124,7 @@ def test_every_dead_letter_queue_alarms_on_its_depth_and_on_its_oldest_message()
         "MulticastDLQ",
         "TextCallbackDLQ",
         "ChannelEventsDLQ",
+        "AutomationDLQ",
         "ThumbnailsDLQ",
     }
     watched: dict[str, dict[str, float]] = {}
@@ -238,6 +239,7 @@ def test_every_queue_consumer_knows_its_queues_max_receive_count():
         assert int(declared) == queue["Properties"]["RedrivePolicy"]["maxReceiveCount"], function
         checked.append(function)
     assert sorted(checked) == [
+        "AutomationFunction",
         "ChannelEventsFunction",
         "DirectoryEventsFunction",
         "DispatcherFunction",

@@ -161,6 +161,7 @@ ERROR_SHAPE_KEYS = {
     "courier_notifications": {"errors"},
     "courier_texting": {"errors"},
     "courier_messaging": {"errors"},
+    "courier_automation": {"errors"},
 }
 
 
@@ -200,7 +201,9 @@ def test_api_gateways_throttling_says_when_to_retry(path):
     assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
-@pytest.mark.parametrize("family", ["courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"])
+@pytest.mark.parametrize(
+    "family", ["courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging", "courier_automation"]
+)
 def test_courier_gateway_responses_are_json_api_media(family):
     """The courier API's own answers (no key, unknown route, throttling, …) carry JSON:API's media type, as its
     handlers' answers do (docs/courier.md "Media types"), in the deployed RestApi (SAM's transform)."""

@@ -63,6 +63,9 @@ class Settings(BaseModel):
     # what follows a write to a courier channel (parley.domain.channel_events): its queue and dead letters
     channel_events_queue_url: str = Field(default="", alias="CHANNEL_EVENTS_QUEUE_URL")
     channel_events_dlq_url: str = Field(default="", alias="CHANNEL_EVENTS_DLQ_URL")
+    # the messaging automation's jobs (parley.domain.automation_jobs): its queue and dead letters
+    automation_queue_url: str = Field(default="", alias="AUTOMATION_QUEUE_URL")
+    automation_dlq_url: str = Field(default="", alias="AUTOMATION_DLQ_URL")
     # the thumbnails of attached images (functions/core/thumbnails): its dead letters
     thumbnails_dlq_url: str = Field(default="", alias="THUMBNAILS_DLQ_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")

@@ -15,7 +15,15 @@ from parley.errors import BadRequest, Unauthorized
 from parley.models.validators import has_control_characters
 
 Family = Literal[
-    "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging"
+    "candidate",
+    "crm",
+    "ats",
+    "courier_admin",
+    "courier_email",
+    "courier_notifications",
+    "courier_texting",
+    "courier_messaging",
+    "courier_automation",
 ]
 
 # Headers whose value is an identifier Parley stores, compares or echoes (decision S4): the candidate API's

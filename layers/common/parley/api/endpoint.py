@@ -54,6 +54,7 @@ ACCESS = frozenset(
         "text-callback-queue",
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
+        "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
     }
 )
 
@@ -77,6 +78,7 @@ _SERVICES = {
     "text-callback-queue": ("sqs",),
     "text-inbound-url": (),
     "channel-events-queue": ("sqs",),
+    "automation-queue": ("sqs",),
 }
 assert set(_SERVICES) == ACCESS
 

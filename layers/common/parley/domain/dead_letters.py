@@ -84,6 +84,12 @@ QUEUES: dict[str, DeadLetterQueue] = {
             "thumbnail jobs (S3 notifications of attached images) ThumbnailsFunction could not run",
         ),
         DeadLetterQueue(
+            "automation",
+            "automation_dlq_url",
+            "messaging automation jobs (bulk messages' batches, operations' steps, announcements, summary rebuilds)"
+            " AutomationFunction could not run",
+        ),
+        DeadLetterQueue(
             "tally",
             "tally_dlq_url",
             "table-stream batches TallyFunction could not apply (Lambda's on-failure records: they describe a batch, which "

@@ -7,7 +7,7 @@ halfway runs again from what is stored), and must raise only when the whole job 
 
 An EventBridge event delivered to AutomationQueue by a rule (announcers: the bus's events) arrives in EventBridge's
 envelope; ``parse`` turns it into an ``announce`` job whose ``data`` is the event (``detail-type``, ``source``,
-``detail``, …) and whose tenant is ``detail.tenant_id``.
+``detail``, …) and whose tenant is ``detail["tenant-id"]`` (the directory bus's spelling).
 
 The modules are imported when their first job runs, never by the API functions (cold start).
 """
@@ -60,6 +60,8 @@ def parse(body: str) -> AutomationJob:
     raw = json.loads(body)
     if isinstance(raw, dict) and "detail-type" in raw and "detail" in raw:
         detail = raw.get("detail") or {}
-        return AutomationJob(tenant_id=str(detail.get("tenant_id") or ""), kind="announce", id=str(raw.get("id") or uuid.uuid4()),
-                             at=str(raw.get("time") or _now()), data=raw)  # fmt: skip
+        tenant_id = str(detail.get("tenant-id") or detail.get("tenant_id") or "")
+        return AutomationJob(
+            tenant_id=tenant_id, kind="announce", id=str(raw.get("id") or uuid.uuid4()), at=str(raw.get("time") or _now()), data=raw
+        )
     return AutomationJob.model_validate(raw)

@@ -28,7 +28,8 @@ from parley.errors import Conflict, Forbidden, NotFound, Unprocessable
 from parley.models.channel_messages import REACTION_TYPES
 
 SYNC_MEMBERS = 25  # a channel with more members gets its inbox state from the message-posted event (asynchronously)
-SOURCES = ("api", "app", "web", "auto-responder", "sms")
+# the system sets sms (the SMS bridge), bulk (a bulk message), announcer (an announcer); clients the rest (ClientSource)
+SOURCES = ("api", "app", "web", "auto-responder", "sms", "bulk", "announcer")
 POST_ATTEMPTS = 50  # compare-and-set attempts on the channel's seq (concurrent posts to one channel)
 
 

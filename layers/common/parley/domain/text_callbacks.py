@@ -159,8 +159,8 @@ def destination(url: str) -> Destination:
 class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to a checked address, with the certificate checked against the URL's host name (SNI too)."""
 
-    def __init__(self, dest: Destination) -> None:
-        super().__init__(dest.host, dest.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context())
+    def __init__(self, dest: Destination, timeout: float = TIMEOUT_SECONDS) -> None:
+        super().__init__(dest.host, dest.port, timeout=timeout, context=ssl.create_default_context())
         self._address = dest.address
 
     def connect(self) -> None:
@@ -170,16 +170,24 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
 
 def post(dest: Destination, body: bytes, headers: dict[str, str]) -> int:
     """One POST to the checked address (never a redirect followed: http.client follows none). Its status code."""
+    return exchange(dest, body, headers)[0]
+
+
+def exchange(
+    dest: Destination, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = 65_536
+) -> tuple[int, str, bytes]:
+    """One POST to the checked address, as ``post``: its status code, Content-Type and the first ``max_bytes`` of its
+    body (the messaging-plugins' webhooks read the answer; ``timeout`` bounds the connection and each read)."""
     if dest.scheme == "https":
-        conn: http.client.HTTPConnection = _PinnedHTTPS(dest)
+        conn: http.client.HTTPConnection = _PinnedHTTPS(dest, timeout)
     else:
-        conn = http.client.HTTPConnection(dest.address, dest.port, timeout=TIMEOUT_SECONDS)
+        conn = http.client.HTTPConnection(dest.address, dest.port, timeout=timeout)
     host = dest.host if dest.port in (80, 443) else f"{dest.host}:{dest.port}"
     try:
         conn.request("POST", dest.target, body=body, headers={**headers, "Host": host})
         response = conn.getresponse()
-        response.read(65_536)
-        return response.status
+        data = response.read(max_bytes)
+        return response.status, response.getheader("Content-Type") or "", data
     finally:
         conn.close()
 

@@ -12,8 +12,21 @@ a messaging-attachment of one posted message, idempotently).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from parley import clock
+from parley.dal import bulk_attachments as store
+from parley.dal import uploads as objects
+from parley.domain.ids import new_id
+from parley.domain.uploads import Missing, Refused, check_upload, media_type
+from parley.errors import Conflict, NotFound, Unprocessable
+from parley.models.bulk_attachments import BulkAttachmentAttributes, BulkAttachmentCreateAttributes
+from parley.models.channel_attachments import UploadTicket
+
+MAX_BYTES = 25 * 1024 * 1024  # as messaging-attachments: each becomes one
+UPLOAD_SECONDS = 15 * 60
+PENDING_DAYS = 1
 NAMESPACE = uuid.UUID("5b0f3c2e-9a51-4c8e-8f43-7d1e2b6a9c10")  # the ids of the messaging-attachments copied from a bulk
 
 
@@ -26,8 +39,6 @@ def copy_id(bulk_attachment_id: str, message_id: str) -> str:
 def ready(tenant_id: str, bulk_id: str) -> list[dict[str, Any]]:
     """The bulk message's ready attachments (stored items: ``id``, ``filename``, ``content_type``, ``size``,
     ``object_key``, ``etag``, …), in creation order. Pending uploads are not included. A Query on the bulk's index."""
-    from parley.dal import bulk_attachments as store
-
     return [i for i in store.all_of_bulk(tenant_id, bulk_id) if i.get("ready")]
 
 
@@ -38,14 +49,19 @@ def copy_to_message(tenant_id: str, bulk_id: str, message_id: str, channel_id: s
     then made by ThumbnailsFunction as for any messaging-attachment). Idempotent: what exists already is kept, an
     interrupted copy is finished. The messaging-attachment ids, in the bulk's order. Raises only on a transient error
     (the caller's batch is retried)."""
-    from parley import clock
-    from parley.dal import bulk_attachments as store
     from parley.dal import channel_attachments as message_store
-    from parley.dal import uploads as objects
     from parley.domain.uploads import IMAGES
 
+    sources = ready(tenant_id, bulk_id)
+    if not sources:
+        return []
+    from parley.dal import channel_messages
+
+    message = channel_messages.get_message(tenant_id, message_id, consistent=True)
+    if message is None:
+        raise NotFound(f"no message {message_id}", code="not-found")
     ids = []
-    for source in ready(tenant_id, bulk_id):
+    for source in sources:
         attachment_id = copy_id(source["id"], message_id)
         ids.append(attachment_id)
         item = message_store.get(tenant_id, attachment_id, consistent=True)
@@ -61,7 +77,7 @@ def copy_to_message(tenant_id: str, bulk_id: str, message_id: str, channel_id: s
                     "filename": source["filename"],
                     "content_type": source["content_type"],
                     "created_at": clock.iso(clock.now()),
-                    "created_by_individual": source.get("created_by_individual"),
+                    "created_by_individual": message["individual_id"],  # the bulk's sender: may remove it
                     "bulk_id": bulk_id,
                     "bulk_attachment_id": source["id"],
                     "ready": False,
@@ -74,3 +90,107 @@ def copy_to_message(tenant_id: str, bulk_id: str, message_id: str, channel_id: s
         thumbnail = "pending" if source["content_type"] in IMAGES else "none"
         message_store.mark_ready(tenant_id, attachment_id, size=int(source["size"]), key=key, etag=etag, thumbnail=thumbnail)
     return ids
+
+
+# ── access ──
+def _require_bulk(tenant_id: str, bulk_id: str, *, draft: bool, parameter: str | None = None, pointer: str | None = None) -> dict[str, Any]:
+    """The tenant's bulk message (404 otherwise: ``bulk_messages.require_bulk``); ``draft``: it must still be a draft
+    (409 once posted: its messages are made of the attachments it had then)."""
+    from parley.domain import bulk_messages  # area 1's interface
+
+    bulk = bulk_messages.require_bulk(tenant_id, bulk_id, parameter=parameter, pointer=pointer)
+    if draft and not bulk.get("draft", False):
+        raise Conflict(
+            "the bulk message is posted: its attachments can no longer change", code="bulk-posted", parameter=parameter, pointer=pointer
+        )
+    return bulk
+
+
+def _not_found(attachment_id: str) -> NotFound:
+    return NotFound(f"no messaging-bulk-attachment {attachment_id}", code="not-found")
+
+
+def _item(tenant_id: str, attachment_id: str, *, consistent: bool = False) -> dict[str, Any]:
+    item = store.get(tenant_id, attachment_id, consistent=consistent)
+    if item is None:
+        raise _not_found(attachment_id)
+    return item
+
+
+def _attributes(item: dict[str, Any]) -> BulkAttachmentAttributes:
+    ready = bool(item.get("ready"))
+    return BulkAttachmentAttributes(
+        bulk_message_id=item["bulk_id"],
+        content_size=int(item["size"]) if ready and item.get("size") is not None else None,
+        content_type=item["content_type"],
+        created_at=item["created_at"],
+        filename=item["filename"],
+        ready_to_use=ready,
+    )
+
+
+# ── the routes ──
+def create(tenant_id: str, attrs: BulkAttachmentCreateAttributes, *, user_id: str | None = None) -> UploadTicket:
+    """A pending bulk attachment of a draft bulk message and a pre-signed S3 POST for its file (15 minutes)."""
+    from parley.domain.channel_attachments import TYPES
+
+    kind = media_type(attrs.content_type, allowed=TYPES)
+    _require_bulk(tenant_id, attrs.bulk_message_id, draft=True, pointer="/data/attributes/bulk-message-id")
+    now = clock.now()
+    attachment_id = new_id()
+    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
+    store.create(
+        {
+            "tenant_id": tenant_id,
+            "id": attachment_id,
+            "bulk_id": attrs.bulk_message_id,
+            "filename": attrs.filename,
+            "content_type": kind,
+            "created_at": clock.iso(now),
+            "ready": False,
+            "ttl": expires + PENDING_DAYS * 86400,
+            **({"created_by": user_id} if user_id else {}),
+        }
+    )
+    post = objects.presigned_post(
+        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=MAX_BYTES, expires_in=UPLOAD_SECONDS
+    )
+    return UploadTicket(id=attachment_id, upload_url=post["url"], upload_data=post["fields"], expiration_time=expires)
+
+
+def get(tenant_id: str, attachment_id: str) -> tuple[str, BulkAttachmentAttributes]:
+    return attachment_id, _attributes(_item(tenant_id, attachment_id))
+
+
+def page(
+    tenant_id: str, bulk_id: str, *, include_pending: bool, offset: int, limit: int
+) -> tuple[list[tuple[str, BulkAttachmentAttributes]], int]:
+    """The bulk's attachments in creation order: ready ones, pending uploads too with ``include_pending``."""
+    _require_bulk(tenant_id, bulk_id, draft=False, parameter="bulk-message-id")
+    items, total = store.page_of_bulk(tenant_id, bulk_id, include_pending=include_pending, offset=offset, limit=limit)
+    return [(i["id"], _attributes(i)) for i in items], total
+
+
+def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, BulkAttachmentAttributes]:
+    """Check the uploaded file (``parley.domain.uploads.check_upload``: real size and type) and mark the bulk
+    attachment ready; its bulk must still be a draft (409). Idempotent: a ready one is answered as it is."""
+    item = _item(tenant_id, attachment_id, consistent=True)
+    if item.get("ready"):
+        return attachment_id, _attributes(item)
+    _require_bulk(tenant_id, item["bulk_id"], draft=True)
+    source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
+    try:
+        checked = check_upload(source, key, item["content_type"], max_bytes=MAX_BYTES)
+    except Missing:
+        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
+    except Refused as refused:
+        store.note_refusal(tenant_id, attachment_id, refused.message)
+        raise Unprocessable(refused.message, code=refused.code) from None
+    except objects.ObjectChanged:
+        again = store.get(tenant_id, attachment_id, consistent=True)
+        if again and again.get("ready"):
+            return attachment_id, _attributes(again)
+        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
+    if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=key, etag=checked.etag):
+        objects.delete(source)
+    return attachment_id, _attributes(store.get(tenant_id, attachment_id, consistent=True) or item)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import ConfigDict
+
+from parley.models.base import Model
 from parley.models.channel_attachments import Id
 from parley.models.courier_email_attachments import ContentType, Filename
 from parley.models.jsonapi import Attributes
@@ -34,3 +37,9 @@ class BulkAttachmentAttributes(Attributes):
     ready_to_use: bool
     thumbnail: str | None = None
     thumbnail_status: Literal["none"] = "none"
+
+
+class ProcessBulkUploadBody(Model):
+    """``process-upload``'s body: ``{}`` (the seed); any member is refused (400 naming it)."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -186,6 +186,6 @@ def expand_messaging_plugin(id: ResourceId, body: ExpandBody) -> Response[str]:
     a non-2xx, or an answer without a usable message is a 502 with code `plugin-webhook-failed`.
     """
     who = courier_caller(api)
-    individual = who.individual(body.individual_id, pointer="/individual-id")
-    message = plugins.expand(who.tenant_id, id, individual, body, user_id=who.user_id)
+    acting = lambda: who.individual(body.individual_id, pointer="/individual-id")  # noqa: E731 (after the plugin's 404)
+    message = plugins.expand(who.tenant_id, id, acting, body, user_id=who.user_id)
     return Response(status_code=201, content_type="application/json", body=ExpandAnswer(message=message).model_dump_json())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -247,10 +248,12 @@ def variables(plugin: dict[str, Any], channel: dict[str, Any], individual_id: st
     }
 
 
-def expand(tenant_id: str, plugin_id: str, individual_id: str, body: ExpandBody, *, user_id: str | None) -> str:
-    """The plugin's message for the channel. 404: an unknown plugin, or a channel the individual is not a member of;
-    422: a channel of another organization than the plugin's; 409: a disabled plugin."""
+def expand(tenant_id: str, plugin_id: str, acting: Callable[[], str], body: ExpandBody, *, user_id: str | None) -> str:
+    """The plugin's message for the channel. 404: an unknown plugin (before anything about the caller: ``acting``
+    resolves the acting individual after), or a channel the individual is not a member of; 422: a channel of another
+    organization than the plugin's; 409: a disabled plugin."""
     plugin = _require(tenant_id, plugin_id)
+    individual_id = acting()
     from parley.domain.channels import require_member
 
     channel, _member = require_member(tenant_id, body.channel_id, individual_id, pointer="/channel-id")

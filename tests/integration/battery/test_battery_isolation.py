@@ -100,6 +100,7 @@ class World:
     attachments: dict[str, str] = field(default_factory=dict)  # A's channel, message, attachment, bookmark (_attachments_of_a)
     messaging: dict[str, str] = field(default_factory=dict)  # A's and B's messaging channels (_messaging_of)
     sms_channel_id: str = ""  # a courier messaging channel of A's individual, in A's organization (the SMS bridge's cases)
+    bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -192,6 +193,34 @@ def _messaging_of(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str, st
     b_channel, _ = channels.create_channel(b_id, organization_id="organizations-of-b", creator_individual_id="individuals-of-b",
                                            floating=True, publish=False)  # fmt: skip
     return {"a_channel": a_channel["id"], "b_channel": b_channel["id"], "a_second": second, "b_org": "organizations-of-b"}
+
+
+def _bulk_plugins_of(a_id: str, b_id: str, dir_ids: dict[str, str], a_channel: str) -> dict[str, str]:
+    """Issue 19 area 2: A's draft bulk message (area 1's item, written with its keys) with a ready bulk attachment, A's
+    template plugin in A's organization; B's own template plugin in B's organization (after ``_messaging_of``)."""
+    from parley.dal import bulk_attachments as bulk_store
+    from parley.dal import bulk_messages, table, uploads
+    from parley.domain import bulk_attachments, plugins, templates
+    from parley.models.bulk_attachments import BulkAttachmentCreateAttributes
+    from parley.models.crm import TemplateRequest
+    from parley.models.messaging_plugins import PluginCreateAttributes
+
+    bulk_id = "bulk-of-a"
+    table.put_item({"PK": bulk_messages.pk(a_id, bulk_id), "SK": bulk_messages.SK, "type": bulk_messages.ITEM_TYPE, "tenant_id": a_id,
+                    "id": bulk_id, "draft": True, "organization_id": dir_ids["organizations"]})  # fmt: skip
+    ticket = bulk_attachments.create(
+        a_id, BulkAttachmentCreateAttributes(bulk_message_id=bulk_id, content_type="text/plain", filename="a.txt")
+    )
+    uploads.put(bulk_store.upload_key(a_id, ticket.id), b"for A only", content_type="text/plain")
+    bulk_attachments.process_upload(a_id, ticket.id)
+    out = {"bulk": bulk_id, "bulk_attachment": ticket.id, "a_channel": a_channel}
+    for tenant_id, org, key in ((a_id, dir_ids["organizations"], "a_plugin"), (b_id, "organizations-of-b", "b_plugin")):
+        template_id = templates.create(
+            tenant_id, TemplateRequest(name="plugin", subject="x", bodyText="In {{channel.id}}"), user_id=None
+        ).id
+        attrs = PluginCreateAttributes(name="greeting", type="template", args={"template-id": template_id}, organization_id=org)
+        out[key] = plugins.create(tenant_id, attrs, user_id=None)[0]
+    return out
 
 
 def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
@@ -388,7 +417,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
                  sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
-                 messaging=_messaging_of(a.id, b.id, dir_ids))  # fmt: skip
+                 messaging=_messaging_of(a.id, b.id, dir_ids),
+                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -678,6 +708,76 @@ def _attachment_cases() -> dict[tuple[str, str, str], Case]:
         ("POST", bm_list, "query.individual-id"): Case(
             _att_call("POST", bm_list, payload=_bm_create, foreign_individual=True), _not_theirs, owner_status=(200, 201)
         ),
+    }
+
+
+def _bp_call(method, path, *, plugin=True, query=None, payload=..., theirs=None):
+    """Issue 19 area 2: B names A's bulk attachment / bulk / plugin (``path``'s ``{id}``); the owner A names its own.
+    ``theirs``: the case is B's own plugin naming A's ``channel-id`` or A's ``individual-id`` in the expand body."""
+
+    def run(w, call, who):
+        d, owner = w.bulk_plugins, who.id == w.a.id
+        user = w.directory["users"] if owner else B_ATT_USER
+        ident = d["a_plugin"] if plugin else d["bulk_attachment"]
+        if theirs and not owner:
+            ident = d["b_plugin"]
+        body_ = payload(w, owner) if callable(payload) else payload
+        q = query(w) if callable(query) else query
+        params = {"id": ident} if "{id}" in path else None
+        return call(method, path, who.id, params=params, query=q, payload=body_, headers={"X-User-ID": user})
+
+    return run
+
+
+def _expand_body(field_):
+    def body_(w, owner):
+        d = w.bulk_plugins
+        me = {"channel-id": d["a_channel"], "individual-id": w.directory["individuals"]}  # A's own: A's channel, A's individual
+        if owner:
+            return me
+        theirs = {"channel-id": w.messaging["b_channel"], "individual-id": B_ATT_INDIVIDUAL}  # B's own, but for one of A's ids
+        return {**theirs, field_: me[field_]} if field_ else me
+
+    return body_
+
+
+def _bulk_plugin_cases() -> dict[tuple[str, str, str], Case]:
+    batt, batt_one = "/v1/messaging-bulk-attachments", "/v1/messaging-bulk-attachments/{id}"
+    plug, plug_one = "/v1/messaging-plugins", "/v1/messaging-plugins/{id}"
+
+    def by_bulk(w):
+        return {"bulk-message-id": w.bulk_plugins["bulk"]}
+
+    def by_org(w):
+        return {"organization-id": w.directory["organizations"]}
+
+    def rename(w, owner):
+        return {"data": {"type": "messaging-plugins", "id": w.bulk_plugins["a_plugin"], "attributes": {"name": "renamed"}}}
+
+    return {
+        ("GET", batt_one, "path.id"): Case(_bp_call("GET", batt_one, plugin=False), _not_found),
+        ("POST", f"{batt_one}/process-upload", "path.id"): Case(
+            _bp_call("POST", f"{batt_one}/process-upload", plugin=False, payload={}), _not_found, owner_status=(201,)
+        ),
+        ("GET", batt, "query.bulk-message-id"): Case(_bp_call("GET", batt, plugin=False, query=by_bulk), _not_found),
+        ("GET", plug_one, "path.id"): Case(_bp_call("GET", plug_one), _not_found),
+        ("PATCH", plug_one, "path.id"): Case(_bp_call("PATCH", plug_one, payload=rename), _not_found),
+        ("POST", f"{plug_one}/enable", "path.id"): Case(
+            _bp_call("POST", f"{plug_one}/enable", payload={}), _not_found, owner_status=(201,)
+        ),
+        ("POST", f"{plug_one}/disable", "path.id"): Case(
+            _bp_call("POST", f"{plug_one}/disable", payload={}), _not_found, owner_status=(201,)
+        ),
+        ("POST", f"{plug_one}/expand", "path.id"): Case(
+            _bp_call("POST", f"{plug_one}/expand", payload=_expand_body(None)), _not_found, owner_status=(201,)
+        ),
+        ("POST", f"{plug_one}/expand", "body.channel-id"): Case(
+            _bp_call("POST", f"{plug_one}/expand", payload=_expand_body("channel-id"), theirs=True), _not_found, owner_status=(201,)
+        ),
+        ("POST", f"{plug_one}/expand", "body.individual-id"): Case(
+            _bp_call("POST", f"{plug_one}/expand", payload=_expand_body("individual-id"), theirs=True), _not_theirs, owner_status=(201,)
+        ),
+        ("GET", plug, "query.organization-id"): Case(_bp_call("GET", plug, query=by_org), _not_found),
     }
 
 
@@ -1236,6 +1336,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier messaging: attachments and bookmarks (A's channel; B's own user names A's ids)
     **_attachment_cases(),
     **_messaging_cases(),
+    **_bulk_plugin_cases(),  # issue 19 area 2
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

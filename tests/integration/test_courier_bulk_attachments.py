@@ -311,3 +311,30 @@ def test_the_copys_thumbnail_is_made_by_the_thumbnails_worker(handler, world, ev
     assert records and handler("ThumbnailsFunction")({"Records": records}) == {"batchItemFailures": []}
     item = message_store.get(world, copy_id, consistent=True)
     assert item["thumbnail"] == "ready" and item["thumbnail_key"] == message_store.thumbnail_key(world, copy_id)
+
+
+def test_a_file_checked_while_posting_starts_is_refused_and_its_copy_deleted(handler, world, monkeypatch):
+    """The draft is read before the check, and checked again in the transaction that marks the file ready."""
+    from parley.dal import bulk_attachments as store
+    from parley.domain import bulk_attachments as domain
+    from parley.domain import uploads
+
+    bulk_id = put_bulk(world)
+    att = body(create(handler, world, bulk_id))["data"]["id"]
+    upload(store.upload_key(world, att), PDF, "application/pdf")
+    real = uploads.check_upload
+
+    def posting_starts_meanwhile(*args, **kwargs):
+        checked = real(*args, **kwargs)
+        set_draft(world, bulk_id, False)  # area 1's PATCH draft: false lands here
+        return checked
+
+    monkeypatch.setattr(domain, "check_upload", posting_starts_meanwhile)
+    from parley.errors import Conflict
+
+    with pytest.raises(Conflict) as refused:
+        domain.process_upload(world, att)
+    assert refused.value.code == "bulk-posted"
+    assert store.get(world, att, consistent=True)["ready"] is False
+    assert objects("bulk-attachments/") == []  # the checked copy is not kept
+    assert domain.ready(world, bulk_id) == []

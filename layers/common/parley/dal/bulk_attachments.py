@@ -79,16 +79,40 @@ def all_of_bulk(tenant_id: str, bulk_id: str) -> list[dict[str, Any]]:
     return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=bulk_pk(tenant_id, bulk_id)), index="GSI3")
 
 
-def mark_ready(tenant_id: str, attachment_id: str, *, size: int, key: str, etag: str) -> bool:
-    """Pending → ready, once (False when it was not pending); the pending item's expiry and last refusal removed."""
-    return table.try_update(
-        pk(tenant_id, attachment_id),
-        SK,
-        "SET ready = :t, #size = :size, object_key = :key, etag = :etag REMOVE #ttl, refused",
-        condition="attribute_exists(PK) AND ready = :f",
-        values=table.values(t=True, f=False, size=size, key=key, etag=etag),
-        names={"#size": "size", "#ttl": "ttl"},
-    )
+def mark_ready(tenant_id: str, attachment_id: str, *, bulk_id: str, size: int, key: str, etag: str) -> str:
+    """Pending → ready, once, while its bulk message is still a draft (area 1's item, ``draft = true``, checked in the
+    same transaction: posting flips it with a conditional write, so no file becomes ready once posting started).
+    ``"ready"``; ``"done"`` when it was not pending (ready before); ``"posted"`` when the bulk is no longer a draft."""
+    from botocore.exceptions import ClientError
+
+    from parley.dal import bulk_messages
+
+    ops = [
+        {
+            "Update": {
+                "Key": table.key(pk(tenant_id, attachment_id), SK),
+                "UpdateExpression": "SET ready = :t, #size = :size, object_key = :key, etag = :etag REMOVE #ttl, refused",
+                "ConditionExpression": "attribute_exists(PK) AND ready = :f",
+                "ExpressionAttributeNames": {"#size": "size", "#ttl": "ttl"},
+                "ExpressionAttributeValues": table.values(t=True, f=False, size=size, key=key, etag=etag),
+            }
+        },
+        {
+            "ConditionCheck": {
+                "Key": table.key(bulk_messages.pk(tenant_id, bulk_id), bulk_messages.SK),
+                "ConditionExpression": "draft = :t",
+                "ExpressionAttributeValues": table.values(t=True),
+            }
+        },
+    ]
+    try:
+        table.transact(ops)
+    except ClientError as err:
+        if not table.is_condition_failure(err):
+            raise
+        reasons = table.cancel_reasons(err)
+        return "done" if reasons and reasons[0] == "ConditionalCheckFailed" else "posted"
+    return "ready"
 
 
 def note_refusal(tenant_id: str, attachment_id: str, reason: str) -> bool:

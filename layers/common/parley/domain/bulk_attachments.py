@@ -191,6 +191,9 @@ def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, BulkAttachm
         if again and again.get("ready"):
             return attachment_id, _attributes(again)
         raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
-    if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=key, etag=checked.etag):
-        objects.delete(source)
+    outcome = store.mark_ready(tenant_id, attachment_id, bulk_id=item["bulk_id"], size=checked.size, key=key, etag=checked.etag)
+    if outcome == "posted":  # posting started while the file was checked: it is not one of the bulk's files
+        objects.delete(key)
+        raise Conflict("the bulk message is posted: its attachments can no longer change", code="bulk-posted")
+    objects.delete(source)
     return attachment_id, _attributes(store.get(tenant_id, attachment_id, consistent=True) or item)

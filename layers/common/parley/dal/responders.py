@@ -58,18 +58,19 @@ def create(item: dict[str, Any]) -> dict[str, Any]:
 def replace(item: dict[str, Any], *, expected_modified: str) -> bool:
     """Write the whole responder again (its index keys follow ``enabled``) if nobody changed it since
     ``expected_modified``; False when someone did (the caller reads again and retries)."""
-    return _put_conditional(_stored(item), "attribute_exists(PK) AND last_modified_at = :m", table.values(m=expected_modified))
+    return _put_conditional(_stored(item), "attribute_exists(PK) AND last_modified_at = :m", table.values(m=expected_modified)) is not None
 
 
-def _put_conditional(item: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+def _put_conditional(item: dict[str, Any], condition: str, values: dict[str, Any]) -> dict[str, Any] | None:
+    """The conditional put: None when the condition failed, else the item it replaced (``{}`` when there was none)."""
     try:
-        table.ddb().put_item(TableName=table.table_name(), Item=table.marshal(item), ConditionExpression=condition,
-                             ExpressionAttributeValues=values)  # fmt: skip
+        out = table.ddb().put_item(TableName=table.table_name(), Item=table.marshal(item), ConditionExpression=condition,
+                                   ExpressionAttributeValues=values, ReturnValues="ALL_OLD")  # fmt: skip
     except ClientError as err:
         if table.is_condition_failure(err):
-            return False
+            return None
         raise
-    return True
+    return table.unmarshal(out["Attributes"]) if out.get("Attributes") else {}
 
 
 def get(tenant_id: str, responder_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
@@ -88,15 +89,15 @@ def enabled_of_organization(tenant_id: str, organization_id: str) -> list[dict[s
 
 
 # ── reply markers ──
-def claim(tenant_id: str, responder_id: str, channel_id: str, period: str, *, event_id: str, at: str) -> bool:
-    """Take the (responder, channel, period) reply: True when this event holds it (new, or taken earlier by this same
-    event and not yet posted — a redelivery after a failure); False when it was replied to already or another event
-    holds it."""
+def claim(tenant_id: str, responder_id: str, channel_id: str, period: str, *, event_id: str, at: str) -> str | None:
+    """Take the (responder, channel, period) reply: ``"new"``, or ``"again"`` when this same event had taken it and
+    recorded no reply (a redelivery after a failure: the reply may have been posted); None when it was replied to
+    already or another event holds it."""
     item = {"PK": pk(tenant_id, responder_id), "SK": marker_sk(channel_id, period), "type": MARKER_TYPE, "tenant_id": tenant_id,
             "responder_id": responder_id, "channel_id": channel_id, "period": period, "event_id": event_id, "claimed_at": at}  # fmt: skip
-    return _put_conditional(
-        item, "attribute_not_exists(PK) OR (event_id = :e AND attribute_not_exists(message_id))", table.values(e=event_id)
-    )
+    condition = "attribute_not_exists(PK) OR (event_id = :e AND attribute_not_exists(message_id))"
+    old = _put_conditional(item, condition, table.values(e=event_id))
+    return None if old is None else "again" if old else "new"
 
 
 def get_marker(tenant_id: str, responder_id: str, channel_id: str, period: str) -> dict[str, Any] | None:

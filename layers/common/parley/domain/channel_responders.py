@@ -80,10 +80,11 @@ def _reply(event: ChannelEvent, responder: dict[str, Any], period: str, replier:
     from parley.errors import ParleyError
 
     tenant_id, channel_id, rid = event.tenant_id, event.channel_id, responder["id"]
-    if not store.claim(tenant_id, rid, channel_id, period, event_id=event.id, at=clock.iso(clock.now())):
+    claimed = store.claim(tenant_id, rid, channel_id, period, event_id=event.id, at=clock.iso(clock.now()))
+    if claimed is None:
         return  # replied already in this conversation and period (or another event is replying now)
     text = _text(tenant_id, responder, event)
-    posted = _already_posted(tenant_id, channel_id, event, replier, text)
+    posted = _already_posted(tenant_id, channel_id, event, replier, text) if claimed == "again" else None
     if posted is None:
         try:
             posted = channel_messages.post(tenant_id, channel_id, replier, text, source="auto-responder")["id"]

@@ -106,3 +106,12 @@ def test_zones():
     assert responders.zone("America/New_York") is not None and responders.zone("UTC") is not None
     for bad in ("Mars/Olympus", "", "../etc/passwd", "/etc/localtime", "America/../UTC"):
         assert responders.zone(bad) is None
+
+
+def test_the_auto_reply_hook_is_the_last_channel_events_hook():
+    """A reply is a new post with its own events: the triggering event's inbox state, live updates, bridge and pushes
+    are applied before it (docs/courier.md "Responders")."""
+    from parley.domain import channel_events
+
+    assert channel_events.HOOKS[-1] == "parley.domain.channel_responders"
+    assert channel_events.HOOKS.count("parley.domain.channel_responders") == 1

@@ -405,3 +405,36 @@ def test_who_is_answered_and_by_whom(handler, org, drain, events_queue):
     channels.set_archived(org.id, arch["id"], IND["bob"], True)
     run_until_quiescent(drain, events_queue)
     assert replies(arch["id"]) == []
+
+
+def test_the_purge_of_a_user_leaves_responders_without_their_name(handler, org):
+    from parley.domain import purge, responders
+
+    mine = new_responder(handler, org.id)["id"]  # created by Ann
+    call(
+        handler,
+        "update",
+        org.id,
+        as_="bob",
+        id_=mine,
+        body_={"data": {"type": "messaging-responders", "id": mine, "attributes": {"name": "x"}}},
+    )
+    other = new_responder(handler, org.id, **{"individual-group-id": GROUP_A})["id"]
+    call(
+        handler,
+        "update",
+        org.id,
+        as_="cat",
+        id_=other,
+        body_={"data": {"type": "messaging-responders", "id": other, "attributes": {"name": "y"}}},
+    )
+    assert responders.purge_users(org.id, {USERS["ann"]}) == {"responders_unnamed": 2}
+    first, second = stored(org.id, mine), stored(org.id, other)
+    assert "created_by" not in first and first["last_modified_by"] == USERS["bob"]
+    assert "created_by" not in second and second["last_modified_by"] == USERS["cat"]
+    assert responders.purge_users(org.id, {USERS["ann"]}) == {"responders_unnamed": 0}
+    # the purge job's courier step calls it (the subject's users)
+    done = purge.purge_courier(purge.Subject(tenant_id=org.id, user_ids={USERS["bob"]}))
+    assert done["responders_unnamed"] == 1 and "last_modified_by" not in stored(org.id, mine)
+    status, out = call(handler, "get", org.id, id_=mine)
+    assert status == 200 and out["data"]["attributes"]["created-by"] is None and out["data"]["attributes"]["last-modified-by"] is None

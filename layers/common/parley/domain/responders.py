@@ -307,3 +307,25 @@ def attributes(item: dict[str, Any]) -> Any:
         "start-at": item.get("start_at"),
         "type": item.get("reply_type") or "message",
     })  # fmt: skip
+
+
+def purge_users(tenant_id: str, user_ids: Any) -> dict[str, int]:
+    """The purge of a person (``domain/purge.purge_courier``): the tenant's responders no longer name the users
+    (``created_by`` / ``last_modified_by`` removed). Found through the directory's organizations (their partition,
+    tombstones included: a deleted organization's responders too), then each organization's responders (GSI3): reads ∝
+    the tenant's organizations and responders, a rare operation's cost. Nothing else of a responder is about a person
+    (its group's membership is the directory's; its replies are channel messages, the channels' purge)."""
+    from parley.dal import directory, table
+
+    users = set(user_ids)
+    done = {"responders_unnamed": 0}
+    if not users:
+        return done
+    orgs = table.query_all(key_condition="PK = :pk", expr_values=table.values(pk=directory.pk(tenant_id, "organizations")))
+    for org in orgs:
+        for item in store.of_organization(tenant_id, org["entity_id"]):
+            gone = [f for f in ("created_by", "last_modified_by") if item.get(f) in users]
+            if gone:
+                table.try_update(item["PK"], item["SK"], "REMOVE " + ", ".join(gone), condition="attribute_exists(PK)")
+                done["responders_unnamed"] += 1
+    return done

@@ -101,6 +101,7 @@ class World:
     messaging: dict[str, str] = field(default_factory=dict)  # A's and B's messaging channels (_messaging_of)
     sms_channel_id: str = ""  # a courier messaging channel of A's individual, in A's organization (the SMS bridge's cases)
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
+    responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -221,6 +222,17 @@ def _bulk_plugins_of(a_id: str, b_id: str, dir_ids: dict[str, str], a_channel: s
         attrs = PluginCreateAttributes(name="greeting", type="template", args={"template-id": template_id}, organization_id=org)
         out[key] = plugins.create(tenant_id, attrs, user_id=None)[0]
     return out
+
+
+def _responder_of(a_id: str, dir_ids: dict[str, str]) -> str:
+    """A messaging-responder of A's organization for A's individual-group, stored as the create route stores it."""
+    from parley.domain import responders
+    from parley.models.messaging_responders import ResponderCreate
+
+    attrs = ResponderCreate.model_validate(
+        {"organization-id": dir_ids["organizations"], "individual-group-id": dir_ids["individual-groups"], "args": {"message": "A is away"}}
+    )
+    return responders.create(a_id, dir_ids["users"], attrs)["id"]
 
 
 def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
@@ -417,7 +429,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
                  sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
-                 messaging=_messaging_of(a.id, b.id, dir_ids),
+                 messaging=_messaging_of(a.id, b.id, dir_ids), responder_id=_responder_of(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
 
 
@@ -778,6 +790,31 @@ def _bulk_plugin_cases() -> dict[tuple[str, str, str], Case]:
             _bp_call("POST", f"{plug_one}/expand", payload=_expand_body("individual-id"), theirs=True), _not_theirs, owner_status=(201,)
         ),
         ("GET", plug, "query.organization-id"): Case(_bp_call("GET", plug, query=by_org), _not_found),
+    }
+
+
+def _responder_cases() -> dict[tuple[str, str, str], Case]:
+    one = "/v1/messaging-responders/{id}"
+
+    def by_id(method, suffix="", payload=...):
+        def run(w, call, who):
+            body_ = payload(w) if callable(payload) else payload
+            return call(method, one + suffix, who.id, params={"id": w.responder_id}, query={}, payload=body_)
+
+        return run
+
+    def rename(w):
+        return {"data": {"type": "messaging-responders", "id": w.responder_id, "attributes": {"name": "taken"}}}
+
+    def by_org(w, call, who):
+        return call("GET", "/v1/messaging-responders", who.id, query={"organization-id": w.directory["organizations"]})
+
+    return {
+        ("GET", one, "path.id"): Case(by_id("GET"), _not_found),
+        ("PATCH", one, "path.id"): Case(by_id("PATCH", payload=rename), _not_found),
+        ("POST", one + "/enable", "path.id"): Case(by_id("POST", "/enable", {}), _not_found, owner_status=(201,)),
+        ("POST", one + "/disable", "path.id"): Case(by_id("POST", "/disable", {}), _not_found, owner_status=(201,)),
+        ("GET", "/v1/messaging-responders", "query.organization-id"): Case(by_org, _not_found),
     }
 
 
@@ -1337,6 +1374,8 @@ CASES: dict[tuple[str, str, str], Case] = {
     **_attachment_cases(),
     **_messaging_cases(),
     **_bulk_plugin_cases(),  # issue 19 area 2
+    # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
+    **_responder_cases(),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

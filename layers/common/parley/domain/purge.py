@@ -387,6 +387,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))
+    from parley.domain import responders  # messaging: responders no longer name the users (docs/courier.md "Responders")
+
+    done.update(responders.purge_users(t, who.user_ids))
     return done
 
 

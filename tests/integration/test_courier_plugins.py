@@ -355,3 +355,25 @@ def test_another_tenants_plugins_are_404_on_every_route(handler, world, other_te
     assert action(handler, stranger, pid, "expand", {"channel-id": chan})["statusCode"] == 404
     assert listing(handler, stranger, {"organization-id": ORG})["statusCode"] == 404
     assert body(get(handler, t, pid))["data"]["attributes"]["name"] == "welcome"
+
+
+def test_the_purge_of_a_user_unnames_the_plugins_it_made_or_changed(handler, world):
+    from parley.dal import plugins as store
+    from parley.domain import plugins, purge
+
+    t, _, _ = world
+    tid = template(t)
+    mine = body(create(handler, t, "welcome", "template", {"template-id": tid}))["data"]["id"]  # by user-a
+    patched = call(handler, "update_messaging_plugin", t, user="user-b", path=f"/v1/messaging-plugins/{mine}/", path_params={"id": mine},
+                   payload={"data": {"type": PLUG, "id": mine, "attributes": {"name": "greeting"}}})  # fmt: skip
+    assert patched["statusCode"] == 200
+    other = body(create(handler, t, "weather", "webhook", {"url": "https://example.com/a"}, org=ORG2))["data"]["id"]
+    assert plugins.purge_users(t, {"user-a"}) == {"plugins_unnamed": 2}
+    first, second = store.get(t, mine, consistent=True), store.get(t, other, consistent=True)
+    assert "created_by" not in first and first["last_modified_by"] == "user-b"
+    assert "created_by" not in second and "last_modified_by" not in second
+    assert plugins.purge_users(t, {"user-a"}) == {"plugins_unnamed": 0}
+    done = purge.purge_courier(purge.Subject(tenant_id=t, user_ids={"user-b"}))  # the purge job's courier step
+    assert done["plugins_unnamed"] == 1
+    attrs = body(get(handler, t, mine))["data"]["attributes"]
+    assert attrs["created-by"] is None and attrs["last-modified-by"] is None and attrs["name"] == "greeting"

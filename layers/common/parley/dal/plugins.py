@@ -127,3 +127,13 @@ def set_enabled(tenant_id: str, plugin_id: str, enabled: bool, *, at: str, by: s
         expr += ", last_modified_by = :by"
         values["by"] = by
     return table.try_update(pk(tenant_id, plugin_id), SK, expr, condition="attribute_exists(PK)", values=table.values(**values))
+
+
+def of_organization(tenant_id: str, organization_id: str) -> list[dict[str, Any]]:
+    """Every plugin of the organization (GSI3), for the purge."""
+    return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=org_pk(tenant_id, organization_id)), index="GSI3")
+
+
+def unname(tenant_id: str, plugin_id: str, fields: list[str]) -> bool:
+    """REMOVE the user fields (``created_by``, ``last_modified_by``) of a plugin."""
+    return table.try_update(pk(tenant_id, plugin_id), SK, "REMOVE " + ", ".join(fields), condition="attribute_exists(PK)")

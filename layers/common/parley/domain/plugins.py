@@ -339,3 +339,24 @@ def _webhook(tenant_id: str, plugin: dict[str, Any], given: dict[str, Any]) -> s
     if kind.startswith("text/") or not kind:
         return text.strip()
     raise WebhookFailed(f"the webhook answered {kind}, neither JSON nor text", code=code)
+
+
+# ── purge ──
+def purge_users(tenant_id: str, user_ids: Any) -> dict[str, int]:
+    """The purge of a person (``domain/purge.purge_courier``): the tenant's plugins no longer name the users
+    (``created_by`` / ``last_modified_by`` removed, answered null). Found through the directory's organizations (their
+    partition, tombstones included), then each organization's plugins (GSI3): reads ∝ the tenant's organizations and
+    plugins, a rare operation's cost. Nothing else of a plugin is about a person."""
+    from parley.dal import directory, table
+
+    users = set(user_ids)
+    done = {"plugins_unnamed": 0}
+    if not users:
+        return done
+    orgs = table.query_all(key_condition="PK = :pk", expr_values=table.values(pk=directory.pk(tenant_id, "organizations")))
+    for org in orgs:
+        for item in store.of_organization(tenant_id, org["entity_id"]):
+            gone = [f for f in ("created_by", "last_modified_by") if item.get(f) in users]
+            if gone and store.unname(tenant_id, item["id"], gone):
+                done["plugins_unnamed"] += 1
+    return done

@@ -16,6 +16,7 @@ class PluginReceiver:
     content_type: str = "application/json"
     answer: bytes = b'{"message": "Sunny, 21 degrees"}'
     delay: float = 0.0
+    drip: float = 0.0  # seconds between the answer's bytes
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -46,7 +47,13 @@ class PluginReceiver:
                     self.send_header("Content-Type", me.content_type)
                     self.send_header("Content-Length", str(len(me.answer)))
                     self.end_headers()
-                    self.wfile.write(me.answer)
+                    if me.drip:
+                        for byte in me.answer:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(me.drip)
+                    else:
+                        self.wfile.write(me.answer)
                 except OSError:  # the caller gave up (its timeout)
                     pass
 

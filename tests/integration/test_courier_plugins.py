@@ -332,7 +332,19 @@ def test_a_slow_webhook_times_out_in_about_three_seconds(handler, world, receive
     out = action(handler, t, pid, "expand", {"channel-id": chan})
     took = time.monotonic() - started
     assert out["statusCode"] == 502 and "could not be reached" in body(out)["errors"][0]["detail"]
-    assert 2.5 < took < 5.5
+    assert 2.5 < took < 4.5
+
+
+def test_a_webhook_that_drips_its_answer_is_cut_at_three_seconds_in_all(handler, world, receiver, monkeypatch):
+    """Each byte within the per-read timeout, the whole past 3 s: refused (the timeout is the exchange's, not a read's)."""
+    t, chan, _ = world
+    pid = body(create(handler, t, "weather", "webhook", {"url": receiver.url}))["data"]["id"]
+    receiver.content_type, receiver.answer, receiver.drip = "text/plain", b"x" * 40, 0.2  # 8 s in all
+    started = time.monotonic()
+    out = action(handler, t, pid, "expand", {"channel-id": chan})
+    took = time.monotonic() - started
+    assert out["statusCode"] == 502 and "could not be reached" in body(out)["errors"][0]["detail"], out
+    assert 2.5 < took < 4.5
 
 
 def test_a_private_or_loopback_url_is_refused_before_any_connection(handler, world, receiver):

@@ -7,7 +7,7 @@ Two types ship:
   answers its text body (the HTML body as text when it has none).
 - ``webhook``: ``args {url, secret?}``; ``expand`` POSTs a signed JSON request to the URL with the texting callbacks'
   SSRF-safe sender (``parley.domain.text_callbacks``: every address checked, the connection pinned to it, no
-  redirect), ``TIMEOUT_SECONDS`` per network step, and answers the response's JSON ``{message}`` or its text. Any
+  redirect), ``TIMEOUT_SECONDS`` for the whole exchange, and answers the response's JSON ``{message}`` or its text. Any
   failure is a 502 of ours (``WebhookFailed``, code ``plugin-webhook-failed``), never a 500. Signed with
   ``args.secret`` when given (write-only: never answered), else with the tenant's callback-signing secret.
 
@@ -31,7 +31,7 @@ from parley.errors import Conflict, NotFound, ParleyError, Unprocessable
 from parley.models.channel_messages import MAX_MESSAGE
 from parley.models.messaging_plugins import PLUGIN_TYPES, ExpandBody, PluginAttributes, PluginCreateAttributes, PluginPatchAttributes
 
-TIMEOUT_SECONDS = 3.0  # the webhook's connection and each read
+TIMEOUT_SECONDS = 3.0  # the webhook's whole exchange (text_callbacks.exchange)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_URL = 2048
 USER_AGENT = "Parley-Plugins/1.0"
@@ -111,7 +111,7 @@ def _check_args(
     return {"url": url}, secret
 
 
-def _check_type(plugin_type: str | None, *, required: bool = True) -> str:
+def _check_type(plugin_type: str | None) -> str:
     if plugin_type is None or plugin_type not in PLUGIN_TYPES:
         shipped = ", ".join(PLUGIN_TYPES)
         raise Unprocessable(f"type must be one of {shipped}", pointer="/data/attributes/type", code="unknown-plugin-type")

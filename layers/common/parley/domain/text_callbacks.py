@@ -177,7 +177,16 @@ def exchange(
     dest: Destination, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = 65_536
 ) -> tuple[int, str, bytes]:
     """One POST to the checked address, as ``post``: its status code, Content-Type and the first ``max_bytes`` of its
-    body (the messaging-plugins' webhooks read the answer; ``timeout`` bounds the connection and each read)."""
+    body (the messaging-plugins' webhooks read the answer). ``timeout`` bounds the whole exchange — connecting,
+    sending, the answer's head and its body (a slow drip too): ``TimeoutError`` (an ``OSError``) past it."""
+    deadline = time.monotonic() + timeout
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no complete answer within {timeout:g} s")
+        return remaining
+
     if dest.scheme == "https":
         conn: http.client.HTTPConnection = _PinnedHTTPS(dest, timeout)
     else:
@@ -185,9 +194,17 @@ def exchange(
     host = dest.host if dest.port in (80, 443) else f"{dest.host}:{dest.port}"
     try:
         conn.request("POST", dest.target, body=body, headers={**headers, "Host": host})
+        sock = conn.sock  # kept: the connection drops it when the answer says close, the answer still reads from it
+        sock.settimeout(left())
         response = conn.getresponse()
-        data = response.read(max_bytes)
-        return response.status, response.getheader("Content-Type") or "", data
+        data = bytearray()
+        while len(data) < max_bytes and not response.isclosed():  # closed: the whole answer is read
+            sock.settimeout(left())
+            chunk = response.read1(min(65_536, max_bytes - len(data)))
+            if not chunk:
+                break
+            data += chunk
+        return response.status, response.getheader("Content-Type") or "", bytes(data)
     finally:
         conn.close()
 

@@ -186,6 +186,21 @@ def test_a_member_who_leaves_stops_counting_and_one_who_joins_counts_from_then_o
         assert summaries.rebuild(t.id, ind) == before, ind
 
 
+def test_a_large_channels_post_counts_for_every_member_once(people, events_queue, drain):
+    from parley.domain import channel_messages, channels
+    from parley.domain import communication_summaries as summaries
+
+    t = people
+    crowd = [f"crowd-{n:02d}" for n in range(summaries.FANOUT + 8)]  # more than FANOUT: written in parallel
+    chan, _ = channels.create_channel(t.id, organization_id=ORG, creator_individual_id=crowd[0], individual_ids=crowd[1:], floating=True)
+    channel_messages.post(t.id, chan["id"], crowd[0], "all hands")
+    events = pending_events(drain, events_queue)
+    for e in events + events:
+        summaries.apply(e)
+    assert [maintained(t.id, ind)["messages"] for ind in crowd] == [0] + [1] * (len(crowd) - 1)
+    assert all(maintained(t.id, ind)["message-senders"] == [{"individual-id": crowd[0], "count": 1}] for ind in crowd[1:])
+
+
 def test_notifications_and_their_provider_messages_count_once(people, send_queue, drain):
     from parley.dal import notifications as nstore
     from parley.domain import communication_summaries as summaries

@@ -47,6 +47,7 @@ CHANNEL_COLUMNS = {"messages", "message-types", "message-senders"}
 NOTIFICATION_COLUMNS = {"notifications", "provider-messages"}
 TYPE_NAMES = {"group": "group-messages", "direct": "direct-messages", "floating": "floating-messages"}
 PROVIDER_TRANSPORTS = ("sms", "email")
+FANOUT = 16  # member counters written at once for a large channel's event
 REQUEST_NAMESPACE = uuid.UUID("5d7c1c3e-2b7e-4d39-9a0f-3f4c6e8b1a19")
 
 
@@ -121,11 +122,25 @@ def _apply_message(event: ChannelEvent) -> None:
     members = channels.members(event.tenant_id, event.channel_id, consistent=True)
     wanted = set(event.member_ids) if event.member_ids is not None else None
     kind = channel.get("kind") or "group"
-    for m in members:
-        ind = m["individual_id"]
-        if ind == author or (wanted is not None and ind not in wanted) or not counts_for(m, posted):
-            continue
-        store.apply_message(event.tenant_id, event.id, ind, event.channel_id, m.get("joined_at") or "", kind, author, delta)
+    concerned = [
+        m for m in members if m["individual_id"] != author and (wanted is None or m["individual_id"] in wanted) and counts_for(m, posted)
+    ]
+
+    def count(m: dict[str, Any]) -> bool:
+        return store.apply_message(
+            event.tenant_id, event.id, m["individual_id"], event.channel_id, m.get("joined_at") or "", kind, author, delta
+        )
+
+    if len(concerned) <= FANOUT:
+        for m in concerned:
+            count(m)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    # members are independent items: up to FANOUT at once (a failure is raised: the event is retried, and what was
+    # counted already is not counted twice: the markers)
+    with ThreadPoolExecutor(max_workers=FANOUT) as pool:
+        list(pool.map(count, concerned))
 
 
 def counts_for(member: dict[str, Any], posted_time: str) -> bool:

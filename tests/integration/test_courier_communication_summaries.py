@@ -415,3 +415,26 @@ def test_aggregation_requests_queue_rebuilds_that_the_automation_job_runs(people
     r = call(handler, "aggregate", t.id, body_={"data": {"type": "aggregation-requests", "attributes": {"entries": []}}})
     assert 400 <= r["statusCode"] < 500
     assert drain(queue_url) == []  # the refused requests queued nothing
+
+
+def test_a_conflicting_transaction_is_tried_again_and_counts_once(people, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from parley.dal import communication_summaries as store
+    from parley.dal import table
+
+    t = people
+    real, calls = table.try_transact, []
+
+    def flaky(ops, **kw):
+        calls.append(1)
+        if len(calls) == 1:  # DynamoDB cancelled it: another transaction touched the same item
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                               "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]},
+                              "TransactWriteItems")  # fmt: skip
+        return real(ops, **kw)
+
+    monkeypatch.setattr(table, "try_transact", flaky)
+    assert store.apply_message(t.id, "event-1", PEOPLE[1], "chan-1", "2026-11-01T00:00:00.000Z", "direct", PEOPLE[0], 1)
+    assert not store.apply_message(t.id, "event-1", PEOPLE[1], "chan-1", "2026-11-01T00:00:00.000Z", "direct", PEOPLE[0], 1)
+    assert len(calls) == 3 and maintained(t.id, PEOPLE[1])["messages"] == 1

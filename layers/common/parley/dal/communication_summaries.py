@@ -18,6 +18,7 @@ redelivered event always finds its marker). A marker is written in the same tran
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -28,6 +29,7 @@ SENDER_MARK = "#FROM#"
 NOTIF_SK = "NOTIF"
 REBUILT_SK = "REBUILT"
 MARKER_TTL_SECONDS = 30 * 24 * 3600
+CONFLICT_ATTEMPTS = 6  # a transaction cancelled for a conflict (or throttled) is tried again: the marker keeps it once
 
 
 def pk(tenant_id: str, individual_id: str) -> str:
@@ -95,7 +97,14 @@ def apply_message(
             }
         },
     ]
-    return table.try_transact(ops, decisive=[0])
+    for attempt in range(CONFLICT_ATTEMPTS):  # concurrent events for one member in one channel touch the same items
+        try:
+            return table.try_transact(ops, decisive=[0])
+        except Exception as err:
+            if attempt == CONFLICT_ATTEMPTS - 1 or not table.is_transient(err):
+                raise
+            time.sleep(min(0.01 * 2**attempt, 0.2) * (0.5 + random.random()))
+    return False  # unreachable
 
 
 def drop_channel(tenant_id: str, individual_id: str, channel_id: str, *, keep_epoch: str | None) -> int:

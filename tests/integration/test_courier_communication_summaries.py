@@ -343,6 +343,8 @@ def test_get_answers_the_seeds_plain_shape_for_any_individual_of_the_tenant(peop
     foreign = call(handler, "get", other.id, query={"individual-id": b})
     assert missing["statusCode"] == foreign["statusCode"] == 404
     assert body(missing)["errors"][0]["code"] == body(foreign)["errors"][0]["code"] == "not-found"
+    anonymous = call(handler, "get", t.id, user=None, query=None)  # no individual-id and no acting user: whose summary?
+    assert 400 <= anonymous["statusCode"] < 500 and body(anonymous)["errors"][0]["status"] == anonymous["statusCode"]
     bad = call(handler, "get", t.id, query={"individual-id": b, "include-senders": "maybe"})
     assert 400 <= bad["statusCode"] < 500 and "errors" in body(bad)
 

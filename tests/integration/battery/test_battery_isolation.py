@@ -1145,6 +1145,23 @@ CASES: dict[tuple[str, str, str], Case] = {
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
     ("PATCH", "/v1/users/{id}", "path.id"): Case(_courier_patch_user, _not_found),
+    # courier admin: communication summaries (A's individual)
+    ("GET", "/v1/communication-summaries", "query.individual-id"): Case(
+        lambda w, call, who: call("GET", "/v1/communication-summaries", who.id, query={"individual-id": w.directory["individuals"]}),
+        _not_found,
+    ),
+    ("POST", "/v1/individuals/{id}/recalculate-communication-summary", "path.id"): Case(
+        lambda w, call, who: call(
+            "POST",
+            "/v1/individuals/{id}/recalculate-communication-summary",
+            who.id,
+            params={"id": w.directory["individuals"]},
+            query={},
+            payload={},
+        ),
+        _not_found,
+        owner_status=(201,),
+    ),
     ("GET", "/v1/org-preferences", "query.organization-id"): Case(_org_preferences, _not_found),
     # courier email: user-emails
     ("GET", "/v1/user-emails/{id}", "path.id"): Case(_user_email(""), _not_found),

@@ -32,6 +32,36 @@ SENDER, SENDER_USER, ORG, AT = "ind-sender", "user-sender", "org-bench", "2026-1
 TEXT = "The clinic is closed on Friday."
 
 
+class Calls:
+    """Counts the AWS calls (DynamoDB, SQS, S3) this process makes while it is on: a figure the shared machine's load
+    does not move."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.on = False
+
+    def after(self, **_: Any) -> None:
+        if self.on:
+            self.n += 1
+
+    def measure(self, fn: Any, *args: Any, **kw: Any) -> tuple[Any, int]:
+        self.n, self.on = 0, True
+        try:
+            return fn(*args, **kw), self.n
+        finally:
+            self.on = False
+
+
+CALLS = Calls()
+
+
+def _count_calls() -> None:
+    from parley.dal.aws import client
+
+    for service in ("dynamodb", "sqs", "s3"):
+        client(service).meta.events.register(f"after-call.{service}.*", CALLS.after)
+
+
 def seed(tenant_id: str, n: int, prefix: str) -> list[str]:
     from parley.dal import directory, table
 
@@ -125,20 +155,22 @@ def main(argv: list[str] | None = None) -> int:
                     channel, _ = chans.create_channel(tid, organization_id=ORG, creator_individual_id=SENDER, individual_ids=[ind],
                                                       publish=False)  # fmt: skip
                     made[ind] = channel["id"]
+            _count_calls()
             print(f"{'channels created' if create else 'existing channels'}: bulk to {n} ...", flush=True)
-            bulk_s, done, jobs = bulk(emu, handler, tid, first, create=create)
+            (bulk_s, done, jobs), bulk_calls = CALLS.measure(bulk, emu, handler, tid, first, create=create)
             assert (done.get("status"), int(done.get("posted") or 0)) == ("posted", n), done
             print(f"  direct loop to {n} ...", flush=True)
-            direct_s = direct(tid, second, made)
-            rows.append((create, n, jobs, bulk_s, direct_s))
+            direct_s, direct_calls = CALLS.measure(direct, tid, second, made)
+            rows.append((create, n, jobs, bulk_s, direct_s, bulk_calls, direct_calls))
     finally:
         emu.stop()
     print()
-    print("| channels | messages | bulk: jobs | bulk: s | bulk: msg/s | direct loop: s | direct: msg/s | bulk ÷ direct throughput |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for create, count, jobs, b, d in rows:
+    print("| channels | messages | bulk: jobs | bulk: s | bulk: msg/s | direct loop: s | direct: msg/s | bulk ÷ direct throughput |"
+          " AWS calls per message: bulk | direct |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for create, count, jobs, b, d, bc, dc in rows:
         cells = ["created (auto-create-channel)" if create else "existing", count, jobs, f"{b:.1f}", f"{count / b:.1f}", f"{d:.1f}",
-                 f"{count / d:.1f}", f"{(count / b) / (count / d):.2f}"]  # fmt: skip
+                 f"{count / d:.1f}", f"{(count / b) / (count / d):.2f}", f"{bc / count:.1f}", f"{dc / count:.1f}"]  # fmt: skip
         print("| " + " | ".join(str(c) for c in cells) + " |")
     print(json.dumps({"rows": rows}))
     return 0

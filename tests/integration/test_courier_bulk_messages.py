@@ -157,7 +157,12 @@ def test_a_draft_is_edited_then_posted_once_to_each_recipient_in_its_locale(hand
     status, listed = call(handler, "list", org.id, query={"include-posted": "true"})
     assert [d["id"] for d in listed["data"]] == [bulk_id]
 
-    ran = run_jobs(handler, drain, automation, twice=True)  # every job delivered twice
+    # queued, its plan not run yet: draft false again queues the plan job again (a lost send is recoverable), nothing else
+    status, out = call(handler, "update", org.id, id_=bulk_id, body_=doc(draft=False))
+    assert status == 200 and out["data"]["attributes"]["status"] == "queued"
+    status, out = call(handler, "update", org.id, id_=bulk_id, body_=doc(draft=False, message="changed"))
+    assert status == 409 and stored_bulk(org.id, bulk_id)["message"] == "Closed"
+    ran = run_jobs(handler, drain, automation, twice=True)  # every job delivered twice (the plan job four times)
     assert ran[0]["data"]["step"] == "plan" and {j["kind"] for j in ran} == {"bulk-post"}
     status, out = call(handler, "get", org.id, id_=bulk_id)
     a = out["data"]["attributes"]

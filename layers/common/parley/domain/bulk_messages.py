@@ -158,6 +158,9 @@ def update(tenant_id: str, bulk_id: str, user_id: str, attrs: Any) -> dict[str, 
     """``PATCH``: edit the draft, then post it when ``draft`` is false. A posted one: 409 (any change)."""
     bulk = require_own(tenant_id, bulk_id, user_id)
     if not bulk.get("draft"):
+        if attrs.draft is False and attrs.message is None and attrs.message_js is None and not bulk.get("planned"):
+            _queue_plan(tenant_id, bulk_id)  # posted, its plan not run yet (its job lost?): queued again, harmlessly
+            return require_bulk(tenant_id, bulk_id)
         raise Conflict("the bulk message was posted: it cannot be changed", code="already-posted")
     fields: dict[str, Any] = {}
     if attrs.message is not None:
@@ -175,13 +178,20 @@ def update(tenant_id: str, bulk_id: str, user_id: str, attrs: Any) -> dict[str, 
 
 def start(tenant_id: str, bulk_id: str) -> dict[str, Any]:
     """Post the draft: ``queued`` (once; 409 when it was posted already), and its plan job queued."""
-    from parley.domain import automation_jobs
-
     now = _now()
     if not store.start_posting(tenant_id, bulk_id, {"queued_at": now, "last_modified_at": now}):
         raise Conflict("the bulk message was posted already", code="already-posted")
-    automation_jobs.queue(automation_jobs.new(tenant_id, "bulk-post", {"bulk_id": bulk_id, "step": "plan"}, job_id=f"bulk-{bulk_id}-plan"))
+    _queue_plan(tenant_id, bulk_id)
     return require_bulk(tenant_id, bulk_id)
+
+
+def _queue_plan(tenant_id: str, bulk_id: str) -> None:
+    """The plan job (idempotent: a second one finds the recipients planned and only queues the batches again). Should
+    this send fail after the bulk became ``queued``, the error is answered (5xx) and ``PATCH {draft: false}`` again
+    queues it (allowed while the plan has not run)."""
+    from parley.domain import automation_jobs
+
+    automation_jobs.queue(automation_jobs.new(tenant_id, "bulk-post", {"bulk_id": bulk_id, "step": "plan"}, job_id=f"bulk-{bulk_id}-plan"))
 
 
 def page(tenant_id: str, *, include_posted: bool, created_by: str | None, offset: int, limit: int) -> tuple[list[dict], int]:

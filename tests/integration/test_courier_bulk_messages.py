@@ -320,3 +320,14 @@ def test_the_list_filters_by_creator_and_pages(handler, org, queues):
     assert [d["id"] for d in out["data"]] == [ids[1]] and out["meta"]["page[total]"] == 3
     status, out = call(handler, "list", org.id, query={"page[limit]": "0"})
     assert status == 400
+
+
+def test_a_bulk_whose_only_recipient_is_its_sender_is_posted_to_no_one(handler, org, queues, drain):
+    automation, _ = queues
+    status, out = call(handler, "create", org.id, body_=doc(**{"individual-ids": [IND["pat"]], "message": "Me", "draft": False,
+                                                              "organization-id": ORG_ID}))  # fmt: skip
+    assert status == 201, out
+    assert [j["data"]["step"] for j in run_jobs(handler, drain, automation)] == ["plan"]
+    a = call(handler, "get", org.id, id_=out["data"]["id"])[1]["data"]["attributes"]
+    assert a["status"] == "posted" and a["progress"]["total"] == 0 and a["posted-time"]
+    assert messages_in(org.id, IND["pat"], IND["pat"]) is None

@@ -235,6 +235,17 @@ def _responder_of(a_id: str, dir_ids: dict[str, str]) -> str:
     return responders.create(a_id, dir_ids["users"], attrs)["id"]
 
 
+def _bulk_of_a(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A draft bulk message of A's user, to A's second individual (issue 19, area 1: docs/courier.md "Bulk messages")."""
+    from parley.domain import bulk_messages
+    from parley.models.bulk_messages import BulkMessageCreate
+
+    attrs = BulkMessageCreate.model_validate(
+        {"individual-ids": ["individuals-2-of-a"], "message": "A's", "organization-id": dir_ids["organizations"]}
+    )
+    return {"a_bulk": bulk_messages.create(a_id, dir_ids["individuals"], dir_ids["users"], attrs)["id"]}
+
+
 def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
     """A's text, consent and receive log (helper E's), stored as the routes store them; the account's token, so that
     A's own status callback is signed and applied."""
@@ -429,7 +440,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
                  sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
-                 messaging=_messaging_of(a.id, b.id, dir_ids), responder_id=_responder_of(a.id, dir_ids),
+                 messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
+                 responder_id=_responder_of(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
 
 
@@ -1194,6 +1206,63 @@ def _messaging_cases() -> dict[tuple[str, str, str], Case]:
     return cases
 
 
+# ───────────── courier bulk messages (docs/courier.md "Bulk messages") ─────────────
+BULK = "/v1/messaging-bulk-messages"
+
+
+def _bulk_by_id(method: str):
+    """B names A's bulk message (as B's own user): 404."""
+
+    def run(w, call, who):
+        payload = {"data": {"type": "messaging-bulk-messages", "attributes": {"message": "Taken"}}} if method == "PATCH" else ...
+        return call(method, f"{BULK}/{{id}}", who.id, params={"id": w.messaging["a_bulk"]}, query={}, payload=payload,
+                    headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _bulk_create(name: str, where: str = "body"):
+    """B names one of A's ids in a new bulk message (``name``; everything else its own): 404, or 403 for an individual
+    B's user would act as; A naming its own is answered."""
+
+    def run(w, call, who):
+        mine = who.id == w.a.id
+        d = w.directory
+        attrs: dict[str, Any] = {"message": "hi", "organization-id": d["organizations"] if mine else w.messaging["b_org"],
+                                 "individual-ids": [w.messaging["a_second"] if mine else "individuals-of-b"]}  # fmt: skip
+        query = {"individual-id": _me(w, who)}
+        a_ids = {"individual-ids": [w.messaging["a_second"]], "individual-group-ids": [d["individual-groups"]],
+                 "organization-id": d["organizations"], "sender-individual-id": d["individuals"],
+                 "sender-individual-group-id": d["individual-groups"]}  # fmt: skip
+        if where == "query":
+            query["individual-id"] = d["individuals"]
+        else:
+            attrs[name] = a_ids[name]
+        doc = {"data": {"type": "messaging-bulk-messages", "attributes": attrs}}
+        return call("POST", BULK, who.id, query=query, payload=doc, headers=_chan_user(w, who))
+
+    return run
+
+
+def _bulk_cases() -> dict[tuple[str, str, str], Case]:
+    return {
+        ("GET", f"{BULK}/{{id}}", "path.id"): Case(_bulk_by_id("GET"), _not_found),
+        ("PATCH", f"{BULK}/{{id}}", "path.id"): Case(_bulk_by_id("PATCH"), _not_found),
+        ("POST", BULK, "query.individual-id"): Case(_bulk_create("individual-id", "query"), _not_theirs, owner_status=(201,)),
+    }
+
+
+# The ids inside a JSON:API document's attributes (id_routes sees only the document's data/meta): checked the same way.
+BODY_CASES: dict[tuple[str, str, str], Case] = {
+    ("POST", BULK, "body.individual-ids"): Case(_bulk_create("individual-ids"), _not_found, owner_status=(201,)),
+    ("POST", BULK, "body.individual-group-ids"): Case(_bulk_create("individual-group-ids"), _not_found, owner_status=(201,)),
+    ("POST", BULK, "body.organization-id"): Case(_bulk_create("organization-id"), _not_found, owner_status=(201,)),
+    ("POST", BULK, "body.sender-individual-id"): Case(_bulk_create("sender-individual-id"), _not_theirs, owner_status=(201,)),
+    # A's group has no members: A's own call is refused for not being in it (403), a live id, not a 404
+    ("POST", BULK, "body.sender-individual-group-id"): Case(_bulk_create("sender-individual-group-id"), _not_found, owner_status=(403,)),
+}
+
+
 CASES: dict[tuple[str, str, str], Case] = {
     # candidate
     ("GET", "/communications/email/v1/activity", "query.emailActivityId"): Case(_activity, _not_found),
@@ -1245,6 +1314,23 @@ CASES: dict[tuple[str, str, str], Case] = {
         for t in ("organizations", "users", "individuals", "individual-groups")
     },
     ("PATCH", "/v1/users/{id}", "path.id"): Case(_courier_patch_user, _not_found),
+    # courier admin: communication summaries (A's individual)
+    ("GET", "/v1/communication-summaries", "query.individual-id"): Case(
+        lambda w, call, who: call("GET", "/v1/communication-summaries", who.id, query={"individual-id": w.directory["individuals"]}),
+        _not_found,
+    ),
+    ("POST", "/v1/individuals/{id}/recalculate-communication-summary", "path.id"): Case(
+        lambda w, call, who: call(
+            "POST",
+            "/v1/individuals/{id}/recalculate-communication-summary",
+            who.id,
+            params={"id": w.directory["individuals"]},
+            query={},
+            payload={},
+        ),
+        _not_found,
+        owner_status=(201,),
+    ),
     ("GET", "/v1/org-preferences", "query.organization-id"): Case(_org_preferences, _not_found),
     # courier email: user-emails
     ("GET", "/v1/user-emails/{id}", "path.id"): Case(_user_email(""), _not_found),
@@ -1376,6 +1462,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     **_bulk_plugin_cases(),  # issue 19 area 2
     # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
     **_responder_cases(),
+    **_bulk_cases(),
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
@@ -1421,6 +1508,17 @@ def test_another_tenants_id_is_404_and_changes_nothing(route, world, call, snaps
     if case.intruder in (_empty_list, _candidate_empty, _optin_empty, _courier_empty):  # the owner's answer lists what B's left out
         listed = mine.body if isinstance(mine.body, list) else mine.body.get("data") or mine.body.get("details", {}).get("content")
         assert listed, mine.body
+
+
+@pytest.mark.parametrize("route", sorted(BODY_CASES), ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
+def test_another_tenants_id_in_a_document_is_refused_and_changes_nothing(route, world, call, snapshot, table_items):
+    case = BODY_CASES[route]
+    before = snapshot()
+    got = case.run(world, call, world.b)
+    case.intruder(got)
+    assert snapshot() == before, "the intruder's call stored, changed or deleted something"
+    mine = case.run(world, call, world.a)  # the same id, by its owner: live
+    assert mine.status in case.owner_status, (mine.status, mine.body)
 
 
 def test_twilio_function_urls_keep_tenants_apart(handler, world, snapshot):

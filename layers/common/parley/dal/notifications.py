@@ -95,6 +95,10 @@ def create(stored: dict[str, Any]) -> bool:
             }
         },
     ]
+    if stored.get("individual_id"):  # the individual's communication summary counts it in the same transaction
+        from parley.dal import communication_summaries
+
+        ops.append(communication_summaries.notification_op(tenant_id, stored["individual_id"]))
     return table.try_transact(ops, decisive=[0])
 
 
@@ -102,13 +106,41 @@ def get(tenant_id: str, notification_id: str, *, consistent: bool = False) -> di
     return table.get(pk(tenant_id, notification_id), SK, consistent=consistent)
 
 
-def record_deliveries(tenant_id: str, notification_id: str, deliveries: dict[str, dict[str, Any]]) -> bool:
+def record_deliveries(
+    tenant_id: str,
+    notification_id: str,
+    deliveries: dict[str, dict[str, Any]],
+    *,
+    individual_id: str | None = None,
+    provider_messages: int = 0,
+) -> bool:
     """Set what each transport did (``deliveries.<transport>``), in one ``UpdateItem``. False when the notification is
-    gone (purged meanwhile): nothing is written."""
+    gone (purged meanwhile): nothing is written. With ``individual_id`` and ``provider_messages`` (the SMS/email
+    messages these deliveries queued), the individual's communication summary counts them in the same transaction,
+    conditional on these transports not being recorded yet (a concurrent notify that recorded them first: the
+    deliveries are written without counting again)."""
     if not deliveries:
         return True
     names = {f"#t{i}": transport for i, transport in enumerate(deliveries)}
     values = {f"d{i}": {k: v for k, v in d.items() if v is not None} for i, d in enumerate(deliveries.values())}
+    if individual_id and provider_messages:
+        from parley.dal import communication_summaries
+
+        fresh = " AND ".join(f"attribute_not_exists(deliveries.#t{i})" for i in range(len(deliveries)))
+        ops = [
+            {
+                "Update": {
+                    "Key": table.key(pk(tenant_id, notification_id), SK),
+                    "UpdateExpression": "SET " + ", ".join(f"deliveries.#t{i} = :d{i}" for i in range(len(deliveries))),
+                    "ConditionExpression": f"attribute_exists(PK) AND {fresh}",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": table.values(**values),
+                }
+            },
+            communication_summaries.provider_messages_op(tenant_id, individual_id, provider_messages),
+        ]
+        if table.try_transact(ops, decisive=[0]):
+            return True
     return table.try_update(
         pk(tenant_id, notification_id),
         SK,

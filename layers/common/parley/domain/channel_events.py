@@ -21,6 +21,7 @@ from parley.models.channel_events import ChannelEvent, Kind
 # The modules that apply an event, in order (each area adds its own; docs/courier.md "Messaging").
 HOOKS: tuple[str, ...] = (
     "parley.domain.channel_inbox",  # the members' inbox state (large channels; small ones are written by the post)
+    "parley.domain.communication_summaries",  # the members' communication summaries (received messages, per kind and sender)
     "parley.domain.live",  # live updates: each event to the members' WebSocket connections
     "parley.domain.channel_bridge",  # the SMS bridge: relays to bridged members (after the inbox state and live updates)
     "parley.domain.channel_push",  # offline members' pushes (after the bridge)

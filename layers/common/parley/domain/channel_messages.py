@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from typing import Any
 
 from parley import clock
@@ -86,17 +87,31 @@ def _last_message(item: dict[str, Any]) -> dict[str, Any]:
 
 def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, source: str = "api", user_id: str | None = None,
          draft: bool = False, attachment_ids: tuple[str, ...] | list[str] = (), auto_ack: bool = True,
-         publish: bool = True) -> dict:  # fmt: skip
+         publish: bool = True, message_id: str | None = None) -> dict:  # fmt: skip
     """Post ``text`` (or store a draft) in the channel as ``individual_id`` (a member: 404 otherwise). Returns the
     stored message item. A posted message publishes ``message-posted`` (data: seq, message, individual_id, source,
-    posted_time, inbox ``sync``|``async``)."""
+    posted_time, inbox ``sync``|``async``).
+
+    ``message_id`` (a deterministic id, e.g. a bulk message's per recipient; not with ``draft``): the message is
+    written only if no message has that id (the same conditional put that guards every post). When it exists already
+    (a redelivered job posting again), nothing new is posted: the stored message is returned, after its inbox state
+    and its ``message-posted`` event are applied again (both idempotent: the inbox by seq, the event by its id, derived
+    from the message id), in case the earlier attempt stopped between the write and them."""
+    if message_id is not None:
+        if draft:
+            raise ValueError("a deterministic message_id is for posted messages, not drafts")
+        existing = store.get_message(tenant_id, message_id, consistent=True)
+        if existing is not None:
+            if not existing.get("draft"):
+                _after_post(tenant_id, existing["channel_id"], existing, auto_ack=auto_ack, publish=publish)
+            return existing
     if source not in SOURCES:
         raise Unprocessable(f"source must be one of {', '.join(SOURCES)}", pointer="/data/attributes/source", code="invalid-source")
     channel, _member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
     if channel.get("archived"):
         raise Conflict("the channel is archived: unarchive it to post", pointer="/data/attributes/channel-id", code="channel-archived")
     now = _now()
-    fields: dict[str, Any] = {"id": new_id(), "channel_id": channel_id, "individual_id": individual_id, "user_id": user_id,
+    fields: dict[str, Any] = {"id": message_id or new_id(), "channel_id": channel_id, "individual_id": individual_id, "user_id": user_id,
                               "message": text, "message_lc": text.lower(), "source": source, "draft": bool(draft),
                               "removed": False, "created_at": now, "last_modified_time": now,
                               "has_attachments": True if attachment_ids else None}  # fmt: skip
@@ -106,7 +121,11 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
         item = store.message_item(tenant_id, fields)
         store.put_draft(item)
     else:
-        item = _take_seq(tenant_id, channel_id, channel, fields)
+        item = _take_seq(tenant_id, channel_id, channel, fields, fixed_id=message_id is not None)
+        if item.get("_existing"):  # a concurrent post of the same deterministic id won: that one is the message
+            existing = {k: v for k, v in item.items() if k != "_existing"}
+            _after_post(tenant_id, channel_id, existing, auto_ack=auto_ack, publish=publish)
+            return existing
     if attachment_ids:
         _attachments().attach(tenant_id, item["id"], list(attachment_ids), channel_id=channel_id)
     if not draft:
@@ -115,7 +134,7 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
 
 
 def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: dict[str, Any], *,
-              replace_draft: bool = False) -> dict[str, Any]:  # fmt: skip
+              replace_draft: bool = False, fixed_id: bool = False) -> dict[str, Any]:  # fmt: skip
     from parley.dal import channels as channel_store
 
     current = channel
@@ -126,6 +145,10 @@ def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: 
         if store.post_message(tenant_id, channel_id, int(current["seq"]) if current.get("seq") is not None else None, item,
                               _last_message(item), replace_draft=replace_draft):  # fmt: skip
             return item
+        if fixed_id:  # the message's own put may be what failed: its id is taken (posted by an earlier attempt)
+            taken = store.get_message(tenant_id, fields["id"], consistent=True)
+            if taken is not None:
+                return {**taken, "_existing": True}
         if replace_draft:
             now_stored = store.get_message(tenant_id, fields["id"], consistent=True)
             if now_stored is None or not now_stored.get("draft"):
@@ -150,8 +173,11 @@ def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_a
     if publish:
         data = {"seq": item["seq"], "message": item["message"], "individual_id": author, "source": item["source"],
                 "posted_time": item["posted_time"], "inbox": "sync" if few is not None else "async"}  # fmt: skip
-        channel_events.publish(channel_events.new(tenant_id, channel_id, "message-posted", actor_individual_id=author,
-                                                  message_id=item["id"], data=data, at=item["posted_time"]))  # fmt: skip
+        event = channel_events.new(tenant_id, channel_id, "message-posted", actor_individual_id=author, message_id=item["id"],
+                                   data=data, at=item["posted_time"])  # fmt: skip
+        if item.get("source") == "bulk":  # a bulk post may be applied again (a redelivered job): the same event id each time
+            event = event.model_copy(update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:message-posted:{item['id']}"))})
+        channel_events.publish(event)
 
 
 def _attachments() -> Any:

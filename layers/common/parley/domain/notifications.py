@@ -112,7 +112,10 @@ def notify(
         fresh[transport] = delivery
     # One write records them all: a call killed before it repeats every transport, and each finds its own work done
     # (the messages' deterministic ids, push's per-device claims), so nothing is sent twice.
-    store.record_deliveries(tenant_id, notification_id, fresh)
+    from parley.domain.communication_summaries import provider_message_count
+
+    store.record_deliveries(tenant_id, notification_id, fresh, individual_id=stored.get("individual_id"),
+                            provider_messages=provider_message_count(fresh))  # fmt: skip
     result.deliveries.update(fresh)
     return result
 

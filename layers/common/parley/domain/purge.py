@@ -367,6 +367,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     notification_keys |= {k for individual in sorted(who.individual_ids) for k in notification_store.keys_of_individual(t, individual)}
     done["notifications"] = purges.delete_keys(sorted(notification_keys))
     done["badge_counts"] = purges.delete_keys(k for i in sorted(who.individual_ids) for k in badge_store.keys_of_individual(t, i))
+    from parley.dal import communication_summaries as summary_store  # the individuals' communication summaries
+
+    done["communication_summaries"] = sum(purges.delete_collection(summary_store.pk(t, i)) for i in sorted(who.individual_ids))
     from parley.domain import push  # the users' push devices: SNS endpoints, devices, logs, claims
 
     done.update(push.purge_users(t, who.user_ids))

@@ -1,9 +1,10 @@
 """messaging-bulk-attachments (seed 003, issue 19 area 2) over HTTP on the local stack: every route in the seed's
 shapes — create (`{"data": {id, upload-url, upload-data, expiration-time}}`), a real multipart/form-data upload to
 the pre-signed `upload-url` (the emulator's S3), process-upload, GET, list with `filter[include-pending]` — the stored
-state, a posted bulk refusing new files (409), another tenant's ids as 404s, and ``copy_to_message`` (the bulk posting
-job's interface) making the file a messaging-attachment that `GET /v1/messaging-attachments/?message-id=…` lists.
-The bulk message itself is area 1's: its item is written with area 1's keys (``parley.dal.bulk_messages``)."""
+state, another tenant's ids as 404s, ``copy_to_message`` (the bulk posting job's interface) making the file a
+messaging-attachment that `GET /v1/messaging-attachments/?message-id=…` lists, and end to end with area 1: a bulk
+message made, given a file and posted over HTTP, run by the stack's AutomationFunction — the posted message carries
+the file, and the posted bulk refuses a new one (409). The first bulk is written with area 1's keys."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _bulk(tenant_id, org, *, draft=True):
 def test_bulk_attachments_over_http(local, emulator_env, tmp_path):
     from parley.dal import bulk_attachments as store
     from parley.dal import channel_attachments as message_store
-    from parley.dal import table, uploads
+    from parley.dal import channels as cstore
+    from parley.dal import uploads
     from parley.domain import bulk_attachments
 
     tenant, stranger = local.new_tenant("courier-bulk-attachments"), local.new_tenant("courier-bulk-attachments-stranger")
@@ -108,7 +110,7 @@ def test_bulk_attachments_over_http(local, emulator_env, tmp_path):
     every = listing(**{"filter[include-pending]": "true"}).json()
     assert [d["id"] for d in every["data"]] == [att, waiting] and every["meta"]["page[total]"] == 2
 
-    # the posting job's interface: the file becomes a messaging-attachment of a posted message
+    # the bulk posting job's interface: the file becomes a messaging-attachment of a posted message
     doc = {"data": {"type": "messaging-channels", "attributes": {"organization-id": ids["org"], "individual-ids": [ids["ib"]]}}}
     cid = requests.post(f"{api}/v1/messaging-channels/", json=doc, headers=h(), timeout=30).json()["data"]["id"]
     doc = {"data": {"type": "messaging-messages", "attributes": {"channel-id": cid, "message": "Flu shots on Friday"}}}
@@ -120,17 +122,34 @@ def test_bulk_attachments_over_http(local, emulator_env, tmp_path):
     assert listed.status_code == 200 and [d["id"] for d in listed.json()["data"]] == [copy_id]
     assert listed.json()["data"][0]["attributes"]["content-size"] == len(PDF)
     assert uploads.head(message_store.object_key(tid, copy_id))["size"] == len(PDF)
-    message = requests.get(f"{api}/v1/messaging-messages/{mid}/", headers=as_b, timeout=30).json()["data"]["attributes"]
-    assert [a["id"] for a in message["attachments"]] == [copy_id]
 
-    # once posted: no new file (409), its own still listed
-    from parley.dal import bulk_messages
-
-    assert table.try_update(bulk_messages.pk(tid, bulk_id), bulk_messages.SK, "SET draft = :f", condition="attribute_exists(PK)",
-                            values=table.values(f=False))  # fmt: skip
-    posted = create("application/pdf", "late.pdf")
-    assert posted.status_code == 409 and posted.json()["errors"][0]["code"] == "bulk-posted"
-    assert [d["id"] for d in listing().json()["data"]] == [att]
+    # end to end with area 1: a bulk message made and posted over HTTP, run by the stack's AutomationFunction
+    doc = {"data": {"type": "messaging-bulk-messages", "attributes": {"organization-id": ids["org"], "individual-ids": [ids["ib"]],
+                                                                     "message": "The flyer", "auto-create-channel": True}}}  # fmt: skip
+    made = requests.post(f"{api}/v1/messaging-bulk-messages/", json=doc, headers=h(), timeout=30)
+    assert made.status_code == 201, made.text
+    real = made.json()["data"]["id"]
+    ticket = create("application/pdf", "flyer.pdf", bulk=real).json()["data"]
+    files = {"file": ("flyer.pdf", PDF)}
+    assert requests.post(ticket["upload-url"], data=ticket["upload-data"], files=files, timeout=30).status_code in (200, 201, 204)
+    assert process(ticket["id"]).status_code == 201
+    post = {"data": {"type": "messaging-bulk-messages", "id": real, "attributes": {"draft": False}}}
+    assert requests.patch(f"{api}/v1/messaging-bulk-messages/{real}/", json=post, headers=h(), timeout=30).status_code == 200
+    deadline, state = time.monotonic() + 90, None
+    while time.monotonic() < deadline:
+        state = requests.get(f"{api}/v1/messaging-bulk-messages/{real}/", headers=h(), timeout=30).json()["data"]["attributes"]["status"]
+        if state in ("posted", "partially-failed"):
+            break
+        time.sleep(0.5)
+    assert state == "posted", state
+    assert create("application/pdf", "late.pdf", bulk=real).status_code == 409  # posted: no new file
+    direct = cstore.get_direct(tid, ids["org"], [ids["ia"], ids["ib"]])["channel_id"]  # where the bulk posted to b
+    pages = requests.get(f"{api}/v1/messaging-messages/", params={"channel-id": direct}, headers=as_b, timeout=30).json()["data"]
+    bulk_posts = [m for m in pages if m["attributes"].get("message") == "The flyer"]
+    assert len(bulk_posts) == 1, pages  # the direct channel of a and b got the bulk's one message
+    got = requests.get(f"{api}/v1/messaging-attachments/", params={"message-id": bulk_posts[0]["id"]}, headers=as_b, timeout=30)
+    assert [d["id"] for d in got.json()["data"]] == [bulk_attachments.copy_id(ticket["id"], bulk_posts[0]["id"])]
+    assert got.json()["data"][0]["attributes"]["filename"] == "flyer.pdf"
 
     # isolation: another tenant gets 404 on every route
     other_key = stranger["apiKey"]

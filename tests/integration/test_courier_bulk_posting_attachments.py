@@ -1,7 +1,7 @@
 """Issue 19, areas 1 and 2 together: a draft bulk message's files (messaging-bulk-attachments) reach every message its
 posting job (area 1's ``bulk-post``, run through AutomationFunction's handler) posts, once each under redelivery, as
-messaging-attachments the recipient lists. Needs area 1's routes and job: skipped on a branch without them (area 2's
-own branch), run once the lead merged both."""
+messaging-attachments the recipient lists. Needs area 1's routes and job (merged on main): skipped only on a branch
+without them."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from helpers import api_event, body
 
 T1, T2, T3 = "2026-11-01T09:00:00Z", "2026-11-02T09:00:00Z", "2026-11-03T09:00:00Z"
@@ -35,8 +36,9 @@ EVENTS = {
     "op-create": "create_messaging_operation",
     "op-get": "get_messaging_operation",
 }
+OPS = "/v1/messaging-operations/"
 PATHS = {"list": "/v1/announcers/", "create": "/v1/announcers/", "get": "/v1/announcers/{}/", "update": "/v1/announcers/{}/",
-         "op-list": "/v1/messaging-operations/", "op-create": "/v1/messaging-operations/", "op-get": "/v1/messaging-operations/{}/"}  # fmt: skip
+         "op-list": OPS, "op-create": OPS, "op-get": OPS + "{}/"}  # fmt: skip
 
 
 def line(type_, id_, attributes, at=T1):
@@ -319,8 +321,8 @@ def test_an_announcement_skips_a_channel_the_sender_is_not_in_and_resumes_after_
 
 # ───────────── operations ─────────────
 def op_doc(**args):
-    return {"data": {"type": "messaging-operations", "attributes": {"organization-id": ORG, "type": "move-group",
-                                                                     "args": {"from-individual-group-id": G1, "to-individual-group-id": G2, **args}}}}  # fmt: skip
+    args = {"from-individual-group-id": G1, "to-individual-group-id": G2, **args}
+    return {"data": {"type": "messaging-operations", "attributes": {"organization-id": ORG, "type": "move-group", "args": args}}}
 
 
 def test_operation_routes_validate_and_answer_the_seed_shape(handler, org, other_tenant, automation_env, drain):
@@ -335,7 +337,8 @@ def test_operation_routes_validate_and_answer_the_seed_shape(handler, org, other
     assert [(j.kind, j.data) for j in queued] == [("operation", {"operation-id": oid})]
 
     cases = [
-        ({"data": {"type": "messaging-operations", "attributes": {"organization-id": ORG, "type": "merge", "args": {}}}}, 422, "/data/attributes/type"),
+        ({"data": {"type": "messaging-operations", "attributes": {"organization-id": ORG, "type": "merge", "args": {}}}}, 422,
+         "/data/attributes/type"),
         (op_doc(**{"to-individual-group-id": G1}), 422, "/data/attributes/args/to-individual-group-id"),
         (op_doc(**{"to-individual-group-id": "nope"}), 404, "/data/attributes/args/to-individual-group-id"),
         ({"data": {"type": "messaging-operations", "attributes": {"organization-id": ORG, "type": "move-group", "args": {}}}}, 422,

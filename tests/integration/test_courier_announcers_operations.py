@@ -305,7 +305,8 @@ def test_an_announcement_skips_a_channel_the_sender_is_not_in_and_resumes_after_
     monkeypatch.setattr(channel_messages, "post", flaky)
     with pytest.raises(RuntimeError):
         announcers.run(job)
-    assert store.get_announcement(org.id, aid, "ev-1")["state"] == "partial"
+    midway = store.get_announcement(org.id, aid, "ev-1")
+    assert midway["state"] == "claimed" and midway["pending"] == b["id"] and [p["channel_id"] for p in midway["posted"]] == [a["id"]]
     announcers.run(job)  # the retry posts the rest
     announcers.run(job)  # and a redelivery nothing
     assert [m["message"] for m in posted_in(org.id, a["id"])] == ["News"]
@@ -438,3 +439,37 @@ def test_move_group_rehomes_channels_keeps_members_state_and_messages_and_resume
 
     directory.apply(org.id, directory.parse_line(group_line(G2, ["sam", "kim", "ash"], T2)))
     assert IND["ash"] in channels.member_ids(org.id, chans[3]["id"])
+
+
+def test_an_announcement_posted_but_not_recorded_when_the_worker_died_is_not_posted_again(handler, org, automation_env, monkeypatch):
+    from parley.dal import announcers as store
+    from parley.domain import announcers
+    from parley.models.automation_jobs import AutomationJob
+
+    a = group_channel(org.id, G1)
+    b = group_channel(org.id, G1)
+    args = {"message": "News", "sender-individual-id": IND["pat"], "channel-ids": [a["id"], b["id"]]}
+    _, out = call(handler, "create", org.id, body_=announcer_doc(args=args))
+    aid = out["data"]["id"]
+    event = {"source": "parley.courier", "detail-type": "individual-shared", "detail": {"tenant-id": org.id, "event-id": "ev-2"}}
+    job = AutomationJob(tenant_id=org.id, kind="announce", id="eb-2", at=T1, data=event)
+
+    real = store.progress
+    calls = {"n": 0}
+
+    def dies_after_the_first_post(*a_, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the first channel's post went through; its record never happens (SIGKILL)
+            raise SystemExit("killed")
+        return real(*a_, **kw)
+
+    monkeypatch.setattr(store, "progress", dies_after_the_first_post)
+    with pytest.raises(SystemExit):
+        announcers.run(job)
+    assert len(posted_in(org.id, a["id"])) == 1 and store.get_announcement(org.id, aid, "ev-2")["pending"] == a["id"]
+    announcers.run(job)  # redelivered: the pending channel's post is found, not repeated
+    assert [m["message"] for m in posted_in(org.id, a["id"])] == ["News"]
+    assert [m["message"] for m in posted_in(org.id, b["id"])] == ["News"]
+    ann = store.get_announcement(org.id, aid, "ev-2")
+    assert ann["state"] == "done" and "pending" not in ann
+    assert [p["message_id"] for p in ann["posted"]] == [posted_in(org.id, a["id"])[0]["id"], posted_in(org.id, b["id"])[0]["id"]]

@@ -7,7 +7,7 @@ Query on a key or an index.
   organization's on GSI3 (``GSI3PK = TENANT#<t>#ANNOUNCERS#ORG#<org>``, same sort), by event on GSI4
   (``GSI4PK = TENANT#<t>#ANNOUNCERS#EVENT#<event>``, ``GSI4SK = <id>``: what an ``announce`` job reads).
 - an announcement (one per announcer and event): ``PK = TENANT#<t>#ANNOUNCER#<id>``, ``SK = ANN#<event-id>``,
-  ``type = announcement`` ``{state: claimed|partial|done, posted [{channel_id, message_id}], skipped [{channel_id, reason}],
+  ``type = announcement`` ``{state: claimed|done, pending?, posted [{channel_id, message_id}], skipped [{channel_id, reason}],
   at}``, put only if absent (the claim), with a ``ttl`` of 30 days.
 """
 
@@ -112,22 +112,51 @@ def claim(tenant_id: str, announcer_id: str, event_id: str, at: str, ttl: int) -
     return True
 
 
-def release(tenant_id: str, announcer_id: str, event_id: str) -> None:
-    """Drop a claim whose posting failed before any post (the retried job claims it again)."""
-    table.ddb().delete_item(TableName=table.table_name(), Key=table.key(pk(tenant_id, announcer_id), announcement_sk(event_id)))
-
-
-def done(tenant_id: str, announcer_id: str, event_id: str, posted: list[dict[str, str]], skipped: list[dict[str, str]], *,
-         state: str = "done") -> None:  # fmt: skip
-    """Record what was posted and skipped: ``done``, or ``partial`` (a failure after some posts: the retry goes on)."""
+def progress(tenant_id: str, announcer_id: str, event_id: str, posted: list[dict[str, str]], skipped: list[dict[str, str]], *,
+             pending: str | None) -> None:  # fmt: skip
+    """Record what was posted and skipped so far, and the channel about to be posted (``pending``) or none."""
+    sets = "SET #s = :s, posted = :p, skipped = :k" + (", pending = :c" if pending else "")
     table.try_update(
         pk(tenant_id, announcer_id),
         announcement_sk(event_id),
-        "SET #s = :s, posted = :p, skipped = :k",
+        sets + ("" if pending else " REMOVE pending"),
         condition="attribute_exists(PK)",
         names={"#s": "state"},
-        values=table.values(s=state, p=posted, k=skipped),
+        values=table.values(s="claimed", p=posted, k=skipped, **({"c": pending} if pending else {})),
     )
+
+
+def done(tenant_id: str, announcer_id: str, event_id: str, posted: list[dict[str, str]], skipped: list[dict[str, str]]) -> None:
+    table.try_update(
+        pk(tenant_id, announcer_id),
+        announcement_sk(event_id),
+        "SET #s = :s, posted = :p, skipped = :k REMOVE pending",
+        condition="attribute_exists(PK)",
+        names={"#s": "state"},
+        values=table.values(s="done", p=posted, k=skipped),
+    )
+
+
+FIND_WINDOW = 50  # the newest messages of a channel searched for a post that was not recorded
+
+
+def find_posted(tenant_id: str, channel_id: str, *, sender: str, text: str, since: str) -> str | None:
+    """The id of an announcer message by ``sender`` with ``text`` posted at or after ``since`` among the channel's
+    newest ``FIND_WINDOW`` messages (the messages area's GSI3, newest first), or None."""
+    from parley.dal import channel_messages
+
+    items, _ = table.query(
+        key_condition="GSI3PK = :pk",
+        expr_values=table.values(pk=channel_messages.channel_messages_pk(tenant_id, channel_id)),
+        index="GSI3",
+        limit=FIND_WINDOW,
+        forward=False,
+    )
+    for m in items:
+        mine = m.get("source") == "announcer" and m.get("individual_id") == sender and m.get("message") == text
+        if mine and str(m.get("posted_time") or m.get("created_at") or "") >= since:
+            return str(m["id"])
+    return None
 
 
 def get_announcement(tenant_id: str, announcer_id: str, event_id: str) -> dict[str, Any] | None:

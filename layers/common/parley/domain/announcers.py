@@ -8,8 +8,9 @@ edits its announcers; another tenant's id is a 404 as an unknown one is. ``organ
 
 ``run(job)`` is the ``announce`` job's (AutomationFunction; an EventBridge event that the bus's rule delivered to
 AutomationQueue): for each of the tenant's announcers of that event (GSI4) in the event's organization, claim the
-announcement ``(announcer, event-id)`` (a conditional put), post into each target channel, record what was posted and
-skipped. A redelivered event finds the claim and posts nothing: one announcement per (announcer, event).
+announcement ``(announcer, event-id)`` (a conditional put), post into each target channel, recording each post (and
+the channel about to be posted: ``pending``). A redelivered event finds the announcement done and posts nothing; a run
+that died goes on from the record: one announcement per (announcer, event, channel).
 """
 
 from __future__ import annotations
@@ -154,34 +155,43 @@ def _text(tenant_id: str, message: str, detail: dict[str, Any]) -> str:
 
 
 def announce(tenant_id: str, announcer: dict[str, Any], event_id: str, detail: dict[str, Any]) -> bool:
-    """Post ``announcer``'s announcement of one event: False when it was made already (its claim exists)."""
+    """Post ``announcer``'s announcement of one event into each target channel once: False when it was done already.
+
+    The announcement item is claimed first (put only if absent); before each post it names the channel as ``pending``,
+    after it records the message. A run that died (or failed) goes on from that record: a ``pending`` channel whose
+    post went through is recognised among the channel's newest messages (``store.find_posted``) and not posted again."""
     from parley.domain import channel_messages
 
     now = clock.now()
+    at = clock.iso(now)
     posted: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []
-    if not store.claim(tenant_id, announcer["id"], event_id, clock.iso(now), int(time.time()) + store.ANNOUNCEMENT_TTL_DAYS * 86400):
+    pending = None
+    if not store.claim(tenant_id, announcer["id"], event_id, at, int(time.time()) + store.ANNOUNCEMENT_TTL_DAYS * 86400):
         earlier = store.get_announcement(tenant_id, announcer["id"], event_id)
-        if earlier is None or earlier.get("state") != "partial":
+        if earlier is None or earlier.get("state") == "done":
             return False
-        posted, skipped = list(earlier.get("posted") or []), list(earlier.get("skipped") or [])  # a failed run's: go on
+        posted, skipped = list(earlier.get("posted") or []), list(earlier.get("skipped") or [])  # an earlier run's: go on
+        pending, at = earlier.get("pending"), earlier.get("at") or at
     args = announcer.get("args") or {}
+    sender = args["sender-individual-id"]
     seen = {p["channel_id"] for p in posted} | {k["channel_id"] for k in skipped}
-    try:
-        text = _text(tenant_id, args["message"], detail)
-        for channel_id in [c for c in _targets(tenant_id, args, detail) if c not in seen]:
-            try:
-                message = channel_messages.post(tenant_id, channel_id, args["sender-individual-id"], text, source="announcer")
-            except (NotFound, Conflict) as err:  # not a member (or no such channel), an archived channel: recorded, not retried
-                skipped.append({"channel_id": channel_id, "reason": err.code or type(err).__name__})
+    text = _text(tenant_id, args["message"], detail)
+    for channel_id in [c for c in _targets(tenant_id, args, detail) if c not in seen]:
+        if channel_id == pending:
+            found = store.find_posted(tenant_id, channel_id, sender=sender, text=text, since=at)
+            if found is not None:  # the earlier run posted it, then died before recording it
+                posted.append({"channel_id": channel_id, "message_id": found})
+                store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=None)
                 continue
+        store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=channel_id)
+        try:
+            message = channel_messages.post(tenant_id, channel_id, sender, text, source="announcer")
+        except (NotFound, Conflict) as err:  # not a member (or no such channel), an archived channel: recorded, not retried
+            skipped.append({"channel_id": channel_id, "reason": err.code or type(err).__name__})
+        else:
             posted.append({"channel_id": channel_id, "message_id": message["id"]})
-    except Exception:
-        if not posted:  # nothing was posted: the retried job claims it again
-            store.release(tenant_id, announcer["id"], event_id)
-        else:  # some were: keep the claim with what was posted (never twice); the retried job posts the rest
-            store.done(tenant_id, announcer["id"], event_id, posted, skipped, state="partial")
-        raise
+        store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=None)
     store.done(tenant_id, announcer["id"], event_id, posted, skipped)
     return True
 

@@ -473,3 +473,36 @@ def test_an_announcement_posted_but_not_recorded_when_the_worker_died_is_not_pos
     ann = store.get_announcement(org.id, aid, "ev-2")
     assert ann["state"] == "done" and "pending" not in ann
     assert [p["message_id"] for p in ann["posted"]] == [posted_in(org.id, a["id"])[0]["id"], posted_in(org.id, b["id"])[0]["id"]]
+
+
+def test_a_new_channel_emits_channel_created_and_its_announcer_welcomes_once(handler, org, automation_env, drain, aws):
+    from parley.domain import automation_jobs, channel_events, channels, courier_events
+
+    events_url = aws.queues[next(a for a in aws.queues if a.endswith("-ChannelEventsQueue"))]
+    drain(events_url)
+    args = {"message": "Hello everyone", "sender-individual-id": IND["pat"]}  # no target: the event's channel
+    _, out = call(handler, "create", org.id, body_=announcer_doc(event="channel-created", name="Hi", args=args))
+    assert out["data"]["attributes"]["event"] == "channel-created"
+    chan, _ = channels.create_channel(org.id, organization_id=ORG, creator_individual_id=IND["pat"], individual_ids=[IND["sam"]])
+    (created,) = [channel_events.parse(m["Body"]) for m in drain(events_url)]
+    assert created.kind == "members-added" and created.data["channel_created"] is True
+
+    courier_events.apply(created)  # the channel-events hook (ChannelEventsFunction): onto the bus
+    courier_events.apply(created)  # redelivered: the same event id
+    queued = jobs(drain, automation_env)
+    assert [j.data["detail-type"] for j in queued] == ["channel-created", "channel-created"]
+    detail = queued[0].data["detail"]
+    assert (detail["channel-id"], detail["organization-id"], detail["individual-ids"], detail["actor-individual-id"]) == (
+        chan["id"], ORG, sorted([IND["pat"], IND["sam"]]), IND["pat"])  # fmt: skip
+    for job in queued:
+        automation_jobs.handle(job)
+    assert [(m["message"], m["source"]) for m in posted_in(org.id, chan["id"])] == [("Hello everyone", "announcer")]
+
+    # a member joining later is members-added, not channel-created: this announcer does not answer it
+    channels.subscribe(org.id, chan["id"], IND["pat"], [IND["lee"]])
+    (joined,) = [e for e in (channel_events.parse(m["Body"]) for m in drain(events_url)) if e.kind == "members-added"]
+    courier_events.apply(joined)
+    queued = jobs(drain, automation_env)
+    assert [(j.data["detail-type"], j.data["detail"]["individual-ids"]) for j in queued] == [("members-added", [IND["lee"]])]
+    automation_jobs.handle(queued[0])
+    assert len(posted_in(org.id, chan["id"])) == 1

@@ -140,6 +140,8 @@ def _targets(tenant_id: str, args: dict[str, Any], detail: dict[str, Any]) -> li
 
     if args.get("channel-ids"):
         return list(dict.fromkeys(args["channel-ids"]))
+    if not args.get("individual-group-id") and detail.get("channel-id"):  # channel-created / members-added: that channel
+        return [str(detail["channel-id"])]
     group = args.get("individual-group-id") or detail.get("individual-group-id")
     return sorted(channel_store.group_channel_ids(tenant_id, group)) if group else []
 

@@ -12,6 +12,15 @@ Events (the announcers' ``event`` enum):
   it: it joins the group's channels). Detail: ``individual-id``, ``individual-group-id``, ``organization-id`` (the
   group's, if it has one), ``sync-time`` (the directory change's last-sync-time).
 - ``individual-unshared``: an individual left an individual-group (same detail).
+- ``channel-created``: a messaging channel was created (API, bulk auto-create, …). Detail: ``channel-id``,
+  ``organization-id``, ``individual-group-id`` (when bound), ``individual-ids`` (its first members; at most 500) and
+  ``individual-count``,
+  ``actor-individual-id``.
+- ``members-added``: individuals joined an existing channel (subscribe, the directory, move-group). Detail:
+  ``channel-id``, ``organization-id``, ``individual-group-id``?, ``individual-ids`` (the new ones), ``actor-individual-id``.
+
+The channel events come from the channel-events hook ``apply`` (ChannelEventsFunction, after the inbox, live, bridge
+and push hooks): the channel's write paths already publish a ChannelEvent, so no API function needs the bus.
 
 Emitting is configured by ``COURIER_EVENTS_BUS_NAME`` (the functions that emit have it; see template.yaml): where
 it is empty (a tool run without the stack) nothing is emitted.
@@ -23,8 +32,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Literal
 
-EventName = Literal["individual-shared", "individual-unshared"]
-EVENTS: tuple[str, ...] = ("individual-shared", "individual-unshared")
+EventName = Literal["individual-shared", "individual-unshared", "channel-created", "members-added"]
+EVENTS: tuple[str, ...] = ("individual-shared", "individual-unshared", "channel-created", "members-added")
+MAX_IDS = 500  # an event's detail is at most 256 KB: a larger channel's first 500 (individual-count says how many)
 _NAMESPACE = uuid.UUID("6f1c8e52-3b7d-4c53-9a0e-5c1b1e6f0a19")
 
 
@@ -57,3 +67,33 @@ def group_changed(tenant_id: str, group_id: str, before: Iterable[str], after: I
                 detail["organization-id"] = organization_id
             out.append((name, detail))
     return emit(tenant_id, out)
+
+
+def apply(event: Any) -> None:
+    """The channel-events hook: a ``members-added`` ChannelEvent becomes ``channel-created`` (the creation's, marked
+    ``data.channel_created``) or ``members-added`` on the bus; its id derives from the channel event's (a redelivered
+    or member-batched event emits the same id: announcers post once)."""
+    if event.kind != "members-added" or not event.data.get("individual_ids"):
+        return
+    from parley.dal import courier_events as bus
+
+    if not bus.bus_name():
+        return
+    from parley.dal import channels
+
+    channel = channels.get_channel(event.tenant_id, event.channel_id)
+    if channel is None:
+        return
+    name = "channel-created" if event.data.get("channel_created") else "members-added"
+    detail: dict[str, Any] = {
+        "event-id": event_id(event.tenant_id, name, event.id),
+        "channel-id": event.channel_id,
+        "organization-id": channel.get("organization_id"),
+        "individual-ids": list(event.data["individual_ids"])[:MAX_IDS],
+        "individual-count": len(event.data["individual_ids"]),
+    }
+    if channel.get("individual_group_id"):
+        detail["individual-group-id"] = channel["individual_group_id"]
+    if event.actor_individual_id:
+        detail["actor-individual-id"] = event.actor_individual_id
+    emit(event.tenant_id, [(name, {k: v for k, v in detail.items() if v is not None})])

@@ -148,3 +148,14 @@ def test_announcers_and_operations_over_http(local, emulator_env, tmp_path):
     split = {"data": {"type": "messaging-operations", "attributes": {"organization-id": ids["org"], "type": "split", "args": {}}}}
     refused = requests.post(ops + "/", json=split, headers=h(), timeout=30)
     assert refused.status_code == 422 and refused.json()["errors"][0]["source"]["pointer"] == "/data/attributes/type"
+
+    # ── channel-created: a new conversation gets the announcer's welcome, once ──
+    doc = {"data": {"type": "announcers", "attributes": {"event": "channel-created", "name": "Hi", "organization-id": ids["org"],
+                                                         "type": "message", "args": {"message": "Hello both",
+                                                                                     "sender-individual-id": ids["pat"]}}}}  # fmt: skip
+    single(requests.post(base + "/", json=doc, headers=h(), timeout=30), 201, "announcers", ANNOUNCER_KEYS)
+    doc = {"data": {"type": "messaging-channels", "attributes": {"organization-id": ids["org"], "individual-ids": [ids["kim"]]}}}
+    direct = requests.post(f"{local.api}/v1/messaging-channels/", json=doc, headers=h(), timeout=30)
+    assert direct.status_code == 201, direct.text
+    welcome = _until(lambda: _messages(tid, direct.json()["data"]["id"]))
+    assert [(m["message"], m["source"]) for m in welcome] == [("Hello both", "announcer")]

@@ -506,3 +506,43 @@ def test_a_new_channel_emits_channel_created_and_its_announcer_welcomes_once(han
     assert [(j.data["detail-type"], j.data["detail"]["individual-ids"]) for j in queued] == [("members-added", [IND["lee"]])]
     automation_jobs.handle(queued[0])
     assert len(posted_in(org.id, chan["id"])) == 1
+
+
+def test_a_purge_unnames_the_person_and_a_senderless_announcer_posts_nothing(handler, org, automation_env):
+    from parley.dal import announcers as store
+    from parley.dal import messaging_operations as ostore
+    from parley.domain import announcers
+    from parley.models.automation_jobs import AutomationJob
+
+    chan = group_channel(org.id, G1)
+    _, out = call(handler, "create", org.id, body_=announcer_doc(args={"message": "News", "sender-individual-id": IND["pat"]}))
+    aid = out["data"]["id"]
+    _, op = call(handler, "op-create", org.id, body_=op_doc())
+    done = announcers.purge(org.id, user_ids={USERS["pat"]}, individual_ids={IND["pat"]})
+    assert done == {"announcers": 1, "messaging_operations": 1}
+    stored = store.get(org.id, aid)
+    assert "created_by" not in stored and "last_modified_by" not in stored and stored["args"] == {"message": "News"}
+    assert "created_by" not in ostore.get(org.id, op["data"]["id"])
+    _, got = call(handler, "get", org.id, id_=aid)
+    assert got["data"]["attributes"]["created-by"] is None
+
+    event = {"source": "parley.courier", "detail-type": "individual-shared",
+             "detail": {"tenant-id": org.id, "event-id": "ev-3", "individual-group-id": G1}}  # fmt: skip
+    announcers.run(AutomationJob(tenant_id=org.id, kind="announce", id="eb-3", at=T1, data=event))
+    assert posted_in(org.id, chan["id"]) == []
+    assert store.get_announcement(org.id, aid, "ev-3")["skipped"] == [{"channel_id": chan["id"], "reason": "no-sender"}]
+
+
+def test_move_group_fails_when_the_target_group_is_gone(handler, org, automation_env, drain):
+    from parley.dal import messaging_operations as ostore
+    from parley.domain import directory
+
+    group_channel(org.id, G1)
+    _, out = call(handler, "op-create", org.id, body_=op_doc())
+    deleted = json.dumps({"type": "individual-groups", "id": G2, "deleted": True, "last-sync-time": T3})
+    directory.apply(org.id, directory.parse_line(deleted))
+    run_all(drain, automation_env)
+    op = ostore.get(org.id, out["data"]["id"])
+    assert op["status"] == "failed" and G2 in op["logs"]["error"] and op["logs"]["channels-moved"] == 0
+    _, got = call(handler, "op-get", org.id, id_=out["data"]["id"])
+    assert got["data"]["attributes"]["status"] == "failed"

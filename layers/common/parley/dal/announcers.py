@@ -87,6 +87,24 @@ def page(tenant_id: str, *, organization_id: str | None, name_lc: str | None, of
     return table.offset_page(offset, limit, **params)
 
 
+def all_of_tenant(tenant_id: str) -> list[dict[str, Any]]:
+    """Every announcer of the tenant (GSI6)."""
+    return table.query_all(key_condition="GSI6PK = :pk", expr_values=table.values(pk=tenant_pk(tenant_id)), index="GSI6")
+
+
+def scrub(tenant_id: str, announcer_id: str, *, remove: list[str], args: dict[str, Any] | None) -> None:
+    """REMOVE ``remove`` (and SET ``args`` when given) on the announcer (a person's purge)."""
+    parts, names, values = [], {f"#r{n}": f for n, f in enumerate(remove)}, {}
+    if args is not None:
+        parts.append("SET args = :a")
+        values = table.values(a=args)
+    if remove:
+        parts.append("REMOVE " + ", ".join(f"#r{n}" for n in range(len(remove))))
+    if parts:
+        table.try_update(pk(tenant_id, announcer_id), SK, " ".join(parts), condition="attribute_exists(PK)", names=names or None,
+                         values=values or None)  # fmt: skip
+
+
 def of_event(tenant_id: str, event: str) -> list[dict[str, Any]]:
     """The tenant's announcers of ``event`` (GSI4)."""
     return table.query_all(key_condition="GSI4PK = :pk", expr_values=table.values(pk=event_pk(tenant_id, event)), index="GSI4")

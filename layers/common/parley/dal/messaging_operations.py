@@ -3,7 +3,8 @@
 - an operation: ``PK = TENANT#<t>#MSGOP#<id>``, ``SK = MSGOP``, ``type = messaging_operation`` ``{id, tenant_id,
   organization_id, kind (the seed's type), args, status (queued|running|completed|failed), logs {...}, created_at,
   created_by, last_modified_at}``; an organization's on GSI3 (``GSI3PK = TENANT#<t>#MSGOPS#ORG#<org>``,
-  ``GSI3SK = <created_at>#<id>``). ``logs`` counters are ADDed once per channel re-homed (the channel's re-pointing is
+  ``GSI3SK = <created_at>#<id>``), the tenant's on GSI6 (``GSI6PK = TENANT#<t>#MSGOPS``, same sort: a person's purge).
+  ``logs`` counters are ADDed once per channel re-homed (the channel's re-pointing is
   the condition that counts it).
 """
 
@@ -26,8 +27,9 @@ def org_pk(tenant_id: str, organization_id: str) -> str:
 
 def create(item: dict[str, Any]) -> None:
     t = item["tenant_id"]
+    sort = f"{item['created_at']}#{item['id']}"
     stored = {**item, "PK": pk(t, item["id"]), "SK": SK, "type": ITEM_TYPE, "GSI3PK": org_pk(t, item["organization_id"]),
-              "GSI3SK": f"{item['created_at']}#{item['id']}"}  # fmt: skip
+              "GSI3SK": sort, "GSI6PK": tenant_pk(t), "GSI6SK": sort}  # fmt: skip
     table.put_item(stored, condition="attribute_not_exists(PK)")
 
 
@@ -78,3 +80,17 @@ def counts_op(tenant_id: str, operation_id: str, counts: dict[str, int], at: str
     return {"Update": {"Key": table.key(pk(tenant_id, operation_id), SK), "UpdateExpression": "SET " + ", ".join(sets),
                        "ConditionExpression": "attribute_exists(PK)", "ExpressionAttributeNames": names,
                        "ExpressionAttributeValues": table.values(**vals)}}  # fmt: skip
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#MSGOPS"
+
+
+def created_by_any(tenant_id: str, user_ids: set[str]) -> list[dict[str, Any]]:
+    """The tenant's operations created by one of ``user_ids`` (GSI6 ``TENANT#<t>#MSGOPS``, filtered)."""
+    found = table.query_all(key_condition="GSI6PK = :pk", expr_values=table.values(pk=tenant_pk(tenant_id)), index="GSI6")
+    return [i for i in found if i.get("created_by") in user_ids]
+
+
+def scrub_creator(tenant_id: str, operation_id: str) -> None:
+    table.try_update(pk(tenant_id, operation_id), SK, "REMOVE created_by", condition="attribute_exists(PK)")

@@ -176,7 +176,7 @@ def announce(tenant_id: str, announcer: dict[str, Any], event_id: str, detail: d
         posted, skipped = list(earlier.get("posted") or []), list(earlier.get("skipped") or [])  # an earlier run's: go on
         pending, at = earlier.get("pending"), earlier.get("at") or at
     args = announcer.get("args") or {}
-    sender = args["sender-individual-id"]
+    sender = args.get("sender-individual-id")  # None: purged (``purge``): every channel skipped until a PATCH names one
     seen = {p["channel_id"] for p in posted} | {k["channel_id"] for k in skipped}
     text = _text(tenant_id, args["message"], detail)
     for channel_id in [c for c in _targets(tenant_id, args, detail) if c not in seen]:
@@ -186,6 +186,9 @@ def announce(tenant_id: str, announcer: dict[str, Any], event_id: str, detail: d
                 posted.append({"channel_id": channel_id, "message_id": found})
                 store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=None)
                 continue
+        if sender is None:
+            skipped.append({"channel_id": channel_id, "reason": "no-sender"})
+            continue
         store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=channel_id)
         try:
             message = channel_messages.post(tenant_id, channel_id, sender, text, source="announcer")
@@ -211,3 +214,26 @@ def run(job: Any) -> None:
         if org and announcer.get("organization_id") != org:
             continue
         announce(job.tenant_id, announcer, event_id, detail)
+
+
+def purge(tenant_id: str, *, user_ids: set[str], individual_ids: set[str]) -> dict[str, int]:
+    """A person's purge (``domain/purge.purge_courier``): the tenant's announcers (and messaging operations) no longer
+    name the purged users (``created_by``, ``last_modified_by`` removed) or individuals (an announcer's
+    ``sender-individual-id`` removed: it posts nothing until a PATCH names another sender)."""
+    from parley.dal import messaging_operations
+
+    done = {"announcers": 0, "messaging_operations": 0}
+    for item in store.all_of_tenant(tenant_id):
+        fields = [f for f in ("created_by", "last_modified_by") if item.get(f) in user_ids]
+        args = dict(item.get("args") or {})
+        sender_gone = args.get("sender-individual-id") in individual_ids
+        if fields or sender_gone:
+            if sender_gone:
+                args.pop("sender-individual-id")
+            store.scrub(tenant_id, item["id"], remove=fields, args=args if sender_gone else None)
+            done["announcers"] += 1
+    if user_ids:
+        for org_item in messaging_operations.created_by_any(tenant_id, user_ids):
+            messaging_operations.scrub_creator(tenant_id, org_item["id"])
+            done["messaging_operations"] += 1
+    return done

@@ -387,6 +387,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))
+    from parley.domain import announcers  # messaging: announcers and operations no longer name them (docs/courier.md "Announcers")
+
+    done.update(announcers.purge(t, user_ids=set(who.user_ids), individual_ids=set(who.individual_ids)))
     return done
 
 

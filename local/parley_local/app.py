@@ -650,6 +650,7 @@ class LocalStack:
                 "THUMBNAILS_DLQ_URL": root.ref("ThumbnailsDLQ"),
                 "CHANNEL_EVENTS_QUEUE_URL": root.ref("ChannelEventsQueue"),  # import-directory: a group's channels' events
                 "DIRECTORY_BUS_NAME": root.ref("DirectoryBus"),
+                "COURIER_EVENTS_BUS_NAME": root.ref("CourierEventsBus"),  # import-directory: individual-shared, …
                 "REPLICATOR_SCHEDULE_GROUP_NAME": root.ref("ReplicatorScheduleGroup"),
                 "REPLICATOR_FUNCTION_ARN": root.resolve({"Ref": "ReplicatorFunction.Alias"}),
                 "SCHEDULE_GROUP_NAME": root.ref("ScheduleGroup"),

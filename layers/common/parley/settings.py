@@ -66,6 +66,8 @@ class Settings(BaseModel):
     # the messaging automation's jobs (parley.domain.automation_jobs): its queue and dead letters
     automation_queue_url: str = Field(default="", alias="AUTOMATION_QUEUE_URL")
     automation_dlq_url: str = Field(default="", alias="AUTOMATION_DLQ_URL")
+    # the courier events bus (parley.domain.courier_events): what announcers answer; empty = emit nothing (docs/courier.md)
+    courier_events_bus_name: str = Field(default="", alias="COURIER_EVENTS_BUS_NAME")
     # the thumbnails of attached images (functions/core/thumbnails): its dead letters
     thumbnails_dlq_url: str = Field(default="", alias="THUMBNAILS_DLQ_URL")
     sendgrid_api_url: str = Field(default="https://api.sendgrid.com", alias="SENDGRID_API_URL")

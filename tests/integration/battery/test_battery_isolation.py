@@ -102,6 +102,7 @@ class World:
     sms_channel_id: str = ""  # a courier messaging channel of A's individual, in A's organization (the SMS bridge's cases)
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
+    announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -171,6 +172,23 @@ def _attachments_of_a(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str
 
 
 TEXT_TOKEN = "auth-token-of-a-text-account"
+
+
+def _announcer_ops_of(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """An announcer of A and a (completed) move-group operation of A, in A's organization (issue 19, area 4)."""
+    from parley.dal import messaging_operations as ops
+    from parley.domain import announcers
+    from parley.models.announcers import AnnouncerCreateAttributes
+
+    org = dir_ids["organizations"]
+    args = {"message": "Welcome", "sender-individual-id": dir_ids["individuals"]}
+    attrs = AnnouncerCreateAttributes(event="individual-shared", name="A's", organization_id=org, type="message", args=args)
+    announcer_id, _ = announcers.create(a_id, attrs, user_id=None)
+    at = "2026-11-01T09:00:00.000Z"
+    move = {"from-individual-group-id": "g-from", "to-individual-group-id": "g-to"}
+    ops.create({"tenant_id": a_id, "id": "op-of-a", "organization_id": org, "kind": "move-group", "status": "completed", "logs": {},
+                "args": move, "created_at": at, "last_modified_at": at})  # fmt: skip
+    return {"announcer": announcer_id, "operation": "op-of-a", "organization": org}
 
 
 def _messaging_of(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -441,7 +459,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
-                 responder_id=_responder_of(a.id, dir_ids),
+                 responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
 
 
@@ -636,6 +654,23 @@ def _attachment(method, suffix=""):
     def run(w, call, who):
         path = f"/v1/user-email-attachments/{{id}}{suffix}"
         return call(method, path, who.id, params={"id": w.attachment_id}, query={}, payload={} if method == "POST" else ...)
+
+    return run
+
+
+def _announcer_call(method, path, key=None, query=None):
+    """An announcers / messaging-operations call naming A's id (``key`` in ``w.announcer_ops``: the path's id) or A's
+    organization (``query``: its parameter)."""
+
+    def run(w, call, who):
+        params = {"id": w.announcer_ops[key]} if key else {}
+        q = {query: w.announcer_ops["organization"]} if query else {}
+        payload = (
+            {"data": {"type": "announcers", "id": w.announcer_ops["announcer"], "attributes": {"name": "Taken"}}}
+            if method == "PATCH"
+            else ...
+        )
+        return call(method, path, who.id, params=params, query=q, payload=payload, headers={"X-User-ID": w.directory["users"]})
 
     return run
 
@@ -1360,6 +1395,16 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("GET", "/v1/messaging-messages", "query.user-id"): Case(_channel_messages_of, _not_found),
     ("GET", "/v1/communication-messages", "query.individual-id"): Case(_inbox_by("individual-id"), _not_theirs),
     ("GET", "/v1/communication-messages", "query.organization-id"): Case(_inbox_by("organization-id"), _not_theirs),
+    # courier automation: announcers and messaging-operations (issue 19, area 4)
+    ("GET", "/v1/announcers", "query.organization-id"): Case(_announcer_call("GET", "/v1/announcers", query="organization-id"), _not_found),
+    ("GET", "/v1/announcers/{id}", "path.id"): Case(_announcer_call("GET", "/v1/announcers/{id}", "announcer"), _not_found),
+    ("PATCH", "/v1/announcers/{id}", "path.id"): Case(_announcer_call("PATCH", "/v1/announcers/{id}", "announcer"), _not_found),
+    ("GET", "/v1/messaging-operations", "query.organization-id"): Case(
+        _announcer_call("GET", "/v1/messaging-operations", query="organization-id"), _not_found
+    ),
+    ("GET", "/v1/messaging-operations/{id}", "path.id"): Case(
+        _announcer_call("GET", "/v1/messaging-operations/{id}", "operation"), _not_found
+    ),
     # courier admin: sniffers
     ("GET", "/v1/sniffers/{id}", "path.id"): Case(_sniffer(""), _not_found),
     ("GET", "/v1/sniffers/{id}/get-logs", "path.id"): Case(_sniffer("/get-logs"), _not_found),

@@ -25,6 +25,7 @@ HOOKS: tuple[str, ...] = (
     "parley.domain.live",  # live updates: each event to the members' WebSocket connections
     "parley.domain.channel_bridge",  # the SMS bridge: relays to bridged members (after the inbox state and live updates)
     "parley.domain.channel_push",  # offline members' pushes (after the bridge)
+    "parley.domain.courier_events",  # channel-created / members-added on the courier events bus (announcers)
     "parley.domain.channel_responders",  # auto-replies (last: a reply is a new post with its own events)
 )
 

@@ -144,7 +144,8 @@ def create_channel(
             raise RuntimeError("the direct channel's pointer was taken, but its channel is not found")
         return found, False
     if publish:
-        _publish(tenant_id, channel_id, "members-added", list(people), actor=creator_individual_id, at=now)
+        _publish(tenant_id, channel_id, "members-added", list(people), actor=creator_individual_id, at=now,
+                 data={"channel_created": True})  # fmt: skip
     return channel, True
 
 

@@ -97,7 +97,14 @@ def apply(tenant_id: str, change: Change) -> bool:
     tombstone) is as new or newer. The one write path of ``import-directory``, directory events and replicators."""
     if change.deleted:
         return store.delete_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time)
+    before = _group_individuals(tenant_id, change.entity_id) if change.entity_type == "individual-groups" else None
     written = store.put_if_newer(tenant_id, change.entity_type, change.entity_id, change.sync_time, change.attrs)
+    if written and before is not None:  # individual-shared / -unshared on the courier events bus (announcers)
+        from parley.domain import courier_events
+
+        after = [m["id"] for m in change.attrs.get("individuals") or [] if isinstance(m, dict) and m.get("id")]
+        courier_events.group_changed(tenant_id, change.entity_id, before, after, organization_id=change.attrs.get("organization-id"),
+                                     sync_time=change.sync_time)  # fmt: skip
     if written and change.entity_type == "users" and change.attrs and change.attrs.get("phone-unsubscribed") is True:
         _phone_unsubscribed(tenant_id, change.attrs.get("phone"))
     if change.entity_type == "individual-groups":
@@ -107,6 +114,14 @@ def apply(tenant_id: str, change: Change) -> bool:
 
         channels.sync_group(tenant_id, change.entity_id)
     return written
+
+
+def _group_individuals(tenant_id: str, group_id: str) -> list[str]:
+    """The individuals of the stored group (none when it is new or deleted), before a write changes them."""
+    stored = store.get(tenant_id, "individual-groups", group_id, consistent=True)
+    if stored is None or stored.get("deleted"):
+        return []
+    return [m["id"] for m in store.attributes(stored).get("individuals") or [] if isinstance(m, dict) and m.get("id")]
 
 
 def _phone_unsubscribed(tenant_id: str, phone: Any) -> None:

@@ -393,6 +393,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import responders  # messaging: responders no longer name the users (docs/courier.md "Responders")
 
     done.update(responders.purge_users(t, who.user_ids))
+    from parley.domain import announcers  # messaging: announcers and operations no longer name them (docs/courier.md "Announcers")
+
+    done.update(announcers.purge(t, user_ids=set(who.user_ids), individual_ids=set(who.individual_ids)))
     from parley.domain import plugins  # messaging: plugins no longer name the users (docs/courier.md "Plugins")
 
     done.update(plugins.purge_users(t, who.user_ids))

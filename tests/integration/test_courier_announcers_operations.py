@@ -467,7 +467,7 @@ def test_an_announcement_posted_but_not_recorded_when_the_worker_died_is_not_pos
     with pytest.raises(SystemExit):
         announcers.run(job)
     assert len(posted_in(org.id, a["id"])) == 1 and store.get_announcement(org.id, aid, "ev-2")["pending"] == a["id"]
-    announcers.run(job)  # redelivered: the pending channel's post is found, not repeated
+    announcers.run(job)  # redelivered: the pending channel's post has its deterministic id: answered, not repeated
     assert [m["message"] for m in posted_in(org.id, a["id"])] == ["News"]
     assert [m["message"] for m in posted_in(org.id, b["id"])] == ["News"]
     ann = store.get_announcement(org.id, aid, "ev-2")

@@ -155,27 +155,5 @@ def done(tenant_id: str, announcer_id: str, event_id: str, posted: list[dict[str
     )
 
 
-FIND_WINDOW = 50  # the newest messages of a channel searched for a post that was not recorded
-
-
-def find_posted(tenant_id: str, channel_id: str, *, sender: str, text: str, since: str) -> str | None:
-    """The id of an announcer message by ``sender`` with ``text`` posted at or after ``since`` among the channel's
-    newest ``FIND_WINDOW`` messages (the messages area's GSI3, newest first), or None."""
-    from parley.dal import channel_messages
-
-    items, _ = table.query(
-        key_condition="GSI3PK = :pk",
-        expr_values=table.values(pk=channel_messages.channel_messages_pk(tenant_id, channel_id)),
-        index="GSI3",
-        limit=FIND_WINDOW,
-        forward=False,
-    )
-    for m in items:
-        mine = m.get("source") == "announcer" and m.get("individual_id") == sender and m.get("message") == text
-        if mine and str(m.get("posted_time") or m.get("created_at") or "") >= since:
-            return str(m["id"])
-    return None
-
-
 def get_announcement(tenant_id: str, announcer_id: str, event_id: str) -> dict[str, Any] | None:
     return table.get(pk(tenant_id, announcer_id), announcement_sk(event_id), consistent=True)

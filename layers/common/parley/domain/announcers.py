@@ -16,6 +16,7 @@ that died goes on from the record: one announcement per (announcer, event, chann
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
@@ -156,42 +157,42 @@ def _text(tenant_id: str, message: str, detail: dict[str, Any]) -> str:
     return message.replace("{first-name}", str(attrs.get("first-name") or "")).replace("{last-name}", str(attrs.get("last-name") or ""))
 
 
+def message_id(announcer_id: str, event_id: str, channel_id: str) -> str:
+    """The id of an announcer's post of one event into one channel: the same on every run of that announcement."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:announcement:{announcer_id}:{event_id}:{channel_id}"))
+
+
 def announce(tenant_id: str, announcer: dict[str, Any], event_id: str, detail: dict[str, Any]) -> bool:
     """Post ``announcer``'s announcement of one event into each target channel once: False when it was done already.
 
     The announcement item is claimed first (put only if absent); before each post it names the channel as ``pending``,
-    after it records the message. A run that died (or failed) goes on from that record: a ``pending`` channel whose
-    post went through is recognised among the channel's newest messages (``store.find_posted``) and not posted again."""
+    after it records the message. A run that died (or failed) goes on from that record. Each post has a deterministic
+    message id (``message_id``: announcer, event, channel), written only if absent, so a ``pending`` channel whose post
+    went through before the run died is answered with that message, not posted again."""
     from parley.domain import channel_messages
 
     now = clock.now()
     at = clock.iso(now)
     posted: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []
-    pending = None
     if not store.claim(tenant_id, announcer["id"], event_id, at, int(time.time()) + store.ANNOUNCEMENT_TTL_DAYS * 86400):
         earlier = store.get_announcement(tenant_id, announcer["id"], event_id)
         if earlier is None or earlier.get("state") == "done":
             return False
         posted, skipped = list(earlier.get("posted") or []), list(earlier.get("skipped") or [])  # an earlier run's: go on
-        pending, at = earlier.get("pending"), earlier.get("at") or at
+        at = earlier.get("at") or at
     args = announcer.get("args") or {}
     sender = args.get("sender-individual-id")  # None: purged (``purge``): every channel skipped until a PATCH names one
     seen = {p["channel_id"] for p in posted} | {k["channel_id"] for k in skipped}
     text = _text(tenant_id, args["message"], detail)
     for channel_id in [c for c in _targets(tenant_id, args, detail) if c not in seen]:
-        if channel_id == pending:
-            found = store.find_posted(tenant_id, channel_id, sender=sender, text=text, since=at)
-            if found is not None:  # the earlier run posted it, then died before recording it
-                posted.append({"channel_id": channel_id, "message_id": found})
-                store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=None)
-                continue
         if sender is None:
             skipped.append({"channel_id": channel_id, "reason": "no-sender"})
             continue
         store.progress(tenant_id, announcer["id"], event_id, posted, skipped, pending=channel_id)
         try:
-            message = channel_messages.post(tenant_id, channel_id, sender, text, source="announcer")
+            message = channel_messages.post(tenant_id, channel_id, sender, text, source="announcer",
+                                            message_id=message_id(announcer["id"], event_id, channel_id))  # fmt: skip
         except (NotFound, Conflict) as err:  # not a member (or no such channel), an archived channel: recorded, not retried
             skipped.append({"channel_id": channel_id, "reason": err.code or type(err).__name__})
         else:

@@ -175,8 +175,9 @@ def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_a
                 "posted_time": item["posted_time"], "inbox": "sync" if few is not None else "async"}  # fmt: skip
         event = channel_events.new(tenant_id, channel_id, "message-posted", actor_individual_id=author, message_id=item["id"],
                                    data=data, at=item["posted_time"])  # fmt: skip
-        if item.get("source") == "bulk":  # a bulk post may be applied again (a redelivered job): the same event id each time
-            event = event.model_copy(update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:message-posted:{item['id']}"))})
+        # a message is posted once: its event's id follows from its id, so a post applied again (a redelivered bulk or
+        # announcer job answering a deterministic message id) publishes the same event, which every hook applies once
+        event = event.model_copy(update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:message-posted:{item['id']}"))})
         channel_events.publish(event)
 
 

@@ -329,7 +329,7 @@ def test_a_file_checked_while_posting_starts_is_refused_and_its_copy_deleted(han
         set_draft(world, bulk_id, False)  # area 1's PATCH draft: false lands here
         return checked
 
-    monkeypatch.setattr(domain, "check_upload", posting_starts_meanwhile)
+    monkeypatch.setattr(uploads, "check_upload", posting_starts_meanwhile)
     from parley.errors import Conflict
 
     with pytest.raises(Conflict) as refused:

@@ -16,67 +16,24 @@ from __future__ import annotations
 from typing import Any
 
 from parley.dal import table
+from parley.dal.attachment_items import AttachmentStore
 
-ITEM_TYPE = "bulk_attachment"
-SK = "BULKATT"
-
-
-def pk(tenant_id: str, attachment_id: str) -> str:
-    return f"TENANT#{tenant_id}#BULKATT#{attachment_id}"
-
-
-def bulk_pk(tenant_id: str, bulk_id: str) -> str:
-    return f"TENANT#{tenant_id}#BULK#{bulk_id}#ATT"
-
-
-def upload_key(tenant_id: str, attachment_id: str) -> str:
-    return f"uploads/tenants/{tenant_id}/messaging-bulk-attachments/{attachment_id}"
-
-
-def object_key(tenant_id: str, attachment_id: str) -> str:
-    return f"bulk-attachments/{tenant_id}/{attachment_id}"
-
-
-def create(item: dict[str, Any]) -> None:
-    """Store a new (pending) bulk attachment, conditional on its (new) key being free."""
-    stored = {
-        **item,
-        "PK": pk(item["tenant_id"], item["id"]),
-        "SK": SK,
-        "type": ITEM_TYPE,
-        "GSI3PK": bulk_pk(item["tenant_id"], item["bulk_id"]),
-        "GSI3SK": f"{item['created_at']}#{item['id']}",
-    }
-    table.put_item(stored, condition="attribute_not_exists(PK)")
-
-
-def get(tenant_id: str, attachment_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
-    return table.get(pk(tenant_id, attachment_id), SK, consistent=consistent)
-
-
-def _of_bulk(tenant_id: str, bulk_id: str, include_pending: bool) -> dict[str, Any]:
-    if include_pending:
-        return {
-            "IndexName": "GSI3",
-            "KeyConditionExpression": "GSI3PK = :pk",
-            "ExpressionAttributeValues": table.values(pk=bulk_pk(tenant_id, bulk_id)),
-        }
-    return {
-        "IndexName": "GSI3",
-        "KeyConditionExpression": "GSI3PK = :pk",
-        "ExpressionAttributeValues": table.values(pk=bulk_pk(tenant_id, bulk_id), t=True),
-        "FilterExpression": "ready = :t",
-    }
+STORE = AttachmentStore(
+    item_type="bulk_attachment",
+    tag="BULKATT",
+    parent_tag="BULK",
+    parent_field="bulk_id",
+    upload_folder="messaging-bulk-attachments",
+    object_template="bulk-attachments/{tenant}/{id}",
+)
+ITEM_TYPE, SK = STORE.item_type, STORE.tag
+pk, bulk_pk, upload_key, object_key = STORE.pk, STORE.parent_pk, STORE.upload_key, STORE.object_key
+create, get, all_of_bulk, note_refusal = STORE.create, STORE.get, STORE.all_of, STORE.note_refusal
 
 
 def page_of_bulk(tenant_id: str, bulk_id: str, *, include_pending: bool, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Items ``offset``..``offset+limit`` of the bulk's attachments in creation order (ready ones only unless
-    ``include_pending``), and how many there are. A bulk has few attachments: the filter reads them all at worst."""
-    return table.offset_page(offset, limit, **_of_bulk(tenant_id, bulk_id, include_pending))
-
-
-def all_of_bulk(tenant_id: str, bulk_id: str) -> list[dict[str, Any]]:
-    return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=bulk_pk(tenant_id, bulk_id)), index="GSI3")
+    """The bulk's attachments in creation order (ready ones only unless ``include_pending``): ``STORE.page``."""
+    return STORE.page(tenant_id, bulk_id, include_pending=include_pending, offset=offset, limit=limit)
 
 
 def mark_ready(tenant_id: str, attachment_id: str, *, bulk_id: str, size: int, key: str, etag: str) -> str:
@@ -88,15 +45,7 @@ def mark_ready(tenant_id: str, attachment_id: str, *, bulk_id: str, size: int, k
     from parley.dal import bulk_messages
 
     ops = [
-        {
-            "Update": {
-                "Key": table.key(pk(tenant_id, attachment_id), SK),
-                "UpdateExpression": "SET ready = :t, #size = :size, object_key = :key, etag = :etag REMOVE #ttl, refused",
-                "ConditionExpression": "attribute_exists(PK) AND ready = :f",
-                "ExpressionAttributeNames": {"#size": "size", "#ttl": "ttl"},
-                "ExpressionAttributeValues": table.values(t=True, f=False, size=size, key=key, etag=etag),
-            }
-        },
+        {"Update": STORE.ready_update(tenant_id, attachment_id, size=size, key=key, etag=etag)},
         {
             "ConditionCheck": {
                 "Key": table.key(bulk_messages.pk(tenant_id, bulk_id), bulk_messages.SK),
@@ -113,16 +62,6 @@ def mark_ready(tenant_id: str, attachment_id: str, *, bulk_id: str, size: int, k
         reasons = table.cancel_reasons(err)
         return "done" if reasons and reasons[0] == "ConditionalCheckFailed" else "posted"
     return "ready"
-
-
-def note_refusal(tenant_id: str, attachment_id: str, reason: str) -> bool:
-    return table.try_update(
-        pk(tenant_id, attachment_id),
-        SK,
-        "SET refused = :r",
-        condition="attribute_exists(PK) AND ready = :f",
-        values=table.values(r=reason, f=False),
-    )
 
 
 def create_message_copy(item: dict[str, Any]) -> bool:

@@ -17,28 +17,20 @@ from __future__ import annotations
 from typing import Any
 
 from parley.dal import table
-
-ITEM_TYPE = "channel_attachment"
-SK = "CHATT"
-
-
-def pk(tenant_id: str, attachment_id: str) -> str:
-    return f"TENANT#{tenant_id}#CHATT#{attachment_id}"
-
-
-def message_pk(tenant_id: str, message_id: str) -> str:
-    return f"TENANT#{tenant_id}#CHMSG#{message_id}#ATT"
-
-
-def upload_key(tenant_id: str, attachment_id: str) -> str:
-    return f"uploads/tenants/{tenant_id}/messaging-attachments/{attachment_id}"
-
+from parley.dal.attachment_items import AttachmentStore
 
 OBJECT_PREFIX = "messaging-attachments/"  # the BodyBucket notification's prefix (template.yaml)
-
-
-def object_key(tenant_id: str, attachment_id: str) -> str:
-    return f"{OBJECT_PREFIX}{tenant_id}/{attachment_id}"
+STORE = AttachmentStore(
+    item_type="channel_attachment",
+    tag="CHATT",
+    parent_tag="CHMSG",
+    parent_field="message_id",
+    upload_folder="messaging-attachments",
+    object_template=OBJECT_PREFIX + "{tenant}/{id}",
+)
+ITEM_TYPE, SK = STORE.item_type, STORE.tag
+pk, message_pk, upload_key, object_key = STORE.pk, STORE.parent_pk, STORE.upload_key, STORE.object_key
+create, get, all_of_message, note_refusal = STORE.create, STORE.get, STORE.all_of, STORE.note_refusal
 
 
 def parse_object_key(key: str) -> tuple[str, str] | None:
@@ -53,67 +45,15 @@ def thumbnail_key(tenant_id: str, attachment_id: str) -> str:
     return f"messaging-thumbnails/{tenant_id}/{attachment_id}.jpg"
 
 
-def create(item: dict[str, Any]) -> None:
-    """Store a new (pending) attachment, conditional on its (new) key being free."""
-    stored = {
-        **item,
-        "PK": pk(item["tenant_id"], item["id"]),
-        "SK": SK,
-        "type": ITEM_TYPE,
-        "GSI3PK": message_pk(item["tenant_id"], item["message_id"]),
-        "GSI3SK": f"{item['created_at']}#{item['id']}",
-    }
-    table.put_item(stored, condition="attribute_not_exists(PK)")
-
-
-def get(tenant_id: str, attachment_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
-    return table.get(pk(tenant_id, attachment_id), SK, consistent=consistent)
-
-
-def _of_message(tenant_id: str, message_id: str, include_pending: bool) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "IndexName": "GSI3",
-        "KeyConditionExpression": "GSI3PK = :pk",
-        "ExpressionAttributeValues": table.values(pk=message_pk(tenant_id, message_id), t=True),
-        "FilterExpression": "ready = :t",
-    }
-    if include_pending:
-        params.pop("FilterExpression")
-        params["ExpressionAttributeValues"] = table.values(pk=message_pk(tenant_id, message_id))
-    return params
-
-
 def page_of_message(tenant_id: str, message_id: str, *, include_pending: bool, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Items ``offset``..``offset+limit`` of the message's attachments in creation order (ready ones only unless
-    ``include_pending``), and how many there are. A message has few attachments: the filter reads them all at worst."""
-    return table.offset_page(offset, limit, **_of_message(tenant_id, message_id, include_pending))
-
-
-def all_of_message(tenant_id: str, message_id: str) -> list[dict[str, Any]]:
-    return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=message_pk(tenant_id, message_id)), index="GSI3")
+    """The message's attachments in creation order (ready ones only unless ``include_pending``): ``STORE.page``."""
+    return STORE.page(tenant_id, message_id, include_pending=include_pending, offset=offset, limit=limit)
 
 
 def mark_ready(tenant_id: str, attachment_id: str, *, size: int, key: str, etag: str, thumbnail: str) -> bool:
     """Pending → ready, once (False when it was not pending). ``thumbnail``: "pending" for an image (its job is
     queued), "none" otherwise. The pending item's expiry and the last refusal are removed."""
-    return table.try_update(
-        pk(tenant_id, attachment_id),
-        SK,
-        "SET ready = :t, #size = :size, object_key = :key, etag = :etag, thumbnail = :th REMOVE #ttl, refused",
-        condition="attribute_exists(PK) AND ready = :f",
-        values=table.values(t=True, f=False, size=size, key=key, etag=etag, th=thumbnail),
-        names={"#size": "size", "#ttl": "ttl"},
-    )
-
-
-def note_refusal(tenant_id: str, attachment_id: str, reason: str) -> bool:
-    return table.try_update(
-        pk(tenant_id, attachment_id),
-        SK,
-        "SET refused = :r",
-        condition="attribute_exists(PK) AND ready = :f",
-        values=table.values(r=reason, f=False),
-    )
+    return STORE.mark_ready(tenant_id, attachment_id, size=size, key=key, etag=etag, thumbnail=thumbnail)
 
 
 def set_thumbnail(tenant_id: str, attachment_id: str, *, state: str, key: str | None = None) -> bool:

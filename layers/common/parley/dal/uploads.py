@@ -1,7 +1,8 @@
-"""Two-phase uploads straight to the ``BodyBucket`` (the S3 side shared by user-email-attachments and
-messaging-attachments: ``parley.dal.email_attachments``, ``parley.dal.channel_attachments``; docs/courier.md "Email
-attachments"): a pre-signed POST for exactly one key, a short-lived pre-signed GET, and the conditional reads and copy
-process-upload makes of what was uploaded (``etag``: the version checked is the version kept)."""
+"""Two-phase uploads straight to the ``BodyBucket`` (the S3 side shared by the three attachment stores:
+``parley.dal.email_attachments``, ``parley.dal.channel_attachments``, ``parley.dal.bulk_attachments``; their items
+are ``parley.dal.attachment_items``; docs/courier.md "Email attachments"): a pre-signed POST for exactly one key, a
+short-lived pre-signed GET, and the conditional reads and copy process-upload makes of what was uploaded (``etag``:
+the version checked is the version kept)."""
 
 from __future__ import annotations
 

@@ -12,21 +12,17 @@ a messaging-attachment of one posted message, idempotently).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from parley import clock
 from parley.dal import bulk_attachments as store
 from parley.dal import uploads as objects
-from parley.domain.ids import new_id
-from parley.domain.uploads import Missing, Refused, check_upload, media_type
-from parley.errors import Conflict, NotFound, Unprocessable
+from parley.domain.uploads import check_pending, media_type, open_upload
+from parley.errors import Conflict, NotFound
 from parley.models.bulk_attachments import BulkAttachmentAttributes, BulkAttachmentCreateAttributes
 from parley.models.channel_attachments import UploadTicket
 
 MAX_BYTES = 25 * 1024 * 1024  # as messaging-attachments: each becomes one
-UPLOAD_SECONDS = 15 * 60
-PENDING_DAYS = 1
 NAMESPACE = uuid.UUID("5b0f3c2e-9a51-4c8e-8f43-7d1e2b6a9c10")  # the ids of the messaging-attachments copied from a bulk
 
 
@@ -136,24 +132,9 @@ def create(tenant_id: str, attrs: BulkAttachmentCreateAttributes, *, user_id: st
 
     kind = media_type(attrs.content_type, allowed=TYPES)
     _require_bulk(tenant_id, attrs.bulk_message_id, draft=True, pointer="/data/attributes/bulk-message-id")
-    now = clock.now()
-    attachment_id = new_id()
-    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
-    store.create(
-        {
-            "tenant_id": tenant_id,
-            "id": attachment_id,
-            "bulk_id": attrs.bulk_message_id,
-            "filename": attrs.filename,
-            "content_type": kind,
-            "created_at": clock.iso(now),
-            "ready": False,
-            "ttl": expires + PENDING_DAYS * 86400,
-            **({"created_by": user_id} if user_id else {}),
-        }
-    )
-    post = objects.presigned_post(
-        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=MAX_BYTES, expires_in=UPLOAD_SECONDS
+    fields = {"bulk_id": attrs.bulk_message_id}
+    attachment_id, post, expires = open_upload(
+        store, tenant_id, fields, kind=kind, filename=attrs.filename, max_bytes=MAX_BYTES, user_id=user_id
     )
     return UploadTicket(id=attachment_id, upload_url=post["url"], upload_data=post["fields"], expiration_time=expires)
 
@@ -178,19 +159,10 @@ def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, BulkAttachm
     if item.get("ready"):
         return attachment_id, _attributes(item)
     _require_bulk(tenant_id, item["bulk_id"], draft=True)
+    checked = check_pending(store, tenant_id, attachment_id, item["content_type"], max_bytes=MAX_BYTES)
+    if isinstance(checked, dict):  # a concurrent process-upload finished it
+        return attachment_id, _attributes(checked)
     source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
-    try:
-        checked = check_upload(source, key, item["content_type"], max_bytes=MAX_BYTES)
-    except Missing:
-        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
-    except Refused as refused:
-        store.note_refusal(tenant_id, attachment_id, refused.message)
-        raise Unprocessable(refused.message, code=refused.code) from None
-    except objects.ObjectChanged:
-        again = store.get(tenant_id, attachment_id, consistent=True)
-        if again and again.get("ready"):
-            return attachment_id, _attributes(again)
-        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
     outcome = store.mark_ready(tenant_id, attachment_id, bulk_id=item["bulk_id"], size=checked.size, key=key, etag=checked.etag)
     if outcome == "posted":  # posting started while the file was checked: it is not one of the bulk's files
         objects.delete(key)

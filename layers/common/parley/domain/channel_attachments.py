@@ -16,21 +16,17 @@ For messaging-messages (helper B): ``for_message`` (a message's ready, not remov
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from parley import clock
 from parley.dal import channel_attachments as store
 from parley.dal import uploads as objects
-from parley.domain.ids import new_id
-from parley.domain.uploads import ALLOWED, IMAGES, MSWORD, Missing, Refused, check_upload, media_type
-from parley.errors import Conflict, Forbidden, NotFound, Unprocessable
+from parley.domain.uploads import ALLOWED, IMAGES, MSWORD, check_pending, media_type, open_upload
+from parley.errors import Forbidden, NotFound, Unprocessable
 from parley.models.channel_attachments import AttachmentAttributes, AttachmentCreateAttributes, UploadTicket
 
 MAX_BYTES = 25 * 1024 * 1024  # per attachment (no email size limit applies to a chat file)
-UPLOAD_SECONDS = 15 * 60
 LINK_SECONDS = 5 * 60  # how long a thumbnail link works
-PENDING_DAYS = 1
 TYPES = (MSWORD, *ALLOWED)  # the seed's enum starts with application/msword
 
 
@@ -102,28 +98,15 @@ def summary(item: dict[str, Any]) -> dict[str, Any]:
 def create(tenant_id: str, individual_id: str, attrs: AttachmentCreateAttributes, *, user_id: str | None = None) -> UploadTicket:
     kind = media_type(attrs.content_type, allowed=TYPES)
     message, channel = _require_message(tenant_id, attrs.message_id, individual_id, pointer="/data/attributes/message-id")
-    now = clock.now()
-    attachment_id = new_id()
-    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
-    store.create(
-        {
-            "tenant_id": tenant_id,
-            "id": attachment_id,
-            "message_id": attrs.message_id,
-            "channel_id": _channel_id(message, channel),
-            "filename": attrs.filename,
-            "content_type": kind,
-            "created_at": clock.iso(now),
-            "created_by_individual": individual_id,
-            "ready": False,
-            "removed": False,
-            "thumbnail": "none",
-            "ttl": expires + PENDING_DAYS * 86400,
-            **({"created_by": user_id} if user_id else {}),
-        }
-    )
-    post = objects.presigned_post(
-        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=MAX_BYTES, expires_in=UPLOAD_SECONDS
+    fields = {
+        "message_id": attrs.message_id,
+        "channel_id": _channel_id(message, channel),
+        "created_by_individual": individual_id,
+        "removed": False,
+        "thumbnail": "none",
+    }
+    attachment_id, post, expires = open_upload(
+        store, tenant_id, fields, kind=kind, filename=attrs.filename, max_bytes=MAX_BYTES, user_id=user_id
     )
     return UploadTicket(id=attachment_id, upload_url=post["url"], upload_data=post["fields"], expiration_time=expires)
 
@@ -163,22 +146,13 @@ def process_upload(tenant_id: str, individual_id: str, attachment_id: str) -> tu
     item, _ = _item(tenant_id, attachment_id, individual_id, consistent=True)
     if item.get("ready"):
         return attachment_id, _attributes(item)
-    source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
-    try:
-        checked = check_upload(source, key, item["content_type"], max_bytes=MAX_BYTES)
-    except Missing:
-        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
-    except Refused as refused:
-        store.note_refusal(tenant_id, attachment_id, refused.message)
-        raise Unprocessable(refused.message, code=refused.code) from None
-    except objects.ObjectChanged:
-        again = store.get(tenant_id, attachment_id, consistent=True)
-        if again and again.get("ready"):
-            return attachment_id, _attributes(again)
-        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
+    checked = check_pending(store, tenant_id, attachment_id, item["content_type"], max_bytes=MAX_BYTES)
+    if isinstance(checked, dict):  # a concurrent process-upload finished it
+        return attachment_id, _attributes(checked)
     thumbnail = "pending" if item["content_type"] in IMAGES else "none"
+    key = store.object_key(tenant_id, attachment_id)
     if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=key, etag=checked.etag, thumbnail=thumbnail):
-        objects.delete(source)
+        objects.delete(store.upload_key(tenant_id, attachment_id))
     return attachment_id, _attributes(store.get(tenant_id, attachment_id, consistent=True) or item)
 
 

@@ -2,8 +2,8 @@
 bytes, and what the send path needs (docs/courier.md "Email attachments").
 
 1. ``create``: the email must be the tenant's; a pending attachment is stored and a pre-signed S3 POST answered
-   (``upload-url``, ``upload-data``, ``expiration-time`` in epoch seconds), good for ``UPLOAD_SECONDS``, for exactly one
-   key, the declared Content-Type and 1..``MAX_BYTES`` bytes.
+   (``upload-url``, ``upload-data``, ``expiration-time`` in epoch seconds), good for ``UPLOAD_SECONDS``
+   (``parley.domain.uploads``), for exactly one key, the declared Content-Type and 1..``MAX_BYTES`` bytes.
 2. the client POSTs the file to S3 itself.
 3. ``process_upload``: the stored object's real size and its real type (by its bytes: ``sniff``) are checked against
    the limit and the declared type; a refused file is deleted (422, the attachment stays pending: the client may upload
@@ -16,15 +16,12 @@ multipart/mixed message for SES ``SendRawEmail`` / SES v2 ``Content.Raw``).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from parley import clock
 from parley.dal import email_attachments as store
 from parley.dal import user_emails
-from parley.domain.ids import new_id
-from parley.domain.uploads import ALLOWED, DOCX, MAGIC, SNIFF_BYTES, TEXT, XLSX, ZIPPED, Missing, Refused, check_upload, media_type, sniff
-from parley.errors import Conflict, NotFound, Unprocessable
+from parley.domain.uploads import ALLOWED, DOCX, MAGIC, SNIFF_BYTES, TEXT, XLSX, ZIPPED, check_pending, media_type, open_upload, sniff
+from parley.errors import NotFound
 from parley.models.courier_email_attachments import AttachmentAttributes, AttachmentCreateAttributes, UploadTicket
 from parley.providers.mime import Attachment, build_mime
 
@@ -33,9 +30,8 @@ __all__ = ["ALLOWED", "DOCX", "MAGIC", "SNIFF_BYTES", "TEXT", "XLSX", "ZIPPED", 
            "create", "get", "media_type", "page", "process_upload", "ready_attachments", "sniff"]  # fmt: skip
 
 MAX_BYTES = 10 * 1024 * 1024  # per attachment (SES v2 takes raw messages up to 40 MB, base64 included)
-UPLOAD_SECONDS = 15 * 60  # how long the pre-signed POST accepts the upload
 LINK_SECONDS = 5 * 60  # how long a download-link works
-PENDING_DAYS = 1  # a pending attachment's item expires (table TTL) this long after its ticket; so does its upload
+# UPLOAD_SECONDS (the pre-signed POST's life) and PENDING_DAYS (a pending item's and its upload's) are parley.domain.uploads'
 
 
 # ── the email an attachment belongs to ──
@@ -72,32 +68,21 @@ def _attributes(item: dict[str, Any], *, link: bool = False) -> AttachmentAttrib
 def create(tenant_id: str, attrs: AttachmentCreateAttributes, *, user_id: str | None = None) -> UploadTicket:
     kind = media_type(attrs.content_type)
     _require_email(tenant_id, attrs.email_id, pointer="/data/attributes/email-id")
-    now = clock.now()
-    attachment_id = new_id()
-    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
-    store.create(
-        {
-            "tenant_id": tenant_id,
-            "id": attachment_id,
-            "email_id": attrs.email_id,
-            "filename": attrs.filename,
-            "content_type": kind,
-            "created_at": clock.iso(now),
-            "ready": False,
-            "ttl": expires + PENDING_DAYS * 86400,
-            **({"created_by": user_id} if user_id else {}),
-        }
-    )
-    post = store.presigned_post(
-        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=MAX_BYTES, expires_in=UPLOAD_SECONDS
+    fields = {"email_id": attrs.email_id}
+    attachment_id, post, expires = open_upload(
+        store, tenant_id, fields, kind=kind, filename=attrs.filename, max_bytes=MAX_BYTES, user_id=user_id
     )
     return UploadTicket(id=attachment_id, upload_url=post["url"], upload_data=post["fields"], expiration_time=expires)
+
+
+def _not_found(attachment_id: str) -> NotFound:
+    return NotFound(f"no user-email-attachment {attachment_id}", code="not-found")
 
 
 def _item(tenant_id: str, attachment_id: str, *, consistent: bool = False) -> dict[str, Any]:
     item = store.get(tenant_id, attachment_id, consistent=consistent)
     if item is None:
-        raise NotFound(f"no user-email-attachment {attachment_id}", code="not-found")
+        raise _not_found(attachment_id)
     return item
 
 
@@ -116,21 +101,11 @@ def process_upload(tenant_id: str, attachment_id: str) -> tuple[str, AttachmentA
     item = _item(tenant_id, attachment_id, consistent=True)
     if item.get("ready"):
         return attachment_id, _attributes(item)  # done before: the same answer, nothing read or written
-    source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
-    try:
-        checked = check_upload(source, key, item["content_type"], max_bytes=MAX_BYTES)
-    except Missing:
-        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
-    except Refused as refused:
-        store.note_refusal(tenant_id, attachment_id, refused.message)
-        raise Unprocessable(refused.message, code=refused.code) from None
-    except store.ObjectChanged:
-        again = _item(tenant_id, attachment_id, consistent=True)
-        if again.get("ready"):  # a concurrent process-upload finished it (and removed the upload)
-            return attachment_id, _attributes(again)
-        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None
-    if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=key, etag=checked.etag):
-        store.delete(source)
+    checked = check_pending(store, tenant_id, attachment_id, item["content_type"], max_bytes=MAX_BYTES, gone=_not_found)
+    if isinstance(checked, dict):  # a concurrent process-upload finished it (and removed the upload)
+        return attachment_id, _attributes(checked)
+    if store.mark_ready(tenant_id, attachment_id, size=checked.size, key=store.object_key(tenant_id, attachment_id), etag=checked.etag):
+        store.delete(store.upload_key(tenant_id, attachment_id))
     return attachment_id, _attributes(_item(tenant_id, attachment_id, consistent=True))
 
 

@@ -1,19 +1,21 @@
-"""The checks of a two-phase upload, shared by user-email-attachments and messaging-attachments
-(``parley.domain.email_attachments``, ``parley.domain.channel_attachments``; docs/courier.md "Email attachments"):
+"""The checks of a two-phase upload, shared by the three attachment kinds (``parley.domain.email_attachments``,
+``parley.domain.channel_attachments``, ``parley.domain.bulk_attachments``; docs/courier.md "Email attachments"):
 the allowed types and the check of a declared Content-Type (``media_type``), the check of the stored bytes against it
 (``sniff``), and ``check_upload``: the uploaded object's real size and type, then its copy to the final key (that
-version only), so that what was checked is what is kept."""
+version only), so that what was checked is what is kept; ``open_upload`` (phase 1: the pending item and its ticket)
+and ``check_pending`` (phase 3's check with its answers)."""
 
 from __future__ import annotations
 
 import codecs
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from parley.dal import uploads as objects
-from parley.errors import Unprocessable
+from parley.errors import Conflict, Unprocessable
 
 SNIFF_BYTES = 8 * 1024  # what is read of an image or a PDF to check its type
 
@@ -119,3 +121,65 @@ def check_upload(source: str, target: str, kind: str, *, max_bytes: int) -> Chec
         objects.delete(source)
         raise refusal
     return Checked(size=size, etag=objects.copy(source, target, etag=etag, content_type=kind))
+
+
+# ── the two phases, as the three attachment routes use them ──
+UPLOAD_SECONDS = 15 * 60  # how long the pre-signed POST accepts the upload
+PENDING_DAYS = 1  # a pending attachment's item expires (table TTL) this long after its ticket; so does its upload
+
+
+def open_upload(
+    store: Any, tenant_id: str, fields: dict[str, Any], *, kind: str, filename: str, max_bytes: int, user_id: str | None = None
+) -> tuple[str, dict[str, Any], int]:
+    """Phase 1: a new pending attachment (``fields`` plus the common ones: id, filename, content type, creation time,
+    ``ready`` false, the pending expiry, ``created_by``) stored by ``store`` (an ``AttachmentStore``'s module), and a
+    pre-signed POST for its upload key only. ``(id, the POST's {"url", "fields"}, its expiry in epoch seconds)``."""
+    from datetime import timedelta
+
+    from parley import clock
+    from parley.domain.ids import new_id
+
+    now = clock.now()
+    attachment_id = new_id()
+    expires = int((now + timedelta(seconds=UPLOAD_SECONDS)).timestamp())
+    store.create(
+        {
+            "tenant_id": tenant_id,
+            "id": attachment_id,
+            **fields,
+            "filename": filename,
+            "content_type": kind,
+            "created_at": clock.iso(now),
+            "ready": False,
+            "ttl": expires + PENDING_DAYS * 86400,
+            **({"created_by": user_id} if user_id else {}),
+        }
+    )
+    post = objects.presigned_post(
+        store.upload_key(tenant_id, attachment_id), content_type=kind, max_bytes=max_bytes, expires_in=UPLOAD_SECONDS
+    )
+    return attachment_id, post, expires
+
+
+def check_pending(
+    store: Any, tenant_id: str, attachment_id: str, kind: str, *, max_bytes: int, gone: Callable[[str], Exception] | None = None
+) -> Checked | dict[str, Any]:
+    """Phase 3's check of a pending attachment's upload (``check_upload`` to ``store.object_key``), its failures
+    answered: nothing uploaded → 409 ``upload-missing``; refused → the refusal noted on the item, 422 with its code;
+    the upload changed meanwhile → the item when a concurrent process-upload made it ready, else 409
+    ``upload-changed`` (``gone``: the error for an item that is gone by then)."""
+    source, key = store.upload_key(tenant_id, attachment_id), store.object_key(tenant_id, attachment_id)
+    try:
+        return check_upload(source, key, kind, max_bytes=max_bytes)
+    except Missing:
+        raise Conflict("nothing was uploaded for this attachment: POST the file to its upload-url first", code="upload-missing") from None
+    except Refused as refused:
+        store.note_refusal(tenant_id, attachment_id, refused.message)
+        raise Unprocessable(refused.message, code=refused.code) from None
+    except objects.ObjectChanged:
+        again = store.get(tenant_id, attachment_id, consistent=True)
+        if again is None and gone is not None:
+            raise gone(attachment_id) from None
+        if again and again.get("ready"):
+            return again
+        raise Conflict("the upload changed while it was checked: process it again", code="upload-changed") from None

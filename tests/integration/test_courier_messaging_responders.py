@@ -365,7 +365,7 @@ def test_a_redelivered_event_posts_nothing_new_and_a_new_period_answers_again(ha
     after = messages(org.id, cid)
     assert len(after) == len(before) + 1 and after[-1]["source"] == "auto-responder"
     assert store.get_marker(org.id, rid, cid, period)["message_id"] == after[-1]["id"]
-    # it died after posting, before recording: the redelivery finds the reply after the trigger and posts nothing
+    # it died after posting, before recording: the redelivery posts with the same deterministic id: answered, not repeated
     table.put_item({k: v for k, v in store.get_marker(org.id, rid, cid, period).items() if k != "message_id"})
     channel_responders.apply(event("2026-11-05T04:00:00.000Z", eid="e-5", seq=before[-1]["seq"]))
     assert len(messages(org.id, cid)) == len(after)

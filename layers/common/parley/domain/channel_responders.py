@@ -14,13 +14,15 @@ archived:
    who is a member of the channel and not the author, with ``source = auto-responder``; its text is
    ``args.message-js[<the author's user's locale>]`` (exact, else the same language), else ``args.message``;
 4. once per (responder, channel, period): a conditional put of the reply marker before the post. A redelivered event
-   finds the marker taken (by itself, with no message recorded, only when the post did not complete: it then looks
-   for the reply among the messages after the trigger before posting).
+   finds the marker taken (by itself, with no message recorded, only when the post did not complete: it then posts
+   again with the same deterministic message id, which ``channel_messages.post`` writes only if absent — a reply that
+   went through before the worker died is answered, not posted twice).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from parley import clock
@@ -84,29 +86,18 @@ def _reply(event: ChannelEvent, responder: dict[str, Any], period: str, replier:
     if claimed is None:
         return  # replied already in this conversation and period (or another event is replying now)
     text = _text(tenant_id, responder, event)
-    posted = _already_posted(tenant_id, channel_id, event, replier, text) if claimed == "again" else None
-    if posted is None:
-        try:
-            posted = channel_messages.post(tenant_id, channel_id, replier, text, source="auto-responder")["id"]
-        except ParleyError:  # the channel was archived or the replier left meanwhile: no reply, the claim is given back
-            store.release(tenant_id, rid, channel_id, period, event_id=event.id)
-            return
+    try:
+        posted = channel_messages.post(tenant_id, channel_id, replier, text, source="auto-responder",
+                                       message_id=reply_id(rid, channel_id, period))["id"]  # fmt: skip
+    except ParleyError:  # the channel was archived or the replier left meanwhile: no reply, the claim is given back
+        store.release(tenant_id, rid, channel_id, period, event_id=event.id)
+        return
     store.record_reply(tenant_id, rid, channel_id, period, posted)
 
 
-def _already_posted(tenant_id: str, channel_id: str, event: ChannelEvent, replier: str, text: str) -> str | None:
-    """A redelivery whose first attempt posted the reply but did not record it: the replier's auto-responder message
-    with this text after the triggering message (a Query of the messages since the trigger, usually a few)."""
-    from parley.dal import channel_messages as messages
-
-    seq = event.data.get("seq")
-    if seq is None:
-        return None
-    found, _ = messages.message_page(tenant_id, channel_id, offset=0, limit=1, low=int(seq) + 1,
-                                     filters=["#src = :src", "#who = :who", "#msg = :text"],
-                                     values={"src": "auto-responder", "who": replier, "text": text},
-                                     names={"#src": "source", "#who": "individual_id", "#msg": "message"})  # fmt: skip
-    return found[0]["id"] if found else None
+def reply_id(responder_id: str, channel_id: str, period: str) -> str:
+    """The id of a responder's one reply in a conversation and period: the same on every attempt."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:auto-reply:{responder_id}:{channel_id}:{period}"))
 
 
 def _text(tenant_id: str, responder: dict[str, Any], event: ChannelEvent) -> str:

@@ -234,10 +234,24 @@ def test_an_image_pillow_cannot_read_is_marked_failed(handler, chat, thumbnails_
     assert body(get(handler, tenant_id, att_id))["data"]["attributes"]["thumbnail"] is None
 
 
-def test_a_job_before_the_item_is_marked_is_retried(handler, chat):
-    """process-upload copies first and marks the item next: a notification in between is a batch item failure."""
+def _thumbnails_module(handler) -> dict:
+    """ThumbnailsFunction's handler module (loaded with its declared environment), for patching its waits."""
+    from helpers import ROOT, import_handler
+
+    handler("ThumbnailsFunction")
+    return vars(import_handler(ROOT / "functions" / "core" / "thumbnails"))
+
+
+def test_a_job_before_the_item_is_marked_is_retried(handler, chat, monkeypatch):
+    """process-upload copies first and marks the item next: a notification in between waits a few seconds for the mark
+    (here: none comes), then is a batch item failure."""
     from parley.dal import channel_attachments as store
     from parley.dal import uploads
+
+    waits: list[float] = []
+    module = _thumbnails_module(handler)
+    monkeypatch.setitem(module, "NOT_READY_WAIT_SECONDS", (0.01, 0.02))
+    monkeypatch.setattr(module["time"], "sleep", waits.append)
 
     tenant_id, _, message_id = chat
     att_id = body(create(handler, tenant_id, message_id))["data"]["id"]
@@ -258,6 +272,33 @@ def test_a_job_before_the_item_is_marked_is_retried(handler, chat):
     answer = handler("ThumbnailsFunction")({"Records": [record("m1", event), record("m2", test_event)]})
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert store.get(tenant_id, att_id)["thumbnail"] == "none" and objects("messaging-thumbnails/") == []
+    assert waits == [0.01, 0.02]  # it waited for the mark before giving the job back to the queue
+
+
+def test_a_job_that_beats_the_mark_by_a_moment_waits_for_it_and_makes_the_thumbnail(handler, chat, monkeypatch):
+    """The common race (the copy's notification before process-upload's mark, a moment later) costs a moment, not the
+    queue's visibility timeout: the worker waits, finds the item ready, and makes the thumbnail in the same receive."""
+    from parley.dal import channel_attachments as store
+    from parley.dal import uploads
+
+    tenant_id, _, message_id = chat
+    att_id = body(create(handler, tenant_id, message_id))["data"]["id"]
+    image = png()
+    key = store.object_key(tenant_id, att_id)
+    etag = uploads.put(key, image, content_type="image/png")
+    module = _thumbnails_module(handler)
+
+    def mark_during_the_wait(_seconds):  # process-upload's mark lands while the worker waits
+        store.mark_ready(tenant_id, att_id, size=len(image), key=key, etag=etag, thumbnail="pending")
+
+    monkeypatch.setattr(module["time"], "sleep", mark_during_the_wait)
+    payload = {"Records": [{"s3": {"object": {"key": key}}}]}
+    record = {"messageId": "m1", "receiptHandle": "r", "body": json.dumps(payload), "attributes": {"ApproximateReceiveCount": "1"},
+              "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn",
+              "awsRegion": "us-east-1"}  # fmt: skip
+    assert handler("ThumbnailsFunction")({"Records": [record]}) == {"batchItemFailures": []}
+    stored = store.get(tenant_id, att_id)
+    assert stored["thumbnail"] == "ready" and objects("messaging-thumbnails/") == [stored["thumbnail_key"]]
 
 
 def test_list_shows_pending_only_when_asked_and_pages(handler, chat):

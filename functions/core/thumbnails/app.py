@@ -7,6 +7,7 @@ image Pillow cannot read, or one larger than ``MAX_PIXELS``, is marked failed. A
 arrives before process-upload marked the item (it copies first) is retried; partial batch failures."""
 
 import io
+import time
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -48,11 +49,26 @@ def make_thumbnail(data: bytes) -> bytes | None:
         return None
 
 
+NOT_READY_WAIT_SECONDS = (0.25, 0.5, 1, 1, 2, 2, 3)  # process-upload marks the item right after its copy
+
+
+def _job(key: str) -> tuple[str, str] | None:
+    """``thumbnail_job``, waiting a few seconds when the notification beat process-upload's mark (it copies first, then
+    marks): the common race costs a moment, not the queue's visibility timeout (180 s). Still not ready after that
+    (process-upload failed between its copy and its mark): ``NotReadyYet``, and the job is retried from the queue."""
+    for pause in NOT_READY_WAIT_SECONDS:
+        try:
+            return channel_attachments.thumbnail_job(key)
+        except channel_attachments.NotReadyYet:
+            time.sleep(pause)
+    return channel_attachments.thumbnail_job(key)
+
+
 def record_handler(record: SQSRecord) -> list[str]:
     done = []
     with dead_letters.noting("thumbnails", record):  # on its last receive, why it failed (dlq show)
         for key in channel_attachments.thumbnail_keys(record.body):
-            job = channel_attachments.thumbnail_job(key)  # NotReadyYet: retried (process-upload marks it next)
+            job = _job(key)
             if job is None:
                 continue
             tenant_id, attachment_id = job

@@ -17,10 +17,11 @@ def test_the_families_are_the_nested_applications_of_the_root_template():
         "CourierTextingApi": "courier_texting",
         "CourierMessagingApi": "courier_messaging",
         "CourierAutomationApi": "courier_automation",
+        "CourierVoiceVideoApi": "courier_voice_video",
     }
     assert families.names() == (
         "candidate", "crm", "ats", "courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging",
-        "courier_automation",
+        "courier_automation", "courier_voice_video",
     )  # fmt: skip
 
 

@@ -162,6 +162,7 @@ ERROR_SHAPE_KEYS = {
     "courier_texting": {"errors"},
     "courier_messaging": {"errors"},
     "courier_automation": {"errors"},
+    "courier_voice_video": {"errors"},
 }
 
 
@@ -202,7 +203,16 @@ def test_api_gateways_throttling_says_when_to_retry(path):
 
 
 @pytest.mark.parametrize(
-    "family", ["courier_admin", "courier_email", "courier_notifications", "courier_texting", "courier_messaging", "courier_automation"]
+    "family",
+    [
+        "courier_admin",
+        "courier_email",
+        "courier_notifications",
+        "courier_texting",
+        "courier_messaging",
+        "courier_automation",
+        "courier_voice_video",
+    ],
 )
 def test_courier_gateway_responses_are_json_api_media(family):
     """The courier API's own answers (no key, unknown route, throttling, …) carry JSON:API's media type, as its

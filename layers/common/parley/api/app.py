@@ -24,6 +24,7 @@ Family = Literal[
     "courier_texting",
     "courier_messaging",
     "courier_automation",
+    "courier_voice_video",
 ]
 
 # Headers whose value is an identifier Parley stores, compares or echoes (decision S4): the candidate API's

@@ -14,6 +14,10 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks, ``DELETE`` releases it; ``GET …/IncomingPhoneNumbers.json``
   lists them; ``POST /2010-04-01/Accounts/{sub}.json`` (``Status=closed``) by the owner closes a subaccount;
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — a message (``SM`` + 32 hex; To, From or MessagingServiceSid, Body);
+- voice media (issue 20, area C): ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (To, From, Url, StatusCallback) — an
+  outbound call (``CA`` + 32 hex, ``status: queued``; kept in ``voice_calls``; Twilio's fetch of ``Url`` is not
+  made: tests act as Twilio); ``GET …/Recordings/{RE}.mp3`` (and ``.wav``) — a recording's audio, added with
+  ``add_recording`` (404 for another account's or an unknown one);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
@@ -57,6 +61,8 @@ class FakeTwilio:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid → the incoming phone number resource
     sold_out: set[str] = field(default_factory=set)  # area codes with no number for sale
     line_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # E.164 → line_type_intelligence
+    voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource (outbound)
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)  # RE sid → {account_sid, call_sid, audio, duration}
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -77,6 +83,18 @@ class FakeTwilio:
         with self._lock:
             self.accounts[sid] = token
         return sid, token
+
+    def add_recording(self, account_sid: str, *, call_sid: str | None = None, audio: bytes | None = None, duration: int = 7) -> str:
+        """A recording of the account whose audio ``GET …/Recordings/{RE}.mp3`` serves: its RecordingSid."""
+        sid = "RE" + secrets.token_hex(16)
+        with self._lock:
+            self.recordings[sid] = {
+                "account_sid": account_sid,
+                "call_sid": call_sid or "CA" + secrets.token_hex(16),
+                "audio": audio if audio is not None else b"ID3" + secrets.token_bytes(64),
+                "duration": duration,
+            }
+        return sid
 
     def fail_next(self, status: int, code: int = 20500, message: str = "Internal Server Error", times: int = 1) -> None:
         with self._lock:
@@ -210,6 +228,14 @@ class FakeTwilio:
             def do_DELETE(self) -> None:
                 self._handle("DELETE")
 
+            def _bytes(self, status: int, data: bytes, content_type: str) -> None:
+                self._rec.status = status
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _no_content(self) -> None:
                 self._rec.status = 204
                 self.send_response(204)
@@ -247,6 +273,10 @@ class FakeTwilio:
             def _account_resource(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
                 if method == "POST" and rest == ["Messages.json"]:
                     return self._message(sid, form)
+                if method == "POST" and rest == ["Calls.json"]:
+                    return self._voice_call(sid, form)
+                if method == "GET" and len(rest) == 2 and rest[0] == "Recordings" and rest[1].endswith((".mp3", ".wav")):
+                    return self._recording_media(sid, rest[1])
                 if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
                     q = self._rec.query
                     size = max(1, min(int(q.get("PageSize") or 50), 1000)) if (q.get("PageSize") or "50").isdigit() else 50
@@ -328,6 +358,40 @@ class FakeTwilio:
                             resource[attr] = form[name]
                 self._rec.auth_ok = True
                 self._answer(200, resource)
+
+            def _voice_call(self, sid: str, form: dict[str, str]) -> None:
+                if not form.get("To"):
+                    return self._error(400, 21201, "No 'To' number is specified")
+                if not form.get("From"):
+                    return self._error(400, 21213, "No 'From' number is specified")
+                if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
+                    return self._error(400, 21205, "Url parameter is required.")
+                if not _E164.fullmatch(form["To"]):
+                    return self._error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
+                with fake._lock:
+                    owned = any(n["phone_number"] == form["From"] and n["account_sid"] == sid for n in fake.numbers.values())
+                if not owned:
+                    return self._error(
+                        400, 21210, f"The source phone number provided, {form['From']}, is not yet verified for your account."
+                    )
+                call_sid = "CA" + secrets.token_hex(16)
+                resource = {"sid": call_sid, "account_sid": sid, "to": form["To"], "from": form["From"], "status": "queued",
+                            "direction": "outbound-api", "url": form.get("Url"), "method": form.get("Method", "POST"),
+                            "status_callback": form.get("StatusCallback"), "api_version": "2010-04-01",
+                            "uri": f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json"}  # fmt: skip
+                with fake._lock:
+                    fake.voice_calls[call_sid] = resource
+                self._rec.auth_ok = True
+                self._answer(201, resource)
+
+            def _recording_media(self, sid: str, name: str) -> None:
+                rec_sid, _, ext = name.rpartition(".")
+                with fake._lock:
+                    found = fake.recordings.get(rec_sid)
+                if found is None or found["account_sid"] != sid:
+                    return self._error(404, 20404, f"The requested resource Recordings/{name} was not found")
+                self._rec.auth_ok = True
+                self._bytes(200, found["audio"], "audio/mpeg" if ext == "mp3" else "audio/x-wav")
 
             def _message(self, sid: str, form: dict[str, str]) -> None:
                 if not form.get("To"):

@@ -125,3 +125,36 @@ def lookup(sid: str, token: str, e164: str) -> dict[str, Any]:
     mobile_country_code, mobile_network_code, error_code}}``."""
     url = f"{_base(lookup=True)}/v2/PhoneNumbers/{urllib.parse.quote(e164, safe='')}?Fields=line_type_intelligence"
     return _call("GET", url, sid, token)
+
+
+# ── voice (issue 20, area C: voice surveys and recordings) ──
+
+
+def create_call(sid: str, token: str, *, to: str, from_: str, url: str, status_callback: str | None = None) -> dict[str, Any]:
+    """An outbound call (``POST …/Calls.json``) whose TwiML Twilio fetches from ``url`` (POST) once it is answered;
+    its status events go to ``status_callback`` (initiated, ringing, answered, completed) when given."""
+    form = {"To": to, "From": from_, "Url": url, "Method": "POST"}
+    if status_callback:
+        form |= {"StatusCallback": status_callback, "StatusCallbackMethod": "POST"}
+    out = _call("POST", _account_url(sid, "Calls.json"), sid, token, form)
+    if not out.get("sid"):
+        raise TwilioError(0, "Twilio created a call but its answer has no sid")
+    return out
+
+
+def recording_media(sid: str, token: str, recording_sid: str, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+    """A recording's audio as MP3 (``GET …/Recordings/{RE}.mp3``, with the account's credentials: the URL is made
+    here from the sid, never taken from a callback). At most ``max_bytes`` (a longer answer is a ``TwilioError``)."""
+    url = _account_url(sid, f"Recordings/{urllib.parse.quote(recording_sid, safe='')}.mp3")
+    auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
+    request = urllib.request.Request(url, method="GET", headers={"Authorization": f"Basic {auth}", "Accept": "audio/mpeg"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked by _base)
+            data = response.read(max_bytes + 1)
+    except urllib.error.HTTPError as err:
+        raise TwilioError(err.code, f"Twilio refused the recording {recording_sid}: {err.reason}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise TwilioError(0, f"Twilio unreachable: {getattr(err, 'reason', err)}") from None
+    if len(data) > max_bytes:
+        raise TwilioError(0, f"the recording {recording_sid} is larger than {max_bytes} bytes")
+    return data

@@ -543,6 +543,21 @@ class LocalStack:
             except LookupError as err:
                 return _json({"status": 404, "message": str(err)}, 404)
 
+        def twilio_recording(request: Request) -> Response:
+            """POST {accountSid, text?, duration?}: a recording of that (sub)account in the fake Twilio, whose audio
+            (``text`` as bytes) ``GET …/Recordings/{RE}.mp3`` serves — what a caller's voicemail would leave."""
+            if request.method != "POST":
+                return _json({"message": "POST {accountSid, text?, duration?}: a recording in the fake Twilio"}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            sid, text, duration = body.get("accountSid"), body.get("text", "a voicemail"), body.get("duration", 7)
+            known = sid in self.twilio.accounts or sid in self.twilio.subaccounts
+            if not isinstance(sid, str) or not known or not isinstance(text, str) or not isinstance(duration, int):
+                return _json({"status": 400, "message": "body is {accountSid (a fake Twilio account), text?, duration?}"}, 400)
+            return _json({"recordingSid": self.twilio.add_recording(sid, audio=text.encode(), duration=duration)}, 201)
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -613,6 +628,7 @@ class LocalStack:
             "/_local/inbound-email": inbound_email,
             "/_local/twilio": twilio_state,
             "/_local/twilio/account": twilio_account,
+            "/_local/twilio/recording": twilio_recording,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,

@@ -103,6 +103,7 @@ class World:
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
+    voice_media: dict[str, str] = field(default_factory=dict)  # A's voice recording and survey (_voice_media_of_a, issue 20)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -131,6 +132,34 @@ def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
     store.create_map({"tenant_id": tenant_id, "id": ids["map"], "number_id": ids["number"], "organization_id": org,
                       "user_id": dir_ids["users"], "created_at": now})  # fmt: skip
     return ids | _texts_of_a(tenant_id, ids, org)
+
+
+def _voice_media_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """A's voice recording (completed, of A's individual) and survey, stored as apply_recording and create store them."""
+    from parley.dal import voice_media
+
+    now, org, ind = "2026-11-01T09:00:00.000Z", dir_ids["organizations"], dir_ids["individuals"]
+    rec = "RE" + "a" * 32
+    created = {"type": "voice_recording", "tenant_id": tenant_id, "id": rec, "created_at": now, "organization_id": org,
+               "GSI3PK": voice_media.recording_org_pk(tenant_id, org), "GSI3SK": f"{now}#{rec}", "download_count": 0}  # fmt: skip
+    voice_media.upsert_recording(tenant_id, rec, created=created, fields={"individual_id": ind, "state": "completed", "duration": 3,
+                                 "s3_key": voice_media.recording_key(tenant_id, rec), "last_modified_at": now})  # fmt: skip
+    voice_media.put_survey(tenant_id, "voice-survey-of-a", {"organization_id": org, "individual_id": ind, "created_at": now,
+                           "last_modified_at": now, "state": "running", "spec": {"questions": [{"prompt": "Q?"}]}})  # fmt: skip
+    return {"recording": rec, "survey": "voice-survey-of-a", "organization": org, "individual": ind}
+
+
+def _voice_call(path, key=None, org=False, individual=False):
+    """A voice-recordings / voice-surveys call naming A's resource (``key``), organization or individual."""
+
+    def run(w, call, who):
+        params = {"id": w.voice_media[key]} if key else {}
+        query = {"organization-id": w.voice_media["organization"]} if org else {}
+        if individual:
+            query["individual-id"] = w.voice_media["individual"]
+        return call("GET", path, who.id, params=params, query=query, headers={"X-User-ID": w.directory["users"]})
+
+    return run
 
 
 B_ATT_USER, B_ATT_INDIVIDUAL = "user-of-b-att", "individual-of-b-att"  # B's own user, probing A's ids
@@ -460,6 +489,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
+                 voice_media=_voice_media_of_a(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
 
 
@@ -1459,6 +1489,17 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("POST", "/v1/texts/{id}/callback", "path.id"): Case(_text_status, _forbidden, owner_status=(204,)),
     ("GET", "/v1/user-consents/{id}", "path.id"): Case(_text("GET", "user-consents", key="consent"), _not_found),
     ("GET", "/v1/text-receive-logs/{id}", "path.id"): Case(_text("GET", "text-receive-logs", key="receive_log"), _not_found),
+    # courier voice media (issue 20, area C): A's recording and survey, A's organization
+    ("GET", "/v1/voice-recordings", "query.organization-id"): Case(_voice_call("/v1/voice-recordings", org=True), _not_found),
+    ("GET", "/v1/voice-recordings/{id}", "path.id"): Case(_voice_call("/v1/voice-recordings/{id}", "recording"), _not_found),
+    ("GET", "/v1/voice-recordings/{id}", "query.individual-id"): Case(
+        _voice_call("/v1/voice-recordings/{id}", "recording", individual=True), _not_found
+    ),
+    ("GET", "/v1/voice-surveys", "query.organization-id"): Case(_voice_call("/v1/voice-surveys", org=True), _not_found),
+    ("GET", "/v1/voice-surveys/{id}", "path.id"): Case(_voice_call("/v1/voice-surveys/{id}", "survey"), _not_found),
+    ("GET", "/v1/voice-surveys/{id}", "query.individual-id"): Case(
+        _voice_call("/v1/voice-surveys/{id}", "survey", individual=True), _not_found
+    ),
     # courier messaging: the SMS bridge (B acts through its own directory and channel: mutates B's items only)
     ("POST", "/v1/messaging-channels/{id}/sms", "path.id"): Case(_sms_switch("path.id"), _not_found, owner_status=(201,), mutates=True),
     ("POST", "/v1/messaging-channels/{id}/sms", "body.text-number-id"): Case(

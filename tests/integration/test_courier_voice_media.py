@@ -7,9 +7,10 @@ input as 4xx, and tenant isolation (404)."""
 from __future__ import annotations
 
 import json
-import urllib.request
+import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 from fakes.twilio_api import FakeTwilio
@@ -123,10 +124,10 @@ def test_a_recording_callback_copies_the_audio_into_s3_once_and_a_get_answers_a_
 
     stored = voice_media.get_recording(acct.tenant_id, sid, consistent=True)
     assert stored["download_count"] == 1 and stored["s3_key"] == f"voice-recordings/{acct.tenant_id}/{sid}.mp3"
-    s3 = __import__("parley.dal.aws", fromlist=["client"]).client("s3")
+    from parley.dal.aws import client
     from parley.settings import get_settings
 
-    assert s3.get_object(Bucket=get_settings().body_bucket, Key=stored["s3_key"])["Body"].read() == b"ID3-the-voicemail"
+    assert client("s3").get_object(Bucket=get_settings().body_bucket, Key=stored["s3_key"])["Body"].read() == b"ID3-the-voicemail"
     assert call(handler, "get_voice_recording", acct.tenant_id, id_=sid)[1]["data"]["attributes"]["download-count"] == 2
 
 
@@ -160,12 +161,13 @@ def test_recordings_of_unknown_accounts_are_ignored_and_a_twilio_failure_is_a_50
     assert voice_media.get_recording(acct.tenant_id, sid, consistent=True)["state"] == "completed"
 
 
-def test_the_recordings_list_is_the_organizations_filtered_and_paged(handler, acct, twilio):
+def test_the_recordings_list_is_the_organizations_filtered_and_paged(handler, acct, twilio, frozen):
     from parley.domain import voice_recordings
 
     handler(FN["list_voice_recordings"])
     sids = [twilio.add_recording(acct.sid) for _ in range(3)]
     for n, sid in enumerate(sids):
+        frozen(datetime(2026, 11, 1, 9, 0, n, tzinfo=UTC))  # one second apart: the order is the time's
         status = "completed" if n < 2 else "in-progress"
         voice_recordings.apply_recording(
             acct.tenant_id, SETTING_ID if n else "other-setting", recording_params(acct, sid, RecordingStatus=status)
@@ -294,8 +296,10 @@ def test_bad_survey_input_is_a_4xx_naming_the_member_and_stores_nothing(handler,
     assert len(table_items()) == before and twilio.calls("/Calls.json") == []
 
 
-def test_surveys_list_by_organization_with_filters_and_another_tenants_survey_is_a_404(handler, acct, twilio, other_tenant):
+def test_surveys_list_by_organization_with_filters_and_another_tenants_survey_is_a_404(handler, acct, twilio, other_tenant, frozen):
+    frozen(datetime(2026, 11, 1, 9, 0, 0, tzinfo=UTC))
     first = create_survey(handler, acct)
+    frozen(datetime(2026, 11, 1, 9, 0, 1, tzinfo=UTC))
     twilio.fail_next(400, 21215, "no")
     second = create_survey(handler, acct)
     status, got = call(handler, "list_voice_surveys", acct.tenant_id, query={"organization-id": ORG_ID})
@@ -326,7 +330,7 @@ def test_tts_synthesizes_with_polly_into_s3_once_and_answers_a_link(handler, ten
     key = f"tts/{t.id}/{got['data']['id']}.mp3"
     obj = client("s3").get_object(Bucket=get_settings().body_bucket, Key=key)
     assert obj["ContentType"] == "audio/mpeg" and len(obj["Body"].read()) > 0
-    assert "X-Amz-Expires=900" in a["url"] and key in urllib.request.unquote(a["url"])
+    assert "X-Amz-Expires=900" in a["url"] and key in urllib.parse.unquote(a["url"])
     status, again = call(handler, "create_tts_synthesizer", t.id, body_=doc)
     assert status == 201 and again["data"]["id"] == got["data"]["id"] and again["data"]["attributes"]["cached"] is True
 

@@ -83,7 +83,7 @@ def call(handler, fn, tenant_id, *, user=USER_ID, body_=..., query=None, id_=Non
     ev = api_event(f"courier_voice_video/{fn}", tenant_id=tenant_id, body=body_, query=query, headers=hdrs)
     if id_ is not None:
         ev["pathParameters"] = {"id": id_}
-        ev["path"] = ev["path"].rsplit("/", 2)[0] + f"/{id_}/"
+        ev["path"] = ev["resource"].replace("{id}", id_) + "/"
     out = handler(FN[fn])(ev)
     return out["statusCode"], body(out) if out.get("body") else None
 

@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 
 from parley.models.courier_directory import Id
 from parley.models.jsonapi import Attributes
+from parley.models.numbers import Int32
 
 RECORDINGS = "voice-recordings"
 SURVEYS = "voice-surveys"
@@ -53,7 +54,7 @@ class SurveyQuestion(Attributes):
 
     prompt: Prompt
     input: Literal["dtmf", "speech", "dtmf speech"] = "dtmf"
-    num_digits: Annotated[int, Field(ge=1, le=20)] | None = None
+    num_digits: Annotated[Int32, Field(ge=1, le=20)] | None = None
 
 
 class SurveySpec(Attributes):

@@ -18,6 +18,16 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
 
+Voice (issue 20, area B: queue agents and conferences):
+
+- ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) — a standard API key: ``sid`` (``SK`` + 32 hex) and
+  its ``secret`` (answered only here, as Twilio does); ``keys`` holds them (sid → {account_sid, secret, …});
+- ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (``To``, ``From``, ``Url`` or ``Twiml``, ``StatusCallback``, …) — an
+  outbound call (``CA`` + 32 hex, ``status: queued``; 400 21201/21205/21213 without To, Url/Twiml or From); a ``Twiml``
+  naming a ``<Conference>`` adds the conference (``CF`` + 32 hex) to ``conferences``; ``GET …/Calls/{CA}.json`` reads
+  it, ``POST …/Calls/{CA}.json`` (``Status=completed``|``canceled``) ends it; ``GET …/Conferences.json``
+  (``FriendlyName``, ``Status``) lists the account's conferences.
+
 Every request is recorded (``requests``; the local stack serves them at ``GET /_local/twilio``). ``fail_next(status,
 …)`` answers the next request(s) with an error; ``stall_next(seconds)`` delays the next answer.
 """
@@ -57,6 +67,9 @@ class FakeTwilio:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid → the incoming phone number resource
     sold_out: set[str] = field(default_factory=set)  # area codes with no number for sale
     line_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # E.164 → line_type_intelligence
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (with its secret)
+    voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource
+    conferences: dict[str, dict[str, Any]] = field(default_factory=dict)  # CF sid → the conference resource
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -109,6 +122,9 @@ class FakeTwilio:
                 "accounts": sorted(self.accounts),
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
+                "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
+                "calls": list(self.voice_calls.values()),
+                "conferences": list(self.conferences.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -247,6 +263,8 @@ class FakeTwilio:
             def _account_resource(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
                 if method == "POST" and rest == ["Messages.json"]:
                     return self._message(sid, form)
+                if rest and rest[0] in ("Keys.json", "Calls.json", "Calls", "Conferences.json"):
+                    return self._voice_b(method, sid, rest, form)
                 if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
                     q = self._rec.query
                     size = max(1, min(int(q.get("PageSize") or 50), 1000)) if (q.get("PageSize") or "50").isdigit() else 50
@@ -358,6 +376,75 @@ class FakeTwilio:
                         "error_message": None,
                     },
                 )
+
+            # ── voice (issue 20, area B): API keys, calls, conferences ──
+
+            def _voice_b(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
+                now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+                if rest == ["Keys.json"] and method == "POST":
+                    key = {"sid": "SK" + secrets.token_hex(16), "friendly_name": form.get("FriendlyName") or "",
+                           "secret": secrets.token_hex(16), "account_sid": sid, "date_created": now, "date_updated": now}  # fmt: skip
+                    with fake._lock:
+                        fake.keys[key["sid"]] = key
+                    self._rec.auth_ok = True
+                    return self._answer(201, {k: v for k, v in key.items() if k != "account_sid"})
+                if rest == ["Calls.json"] and method == "POST":
+                    return self._call(sid, form, now)
+                if len(rest) == 2 and rest[0] == "Calls" and method in ("GET", "POST"):
+                    with fake._lock:
+                        call = fake.voice_calls.get(rest[1].removesuffix(".json"))
+                        if call is None or call["account_sid"] != sid:
+                            return self._error(404, 20404, f"The requested resource Calls/{rest[1]} was not found")
+                        if method == "POST" and form.get("Status") in ("completed", "canceled"):
+                            call["status"] = form["Status"]
+                            for conference in fake.conferences.values():
+                                if call["sid"] in conference["call_sids"]:
+                                    conference["status"] = "completed"
+                        answer = dict(call)
+                    self._rec.auth_ok = True
+                    return self._answer(200, answer)
+                if rest == ["Conferences.json"] and method == "GET":
+                    q = self._rec.query
+                    with fake._lock:
+                        found = [
+                            {k: v for k, v in c.items() if k != "call_sids"}
+                            for c in fake.conferences.values()
+                            if c["account_sid"] == sid
+                            and (not q.get("FriendlyName") or c["friendly_name"] == q["FriendlyName"])
+                            and (not q.get("Status") or c["status"] == q["Status"])
+                        ]
+                    self._rec.auth_ok = True
+                    return self._answer(200, {"conferences": found})
+                return self._error(404, 20404, f"The requested resource {self.path} was not found")
+
+            def _call(self, sid: str, form: dict[str, str], now: str) -> None:
+                if not form.get("To"):
+                    return self._error(400, 21201, "No 'To' number is specified")
+                if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
+                    return self._error(400, 21205, "Url parameter is required.")
+                if not form.get("From"):
+                    return self._error(400, 21213, "No 'From' number is specified")
+                if not (form["To"].startswith("client:") or _E164.fullmatch(form["To"])):
+                    return self._error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
+                call = {
+                    "sid": "CA" + secrets.token_hex(16), "account_sid": sid, "to": form["To"], "from": form["From"],
+                    "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01", "date_created": now,
+                    "twiml": form.get("Twiml"), "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
+                    "status_callback_event": form.get("StatusCallbackEvent"),
+                }  # fmt: skip
+                named = re.search(r"<Conference[^>]*>([^<]+)</Conference>", form.get("Twiml") or "")
+                with fake._lock:
+                    fake.voice_calls[call["sid"]] = call
+                    if named:
+                        existing = next((c for c in fake.conferences.values() if c["account_sid"] == sid
+                                         and c["friendly_name"] == named.group(1) and c["status"] != "completed"), None)  # fmt: skip
+                        if existing is None:
+                            existing = {"sid": "CF" + secrets.token_hex(16), "account_sid": sid, "friendly_name": named.group(1),
+                                        "status": "init", "date_created": now, "call_sids": []}  # fmt: skip
+                            fake.conferences[existing["sid"]] = existing
+                        existing["call_sids"].append(call["sid"])
+                self._rec.auth_ok = True
+                self._answer(201, call)
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True

@@ -125,3 +125,31 @@ def lookup(sid: str, token: str, e164: str) -> dict[str, Any]:
     mobile_country_code, mobile_network_code, error_code}}``."""
     url = f"{_base(lookup=True)}/v2/PhoneNumbers/{urllib.parse.quote(e164, safe='')}?Fields=line_type_intelligence"
     return _call("GET", url, sid, token)
+
+
+# ── voice (issue 20, area B: docs/courier.md "Voice (issue 20)" → "Agents, conferences and dial logs") ──
+
+
+def create_key(sid: str, token: str, friendly_name: str) -> tuple[str, str]:
+    """A new standard API key of the account (``POST …/Keys.json``): ``(its sid SK…, its secret)``; the secret is
+    answered only now, so the caller keeps it."""
+    out = _call("POST", _account_url(sid, "Keys.json"), sid, token, {"FriendlyName": friendly_name[:64]})
+    if not out.get("sid") or not out.get("secret"):
+        raise TwilioError(0, "Twilio created a key but its answer has no sid or secret")
+    return str(out["sid"]), str(out["secret"])
+
+
+def create_call(sid: str, token: str, *, to: str, from_: str, twiml: str, status_url: str) -> dict[str, Any]:
+    """Place an outbound call (``POST …/Calls.json``) running ``twiml``, its status events POSTed to ``status_url``."""
+    form = {
+        "To": to,
+        "From": from_,
+        "Twiml": twiml,
+        "StatusCallback": status_url,
+        "StatusCallbackMethod": "POST",
+        "StatusCallbackEvent": "initiated ringing answered completed",
+    }
+    out = _call("POST", _account_url(sid, "Calls.json"), sid, token, form)
+    if not out.get("sid"):
+        raise TwilioError(0, "Twilio created a call but its answer has no sid")
+    return out

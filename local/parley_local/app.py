@@ -143,9 +143,9 @@ class LocalStack:
         # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
         # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
         self.twilio = FakeTwilio().start(self.host)
-        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
-        # The voice status callbacks (issue 20): area A's VoiceCallbackFunction's Function URL (VOICE_CALLBACK_URL).
-        twilio_env["VOICE_CALLBACK_URL"] = f"http://{self.host}:{self.port}/_url/VoiceCallbackFunction/"
+        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/",
+                      # the voice callbacks (surveys' TwiML and events): VoiceCallbackFunction's Function URL
+                      "VOICE_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/VoiceCallbackFunction/"}  # fmt: skip
         os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";

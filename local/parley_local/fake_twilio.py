@@ -14,19 +14,16 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks, ``DELETE`` releases it; ``GET …/IncomingPhoneNumbers.json``
   lists them; ``POST /2010-04-01/Accounts/{sub}.json`` (``Status=closed``) by the owner closes a subaccount;
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — a message (``SM`` + 32 hex; To, From or MessagingServiceSid, Body);
+- voice media (issue 20, area C): ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (To, From, Url, StatusCallback) — an
+  outbound call (``CA`` + 32 hex, ``status: queued``; kept in ``voice_calls``; Twilio's fetch of ``Url`` is not
+  made: tests act as Twilio); ``GET …/Recordings/{RE}.mp3`` (and ``.wav``) — a recording's audio, added with
+  ``add_recording`` (404 for another account's or an unknown one);
+- voice agents and conferences (issue 20, area B): ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) —
+  a standard API key (``SK`` + 32 hex) and its ``secret``, answered only here as Twilio does (kept in ``keys``);
+  ``Calls.json`` also takes inline ``Twiml`` and a ``client:<identity>`` To (a Voice SDK client);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
-
-Voice (issue 20, area B: queue agents and conferences):
-
-- ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) — a standard API key: ``sid`` (``SK`` + 32 hex) and
-  its ``secret`` (answered only here, as Twilio does); ``keys`` holds them (sid → {account_sid, secret, …});
-- ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (``To``, ``From``, ``Url`` or ``Twiml``, ``StatusCallback``, …) — an
-  outbound call (``CA`` + 32 hex, ``status: queued``; 400 21201/21205/21213 without To, Url/Twiml or From); a ``Twiml``
-  naming a ``<Conference>`` adds the conference (``CF`` + 32 hex) to ``conferences``; ``GET …/Calls/{CA}.json`` reads
-  it, ``POST …/Calls/{CA}.json`` (``Status=completed``|``canceled``) ends it; ``GET …/Conferences.json``
-  (``FriendlyName``, ``Status``) lists the account's conferences.
 
 Every request is recorded (``requests``; the local stack serves them at ``GET /_local/twilio``). ``fail_next(status,
 …)`` answers the next request(s) with an error; ``stall_next(seconds)`` delays the next answer.
@@ -67,9 +64,9 @@ class FakeTwilio:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid → the incoming phone number resource
     sold_out: set[str] = field(default_factory=set)  # area codes with no number for sale
     line_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # E.164 → line_type_intelligence
-    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (with its secret)
-    voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource
-    conferences: dict[str, dict[str, Any]] = field(default_factory=dict)  # CF sid → the conference resource
+    voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource (outbound)
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)  # RE sid → {account_sid, call_sid, audio, duration}
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (account_sid, secret, …)
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -90,6 +87,18 @@ class FakeTwilio:
         with self._lock:
             self.accounts[sid] = token
         return sid, token
+
+    def add_recording(self, account_sid: str, *, call_sid: str | None = None, audio: bytes | None = None, duration: int = 7) -> str:
+        """A recording of the account whose audio ``GET …/Recordings/{RE}.mp3`` serves: its RecordingSid."""
+        sid = "RE" + secrets.token_hex(16)
+        with self._lock:
+            self.recordings[sid] = {
+                "account_sid": account_sid,
+                "call_sid": call_sid or "CA" + secrets.token_hex(16),
+                "audio": audio if audio is not None else b"ID3" + secrets.token_bytes(64),
+                "duration": duration,
+            }
+        return sid
 
     def fail_next(self, status: int, code: int = 20500, message: str = "Internal Server Error", times: int = 1) -> None:
         with self._lock:
@@ -123,8 +132,6 @@ class FakeTwilio:
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
                 "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
-                "calls": list(self.voice_calls.values()),
-                "conferences": list(self.conferences.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -226,6 +233,14 @@ class FakeTwilio:
             def do_DELETE(self) -> None:
                 self._handle("DELETE")
 
+            def _bytes(self, status: int, data: bytes, content_type: str) -> None:
+                self._rec.status = status
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _no_content(self) -> None:
                 self._rec.status = 204
                 self.send_response(204)
@@ -263,8 +278,12 @@ class FakeTwilio:
             def _account_resource(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
                 if method == "POST" and rest == ["Messages.json"]:
                     return self._message(sid, form)
-                if rest and rest[0] in ("Keys.json", "Calls.json", "Calls", "Conferences.json"):
-                    return self._voice_b(method, sid, rest, form)
+                if method == "POST" and rest == ["Calls.json"]:
+                    return self._voice_call(sid, form)
+                if method == "POST" and rest == ["Keys.json"]:
+                    return self._api_key(sid, form)
+                if method == "GET" and len(rest) == 2 and rest[0] == "Recordings" and rest[1].endswith((".mp3", ".wav")):
+                    return self._recording_media(sid, rest[1])
                 if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
                     q = self._rec.query
                     size = max(1, min(int(q.get("PageSize") or 50), 1000)) if (q.get("PageSize") or "50").isdigit() else 50
@@ -347,6 +366,49 @@ class FakeTwilio:
                 self._rec.auth_ok = True
                 self._answer(200, resource)
 
+            def _voice_call(self, sid: str, form: dict[str, str]) -> None:
+                if not form.get("To"):
+                    return self._error(400, 21201, "No 'To' number is specified")
+                if not form.get("From"):
+                    return self._error(400, 21213, "No 'From' number is specified")
+                if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
+                    return self._error(400, 21205, "Url parameter is required.")
+                if not (_E164.fullmatch(form["To"]) or re.fullmatch(r"client:[A-Za-z0-9_.:@-]{1,121}", form["To"])):
+                    return self._error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
+                with fake._lock:
+                    owned = any(n["phone_number"] == form["From"] and n["account_sid"] == sid for n in fake.numbers.values())
+                if not owned:
+                    return self._error(
+                        400, 21210, f"The source phone number provided, {form['From']}, is not yet verified for your account."
+                    )
+                call_sid = "CA" + secrets.token_hex(16)
+                resource = {"sid": call_sid, "account_sid": sid, "to": form["To"], "from": form["From"], "status": "queued",
+                            "direction": "outbound-api", "url": form.get("Url"), "method": form.get("Method", "POST"),
+                            "status_callback": form.get("StatusCallback"), "api_version": "2010-04-01",
+                            "uri": f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json"}  # fmt: skip
+                with fake._lock:
+                    fake.voice_calls[call_sid] = resource
+                self._rec.auth_ok = True
+                self._answer(201, resource)
+
+            def _api_key(self, sid: str, form: dict[str, str]) -> None:
+                now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+                key = {"sid": "SK" + secrets.token_hex(16), "friendly_name": form.get("FriendlyName") or "",
+                       "secret": secrets.token_hex(16), "date_created": now, "date_updated": now}  # fmt: skip
+                with fake._lock:
+                    fake.keys[key["sid"]] = {**key, "account_sid": sid}
+                self._rec.auth_ok = True
+                self._answer(201, key)
+
+            def _recording_media(self, sid: str, name: str) -> None:
+                rec_sid, _, ext = name.rpartition(".")
+                with fake._lock:
+                    found = fake.recordings.get(rec_sid)
+                if found is None or found["account_sid"] != sid:
+                    return self._error(404, 20404, f"The requested resource Recordings/{name} was not found")
+                self._rec.auth_ok = True
+                self._bytes(200, found["audio"], "audio/mpeg" if ext == "mp3" else "audio/x-wav")
+
             def _message(self, sid: str, form: dict[str, str]) -> None:
                 if not form.get("To"):
                     return self._error(400, 21604, "A 'To' phone number is required.")
@@ -376,75 +438,6 @@ class FakeTwilio:
                         "error_message": None,
                     },
                 )
-
-            # ── voice (issue 20, area B): API keys, calls, conferences ──
-
-            def _voice_b(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
-                now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-                if rest == ["Keys.json"] and method == "POST":
-                    key = {"sid": "SK" + secrets.token_hex(16), "friendly_name": form.get("FriendlyName") or "",
-                           "secret": secrets.token_hex(16), "account_sid": sid, "date_created": now, "date_updated": now}  # fmt: skip
-                    with fake._lock:
-                        fake.keys[key["sid"]] = key
-                    self._rec.auth_ok = True
-                    return self._answer(201, {k: v for k, v in key.items() if k != "account_sid"})
-                if rest == ["Calls.json"] and method == "POST":
-                    return self._call(sid, form, now)
-                if len(rest) == 2 and rest[0] == "Calls" and method in ("GET", "POST"):
-                    with fake._lock:
-                        call = fake.voice_calls.get(rest[1].removesuffix(".json"))
-                        if call is None or call["account_sid"] != sid:
-                            return self._error(404, 20404, f"The requested resource Calls/{rest[1]} was not found")
-                        if method == "POST" and form.get("Status") in ("completed", "canceled"):
-                            call["status"] = form["Status"]
-                            for conference in fake.conferences.values():
-                                if call["sid"] in conference["call_sids"]:
-                                    conference["status"] = "completed"
-                        answer = dict(call)
-                    self._rec.auth_ok = True
-                    return self._answer(200, answer)
-                if rest == ["Conferences.json"] and method == "GET":
-                    q = self._rec.query
-                    with fake._lock:
-                        found = [
-                            {k: v for k, v in c.items() if k != "call_sids"}
-                            for c in fake.conferences.values()
-                            if c["account_sid"] == sid
-                            and (not q.get("FriendlyName") or c["friendly_name"] == q["FriendlyName"])
-                            and (not q.get("Status") or c["status"] == q["Status"])
-                        ]
-                    self._rec.auth_ok = True
-                    return self._answer(200, {"conferences": found})
-                return self._error(404, 20404, f"The requested resource {self.path} was not found")
-
-            def _call(self, sid: str, form: dict[str, str], now: str) -> None:
-                if not form.get("To"):
-                    return self._error(400, 21201, "No 'To' number is specified")
-                if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
-                    return self._error(400, 21205, "Url parameter is required.")
-                if not form.get("From"):
-                    return self._error(400, 21213, "No 'From' number is specified")
-                if not (form["To"].startswith("client:") or _E164.fullmatch(form["To"])):
-                    return self._error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
-                call = {
-                    "sid": "CA" + secrets.token_hex(16), "account_sid": sid, "to": form["To"], "from": form["From"],
-                    "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01", "date_created": now,
-                    "twiml": form.get("Twiml"), "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
-                    "status_callback_event": form.get("StatusCallbackEvent"),
-                }  # fmt: skip
-                named = re.search(r"<Conference[^>]*>([^<]+)</Conference>", form.get("Twiml") or "")
-                with fake._lock:
-                    fake.voice_calls[call["sid"]] = call
-                    if named:
-                        existing = next((c for c in fake.conferences.values() if c["account_sid"] == sid
-                                         and c["friendly_name"] == named.group(1) and c["status"] != "completed"), None)  # fmt: skip
-                        if existing is None:
-                            existing = {"sid": "CF" + secrets.token_hex(16), "account_sid": sid, "friendly_name": named.group(1),
-                                        "status": "init", "date_created": now, "call_sids": []}  # fmt: skip
-                            fake.conferences[existing["sid"]] = existing
-                        existing["call_sids"].append(call["sid"])
-                self._rec.auth_ok = True
-                self._answer(201, call)
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True

@@ -99,6 +99,10 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},
     ),
     "sniffer-logs": ([SNIFFER_LOGS], {}),
+    # Amazon Polly text to speech (tts-synthesizers): SynthesizeSpeech takes no resource ARN but lexicons (none used)
+    "polly": (["- Statement: [{Effect: Allow, Action: polly:SynthesizeSpeech, Resource: '*'}]"], {}),
+    # where Twilio fetches a voice survey's TwiML and posts its events (VoiceCallbackFunction, area A's Function URL)
+    "voice-callback-url": ([], {"VOICE_CALLBACK_URL": "!GetAtt VoiceCallbackFunctionUrl.FunctionUrl"}),
     "inbound-mail": (
         ["- S3WritePolicy: {BucketName: !Ref InboundMailBucketName}", "- SQSSendMessagePolicy: {QueueName: !Ref InboundMailQueueName}"],
         {"INBOUND_BUCKET": "!Ref InboundMailBucketName", "INBOUND_QUEUE_URL": "!Ref InboundMailQueueUrl"},

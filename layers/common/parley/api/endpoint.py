@@ -55,6 +55,8 @@ ACCESS = frozenset(
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
+        "polly",  # Amazon Polly SynthesizeSpeech (tts-synthesizers, parley.providers.polly)
+        "voice-callback-url",  # VOICE_CALLBACK_URL: the voice callbacks' Function URL (VoiceCallbackFunction; no permission)
     }
 )
 
@@ -79,6 +81,8 @@ _SERVICES = {
     "text-inbound-url": (),
     "channel-events-queue": ("sqs",),
     "automation-queue": ("sqs",),
+    "polly": ("polly",),
+    "voice-callback-url": (),
 }
 assert set(_SERVICES) == ACCESS
 

@@ -46,9 +46,9 @@ def _now() -> str:
 
 def _setting(tenant_id: str, setting_id: str, *, parameter: str | None = None, pointer: str | None = None) -> dict[str, Any]:
     """Area A's voice-setting (``organization_id``, ``account_id``): 404 when the tenant has none of that id."""
-    from parley.domain import voice_settings
+    from parley.domain import voice_lines
 
-    return voice_settings.require_setting(tenant_id, setting_id, parameter=parameter, pointer=pointer)
+    return voice_lines.require_setting(tenant_id, setting_id, parameter=parameter, pointer=pointer)
 
 
 def org_account(tenant_id: str, organization_id: str) -> dict[str, Any]:
@@ -101,15 +101,18 @@ def access_token(tenant_id: str, account_id: str, identity: str) -> str:
     return jwt.decode() if isinstance(jwt, bytes) else str(jwt)
 
 
-def status_url(tenant_id: str, owner_id: str) -> str:
-    """Where Twilio posts a call's status events: area A's VoiceCallbackFunction ``/status`` (``VOICE_CALLBACK_URL``)."""
+def status_url(tenant_id: str, account_id: str, conference_id: str) -> str:
+    """Where Twilio posts a conference call's status events: area A's VoiceCallbackFunction ``/status``
+    (``VOICE_CALLBACK_URL``), naming the tenant, the account whose auth token signs them and the conference (its
+    ``callback_url`` format: ``?tenant=…&account=…&conference=…``)."""
     from parley.domain.text_numbers import Unavailable
 
     base = os.environ.get("VOICE_CALLBACK_URL", "")
     if not base:
-        raise Unavailable("calling needs VOICE_CALLBACK_URL (the voice status webhook), which this deployment lacks",
+        raise Unavailable("calling needs VOICE_CALLBACK_URL (the voice callbacks' Function URL), which this deployment lacks",
                           code="voice-callback-url-missing")  # fmt: skip
-    return f"{base.rstrip('/')}/status?" + urllib.parse.urlencode({"tenant": tenant_id, "owner": owner_id})
+    query = {"tenant": tenant_id, "account": account_id, "conference": conference_id}
+    return f"{base.rstrip('/')}/status?" + urllib.parse.urlencode(query)
 
 
 # ── agents ──
@@ -228,7 +231,7 @@ def create_conference(tenant_id: str, user_id: str | None, attrs: Any, region: s
         raise Unprocessable(f"text-account {account['id']!r} has no number to call from", pointer=pointer("organization-id"),
                             code="no-caller-id")  # fmt: skip
     conference_id = str(uuid.uuid4())
-    callback = status_url(tenant_id, conference_id)
+    callback = status_url(tenant_id, account["id"], conference_id)
     sid, token = text_numbers.account_auth(tenant_id, account["id"])
     now = _now()
     fields = {
@@ -249,7 +252,7 @@ def create_conference(tenant_id: str, user_id: str | None, attrs: Any, region: s
                     start_conference_on_enter=True, end_conference_on_exit=False)  # fmt: skip
     twiml = str(VoiceResponse().append(dial))
     try:
-        call = twilio_rest.create_call(sid, token, to=to, from_=caller_id, twiml=twiml, status_url=callback)
+        call = twilio_rest.create_twiml_call(sid, token, to=to, from_=caller_id, twiml=twiml, status_url=callback)
     except twilio_rest.TwilioError as err:
         store.update_conference(tenant_id, conference_id, {"state": "failed", "error": err.message[:500], "last_modified_at": _now()})
         raise text_numbers.twilio_failure(err, "place the call") from None

@@ -139,8 +139,9 @@ def create_key(sid: str, token: str, friendly_name: str) -> tuple[str, str]:
     return str(out["sid"]), str(out["secret"])
 
 
-def create_call(sid: str, token: str, *, to: str, from_: str, twiml: str, status_url: str) -> dict[str, Any]:
-    """Place an outbound call (``POST …/Calls.json``) running ``twiml``, its status events POSTed to ``status_url``."""
+def create_twiml_call(sid: str, token: str, *, to: str, from_: str, twiml: str, status_url: str) -> dict[str, Any]:
+    """Place an outbound call (``POST …/Calls.json``) running ``twiml`` (given inline, not fetched), its status events
+    (initiated, ringing, answered, completed) POSTed to ``status_url``."""
     form = {
         "To": to,
         "From": from_,

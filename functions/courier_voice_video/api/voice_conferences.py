@@ -15,6 +15,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import StringConstraints
 
 from parley.api import jsonapi
 from parley.api.courier import SAMPLE, courier_caller
@@ -34,7 +35,7 @@ IndividualFilter = Annotated[
     str | None, Query(alias="filter[individual-id]", min_length=1, max_length=128, pattern=_ID, description="Only this individual's.")
 ]
 States = Annotated[
-    list[Annotated[str, Query(max_length=64)]] | None,
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None,
     Query(alias="filter[states]", max_length=4, description="Only conferences in these states (repeated or comma-separated): "
           "created, running, completed, failed."),
 ]  # fmt: skip

@@ -50,8 +50,12 @@ def twilio(aws, monkeypatch):
     monkeypatch.setenv("TWILIO_API_URL", fake.url)
     monkeypatch.setenv("VOICE_CALLBACK_URL", CALLBACK)
     monkeypatch.setenv("TEXT_INBOUND_URL", aws.function("CourierTextingApi.CreateTextAccountNumberFunction").env["TEXT_INBOUND_URL"])
+    from parley.settings import get_settings
+
+    get_settings.cache_clear()
     yield fake
     fake.stop()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -394,6 +394,11 @@ def test_queue_agents_sign_in_in_the_browser_or_on_a_phone(handler, world, twili
     )
     status, out = call(handler, "get_voice_queue_agent", tid, path=one, path_params={"id": agent["id"]})
     assert out["data"]["attributes"]["call"] is None
+    # a leg that ends while the agent is on a later call leaves that call
+    voice_calls.apply_status(tid, "set-1", {"CallSid": "CA" + "5" * 32, "CallStatus": "ringing", "To": "client:ind-a"})
+    voice_calls.apply_status(tid, "set-1", {"CallSid": "CA" + "6" * 32, "CallStatus": "in-progress", "To": "client:ind-a"})
+    voice_calls.apply_status(tid, "set-1", {"CallSid": "CA" + "5" * 32, "CallStatus": "no-answer", "To": "client:ind-a"})
+    assert store.get_agent(tid, agent["id"])["call_id"] == voice_calls.dial_id(tid, "CA" + "6" * 32)
     # the PSTN agent is matched by its phone
     voice_calls.apply_status(tid, "set-1", {"CallSid": "CA" + "8" * 32, "CallStatus": "in-progress", "To": "+14155550142"})
     assert store.get_agent(tid, pstn["id"])["call_id"] == voice_calls.dial_id(tid, "CA" + "8" * 32)

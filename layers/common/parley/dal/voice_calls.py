@@ -69,14 +69,16 @@ def agents_of(tenant_id: str, setting_id: str) -> list[dict[str, Any]]:
     return [i for i in (_clean(i) for i in items) if i]
 
 
-def set_agent_call(tenant_id: str, agent_id: str, dial_log_id: str | None, now: str) -> None:
-    """The agent's current call (a dial log's id), or none."""
-    if dial_log_id:
-        table.try_update(_pk(tenant_id, "VAGENT", agent_id), AGENT_SK, "SET call_id = :c, last_modified_at = :now",
-                         condition="attribute_exists(PK)", values=table.values(c=dial_log_id, now=now))  # fmt: skip
+def set_agent_call(tenant_id: str, agent_id: str, dial_log_id: str, now: str, *, ended: bool) -> None:
+    """The agent's current call: this dial log while it rings or is in progress; once it ends, cleared only if it is
+    still this one (a later call the agent took stays)."""
+    pk = _pk(tenant_id, "VAGENT", agent_id)
+    if not ended:
+        table.try_update(pk, AGENT_SK, "SET call_id = :c, last_modified_at = :now", condition="attribute_exists(PK)",
+                         values=table.values(c=dial_log_id, now=now))  # fmt: skip
     else:
-        table.try_update(_pk(tenant_id, "VAGENT", agent_id), AGENT_SK, "REMOVE call_id SET last_modified_at = :now",
-                         condition="attribute_exists(PK)", values=table.values(now=now))  # fmt: skip
+        table.try_update(pk, AGENT_SK, "REMOVE call_id SET last_modified_at = :now", condition="attribute_exists(PK) AND call_id = :c",
+                         values=table.values(c=dial_log_id, now=now))  # fmt: skip
 
 
 # ── conferences ──

@@ -388,4 +388,4 @@ def apply_status(tenant_id: str, owner_id: str, params: dict[str, str]) -> None:
             changes = {"state": state, "last_modified_at": now}
             store.update_conference(tenant_id, conference["id"], changes, from_states=("created", "running"))
     elif agent is not None:
-        store.set_agent_call(tenant_id, agent["id"], None if status in FINAL else fields["id"], now)
+        store.set_agent_call(tenant_id, agent["id"], fields["id"], now, ended=status in FINAL)

@@ -18,6 +18,9 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   outbound call (``CA`` + 32 hex, ``status: queued``; kept in ``voice_calls``; Twilio's fetch of ``Url`` is not
   made: tests act as Twilio); ``GET …/Recordings/{RE}.mp3`` (and ``.wav``) — a recording's audio, added with
   ``add_recording`` (404 for another account's or an unknown one);
+- voice agents and conferences (issue 20, area B): ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) —
+  a standard API key (``SK`` + 32 hex) and its ``secret``, answered only here as Twilio does (kept in ``keys``);
+  ``Calls.json`` also takes inline ``Twiml`` and a ``client:<identity>`` To (a Voice SDK client);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
@@ -63,6 +66,7 @@ class FakeTwilio:
     line_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # E.164 → line_type_intelligence
     voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource (outbound)
     recordings: dict[str, dict[str, Any]] = field(default_factory=dict)  # RE sid → {account_sid, call_sid, audio, duration}
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (account_sid, secret, …)
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -127,6 +131,7 @@ class FakeTwilio:
                 "accounts": sorted(self.accounts),
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
+                "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -275,6 +280,8 @@ class FakeTwilio:
                     return self._message(sid, form)
                 if method == "POST" and rest == ["Calls.json"]:
                     return self._voice_call(sid, form)
+                if method == "POST" and rest == ["Keys.json"]:
+                    return self._api_key(sid, form)
                 if method == "GET" and len(rest) == 2 and rest[0] == "Recordings" and rest[1].endswith((".mp3", ".wav")):
                     return self._recording_media(sid, rest[1])
                 if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
@@ -366,7 +373,7 @@ class FakeTwilio:
                     return self._error(400, 21213, "No 'From' number is specified")
                 if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
                     return self._error(400, 21205, "Url parameter is required.")
-                if not _E164.fullmatch(form["To"]):
+                if not (_E164.fullmatch(form["To"]) or re.fullmatch(r"client:[A-Za-z0-9_.:@-]{1,121}", form["To"])):
                     return self._error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
                 with fake._lock:
                     owned = any(n["phone_number"] == form["From"] and n["account_sid"] == sid for n in fake.numbers.values())
@@ -383,6 +390,15 @@ class FakeTwilio:
                     fake.voice_calls[call_sid] = resource
                 self._rec.auth_ok = True
                 self._answer(201, resource)
+
+            def _api_key(self, sid: str, form: dict[str, str]) -> None:
+                now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+                key = {"sid": "SK" + secrets.token_hex(16), "friendly_name": form.get("FriendlyName") or "",
+                       "secret": secrets.token_hex(16), "date_created": now, "date_updated": now}  # fmt: skip
+                with fake._lock:
+                    fake.keys[key["sid"]] = {**key, "account_sid": sid}
+                self._rec.auth_ok = True
+                self._answer(201, key)
 
             def _recording_media(self, sid: str, name: str) -> None:
                 rec_sid, _, ext = name.rpartition(".")

@@ -104,6 +104,7 @@ class World:
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
     voice_media: dict[str, str] = field(default_factory=dict)  # A's voice recording and survey (_voice_media_of_a, issue 20)
+    voice: dict[str, str] = field(default_factory=dict)  # A's voice conference, dial log, queue agent, setting (_voice_of_a)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -160,6 +161,39 @@ def _voice_call(path, key=None, org=False, individual=False):
         return call("GET", path, who.id, params=params, query=query, headers={"X-User-ID": w.directory["users"]})
 
     return run
+
+
+def _voice_of_a(a_id: str, dir_ids: dict[str, str], monkeypatch: Any) -> dict[str, str]:
+    """Issue 20 area B: A's voice conference (with a call leg's dial log), a queue agent of A's setting, and the API key
+    of the conference's account in its secret (so A's get-credentials is answered without Twilio). Until area A's
+    ``voice_lines`` is merged, A's setting is given to ``voice_calls._setting`` here (the fields area B reads)."""
+    from parley.dal import voice_calls as store
+    from parley.dal.secrets import put_tenant_secret
+    from parley.domain import text_numbers, voice_calls
+    from parley.errors import NotFound
+
+    now = "2026-11-01T09:00:00.000Z"
+    ids = {"conference": "voice-conference-of-a", "setting": "voice-setting-of-a", "account": "voice-account-of-a"}
+    org, ind = dir_ids["organizations"], dir_ids["individuals"]
+    key = {"account_sid": "AC" + "b" * 32, "auth_token": "t" * 32, "api_key_sid": "SK" + "b" * 32, "api_key_secret": "s" * 32}
+    put_tenant_secret(text_numbers.secret_name(a_id, ids["account"]), key)
+    store.put_conference(a_id, {"id": ids["conference"], "organization_id": org, "individual_id": ind, "account_id": ids["account"],
+                                "name": "parley-x", "state": "created", "created_at": now, "last_modified_at": now})  # fmt: skip
+    voice_calls.apply_status(a_id, ids["conference"], {"CallSid": "CA" + "b" * 32, "CallStatus": "ringing", "To": f"client:{ind}"})
+    ids["dial"] = voice_calls.dial_id(a_id, "CA" + "b" * 32)
+    setting = {"id": ids["setting"], "organization_id": org, "account_id": ids["account"]}
+
+    def require(tenant_id, setting_id, *, parameter=None, pointer=None):
+        if (tenant_id, setting_id) != (a_id, ids["setting"]):
+            raise NotFound(f"no voice-setting {setting_id!r}", parameter=parameter, pointer=pointer, code="not-found")
+        return setting
+
+    monkeypatch.setattr(voice_calls, "_setting", require)
+    ids["agent"] = "voice-agent-of-a"
+    agent = {"id": ids["agent"], "setting_id": ids["setting"], "organization_id": org, "account_id": ids["account"], "individual_id": ind,
+             "user_id": dir_ids["users"], "use_pstn": False, "created_at": now, "last_modified_at": now}  # fmt: skip
+    store.put_agent(a_id, agent)
+    return ids
 
 
 B_ATT_USER, B_ATT_INDIVIDUAL = "user-of-b-att", "individual-of-b-att"  # B's own user, probing A's ids
@@ -490,7 +524,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
                  voice_media=_voice_media_of_a(a.id, dir_ids),
-                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
+                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]),
+                 voice=_voice_of_a(a.id, dir_ids, monkeypatch))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -828,6 +863,39 @@ def _expand_body(field_):
         return {**theirs, field_: me[field_]} if field_ else me
 
     return body_
+
+
+def _voice_cases() -> dict[tuple[str, str, str], Case]:
+    """Issue 20 area B: B names A's voice conference, dial log, queue agent, setting, organization or individual."""
+    conf, conf_one, logs, agents = "/v1/voice-conferences", "/v1/voice-conferences/{id}", "/v1/voice-dial-logs", "/v1/voice-queue-agents"
+
+    def get(path, key, query=None):
+        def run(w, call, who):
+            q = query(w) if query else {}
+            return call("GET", path, who.id, params={"id": w.voice[key]} if "{id}" in path else None, query=q)
+
+        return run
+
+    def org(w):
+        return {"organization-id": w.directory["organizations"]}
+
+    def ind(w):
+        return {"individual-id": w.directory["individuals"]}
+
+    return {
+        ("GET", conf, "query.organization-id"): Case(get(conf, "conference", org), _jsonapi_empty),
+        ("GET", conf_one, "path.id"): Case(get(conf_one, "conference"), _not_found),
+        ("GET", conf_one, "query.individual-id"): Case(get(conf_one, "conference", ind), _not_found),
+        ("GET", f"{conf_one}/get-credentials", "path.id"): Case(get(f"{conf_one}/get-credentials", "conference", ind), _not_found),
+        ("GET", f"{conf_one}/get-credentials", "query.individual-id"): Case(
+            get(f"{conf_one}/get-credentials", "conference", ind), _not_found
+        ),
+        ("GET", logs, "query.organization-id"): Case(get(logs, "dial", org), _jsonapi_empty),
+        ("GET", f"{logs}/{{id}}", "path.id"): Case(get(f"{logs}/{{id}}", "dial"), _not_found),
+        ("GET", f"{logs}/{{id}}", "query.individual-id"): Case(get(f"{logs}/{{id}}", "dial", ind), _not_found),
+        ("GET", agents, "query.setting-id"): Case(get(agents, "agent", lambda w: {"setting-id": w.voice["setting"]}), _not_found),
+        ("GET", f"{agents}/{{id}}", "path.id"): Case(get(f"{agents}/{{id}}", "agent"), _not_found),
+    }
 
 
 def _bulk_plugin_cases() -> dict[tuple[str, str, str], Case]:
@@ -1549,6 +1617,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
     **_responder_cases(),
     **_bulk_cases(),
+    **_voice_cases(),  # issue 20 area B
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

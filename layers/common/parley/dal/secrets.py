@@ -51,3 +51,13 @@ def put_tenant_secret(name: str, value: dict[str, Any]) -> None:
         sm.create_secret(Name=name, SecretString=json.dumps(value))
     except sm.exceptions.ResourceExistsException:
         sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+
+
+def fresh_named_secret(name: str) -> dict[str, Any]:
+    """``named_secret`` read from Secrets Manager now (the container's cache refreshed), for a value just written
+    elsewhere (e.g. a texting account's voice API key, created once)."""
+    try:
+        value = _provider(client("secretsmanager")).get(name, transform="json", max_age=CACHE_SECONDS, force_fetch=True)
+    except (parameters.exceptions.GetParameterError, parameters.exceptions.TransformParameterError) as err:
+        raise LookupError(f"secret {name}: {err}") from err
+    return value if isinstance(value, dict) else {}

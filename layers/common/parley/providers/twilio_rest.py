@@ -142,6 +142,35 @@ def create_call(sid: str, token: str, *, to: str, from_: str, url: str, status_c
     return out
 
 
+# ── voice (issue 20, area B: docs/courier.md "Voice (issue 20)" → "Agents, conferences and dial logs") ──
+
+
+def create_key(sid: str, token: str, friendly_name: str) -> tuple[str, str]:
+    """A new standard API key of the account (``POST …/Keys.json``): ``(its sid SK…, its secret)``; the secret is
+    answered only now, so the caller keeps it."""
+    out = _call("POST", _account_url(sid, "Keys.json"), sid, token, {"FriendlyName": friendly_name[:64]})
+    if not out.get("sid") or not out.get("secret"):
+        raise TwilioError(0, "Twilio created a key but its answer has no sid or secret")
+    return str(out["sid"]), str(out["secret"])
+
+
+def create_twiml_call(sid: str, token: str, *, to: str, from_: str, twiml: str, status_url: str) -> dict[str, Any]:
+    """Place an outbound call (``POST …/Calls.json``) running ``twiml`` (given inline, not fetched), its status events
+    (initiated, ringing, answered, completed) POSTed to ``status_url``."""
+    form = {
+        "To": to,
+        "From": from_,
+        "Twiml": twiml,
+        "StatusCallback": status_url,
+        "StatusCallbackMethod": "POST",
+        "StatusCallbackEvent": "initiated ringing answered completed",
+    }
+    out = _call("POST", _account_url(sid, "Calls.json"), sid, token, form)
+    if not out.get("sid"):
+        raise TwilioError(0, "Twilio created a call but its answer has no sid")
+    return out
+
+
 def recording_media(sid: str, token: str, recording_sid: str, max_bytes: int = 50 * 1024 * 1024) -> bytes:
     """A recording's audio as MP3 (``GET …/Recordings/{RE}.mp3``, with the account's credentials: the URL is made
     here from the sid, never taken from a callback). At most ``max_bytes`` (a longer answer is a ``TwilioError``)."""

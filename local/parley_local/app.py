@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from parley_local import families, moto_patches, ses_simulator
 from parley_local.console import Console
+from parley_local.fake_alexa import FakeAlexa
 from parley_local.fake_twilio import FakeTwilio
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
@@ -51,6 +52,12 @@ TEXT_INBOUND = "TextInboundFunction"
 TWILIO_HELP = (
     "GET: what the fake Twilio holds and was asked (accounts, subaccounts, numbers, requests); POST /_local/twilio/account "
     "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
+)
+
+ALEXA_HELP = (
+    "GET /_local/alexa: what the fake Amazon holds and was asked (proactive events, reminders, requests); POST "
+    "/_local/alexa/skill {tenantId, organizationId, alexaAppId?, development?}: register the tenant's skill with LWA "
+    "credentials the fake knows; POST /_local/alexa/sign {body, chain?, url?}: the headers Alexa would send with body"
 )
 
 
@@ -146,6 +153,10 @@ class LocalStack:
         twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/",
                       # the voice callbacks (surveys' TwiML and events): VoiceCallbackFunction's Function URL
                       "VOICE_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/VoiceCallbackFunction/"}  # fmt: skip
+        # Alexa (docs/courier.md "Alexa (issue 20)"): the fake signing-certificate host with its test CA, Login with Amazon,
+        # the Proactive Events and Reminders APIs; the CA is trusted only with this loopback fetch URL (parley.providers.alexa)
+        self.alexa = FakeAlexa().start(self.host)
+        twilio_env.update(self.alexa.env())
         os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
@@ -209,6 +220,7 @@ class LocalStack:
         self.server.shutdown()
         self.server.server_close()
         self.twilio.stop()
+        self.alexa.stop()
         self.moto.stop()
         log.info("stopped in %.2f s", time.monotonic() - t0)
 
@@ -260,6 +272,25 @@ class LocalStack:
         token = jwt.encode(claims, secrets.named_secret(config["secretName"])["jwt_secret"], algorithm="HS256")
         expires_at = clock.iso(datetime.fromtimestamp(claims["exp"], tz=UTC))
         return {"token": token, "tenantId": tenant_id, "sub": subject, "expiresAt": expires_at, "issuer": config["issuer"]}
+
+    def give_alexa_skill(self, body: dict[str, Any]) -> Response:
+        """Register a tenant's Alexa skill (``parley.domain.ask.register_skill``) with LWA credentials of the fake."""
+        import uuid
+
+        from parley.domain import ask
+        from parley.errors import ParleyError
+
+        tenant_id, org = body.get("tenantId"), body.get("organizationId")
+        app_id = body.get("alexaAppId") or f"amzn1.ask.skill.{uuid.uuid4()}"
+        if not isinstance(tenant_id, str) or not isinstance(org, str) or not isinstance(app_id, str):
+            return _json({"status": 400, "message": ALEXA_HELP}, 400)
+        client_id, secret = self.alexa.add_client()
+        try:
+            skill_id = ask.register_skill(tenant_id, org, app_id, client_id, secret, development=bool(body.get("development")))
+        except ParleyError as err:
+            return _json({"status": err.status, "message": err.message}, err.status)
+        endpoint = f"http://{self.host}:{self.port}/v1/ask-entries/?tenant={tenant_id}"
+        return _json({"skillId": skill_id, "alexaAppId": app_id, "clientId": client_id, "endpoint": endpoint}, 201)
 
     def give_twilio_account(self, tenant_id: str) -> dict[str, str]:
         """A main Twilio account in the fake for ``tenant_id``, in its provider secret (``twilio_account_sid``,
@@ -407,6 +438,7 @@ class LocalStack:
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
                         "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?})",
+                        "/_local/alexa (GET), /_local/alexa/skill (POST), /_local/alexa/sign (POST)",
                         "/_local/health",
                         "/_local/docs",
                         "/_local/openapi/<family>.json",
@@ -558,6 +590,32 @@ class LocalStack:
                 return _json({"status": 400, "message": "body is {accountSid (a fake Twilio account), text?, duration?}"}, 400)
             return _json({"recordingSid": self.twilio.add_recording(sid, audio=text.encode(), duration=duration)}, 201)
 
+        def alexa_state(request: Request) -> Response:
+            if request.method != "GET":
+                return _json({"message": ALEXA_HELP}, 405)
+            return _json(self.alexa.snapshot())
+
+        def alexa_skill(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": ALEXA_HELP}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            return self.give_alexa_skill(body)
+
+        def alexa_sign(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": ALEXA_HELP}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            payload, chain, url = body.get("body"), body.get("chain", "echo-api-cert.pem"), body.get("url")
+            if not isinstance(payload, str) or chain not in self.alexa.chains or not isinstance(url, str | None):
+                return _json({"status": 400, "message": f"body is {{body: str, chain?: one of {sorted(self.alexa.chains)}, url?}}"}, 400)
+            return _json(self.alexa.sign(payload.encode(), chain=chain, url=url))
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -629,6 +687,9 @@ class LocalStack:
             "/_local/twilio": twilio_state,
             "/_local/twilio/account": twilio_account,
             "/_local/twilio/recording": twilio_recording,
+            "/_local/alexa": alexa_state,
+            "/_local/alexa/skill": alexa_skill,
+            "/_local/alexa/sign": alexa_sign,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,

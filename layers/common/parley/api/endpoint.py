@@ -57,6 +57,7 @@ ACCESS = frozenset(
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
         "polly",  # Amazon Polly SynthesizeSpeech (tts-synthesizers, parley.providers.polly)
         "voice-callback-url",  # VOICE_CALLBACK_URL: the voice callbacks' Function URL (VoiceCallbackFunction; no permission)
+        "alexa",  # the Alexa skills' Login-with-Amazon credentials (parley/alexa/*: read) and Amazon's APIs (parley.domain.ask)
     }
 )
 
@@ -83,6 +84,7 @@ _SERVICES = {
     "automation-queue": ("sqs",),
     "polly": ("polly",),
     "voice-callback-url": (),
+    "alexa": ("secretsmanager",),
 }
 assert set(_SERVICES) == ACCESS
 

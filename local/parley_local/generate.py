@@ -86,6 +86,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
     "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
+    # where Twilio posts the voice lines' queue, status, recording and survey callbacks (VoiceCallbackFunction, issue 20)
+    "voice-callback-url": ([], {"VOICE_CALLBACK_URL": "!GetAtt VoiceCallbackFunctionUrl.FunctionUrl"}),
     "channel-events-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
         {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},

@@ -389,6 +389,7 @@ def test_status_recording_and_survey_callbacks_reach_areas_b_and_c(handler, acct
     monkeypatch.setattr(voice_calls, "apply_status", lambda t, owner, p: seen.append(("status", t, owner, p["CallStatus"])))
     monkeypatch.setattr(voice_recordings, "apply_recording", lambda t, s, p: seen.append(("recording", t, s, p["RecordingSid"])))
     monkeypatch.setattr(voice_surveys, "twiml", lambda t, s, p: seen.append(("survey", t, s)) or "<Response><Gather/></Response>")
+    monkeypatch.setattr(voice_surveys, "call_ended", lambda t, s, p: seen.append(("ended", t, s, p["CallStatus"])), raising=False)
     monkeypatch.setattr(
         voice_surveys, "apply_answer", lambda t, s, p: seen.append(("answer", t, s, p["question"], p["Digits"])) or "<Response/>"
     )
@@ -406,8 +407,11 @@ def test_status_recording_and_survey_callbacks_reach_areas_b_and_c(handler, acct
     status, xml = post_callback(handler, survey, base, token=acct.token)
     assert status == 200 and "<Gather" in xml
     assert post_callback(handler, survey + "&question=0", {**base, "Digits": "4"}, token=acct.token)[0] == 200
+    ended = voice_lines.callback_url("survey", acct.tenant_id, acct.account_id, sub="survey-9/status")
+    assert post_callback(handler, ended, {**base, "CallStatus": "completed"}, token=acct.token)[0] == 200
     assert seen == [("status", acct.tenant_id, data["id"], "ringing"), ("recording", acct.tenant_id, data["id"], "RE1"),
-                    ("survey", acct.tenant_id, "survey-9"), ("answer", acct.tenant_id, "survey-9", "0", "4")]  # fmt: skip
+                    ("survey", acct.tenant_id, "survey-9"), ("answer", acct.tenant_id, "survey-9", "0", "4"),
+                    ("ended", acct.tenant_id, "survey-9", "completed")]  # fmt: skip
     seen.clear()
     assert post_callback(handler, status_url, {**base, "CallStatus": "ringing"}, token="forged")[0] == 403
     assert seen == []

@@ -28,6 +28,11 @@ def callback_sub(kind: str, sub: str) -> Response:
     return Response(status_code=200, content_type="text/xml", body=voice_callbacks.handle(app.current_event.raw_event))
 
 
+@app.post("/<kind>/<sub>/<leaf>")
+def callback_leaf(kind: str, sub: str, leaf: str) -> Response:
+    return Response(status_code=200, content_type="text/xml", body=voice_callbacks.handle(app.current_event.raw_event))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,7 +8,8 @@ lines"), routed by path:
 - ``/recording`` — recording and transcription callbacks → ``voice_recordings.apply_recording(tenant_id, setting_id,
   params)`` (area C); answers empty TwiML;
 - ``/survey/<id>`` — a survey call's TwiML: ``voice_surveys.twiml`` when the call is answered, ``apply_answer`` when
-  the URL carries ``question=<index>`` (a Gather's action; ``question`` passed in ``params``) (area C).
+  the URL carries ``question=<index>`` (a Gather's action; ``question`` passed in ``params``) (area C);
+  ``/survey/<id>/status`` — the survey call's status events → ``voice_surveys.call_ended`` (area C).
 
 Every URL is ``callback_url(…)``'s: ``?tenant=<t>&account=<text-account>[&setting=<id>][&conference=<id>]``. The
 request must be signed (``X-Twilio-Signature``) by that account's auth token over the exact URL and the form, and the
@@ -83,7 +84,12 @@ def handle(event: dict[str, Any]) -> str:
     path = "/" + (event.get("rawPath") or "/").strip("/")
     parts = path.strip("/").split("/")
     kind = parts[0]
-    if kind not in ("queue", "status", "recording", "survey") or (kind == "survey") != (len(parts) == 2) or len(parts) > 2:
+    survey_status = kind == "survey" and len(parts) == 3 and parts[2] == "status"
+    if (
+        kind not in ("queue", "status", "recording", "survey")
+        or (kind == "survey") != (len(parts) >= 2)
+        or (len(parts) > 2 and not survey_status)
+    ):
         raise NotFound("no such voice callback", code="not-found")
     if kind == "survey" and not _ID.fullmatch(parts[1]):
         raise NotFound("no such survey", code="not-found")
@@ -121,6 +127,9 @@ def _route(kind: str, parts: list[str], query: dict[str, str], params: dict[str,
         return EMPTY_TWIML
     from parley.domain import voice_surveys
 
+    if len(parts) == 3:  # /survey/<id>/status: the survey call's status events
+        voice_surveys.call_ended(tenant_id, parts[1], params)
+        return EMPTY_TWIML
     if "question" in query:
         return voice_surveys.apply_answer(tenant_id, parts[1], {**params, "question": query["question"]})
     return voice_surveys.twiml(tenant_id, parts[1], params)

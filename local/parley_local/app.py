@@ -437,7 +437,7 @@ class LocalStack:
                         "/_local/candidates (POST)",
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
-                        "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?})",
+                        "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?}), /_local/twilio/queue-member (POST/DELETE)",
                         "/_local/alexa (GET), /_local/alexa/skill (POST), /_local/alexa/sign (POST)",
                         "/_local/health",
                         "/_local/docs",
@@ -616,6 +616,27 @@ class LocalStack:
                 return _json({"status": 400, "message": f"body is {{body: str, chain?: one of {sorted(self.alexa.chains)}, url?}}"}, 400)
             return _json(self.alexa.sign(payload.encode(), chain=chain, url=url))
 
+        def twilio_queue_member(request: Request) -> Response:
+            """A caller enters (POST {queueSid, callSid?, waitTime?}) or leaves (DELETE {queueSid, callSid}) a queue of
+            the fake Twilio, as a call to a voice line would (issue 20; what refresh_queue_entries reads)."""
+            if request.method not in ("POST", "DELETE"):
+                return _json({"message": "POST {queueSid, callSid?, waitTime?} or DELETE {queueSid, callSid}"}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            queue_sid, call_sid, wait = body.get("queueSid"), body.get("callSid"), body.get("waitTime", 0)
+            if not isinstance(queue_sid, str) or queue_sid not in self.twilio.queues or not isinstance(wait, int):
+                return _json({"status": 400, "message": "queueSid must name a queue of the fake Twilio; waitTime an integer"}, 400)
+            if call_sid is not None and not isinstance(call_sid, str):
+                return _json({"status": 400, "message": "callSid must be a string"}, 400)
+            if request.method == "DELETE":
+                if not call_sid:
+                    return _json({"status": 400, "message": "callSid is required"}, 400)
+                self.twilio.dequeue(queue_sid, call_sid)
+                return _json({"queueSid": queue_sid, "callSid": call_sid})
+            return _json({"queueSid": queue_sid, "callSid": self.twilio.enqueue(queue_sid, call_sid, wait)}, 201)
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -690,6 +711,7 @@ class LocalStack:
             "/_local/alexa": alexa_state,
             "/_local/alexa/skill": alexa_skill,
             "/_local/alexa/sign": alexa_sign,
+            "/_local/twilio/queue-member": twilio_queue_member,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,

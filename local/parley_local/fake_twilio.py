@@ -13,6 +13,10 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   ``StatusCallback``, …) — buys a number (``sid`` ``PN`` + 32 hex; 400 code 21422 when it is owned already),
   ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks, ``DELETE`` releases it; ``GET …/IncomingPhoneNumbers.json``
   lists them; ``POST /2010-04-01/Accounts/{sub}.json`` (``Status=closed``) by the owner closes a subaccount;
+- voice lines (issue 20, area A): ``POST …/Queues.json`` (``FriendlyName``, ``MaxSize``) makes a queue (``QU`` + 32
+  hex), ``GET …/Queues.json`` lists them, ``DELETE …/Queues/{QU}.json`` removes one, ``GET …/Queues/{QU}/Members.json``
+  lists its waiting calls (``call_sid``, ``position``, ``wait_time``, ``date_enqueued``; put there by ``enqueue`` /
+  taken out by ``dequeue``, as a caller would); a number's update takes ``VoiceUrl``/``VoiceMethod`` too;
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — a message (``SM`` + 32 hex; To, From or MessagingServiceSid, Body);
 - voice media (issue 20, area C): ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (To, From, Url, StatusCallback) — an
   outbound call (``CA`` + 32 hex, ``status: queued``; kept in ``voice_calls``; Twilio's fetch of ``Url`` is not
@@ -67,6 +71,8 @@ class FakeTwilio:
     voice_calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid → the call resource (outbound)
     recordings: dict[str, dict[str, Any]] = field(default_factory=dict)  # RE sid → {account_sid, call_sid, audio, duration}
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (account_sid, secret, …)
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # QU sid → the queue resource (voice lines)
+    queue_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # QU sid → its waiting calls, in order
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -123,6 +129,22 @@ class FakeTwilio:
     def number_by_phone(self, e164: str) -> dict[str, Any] | None:
         return next((n for n in self.numbers.values() if n["phone_number"] == e164), None)
 
+    def enqueue(self, queue_sid: str, call_sid: str | None = None, wait_time: int = 0) -> str:
+        """A call enters a queue (as a caller's ``<Enqueue>`` would put it there): its CallSid."""
+        call_sid = call_sid or "CA" + secrets.token_hex(16)
+        with self._lock:
+            members = self.queue_members.setdefault(queue_sid, [])
+            members.append({"call_sid": call_sid, "queue_sid": queue_sid, "wait_time": wait_time,
+                            "date_enqueued": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())})  # fmt: skip
+        return call_sid
+
+    def dequeue(self, queue_sid: str, call_sid: str) -> None:
+        with self._lock:
+            self.queue_members[queue_sid] = [m for m in self.queue_members.get(queue_sid, []) if m["call_sid"] != call_sid]
+
+    def queue_by_name(self, friendly_name: str) -> dict[str, Any] | None:
+        return next((q for q in self.queues.values() if q["friendly_name"] == friendly_name), None)
+
     def snapshot(self) -> dict[str, Any]:
         """What the fake holds and was asked (``GET /_local/twilio``); auth tokens are left out."""
         with self._lock:
@@ -132,6 +154,7 @@ class FakeTwilio:
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
                 "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
+                "queues": list(self.queues.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -307,6 +330,47 @@ class FakeTwilio:
                         del fake.numbers[gone["sid"]]
                     self._rec.auth_ok = True
                     return self._no_content()
+                if rest and (rest[0] == "Queues.json" or rest[0] == "Queues"):
+                    return self._queues(method, sid, rest, form)
+                return self._error(404, 20404, f"The requested resource {self.path} was not found")
+
+            def _queues(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
+                """Call queues (voice lines): create and list (``Queues.json``), delete (``Queues/{QU}.json``), the
+                waiting calls (``Queues/{QU}/Members.json``)."""
+                if rest == ["Queues.json"] and method == "POST":
+                    if not form.get("FriendlyName"):
+                        return self._error(400, 20001, "Missing required parameter FriendlyName in the post body")
+                    with fake._lock:
+                        if any(q["account_sid"] == sid and q["friendly_name"] == form["FriendlyName"] for q in fake.queues.values()):
+                            return self._error(400, 22003, f"A queue with friendly name {form['FriendlyName']} already exists")
+                        qu = "QU" + secrets.token_hex(16)
+                        resource = {"sid": qu, "account_sid": sid, "friendly_name": form["FriendlyName"],
+                                    "max_size": int(form.get("MaxSize") or 100), "current_size": 0, "average_wait_time": 0,
+                                    "uri": f"/2010-04-01/Accounts/{sid}/Queues/{qu}.json"}  # fmt: skip
+                        fake.queues[qu] = resource
+                    self._rec.auth_ok = True
+                    return self._answer(201, resource)
+                if rest == ["Queues.json"] and method == "GET":
+                    self._rec.auth_ok = True
+                    with fake._lock:
+                        mine = [q for q in fake.queues.values() if q["account_sid"] == sid]
+                    return self._answer(200, {"queues": mine})
+                qu = rest[1].removesuffix(".json") if len(rest) >= 2 else ""
+                with fake._lock:
+                    queue = fake.queues.get(qu)
+                if queue is None or queue["account_sid"] != sid:
+                    return self._error(404, 20404, f"The requested resource {self.path} was not found")
+                if len(rest) == 2 and method == "DELETE":
+                    with fake._lock:
+                        fake.queues.pop(qu, None)
+                        fake.queue_members.pop(qu, None)
+                    self._rec.auth_ok = True
+                    return self._no_content()
+                if len(rest) == 3 and rest[2] == "Members.json" and method == "GET":
+                    with fake._lock:
+                        members = [{**m, "position": n + 1} for n, m in enumerate(fake.queue_members.get(qu, []))]
+                    self._rec.auth_ok = True
+                    return self._answer(200, {"queue_members": members, "next_page_uri": None, "page": 0, "page_size": 1000})
                 return self._error(404, 20404, f"The requested resource {self.path} was not found")
 
             def _subaccount(self, owner: str, form: dict[str, str]) -> None:
@@ -360,7 +424,8 @@ class FakeTwilio:
                     if resource is None or resource["account_sid"] != sid:
                         return self._error(404, 20404, f"The requested resource IncomingPhoneNumbers/{pn} was not found")
                     for name, attr in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"), ("StatusCallback", "status_callback"),
-                                       ("StatusCallbackMethod", "status_callback_method"), ("FriendlyName", "friendly_name")):  # fmt: skip
+                                       ("StatusCallbackMethod", "status_callback_method"), ("FriendlyName", "friendly_name"),
+                                       ("VoiceUrl", "voice_url"), ("VoiceMethod", "voice_method")):  # fmt: skip
                         if name in form:
                             resource[attr] = form[name]
                 self._rec.auth_ok = True

@@ -92,6 +92,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
     "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
+    # where Twilio posts the voice lines' queue, status, recording and survey callbacks (VoiceCallbackFunction, issue 20)
+    "voice-callback-url": ([], {"VOICE_CALLBACK_URL": "!GetAtt VoiceCallbackFunctionUrl.FunctionUrl"}),
     "channel-events-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
         {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},
@@ -108,8 +110,6 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "sniffer-logs": ([SNIFFER_LOGS], {}),
     # Amazon Polly text to speech (tts-synthesizers): SynthesizeSpeech takes no resource ARN but lexicons (none used)
     "polly": (["- Statement: [{Effect: Allow, Action: polly:SynthesizeSpeech, Resource: '*'}]"], {}),
-    # where Twilio fetches a voice survey's TwiML and posts its events (VoiceCallbackFunction, area A's Function URL)
-    "voice-callback-url": ([], {"VOICE_CALLBACK_URL": "!GetAtt VoiceCallbackFunctionUrl.FunctionUrl"}),
     "inbound-mail": (
         ["- S3WritePolicy: {BucketName: !Ref InboundMailBucketName}", "- SQSSendMessagePolicy: {QueueName: !Ref InboundMailQueueName}"],
         {"INBOUND_BUCKET": "!Ref InboundMailBucketName", "INBOUND_QUEUE_URL": "!Ref InboundMailQueueUrl"},

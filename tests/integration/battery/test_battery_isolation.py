@@ -215,6 +215,29 @@ def _voice_of_a(a_id: str, dir_ids: dict[str, str], monkeypatch: Any) -> dict[st
     agent = {"id": ids["agent"], "setting_id": ids["setting"], "organization_id": org, "account_id": ids["account"], "individual_id": ind,
              "user_id": dir_ids["users"], "use_pstn": False, "created_at": now, "last_modified_at": now}  # fmt: skip
     store.put_agent(a_id, agent)
+
+
+def _with_voice(tenant_id: str, texting: dict[str, str], dir_ids: dict[str, str]) -> dict[str, str]:
+    return texting | _voice_of_a(tenant_id, texting, dir_ids)
+
+
+def _voice_of_a(tenant_id: str, texting: dict[str, str], dir_ids: dict[str, str]) -> dict[str, str]:
+    """A's voice line on A's text number, with a queue entry and a task (issue 20 area A), stored as the routes and
+    callbacks store them."""
+    from parley.dal import voice_lines as store
+
+    now, org = "2026-11-01T09:00:00.000Z", dir_ids["organizations"]
+    ids = {"voice_setting": "voice-setting-of-a", "voice_task": "voice-task-of-a", "voice_entry": "voice-entry-of-a"}
+    store.put_setting(store.setting_item(tenant_id, ids["voice_setting"], {
+        "account_id": texting["account"], "organization_id": org, "phone_number": "+15555550142", "number_id": texting["number"],
+        "recording_enabled": False, "queue_sid": "QU" + "a" * 32, "queue_name": "parley-voice-of-a",
+        "voice_url": f"https://api.example/v1/voice-ivrs/{ids['voice_setting']}/twiml/?tenant={tenant_id}",
+        "status_url": "https://voice.example/status", "created_at": now, "last_modified_at": now}))  # fmt: skip
+    store.put_task(tenant_id, ids["voice_task"], {"setting_id": ids["voice_setting"], "method": "refresh_queue_entries", "kwargs": {},
+                                                  "state": "completed", "result": {"members": 0}, "created_at": now})  # fmt: skip
+    store.put_entry_if_absent(store.entry_item(tenant_id, ids["voice_entry"], {
+        "setting_id": ids["voice_setting"], "call_sid": "CA" + "a" * 32, "state": "waiting", "rank": 0, "position": 1, "queue_time": 3,
+        "phone_number": A_PHONE, "created_at": now, "last_modified_at": now}))  # fmt: skip
     return ids
 
 
@@ -540,7 +563,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  user_email_id=user_email_id, sniffer_id=sniffer_id,
                  replicator_id=replicator_id, attachment_id=attachment_id, notification_id="notification-of-a",
                  badge_id=badge_id, push_credential_id=push_credential_id, device_id=device_id,
-                 texting=_texting_of_a(a.id, dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
+                 texting=_with_voice(a.id, _texting_of_a(a.id, dir_ids), dir_ids), multicast_id=multicast_id, b_template_id=b_template_id,
                  sms_channel_id=_channel_of(a.id, dir_ids), channel_id=chan["id"], channel_message_id=chan_msg["id"],
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
@@ -1593,6 +1616,31 @@ CASES: dict[tuple[str, str, str], Case] = {
         _text_list("/v1/text-accounts", "organization-id", lambda w: w.directory["organizations"]), _jsonapi_empty
     ),
     ("GET", "/v1/text-account-numbers/{id}", "path.id"): Case(_text("GET", "text-account-numbers", key="number"), _not_found),
+    # courier voice lines (issue 20 area A; A's, stored by _voice_of_a): B names A's line, task, entry, organization
+    ("GET", "/v1/voice-settings/{id}", "path.id"): Case(_text("GET", "voice-settings", key="voice_setting"), _not_found),
+    ("PATCH", "/v1/voice-settings/{id}", "path.id"): Case(
+        _text(
+            "PATCH",
+            "voice-settings",
+            key="voice_setting",
+            payload=lambda i: {"data": {"type": "voice-settings", "id": i, "attributes": {"wait-message": "mine"}}},
+        ),
+        _not_found,
+    ),
+    # the owner's task runs and is recorded failed (no Twilio credentials here): 201
+    ("POST", "/v1/voice-settings/{id}/run-task", "path.id"): Case(
+        _text("POST", "voice-settings", "/run-task", key="voice_setting", payload={"method": "refresh_queue_entries"}),
+        _not_found,
+        owner_status=(201,),
+    ),
+    ("GET", "/v1/voice-settings", "query.organization-id"): Case(
+        _text_list("/v1/voice-settings", "organization-id", lambda w: w.directory["organizations"]), _not_found
+    ),
+    ("GET", "/v1/voice-tasks/{id}", "path.id"): Case(_text("GET", "voice-tasks", key="voice_task"), _not_found),
+    ("GET", "/v1/voice-queue-entries/{id}", "path.id"): Case(_text("GET", "voice-queue-entries", key="voice_entry"), _not_found),
+    ("GET", "/v1/voice-queue-entries", "query.setting-id"): Case(
+        _text_list("/v1/voice-queue-entries", "setting-id", lambda w: w.texting["voice_setting"]), _not_found
+    ),
     ("PATCH", "/v1/text-account-numbers/{id}", "path.id"): Case(
         _text("PATCH", "text-account-numbers", key="number", payload=_text_number_patch), _not_found
     ),
@@ -1687,6 +1735,14 @@ URL_CASES = {
     # routed by the receiving number (no ?tenant), signed with its account's token: test_battery_texting.py
     ("URL", "CourierTextingApi.TextInboundFunction", "query.tenant"),
     ("URL", "CourierTextingApi.TextInboundFunction", "form.MessageSid"),
+    # Twilio's voice callbacks and voice webhook (issue 20 area A): no API key, addressed by ?tenant=&account= (or the
+    # line's stored URL) and signed with that text-account's token; a foreign tenant, account or line is a 403 and
+    # writes nothing: tests/integration/test_courier_voice_lines.py (test_forged_or_foreign_callbacks_change_nothing,
+    # test_twiml_with_a_bad_signature_is_403_and_writes_nothing) and test_battery_webhooks.py
+    ("URL", "CourierVoiceVideoApi.VoiceCallbackFunction", "query.tenant"),
+    ("URL", "CourierVoiceVideoApi.VoiceCallbackFunction", "form.MessageSid"),
+    ("POST", "/v1/voice-ivrs/{id}/twiml", "path.id"),
+    ("GET", "/v1/voice-ivrs/{id}/twiml", "path.id"),
 }
 
 

@@ -233,3 +233,103 @@ def test_twilio_replayed_or_stale_status_callbacks_change_nothing(handler, tenan
     msg, events = messages.get_with_events(t.id, mid)
     assert msg.delivery_status == "DELIVERED"
     assert [e.event for e in events] == ["sent", "delivered"]
+
+
+# ───────────── Twilio voice (issue 20 area A): the voice webhook and VoiceCallbackFunction ─────────────
+VOICE = "CourierVoiceVideoApi.VoiceCallbackFunction"
+VOICE_TWIML = "CourierVoiceVideoApi.VoiceIvrTwimlFunction"
+VOICE_HOST = "voice0123456789abcdefghijklmnopq.lambda-url.us-east-1.on.aws"
+VOICE_SID, VOICE_TOKEN = "AC" + "7" * 32, "voice-token-of-acme"
+
+
+def _voice_line(tenant_id: str) -> dict:
+    """A text-account (its secret) and a voice line on it, as voice-settings' create stores them."""
+    from parley.dal import voice_lines
+    from parley.dal.secrets import put_tenant_secret
+
+    put_tenant_secret(f"parley/texting/{tenant_id}/acct-v", {"account_sid": VOICE_SID, "auth_token": VOICE_TOKEN})
+    now = "2026-11-01T09:00:00.000Z"
+    item = voice_lines.setting_item(tenant_id, "line-v", {
+        "account_id": "acct-v", "organization_id": "org-v", "phone_number": OUR_NUMBER, "number_id": "num-v", "recording_enabled": True,
+        "wait_message": "Hold", "queue_sid": "QU" + "7" * 32, "queue_name": "parley-voice-line-v",
+        "voice_url": f"https://api.example/v1/v1/voice-ivrs/line-v/twiml/?tenant={tenant_id}", "status_url": "",
+        "created_at": now, "last_modified_at": now})  # fmt: skip
+    voice_lines.put_setting(item)
+    return item
+
+
+def _voice_callback(path: str, tenant_id: str, params: dict[str, str], *, token: str = VOICE_TOKEN, signature: str | None = None,
+                    account: str = "acct-v") -> dict:  # fmt: skip
+    event = copy.deepcopy(load_event("candidate/twilio_inbound"))
+    query = urlencode({"tenant": tenant_id, "account": account, "setting": "line-v"})
+    event["rawPath"], event["rawQueryString"] = path, query
+    event["headers"]["host"] = event["requestContext"]["domainName"] = VOICE_HOST
+    event["body"] = base64.b64encode(urlencode(params).encode()).decode()
+    event["isBase64Encoded"] = True
+    url = f"https://{VOICE_HOST}{path}?{query}"
+    event["headers"]["x-twilio-signature"] = RequestValidator(token).compute_signature(url, params) if signature is None else signature
+    return event
+
+
+def _voice_twiml(line: dict, params: dict[str, str], *, token: str = VOICE_TOKEN, signature: str | None = None) -> dict:
+    event = api_event("courier_voice_video/voice_ivr_twiml", body=urlencode(params), query={"tenant": line["tenant_id"]})
+    event["pathParameters"] = {"id": line["id"]}
+    event["path"] = f"/v1/voice-ivrs/{line['id']}/twiml/"
+    sig = RequestValidator(token).compute_signature(line["voice_url"], params) if signature is None else signature
+    event["headers"] = {**event["headers"], "X-Twilio-Signature": sig}
+    return event
+
+
+@pytest.mark.parametrize("path", ["/queue", "/status", "/recording", "/survey/survey-v", "twiml"])
+@pytest.mark.parametrize("case", ["absent", "wrong-token", "forged", "tampered", "other-tenant", "other-account"])
+def test_twilio_voice_callbacks_with_an_absent_or_wrong_signature_are_403_and_store_nothing(
+    path, case, handler, tenant, other_tenant, snapshot
+):
+    t, _ = tenant
+    o, _ = other_tenant
+    line = _voice_line(t.id)
+    params = {"CallSid": "CA" + "7" * 32, "AccountSid": VOICE_SID, "QueuePosition": "1", "QueueTime": "4", "CallStatus": "ringing",
+              "RecordingSid": "RE" + "7" * 32}  # fmt: skip
+    if path == "twiml":
+        function = VOICE_TWIML
+        event = {
+            "absent": lambda: _voice_twiml(line, params, signature=""),
+            "wrong-token": lambda: _voice_twiml(line, params, token="not-the-token"),
+            "forged": lambda: _voice_twiml(line, params, signature="ksKQrMkt8SCZ1pRzNunCoSdLxWE="),
+            "tampered": lambda: {**_voice_twiml(line, params), "body": urlencode({**params, "From": "+15555550999"})},
+            "other-tenant": lambda: {**_voice_twiml(line, params), "queryStringParameters": {"tenant": o.id},
+                                     "multiValueQueryStringParameters": {"tenant": [o.id]}},
+            "other-account": lambda: _voice_twiml(line, {**params, "AccountSid": "AC" + "8" * 32}, token="another-accounts-token"),
+        }[case]()  # fmt: skip
+    else:
+        function = VOICE
+        event = {
+            "absent": lambda: _voice_callback(path, t.id, params, signature=""),
+            "wrong-token": lambda: _voice_callback(path, t.id, params, token="not-the-token"),
+            "forged": lambda: _voice_callback(path, t.id, params, signature="ksKQrMkt8SCZ1pRzNunCoSdLxWE="),
+            "tampered": lambda: {**_voice_callback(path, t.id, params),
+                                 "body": base64.b64encode(urlencode({**params, "QueueResult": "bridged"}).encode()).decode()},
+            "other-tenant": lambda: _voice_callback(path, o.id, params),
+            "other-account": lambda: _voice_callback(path, t.id, params, account="acct-unknown"),
+        }[case]()  # fmt: skip
+    before = snapshot()
+    out = handler(function)(event)
+    assert out["statusCode"] == 403, out
+    assert snapshot() == before
+
+
+def test_twilio_voice_queue_callbacks_replayed_or_stale_change_nothing(handler, tenant, snapshot, table_items):
+    t, _ = tenant
+    line = _voice_line(t.id)
+    signed = handler(VOICE_TWIML)(_voice_twiml(line, {"CallSid": "CA" + "7" * 32, "AccountSid": VOICE_SID}))
+    assert signed["statusCode"] == 200 and "<Enqueue" in signed["body"]  # the forged cases' 403s are the signature's
+    waiting = {"CallSid": "CA" + "7" * 32, "AccountSid": VOICE_SID, "QueuePosition": "1", "QueueTime": "20"}
+    left = {**waiting, "QueueResult": "hangup", "QueueTime": "25"}
+    assert handler(VOICE)(_voice_callback("/queue", t.id, waiting))["statusCode"] == 200
+    assert handler(VOICE)(_voice_callback("/queue", t.id, left))["statusCode"] == 200
+    after = snapshot()
+    (entry,) = [i for i in table_items() if i.get("type") == "voice_queue_entry"]
+    assert entry["state"] == "hangup" and entry["queue_time"] == 25
+    for params in (left, waiting, {**waiting, "QueueTime": "30"}, {**left, "QueueResult": "bridged"}):
+        assert handler(VOICE)(_voice_callback("/queue", t.id, params))["statusCode"] == 200
+        assert snapshot() == after

@@ -53,10 +53,10 @@ ACCESS = frozenset(
         "texting-secrets",  # the texting accounts' Twilio credentials (parley/texting/*): create, rotate, read
         "text-callback-queue",
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
+        "voice-callback-url",  # VOICE_CALLBACK_URL: Twilio's voice callbacks (VoiceCallbackFunction; no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
         "polly",  # Amazon Polly SynthesizeSpeech (tts-synthesizers, parley.providers.polly)
-        "voice-callback-url",  # VOICE_CALLBACK_URL: the voice callbacks' Function URL (VoiceCallbackFunction; no permission)
         "alexa",  # the Alexa skills' Login-with-Amazon credentials (parley/alexa/*: read) and Amazon's APIs (parley.domain.ask)
     }
 )
@@ -80,10 +80,10 @@ _SERVICES = {
     "texting-secrets": ("secretsmanager",),
     "text-callback-queue": ("sqs",),
     "text-inbound-url": (),
+    "voice-callback-url": (),
     "channel-events-queue": ("sqs",),
     "automation-queue": ("sqs",),
     "polly": ("polly",),
-    "voice-callback-url": (),
     "alexa": ("secretsmanager",),
 }
 assert set(_SERVICES) == ACCESS

@@ -387,6 +387,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     region = _region(t)
     phones = {numbers_.best_effort(a, region) for a in who.addresses if "@" not in a}
     done.update(channel_bridge.purge(t, individual_ids=who.individual_ids, phones=phones))
+    from parley.domain import voice_lines  # voice: the callers' numbers in queue entries (docs/courier.md "Voice lines")
+
+    done.update(voice_lines.purge(t, phones=phones))
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))

@@ -187,3 +187,40 @@ def recording_media(sid: str, token: str, recording_sid: str, max_bytes: int = 5
     if len(data) > max_bytes:
         raise TwilioError(0, f"the recording {recording_sid} is larger than {max_bytes} bytes")
     return data
+
+
+# ── voice lines (issue 20, docs/courier.md "Voice (issue 20)" → "Voice lines") ──
+
+
+def create_queue(sid: str, token: str, friendly_name: str, max_size: int = 100) -> dict[str, Any]:
+    """A call queue of the account (``POST …/Queues.json``): ``{sid: QU…, friendly_name, …}``."""
+    out = _call("POST", _account_url(sid, "Queues.json"), sid, token, {"FriendlyName": friendly_name[:64], "MaxSize": str(max_size)})
+    if not out.get("sid"):
+        raise TwilioError(0, "Twilio created a queue but its answer has no sid")
+    return out
+
+
+def delete_queue(sid: str, token: str, queue_sid: str) -> None:
+    _call("DELETE", _account_url(sid, f"Queues/{urllib.parse.quote(queue_sid, safe='')}.json"), sid, token)
+
+
+def set_voice_webhooks(sid: str, token: str, number_sid: str, *, voice_url: str, status_url: str) -> dict[str, Any]:
+    """Point a number's voice webhook (``VoiceUrl``, POST) and call status callback (``StatusCallback``) at ours;
+    empty URLs clear them (``POST …/IncomingPhoneNumbers/{PN}.json``)."""
+    form = {"VoiceUrl": voice_url, "VoiceMethod": "POST", "StatusCallback": status_url, "StatusCallbackMethod": "POST"}
+    return _call("POST", _account_url(sid, f"IncomingPhoneNumbers/{urllib.parse.quote(number_sid, safe='')}.json"), sid, token, form)
+
+
+def queue_members(sid: str, token: str, queue_sid: str) -> list[dict[str, Any]]:
+    """The calls waiting in a queue (``GET …/Queues/{QU}/Members.json``): ``call_sid``, ``position``, ``wait_time``
+    (seconds), ``date_enqueued``; every page followed (``next_page_uri``)."""
+    url = _account_url(sid, f"Queues/{urllib.parse.quote(queue_sid, safe='')}/Members.json") + "?PageSize=1000"
+    members: list[dict[str, Any]] = []
+    for _ in range(100):  # 100 pages of 1,000: far beyond a queue's MaxSize (5,000 at most)
+        out = _call("GET", url, sid, token)
+        members.extend(m for m in out.get("queue_members") or [] if isinstance(m, dict))
+        following = out.get("next_page_uri")
+        if not following:
+            break
+        url = f"{_base()}{following}"
+    return members

@@ -85,9 +85,7 @@ def list_voice_conferences(
 @api.post(
     "/v1/voice-conferences",
     responses={201: jsonapi.single_doc(ConferenceAttributes, "The conference, `created`: Twilio is calling the individual.")},
-    # + "voice-callback-url" (VOICE_CALLBACK_URL) once area A's VoiceCallbackFunction is in the template: until then the
-    # template cannot name its Function URL (and the local stack gives every function VOICE_CALLBACK_URL)
-    access=("table:write", "texting-secrets"),
+    access=("table:write", "texting-secrets", "voice-callback-url"),
     errors=(404, 422, 502, 503),
     example=Example(
         body={"data": {"type": CONFERENCES, "attributes": {"organization-id": SAMPLE_ORG, "individual-id": SAMPLE_INDIVIDUAL}}}

@@ -69,8 +69,7 @@ def list_voice_surveys(
     "/v1/voice-surveys",
     responses={201: jsonapi.single_doc(VoiceSurveyAttributes, "The survey: `running` (the call asked of Twilio) or `failed`.")},
     errors=(403, 422, 503),
-    # + "voice-callback-url" (VOICE_CALLBACK_URL) once VoiceCallbackFunction (area A) is in the family template
-    access=("table:write", "texting-secrets"),
+    access=("table:write", "texting-secrets", "voice-callback-url"),
     example=Example(
         body={
             "data": {

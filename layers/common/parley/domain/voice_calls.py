@@ -16,8 +16,6 @@ queue agents, conferences and the dial logs Twilio's status callbacks feed.
 
 from __future__ import annotations
 
-import os
-import urllib.parse
 import uuid
 from typing import Any
 
@@ -102,17 +100,12 @@ def access_token(tenant_id: str, account_id: str, identity: str) -> str:
 
 
 def status_url(tenant_id: str, account_id: str, conference_id: str) -> str:
-    """Where Twilio posts a conference call's status events: area A's VoiceCallbackFunction ``/status``
-    (``VOICE_CALLBACK_URL``), naming the tenant, the account whose auth token signs them and the conference (its
-    ``callback_url`` format: ``?tenant=…&account=…&conference=…``)."""
-    from parley.domain.text_numbers import Unavailable
+    """Where Twilio posts a conference call's status events: area A's VoiceCallbackFunction ``/status``, naming the
+    tenant, the account whose auth token signs them and the conference (``voice_lines.callback_url``; 503 when the
+    deployment lacks the callbacks' URL)."""
+    from parley.domain import voice_lines
 
-    base = os.environ.get("VOICE_CALLBACK_URL", "")
-    if not base:
-        raise Unavailable("calling needs VOICE_CALLBACK_URL (the voice callbacks' Function URL), which this deployment lacks",
-                          code="voice-callback-url-missing")  # fmt: skip
-    query = {"tenant": tenant_id, "account": account_id, "conference": conference_id}
-    return f"{base.rstrip('/')}/status?" + urllib.parse.urlencode(query)
+    return voice_lines.callback_url("status", tenant_id, account_id, conference_id=conference_id)
 
 
 # ── agents ──

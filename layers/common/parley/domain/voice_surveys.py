@@ -13,7 +13,6 @@ States move forward only: created → running → completed | failed.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,7 +20,7 @@ from aws_lambda_powertools import Logger
 from parley import clock
 from parley.dal import voice_media as store
 from parley.domain.ids import new_id
-from parley.errors import NotFound, ParleyError, Unprocessable
+from parley.errors import NotFound, Unprocessable
 from parley.models.courier_voice_media import SurveySpec, VoiceSurveyAttributes, VoiceSurveyCreate
 
 logger = Logger(child=True)
@@ -30,22 +29,21 @@ GATHER_TIMEOUT = 8  # seconds Twilio waits for an answer
 FAILED_CALL = ("busy", "no-answer", "failed", "canceled")
 
 
-class Unavailable(ParleyError):
-    status = 503
-
-
 def callback_url() -> str:
-    url = os.environ.get("VOICE_CALLBACK_URL", "")
-    if not url:
-        raise Unavailable(
-            "a voice survey needs VOICE_CALLBACK_URL (the voice callbacks' Function URL), which this deployment lacks",
-            code="voice-callback-url-missing",
-        )
-    return url.rstrip("/")
+    """The voice callbacks' base (``VoiceCallbackFunction``'s Function URL): 503 when the deployment lacks it."""
+    from parley.domain import voice_lines
+
+    return voice_lines.callback_base()
 
 
-def survey_url(survey_id: str, suffix: str = "") -> str:
-    return f"{callback_url()}/survey/{survey_id}{suffix}"
+def survey_url(tenant_id: str, account_id: str, survey_id: str, *, status: bool = False, question: int | None = None) -> str:
+    """Where Twilio fetches the survey's TwiML (``/survey/<id>``), posts an answer (``?question=<n>``) or the call's
+    status (``/survey/<id>/status``): VoiceCallbackFunction's URL with the tenant and account it checks the signature
+    with (``voice_lines.callback_url``)."""
+    from parley.domain import voice_lines
+
+    extra = {"question": str(question)} if question is not None else None
+    return voice_lines.callback_url("survey", tenant_id, account_id, sub=f"{survey_id}/status" if status else survey_id, extra=extra)
 
 
 def _pointer(member: str) -> str:
@@ -113,7 +111,12 @@ def create(
     try:
         sid, token = text_numbers.account_auth(tenant_id, spec.account_id)
         call = twilio_rest.create_call(
-            sid, token, to=to, from_=sender, url=survey_url(survey_id), status_callback=survey_url(survey_id, "/status")
+            sid,
+            token,
+            to=to,
+            from_=sender,
+            url=survey_url(tenant_id, spec.account_id, survey_id),
+            status_callback=survey_url(tenant_id, spec.account_id, survey_id, status=True),
         )
     except (twilio_rest.TwilioError, NotFound) as err:
         message = getattr(err, "message", None) or str(err)
@@ -174,7 +177,7 @@ def _ask(survey: dict[str, Any], index: int, *, greeting: bool) -> str:
     spec = survey.get("spec") or {}
     language = spec.get("language") or "en-US"
     question = spec["questions"][index]
-    action = survey_url(survey["id"], f"?question={index}")
+    action = survey_url(survey["tenant_id"], survey["account_id"], survey["id"], question=index)
     response = VoiceResponse()
     if greeting and spec.get("greeting"):
         response.say(spec["greeting"], language=language)

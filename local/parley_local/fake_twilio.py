@@ -19,6 +19,12 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   ``GET /v1/Compositions/{CJ}`` reads it, ``GET /v1/Compositions/{CJ}/Media?Ttl=…`` answers Twilio's 302 with
   ``{"redirect_to": <link>}``: a link to ``GET /_media/compositions/{CJ}.mp4?Expires=…&Signature=…`` (unauthenticated,
   refused 403 once expired or tampered with; 404 until ``complete_composition``), which serves the composed bytes;
+- ``POST /2010-04-01/Accounts/{sid}/Keys.json`` — a standard API key of the account (``sid`` ``SK`` + 32 hex, ``secret``
+  answered once; ``keys``);
+- Video (``video.twilio.com``, served at the same base URL): ``POST /v1/Rooms`` (``UniqueName``, ``Type``,
+  ``RecordParticipantsOnConnect``, ``StatusCallback``, ``MaxParticipants``) — a room (``sid`` ``RM`` + 32 hex,
+  ``status: in-progress``; 400 code 53113 when the account has an in-progress room of that unique name),
+  ``GET /v1/Rooms/{RM}``, ``POST /v1/Rooms/{RM}`` ``Status=completed`` — ends it (``end_time``, ``duration``);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
@@ -65,6 +71,8 @@ class FakeTwilio:
     compositions: dict[str, dict[str, Any]] = field(default_factory=dict)  # CJ sid → the composition resource (Video)
     composition_media: dict[str, bytes] = field(default_factory=dict)  # CJ sid → its file, once completed
     _media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → {sid, account_sid, secret, friendly_name}
+    rooms: dict[str, dict[str, Any]] = field(default_factory=dict)  # RM sid → the video room resource
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -134,6 +142,8 @@ class FakeTwilio:
                 "accounts": sorted(self.accounts),
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
+                "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
+                "rooms": list(self.rooms.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -253,7 +263,8 @@ class FakeTwilio:
                 account_update = (
                     len(parts) == 3 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2].endswith(".json") and method == "POST"
                 )
-                if not (lookup or create_account or in_account or account_update or compositions):
+                video = len(parts) in (2, 3) and parts[:2] == ["v1", "Rooms"]
+                if not (lookup or create_account or in_account or account_update or compositions or video):
                     return self._error(404, 20404, f"The requested resource {self.path} was not found")
                 if in_account:
                     self._rec.account_sid = parts[2]
@@ -270,6 +281,8 @@ class FakeTwilio:
                     return self._composition(method, who, parts[2:], form)
                 if create_account:
                     return self._subaccount(who, form)
+                if video:
+                    return self._room(method, who, parts[2] if len(parts) == 3 else None, form)
                 if account_update:
                     return self._update_subaccount(who, parts[2].removesuffix(".json"), form)
                 self._account_resource(method, who, parts[3:], form)
@@ -290,6 +303,8 @@ class FakeTwilio:
                     return self._answer(200, {"incoming_phone_numbers": mine})
                 if rest == ["IncomingPhoneNumbers.json"] and method == "POST":
                     return self._buy(sid, form)
+                if rest == ["Keys.json"] and method == "POST":
+                    return self._key(sid, form)
                 if len(rest) == 2 and rest[0] == "IncomingPhoneNumbers" and method == "POST":
                     return self._update_number(sid, rest[1].removesuffix(".json"), form)
                 if len(rest) == 2 and rest[0] == "IncomingPhoneNumbers" and method == "DELETE":
@@ -358,6 +373,51 @@ class FakeTwilio:
                 self.send_header("Content-Length", str(len(media)))
                 self.end_headers()
                 self.wfile.write(media)
+
+            def _key(self, sid: str, form: dict[str, str]) -> None:
+                created = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+                key = {"sid": "SK" + secrets.token_hex(16), "account_sid": sid, "secret": secrets.token_urlsafe(24),
+                       "friendly_name": form.get("FriendlyName") or "", "date_created": created}  # fmt: skip
+                with fake._lock:
+                    fake.keys[key["sid"]] = key
+                self._rec.auth_ok = True
+                self._answer(201, key)
+
+            def _room(self, method: str, sid: str, room_sid: str | None, form: dict[str, str]) -> None:
+                now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                if room_sid is None and method == "POST":
+                    name = form.get("UniqueName") or ""
+                    with fake._lock:
+                        if name and any(r["unique_name"] == name and r["account_sid"] == sid and r["status"] == "in-progress"
+                                        for r in fake.rooms.values()):  # fmt: skip
+                            return self._error(400, 53113, f"Room exists: {name}")
+                        rm = "RM" + secrets.token_hex(16)
+                        room = {
+                            "sid": rm, "account_sid": sid, "unique_name": name or rm, "status": "in-progress",
+                            "type": form.get("Type") or "group",
+                            "record_participants_on_connect": form.get("RecordParticipantsOnConnect") == "true",
+                            "status_callback": form.get("StatusCallback"),
+                            "status_callback_method": form.get("StatusCallbackMethod", "POST"),
+                            "max_participants": int(form["MaxParticipants"]) if (form.get("MaxParticipants") or "").isdigit() else 50,
+                            "date_created": now, "end_time": None, "duration": None, "url": f"https://video.twilio.com/v1/Rooms/{rm}",
+                            "_started": time.time(),
+                        }  # fmt: skip
+                        fake.rooms[rm] = room
+                    self._rec.auth_ok = True
+                    return self._answer(201, {k: v for k, v in room.items() if not k.startswith("_")})
+                with fake._lock:
+                    room = fake.rooms.get(room_sid or "")
+                    if room is None or room["account_sid"] != sid:
+                        return self._error(404, 20404, f"The requested resource /Rooms/{room_sid} was not found")
+                    if method == "POST":
+                        if form.get("Status") != "completed":
+                            return self._error(400, 53126, "Status must be completed")
+                        if room["status"] == "in-progress":
+                            room.update(status="completed", end_time=now, duration=int(time.time() - room["_started"]))
+                    elif method != "GET":
+                        return self._error(405, 20004, "Method not allowed")
+                self._rec.auth_ok = True
+                self._answer(200, {k: v for k, v in room.items() if not k.startswith("_")})
 
             def _subaccount(self, owner: str, form: dict[str, str]) -> None:
                 if owner not in fake.accounts:

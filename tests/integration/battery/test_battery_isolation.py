@@ -103,6 +103,7 @@ class World:
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
+    video_id: str = ""  # a courier video visit of A's individual (issue 20, area D: _video_of_a)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -212,6 +213,22 @@ def _messaging_of(a_id: str, b_id: str, dir_ids: dict[str, str]) -> dict[str, st
     b_channel, _ = channels.create_channel(b_id, organization_id="organizations-of-b", creator_individual_id="individuals-of-b",
                                            floating=True, publish=False)  # fmt: skip
     return {"a_channel": a_channel["id"], "b_channel": b_channel["id"], "a_second": second, "b_org": "organizations-of-b"}
+
+
+def _video_of_a(a_id: str, dir_ids: dict[str, str], account_id: str) -> str:
+    """A's video visit (A's individual its host), stored as the create route stores it, with an appointment a day
+    ahead (so the owner's get-credentials is a 409 before the join window: no Twilio here)."""
+    from parley.dal import video_channels as store
+
+    now = "2026-11-01T09:00:00.000Z"
+    fields = {"organization_id": dir_ids["organizations"], "created_by": dir_ids["individuals"], "created_at": now,
+              "last_modified_at": now, "type": "direct", "appless": False, "recorded": False, "with_email": False,
+              "participants": [{"individual_id": dir_ids["individuals"], "account_type": "provider"}],
+              "appointment": {"id": "appointment-of-a", "start": "2099-01-01T10:00:00.000Z", "duration": 30,
+                              "join_start": "2099-01-01T09:50:00.000Z"},
+              "channel_state": "scheduled", "room_name": "video-of-a", "account_id": account_id, "max_participants": 50}  # fmt: skip
+    store.create(store.item(a_id, "video-of-a", fields))
+    return "video-of-a"
 
 
 def _bulk_plugins_of(a_id: str, b_id: str, dir_ids: dict[str, str], a_channel: str) -> dict[str, str]:
@@ -460,7 +477,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
-                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
+                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]),
+                 video_id=_video_of_a(a.id, dir_ids, "text-account-of-a"))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -1509,6 +1527,92 @@ CASES: dict[tuple[str, str, str], Case] = {
     **_responder_cases(),
     **_bulk_cases(),
 }
+
+# ───────────── courier video visits (issue 20, area D; docs/courier.md "Video visits") ─────────────
+VIDEO = "/v1/video-channels"
+
+
+def _video_by_id(method: str, suffix: str = "", *, prefix: str = "/v1"):
+    """B, as its own user and individual, names A's visit: 404 (the same as an unknown id)."""
+
+    def run(w, call, who):
+        me = _me(w, who)
+        query = {"individual-id": me} if method in ("GET", "PATCH") else {}
+        if method == "PATCH":
+            payload: Any = {"data": {"type": "video-channels", "id": w.video_id, "attributes": {"note": "taken"}}}
+        elif suffix == "/participant-audio-states":
+            payload = {"individual-id": me, "participants": [{"id": w.directory["individuals"], "audio-state": "muted"}]}
+        elif method == "POST":
+            payload = {}
+        else:
+            payload = ...
+        path = f"{prefix}/video-channels/{{id}}{suffix}"
+        return call(method, path, who.id, params={"id": w.video_id}, query=query, payload=payload, headers=_chan_user(w, who))
+
+    return run
+
+
+def _video_as_a(method: str, suffix: str = "", where: str = "query"):
+    """B acts as A's individual (``individual-id``) on A's visit: 403 not-owner, before the visit is looked at."""
+
+    def run(w, call, who):
+        named = {"individual-id": w.directory["individuals"]}
+        query = dict(named) if where == "query" else {}
+        if method == "PATCH":
+            payload: Any = {"data": {"type": "video-channels", "id": w.video_id, "attributes": {"note": "taken"}}}
+        elif method == "POST":
+            payload = {**named, "participants": [{"id": w.directory["individuals"], "audio-state": "muted"}]}
+        else:
+            payload = ...
+        return call(method, f"{VIDEO}/{{id}}{suffix}", who.id, params={"id": w.video_id}, query=query, payload=payload,
+                    headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _video_list(param: str):
+    def run(w, call, who):
+        query = {"individual-id": w.directory["individuals"] if param == "individual-id" else _me(w, who)}
+        if param == "organization-id":
+            query["organization-id"] = w.directory["organizations"]
+        return call("GET", VIDEO, who.id, query=query, headers=_chan_user(w, who))
+
+    return run
+
+
+def _video_create(w, call, who):
+    org = w.directory["organizations"] if who.id == w.a.id else w.messaging["b_org"]
+    doc = {"data": {"type": "video-channels", "attributes": {"organization-id": org}}}
+    return call("POST", VIDEO, who.id, query={"individual-id": w.directory["individuals"]}, payload=doc, headers=_chan_user(w, who))
+
+
+def _video_cases() -> dict[tuple[str, str, str], Case]:
+    by_id, as_a = _video_by_id, _video_as_a
+    return {
+        ("GET", VIDEO, "query.individual-id"): Case(_video_list("individual-id"), _not_theirs),
+        ("GET", VIDEO, "query.organization-id"): Case(_video_list("organization-id"), _not_found),
+        ("POST", VIDEO, "query.individual-id"): Case(_video_create, _not_theirs, owner_status=(201,)),
+        ("GET", f"{VIDEO}/{{id}}", "path.id"): Case(by_id("GET"), _not_found),
+        ("GET", f"{VIDEO}/{{id}}", "query.individual-id"): Case(as_a("GET"), _not_theirs),
+        ("PATCH", f"{VIDEO}/{{id}}", "path.id"): Case(by_id("PATCH"), _not_found),
+        ("PATCH", f"{VIDEO}/{{id}}", "query.individual-id"): Case(as_a("PATCH"), _not_theirs),
+        ("GET", f"{VIDEO}/{{id}}/get-credentials", "path.id"): Case(by_id("GET", "/get-credentials"), _not_found, owner_status=(409,)),
+        ("GET", f"{VIDEO}/{{id}}/get-credentials", "query.individual-id"): Case(as_a("GET", "/get-credentials"), _not_theirs,
+                                                                                owner_status=(409,)),
+        ("POST", f"{VIDEO}/{{id}}/participant-audio-states", "path.id"): Case(by_id("POST", "/participant-audio-states"), _not_found,
+                                                                              owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/participant-audio-states", "body.individual-id"): Case(
+            as_a("POST", "/participant-audio-states", "body"), _not_theirs, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/reminder-timer", "path.id"): Case(by_id("POST", "/reminder-timer"), _not_found, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/terminate", "path.id"): Case(by_id("POST", "/terminate"), _not_found, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/finalize-encounter", "path.id"): Case(by_id("POST", "/finalize-encounter"), _not_found,
+                                                                        owner_status=(409,)),
+        ("POST", "/v2/video-channels/{id}/finalize-encounter", "path.id"): Case(
+            by_id("POST", "/finalize-encounter", prefix="/v2"), _not_found, owner_status=(409,)),
+    }  # fmt: skip
+
+
+CASES.update(_video_cases())
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
 URL_CASES = {

@@ -86,9 +86,9 @@ def get(tenant_id: str, channel_id: str, *, consistent: bool = False) -> dict[st
 def channel_ids_of(tenant_id: str, individual_id: str) -> list[str]:
     """The ids of the individual's channels, newest first: one Query of its membership key (paged by DynamoDB)."""
     items = table.query_all(
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :vc)",
-        ExpressionAttributeValues=table.values(pk=member_pk(tenant_id, individual_id), vc="VCHAN#"),
-        ScanIndexForward=False,
+        key_condition="PK = :pk AND begins_with(SK, :vc)",
+        expr_values=table.values(pk=member_pk(tenant_id, individual_id), vc="VCHAN#"),
+        forward=False,
     )
     return [i["channel_id"] for i in items]
 

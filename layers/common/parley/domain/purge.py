@@ -399,6 +399,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import plugins  # messaging: plugins no longer name the users (docs/courier.md "Plugins")
 
     done.update(plugins.purge_users(t, who.user_ids))
+    from parley.domain import video_channels  # video: the individuals leave their visits (docs/courier.md "Video visits")
+
+    done.update(video_channels.purge_individuals(t, who.individual_ids))
     return done
 
 

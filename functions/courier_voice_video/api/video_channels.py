@@ -258,9 +258,9 @@ def terminate_video_channel(id: ResourceId, body: Empty | None = None) -> Respon
     return jsonapi.single(TYPE, *video_channels.terminate(who.tenant_id, id, me), status=201)
 
 
-def _finalize(id: str, service_type_id: str | None, use_author_note: bool, version: int) -> Response[str]:
+def _finalize(id: str, individual_id: str | None, service_type_id: str | None, use_author_note: bool, version: int) -> Response[str]:
     who = courier_caller(api)
-    me = _acting(who, None)
+    me = _acting(who, individual_id)
     out = video_channels.finalize(who.tenant_id, id, me, service_type_id=service_type_id, use_author_note=use_author_note, version=version)
     return jsonapi.single(TYPE, *out, status=201)
 
@@ -272,7 +272,9 @@ def _finalize(id: str, service_type_id: str | None, use_author_note: bool, versi
     errors=(403, 404, 409, 422, 502),
     example=Example(body={"service-type-id": "44444444-4444-4444-4444-444444444444", "use-note-from-author-participant": True}),
 )
-def finalize_video_channel_encounter(id: ResourceId, body: FinalizeEncounter | None = None) -> Response[str]:
+def finalize_video_channel_encounter(
+    id: ResourceId, body: FinalizeEncounter | None = None, individual_id: IndividualId = None
+) -> Response[str]:
     """Finalize the encounter
 
     Writes the ended visit (409 before `terminate`) to the platform as an encounter: one signed POST to the tenant's
@@ -281,7 +283,7 @@ def finalize_video_channel_encounter(id: ResourceId, body: FinalizeEncounter | N
     delivers nothing again; an undelivered encounter is a 502 and may be finalized again.
     """
     body = body or FinalizeEncounter()
-    return _finalize(id, body.service_type_id, body.use_note_from_author_participant, 1)
+    return _finalize(id, individual_id, body.service_type_id, body.use_note_from_author_participant, 1)
 
 
 @api.post(
@@ -291,10 +293,12 @@ def finalize_video_channel_encounter(id: ResourceId, body: FinalizeEncounter | N
     errors=(403, 404, 409, 422, 502),
     example=Example(body={"service-type-id": "44444444-4444-4444-4444-444444444444"}),
 )
-def finalize_video_channel_encounter_v2(id: ResourceId, body: FinalizeEncounterV2 | None = None) -> Response[str]:
+def finalize_video_channel_encounter_v2(
+    id: ResourceId, body: FinalizeEncounterV2 | None = None, individual_id: IndividualId = None
+) -> Response[str]:
     """Finalize the encounter (v2)
 
     As v1 with `service-type-id` only: the visit's own note goes with the encounter.
     """
     body = body or FinalizeEncounterV2()
-    return _finalize(id, body.service_type_id, False, 2)
+    return _finalize(id, individual_id, body.service_type_id, False, 2)

@@ -1597,13 +1597,15 @@ def _video_by_id(method: str, suffix: str = "", *, prefix: str = "/v1"):
 
     def run(w, call, who):
         me = _me(w, who)
-        query = {"individual-id": me} if method in ("GET", "PATCH") else {}
+        query = {"individual-id": me} if method in ("GET", "PATCH") or suffix == "/finalize-encounter" else {}
         if method == "PATCH":
             payload: Any = {"data": {"type": "video-channels", "id": w.video_id, "attributes": {"note": "taken"}}}
         elif suffix == "/participant-audio-states":
             payload = {"individual-id": me, "participants": [{"id": w.directory["individuals"], "audio-state": "muted"}]}
-        elif method == "POST":
+        elif suffix == "/finalize-encounter":
             payload = {}
+        elif method == "POST":
+            payload = {"individual-id": me}
         else:
             payload = ...
         path = f"{prefix}/video-channels/{{id}}{suffix}"
@@ -1626,6 +1628,16 @@ def _video_as_a(method: str, suffix: str = "", where: str = "query"):
             payload = ...
         return call(method, f"{VIDEO}/{{id}}{suffix}", who.id, params={"id": w.video_id}, query=query, payload=payload,
                     headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _finalize_as_a(prefix: str):
+    """B finalizes A's visit acting as A's individual (``individual-id`` in the query): 403 not-owner."""
+
+    def run(w, call, who):
+        return call("POST", f"{prefix}/video-channels/{{id}}/finalize-encounter", who.id, params={"id": w.video_id},
+                    query={"individual-id": w.directory["individuals"]}, payload={}, headers=_chan_user(w, who))  # fmt: skip
 
     return run
 
@@ -1667,6 +1679,10 @@ def _visit_cases() -> dict[tuple[str, str, str], Case]:
         ("POST", f"{VIDEO}/{{id}}/terminate", "path.id"): Case(by_id("POST", "/terminate"), _not_found, owner_status=(201,)),
         ("POST", f"{VIDEO}/{{id}}/finalize-encounter", "path.id"): Case(by_id("POST", "/finalize-encounter"), _not_found,
                                                                         owner_status=(409,)),
+        ("POST", f"{VIDEO}/{{id}}/finalize-encounter", "query.individual-id"): Case(_finalize_as_a("/v1"), _not_theirs,
+                                                                                    owner_status=(409,)),
+        ("POST", "/v2/video-channels/{id}/finalize-encounter", "query.individual-id"): Case(_finalize_as_a("/v2"), _not_theirs,
+                                                                                           owner_status=(409,)),
         ("POST", "/v2/video-channels/{id}/finalize-encounter", "path.id"): Case(
             by_id("POST", "/finalize-encounter", prefix="/v2"), _not_found, owner_status=(409,)),
     }  # fmt: skip

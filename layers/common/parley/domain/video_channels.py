@@ -216,9 +216,9 @@ def view(stored: dict[str, Any], *, now: datetime | None = None) -> VideoChannel
         messaging_channel_id=stored.get("messaging_channel_id"),
         with_email=bool(stored.get("with_email")),
         join_url=join_url(stored["id"]) if stored.get("appless") else None,
-        room_name=stored["room_name"],
+        room_name=stored.get("room_name") or stored["id"],
         encounter_delivery=stored.get("encounter_delivery"),
-        last_modified_at=stored["last_modified_at"],
+        last_modified_at=stored.get("last_modified_at") or stored["created_at"],
     )
 
 

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 from parley.models.base import Model
 from parley.models.courier_directory import Id
 from parley.models.jsonapi import Attributes, dasherize
+from parley.models.numbers import Int32
 
 TYPE = "video-channels"
 MAX_PARTICIPANTS = 50  # Twilio's group room maximum
@@ -24,7 +25,7 @@ MAX_NOTE = 4000
 
 State = Literal["scheduled", "open", "terminated"]
 AudioState = Literal["muted", "unmuted"]
-Duration = Annotated[int, Field(ge=1, le=MAX_DURATION, description="Minutes.")]
+Duration = Annotated[Int32, Field(ge=1, le=MAX_DURATION, description="Minutes.")]
 Note = Annotated[str, Field(max_length=MAX_NOTE)]
 
 

@@ -49,6 +49,7 @@ MINT_HELP = (
 # The texting inbound Function URL's function (helper E's, functions/courier_texting/template.yaml): a bought number's
 # SMS and status webhooks point at it (TEXT_INBOUND_URL).
 TEXT_INBOUND = "TextInboundFunction"
+VIDEO_CALLBACK = "VideoCallbackFunction"  # Twilio Video's room and composition callbacks (VIDEO_CALLBACK_URL)
 TWILIO_HELP = (
     "GET: what the fake Twilio holds and was asked (accounts, subaccounts, numbers, requests); POST /_local/twilio/account "
     "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
@@ -149,10 +150,11 @@ class LocalStack:
 
         # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
         # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
-        self.twilio = FakeTwilio().start(self.host)
+        self.twilio = FakeTwilio(composition_callbacks=True).start(self.host)  # Video compositions post their progress
         twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/",
                       # the voice callbacks (surveys' TwiML and events): VoiceCallbackFunction's Function URL
-                      "VOICE_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/VoiceCallbackFunction/"}  # fmt: skip
+                      "VOICE_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/VoiceCallbackFunction/",
+                      "VIDEO_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/{VIDEO_CALLBACK}/"}  # fmt: skip
         # Alexa (docs/courier.md "Alexa (issue 20)"): the fake signing-certificate host with its test CA, Login with Amazon,
         # the Proactive Events and Reminders APIs; the CA is trusted only with this loopback fetch URL (parley.providers.alexa)
         self.alexa = FakeAlexa().start(self.host)

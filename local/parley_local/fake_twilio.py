@@ -25,6 +25,15 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
 - voice agents and conferences (issue 20, area B): ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) —
   a standard API key (``SK`` + 32 hex) and its ``secret``, answered only here as Twilio does (kept in ``keys``);
   ``Calls.json`` also takes inline ``Twiml`` and a ``client:<identity>`` To (a Voice SDK client);
+- ``POST /v1/Compositions`` (Twilio Video: ``RoomSid``, ``AudioSources``, ``VideoLayout``, ``Format``,
+  ``StatusCallback``) — a composition (``CJ`` + 32 hex, ``status: enqueued``; 400 code 53100 without a RoomSid),
+  ``GET /v1/Compositions/{CJ}`` reads it, ``GET /v1/Compositions/{CJ}/Media?Ttl=…`` answers Twilio's 302 with
+  ``{"redirect_to": <link>}``: a link to ``GET /_media/compositions/{CJ}.mp4?Expires=…&Signature=…`` (unauthenticated,
+  refused 403 once expired or tampered with; 404 until ``complete_composition``), which serves the composed bytes;
+- Video (``video.twilio.com``, served at the same base URL): ``POST /v1/Rooms`` (``UniqueName``, ``Type``,
+  ``RecordParticipantsOnConnect``, ``StatusCallback``, ``MaxParticipants``) — a room (``sid`` ``RM`` + 32 hex,
+  ``status: in-progress``; 400 code 53113 when the account has an in-progress room of that unique name),
+  ``GET /v1/Rooms/{RM}``, ``POST /v1/Rooms/{RM}`` ``Status=completed`` — ends it (``end_time``, ``duration``);
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
@@ -36,6 +45,7 @@ Every request is recorded (``requests``; the local stack serves them at ``GET /_
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -73,6 +83,13 @@ class FakeTwilio:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # SK sid → the API key (account_sid, secret, …)
     queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # QU sid → the queue resource (voice lines)
     queue_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # QU sid → its waiting calls, in order
+    compositions: dict[str, dict[str, Any]] = field(default_factory=dict)  # CJ sid → the composition resource (Video)
+    composition_media: dict[str, bytes] = field(default_factory=dict)  # CJ sid → its file, once completed
+    _media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    rooms: dict[str, dict[str, Any]] = field(default_factory=dict)  # RM sid → the video room resource
+    # as Twilio does: once a composition is created, post its progress (enqueued, started, progress 50, available) to
+    # its StatusCallback, signed with the account's auth token, and complete it (the local stack turns it on)
+    composition_callbacks: bool = False
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -126,6 +143,53 @@ class FakeTwilio:
             if urllib.parse.unquote(r.path.split("?")[0]).endswith(suffix) and (method is None or r.method == method)
         ]
 
+    def complete_composition(
+        self, composition_sid: str, media: bytes = b"\x00\x00\x00\x18ftypmp42fake", duration: int = 42
+    ) -> dict[str, Any]:
+        """Twilio finished composing: ``status: completed`` with the file's size and duration (the callbacks that say
+        so are the caller's to post, signed, as Twilio would)."""
+        with self._lock:
+            resource = self.compositions[composition_sid]
+            resource.update({"status": "completed", "size": len(media), "duration": duration})
+            self.composition_media[composition_sid] = media
+            return dict(resource)
+
+    def _run_composition(self, composition_sid: str) -> None:
+        """Twilio composing: the callbacks of a composition, signed, each a moment after the last; then completed."""
+        import urllib.request
+
+        from twilio.request_validator import RequestValidator
+
+        with self._lock:
+            resource = dict(self.compositions[composition_sid])
+            token = self.accounts.get(resource["account_sid"]) or (self.subaccounts.get(resource["account_sid"]) or {}).get("auth_token")
+        url = resource.get("status_callback") or ""
+        media = b"\x00\x00\x00\x18ftypmp42" + secrets.token_bytes(64)
+        base = {"AccountSid": resource["account_sid"], "RoomSid": resource["room_sid"], "CompositionSid": composition_sid}
+        steps = [{"StatusCallbackEvent": "composition-enqueued"}, {"StatusCallbackEvent": "composition-started"},
+                 {"StatusCallbackEvent": "composition-progress", "PercentageDone": "50", "SecondsRemaining": "1"},
+                 {"StatusCallbackEvent": "composition-available", "Size": str(len(media)), "Duration": "42",
+                  "MediaUri": f"/v1/Compositions/{composition_sid}/Media"}]  # fmt: skip
+        for step in steps:
+            time.sleep(0.2)
+            if step["StatusCallbackEvent"] == "composition-available":
+                self.complete_composition(composition_sid, media=media, duration=42)
+            if not url or not token:
+                continue
+            params = {**base, **step, "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            signature = RequestValidator(token).compute_signature(url, params)
+            request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                             headers={"X-Twilio-Signature": signature,
+                                                      "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+            with contextlib.suppress(OSError):  # Twilio does not retry a composition's status callback
+                urllib.request.urlopen(request, timeout=30).close()
+
+    def _media_signature(self, composition_sid: str, expires: int) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self._media_key, f"{composition_sid}:{expires}".encode(), hashlib.sha256).hexdigest()
+
     def number_by_phone(self, e164: str) -> dict[str, Any] | None:
         return next((n for n in self.numbers.values() if n["phone_number"] == e164), None)
 
@@ -155,6 +219,8 @@ class FakeTwilio:
                 "numbers": list(self.numbers.values()),
                 "keys": [{k: v for k, v in key.items() if k != "secret"} for key in self.keys.values()],
                 "queues": list(self.queues.values()),
+                "rooms": list(self.rooms.values()),
+                "compositions": list(self.compositions.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -273,13 +339,17 @@ class FakeTwilio:
             def _handle(self, method: str) -> None:
                 parts, form, failure = self._begin(method)
                 lookup = len(parts) == 3 and parts[:2] == ["v2", "PhoneNumbers"] and method == "GET"
+                if len(parts) == 3 and parts[:2] == ["_media", "compositions"] and method == "GET":
+                    return self._composition_file(parts[2].removesuffix(".mp4"))  # a media link: no account auth
+                compositions = len(parts) >= 2 and parts[:2] == ["v1", "Compositions"]
                 create_account = parts == ["2010-04-01", "Accounts.json"] and method == "POST"
                 in_account = len(parts) >= 4 and parts[:2] == ["2010-04-01", "Accounts"]
                 # POST /Accounts/{sid}.json: the owner changes a subaccount (Status=closed)
                 account_update = (
                     len(parts) == 3 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2].endswith(".json") and method == "POST"
                 )
-                if not (lookup or create_account or in_account or account_update):
+                video = len(parts) in (2, 3) and parts[:2] == ["v1", "Rooms"]
+                if not (lookup or create_account or in_account or account_update or compositions or video):
                     return self._error(404, 20404, f"The requested resource {self.path} was not found")
                 if in_account:
                     self._rec.account_sid = parts[2]
@@ -292,8 +362,12 @@ class FakeTwilio:
                 if lookup:
                     self._rec.auth_ok = True
                     return self._answer(200, fake._lookup(parts[2]))
+                if compositions:
+                    return self._composition(method, who, parts[2:], form)
                 if create_account:
                     return self._subaccount(who, form)
+                if video:
+                    return self._room(method, who, parts[2] if len(parts) == 3 else None, form)
                 if account_update:
                     return self._update_subaccount(who, parts[2].removesuffix(".json"), form)
                 self._account_resource(method, who, parts[3:], form)
@@ -372,6 +446,102 @@ class FakeTwilio:
                     self._rec.auth_ok = True
                     return self._answer(200, {"queue_members": members, "next_page_uri": None, "page": 0, "page_size": 1000})
                 return self._error(404, 20404, f"The requested resource {self.path} was not found")
+
+            def _composition(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
+                if method == "POST" and not rest:
+                    if not form.get("RoomSid", "").startswith("RM"):
+                        return self._error(400, 53100, "RoomSid is required")
+                    cj = "CJ" + secrets.token_hex(16)
+                    resource = {"sid": cj, "account_sid": sid, "room_sid": form["RoomSid"], "status": "enqueued",
+                                "format": form.get("Format") or "webm", "audio_sources": [form.get("AudioSources") or ""],
+                                "video_layout": json.loads(form.get("VideoLayout") or "{}"),
+                                "status_callback": form.get("StatusCallback"), "size": 0, "duration": 0,
+                                "date_created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "url": f"https://video.twilio.com/v1/Compositions/{cj}"}  # fmt: skip
+                    with fake._lock:
+                        fake.compositions[cj] = resource
+                    self._rec.auth_ok = True
+                    self._answer(201, resource)
+                    if fake.composition_callbacks:
+                        threading.Thread(target=fake._run_composition, args=(cj,), name=f"composition-{cj}", daemon=True).start()
+                    return None
+                with fake._lock:
+                    resource = fake.compositions.get(rest[0]) if rest else None
+                    resource = dict(resource) if resource is not None and resource["account_sid"] == sid else None
+                if resource is None or method != "GET" or len(rest) > 2 or (len(rest) == 2 and rest[1] != "Media"):
+                    return self._error(404, 20404, f"The requested resource {self.path} was not found")
+                self._rec.auth_ok = True
+                if len(rest) == 1:
+                    return self._answer(200, resource)
+                if resource["status"] != "completed":
+                    return self._error(404, 53108, "The composition's media is not available yet")
+                ttl = self._rec.query.get("Ttl") or "3600"
+                expires = int(time.time()) + max(1, min(int(ttl) if ttl.isdigit() else 3600, 3600))
+                signature = fake._media_signature(resource["sid"], expires)
+                link = f"{fake.url}/_media/compositions/{resource['sid']}.mp4?Expires={expires}&Signature={signature}"
+                self._rec.status = 302
+                raw = json.dumps({"redirect_to": link}).encode()
+                self.send_response(302)
+                self.send_header("Location", link)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def _composition_file(self, cj: str) -> None:
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                expires = (query.get("Expires") or ["0"])[-1]
+                signature = (query.get("Signature") or [""])[-1]
+                good = expires.isdigit() and secrets.compare_digest(signature, fake._media_signature(cj, int(expires)))
+                if not good or int(expires) < time.time():
+                    return self._error(403, 20403, "The media link is expired or invalid")
+                with fake._lock:
+                    media = fake.composition_media.get(cj)
+                if media is None:
+                    return self._error(404, 20404, "No such media")
+                self._rec.auth_ok = True
+                self._rec.status = 200
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Content-Length", str(len(media)))
+                self.end_headers()
+                self.wfile.write(media)
+
+            def _room(self, method: str, sid: str, room_sid: str | None, form: dict[str, str]) -> None:
+                now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                if room_sid is None and method == "POST":
+                    name = form.get("UniqueName") or ""
+                    with fake._lock:
+                        if name and any(r["unique_name"] == name and r["account_sid"] == sid and r["status"] == "in-progress"
+                                        for r in fake.rooms.values()):  # fmt: skip
+                            return self._error(400, 53113, f"Room exists: {name}")
+                        rm = "RM" + secrets.token_hex(16)
+                        room = {
+                            "sid": rm, "account_sid": sid, "unique_name": name or rm, "status": "in-progress",
+                            "type": form.get("Type") or "group",
+                            "record_participants_on_connect": form.get("RecordParticipantsOnConnect") == "true",
+                            "status_callback": form.get("StatusCallback"),
+                            "status_callback_method": form.get("StatusCallbackMethod", "POST"),
+                            "max_participants": int(form["MaxParticipants"]) if (form.get("MaxParticipants") or "").isdigit() else 50,
+                            "date_created": now, "end_time": None, "duration": None, "url": f"https://video.twilio.com/v1/Rooms/{rm}",
+                            "_started": time.time(),
+                        }  # fmt: skip
+                        fake.rooms[rm] = room
+                    self._rec.auth_ok = True
+                    return self._answer(201, {k: v for k, v in room.items() if not k.startswith("_")})
+                with fake._lock:
+                    room = fake.rooms.get(room_sid or "")
+                    if room is None or room["account_sid"] != sid:
+                        return self._error(404, 20404, f"The requested resource /Rooms/{room_sid} was not found")
+                    if method == "POST":
+                        if form.get("Status") != "completed":
+                            return self._error(400, 53126, "Status must be completed")
+                        if room["status"] == "in-progress":
+                            room.update(status="completed", end_time=now, duration=int(time.time() - room["_started"]))
+                    elif method != "GET":
+                        return self._error(405, 20004, "Method not allowed")
+                self._rec.auth_ok = True
+                self._answer(200, {k: v for k, v in room.items() if not k.startswith("_")})
 
             def _subaccount(self, owner: str, form: dict[str, str]) -> None:
                 if owner not in fake.accounts:

@@ -94,6 +94,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
     # where Twilio posts the voice lines' queue, status, recording and survey callbacks (VoiceCallbackFunction, issue 20)
     "voice-callback-url": ([], {"VOICE_CALLBACK_URL": "!GetAtt VoiceCallbackFunctionUrl.FunctionUrl"}),
+    # where Twilio Video posts a channel's room events (VideoCallbackFunction, docs/courier.md "Video (issue 20)")
+    "video-callback-url": ([], {"VIDEO_CALLBACK_URL": "!GetAtt VideoCallbackFunctionUrl.FunctionUrl"}),
     "channel-events-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
         {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},

@@ -106,6 +106,8 @@ class World:
     voice_media: dict[str, str] = field(default_factory=dict)  # A's voice recording and survey (_voice_media_of_a, issue 20)
     voice: dict[str, str] = field(default_factory=dict)  # A's voice conference, dial log, queue agent, setting (_voice_of_a)
     ask: dict[str, str] = field(default_factory=dict)  # A's Alexa subscription and reminder (_ask_of_a, issue 20)
+    video_id: str = ""  # a courier video visit of A's individual (issue 20, area D: _visit_of_a)
+    video: dict[str, str] = field(default_factory=dict)  # A's video channel, participant, composition (_video_of_a; issue 20 area E)
 
 
 def _ask_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -372,6 +374,45 @@ def _bulk_of_a(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
     return {"a_bulk": bulk_messages.create(a_id, dir_ids["individuals"], dir_ids["users"], attrs)["id"]}
 
 
+def _visit_of_a(a_id: str, dir_ids: dict[str, str], account_id: str) -> str:
+    """A's video visit (A's individual its host), stored as the create route stores it, with an appointment a day
+    ahead (so the owner's get-credentials is a 409 before the join window: no Twilio here)."""
+    from parley.dal import video_channels as store
+
+    now = "2026-11-01T09:00:00.000Z"
+    fields = {"organization_id": dir_ids["organizations"], "created_by": dir_ids["individuals"], "created_at": now,
+              "last_modified_at": now, "type": "direct", "appless": False, "recorded": False, "with_email": False,
+              "participants": [{"individual_id": dir_ids["individuals"], "account_type": "provider"}],
+              "appointment": {"id": "appointment-of-a", "start": "2099-01-01T10:00:00.000Z", "duration": 30,
+                              "join_start": "2099-01-01T09:50:00.000Z"},
+              "channel_state": "scheduled", "room_name": "video-of-a", "account_id": account_id, "max_participants": 50}  # fmt: skip
+    store.create(store.item(a_id, "video-of-a", fields))
+    return "video-of-a"
+
+
+def _video_of_a(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """Issue 20 area E: A's video channel (area D's item and room route, with D's data-access functions), a participant
+    of A's individual in it and the composition of its room, as the room callbacks store them."""
+    from parley.dal import video as store
+    from parley.dal import video_channels
+    from parley.domain import video_compositions, video_participants
+
+    now, room = "2026-11-01T09:00:00.000Z", "RM" + "a" * 32
+    individual = dir_ids["individuals"]
+    channel = video_channels.item(a_id, "video-channel-of-a", {"organization_id": dir_ids["organizations"], "created_at": now,
+                                                              "last_modified_at": now, "channel_state": "open", "room_sid": room,
+                                                              "recorded": True, "account_id": "text-account-of-a",
+                                                              "participants": [{"individual_id": individual}]})  # fmt: skip
+    video_channels.create(channel)
+    video_channels.put_room(a_id, channel["id"], room)
+    participant = video_participants.ensure(a_id, channel, individual, now=now)
+    cid = video_compositions.composition_id(channel["id"], room)
+    store.put_composition_if_absent({"tenant_id": a_id, "id": cid, "channel_id": channel["id"], "room_sid": room, "status": "enqueued",
+                                     "processing_status": "enqueued", "processing_pct": 0, "last_seq": 0, "created_at": now,
+                                     "last_modified_at": now})  # fmt: skip
+    return {"channel": channel["id"], "participant": participant["id"], "composition": cid, "individual": individual}
+
+
 def _texts_of_a(tenant_id: str, ids: dict[str, str], org: str) -> dict[str, str]:
     """A's text, consent and receive log (helper E's), stored as the routes store them; the account's token, so that
     A's own status callback is signed and applied."""
@@ -570,7 +611,8 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
                  voice_media=_voice_media_of_a(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]),
-                 voice=_voice_of_a(a.id, dir_ids, monkeypatch), ask=_ask_of_a(a.id, dir_ids))  # fmt: skip
+                 voice=_voice_of_a(a.id, dir_ids, monkeypatch), ask=_ask_of_a(a.id, dir_ids), video=_video_of_a(a.id, dir_ids),
+                 video_id=_visit_of_a(a.id, dir_ids, "text-account-of-a"))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -1015,6 +1057,41 @@ def _ask_cases() -> dict[tuple[str, str, str], Case]:
         ("GET", rems, "query.individual-id"): Case(listing(rems, "individual-id", "individuals"), _not_theirs),
         ("GET", rems + "/{id}", "path.id"): Case(by_id("GET", rems + "/{id}", "reminder"), _not_found),
         ("PATCH", rems + "/{id}", "path.id"): Case(by_id("PATCH", rems + "/{id}", "reminder", rename), _not_found),
+    }
+
+
+def _video_cases() -> dict[tuple[str, str, str], Case]:
+    """Issue 20 area E: B names A's video channel, participant or composition (any caller of a tenant reads them)."""
+    parts, part_one = "/v1/video-participants", "/v1/video-participants/{id}"
+    comps, comp_one = "/v1/video-compositions", "/v1/video-compositions/{id}"
+
+    def by_id(method, path, key, payload=...):
+        def run(w, call, who):
+            body_ = payload(w) if callable(payload) else payload
+            return call(method, path, who.id, params={"id": w.video[key]}, query={}, payload=body_)
+
+        return run
+
+    def listing(path, *names):
+        def run(w, call, who):
+            query = {
+                "video-channel-id": w.video["channel"],
+                **({"individual-id": w.video["individual"]} if "individual-id" in names else {}),
+            }
+            return call("GET", path, who.id, query=query)
+
+        return run
+
+    def note(w):
+        return {"data": {"type": "video-participants", "id": w.video["participant"], "attributes": {"note": "B was here"}}}
+
+    return {
+        ("GET", parts, "query.video-channel-id"): Case(listing(parts), _not_found),
+        ("GET", parts, "query.individual-id"): Case(listing(parts, "individual-id"), _not_found),
+        ("GET", part_one, "path.id"): Case(by_id("GET", part_one, "participant"), _not_found),
+        ("PATCH", part_one, "path.id"): Case(by_id("PATCH", part_one, "participant", note), _not_found),
+        ("GET", comps, "query.video-channel-id"): Case(listing(comps), _not_found),
+        ("GET", comp_one, "path.id"): Case(by_id("GET", comp_one, "composition"), _not_found),
     }
 
 
@@ -1722,9 +1799,112 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
     **_responder_cases(),
     **_bulk_cases(),
+    **_video_cases(),  # issue 20 area E
     **_voice_cases(),  # issue 20 area B
     **_ask_cases(),  # issue 20: Alexa
 }
+
+# ───────────── courier video visits (issue 20, area D; docs/courier.md "Video visits") ─────────────
+VIDEO = "/v1/video-channels"
+
+
+def _video_by_id(method: str, suffix: str = "", *, prefix: str = "/v1"):
+    """B, as its own user and individual, names A's visit: 404 (the same as an unknown id)."""
+
+    def run(w, call, who):
+        me = _me(w, who)
+        query = {"individual-id": me} if method in ("GET", "PATCH") or suffix == "/finalize-encounter" else {}
+        if method == "PATCH":
+            payload: Any = {"data": {"type": "video-channels", "id": w.video_id, "attributes": {"note": "taken"}}}
+        elif suffix == "/participant-audio-states":
+            payload = {"individual-id": me, "participants": [{"id": w.directory["individuals"], "audio-state": "muted"}]}
+        elif suffix == "/finalize-encounter":
+            payload = {}
+        elif method == "POST":
+            payload = {"individual-id": me}
+        else:
+            payload = ...
+        path = f"{prefix}/video-channels/{{id}}{suffix}"
+        return call(method, path, who.id, params={"id": w.video_id}, query=query, payload=payload, headers=_chan_user(w, who))
+
+    return run
+
+
+def _video_as_a(method: str, suffix: str = "", where: str = "query"):
+    """B acts as A's individual (``individual-id``) on A's visit: 403 not-owner, before the visit is looked at."""
+
+    def run(w, call, who):
+        named = {"individual-id": w.directory["individuals"]}
+        query = dict(named) if where == "query" else {}
+        if method == "PATCH":
+            payload: Any = {"data": {"type": "video-channels", "id": w.video_id, "attributes": {"note": "taken"}}}
+        elif method == "POST":
+            payload = {**named, "participants": [{"id": w.directory["individuals"], "audio-state": "muted"}]}
+        else:
+            payload = ...
+        return call(method, f"{VIDEO}/{{id}}{suffix}", who.id, params={"id": w.video_id}, query=query, payload=payload,
+                    headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _finalize_as_a(prefix: str):
+    """B finalizes A's visit acting as A's individual (``individual-id`` in the query): 403 not-owner."""
+
+    def run(w, call, who):
+        return call("POST", f"{prefix}/video-channels/{{id}}/finalize-encounter", who.id, params={"id": w.video_id},
+                    query={"individual-id": w.directory["individuals"]}, payload={}, headers=_chan_user(w, who))  # fmt: skip
+
+    return run
+
+
+def _video_list(param: str):
+    def run(w, call, who):
+        query = {"individual-id": w.directory["individuals"] if param == "individual-id" else _me(w, who)}
+        if param == "organization-id":
+            query["organization-id"] = w.directory["organizations"]
+        return call("GET", VIDEO, who.id, query=query, headers=_chan_user(w, who))
+
+    return run
+
+
+def _video_create(w, call, who):
+    org = w.directory["organizations"] if who.id == w.a.id else w.messaging["b_org"]
+    doc = {"data": {"type": "video-channels", "attributes": {"organization-id": org}}}
+    return call("POST", VIDEO, who.id, query={"individual-id": w.directory["individuals"]}, payload=doc, headers=_chan_user(w, who))
+
+
+def _visit_cases() -> dict[tuple[str, str, str], Case]:
+    by_id, as_a = _video_by_id, _video_as_a
+    return {
+        ("GET", VIDEO, "query.individual-id"): Case(_video_list("individual-id"), _not_theirs),
+        ("GET", VIDEO, "query.organization-id"): Case(_video_list("organization-id"), _not_found),
+        ("POST", VIDEO, "query.individual-id"): Case(_video_create, _not_theirs, owner_status=(201,)),
+        ("GET", f"{VIDEO}/{{id}}", "path.id"): Case(by_id("GET"), _not_found),
+        ("GET", f"{VIDEO}/{{id}}", "query.individual-id"): Case(as_a("GET"), _not_theirs),
+        ("PATCH", f"{VIDEO}/{{id}}", "path.id"): Case(by_id("PATCH"), _not_found),
+        ("PATCH", f"{VIDEO}/{{id}}", "query.individual-id"): Case(as_a("PATCH"), _not_theirs),
+        ("GET", f"{VIDEO}/{{id}}/get-credentials", "path.id"): Case(by_id("GET", "/get-credentials"), _not_found, owner_status=(409,)),
+        ("GET", f"{VIDEO}/{{id}}/get-credentials", "query.individual-id"): Case(as_a("GET", "/get-credentials"), _not_theirs,
+                                                                                owner_status=(409,)),
+        ("POST", f"{VIDEO}/{{id}}/participant-audio-states", "path.id"): Case(by_id("POST", "/participant-audio-states"), _not_found,
+                                                                              owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/participant-audio-states", "body.individual-id"): Case(
+            as_a("POST", "/participant-audio-states", "body"), _not_theirs, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/reminder-timer", "path.id"): Case(by_id("POST", "/reminder-timer"), _not_found, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/terminate", "path.id"): Case(by_id("POST", "/terminate"), _not_found, owner_status=(201,)),
+        ("POST", f"{VIDEO}/{{id}}/finalize-encounter", "path.id"): Case(by_id("POST", "/finalize-encounter"), _not_found,
+                                                                        owner_status=(409,)),
+        ("POST", f"{VIDEO}/{{id}}/finalize-encounter", "query.individual-id"): Case(_finalize_as_a("/v1"), _not_theirs,
+                                                                                    owner_status=(409,)),
+        ("POST", "/v2/video-channels/{id}/finalize-encounter", "query.individual-id"): Case(_finalize_as_a("/v2"), _not_theirs,
+                                                                                           owner_status=(409,)),
+        ("POST", "/v2/video-channels/{id}/finalize-encounter", "path.id"): Case(
+            by_id("POST", "/finalize-encounter", prefix="/v2"), _not_found, owner_status=(409,)),
+    }  # fmt: skip
+
+
+CASES.update(_visit_cases())
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
 URL_CASES = {
@@ -1743,6 +1923,10 @@ URL_CASES = {
     ("URL", "CourierVoiceVideoApi.VoiceCallbackFunction", "form.MessageSid"),
     ("POST", "/v1/voice-ivrs/{id}/twiml", "path.id"),
     ("GET", "/v1/voice-ivrs/{id}/twiml", "path.id"),
+    # routed by the room (RoomSid's global route, no ?tenant), signed with its channel's account token: the Twilio Video
+    # cases of test_battery_webhooks.py (another tenant's token, an unknown room → 403, nothing changed)
+    ("URL", "CourierVoiceVideoApi.VideoCallbackFunction", "query.tenant"),
+    ("URL", "CourierVoiceVideoApi.VideoCallbackFunction", "form.MessageSid"),
 }
 
 

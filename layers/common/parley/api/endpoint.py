@@ -54,6 +54,7 @@ ACCESS = frozenset(
         "text-callback-queue",
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
         "voice-callback-url",  # VOICE_CALLBACK_URL: Twilio's voice callbacks (VoiceCallbackFunction; no permission)
+        "video-callback-url",  # VIDEO_CALLBACK_URL: Twilio Video's room callbacks (VideoCallbackFunction; no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
         "polly",  # Amazon Polly SynthesizeSpeech (tts-synthesizers, parley.providers.polly)
@@ -81,6 +82,7 @@ _SERVICES = {
     "text-callback-queue": ("sqs",),
     "text-inbound-url": (),
     "voice-callback-url": (),
+    "video-callback-url": (),
     "channel-events-queue": ("sqs",),
     "automation-queue": ("sqs",),
     "polly": ("polly",),

@@ -405,6 +405,12 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import ask  # Alexa: the individuals' reminders, the users' linked subscriptions (docs/courier.md "Alexa")
 
     done.update(ask.purge(t, user_ids=set(who.user_ids), individual_ids=set(who.individual_ids)))
+    from parley.domain import video_channels  # video: the individuals leave their visits (docs/courier.md "Video visits")
+
+    done.update(video_channels.purge_individuals(t, who.individual_ids))
+    from parley.domain import video_participants  # video: the individuals' participants (docs/courier.md "Video (issue 20)")
+
+    done.update(video_participants.purge(t, who.individual_ids))
     return done
 
 

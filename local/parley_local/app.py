@@ -48,6 +48,7 @@ MINT_HELP = (
 # The texting inbound Function URL's function (helper E's, functions/courier_texting/template.yaml): a bought number's
 # SMS and status webhooks point at it (TEXT_INBOUND_URL).
 TEXT_INBOUND = "TextInboundFunction"
+VIDEO_CALLBACK = "VideoCallbackFunction"  # Twilio Video's room and composition callbacks (VIDEO_CALLBACK_URL)
 TWILIO_HELP = (
     "GET: what the fake Twilio holds and was asked (accounts, subaccounts, numbers, requests); POST /_local/twilio/account "
     "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
@@ -143,7 +144,8 @@ class LocalStack:
         # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
         # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
         self.twilio = FakeTwilio().start(self.host)
-        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
+        twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/",
+                      "VIDEO_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/{VIDEO_CALLBACK}/"}  # fmt: skip
         os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";

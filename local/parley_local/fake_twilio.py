@@ -14,6 +14,11 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
   ``POST …/IncomingPhoneNumbers/{PN}.json`` updates its webhooks, ``DELETE`` releases it; ``GET …/IncomingPhoneNumbers.json``
   lists them; ``POST /2010-04-01/Accounts/{sub}.json`` (``Status=closed``) by the owner closes a subaccount;
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — a message (``SM`` + 32 hex; To, From or MessagingServiceSid, Body);
+- ``POST /v1/Compositions`` (Twilio Video: ``RoomSid``, ``AudioSources``, ``VideoLayout``, ``Format``,
+  ``StatusCallback``) — a composition (``CJ`` + 32 hex, ``status: enqueued``; 400 code 53100 without a RoomSid),
+  ``GET /v1/Compositions/{CJ}`` reads it, ``GET /v1/Compositions/{CJ}/Media?Ttl=…`` answers Twilio's 302 with
+  ``{"redirect_to": <link>}``: a link to ``GET /_media/compositions/{CJ}.mp4?Expires=…&Signature=…`` (unauthenticated,
+  refused 403 once expired or tampered with; 404 until ``complete_composition``), which serves the composed bytes;
 - ``GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence`` — Lookup v2: ``valid`` (an E.164 number of 8..15
   digits) and ``line_type_intelligence``: from ``line_types[number]`` if set, else by the last digit (1 landline,
   2 nonFixedVoip, 3 tollFree, else mobile) with a fake carrier.
@@ -57,6 +62,9 @@ class FakeTwilio:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid → the incoming phone number resource
     sold_out: set[str] = field(default_factory=set)  # area codes with no number for sale
     line_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # E.164 → line_type_intelligence
+    compositions: dict[str, dict[str, Any]] = field(default_factory=dict)  # CJ sid → the composition resource (Video)
+    composition_media: dict[str, bytes] = field(default_factory=dict)  # CJ sid → its file, once completed
+    _media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -97,6 +105,23 @@ class FakeTwilio:
             for r in self.requests
             if urllib.parse.unquote(r.path.split("?")[0]).endswith(suffix) and (method is None or r.method == method)
         ]
+
+    def complete_composition(
+        self, composition_sid: str, media: bytes = b"\x00\x00\x00\x18ftypmp42fake", duration: int = 42
+    ) -> dict[str, Any]:
+        """Twilio finished composing: ``status: completed`` with the file's size and duration (the callbacks that say
+        so are the caller's to post, signed, as Twilio would)."""
+        with self._lock:
+            resource = self.compositions[composition_sid]
+            resource.update({"status": "completed", "size": len(media), "duration": duration})
+            self.composition_media[composition_sid] = media
+            return dict(resource)
+
+    def _media_signature(self, composition_sid: str, expires: int) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self._media_key, f"{composition_sid}:{expires}".encode(), hashlib.sha256).hexdigest()
 
     def number_by_phone(self, e164: str) -> dict[str, Any] | None:
         return next((n for n in self.numbers.values() if n["phone_number"] == e164), None)
@@ -219,13 +244,16 @@ class FakeTwilio:
             def _handle(self, method: str) -> None:
                 parts, form, failure = self._begin(method)
                 lookup = len(parts) == 3 and parts[:2] == ["v2", "PhoneNumbers"] and method == "GET"
+                if len(parts) == 3 and parts[:2] == ["_media", "compositions"] and method == "GET":
+                    return self._composition_file(parts[2].removesuffix(".mp4"))  # a media link: no account auth
+                compositions = len(parts) >= 2 and parts[:2] == ["v1", "Compositions"]
                 create_account = parts == ["2010-04-01", "Accounts.json"] and method == "POST"
                 in_account = len(parts) >= 4 and parts[:2] == ["2010-04-01", "Accounts"]
                 # POST /Accounts/{sid}.json: the owner changes a subaccount (Status=closed)
                 account_update = (
                     len(parts) == 3 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2].endswith(".json") and method == "POST"
                 )
-                if not (lookup or create_account or in_account or account_update):
+                if not (lookup or create_account or in_account or account_update or compositions):
                     return self._error(404, 20404, f"The requested resource {self.path} was not found")
                 if in_account:
                     self._rec.account_sid = parts[2]
@@ -238,6 +266,8 @@ class FakeTwilio:
                 if lookup:
                     self._rec.auth_ok = True
                     return self._answer(200, fake._lookup(parts[2]))
+                if compositions:
+                    return self._composition(method, who, parts[2:], form)
                 if create_account:
                     return self._subaccount(who, form)
                 if account_update:
@@ -271,6 +301,63 @@ class FakeTwilio:
                     self._rec.auth_ok = True
                     return self._no_content()
                 return self._error(404, 20404, f"The requested resource {self.path} was not found")
+
+            def _composition(self, method: str, sid: str, rest: list[str], form: dict[str, str]) -> None:
+                if method == "POST" and not rest:
+                    if not form.get("RoomSid", "").startswith("RM"):
+                        return self._error(400, 53100, "RoomSid is required")
+                    cj = "CJ" + secrets.token_hex(16)
+                    resource = {"sid": cj, "account_sid": sid, "room_sid": form["RoomSid"], "status": "enqueued",
+                                "format": form.get("Format") or "webm", "audio_sources": [form.get("AudioSources") or ""],
+                                "video_layout": json.loads(form.get("VideoLayout") or "{}"),
+                                "status_callback": form.get("StatusCallback"), "size": 0, "duration": 0,
+                                "date_created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "url": f"https://video.twilio.com/v1/Compositions/{cj}"}  # fmt: skip
+                    with fake._lock:
+                        fake.compositions[cj] = resource
+                    self._rec.auth_ok = True
+                    return self._answer(201, resource)
+                with fake._lock:
+                    resource = fake.compositions.get(rest[0]) if rest else None
+                    resource = dict(resource) if resource is not None and resource["account_sid"] == sid else None
+                if resource is None or method != "GET" or len(rest) > 2 or (len(rest) == 2 and rest[1] != "Media"):
+                    return self._error(404, 20404, f"The requested resource {self.path} was not found")
+                self._rec.auth_ok = True
+                if len(rest) == 1:
+                    return self._answer(200, resource)
+                if resource["status"] != "completed":
+                    return self._error(404, 53108, "The composition's media is not available yet")
+                ttl = self._rec.query.get("Ttl") or "3600"
+                expires = int(time.time()) + max(1, min(int(ttl) if ttl.isdigit() else 3600, 3600))
+                signature = fake._media_signature(resource["sid"], expires)
+                link = f"{fake.url}/_media/compositions/{resource['sid']}.mp4?Expires={expires}&Signature={signature}"
+                self._rec.status = 302
+                raw = json.dumps({"redirect_to": link}).encode()
+                self.send_response(302)
+                self.send_header("Location", link)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def _composition_file(self, cj: str) -> None:
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                expires = (query.get("Expires") or ["0"])[-1]
+                signature = (query.get("Signature") or [""])[-1]
+                good = expires.isdigit() and secrets.compare_digest(signature, fake._media_signature(cj, int(expires)))
+                if not good or int(expires) < time.time():
+                    return self._error(403, 20403, "The media link is expired or invalid")
+                with fake._lock:
+                    media = fake.composition_media.get(cj)
+                if media is None:
+                    return self._error(404, 20404, "No such media")
+                self._rec.auth_ok = True
+                self._rec.status = 200
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Content-Length", str(len(media)))
+                self.end_headers()
+                self.wfile.write(media)
 
             def _subaccount(self, owner: str, form: dict[str, str]) -> None:
                 if owner not in fake.accounts:

@@ -86,6 +86,8 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     # where Twilio posts the texting numbers' inbound SMS (TextInboundFunction, docs/courier.md "Texts, replies and consents")
     "text-inbound-url": ([], {"TEXT_INBOUND_URL": "!GetAtt TextInboundFunctionUrl.FunctionUrl"}),
+    # where Twilio Video posts a channel's room events (VideoCallbackFunction, docs/courier.md "Video (issue 20)")
+    "video-callback-url": ([], {"VIDEO_CALLBACK_URL": "!GetAtt VideoCallbackFunctionUrl.FunctionUrl"}),
     "channel-events-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref ChannelEventsQueueName}"],
         {"CHANNEL_EVENTS_QUEUE_URL": "!Ref ChannelEventsQueueUrl"},

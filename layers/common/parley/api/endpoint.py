@@ -53,6 +53,7 @@ ACCESS = frozenset(
         "texting-secrets",  # the texting accounts' Twilio credentials (parley/texting/*): create, rotate, read
         "text-callback-queue",
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
+        "video-callback-url",  # VIDEO_CALLBACK_URL: Twilio Video's room callbacks (VideoCallbackFunction; no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
     }
@@ -77,6 +78,7 @@ _SERVICES = {
     "texting-secrets": ("secretsmanager",),
     "text-callback-queue": ("sqs",),
     "text-inbound-url": (),
+    "video-callback-url": (),
     "channel-events-queue": ("sqs",),
     "automation-queue": ("sqs",),
 }

@@ -125,3 +125,64 @@ def lookup(sid: str, token: str, e164: str) -> dict[str, Any]:
     mobile_country_code, mobile_network_code, error_code}}``."""
     url = f"{_base(lookup=True)}/v2/PhoneNumbers/{urllib.parse.quote(e164, safe='')}?Fields=line_type_intelligence"
     return _call("GET", url, sid, token)
+
+
+# ── Twilio Video: compositions (docs/courier.md "Video (issue 20)" → "Participants, compositions and callbacks") ──
+def video_base() -> str:
+    """Twilio Video's REST base: ``TWILIO_VIDEO_URL``, else the fake's ``TWILIO_API_URL`` when it is not Twilio's own
+    (the local stack and the tests serve every Twilio host from one fake), else ``https://video.twilio.com``."""
+    url = os.environ.get("TWILIO_VIDEO_URL") or ""
+    if not url:
+        api = get_settings().twilio_api_url.rstrip("/")
+        url = "https://video.twilio.com" if api == "https://api.twilio.com" else api
+    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
+        raise TwilioError(0, f"the Twilio Video URL must be http(s), not {url!r}")
+    return url.rstrip("/")
+
+
+def create_composition(sid: str, token: str, room_sid: str, *, status_callback: str) -> dict[str, Any]:
+    """``POST /v1/Compositions``: every participant's audio and video of the room in a grid, as MP4, Twilio posting
+    its progress to ``status_callback``."""
+    form = {
+        "RoomSid": room_sid,
+        "AudioSources": "*",
+        "VideoLayout": json.dumps({"grid": {"video_sources": ["*"]}}),
+        "Format": "mp4",
+        "StatusCallback": status_callback,
+        "StatusCallbackMethod": "POST",
+    }
+    out = _call("POST", f"{video_base()}/v1/Compositions", sid, token, form)
+    if not out.get("sid"):
+        raise TwilioError(0, "Twilio created a composition but its answer has no sid")
+    return out
+
+
+def composition_media(sid: str, token: str, composition_sid: str, *, ttl: int) -> str:
+    """A short-lived link to the composed file: ``GET /v1/Compositions/{sid}/Media?Ttl=…`` answers a 302 whose JSON
+    body's ``redirect_to`` is a URL valid ``ttl`` seconds (1..3600)."""
+    url = f"{video_base()}/v1/Compositions/{urllib.parse.quote(composition_sid, safe='')}/Media?Ttl={max(1, min(ttl, 3600))}"
+    auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
+    request = urllib.request.Request(url, method="GET", headers={"Authorization": f"Basic {auth}", "Accept": "application/json"})  # noqa: S310
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            raw, location = response.read(), response.headers.get("Location")
+    except urllib.error.HTTPError as err:
+        if err.code not in (301, 302, 303, 307):
+            raise TwilioError(err.code, f"Twilio refused the composition's media: {err.reason}") from None
+        raw, location = err.read(), err.headers.get("Location")
+    except (urllib.error.URLError, OSError) as err:
+        raise TwilioError(0, f"Twilio unreachable: {getattr(err, 'reason', err)}") from None
+    try:
+        parsed = json.loads(raw or b"{}")
+    except ValueError:
+        parsed = {}
+    link = (parsed.get("redirect_to") if isinstance(parsed, dict) else None) or location
+    if not link or urllib.parse.urlsplit(str(link)).scheme not in ("https", "http"):
+        raise TwilioError(0, "Twilio answered no media link for the composition")
+    return str(link)

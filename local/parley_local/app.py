@@ -143,7 +143,7 @@ class LocalStack:
 
         # Twilio REST for every function (accounts, numbers, lookups, SMS sends): the fake inside this stack
         # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
-        self.twilio = FakeTwilio().start(self.host)
+        self.twilio = FakeTwilio(composition_callbacks=True).start(self.host)  # Video compositions post their progress
         twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/",
                       "VIDEO_CALLBACK_URL": f"http://{self.host}:{self.port}/_url/{VIDEO_CALLBACK}/"}  # fmt: skip
         os.environ.update(twilio_env)

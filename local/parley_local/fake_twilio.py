@@ -30,6 +30,7 @@ Every request is recorded (``requests``; the local stack serves them at ``GET /_
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -65,6 +66,9 @@ class FakeTwilio:
     compositions: dict[str, dict[str, Any]] = field(default_factory=dict)  # CJ sid → the composition resource (Video)
     composition_media: dict[str, bytes] = field(default_factory=dict)  # CJ sid → its file, once completed
     _media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # as Twilio does: once a composition is created, post its progress (enqueued, started, progress 50, available) to
+    # its StatusCallback, signed with the account's auth token, and complete it (the local stack turns it on)
+    composition_callbacks: bool = False
     requests: list[Recorded] = field(default_factory=list)
     max_recorded: int = 5000
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
@@ -117,6 +121,36 @@ class FakeTwilio:
             self.composition_media[composition_sid] = media
             return dict(resource)
 
+    def _run_composition(self, composition_sid: str) -> None:
+        """Twilio composing: the callbacks of a composition, signed, each a moment after the last; then completed."""
+        import urllib.request
+
+        from twilio.request_validator import RequestValidator
+
+        with self._lock:
+            resource = dict(self.compositions[composition_sid])
+            token = self.accounts.get(resource["account_sid"]) or (self.subaccounts.get(resource["account_sid"]) or {}).get("auth_token")
+        url = resource.get("status_callback") or ""
+        media = b"\x00\x00\x00\x18ftypmp42" + secrets.token_bytes(64)
+        base = {"AccountSid": resource["account_sid"], "RoomSid": resource["room_sid"], "CompositionSid": composition_sid}
+        steps = [{"StatusCallbackEvent": "composition-enqueued"}, {"StatusCallbackEvent": "composition-started"},
+                 {"StatusCallbackEvent": "composition-progress", "PercentageDone": "50", "SecondsRemaining": "1"},
+                 {"StatusCallbackEvent": "composition-available", "Size": str(len(media)), "Duration": "42",
+                  "MediaUri": f"/v1/Compositions/{composition_sid}/Media"}]  # fmt: skip
+        for step in steps:
+            time.sleep(0.2)
+            if step["StatusCallbackEvent"] == "composition-available":
+                self.complete_composition(composition_sid, media=media, duration=42)
+            if not url or not token:
+                continue
+            params = {**base, **step, "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            signature = RequestValidator(token).compute_signature(url, params)
+            request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                             headers={"X-Twilio-Signature": signature,
+                                                      "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+            with contextlib.suppress(OSError):  # Twilio does not retry a composition's status callback
+                urllib.request.urlopen(request, timeout=30).close()
+
     def _media_signature(self, composition_sid: str, expires: int) -> str:
         import hashlib
         import hmac
@@ -134,6 +168,7 @@ class FakeTwilio:
                 "accounts": sorted(self.accounts),
                 "subaccounts": [{k: v for k, v in a.items() if k != "auth_token"} for a in self.subaccounts.values()],
                 "numbers": list(self.numbers.values()),
+                "compositions": list(self.compositions.values()),
                 "requests": [{k: v for k, v in asdict(r).items() if k != "headers"} for r in self.requests[-500:]],
             }
 
@@ -316,7 +351,10 @@ class FakeTwilio:
                     with fake._lock:
                         fake.compositions[cj] = resource
                     self._rec.auth_ok = True
-                    return self._answer(201, resource)
+                    self._answer(201, resource)
+                    if fake.composition_callbacks:
+                        threading.Thread(target=fake._run_composition, args=(cj,), name=f"composition-{cj}", daemon=True).start()
+                    return None
                 with fake._lock:
                     resource = fake.compositions.get(rest[0]) if rest else None
                     resource = dict(resource) if resource is not None and resource["account_sid"] == sid else None

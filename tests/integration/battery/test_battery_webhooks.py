@@ -233,3 +233,66 @@ def test_twilio_replayed_or_stale_status_callbacks_change_nothing(handler, tenan
     msg, events = messages.get_with_events(t.id, mid)
     assert msg.delivery_status == "DELIVERED"
     assert [e.event for e in events] == ["sent", "delivered"]
+
+
+# ───────────── Twilio Video (issue 20): room and composition callbacks at VideoCallbackFunction ─────────────
+@pytest.fixture
+def video_world(tenant, other_tenant, monkeypatch):
+    """A recorded video channel of tenant t on its text-account, and a text-account of tenant o (another token)."""
+    from fakes.twilio_api import FakeTwilio
+    from texting import make_account
+    from video_callbacks import make_channel
+
+    from parley.settings import get_settings
+
+    fake = FakeTwilio().start()
+    monkeypatch.setenv("TWILIO_API_URL", fake.url)
+    get_settings.cache_clear()
+    acct = make_account(tenant[0].id, fake)
+    other = make_account(other_tenant[0].id, fake, phone="+15555550199")
+    yield acct, other, make_channel(tenant[0].id, acct, recorded=True), fake
+    fake.stop()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("path", ["/room", "/composition"])
+@pytest.mark.parametrize("case", ["absent", "wrong-token", "forged", "tampered", "other-tenant-token", "unknown-room", "other-url"])
+def test_twilio_video_callbacks_with_an_absent_or_wrong_signature_are_403_and_change_nothing(path, case, handler, video_world, snapshot):
+    from video_callbacks import CALLBACK, HOST, callback_event, composition_params, room_params
+
+    acct, other, ch, fake = video_world
+    params = (room_params(ch, acct, "room-ended") if path == "/room"
+              else composition_params(ch, acct, "composition-available", "CJ" + "2" * 32, Size="10", Duration="5"))  # fmt: skip
+    event = {
+        "absent": lambda: callback_event(path, params, token=acct.token, signature=""),
+        "wrong-token": lambda: callback_event(path, params, token="not-the-auth-token"),
+        "forged": lambda: callback_event(path, params, token=acct.token, signature="ksKQrMkt8SCZ1pRzNunCoSdLxWE="),
+        "tampered": lambda: {**callback_event(path, params, token=acct.token),
+                             "body": base64.b64encode(urlencode({**params, "SequenceNumber": "999"}).encode()).decode()},
+        "other-tenant-token": lambda: callback_event(path, params, token=other.token),  # another tenant's account signed it
+        "unknown-room": lambda: callback_event(path, {**params, "RoomSid": "RM" + "9" * 32}, token=acct.token),
+        "other-url": lambda: callback_event(path, params, token=acct.token,
+                                            signature=RequestValidator(acct.token).compute_signature(f"https://{HOST}/other", params)),
+    }[case]()  # fmt: skip
+    before = snapshot()
+    out = handler(CALLBACK)(event)
+    assert out["statusCode"] == 403, out
+    assert snapshot() == before and fake.calls("/v1/Compositions") == []
+
+
+def test_twilio_video_replayed_or_stale_room_callbacks_change_nothing(handler, video_world, snapshot):
+    from video_callbacks import CALLBACK, callback_event, room_params
+
+    acct, _, ch, _ = video_world
+    left = callback_event("/room", room_params(ch, acct, "participant-disconnected", identity="ind-a", seq=7), token=acct.token)
+    assert handler(CALLBACK)(callback_event("/room", room_params(ch, acct, "participant-connected", identity="ind-a", seq=5),
+                                            token=acct.token))["statusCode"] == 204  # fmt: skip
+    assert handler(CALLBACK)(copy.deepcopy(left))["statusCode"] == 204
+    after = snapshot()
+    for event in (
+        left,
+        left,
+        callback_event("/room", room_params(ch, acct, "participant-connected", identity="ind-a", seq=6), token=acct.token),
+    ):
+        assert handler(CALLBACK)(copy.deepcopy(event))["statusCode"] == 204
+        assert snapshot() == after

@@ -103,6 +103,7 @@ class World:
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
+    video: dict[str, str] = field(default_factory=dict)  # A's video channel, participant, composition (_video_of_a; issue 20 area E)
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -240,6 +241,29 @@ def _bulk_plugins_of(a_id: str, b_id: str, dir_ids: dict[str, str], a_channel: s
         attrs = PluginCreateAttributes(name="greeting", type="template", args={"template-id": template_id}, organization_id=org)
         out[key] = plugins.create(tenant_id, attrs, user_id=None)[0]
     return out
+
+
+def _video_of_a(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """Issue 20 area E: A's video channel (area D's item and room route, with D's data-access functions), a participant
+    of A's individual in it and the composition of its room, as the room callbacks store them."""
+    from parley.dal import video as store
+    from parley.dal import video_channels
+    from parley.domain import video_compositions, video_participants
+
+    now, room = "2026-11-01T09:00:00.000Z", "RM" + "a" * 32
+    individual = dir_ids["individuals"]
+    channel = video_channels.item(a_id, "video-channel-of-a", {"organization_id": dir_ids["organizations"], "created_at": now,
+                                                              "last_modified_at": now, "channel_state": "open", "room_sid": room,
+                                                              "recorded": True, "account_id": "text-account-of-a",
+                                                              "participants": [{"individual_id": individual}]})  # fmt: skip
+    video_channels.create(channel)
+    video_channels.put_room(a_id, channel["id"], room)
+    participant = video_participants.ensure(a_id, channel, individual, now=now)
+    cid = video_compositions.composition_id(channel["id"], room)
+    store.put_composition_if_absent({"tenant_id": a_id, "id": cid, "channel_id": channel["id"], "room_sid": room, "status": "enqueued",
+                                     "processing_status": "enqueued", "processing_pct": 0, "last_seq": 0, "created_at": now,
+                                     "last_modified_at": now})  # fmt: skip
+    return {"channel": channel["id"], "participant": participant["id"], "composition": cid, "individual": individual}
 
 
 def _responder_of(a_id: str, dir_ids: dict[str, str]) -> str:
@@ -460,7 +484,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
-                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
+                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]), video=_video_of_a(a.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -837,6 +861,41 @@ def _bulk_plugin_cases() -> dict[tuple[str, str, str], Case]:
             _bp_call("POST", f"{plug_one}/expand", payload=_expand_body("individual-id"), theirs=True), _not_theirs, owner_status=(201,)
         ),
         ("GET", plug, "query.organization-id"): Case(_bp_call("GET", plug, query=by_org), _not_found),
+    }
+
+
+def _video_cases() -> dict[tuple[str, str, str], Case]:
+    """Issue 20 area E: B names A's video channel, participant or composition (any caller of a tenant reads them)."""
+    parts, part_one = "/v1/video-participants", "/v1/video-participants/{id}"
+    comps, comp_one = "/v1/video-compositions", "/v1/video-compositions/{id}"
+
+    def by_id(method, path, key, payload=...):
+        def run(w, call, who):
+            body_ = payload(w) if callable(payload) else payload
+            return call(method, path, who.id, params={"id": w.video[key]}, query={}, payload=body_)
+
+        return run
+
+    def listing(path, *names):
+        def run(w, call, who):
+            query = {
+                "video-channel-id": w.video["channel"],
+                **({"individual-id": w.video["individual"]} if "individual-id" in names else {}),
+            }
+            return call("GET", path, who.id, query=query)
+
+        return run
+
+    def note(w):
+        return {"data": {"type": "video-participants", "id": w.video["participant"], "attributes": {"note": "B was here"}}}
+
+    return {
+        ("GET", parts, "query.video-channel-id"): Case(listing(parts), _not_found),
+        ("GET", parts, "query.individual-id"): Case(listing(parts, "individual-id"), _not_found),
+        ("GET", part_one, "path.id"): Case(by_id("GET", part_one, "participant"), _not_found),
+        ("PATCH", part_one, "path.id"): Case(by_id("PATCH", part_one, "participant", note), _not_found),
+        ("GET", comps, "query.video-channel-id"): Case(listing(comps), _not_found),
+        ("GET", comp_one, "path.id"): Case(by_id("GET", comp_one, "composition"), _not_found),
     }
 
 
@@ -1508,6 +1567,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
     **_responder_cases(),
     **_bulk_cases(),
+    **_video_cases(),  # issue 20 area E
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.
@@ -1519,6 +1579,10 @@ URL_CASES = {
     # routed by the receiving number (no ?tenant), signed with its account's token: test_battery_texting.py
     ("URL", "CourierTextingApi.TextInboundFunction", "query.tenant"),
     ("URL", "CourierTextingApi.TextInboundFunction", "form.MessageSid"),
+    # routed by the room (RoomSid's global route, no ?tenant), signed with its channel's account token: the Twilio Video
+    # cases of test_battery_webhooks.py (another tenant's token, an unknown room → 403, nothing changed)
+    ("URL", "CourierVoiceVideoApi.VideoCallbackFunction", "query.tenant"),
+    ("URL", "CourierVoiceVideoApi.VideoCallbackFunction", "form.MessageSid"),
 }
 
 

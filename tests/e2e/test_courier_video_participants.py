@@ -97,11 +97,11 @@ def test_a_recorded_visit_over_http_participants_and_its_composition(local, worl
     assert set(by["ind-provider"]["attributes"]) == PART_KEYS
     assert (
         by["ind-provider"]["attributes"]["status"] == "connected"
-        and by["ind-provider"]["attributes"]["connected-at"] == "2026-12-07T15:01:00Z"
+        and by["ind-provider"]["attributes"]["connected-at"] == "2026-12-07T15:01:00.000Z"
     )
     assert (
         by["ind-patient"]["attributes"]["status"] == "disconnected"
-        and by["ind-patient"]["attributes"]["disconnected-at"] == "2026-12-07T15:03:00Z"
+        and by["ind-patient"]["attributes"]["disconnected-at"] == "2026-12-07T15:03:00.000Z"
     )
     assert by["ind-patient"]["attributes"]["account-type"] == "patient"
     one = requests.get(f"{local.api}/v1/video-participants", params={"video-channel-id": ch["id"], "individual-id": "ind-provider"},

@@ -74,7 +74,7 @@ def test_participants_join_and_leave_by_signed_room_callbacks_forward_only(handl
     found, meta = participants(handler, acct, ch)
     assert set(found) == {"ind-a", "ind-b"} and meta["page[total]"] == 2
     a = found["ind-a"]["attributes"]
-    assert a["status"] == "connected" and a["disconnected"] is False and a["connected-at"] == "2026-12-07T15:00:00Z"
+    assert a["status"] == "connected" and a["disconnected"] is False and a["connected-at"] == "2026-12-07T15:00:00.000Z"
     assert a["account-type"] == "provider" and a["video-channel-id"] == ch["id"] and a["twilio-channel-id"] == ch["room_sid"]
     assert a["audio-state"] == "unmuted"
 
@@ -85,7 +85,7 @@ def test_participants_join_and_leave_by_signed_room_callbacks_forward_only(handl
     assert post(handler, "/room", left, acct) == 204
     status, one = call(handler, "get_video_participant", acct.tenant_id, id_=found["ind-b"]["id"])
     assert status == 200 and one["data"]["attributes"]["status"] == "disconnected" and one["data"]["attributes"]["disconnected"] is True
-    assert one["data"]["attributes"]["disconnected-at"] == "2026-12-07T15:20:00Z"
+    assert one["data"]["attributes"]["disconnected-at"] == "2026-12-07T15:20:00.000Z"
     stored = store.get_participant(acct.tenant_id, found["ind-b"]["id"])
     assert stored["last_seq"] == 5 and stored["participant_sid"].startswith("PA")
     # a reconnect (newer) is the same participant, connected again

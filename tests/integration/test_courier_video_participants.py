@@ -233,3 +233,17 @@ def test_another_tenants_ids_are_404(handler, acct, other_tenant, twilio):
     assert call(handler, "get_video_composition", other, id_=cid)[0] == 404
     assert call(handler, "list_video_participants", other, query={"video-channel-id": ch["id"]})[0] == 404
     assert call(handler, "list_video_compositions", other, query={"video-channel-id": ch["id"]})[0] == 404
+
+
+def test_a_persons_purge_deletes_their_participants(handler, acct):
+    from parley.dal import video as store
+    from parley.domain import purge
+
+    first, second = make_channel(acct.tenant_id, acct), make_channel(acct.tenant_id, acct)
+    for ch in (first, second):
+        for who in ("ind-a", "ind-b"):
+            post(handler, "/room", room_params(ch, acct, "participant-connected", identity=who), acct)
+    done = purge.purge_courier(purge.Subject(acct.tenant_id, individual_ids={"ind-a"}))
+    assert done["video_participants"] == 2
+    for ch in (first, second):
+        assert [i["individual_id"] for i in store.all_participants(acct.tenant_id, ch["id"])] == ["ind-b"]

@@ -5,7 +5,8 @@ a Query, never a Scan.
   channel_id, individual_id, account_type?, status, audio_state, disconnected, connected_at?, disconnected_at?, note?,
   room_sid?, participant_sid?, last_seq, created_at, last_modified_at, last_modified_by?}``. One per (channel,
   individual): ``id = uuid5(channel id, individual id)``. Listed by channel on GSI3 (``GSI3PK =
-  TENANT#<t>#VIDEOPARTS#<channel>``, ``GSI3SK = <individual id>``: one individual's is a key condition).
+  TENANT#<t>#VIDEOPARTS#<channel>``, ``GSI3SK = <individual id>``: one individual's is a key condition); an
+  individual's (a person's purge) on GSI4 (``GSI4PK = TENANT#<t>#VIDEOPARTS#IND#<individual>``, ``GSI4SK = <channel>``).
 - composition ``PK = TENANT#<t>#VIDEOCOMP#<id>``, ``SK = VIDEOCOMP``: ``{type: "video_composition", tenant_id, id,
   channel_id, room_sid, account_sid?, composition_sid?, status, processing_status, processing_pct, size?, duration?,
   error?, last_seq, created_at, last_modified_at}``. One per (channel, room): ``id = uuid5(channel id, room sid)``.
@@ -32,6 +33,10 @@ def participants_pk(tenant_id: str, channel_id: str) -> str:
     return f"TENANT#{tenant_id}#VIDEOPARTS#{channel_id}"
 
 
+def individual_pk(tenant_id: str, individual_id: str) -> str:
+    return f"TENANT#{tenant_id}#VIDEOPARTS#IND#{individual_id}"
+
+
 def composition_pk(tenant_id: str, composition_id: str) -> str:
     return f"TENANT#{tenant_id}#VIDEOCOMP#{composition_id}"
 
@@ -49,7 +54,8 @@ def put_participant_if_absent(item: dict[str, Any]) -> bool:
     """Store a new participant; False (nothing written) when it exists already."""
     t = item["tenant_id"]
     stored = {**item, "PK": participant_pk(t, item["id"]), "SK": PART_SK, "type": PART_TYPE,
-              "GSI3PK": participants_pk(t, item["channel_id"]), "GSI3SK": item["individual_id"]}  # fmt: skip
+              "GSI3PK": participants_pk(t, item["channel_id"]), "GSI3SK": item["individual_id"],
+              "GSI4PK": individual_pk(t, item["individual_id"]), "GSI4SK": item["channel_id"]}  # fmt: skip
     try:
         table.put_item(stored, condition="attribute_not_exists(PK)")
     except ClientError as err:
@@ -99,6 +105,13 @@ def participants_of(
 def all_participants(tenant_id: str, channel_id: str) -> list[dict[str, Any]]:
     return table.query_all(IndexName="GSI3", KeyConditionExpression="GSI3PK = :pk",
                            ExpressionAttributeValues=table.values(pk=participants_pk(tenant_id, channel_id)))  # fmt: skip
+
+
+def participant_keys_of_individual(tenant_id: str, individual_id: str) -> list[tuple[str, str]]:
+    """The keys of the individual's participants, in every channel (GSI4)."""
+    items = table.query_all(IndexName="GSI4", KeyConditionExpression="GSI4PK = :pk",
+                            ExpressionAttributeValues=table.values(pk=individual_pk(tenant_id, individual_id)))  # fmt: skip
+    return [(i["PK"], i["SK"]) for i in items]
 
 
 # ── compositions ──

@@ -399,6 +399,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import plugins  # messaging: plugins no longer name the users (docs/courier.md "Plugins")
 
     done.update(plugins.purge_users(t, who.user_ids))
+    from parley.domain import video_participants  # video: the individuals' participants (docs/courier.md "Video (issue 20)")
+
+    done.update(video_participants.purge(t, who.individual_ids))
     return done
 
 

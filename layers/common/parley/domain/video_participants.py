@@ -160,3 +160,13 @@ def _timestamp(value: str | None) -> str:
         if parsed.tzinfo is not None:
             return clock.iso(parsed.astimezone(UTC))
     return clock.iso(clock.now())
+
+
+def purge(tenant_id: str, individual_ids: set[str]) -> dict[str, int]:
+    """A person's purge (``domain/purge.purge_courier``): the individuals' participants, in every channel, are deleted
+    (their join and leave times, audio, note). ``last_modified_by`` naming a purged user on someone else's participant
+    is left (no index by it; docs/courier.md "Video (issue 20)")."""
+    from parley.dal import purges
+
+    keys = [k for individual in sorted(individual_ids) for k in store.participant_keys_of_individual(tenant_id, individual)]
+    return {"video_participants": purges.delete_keys(keys)}

@@ -103,13 +103,13 @@ def participants_of(
 
 
 def all_participants(tenant_id: str, channel_id: str) -> list[dict[str, Any]]:
-    return table.query_all(IndexName="GSI3", KeyConditionExpression="GSI3PK = :pk",
+    return table.query_raw(IndexName="GSI3", KeyConditionExpression="GSI3PK = :pk",
                            ExpressionAttributeValues=table.values(pk=participants_pk(tenant_id, channel_id)))  # fmt: skip
 
 
 def participant_keys_of_individual(tenant_id: str, individual_id: str) -> list[tuple[str, str]]:
     """The keys of the individual's participants, in every channel (GSI4)."""
-    items = table.query_all(IndexName="GSI4", KeyConditionExpression="GSI4PK = :pk",
+    items = table.query_raw(IndexName="GSI4", KeyConditionExpression="GSI4PK = :pk",
                             ExpressionAttributeValues=table.values(pk=individual_pk(tenant_id, individual_id)))  # fmt: skip
     return [(i["PK"], i["SK"]) for i in items]
 

@@ -44,6 +44,7 @@ PUBLIC = {
     "GET /api/v1/communications/track/{id}": 404,
     "GET /api/v1/communications/link/{id}/{linkIndex}": 404,
     "POST /v1/texts/{id}/callback": 403,
+    "POST /v1/ask-entries": 400,  # Alexa's skill endpoint: a request that is not Amazon's (docs/courier.md "Alexa (issue 20)")
 }
 SENT: Counter[str] = Counter()  # requests made per documented operation ("METHOD /path")
 

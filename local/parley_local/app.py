@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from parley_local import families, moto_patches, ses_simulator
 from parley_local.console import Console
+from parley_local.fake_alexa import FakeAlexa
 from parley_local.fake_twilio import FakeTwilio
 from parley_local.gateway import Gateway
 from parley_local.invoke import FunctionPool
@@ -144,6 +145,10 @@ class LocalStack:
         # (docs/courier.md "Texting"); bought numbers send their SMS webhooks to the texting inbound Function URL.
         self.twilio = FakeTwilio().start(self.host)
         twilio_env = {"TWILIO_API_URL": self.twilio.url, "TEXT_INBOUND_URL": f"http://{self.host}:{self.port}/_url/{TEXT_INBOUND}/"}
+        # Alexa (docs/courier.md "Alexa (issue 20)"): the fake signing-certificate host with its test CA, Login with Amazon,
+        # the Proactive Events and Reminders APIs; the CA is trusted only with this loopback fetch URL (parley.providers.alexa)
+        self.alexa = FakeAlexa().start(self.host)
+        twilio_env.update(self.alexa.env())
         os.environ.update(twilio_env)
         base_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV") if k in os.environ}
         # Local only: the texts' signed callbacks may reach receivers on this machine (docs/courier.md "Signed callbacks";
@@ -207,6 +212,7 @@ class LocalStack:
         self.server.shutdown()
         self.server.server_close()
         self.twilio.stop()
+        self.alexa.stop()
         self.moto.stop()
         log.info("stopped in %.2f s", time.monotonic() - t0)
 

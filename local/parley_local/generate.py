@@ -64,6 +64,12 @@ TEXTING_SECRETS = (
     "secretsmanager:GetSecretValue, secretsmanager:TagResource], Resource: !Sub "
     "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/texting/*'}]"
 )
+# The Alexa skills' Login-with-Amazon client credentials (docs/courier.md "Alexa (issue 20)"): read only, parley/alexa/*
+# (an operator registers a skill with `python -m parley.admin ask-skill`).
+ALEXA_SECRETS = (
+    "- Statement: [{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !Sub "
+    "'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:parley/alexa/*'}]"
+)
 ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
     "table:read": (["- DynamoDBReadPolicy: {TableName: !Ref TableName}"], {}),
     "table:write": (["- DynamoDBCrudPolicy: {TableName: !Ref TableName}"], {}),
@@ -94,6 +100,7 @@ ACCESS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["- SQSSendMessagePolicy: {QueueName: !Ref AutomationQueueName}"],
         {"AUTOMATION_QUEUE_URL": "!Ref AutomationQueueUrl"},
     ),
+    "alexa": ([ALEXA_SECRETS], {}),
     "multicast-queue": (
         ["- SQSSendMessagePolicy: {QueueName: !Ref MulticastQueueName}"],
         {"MULTICAST_QUEUE_URL": "!Ref MulticastQueueUrl"},

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from parley import admin_directory, admin_dlq, admin_keys, admin_replicators, admin_tallies
+from parley import admin_ask, admin_directory, admin_dlq, admin_keys, admin_replicators, admin_tallies
 from parley.domain import auth
 from parley.models.domain import TENANT_SETTINGS
 
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     admin_tallies.register(sub)
     admin_directory.register(sub)
     admin_replicators.register(sub)
+    admin_ask.register(sub)
     args = parser.parse_args(argv)
     try:
         local = choose_target(args.local)

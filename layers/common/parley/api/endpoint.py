@@ -55,6 +55,7 @@ ACCESS = frozenset(
         "text-inbound-url",  # TEXT_INBOUND_URL: the texting numbers' inbound SMS webhook (no permission)
         "channel-events-queue",  # what follows a write to a channel (parley.domain.channel_events.publish)
         "automation-queue",  # the messaging automation's jobs (parley.domain.automation_jobs.queue)
+        "alexa",  # the Alexa skills' Login-with-Amazon credentials (parley/alexa/*: read) and Amazon's APIs (parley.domain.ask)
     }
 )
 
@@ -79,6 +80,7 @@ _SERVICES = {
     "text-inbound-url": (),
     "channel-events-queue": ("sqs",),
     "automation-queue": ("sqs",),
+    "alexa": ("secretsmanager",),
 }
 assert set(_SERVICES) == ACCESS
 

@@ -54,6 +54,12 @@ TWILIO_HELP = (
     "{tenantId?}: give the tenant (default: the demo tenant) a main Twilio account in the fake (its provider secret)"
 )
 
+ALEXA_HELP = (
+    "GET /_local/alexa: what the fake Amazon holds and was asked (proactive events, reminders, requests); POST "
+    "/_local/alexa/skill {tenantId, organizationId, alexaAppId?, development?}: register the tenant's skill with LWA "
+    "credentials the fake knows; POST /_local/alexa/sign {body, chain?, url?}: the headers Alexa would send with body"
+)
+
 
 def local_issuer(tenant_id: str) -> str:
     return f"https://parley.local/idp/{tenant_id}"
@@ -265,6 +271,25 @@ class LocalStack:
         expires_at = clock.iso(datetime.fromtimestamp(claims["exp"], tz=UTC))
         return {"token": token, "tenantId": tenant_id, "sub": subject, "expiresAt": expires_at, "issuer": config["issuer"]}
 
+    def give_alexa_skill(self, body: dict[str, Any]) -> Response:
+        """Register a tenant's Alexa skill (``parley.domain.ask.register_skill``) with LWA credentials of the fake."""
+        import uuid
+
+        from parley.domain import ask
+        from parley.errors import ParleyError
+
+        tenant_id, org = body.get("tenantId"), body.get("organizationId")
+        app_id = body.get("alexaAppId") or f"amzn1.ask.skill.{uuid.uuid4()}"
+        if not isinstance(tenant_id, str) or not isinstance(org, str) or not isinstance(app_id, str):
+            return _json({"status": 400, "message": ALEXA_HELP}, 400)
+        client_id, secret = self.alexa.add_client()
+        try:
+            skill_id = ask.register_skill(tenant_id, org, app_id, client_id, secret, development=bool(body.get("development")))
+        except ParleyError as err:
+            return _json({"status": err.status, "message": err.message}, err.status)
+        endpoint = f"http://{self.host}:{self.port}/v1/ask-entries/?tenant={tenant_id}"
+        return _json({"skillId": skill_id, "alexaAppId": app_id, "clientId": client_id, "endpoint": endpoint}, 201)
+
     def give_twilio_account(self, tenant_id: str) -> dict[str, str]:
         """A main Twilio account in the fake for ``tenant_id``, in its provider secret (``twilio_account_sid``,
         ``twilio_auth_token``; the secret's other keys kept), under a new secret name so no function holds a stale
@@ -411,6 +436,7 @@ class LocalStack:
                         "/_local/users (POST)",
                         "/_local/inbound-email (POST)",
                         "/_local/twilio (GET), /_local/twilio/account (POST {tenantId?})",
+                        "/_local/alexa (GET), /_local/alexa/skill (POST), /_local/alexa/sign (POST)",
                         "/_local/health",
                         "/_local/docs",
                         "/_local/openapi/<family>.json",
@@ -547,6 +573,32 @@ class LocalStack:
             except LookupError as err:
                 return _json({"status": 404, "message": str(err)}, 404)
 
+        def alexa_state(request: Request) -> Response:
+            if request.method != "GET":
+                return _json({"message": ALEXA_HELP}, 405)
+            return _json(self.alexa.snapshot())
+
+        def alexa_skill(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": ALEXA_HELP}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            return self.give_alexa_skill(body)
+
+        def alexa_sign(request: Request) -> Response:
+            if request.method != "POST":
+                return _json({"message": ALEXA_HELP}, 405)
+            try:
+                body = json_object(request)
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            payload, chain, url = body.get("body"), body.get("chain", "echo-api-cert.pem"), body.get("url")
+            if not isinstance(payload, str) or chain not in self.alexa.chains or not isinstance(url, str | None):
+                return _json({"status": 400, "message": f"body is {{body: str, chain?: one of {sorted(self.alexa.chains)}, url?}}"}, 400)
+            return _json(self.alexa.sign(payload.encode(), chain=chain, url=url))
+
         def health(_: Request) -> Response:
             return _json({"ok": True})
 
@@ -617,6 +669,9 @@ class LocalStack:
             "/_local/inbound-email": inbound_email,
             "/_local/twilio": twilio_state,
             "/_local/twilio/account": twilio_account,
+            "/_local/alexa": alexa_state,
+            "/_local/alexa/skill": alexa_skill,
+            "/_local/alexa/sign": alexa_sign,
             "/_local/health": health,
             "/_local/docs": docs_index,
             "/_local/docs/*": docs_other,

@@ -121,6 +121,12 @@ class FakeAlexa:
             self.clients[client_id] = secret
         return client_id, secret
 
+    def snapshot(self) -> dict[str, Any]:
+        """What the fake holds and was asked (``GET /_local/alexa``); client secrets and tokens are left out."""
+        with self._lock:
+            return {"url": self.url, "chains": sorted(self.chains), "clients": sorted(self.clients), "events": list(self.events),
+                    "reminders": dict(self.reminders), "requests": list(self.requests[-500:])}  # fmt: skip
+
     def fail_next(self, status: int, times: int = 1) -> None:
         with self._lock:
             self._failures.extend([status] * times)

@@ -103,6 +103,28 @@ class World:
     bulk_plugins: dict[str, str] = field(default_factory=dict)  # A's bulk attachment and plugin, B's plugin (_bulk_plugins_of)
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
+    ask: dict[str, str] = field(default_factory=dict)  # A's Alexa subscription and reminder (_ask_of_a, issue 20)
+
+
+def _ask_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """Issue 20 (Alexa): A's skill, an Alexa user's subscription to it (registered for one event, linked to no user, so
+    the owner's reminder PATCH makes no call to Amazon) and a reminder of A's individual by A's user, stored as the
+    routes store them."""
+    from parley.dal import ask as store
+
+    now = "2026-11-01T09:00:00.000Z"
+    org = dir_ids["organizations"]
+    store.put_skill({"id": "7f000000-0000-4000-8000-0000000000a1", "tenant_id": tenant_id, "organization_id": org,
+                     "alexa_app_id": "amzn1.ask.skill.of-a", "secret_name": "parley/alexa/none", "development": False,
+                     "created_at": now})  # fmt: skip
+    store.put_subscription({"id": "ask-subscription-of-a", "tenant_id": tenant_id, "organization_id": org,
+                            "skill_id": "7f000000-0000-4000-8000-0000000000a1", "alexa_app_id": "amzn1.ask.skill.of-a",
+                            "alexa_user_id": "amzn1.ask.account.OFA", "registered_events": ["AMAZON.MessageAlert.Activated"],
+                            "created_at": now, "last_modified_at": now})  # fmt: skip
+    store.put_reminder({"id": "ask-reminder-of-a", "tenant_id": tenant_id, "individual_id": dir_ids["individuals"], "name": "A's",
+                        "reminder_content": "A's reminder", "reminder_time_local": "2026-12-08T09:00:00", "tz_info": "UTC",
+                        "synced_to_alexa": False, "created_at": now, "created_by": dir_ids["users"], "last_modified_at": now})  # fmt: skip
+    return {"subscription": "ask-subscription-of-a", "reminder": "ask-reminder-of-a"}
 
 
 def _texting_of_a(tenant_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
@@ -460,7 +482,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  attachments=_attachments_of_a(a.id, b.id, dir_ids),
                  messaging={**_messaging_of(a.id, b.id, dir_ids), **_bulk_of_a(a.id, dir_ids)},
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
-                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]))  # fmt: skip
+                 bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]), ask=_ask_of_a(a.id, dir_ids))  # fmt: skip
 
 
 def _window() -> dict[str, str]:
@@ -837,6 +859,41 @@ def _bulk_plugin_cases() -> dict[tuple[str, str, str], Case]:
             _bp_call("POST", f"{plug_one}/expand", payload=_expand_body("individual-id"), theirs=True), _not_theirs, owner_status=(201,)
         ),
         ("GET", plug, "query.organization-id"): Case(_bp_call("GET", plug, query=by_org), _not_found),
+    }
+
+
+def _ask_cases() -> dict[tuple[str, str, str], Case]:
+    """Issue 20 (Alexa): B (its own user) names A's subscription, reminder, organization or individual."""
+    subs, rems = "/v1/ask-subscriptions", "/v1/ask-reminders"
+
+    def by_id(method, path, kind, payload=...):
+        def run(w, call, who):
+            user = w.directory["users"] if who.id == w.a.id else B_ATT_USER
+            body_ = payload(w) if callable(payload) else payload
+            return call(method, path, who.id, params={"id": w.ask[kind]}, query={}, payload=body_, headers={"X-User-ID": user})
+
+        return run
+
+    def listing(path, name, key):
+        def run(w, call, who):
+            user = w.directory["users"] if who.id == w.a.id else B_ATT_USER
+            return call("GET", path, who.id, query={name: w.directory[key]}, headers={"X-User-ID": user})
+
+        return run
+
+    def rename(w):
+        return {"data": {"type": "ask-reminders", "id": w.ask["reminder"], "attributes": {"name": "renamed"}}}
+
+    unregistered = {"event": {"name": "AMAZON.Occasion.Updated", "payload": {}}}  # the owner's answer: 409, no call to Amazon
+    return {
+        ("GET", subs, "query.organization-id"): Case(listing(subs, "organization-id", "organizations"), _not_found),
+        ("GET", subs + "/{id}", "path.id"): Case(by_id("GET", subs + "/{id}", "subscription"), _not_found),
+        ("POST", subs + "/{id}/send", "path.id"): Case(
+            by_id("POST", subs + "/{id}/send", "subscription", unregistered), _not_found, owner_status=(409,)
+        ),
+        ("GET", rems, "query.individual-id"): Case(listing(rems, "individual-id", "individuals"), _not_theirs),
+        ("GET", rems + "/{id}", "path.id"): Case(by_id("GET", rems + "/{id}", "reminder"), _not_found),
+        ("PATCH", rems + "/{id}", "path.id"): Case(by_id("PATCH", rems + "/{id}", "reminder", rename), _not_found),
     }
 
 
@@ -1508,6 +1565,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     # courier messaging automation: responders (A's; any caller of the tenant manages them, so B's call names A's id)
     **_responder_cases(),
     **_bulk_cases(),
+    **_ask_cases(),  # issue 20: Alexa
 }
 
 # Function URLs (Twilio): not API routes; their cases call the function directly.

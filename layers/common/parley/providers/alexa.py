@@ -41,7 +41,7 @@ SAN = "echo-api.amazon.com"
 SIGNATURE_HEADER = "Signature-256"
 CERT_URL_HEADER = "SignatureCertChainUrl"
 _LOOPBACK = ("127.0.0.1", "localhost")
-_CHAINS: dict[str, bytes] = {}  # normalized cert URL → the PEM chain (fetched once per container)
+_CHAINS: dict[str, bytes] = {}  # where the chain was fetched → the PEM chain (fetched once per container)
 _ROOTS: dict[str, list[Any]] = {}
 
 
@@ -107,11 +107,11 @@ def _certifi() -> str:
 
 
 def fetch_chain(url: str) -> bytes:
-    """The PEM chain at the (normalized) URL, once per container."""
-    if url in _CHAINS:
-        return _CHAINS[url]
+    """The PEM chain at the (normalized) URL, once per container (per fetch target: the local fake's, or Amazon's)."""
     base = _local_fetch_base()
     target = f"{base}{urllib.parse.urlsplit(url).path}" if base else url
+    if target in _CHAINS:
+        return _CHAINS[target]
     try:
         with urllib.request.urlopen(target, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (https, or the local fake)
             pem = response.read(256 * 1024)
@@ -119,7 +119,7 @@ def fetch_chain(url: str) -> bytes:
         raise InvalidRequest(f"the signing certificate chain could not be fetched: {err}") from None
     if len(_CHAINS) > 32:
         _CHAINS.clear()
-    _CHAINS[url] = pem
+    _CHAINS[target] = pem
     return pem
 
 

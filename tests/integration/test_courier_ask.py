@@ -348,3 +348,19 @@ def test_the_test_ca_is_trusted_only_with_a_loopback_fetch_url(fake, monkeypatch
         provider.check_chain(fake.chains["echo-api-cert.pem"], now)
     monkeypatch.setenv("ALEXA_CERT_FETCH_URL", fake.url)
     assert provider.check_chain(fake.chains["echo-api-cert.pem"], now).subject.rfc4514_string() == "CN=echo-api.amazon.com"
+
+
+def test_the_purge_erases_reminders_and_unlinks_subscriptions(handler, fake, alexa):
+    from parley.dal import ask as store
+    from parley.domain import purge
+
+    t, skill_id = alexa
+    subscribe(handler, fake, t, access_token=user_token(USER_ID))
+    rid = body(call(handler, "create_ask_reminder", t.id, body_=reminder_doc()))["data"]["id"]
+    other = body(call(handler, "create_ask_reminder", t.id, user=USER2_ID, body_=reminder_doc(**{"individual-id": IND2_ID})))["data"]["id"]
+    done = purge.purge_courier(purge.Subject(tenant_id=t.id, user_ids={USER_ID}, individual_ids={IND_ID}))
+    assert done["ask_reminders"] == 1 and done["ask_subscriptions_unlinked"] == 1
+    assert store.reminder(t.id, rid) is None and store.reminder(t.id, other) is not None
+    sub = store.subscription(t.id, sub_id(skill_id))
+    assert "user_id" not in sub and "GSI4PK" not in sub and sub["registered_events"] == [MESSAGE_ALERT]
+    assert store.subscriptions_of_user(t.id, USER_ID) == []

@@ -136,3 +136,12 @@ def reminders_of_individual(tenant_id: str, individual_id: str, *, offset: int, 
     params: dict[str, Any] = {"IndexName": "GSI3", "KeyConditionExpression": "GSI3PK = :pk",
                               "ExpressionAttributeValues": table.values(pk=rems_pk(tenant_id, individual_id))}  # fmt: skip
     return table.offset_page(offset, limit, **params)
+
+
+def all_reminders_of_individual(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
+    """Every reminder of the individual (GSI3), for the purge."""
+    return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=rems_pk(tenant_id, individual_id)), index="GSI3")
+
+
+def delete_reminder(tenant_id: str, reminder_id: str) -> None:
+    table.ddb().delete_item(TableName=table.table_name(), Key=table.key(rem_pk(tenant_id, reminder_id), "ASKREM"))

@@ -378,3 +378,21 @@ def update_reminder(tenant_id: str, reminder_id: str, attrs: ReminderPatchAttrib
 def list_reminders(tenant_id: str, individual_id: str, *, offset: int, limit: int) -> tuple[list[tuple[str, ReminderAttributes]], int]:
     items, total = store.reminders_of_individual(tenant_id, individual_id, offset=offset, limit=limit)
     return [(i["id"], reminder_view(i)) for i in items], total
+
+
+# ───────────── purge ─────────────
+def purge(tenant_id: str, *, user_ids: set[str], individual_ids: set[str]) -> dict[str, int]:
+    """A person's erasure (``parley.domain.purge``): the individuals' reminders are deleted (here; the copies at Alexa
+    are the Alexa user's and stay there), and the subscriptions linked to the users are unlinked (``user_id`` removed:
+    the Alexa user's subscription itself is Amazon's record of their consent, not about the person in Parley)."""
+    done = {"ask_reminders": 0, "ask_subscriptions_unlinked": 0}
+    for individual in sorted(individual_ids):
+        for item in store.all_reminders_of_individual(tenant_id, individual):
+            store.delete_reminder(tenant_id, item["id"])
+            done["ask_reminders"] += 1
+    for user in sorted(user_ids):
+        for item in store.subscriptions_of_user(tenant_id, user):
+            kept = {k: v for k, v in item.items() if k not in _KEYS and k != "user_id"}
+            store.put_subscription(kept)
+            done["ask_subscriptions_unlinked"] += 1
+    return done

@@ -399,6 +399,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     from parley.domain import plugins  # messaging: plugins no longer name the users (docs/courier.md "Plugins")
 
     done.update(plugins.purge_users(t, who.user_ids))
+    from parley.domain import ask  # Alexa: the individuals' reminders, the users' linked subscriptions (docs/courier.md "Alexa")
+
+    done.update(ask.purge(t, user_ids=set(who.user_ids), individual_ids=set(who.individual_ids)))
     return done
 
 

@@ -361,7 +361,7 @@ def require_reminder(tenant_id: str, reminder_id: str, *, user_id: str) -> dict[
 
 def update_reminder(tenant_id: str, reminder_id: str, attrs: ReminderPatchAttributes, *, user_id: str) -> ReminderAttributes:
     current = require_reminder(tenant_id, reminder_id, user_id=user_id)
-    changes = attrs.model_dump(exclude_unset=True)
+    changes = attrs.model_dump(exclude_unset=True, by_alias=False)
     for name, value in changes.items():
         if value is None and name in ("reminder_content", "reminder_time_local", "tz_info"):
             raise Unprocessable(f"{name.replace('_', '-')} cannot be null", pointer=_pointer(name.replace("_", "-")), code="invalid-member")

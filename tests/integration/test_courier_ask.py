@@ -319,6 +319,7 @@ def test_reminders_list_get_and_isolation(handler, fake, alexa, other_tenant):
         ({"tz-info": "Mars/Olympus"}, "/data/attributes/tz-info"),
         ({"reminder-rrule": "BYDAY=MO"}, "/data/attributes/reminder-rrule"),
         ({"reminder-rrule": "FREQ=SOMETIMES"}, "/data/attributes/reminder-rrule"),
+        ({"reminder-rrule": "DTSTART:20260101\nRRULE:FREQ=DAILY"}, "/data/attributes/reminder-rrule"),
         ({"reminder-time-local": "2026-13-40T09:00:00"}, "/data/attributes/reminder-time-local"),
         ({"reminder-content": None}, "/data/attributes/reminder-content"),
     ],

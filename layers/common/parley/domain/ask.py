@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -278,8 +279,9 @@ def _check_schedule(local: str, tz: str, rrule: str | None) -> None:
         from dateutil.rrule import rrulestr
 
         text = rrule.removeprefix("RRULE:")
-        if "FREQ=" not in text.upper():
-            raise Unprocessable("reminder-rrule needs FREQ (RFC 5545)", pointer=_pointer("reminder-rrule"), code="invalid-rrule")
+        if not re.fullmatch(r"[A-Za-z0-9=;,+-]+", text) or "FREQ=" not in text.upper():
+            raise Unprocessable("reminder-rrule must be one RFC 5545 RRULE with FREQ (e.g. FREQ=WEEKLY;BYDAY=MO)",
+                                pointer=_pointer("reminder-rrule"), code="invalid-rrule")  # fmt: skip
         try:
             rrulestr(text, dtstart=start)
         except (ValueError, TypeError) as err:

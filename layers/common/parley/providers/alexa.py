@@ -90,14 +90,33 @@ def _local_fetch_base() -> str | None:
 
 
 def _roots() -> list[Any]:
-    from cryptography import x509
 
     local = os.environ.get("ALEXA_CERT_ROOTS", "").strip() if _local_fetch_base() else ""
     path = local or _certifi()
     if path not in _ROOTS:
         with open(path, "rb") as handle:
-            _ROOTS[path] = x509.load_pem_x509_certificates(handle.read())
+            _ROOTS[path] = _each_certificate(handle.read())
     return _ROOTS[path]
+
+
+def _each_certificate(pem: bytes) -> list[Any]:
+    """Every certificate of a bundle that ``cryptography`` accepts, one by one: a root it refuses is left out rather
+    than failing every request (certifi has one with a non-positive serial number, a deprecation warning today and an
+    error in a later ``cryptography``)."""
+    import warnings
+
+    from cryptography import x509
+
+    out = []
+    marker = b"-----END CERTIFICATE-----"
+    for block in pem.split(marker)[:-1]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out.append(x509.load_pem_x509_certificate(block.strip() + b"\n" + marker + b"\n"))
+            except ValueError:
+                continue
+    return out
 
 
 def _certifi() -> str:

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from parley.models.base import Model
 from parley.models.courier_directory import Id
 from parley.models.jsonapi import Attributes
+from parley.models.numbers import Int32
 
 SUBSCRIPTION_TYPE = "ask-subscriptions"
 REMINDER_TYPE = "ask-reminders"
@@ -47,7 +48,7 @@ class SendBody(Model):
     model_config = ConfigDict(extra="forbid")
 
     event: ProactiveEvent
-    expire: int = Field(default=3600, ge=300, le=86_400)
+    expire: Annotated[Int32, Field(ge=300, le=86_400)] = 3600
     localized: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
 
 

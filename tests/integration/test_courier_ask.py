@@ -367,3 +367,29 @@ def test_the_purge_erases_reminders_and_unlinks_subscriptions(handler, fake, ale
     sub = store.subscription(t.id, sub_id(skill_id))
     assert "user_id" not in sub and "GSI4PK" not in sub and sub["registered_events"] == [MESSAGE_ALERT]
     assert store.subscriptions_of_user(t.id, USER_ID) == []
+
+
+def test_the_ask_skill_command_registers_a_skill_with_its_secret_from_stdin(aws, tenant, monkeypatch, capsys):
+    import io
+
+    from alexa_kit import setup_tenant as _setup
+
+    from parley import admin
+    from parley.dal import ask as store
+    from parley.dal import secrets
+
+    class Fake:
+        def add_client(self):
+            return "client-0", "unused"
+
+    t = tenant[0]
+    first = _setup(t.id, Fake(), with_tokens=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("the-lwa-secret\n"))
+    argv = ["ask-skill", "--tenant-id", t.id, "--organization-id", ORG_ID, "--alexa-app-id", APP_ID, "--client-id", "client-1"]
+    assert admin.main(argv) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["skillId"] == first and out["endpoint"].endswith(f"/v1/ask-entries/?tenant={t.id}")  # re-registering keeps the id
+    skill = store.skill(t.id, APP_ID)
+    assert secrets.named_secret(skill["secret_name"]) == {"client-id": "client-1", "client-secret": "the-lwa-secret"}
+    monkeypatch.setattr("sys.stdin", io.StringIO("s\n"))
+    assert admin.main([*argv[:-4], "--alexa-app-id", "not-a-skill", "--client-id", "c"]) == 1

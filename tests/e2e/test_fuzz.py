@@ -39,7 +39,8 @@ SCHEMAS = {
 OPERATIONS = {op.ok().label for schema in SCHEMAS.values() for op in schema.get_all_operations()}
 # Routes that take no API key: the tracking token in the path is the credential.
 # Operations that need no API key, and what they answer to a request without one: the tracking links an unknown id
-# (404); Twilio's status callback of a text a request without Twilio's signature (403).
+# (404); Twilio's status callback of a text a request without Twilio's signature (403); Alexa's skill endpoint a
+# request that is not Amazon's (400, as Amazon requires of a skill: docs/courier.md "Alexa (issue 20)").
 PUBLIC = {
     "GET /api/v1/communications/track/{id}": 404,
     "GET /api/v1/communications/link/{id}/{linkIndex}": 404,

@@ -39,13 +39,16 @@ SCHEMAS = {
 OPERATIONS = {op.ok().label for schema in SCHEMAS.values() for op in schema.get_all_operations()}
 # Routes that take no API key: the tracking token in the path is the credential.
 # Operations that need no API key, and what they answer to a request without one: the tracking links an unknown id
-# (404); Twilio's status callback of a text a request without Twilio's signature (403); Alexa's skill endpoint a
+# (404); Twilio's status callback of a text and voice webhook of a line a request without Twilio's signature (403); Alexa's skill endpoint a
 # request that is not Amazon's (400, as Amazon requires of a skill: docs/courier.md "Alexa (issue 20)").
 PUBLIC = {
     "GET /api/v1/communications/track/{id}": 404,
     "GET /api/v1/communications/link/{id}/{linkIndex}": 404,
     "POST /v1/texts/{id}/callback": 403,
     "POST /v1/ask-entries": 400,  # Alexa's skill endpoint: a request that is not Amazon's (docs/courier.md "Alexa (issue 20)")
+    # Twilio's voice webhook of a line: a request without Twilio's signature (docs/courier.md "Voice lines")
+    "POST /v1/voice-ivrs/{id}/twiml": 403,
+    "GET /v1/voice-ivrs/{id}/twiml": 403,
 }
 SENT: Counter[str] = Counter()  # requests made per documented operation ("METHOD /path")
 

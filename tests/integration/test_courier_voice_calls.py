@@ -123,6 +123,17 @@ def _secret(tenant_id, account_id):
     return fresh_named_secret(text_numbers.secret_name(tenant_id, account_id))
 
 
+def _key(tenant_id, account_id):
+    """The account's API key secret (``text_numbers.api_key``), {} before one is made."""
+    from parley.dal.secrets import fresh_named_secret
+    from parley.domain import text_numbers
+
+    try:
+        return fresh_named_secret(text_numbers.api_key_secret_name(tenant_id, account_id))
+    except LookupError:
+        return {}
+
+
 def _create_conference(handler, tenant_id, **attrs):
     body = doc("voice-conferences", **{"organization-id": ORG, "individual-id": PATIENT, **attrs})
     return call(handler, "create_voice_conference", tenant_id, path="/v1/voice-conferences/", payload=body)
@@ -147,7 +158,7 @@ def test_conference_calls_the_individual_and_moves_forward_with_status_callbacks
     assert placed.form["To"] == f"client:{PATIENT}" and placed.form["From"] == phone
     assert f">parley-{conf['id']}</Conference>" in placed.form["Twiml"]
     callback = urllib.parse.urlsplit(placed.form["StatusCallback"])
-    assert callback.path == "/status"
+    assert callback.path.endswith("/VoiceCallbackFunction/status")  # the route's VOICE_CALLBACK_URL, from the template
     assert urllib.parse.parse_qs(callback.query) == {"tenant": [tid], "account": [account_id], "conference": [conf["id"]]}
     stored = store.get_conference(tid, conf["id"])
     assert stored["call_sid"] in twilio.voice_calls and stored["account_id"] == account_id and stored["state"] == "created"
@@ -251,15 +262,16 @@ def test_conference_credentials_are_twilio_voice_tokens_signed_with_one_api_key_
     status, out = _create_conference(handler, tid)
     conf_id = out["data"]["id"]
     creds = f"/v1/voice-conferences/{conf_id}/get-credentials/"
-    assert not twilio.keys and "api_key_sid" not in _secret(tid, account_id)
+    assert not twilio.keys and _key(tid, account_id) == {}
     status, out = call(
         handler, "get_voice_conference_credentials", tid, path=creds, path_params={"id": conf_id}, query={"individual-id": PATIENT}
     )
     assert status == 200, out
     assert set(out) == {"access-token"}
     payload, key = _decode(twilio, out["access-token"])
-    secret = _secret(tid, account_id)
-    assert secret["api_key_sid"] == key["sid"] == payload["iss"] and secret["api_key_secret"] == key["secret"]
+    secret, kept = _secret(tid, account_id), _key(tid, account_id)
+    assert kept["key_sid"] == key["sid"] == payload["iss"] and kept["key_secret"] == key["secret"]
+    assert not {"key_sid", "key_secret", "api_key_sid"} & set(secret)  # the account's credentials secret is not written
     assert payload["sub"] == secret["account_sid"] == key["account_sid"]
     assert payload["grants"] == {"identity": PATIENT, "voice": {"incoming": {"allow": True}}}
     assert 3500 <= payload["exp"] - payload["nbf"] <= 3700

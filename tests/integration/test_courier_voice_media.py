@@ -235,20 +235,26 @@ def test_a_survey_calls_the_individual_from_the_account_number_and_records_each_
     assert (a["state"], a["individual-id"], a["created-by"], a["organization-id"]) == ("running", IND_ID, USER_ID, ORG_ID)
     (req,) = twilio.calls("/Calls.json", "POST")
     assert req.account_sid == acct.sid and req.form["From"] == acct.phone and req.form["To"] == "+15555550142"
-    assert req.form["Url"] == f"{CALLBACK}survey/{survey['id']}"
-    assert req.form["StatusCallback"] == f"{CALLBACK}survey/{survey['id']}/status"
+    # VoiceCallbackFunction's URLs (the route's VOICE_CALLBACK_URL, as the template gives it), naming the tenant and the
+    # account whose token signs Twilio's requests (voice_lines.callback_url)
+    who = {"tenant": [acct.tenant_id], "account": [acct.account_id]}
+    url, status_cb = urllib.parse.urlsplit(req.form["Url"]), urllib.parse.urlsplit(req.form["StatusCallback"])
+    assert url.path.endswith(f"/VoiceCallbackFunction/survey/{survey['id']}") and urllib.parse.parse_qs(url.query) == who
+    assert status_cb.path == f"{url.path}/status" and urllib.parse.parse_qs(status_cb.query) == who
     assert a["call-sid"] == next(iter(twilio.voice_calls))
 
     xml = twiml_of(voice_surveys.twiml(acct.tenant_id, survey["id"], {"CallSid": a["call-sid"]}))
     assert xml.find("Say").text == "Hello from Northside Clinic."
     gather = xml.find("Gather")
-    assert gather.get("action") == f"{CALLBACK}survey/{survey['id']}?question=0" and gather.get("numDigits") == "1"
+    action = urllib.parse.urlsplit(gather.get("action"))
+    assert (action.scheme, action.netloc, action.path) == (url.scheme, url.netloc, url.path) and gather.get("numDigits") == "1"
+    assert urllib.parse.parse_qs(action.query) == {**who, "question": ["0"]}
     assert gather.find("Say").text == SPEC["questions"][0]["prompt"]
 
     nxt = twiml_of(voice_surveys.apply_answer(acct.tenant_id, survey["id"], {"question": "0", "Digits": "4", "CallSid": "CA1"}))
-    assert nxt.find("Gather").get("action").endswith("?question=1") and nxt.find("Gather").get("input") == "speech"
+    assert nxt.find("Gather").get("action").endswith("&question=1") and nxt.find("Gather").get("input") == "speech"
     again = twiml_of(voice_surveys.apply_answer(acct.tenant_id, survey["id"], {"question": "0", "Digits": "1"}))  # a replay
-    assert again.find("Gather").get("action").endswith("?question=1")
+    assert again.find("Gather").get("action").endswith("&question=1")
     end = twiml_of(voice_surveys.apply_answer(acct.tenant_id, survey["id"], {"question": "1", "SpeechResult": "All good"}))
     assert end.find("Hangup") is not None
 

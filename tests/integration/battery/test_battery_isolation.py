@@ -104,7 +104,7 @@ class World:
     responder_id: str = ""  # a messaging-responder of A's organization and individual-group (issue 19)
     announcer_ops: dict[str, str] = field(default_factory=dict)  # A's announcer and messaging-operation (_announcer_ops_of)
     voice_media: dict[str, str] = field(default_factory=dict)  # A's voice recording and survey (_voice_media_of_a, issue 20)
-    voice: dict[str, str] = field(default_factory=dict)  # A's voice conference, dial log, queue agent, setting (_voice_of_a)
+    voice: dict[str, str] = field(default_factory=dict)  # A's voice conference, dial log, queue agent, setting (_voice_calls_of_a)
     ask: dict[str, str] = field(default_factory=dict)  # A's Alexa subscription and reminder (_ask_of_a, issue 20)
     video_id: str = ""  # a courier video visit of A's individual (issue 20, area D: _visit_of_a)
     video: dict[str, str] = field(default_factory=dict)  # A's video channel, participant, composition (_video_of_a; issue 20 area E)
@@ -187,36 +187,28 @@ def _voice_call(path, key=None, org=False, individual=False):
     return run
 
 
-def _voice_of_a(a_id: str, dir_ids: dict[str, str], monkeypatch: Any) -> dict[str, str]:
-    """Issue 20 area B: A's voice conference (with a call leg's dial log), a queue agent of A's setting, and the API key
-    of the conference's account in its secret (so A's get-credentials is answered without Twilio). Until area A's
-    ``voice_lines`` is merged, A's setting is given to ``voice_calls._setting`` here (the fields area B reads)."""
+def _voice_calls_of_a(a_id: str, dir_ids: dict[str, str]) -> dict[str, str]:
+    """Issue 20 area B: A's voice conference (with a call leg's dial log), a queue agent of A's voice line (stored by
+    ``_voice_of_a``, which runs first: the ``texting`` argument of ``World``), and the API key of the conference's
+    account in its secret (so A's get-credentials is answered without Twilio)."""
     from parley.dal import voice_calls as store
     from parley.dal.secrets import put_tenant_secret
     from parley.domain import text_numbers, voice_calls
-    from parley.errors import NotFound
 
     now = "2026-11-01T09:00:00.000Z"
     ids = {"conference": "voice-conference-of-a", "setting": "voice-setting-of-a", "account": "voice-account-of-a"}
     org, ind = dir_ids["organizations"], dir_ids["individuals"]
-    key = {"account_sid": "AC" + "b" * 32, "auth_token": "t" * 32, "api_key_sid": "SK" + "b" * 32, "api_key_secret": "s" * 32}
-    put_tenant_secret(text_numbers.secret_name(a_id, ids["account"]), key)
+    put_tenant_secret(text_numbers.secret_name(a_id, ids["account"]), {"account_sid": "AC" + "b" * 32, "auth_token": "t" * 32})
+    put_tenant_secret(text_numbers.api_key_secret_name(a_id, ids["account"]), {"key_sid": "SK" + "b" * 32, "key_secret": "s" * 32})
     store.put_conference(a_id, {"id": ids["conference"], "organization_id": org, "individual_id": ind, "account_id": ids["account"],
                                 "name": "parley-x", "state": "created", "created_at": now, "last_modified_at": now})  # fmt: skip
     voice_calls.apply_status(a_id, ids["conference"], {"CallSid": "CA" + "b" * 32, "CallStatus": "ringing", "To": f"client:{ind}"})
     ids["dial"] = voice_calls.dial_id(a_id, "CA" + "b" * 32)
-    setting = {"id": ids["setting"], "organization_id": org, "account_id": ids["account"]}
-
-    def require(tenant_id, setting_id, *, parameter=None, pointer=None):
-        if (tenant_id, setting_id) != (a_id, ids["setting"]):
-            raise NotFound(f"no voice-setting {setting_id!r}", parameter=parameter, pointer=pointer, code="not-found")
-        return setting
-
-    monkeypatch.setattr(voice_calls, "_setting", require)
     ids["agent"] = "voice-agent-of-a"
     agent = {"id": ids["agent"], "setting_id": ids["setting"], "organization_id": org, "account_id": ids["account"], "individual_id": ind,
              "user_id": dir_ids["users"], "use_pstn": False, "created_at": now, "last_modified_at": now}  # fmt: skip
     store.put_agent(a_id, agent)
+    return ids
 
 
 def _with_voice(tenant_id: str, texting: dict[str, str], dir_ids: dict[str, str]) -> dict[str, str]:
@@ -611,7 +603,7 @@ def world(handler, tenant, other_tenant, send_queue, drain, monkeypatch) -> Worl
                  responder_id=_responder_of(a.id, dir_ids), announcer_ops=_announcer_ops_of(a.id, dir_ids),
                  voice_media=_voice_media_of_a(a.id, dir_ids),
                  bulk_plugins=_bulk_plugins_of(a.id, b.id, dir_ids, chan["id"]),
-                 voice=_voice_of_a(a.id, dir_ids, monkeypatch), ask=_ask_of_a(a.id, dir_ids), video=_video_of_a(a.id, dir_ids),
+                 voice=_voice_calls_of_a(a.id, dir_ids), ask=_ask_of_a(a.id, dir_ids), video=_video_of_a(a.id, dir_ids),
                  video_id=_visit_of_a(a.id, dir_ids, "text-account-of-a"))  # fmt: skip
 
 

@@ -81,9 +81,9 @@ def make_clinic(local: Any, tmp_path: Any, receiver_url: str | None) -> Clinic:
 def key_secret(clinic: Clinic) -> tuple[str, str]:
     """The API key the stack made for the account's tokens: ``(key sid, secret)`` from Secrets Manager."""
     from parley.dal import secrets
-    from parley.domain import video_channels
+    from parley.domain import text_numbers
 
-    kept = secrets.named_secret(video_channels.key_secret_name(clinic.tenant_id, clinic.account_id))
+    kept = secrets.named_secret(text_numbers.api_key_secret_name(clinic.tenant_id, clinic.account_id))
     return kept["key_sid"], kept["key_secret"]
 
 

@@ -53,6 +53,19 @@ def put_tenant_secret(name: str, value: dict[str, Any]) -> None:
         sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
 
 
+def create_once(name: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Create the secret with ``value`` unless it exists: the value that is kept (``value``, or the one a racing
+    writer stored first), so every caller ends up with the same one."""
+    import json
+
+    sm = client("secretsmanager")
+    try:
+        sm.create_secret(Name=name, SecretString=json.dumps(value))
+    except sm.exceptions.ResourceExistsException:
+        return fresh_named_secret(name)
+    return value
+
+
 def fresh_named_secret(name: str) -> dict[str, Any]:
     """``named_secret`` read from Secrets Manager now (the container's cache refreshed), for a value just written
     elsewhere (e.g. a texting account's voice API key, created once)."""

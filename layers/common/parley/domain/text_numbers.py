@@ -115,6 +115,35 @@ def account_auth(tenant_id: str, account_id: str) -> tuple[str, str]:
     return str(value["account_sid"]), str(value["auth_token"])
 
 
+def api_key_secret_name(tenant_id: str, account_id: str) -> str:
+    return f"{secret_name(tenant_id, account_id)}/api-key"
+
+
+def api_key(tenant_id: str, account_id: str) -> tuple[str, str, str]:
+    """``(account sid, API key sid, API key secret)``: the account's one API key, which signs its access tokens
+    (voice agents and conferences, video visits). Made through Twilio's ``Keys.json`` on first use and kept in its
+    own secret (``api_key_secret_name``: the account's credentials secret is the operator's, replaced on rotation);
+    a key made by a racing request that lost the secret's create is left unused at Twilio (its secret is never
+    stored)."""
+    from parley.dal import secrets
+    from parley.providers import twilio_rest
+
+    account_sid, token = account_auth(tenant_id, account_id)
+    name = api_key_secret_name(tenant_id, account_id)
+    try:
+        kept = secrets.named_secret(name)
+        if kept.get("key_sid") and kept.get("key_secret"):
+            return account_sid, str(kept["key_sid"]), str(kept["key_secret"])
+    except LookupError:
+        pass
+    try:
+        key_sid, key_secret = twilio_rest.create_key(account_sid, token, f"parley {account_id}")
+    except twilio_rest.TwilioError as err:
+        raise twilio_failure(err, "create an API key") from None
+    kept = secrets.create_once(name, {"key_sid": key_sid, "key_secret": key_secret})
+    return account_sid, str(kept["key_sid"]), str(kept["key_secret"])
+
+
 def record_number_log(tenant_id: str, number_id: str, entry: dict[str, Any]) -> None:
     """A log line of the number (JSON of ``entry``), only when its ``logging`` is on; kept ``LOG_DAYS`` days."""
     stored = store.get_number(tenant_id, number_id)

@@ -242,40 +242,6 @@ def account_of(tenant_id: str, organization_id: str) -> str:
     return min(items, key=lambda a: (a["created_at"], a["id"]))["id"]
 
 
-def key_secret_name(tenant_id: str, account_id: str) -> str:
-    return f"parley/texting/{tenant_id}/{account_id}/video-api-key"
-
-
-def signing_key(tenant_id: str, account_id: str) -> tuple[str, str, str]:
-    """``(account sid, API key sid, API key secret)``: the account's API key for access tokens, made through Twilio's
-    ``Keys.json`` on first use and kept in Secrets Manager (``key_secret_name``); a key made by a racing request that
-    lost the secret's create is left unused at Twilio (its secret is never stored)."""
-    from parley.dal import secrets
-    from parley.dal.aws import client
-    from parley.domain import text_numbers
-    from parley.providers import twilio_rest, twilio_video
-
-    account_sid, token = text_numbers.account_auth(tenant_id, account_id)
-    name = key_secret_name(tenant_id, account_id)
-    try:
-        kept = secrets.named_secret(name)
-        if kept.get("key_sid") and kept.get("key_secret"):
-            return account_sid, str(kept["key_sid"]), str(kept["key_secret"])
-    except LookupError:
-        pass
-    try:
-        key_sid, key_secret = twilio_video.create_key(account_sid, token, f"parley video {account_id}")
-    except twilio_rest.TwilioError as err:
-        raise text_numbers.twilio_failure(err, "create an API key") from None
-    sm = client("secretsmanager")
-    try:
-        sm.create_secret(Name=name, SecretString=json.dumps({"key_sid": key_sid, "key_secret": key_secret}))
-    except sm.exceptions.ResourceExistsException:
-        kept = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
-        return account_sid, str(kept["key_sid"]), str(kept["key_secret"])
-    return account_sid, key_sid, key_secret
-
-
 def video_token(account_sid: str, key_sid: str, key_secret: str, identity: str, room: str, *, ttl: int = TOKEN_TTL_SECONDS) -> str:
     """A Twilio access token (JWT, HS256, signed with the API key's secret) with a VideoGrant for ``room``."""
     from twilio.jwt.access_token import AccessToken
@@ -427,7 +393,9 @@ def credentials(tenant_id: str, channel_id: str, individual_id: str) -> dict[str
         raise Conflict(f"the visit opens at {stored['appointment']['join_start']} (join-start)", code="before-join-window")
     if not stored.get("room_sid"):
         stored = _open_room(stored)
-    account_sid, key_sid, key_secret = signing_key(tenant_id, stored["account_id"])
+    from parley.domain import text_numbers
+
+    account_sid, key_sid, key_secret = text_numbers.api_key(tenant_id, stored["account_id"])
     return {"access-token": video_token(account_sid, key_sid, key_secret, individual_id, stored["room_name"]), "name": stored["room_name"]}
 
 

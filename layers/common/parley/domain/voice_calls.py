@@ -8,9 +8,8 @@ queue agents, conferences and the dial logs Twilio's status callbacks feed.
 - **conferences** call an individual (``client:<individual-id>`` in the browser, or ``phone-number``) into a Twilio
   conference named ``parley-<id>`` from the organization's first text account (its number), state ``created`` →
   ``running`` (a leg in progress) → ``completed`` | ``failed`` (forward only).
-- **access tokens** (agents and ``get-credentials``) are ``twilio.jwt.access_token`` JWTs (HS256) signed with an API
-  key of the account, created once per account through ``Keys.json`` and kept in the account's secret
-  (``parley/texting/<t>/<account>``: ``api_key_sid``, ``api_key_secret``).
+- **access tokens** (agents and ``get-credentials``) are ``twilio.jwt.access_token`` JWTs (HS256) signed with the
+  account's API key (``text_numbers.api_key``: one per account, shared with video).
 - **dial logs**: ``apply_status`` (Twilio's status callbacks, via area A's VoiceCallbackFunction).
 """
 
@@ -61,38 +60,14 @@ def org_account(tenant_id: str, organization_id: str) -> dict[str, Any]:
     return found[0]
 
 
-def api_key(tenant_id: str, account_id: str) -> tuple[str, str, str]:
-    """``(account sid, API key sid, API key secret)`` of the account: the key is created through ``Keys.json`` the
-    first time and kept in the account's secret (read fresh before creating one, so a key is made once)."""
-    from parley.dal import secrets
-    from parley.domain import text_numbers
-    from parley.providers import twilio_rest
-
-    name = text_numbers.secret_name(tenant_id, account_id)
-    try:
-        value = secrets.named_secret(name)
-        if not value.get("api_key_sid"):
-            value = secrets.fresh_named_secret(name)
-    except LookupError:
-        raise NotFound(f"no credentials for text-account {account_id!r}", code="not-found") from None
-    if not value.get("account_sid") or not value.get("auth_token"):
-        raise NotFound(f"no credentials for text-account {account_id!r}", code="not-found")
-    if value.get("api_key_sid") and value.get("api_key_secret"):
-        return str(value["account_sid"]), str(value["api_key_sid"]), str(value["api_key_secret"])
-    try:
-        key_sid, key_secret = twilio_rest.create_key(value["account_sid"], value["auth_token"], f"parley voice {account_id}")
-    except twilio_rest.TwilioError as err:
-        raise text_numbers.twilio_failure(err, "create an API key") from None
-    secrets.put_tenant_secret(name, {**value, "api_key_sid": key_sid, "api_key_secret": key_secret})
-    return str(value["account_sid"]), key_sid, key_secret
-
-
 def access_token(tenant_id: str, account_id: str, identity: str) -> str:
     """A Twilio Voice access token (JWT, HS256) for ``identity``: incoming calls allowed, valid ``TOKEN_TTL`` s."""
     from twilio.jwt.access_token import AccessToken
     from twilio.jwt.access_token.grants import VoiceGrant
 
-    account_sid, key_sid, key_secret = api_key(tenant_id, account_id)
+    from parley.domain import text_numbers
+
+    account_sid, key_sid, key_secret = text_numbers.api_key(tenant_id, account_id)
     token = AccessToken(account_sid, key_sid, key_secret, identity=identity, ttl=TOKEN_TTL)
     token.add_grant(VoiceGrant(incoming_allow=True))
     jwt = token.to_jwt()

@@ -1,8 +1,6 @@
 """Twilio Video rooms and API keys (docs/courier.md "## Video (issue 20)" → "### Video visits"), through the texting
 issue's REST client (``parley.providers.twilio_rest``: plain HTTPS, HTTP Basic with the account's SID and auth token).
 
-- ``create_key``: ``POST /2010-04-01/Accounts/{sid}/Keys.json`` → ``(key sid SK…, secret)`` (the secret is answered
-  once; access tokens are signed with it);
 - ``create_room``: ``POST /v1/Rooms`` (``UniqueName``, ``Type=group``, ``RecordParticipantsOnConnect``,
   ``StatusCallback``) → the room resource (``sid`` RM…);
 - ``complete_room``: ``POST /v1/Rooms/{sid}`` ``Status=completed``.
@@ -16,20 +14,11 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from parley.providers.twilio_rest import API_VERSION, TwilioError, _base, _call, video_base
+from parley.providers.twilio_rest import TwilioError, _call, video_base
 
 
 def _video_base() -> str:
     return video_base()
-
-
-def create_key(sid: str, token: str, friendly_name: str) -> tuple[str, str]:
-    """A new standard API key of the account: ``(key sid, key secret)``."""
-    out = _call("POST", f"{_base()}/{API_VERSION}/Accounts/{urllib.parse.quote(sid, safe='')}/Keys.json", sid, token,
-                {"FriendlyName": friendly_name[:64]})  # fmt: skip
-    if not out.get("sid") or not out.get("secret"):
-        raise TwilioError(0, "Twilio created a key but its answer has no sid or secret")
-    return str(out["sid"]), str(out["secret"])
 
 
 def create_room(

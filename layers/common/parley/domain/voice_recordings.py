@@ -185,3 +185,23 @@ def download(tenant_id: str, recording_id: str, *, individual_id: str | None = N
     expires = clock.iso(clock.now() + timedelta(seconds=LINK_SECONDS))
     url = store.audio_link(counted["s3_key"], filename=f"{recording_id}.mp3", content_type=CONTENT_TYPE, expires_in=LINK_SECONDS)
     return recording_id, view(counted, url=url, expires=expires)
+
+
+def purge(tenant_id: str, *, individual_ids: set[str], numbers: set[str]) -> dict[str, int]:
+    """Erase a person's recordings (``parley.domain.purge``): every recording whose ``individual_id`` is theirs or
+    whose caller (``phone_number``) is one of ``numbers`` (their phones, ``client:<individual>``) is deleted — its
+    audio in S3 first, then its item (a purge that stops in between finds the item again). Twilio's own copy is not
+    deleted here (docs/courier.md "Voice media"). A second run finds nothing."""
+    done = {"voice_recordings": 0, "voice_recording_objects": 0}
+    found: dict[str, dict[str, Any]] = {}
+    for individual_id in sorted(individual_ids):
+        found |= {r["id"]: r for r in store.recordings_of(tenant_id, individual_id)}
+    for number in sorted(numbers):
+        found |= {r["id"]: r for r in store.recordings_with(tenant_id, number)}
+    for sid, recording in sorted(found.items()):
+        for key in dict.fromkeys([recording.get("s3_key") or store.recording_key(tenant_id, sid), store.recording_key(tenant_id, sid)]):
+            if store.delete_audio(key):
+                done["voice_recording_objects"] += 1
+        if store.delete_recording(tenant_id, sid):
+            done["voice_recordings"] += 1
+    return done

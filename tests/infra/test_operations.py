@@ -299,6 +299,9 @@ def test_the_purge_may_read_and_delete_every_object_a_persons_data_is_kept_in():
                                               for sub in subs):  # fmt: skip
                 granted |= set(s["Action"])
         assert {"s3:DeleteObject", "s3:GetObject", "s3:ListBucket"} <= granted, bucket
+    # and reads the text accounts' Twilio credentials, to delete a purged person's recordings at Twilio too
+    secrets = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s.get("Action"))]
+    assert any(":secret:parley/texting/*" in json.dumps(s["Resource"]) for s in secrets)
     env = _doc(ROOT_TEMPLATE)["Globals"]["Function"]["Environment"]["Variables"]
     assert env["BODY_BUCKET"] == {"Ref": "BodyBucket"}
     assert "BODY_BUCKET" not in _doc(ROOT_TEMPLATE)["Resources"]["PurgeFunction"]["Properties"]["Environment"]["Variables"]

@@ -70,6 +70,11 @@ def doc(type_, **attributes):
     return {"data": {"type": type_, "attributes": attributes}}
 
 
+def deletes(twilio):
+    """The recordings Twilio was asked to delete."""
+    return [r for r in twilio.requests if r.method == "DELETE" and "/Recordings/" in r.path]
+
+
 def raw(pk, sk):
     """The stored item, index keys included."""
     from parley.dal import table
@@ -159,6 +164,7 @@ def test_a_persons_purge_erases_their_voice_items_and_leaves_the_others(handler,
     done = purge.purge_courier(purge.Subject(t, addresses={X_PHONE}, individual_ids={IND_X}))
     assert (done["voice_agents"], done["voice_conferences"], done["voice_dial_logs"]) == (1, 4, 4)
     assert (done["voice_recordings"], done["voice_recording_objects"], done["voice_surveys"]) == (3, 3, 3)
+    assert (done["voice_recordings_deleted_at_twilio"], done["voice_recordings_left_at_twilio"]) == (3, 0)
 
     # agents: X's deleted, Y's there
     assert calls_store.get_agent(t, agent["x"], consistent=True) is None
@@ -200,7 +206,11 @@ def test_a_persons_purge_erases_their_voice_items_and_leaves_the_others(handler,
     assert dial_of("y_calls_x_agent")["from_number"] == Y_PHONE and dial_of("x_calls_y_agent")["individual_id"] == IND_Y
     assert dial_of("conf_x")["from_number"] == acct.phone
 
-    # recordings: X's erased with their audio; Y's there
+    # recordings: X's erased with their audio, here and at Twilio (asked with the account's own credentials); Y's there
+    deleted = deletes(twilio)
+    assert sorted(c.path.rsplit("/", 1)[1] for c in deleted) == sorted(f"{rec[n]}.json" for n in ("x_caller", "x_individual", "x_pstn"))
+    assert all(c.auth_ok and c.account_sid == acct.sid for c in deleted)
+    assert set(twilio.recordings) == {rec["y"]}
     for name in ("x_caller", "x_individual", "x_pstn"):
         assert voice_media.get_recording(t, rec[name], consistent=True) is None
         assert s3.list_objects_v2(Bucket=bucket, Prefix=voice_media.recording_key(t, rec[name])).get("KeyCount") == 0
@@ -237,6 +247,7 @@ def test_a_persons_purge_erases_their_voice_items_and_leaves_the_others(handler,
     assert {k: again[k] for k in done if k.startswith("voice_")} == {k: 0 for k in done if k.startswith("voice_")}
     after = [i for i in table_items() if str(i.get("type", "")).startswith("voice_")]
     assert sorted(json.dumps(i, sort_keys=True, default=str) for i in after) == snapshot
+    assert len(deletes(twilio)) == 3  # nothing asked of Twilio again
 
 
 def test_an_individuals_purge_finds_the_phones_only_its_voice_items_know(handler, acct, twilio):
@@ -258,3 +269,39 @@ def test_an_individuals_purge_finds_the_phones_only_its_voice_items_know(handler
     for name in ("x_caller", "x_individual", "x_pstn"):
         assert voice_media.get_recording(t, rec[name], consistent=True) is None
     assert voice_media.get_recording(t, rec["y"], consistent=True) is not None
+
+
+def test_a_recording_twilio_no_longer_has_or_refuses_to_delete_is_still_erased_here_and_an_outage_retries(handler, acct, twilio):
+    from parley.dal import voice_media
+    from parley.domain import purge, voice_recordings
+    from parley.providers import twilio_rest
+
+    t = acct.tenant_id
+    line = call(handler, "create_voice_setting", t, USER_X, doc("voice-settings", **{"account-id": acct.account_id,
+                                                                                    "phone-number": acct.phone}))  # fmt: skip
+    made = []
+    for _ in range(2):
+        sid = twilio.add_recording(acct.sid, audio=b"x")
+        voice_recordings.apply_recording(t, line["id"], {"AccountSid": acct.sid, "CallSid": "CA" + uuid.uuid4().hex, "RecordingSid": sid,
+                                                         "RecordingStatus": "completed", "From": X_PHONE,
+                                                         "RecordingUrl": f"https://api.twilio.com/x/{sid}"})  # fmt: skip
+        made.append(sid)
+    del twilio.recordings[made[0]]  # gone at Twilio already (404): erased here all the same
+    twilio.fail_next(503)  # Twilio unavailable: the step fails and runs again, nothing lost
+    with pytest.raises(twilio_rest.TwilioError):
+        purge.purge_courier(purge.Subject(t, addresses={X_PHONE}))
+    assert all(voice_media.get_recording(t, sid, consistent=True) for sid in made)
+    done = purge.purge_courier(purge.Subject(t, addresses={X_PHONE}))
+    assert (done["voice_recordings"], done["voice_recordings_deleted_at_twilio"], done["voice_recordings_left_at_twilio"]) == (2, 2, 0)
+    assert not set(made) & set(twilio.recordings)
+    assert all(voice_media.get_recording(t, sid, consistent=True) is None for sid in made)
+
+    # the account's credentials refused (401): erased here, Twilio's copy counted as left (and logged)
+    sid = twilio.add_recording(acct.sid, audio=b"y")
+    voice_recordings.apply_recording(t, line["id"], {"AccountSid": acct.sid, "CallSid": "CA" + uuid.uuid4().hex, "RecordingSid": sid,
+                                                     "RecordingStatus": "completed", "IndividualId": IND_X,
+                                                     "RecordingUrl": f"https://api.twilio.com/x/{sid}"})  # fmt: skip
+    twilio.fail_next(401)
+    done = purge.purge_courier(purge.Subject(t, individual_ids={IND_X}))
+    assert (done["voice_recordings"], done["voice_recordings_deleted_at_twilio"], done["voice_recordings_left_at_twilio"]) == (1, 0, 1)
+    assert voice_media.get_recording(t, sid, consistent=True) is None and sid in twilio.recordings

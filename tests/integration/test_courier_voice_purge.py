@@ -253,13 +253,22 @@ def test_a_persons_purge_erases_their_voice_items_and_leaves_the_others(handler,
 def test_an_individuals_purge_finds_the_phones_only_its_voice_items_know(handler, acct, twilio):
     """An individual's purge names no phone: the numbers its PSTN agent, its conferences and its surveys used are
     erased from the other voice items too."""
+    from parley.dal import voice_lines as lines_store
     from parley.dal import voice_media
-    from parley.domain import purge
+    from parley.domain import purge, voice_lines
 
     t = acct.tenant_id
-    _, _, _, dial, rec, _ = world(handler, acct, twilio)
+    line, _, _, dial, rec, _ = world(handler, acct, twilio)
+    stored_line = lines_store.get_setting(t, line["id"])
+    entries = {}
+    for caller in (X_PSTN, Y_PHONE):  # queue callbacks of two callers
+        sid = "CA" + uuid.uuid4().hex
+        voice_lines.apply_queue(t, stored_line, {"CallSid": sid, "From": caller, "QueuePosition": "1", "QueueTime": "3"})
+        entries[caller] = voice_lines.entry_id(t, sid)
     done = purge.purge_courier(purge.Subject(t, individual_ids={IND_X}))
-    assert done["voice_agents"] == 1
+    assert done["voice_agents"] == 1 and done["voice_queue_entries"] == 1
+    assert "phone_number" not in lines_store.get_entry(t, entries[X_PSTN], consistent=True)
+    assert lines_store.get_entry(t, entries[Y_PHONE], consistent=True)["phone_number"] == Y_PHONE
     from parley.dal import voice_calls as calls_store
 
     # X's agent phone (X_PSTN) and the phone X's conference and survey called (X_PHONE) are gone from Y's legs too

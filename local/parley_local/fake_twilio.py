@@ -21,7 +21,8 @@ bodies; Twilio's JSON error body ``{code, message, more_info, status}``):
 - voice media (issue 20, area C): ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (To, From, Url, StatusCallback) — an
   outbound call (``CA`` + 32 hex, ``status: queued``; kept in ``voice_calls``; Twilio's fetch of ``Url`` is not
   made: tests act as Twilio); ``GET …/Recordings/{RE}.mp3`` (and ``.wav``) — a recording's audio, added with
-  ``add_recording`` (404 for another account's or an unknown one);
+  ``add_recording`` (404 for another account's or an unknown one); ``DELETE …/Recordings/{RE}.json`` deletes it (204;
+  404 as the GET);
 - voice agents and conferences (issue 20, area B): ``POST /2010-04-01/Accounts/{sid}/Keys.json`` (``FriendlyName``) —
   a standard API key (``SK`` + 32 hex) and its ``secret``, answered only here as Twilio does (kept in ``keys``);
   ``Calls.json`` also takes inline ``Twiml`` and a ``client:<identity>`` To (a Voice SDK client);
@@ -381,6 +382,14 @@ class FakeTwilio:
                     return self._api_key(sid, form)
                 if method == "GET" and len(rest) == 2 and rest[0] == "Recordings" and rest[1].endswith((".mp3", ".wav")):
                     return self._recording_media(sid, rest[1])
+                if method == "DELETE" and len(rest) == 2 and rest[0] == "Recordings" and rest[1].endswith(".json"):
+                    with fake._lock:
+                        gone = fake.recordings.get(rest[1].removesuffix(".json"))
+                        if gone is None or gone["account_sid"] != sid:
+                            return self._error(404, 20404, f"The requested resource Recordings/{rest[1]} was not found")
+                        del fake.recordings[rest[1].removesuffix(".json")]
+                    self._rec.auth_ok = True
+                    return self._no_content()
                 if len(rest) == 3 and rest[0] == "AvailablePhoneNumbers" and rest[2] == "Local.json" and method == "GET":
                     q = self._rec.query
                     size = max(1, min(int(q.get("PageSize") or 50), 1000)) if (q.get("PageSize") or "50").isdigit() else 50

@@ -279,3 +279,29 @@ def test_the_table_has_point_in_time_recovery_and_ttl_on_the_ttl_attribute():
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert table["DeletionPolicy"] == "Retain"
+
+
+def test_the_purge_may_read_and_delete_every_object_a_persons_data_is_kept_in():
+    """PurgeFunction deletes S3 objects in the body bucket (message bodies, user-email attachments, the courier voice
+    recordings' audio at ``voice-recordings/<t>/<sid>.mp3``, looked for with HeadObject first: GetObject, and
+    ListBucket for a 404 rather than a 403 on a missing one) and in the inbound-mail bucket, and knows the body
+    bucket's name (the Globals' BODY_BUCKET)."""
+    from parley.dal import voice_media
+
+    assert voice_media.recording_key("t", "RE1").startswith("voice-recordings/t/")  # the recordings live in the body bucket
+    role = resources(ROOT_TEMPLATE)["PurgeFunctionRole"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    for bucket in ("BodyBucket", "InboundMailBucket"):
+        granted = set()
+        for s in statements:
+            subs = [r["Fn::Sub"] for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]) if "Fn::Sub" in r]
+            if s["Effect"] == "Allow" and any(sub[0].endswith(":s3:::${bucketName}/*") and sub[1] == {"bucketName": {"Ref": bucket}}
+                                              for sub in subs):  # fmt: skip
+                granted |= set(s["Action"])
+        assert {"s3:DeleteObject", "s3:GetObject", "s3:ListBucket"} <= granted, bucket
+    # and reads the text accounts' Twilio credentials, to delete a purged person's recordings at Twilio too
+    secrets = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s.get("Action"))]
+    assert any(":secret:parley/texting/*" in json.dumps(s["Resource"]) for s in secrets)
+    env = _doc(ROOT_TEMPLATE)["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["BODY_BUCKET"] == {"Ref": "BodyBucket"}
+    assert "BODY_BUCKET" not in _doc(ROOT_TEMPLATE)["Resources"]["PurgeFunction"]["Properties"]["Environment"]["Variables"]

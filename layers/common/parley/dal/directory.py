@@ -202,6 +202,13 @@ def get_any(tenant_id: str, entity_type: str, entity_id: str) -> dict[str, Any] 
     return table.get(pk(tenant_id, entity_type), sk(entity_id))
 
 
+def entity_ids(tenant_id: str, entity_type: str) -> list[str]:
+    """Every id of the type's partition, tombstones included (one Query of the partition; the purge walks the tenant's
+    organizations this way)."""
+    items = table.query_all(key_condition="PK = :pk", expr_values=table.values(pk=pk(tenant_id, entity_type)))
+    return [str(i["entity_id"]) for i in items if i.get("entity_id")]
+
+
 def page(tenant_id: str, entity_type: str, *, offset: int, limit: int, descending: bool = False) -> tuple[list[dict[str, Any]], int]:
     """Items ``offset``..``offset+limit`` of the type's partition in id order, and how many there are (tombstones are
     read but neither answered nor counted)."""

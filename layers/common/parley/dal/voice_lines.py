@@ -127,6 +127,12 @@ def settings(t: str, organization_id: str, *, offset: int, limit: int) -> tuple[
     return _page(f"TENANT#{t}#VOICESET#ORG#{organization_id}", offset=offset, limit=limit)
 
 
+def all_settings(t: str, organization_id: str) -> list[dict[str, Any]]:
+    """Every line of the organization (an organization's few; the purge finds its agents through them)."""
+    return table.query_all(key_condition="GSI6PK = :pk", expr_values=table.values(pk=f"TENANT#{t}#VOICESET#ORG#{organization_id}"),
+                           index="GSI6")  # fmt: skip
+
+
 # ── tasks ──
 
 

@@ -387,9 +387,18 @@ def purge_courier(who: Subject) -> dict[str, int]:
     region = _region(t)
     phones = {numbers_.best_effort(a, region) for a in who.addresses if "@" not in a}
     done.update(channel_bridge.purge(t, individual_ids=who.individual_ids, phones=phones))
-    from parley.domain import voice_lines  # voice: the callers' numbers in queue entries (docs/courier.md "Voice lines")
+    # voice (docs/courier.md "Voice lines", "Voice media", "Agents, conferences and dial logs"): the person's numbers are
+    # their phones, their browser identities (client:<individual>) and the phones the voice items know as their
+    # individuals' (a PSTN agent's, a conference's or a survey's number: an individual's purge names no phone); the
+    # items those are read from are erased last
+    from parley.domain import voice_calls, voice_lines, voice_recordings, voice_surveys
 
-    done.update(voice_lines.purge(t, phones=phones))
+    numbers = phones | {f"client:{i}" for i in who.individual_ids}
+    numbers |= voice_calls.person_numbers(t, who.individual_ids) | voice_surveys.person_numbers(t, who.individual_ids)
+    done.update(voice_lines.purge(t, phones=numbers))  # the callers' numbers in queue entries (E.164 ones)
+    done.update(voice_recordings.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
+    done.update(voice_calls.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
+    done.update(voice_surveys.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))

@@ -102,6 +102,11 @@ def agent_view(stored: dict[str, Any], token: str | None = None) -> Any:
     )
 
 
+def agent_id_of(tenant_id: str, setting_id: str, individual_id: str) -> str:
+    """One agent per (setting, individual): its id."""
+    return str(uuid.uuid5(_NS, f"agent:{tenant_id}:{setting_id}:{individual_id}"))
+
+
 def create_agent(tenant_id: str, user_id: str, individual_id: str, attrs: Any, region: str = "US") -> tuple[str, Any]:
     from parley.domain import text_numbers
 
@@ -113,7 +118,7 @@ def create_agent(tenant_id: str, user_id: str, individual_id: str, attrs: Any, r
         if not attrs.phone_number:
             raise Unprocessable("phone-number is required with use-pstn", pointer=pointer("phone-number"), code="missing-member")
         phone = text_numbers.e164(attrs.phone_number, region, pointer=pointer("phone-number"))
-    agent_id = str(uuid.uuid5(_NS, f"agent:{tenant_id}:{attrs.setting_id}:{individual_id}"))
+    agent_id = agent_id_of(tenant_id, attrs.setting_id, individual_id)
     token = None if attrs.use_pstn else access_token(tenant_id, setting["account_id"], individual_id)
     previous = store.get_agent(tenant_id, agent_id, consistent=True)
     now = _now()
@@ -155,7 +160,7 @@ def conference_view(stored: dict[str, Any]) -> Any:
     return ConferenceAttributes(
         created_at=stored["created_at"],
         created_by=stored.get("created_by"),
-        individual_id=stored["individual_id"],
+        individual_id=stored.get("individual_id"),  # absent once the individual is purged
         last_modified_at=stored["last_modified_at"],
         organization_id=stored["organization_id"],
         state=stored["state"],
@@ -230,7 +235,7 @@ def create_conference(tenant_id: str, user_id: str | None, attrs: Any, region: s
 
 def get_conference(tenant_id: str, conference_id: str, individual_id: str | None = None) -> tuple[str, Any]:
     found = require_conference(tenant_id, conference_id)
-    if individual_id and found["individual_id"] != individual_id:
+    if individual_id and found.get("individual_id") != individual_id:
         raise NotFound(f"no voice-conference {conference_id!r} of individual {individual_id!r}", code="not-found")
     return conference_id, conference_view(found)
 
@@ -324,7 +329,7 @@ def apply_status(tenant_id: str, owner_id: str, params: dict[str, str]) -> None:
     to = params.get("To") or ""
     agent = None
     if conference is not None:
-        organization_id, individual_id = conference["organization_id"], conference["individual_id"]
+        organization_id, individual_id = conference["organization_id"], conference.get("individual_id")
     else:
         organization_id = setting.get("organization_id")  # type: ignore[union-attr]
         agent = next((a for a in store.agents_of(tenant_id, owner_id)
@@ -357,3 +362,97 @@ def apply_status(tenant_id: str, owner_id: str, params: dict[str, str]) -> None:
             store.update_conference(tenant_id, conference["id"], changes, from_states=("created", "running"))
     elif agent is not None:
         store.set_agent_call(tenant_id, agent["id"], fields["id"], now, ended=status in FINAL)
+
+
+# ── the purge (parley.domain.purge) ──
+
+
+def _agents_of(tenant_id: str, individual_ids: set[str]) -> list[dict[str, Any]]:
+    """The individuals' agents: one per (line, individual), so each line of each of the tenant's organizations is
+    asked by id (GetItem; a tenant's few lines)."""
+    from parley.dal import directory
+    from parley.dal import voice_lines as lines
+
+    if not individual_ids:
+        return []
+    found = []
+    for organization_id in directory.entity_ids(tenant_id, "organizations"):
+        for setting in lines.all_settings(tenant_id, organization_id):
+            for individual_id in sorted(individual_ids):
+                agent = store.get_agent(tenant_id, agent_id_of(tenant_id, setting["id"], individual_id), consistent=True)
+                if agent is not None:
+                    found.append(agent)
+    return found
+
+
+def _conferences_of(tenant_id: str, individual_ids: set[str], numbers: set[str]) -> dict[str, dict[str, Any]]:
+    """The conferences with the individuals (GSI6, per organization of the tenant) and those that called one of the
+    numbers (GSI5)."""
+    from parley.dal import directory
+
+    found: dict[str, dict[str, Any]] = {}
+    if individual_ids:
+        for organization_id in directory.entity_ids(tenant_id, "organizations"):
+            for individual_id in sorted(individual_ids):
+                found |= {c["id"]: c for c in store.conferences_of(tenant_id, organization_id, individual_id)}
+    for number in sorted(numbers):
+        found |= {c["id"]: c for c in store.conferences_to(tenant_id, number)}
+    return found
+
+
+def person_numbers(tenant_id: str, individual_ids: set[str]) -> set[str]:
+    """The phone numbers these items know as the individuals': their PSTN agents' phones and the phones their
+    conferences called (the purge erases them wherever the voice items hold them, an individual's purge naming no
+    phone of its own)."""
+    numbers = {str(a["phone_number"]) for a in _agents_of(tenant_id, individual_ids) if a.get("phone_number")}
+    conferences = _conferences_of(tenant_id, individual_ids, set()).values()
+    return numbers | {str(c["to"]) for c in conferences if str(c.get("to") or "").startswith("+")}
+
+
+def _scrubbed(text: Any, values: set[str]) -> Any:
+    if not isinstance(text, str):
+        return text
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "[purged]")
+    return text
+
+
+def purge(tenant_id: str, *, individual_ids: set[str], numbers: set[str]) -> dict[str, int]:
+    """Erase a person from the voice calls (``parley.domain.purge``): ``numbers`` are their phones (E.164) and
+    ``client:<individual>``. The dial logs naming them lose ``individual_id`` and the numbers that are theirs (with
+    those index keys); the conferences with an individual of theirs, or that called one of the numbers, lose
+    ``individual_id`` and ``to`` (and the index keys naming them; the numbers in Twilio's ``error`` become
+    ``[purged]``); the individuals' agents are deleted. Dial logs and conferences stay, anonymous: an organization's
+    call history. Dial logs first, agents last (the sources of ``person_numbers``): a purge that stops half-way and
+    runs again still finds what is left. A second run finds nothing (the index keys are gone)."""
+    done = {"voice_dial_logs": 0, "voice_conferences": 0, "voice_agents": 0}
+    dials: dict[str, dict[str, Any]] = {}
+    for individual_id in sorted(individual_ids):
+        dials |= {d["id"]: d for d in store.dials_of(tenant_id, individual_id)}
+    for number in sorted(numbers):
+        dials |= {d["id"]: d for d in store.dials_with(tenant_id, number)}
+    for dial in dials.values():
+        remove = []
+        if dial.get("individual_id") in individual_ids:
+            remove += ["individual_id", "GSI4PK", "GSI4SK"]
+        if dial.get("from_number") in numbers:
+            remove += ["from_number", "GSI5PK", "GSI5SK"]
+        if dial.get("to_number") in numbers:
+            remove += ["to_number", "GSI7PK", "GSI7SK"]
+        if remove and store.forget_in_dial(tenant_id, dial["id"], remove):
+            done["voice_dial_logs"] += 1
+    for conference in _conferences_of(tenant_id, individual_ids, numbers).values():
+        remove, named = [], set(numbers)
+        if conference.get("individual_id") in individual_ids:
+            remove += ["individual_id", "GSI6PK", "GSI6SK"]
+        if remove or conference.get("to") in numbers:
+            remove += ["to", "GSI5PK", "GSI5SK"]
+            named.add(str(conference.get("to") or ""))
+        error = _scrubbed(conference.get("error"), {n for n in named if n})
+        changes = {"error": error} if error != conference.get("error") else {}
+        if store.forget_in_conference(tenant_id, conference["id"], remove, changes):
+            done["voice_conferences"] += 1
+    for agent in _agents_of(tenant_id, individual_ids):
+        if store.delete_agent(tenant_id, agent["id"]):
+            done["voice_agents"] += 1
+    return done

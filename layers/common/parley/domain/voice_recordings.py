@@ -185,3 +185,55 @@ def download(tenant_id: str, recording_id: str, *, individual_id: str | None = N
     expires = clock.iso(clock.now() + timedelta(seconds=LINK_SECONDS))
     url = store.audio_link(counted["s3_key"], filename=f"{recording_id}.mp3", content_type=CONTENT_TYPE, expires_in=LINK_SECONDS)
     return recording_id, view(counted, url=url, expires=expires)
+
+
+def purge(tenant_id: str, *, individual_ids: set[str], numbers: set[str]) -> dict[str, int]:
+    """Erase a person's recordings (``parley.domain.purge``): every recording whose ``individual_id`` is theirs or
+    whose caller (``phone_number``) is one of ``numbers`` (their phones, ``client:<individual>``) is deleted: at Twilio
+    (the account's copy), its audio in S3, then its item (a purge that stops in between finds the item again). A
+    second run finds nothing."""
+    done = {
+        "voice_recordings": 0,
+        "voice_recording_objects": 0,
+        "voice_recordings_deleted_at_twilio": 0,
+        "voice_recordings_left_at_twilio": 0,
+    }
+    found: dict[str, dict[str, Any]] = {}
+    for individual_id in sorted(individual_ids):
+        found |= {r["id"]: r for r in store.recordings_of(tenant_id, individual_id)}
+    for number in sorted(numbers):
+        found |= {r["id"]: r for r in store.recordings_with(tenant_id, number)}
+    for sid, recording in sorted(found.items()):
+        done["voice_recordings_deleted_at_twilio" if _delete_at_twilio(tenant_id, recording) else "voice_recordings_left_at_twilio"] += 1
+        for key in dict.fromkeys([recording.get("s3_key") or store.recording_key(tenant_id, sid), store.recording_key(tenant_id, sid)]):
+            if store.delete_audio(key):
+                done["voice_recording_objects"] += 1
+        if store.delete_recording(tenant_id, sid):
+            done["voice_recordings"] += 1
+    return done
+
+
+def _delete_at_twilio(tenant_id: str, recording: dict[str, Any]) -> bool:
+    """Delete the recording from its Twilio account: True when done (or Twilio has it no more: 404), False when it
+    cannot be (the account has no credentials any more, or Twilio refuses them: logged with the sid, for the
+    operator). Twilio unreachable or failing raises: the purge step is retried, the item still there to find."""
+    from parley.domain import text_numbers
+    from parley.providers import twilio_rest
+
+    try:
+        account_sid, token = text_numbers.account_auth(tenant_id, str(recording.get("account_id") or ""))
+    except NotFound:
+        logger.warning("purge: a recording's account has no credentials; Twilio keeps it", extra={"tenant_id": tenant_id,
+                       "recording_sid": recording["id"]})  # fmt: skip
+        return False
+    try:
+        twilio_rest.delete_recording(account_sid, token, recording["id"])
+    except twilio_rest.TwilioError as err:
+        if err.status == 404:
+            return True
+        if err.status in (401, 403):
+            logger.warning("purge: Twilio refused to delete a recording; Twilio keeps it", extra={"tenant_id": tenant_id,
+                           "recording_sid": recording["id"], "status": err.status})  # fmt: skip
+            return False
+        raise
+    return True

@@ -282,3 +282,47 @@ def call_ended(tenant_id: str, survey_id: str, params: dict[str, str]) -> None:
     store.move_survey(
         tenant_id, survey_id, to="failed", from_states=("created", "running"), now=clock.iso(clock.now()), extra={"error_message": reason}
     )
+
+
+PURGED_REASON = "the person's data was purged"
+
+
+def person_numbers(tenant_id: str, individual_ids: set[str]) -> set[str]:
+    """The numbers the individuals' surveys called (theirs: the purge erases them wherever voice items hold them)."""
+    return {
+        str((s.get("spec") or {}).get("phone-number"))
+        for i in sorted(individual_ids)
+        for s in store.surveys_of(tenant_id, i)
+        if (s.get("spec") or {}).get("phone-number")
+    }
+
+
+def purge(tenant_id: str, *, individual_ids: set[str], numbers: set[str]) -> dict[str, int]:
+    """Anonymise a person's surveys (``parley.domain.purge``): a survey of one of their individuals, or that called
+    one of ``numbers``, keeps its organization, questions, state and times but loses the number called
+    (``spec.phone-number``), every answer, the individual when it is theirs (with the index keys naming them), and
+    the numbers in its ``error-message``; one still ``created``/``running`` becomes ``failed`` (its call's further
+    callbacks then hang up and store nothing). A second run finds nothing (the index keys are gone)."""
+    done = {"voice_surveys": 0}
+    found: dict[str, dict[str, Any]] = {}
+    for individual_id in sorted(individual_ids):
+        found |= {s["id"]: s for s in store.surveys_of(tenant_id, individual_id)}
+    for number in sorted(numbers):
+        found |= {s["id"]: s for s in store.surveys_with(tenant_id, number)}
+    for survey_id, survey in sorted(found.items()):
+        spec = dict(survey.get("spec") or {})
+        called = spec.pop("phone-number", None)
+        changes: dict[str, Any] = {"spec": spec, "answers": {}, "last_modified_at": clock.iso(clock.now())}
+        remove = ["GSI5PK", "GSI5SK"]
+        if survey.get("individual_id") in individual_ids:
+            remove += ["individual_id", "GSI4PK", "GSI4SK"]
+        message = survey.get("error_message")
+        for value in sorted({n for n in (*numbers, called) if n}, key=len, reverse=True):
+            message = message.replace(value, "[purged]") if isinstance(message, str) else message
+        if survey.get("state") in ("created", "running"):
+            changes |= {"state": "failed", "error_message": PURGED_REASON}
+        elif message != survey.get("error_message"):
+            changes["error_message"] = message
+        if store.forget_in_survey(tenant_id, survey_id, changes, remove):
+            done["voice_surveys"] += 1
+    return done

@@ -60,7 +60,7 @@ class ConferenceCreate(Attributes):
 class ConferenceAttributes(Attributes):
     created_at: str
     created_by: str | None = None
-    individual_id: str
+    individual_id: str | None = None  # null once the individual is purged (the conference stays, anonymous)
     last_modified_at: str
     organization_id: str
     state: str

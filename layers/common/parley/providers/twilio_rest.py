@@ -189,6 +189,11 @@ def recording_media(sid: str, token: str, recording_sid: str, max_bytes: int = 5
     return data
 
 
+def delete_recording(sid: str, token: str, recording_sid: str) -> None:
+    """Delete a recording at Twilio (``DELETE …/Recordings/{RE}.json``: its audio and transcriptions; the purge's)."""
+    _call("DELETE", _account_url(sid, f"Recordings/{urllib.parse.quote(recording_sid, safe='')}.json"), sid, token)
+
+
 # ── voice lines (issue 20, docs/courier.md "Voice (issue 20)" → "Voice lines") ──
 
 

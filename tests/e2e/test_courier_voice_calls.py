@@ -5,9 +5,9 @@ conference, our status webhook on the VoiceCallbackFunction's Function URL), tok
 package's decoder accepts with the key's secret (read from the account's API key secret), the stored state, and another
 tenant's ids are 404s.
 
-The dial logs are fed by ``parley.domain.voice_calls.apply_status`` called in this process against the stack's tables
-(what area A's signature-checked VoiceCallbackFunction calls). The queue agents need area A's voice-settings: that test
-runs once ``parley.domain.voice_lines`` is merged (it creates the setting over HTTP, with the seed's attributes)."""
+The dial logs are fed by Twilio's status callbacks, posted here to VoiceCallbackFunction's Function URL on the stack and
+signed with the account's auth token as Twilio signs them (an unsigned one changes nothing). The queue agents sign into
+a voice-setting created over HTTP."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import uuid
 import jwt
 import requests
 from twilio.jwt import Jwt
+from twilio.request_validator import RequestValidator
 
 from helpers import import_directory
 
@@ -54,6 +55,15 @@ def error(response, status):
     (err,) = response.json()["errors"]
     assert err["status"] == status
     return err
+
+
+def status_callback(url, params, token):
+    """Twilio posting a call's status event to ``url`` (the StatusCallback it was given), signed with the account's
+    auth token: 200 with empty TwiML."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}  # fmt: skip
+    answer = requests.post(url, data=urllib.parse.urlencode(params), headers=headers, timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/xml"), answer.text
 
 
 def twilio(local):
@@ -144,12 +154,16 @@ def test_voice_conferences_credentials_and_dial_logs_over_http(local, emulator_e
     assert requests.get(local.api + path, headers=api.headers, timeout=30).status_code in (400, 422)
     error(requests.get(local.api + path, params={"individual-id": w["ind"]}, headers=other.headers, timeout=30), 404)
 
-    # ── the call's status callbacks (what VoiceCallbackFunction's /status calls) ──
+    # ── the call's status callbacks: Twilio posts them to the StatusCallback it was given, signed ──
+    token = secrets.named_secret(f"parley/texting/{tid}/{w['account']}")["auth_token"]
+    leg = {"AccountSid": w["sub"], "CallSid": call_sid, "To": form["To"], "From": w["phone"]}
+    unsigned = requests.post(form["StatusCallback"], data={**leg, "CallStatus": "completed"}, timeout=30)
+    assert unsigned.status_code == 403 and store.get_conference(tid, conf["id"])["state"] == "created"
     for status in ("initiated", "ringing", "in-progress"):
-        voice_calls.apply_status(tid, conf["id"], {"CallSid": call_sid, "CallStatus": status, "To": form["To"]})
+        status_callback(form["StatusCallback"], {**leg, "CallStatus": status}, token)
     assert ok(api.get(f"/v1/voice-conferences/{conf['id']}/"))["data"]["attributes"]["state"] == "running"
-    voice_calls.apply_status(tid, conf["id"], {"CallSid": call_sid, "CallStatus": "completed", "CallDuration": "75"})
-    voice_calls.apply_status(tid, conf["id"], {"CallSid": call_sid, "CallStatus": "ringing"})  # late: forward only
+    status_callback(form["StatusCallback"], {**leg, "CallStatus": "completed", "CallDuration": "75"}, token)
+    status_callback(form["StatusCallback"], {**leg, "CallStatus": "ringing"}, token)  # late: forward only
 
     # ── get, list ──
     got = ok(api.get(f"/v1/voice-conferences/{conf['id']}/", **{"individual-id": w["patient"]}))
@@ -211,7 +225,12 @@ def test_voice_queue_agents_over_http(local, emulator_env, tmp_path):
     error(other.get("/v1/voice-queue-agents/", **{"setting-id": setting["id"]}), 404)
 
     sid = "CA" + uuid.uuid4().hex
-    voice_calls.apply_status(tid, setting["id"], {"CallSid": sid, "CallStatus": "ringing", "To": f"client:{w['ind']}"})
+    line_status = f"{local.api}/_url/VoiceCallbackFunction/status?" + urllib.parse.urlencode(
+        {"tenant": tid, "account": w["account"], "setting": setting["id"]}
+    )
+    token = secrets.named_secret(f"parley/texting/{tid}/{w['account']}")["auth_token"]
+    leg = {"AccountSid": w["sub"], "CallSid": sid, "CallStatus": "ringing", "To": f"client:{w['ind']}", "From": w["phone"]}
+    status_callback(line_status, leg, token)  # the queue's call ringing the agent's browser
     got = ok(api.get(f"/v1/voice-queue-agents/{agent['id']}/"))["data"]
     assert got["attributes"]["call"] == {"id": voice_calls.dial_id(tid, sid)}
     log = ok(api.get(f"/v1/voice-dial-logs/{got['attributes']['call']['id']}/"))["data"]

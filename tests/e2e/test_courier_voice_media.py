@@ -5,16 +5,17 @@ download-count), voice-surveys list, create and get (the outbound call asked of 
 number; the TwiML and the answers as Twilio would post them), tts-synthesizers (Polly on the emulator, the MP3
 served by its link) — the stored state, and another tenant's ids are 404s.
 
-Twilio's callbacks reach VoiceCallbackFunction (area A) in the merged stack; here the test calls the functions it
-would call (``voice_recordings.apply_recording``, ``voice_surveys.twiml`` / ``apply_answer``) against the stack's
-emulator and fake Twilio."""
+Twilio's callbacks (the recording's, the survey call's TwiML fetch and each Gather's answer) are posted to
+VoiceCallbackFunction's Function URL on the stack, signed with the account's auth token as Twilio signs them."""
 
 from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import requests
+from twilio.request_validator import RequestValidator
 
 from helpers import import_directory
 
@@ -62,10 +63,18 @@ def twiml_of(text):
     return ET.fromstring(text)  # noqa: S314 (our own document, not untrusted input)
 
 
-def test_voice_recordings_surveys_and_speech_over_http(local, emulator_env, tmp_path, monkeypatch):
-    from parley.dal import voice_media
-    from parley.domain import voice_recordings, voice_surveys
-    from parley.settings import get_settings
+def signed_post(url, params, token):
+    """Twilio posting ``params`` to ``url``: form-encoded, ``X-Twilio-Signature`` with the account's auth token; the
+    answer's TwiML."""
+    signature = RequestValidator(token).compute_signature(url, params)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    answer = requests.post(url, data=urlencode(params), headers=headers, timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/xml"), answer.text
+    return twiml_of(answer.text)
+
+
+def test_voice_recordings_surveys_and_speech_over_http(local, emulator_env, tmp_path):
+    from parley.dal import secrets, voice_media
 
     tenant, stranger = local.new_tenant("voice-media"), local.new_tenant("voice-media-stranger")
     tid = tenant["tenantId"]
@@ -81,22 +90,23 @@ def test_voice_recordings_surveys_and_speech_over_http(local, emulator_env, tmp_
     account = ok(api.post("/v1/text-accounts/", {"data": {"type": "text-accounts", "attributes": {"organization-id": org}}}), 201)["data"]
     number = ok(api.post(f"/v1/text-accounts/{account['id']}/claim-number/", {"notes": "voice line"}), 201)["data"]
     sub_sid, phone = account["attributes"]["twilio-id"], number["attributes"]["phone-number"]
-    fake = twilio(local)
-    monkeypatch.setenv("TWILIO_API_URL", fake["url"])
+    token = secrets.named_secret(f"parley/texting/{tid}/{account['id']}")["auth_token"]
     callback = f"{local.api}/_url/VoiceCallbackFunction"
-    monkeypatch.setenv("VOICE_CALLBACK_URL", callback + "/")
-    get_settings.cache_clear()
 
-    # ── voice-recordings: Twilio's recording callback (as VoiceCallbackFunction passes it), then the API ──
+    # ── voice-recordings: a line's voicemail, Twilio's recording and transcription callbacks, then the API ──
+    line = {
+        "data": {"type": "voice-settings", "attributes": {"account-id": account["id"], "phone-number": phone, "recording-enabled": True}}
+    }
+    setting = ok(api.post("/v1/voice-settings/", line), 201)["data"]["id"]
     given = requests.post(local.api + "/_local/twilio/recording", json={"accountSid": sub_sid, "text": "ID3 voicemail"}, timeout=10)
     assert given.status_code == 201, given.text
     rec = given.json()["recordingSid"]
-    setting = str(uuid.uuid4())
+    recording_url = f"{callback}/recording?" + urlencode({"tenant": tid, "account": account["id"], "setting": setting})
     params = {"AccountSid": sub_sid, "CallSid": "CA" + uuid.uuid4().hex, "RecordingSid": rec, "RecordingStatus": "completed",
               "RecordingDuration": "7", "From": "+15555550199"}  # fmt: skip
-    voice_recordings.apply_recording(tid, setting, params)
+    signed_post(recording_url, params, token)
     transcribed = {k: v for k, v in params.items() if k != "RecordingStatus"} | {"TranscriptionText": "Call me back"}
-    voice_recordings.apply_recording(tid, setting, transcribed)  # the transcription callback, after the recording's
+    signed_post(recording_url, transcribed, token)  # the transcription callback, after the recording's
     listed = ok(api.get("/v1/voice-recordings/", **{"organization-id": org}))
     assert [r["id"] for r in listed["data"]] == [rec] and listed["meta"] == {"page[total]": 1, "page[limit]": 100, "page[offset]": 0}
     assert listed["data"][0]["type"] == "voice-recordings" and set(listed["data"][0]["attributes"]) == RECORDING_KEYS
@@ -124,11 +134,17 @@ def test_voice_recordings_surveys_and_speech_over_http(local, emulator_env, tmp_
     assert (a["state"], a["individual-id"], a["created-by"], a["organization-id"]) == ("running", ind, user, org)
     (asked,) = [r for r in twilio(local)["requests"] if r["method"] == "POST" and r["path"].endswith("/Calls.json")]
     assert asked["account_sid"] == sub_sid and asked["form"]["From"] == phone and asked["form"]["To"] == "+15555550142"
-    assert asked["form"]["Url"] == f"{callback}/survey/{sid}"
-    first = twiml_of(voice_surveys.twiml(tid, sid, {"CallSid": a["call-sid"]}))
-    assert first.find("Gather").get("action") == f"{callback}/survey/{sid}?question=0"
-    voice_surveys.apply_answer(tid, sid, {"question": "0", "Digits": "5"})
-    assert twiml_of(voice_surveys.apply_answer(tid, sid, {"question": "1", "SpeechResult": "No"})).find("Hangup") is not None
+    who = urlencode({"tenant": tid, "account": account["id"]})
+    assert asked["form"]["Url"] == f"{callback}/survey/{sid}?{who}"
+    assert asked["form"]["StatusCallback"] == f"{callback}/survey/{sid}/status?{who}"
+    call = {"AccountSid": sub_sid, "CallSid": a["call-sid"]}
+    first = signed_post(asked["form"]["Url"], call, token)  # the call is answered: Twilio fetches the TwiML
+    assert first.find("Say").text == "Hello." and first.find("Gather").get("action") == f"{callback}/survey/{sid}?{who}&question=0"
+    second = signed_post(first.find("Gather").get("action"), {**call, "Digits": "5"}, token)
+    assert second.find("Gather").get("input") == "speech"
+    assert signed_post(second.find("Gather").get("action"), {**call, "SpeechResult": "No"}, token).find("Hangup") is not None
+    forged = requests.post(second.find("Gather").get("action"), data={**call, "SpeechResult": "Yes"}, timeout=30)  # unsigned
+    assert forged.status_code == 403
     got = ok(api.get(f"/v1/voice-surveys/{sid}/"))["data"]["attributes"]
     assert got["state"] == "completed" and [(x["question"], x.get("digits"), x.get("speech")) for x in got["answers"]] == [
         (0, "5", None), (1, None, "No"),

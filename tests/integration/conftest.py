@@ -42,6 +42,27 @@ def app_env(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
+def twilio(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The fake Twilio (REST, Lookup, Video) for this test, and the environment the template gives the texting and
+    voice functions (the inbound SMS and voice callbacks' Function URLs), for domain functions called directly."""
+    from fakes.twilio_api import FakeTwilio
+
+    from parley.settings import get_settings
+
+    fake = FakeTwilio().start()
+    monkeypatch.setenv("TWILIO_API_URL", fake.url)
+    for name in ("TWILIO_LOOKUP_URL", "TWILIO_VIDEO_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for function, name in (("CourierTextingApi.CreateTextAccountNumberFunction", "TEXT_INBOUND_URL"),
+                           ("CourierVoiceVideoApi.CreateVoiceSurveyFunction", "VOICE_CALLBACK_URL")):  # fmt: skip
+        monkeypatch.setenv(name, aws.function(function).env[name])
+    get_settings.cache_clear()
+    yield fake
+    fake.stop()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def send_queue(aws: Any) -> tuple[str, str]:
     """(ARN, URL) of the send queue."""
     arn = next(a for a in aws.queues if a.endswith("-SendQueue"))

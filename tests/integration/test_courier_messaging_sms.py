@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import INBOUND, inbound, make_account
 
 from helpers import api_event, body
@@ -23,18 +22,6 @@ T1 = "2026-11-01T09:00:00Z"
 APN_TOKEN = "c" * 64
 APN_DATA = {"signing-key": "-----BEGIN PRIVATE KEY-----\nkey-one\n-----END PRIVATE KEY-----", "signing-key-id": "KEY1", "team-id": "TEAM1"}
 EVENTS = "root.ChannelEventsFunction"
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 
 from helpers import api_event
 
@@ -58,17 +57,6 @@ FN = {
     "get_text_user_number_map": "GetTextUserNumberMapFunction",
     "list_text_number_logs": "ListTextNumberLogsFunction",
 }
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    monkeypatch.delenv("TWILIO_LOOKUP_URL", raising=False)
-    # for the domain functions called directly: the URL the template gives the buying functions
-    monkeypatch.setenv("TEXT_INBOUND_URL", aws.function("CourierTextingApi.CreateTextAccountNumberFunction").env["TEXT_INBOUND_URL"])
-    yield fake
-    fake.stop()
 
 
 def _directory(tenant_id):

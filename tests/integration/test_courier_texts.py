@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import INBOUND, Receiver, deliver_callbacks, deliveries, dispatch_all, inbound, make_account, status_event
 
 from helpers import api_event, body
@@ -24,18 +23,6 @@ FN = {
     "get_user_consent": "CourierTextingApi.GetUserConsentFunction",
     "get_text_receive_log": "CourierTextingApi.GetTextReceiveLogFunction",
 }
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import Receiver, make_account
 
 from helpers import api_event
@@ -59,19 +58,6 @@ ATTRS = {"appless", "appointment", "channel-state", "compositions", "created-at"
          "max-participants", "note", "observation-id", "organization-display-name", "organization-id", "participants", "recorded",
          "scheduler-id", "subject-id", "type", "messaging-channel-id", "with-email", "join-url", "room-name", "encounter-delivery",
          "last-modified-at"}  # fmt: skip
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    monkeypatch.delenv("TWILIO_VIDEO_URL", raising=False)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import make_account
 from twilio.request_validator import RequestValidator
 from video_callbacks import CALLBACK, callback_event, composition_params, make_channel, room_params
@@ -23,18 +22,6 @@ FN = {
     "list_video_compositions": "CourierVoiceVideoApi.ListVideoCompositionsFunction",
     "get_video_composition": "CourierVoiceVideoApi.GetVideoCompositionFunction",
 }
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

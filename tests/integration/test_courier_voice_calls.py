@@ -14,7 +14,6 @@ import json
 import urllib.parse
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 
 from helpers import api_event
 
@@ -22,7 +21,6 @@ ORG, ORG2 = "org-voice", "org-novoice"
 USERS = {"user-a": "ind-a", "user-b": "ind-b"}
 PATIENT = "ind-p"
 T1 = "2026-11-01T09:00:00Z"
-CALLBACK = "https://voice-callbacks.example/"
 
 
 def fn_name(fn: str) -> str:
@@ -42,20 +40,6 @@ def call(handler, fn, tenant_id, *, user="user-a", path, path_params=None, query
 
 def doc(type_, **attributes):
     return {"data": {"type": type_, "attributes": attributes}}
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    monkeypatch.setenv("VOICE_CALLBACK_URL", CALLBACK)
-    monkeypatch.setenv("TEXT_INBOUND_URL", aws.function("CourierTextingApi.CreateTextAccountNumberFunction").env["TEXT_INBOUND_URL"])
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

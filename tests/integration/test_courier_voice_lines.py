@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import make_account
 from twilio.request_validator import RequestValidator
 
@@ -34,18 +33,6 @@ FN = {
     "voice_ivr_twiml_get": "VoiceIvrTwimlGetFunction",
 }
 CALLBACK = "CourierVoiceVideoApi.VoiceCallbackFunction"
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

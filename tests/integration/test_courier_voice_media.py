@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import make_account
 
 from helpers import api_event, body
@@ -24,7 +23,6 @@ IND_ID = "7c1b2c3d-0000-4000-8000-000000000004"
 OTHER_IND = "7c1b2c3d-0000-4000-8000-000000000006"
 USER2_ID = "7c1b2c3d-0000-4000-8000-000000000003"
 SETTING_ID = "7c1b2c3d-0000-4000-8000-0000000000aa"
-CALLBACK = "https://voice-callbacks.example/"
 T1 = "2026-11-01T09:00:00Z"
 FN = {
     "list_voice_recordings": "CourierVoiceVideoApi.ListVoiceRecordingsFunction",
@@ -53,19 +51,6 @@ def directory(tenant_id):
         ],
     )
     assert summary.invalid == []
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    monkeypatch.setenv("VOICE_CALLBACK_URL", CALLBACK)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import uuid
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import make_account
 
 from helpers import api_event
@@ -22,22 +21,8 @@ USER_Y, IND_Y = "7d000000-0000-4000-8000-0000000000b1", "7d000000-0000-4000-8000
 X_PHONE = "+15555550101"  # X's own phone: the subject's address
 X_PSTN = "+15555550102"  # the phone X answers the queue on (their PSTN agent): known to the voice items only
 Y_PHONE, Y_PSTN = "+15555550201", "+15555550202"
-CALLBACK = "https://voice-callbacks.example/"
 T1 = "2026-11-01T09:00:00Z"
 SPEC = {"questions": [{"prompt": "How do you feel, from 1 to 5?", "input": "dtmf", "num-digits": 1}]}
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    monkeypatch.setenv("VOICE_CALLBACK_URL", CALLBACK)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 
 from helpers import api_event, body
 
@@ -374,14 +373,6 @@ def test_a_permanent_sns_refusal_fails_the_sms(handler, tenant, send_queue, drai
     assert messages.get(t.id, sid).status == MessageStatus.FAILED
     res = body(activity(handler, t.id, sid, phone="0555550100"))
     assert res["status"] == "FAILED" and "E164" in res["data"]["message"]
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    yield fake
-    fake.stop()
 
 
 def test_dispatch_sends_a_twilio_sms_once_with_the_status_callback(handler, tenant, twilio, send_queue, drain):

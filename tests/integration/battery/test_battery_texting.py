@@ -8,7 +8,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from fakes.twilio_api import FakeTwilio
 from texting import INBOUND, Account, Receiver, deliver_callbacks, deliveries, dispatch_all, inbound, make_account, status_event
 
 from helpers import api_event, body
@@ -16,18 +15,6 @@ from helpers import api_event, body
 TARGET = "+15555550123"
 CREATE = "CourierTextingApi.CreateTextFunction"
 STATUS = "CourierTextingApi.TextStatusCallbackFunction"
-
-
-@pytest.fixture
-def twilio(aws, monkeypatch):
-    fake = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_API_URL", fake.url)
-    from parley.settings import get_settings
-
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -96,6 +96,26 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+def json_tool(usage: str, methods: tuple[str, ...] = ("POST",), *, optional: bool = False) -> Any:
+    """A ``/_local`` tool taking a JSON object: another method is a 405 that says how to call it (``usage``), a body
+    that is not a JSON object a 400 saying why (``optional``: an empty body is ``{}``); the tool gets ``(request,
+    body)``."""
+
+    def wrap(fn: Any) -> Any:
+        def tool(request: Request) -> Response:
+            if request.method not in methods:
+                return _json({"message": usage}, 405)
+            try:
+                body = json_object(request) if not optional or request.get_data(cache=True).strip() else {}
+            except BadBody as err:
+                return _json({"status": 400, "message": str(err)}, 400)
+            return fn(request, body)
+
+        return tool
+
+    return wrap
+
+
 @dataclass
 class LocalStack:
     host: str = "127.0.0.1"
@@ -452,13 +472,8 @@ class LocalStack:
         def outbox(_: Request) -> Response:
             return _json(self.outbox())
 
-        def tenants(request: Request) -> Response:
-            if request.method != "POST":
-                return _json({"message": "POST {name, senderEmail?, senderName?} to create a tenant"}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
+        @json_tool("POST {name, senderEmail?, senderName?} to create a tenant")
+        def tenants(request: Request, body: dict[str, Any]) -> Response:
             name, sender_email, sender_name = body.get("name"), body.get("senderEmail"), body.get("senderName", "")
             if not isinstance(name, str) or not name.strip():
                 return _json({"status": 400, "message": "name is required (a non-empty string)"}, 400)
@@ -468,15 +483,10 @@ class LocalStack:
                 return _json({"status": 400, "message": "senderName must be a string"}, 400)
             return _json(self.create_tenant(name.strip(), sender_email, sender_name, "POST /_local/tenants"), 201)
 
-        def user_token(request: Request) -> Response:
+        @json_tool(MINT_HELP)
+        def user_token(request: Request, body: dict[str, Any]) -> Response:
             from parley.errors import ParleyError
 
-            if request.method != "POST":
-                return _json({"message": MINT_HELP}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
             unknown = set(body) - {"sub", "tenantId", "expiresIn"}
             sub, tenant_id, expires_in = body.get("sub"), body.get("tenantId", self.demo_tenant_id), body.get("expiresIn", 3600)
             if unknown:
@@ -492,17 +502,11 @@ class LocalStack:
             except ParleyError as err:
                 return _json({"status": err.status, "message": err.message}, err.status)
 
-        def tenant_settings(request: Request) -> Response:
+        @json_tool("POST {tenantId, settings: {...}} to change a tenant's settings")
+        def tenant_settings(request: Request, body: dict[str, Any]) -> Response:
             from parley.domain.auth import configure_tenant
-
-            if request.method != "POST":
-                return _json({"message": "POST {tenantId, settings: {...}} to change a tenant's settings"}, 405)
             from parley.errors import ParleyError
 
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
             settings = body.get("settings")
             if not isinstance(body.get("tenantId"), str) or not isinstance(settings, dict):
                 return _json({"status": 400, "message": "body must be {tenantId: string, settings: {name: value, …}}"}, 400)
@@ -513,17 +517,13 @@ class LocalStack:
             return _json(tenant.model_dump(mode="json"))
 
         def directory(kind: str) -> Any:
-            def tool(request: Request) -> Response:
+            what = "candidateId?, email, phone, firstname, lastname, …" if kind == "candidates" else "userId, firstname, lastname"
+
+            @json_tool(f"POST {{tenantId, {what}}} to create or update one")
+            def tool(request: Request, body: dict[str, Any]) -> Response:
                 from parley.domain import users
                 from parley.errors import ParleyError
 
-                if request.method != "POST":
-                    what = "candidateId?, email, phone, firstname, lastname, …" if kind == "candidates" else "userId, firstname, lastname"
-                    return _json({"message": f"POST {{tenantId, {what}}} to create or update one"}, 405)
-                try:
-                    body = json_object(request)
-                except BadBody as err:
-                    return _json({"status": 400, "message": str(err)}, 400)
                 fields = {k: v for k, v in body.items() if k != "tenantId"}
                 try:
                     if kind == "candidates":
@@ -563,13 +563,8 @@ class LocalStack:
                 return _json({"message": TWILIO_HELP}, 405)
             return _json(self.twilio.snapshot())
 
-        def twilio_account(request: Request) -> Response:
-            if request.method != "POST":
-                return _json({"message": TWILIO_HELP}, 405)
-            try:
-                body = json_object(request) if request.get_data(cache=True).strip() else {}
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
+        @json_tool(TWILIO_HELP, optional=True)
+        def twilio_account(request: Request, body: dict[str, Any]) -> Response:
             tenant_id = body.get("tenantId", self.demo_tenant_id)
             if not isinstance(tenant_id, str) or set(body) - {"tenantId"}:
                 return _json({"status": 400, "message": "body is {tenantId?}: the tenant to give a Twilio account"}, 400)
@@ -578,15 +573,10 @@ class LocalStack:
             except LookupError as err:
                 return _json({"status": 404, "message": str(err)}, 404)
 
-        def twilio_recording(request: Request) -> Response:
+        @json_tool("POST {accountSid, text?, duration?}: a recording in the fake Twilio")
+        def twilio_recording(request: Request, body: dict[str, Any]) -> Response:
             """POST {accountSid, text?, duration?}: a recording of that (sub)account in the fake Twilio, whose audio
             (``text`` as bytes) ``GET …/Recordings/{RE}.mp3`` serves — what a caller's voicemail would leave."""
-            if request.method != "POST":
-                return _json({"message": "POST {accountSid, text?, duration?}: a recording in the fake Twilio"}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
             sid, text, duration = body.get("accountSid"), body.get("text", "a voicemail"), body.get("duration", 7)
             known = sid in self.twilio.accounts or sid in self.twilio.subaccounts
             if not isinstance(sid, str) or not known or not isinstance(text, str) or not isinstance(duration, int):
@@ -598,36 +588,21 @@ class LocalStack:
                 return _json({"message": ALEXA_HELP}, 405)
             return _json(self.alexa.snapshot())
 
-        def alexa_skill(request: Request) -> Response:
-            if request.method != "POST":
-                return _json({"message": ALEXA_HELP}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
+        @json_tool(ALEXA_HELP)
+        def alexa_skill(request: Request, body: dict[str, Any]) -> Response:
             return self.give_alexa_skill(body)
 
-        def alexa_sign(request: Request) -> Response:
-            if request.method != "POST":
-                return _json({"message": ALEXA_HELP}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
+        @json_tool(ALEXA_HELP)
+        def alexa_sign(request: Request, body: dict[str, Any]) -> Response:
             payload, chain, url = body.get("body"), body.get("chain", "echo-api-cert.pem"), body.get("url")
             if not isinstance(payload, str) or chain not in self.alexa.chains or not isinstance(url, str | None):
                 return _json({"status": 400, "message": f"body is {{body: str, chain?: one of {sorted(self.alexa.chains)}, url?}}"}, 400)
             return _json(self.alexa.sign(payload.encode(), chain=chain, url=url))
 
-        def twilio_queue_member(request: Request) -> Response:
+        @json_tool("POST {queueSid, callSid?, waitTime?} or DELETE {queueSid, callSid}", ("POST", "DELETE"))
+        def twilio_queue_member(request: Request, body: dict[str, Any]) -> Response:
             """A caller enters (POST {queueSid, callSid?, waitTime?}) or leaves (DELETE {queueSid, callSid}) a queue of
             the fake Twilio, as a call to a voice line would (issue 20; what refresh_queue_entries reads)."""
-            if request.method not in ("POST", "DELETE"):
-                return _json({"message": "POST {queueSid, callSid?, waitTime?} or DELETE {queueSid, callSid}"}, 405)
-            try:
-                body = json_object(request)
-            except BadBody as err:
-                return _json({"status": 400, "message": str(err)}, 400)
             queue_sid, call_sid, wait = body.get("queueSid"), body.get("callSid"), body.get("waitTime", 0)
             if not isinstance(queue_sid, str) or queue_sid not in self.twilio.queues or not isinstance(wait, int):
                 return _json({"status": 400, "message": "queueSid must name a queue of the fake Twilio; waitTime an integer"}, 400)

@@ -79,8 +79,9 @@ def get_message(tenant_id: str, message_id: str, *, consistent: bool = False) ->
 def post_message(tenant_id: str, channel_id: str, expected_seq: int | None, item: dict[str, Any], last_message: dict[str, Any], *,
                  replace_draft: bool = False) -> bool:  # fmt: skip
     """In one transaction: the channel's ``seq`` moves from ``expected_seq`` (None: never posted) to ``item['seq']``
-    with its ``last_message``/``last_time``, and the message is stored. False when another post took that seq first
-    (the caller reads the channel again and retries): a seq is never used twice and never skipped."""
+    with its ``last_message``/``last_time`` (its version ``cv`` + 1: the members' channel copies follow), and the
+    message is stored. False when another post took that seq first (the caller reads the channel again and retries):
+    a seq is never used twice and never skipped."""
     if expected_seq is None:
         cond, vals = "attribute_exists(PK) AND attribute_not_exists(seq)", {}
     else:
@@ -89,12 +90,13 @@ def post_message(tenant_id: str, channel_id: str, expected_seq: int | None, item
         {
             "Update": {
                 "Key": table.key(channel_pk(tenant_id, channel_id), CHANNEL_SK),
-                "UpdateExpression": "SET seq = :seq, last_message = :lm, last_time = :lt",
+                "UpdateExpression": "SET seq = :seq, last_message = :lm, last_time = :lt ADD cv :one",
                 "ConditionExpression": cond,
                 "ExpressionAttributeValues": {
                     ":seq": table.attribute(item["seq"]),
                     ":lm": table.attribute(last_message),
                     ":lt": table.attribute(item["posted_time"]),
+                    ":one": table.attribute(1),
                     **vals,
                 },
             }
@@ -122,9 +124,9 @@ def update_message(tenant_id: str, message_id: str, fields: dict[str, Any], *, e
 
 def update_last_message(tenant_id: str, channel_id: str, seq: int, last_message: dict[str, Any]) -> bool:
     """The channel's ``last_message`` follows an edit or removal of the message it shows (only if it still shows it)."""
-    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, "SET last_message = :lm",
+    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, "SET last_message = :lm ADD cv :one",
                             condition="seq = :seq AND last_message.id = :id",
-                            values=table.values(lm=last_message, seq=seq, id=last_message["id"]))  # fmt: skip
+                            values=table.values(lm=last_message, seq=seq, id=last_message["id"], one=1))  # fmt: skip
 
 
 def set_reaction(tenant_id: str, message_id: str, key: str, at: str | None) -> None:

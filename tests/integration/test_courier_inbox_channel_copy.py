@@ -253,3 +253,34 @@ def test_a_late_or_replayed_copy_never_overwrites_a_newer_one(tenant, events_que
     assert member["ch"]["name"] == "v2" and member["ch_v"] == old_v + 1
     assert cstore.write_copy(t.id, cid, "not-a-member", old_copy, 99) is False  # never creates a member item
     assert cstore.get_member(t.id, cid, "not-a-member", consistent=True) is None
+
+
+def test_a_post_s_copy_rides_with_the_inbox_state_and_never_undoes_a_copy_refreshed_meanwhile(tenant, events_queue, monkeypatch):
+    from parley.dal import channel_messages as mstore
+    from parley.domain import channel_inbox, channels
+    from parley.domain import channel_messages as msgs
+
+    t, _ = tenant
+    chan, _ = channels.create_channel(t.id, organization_id=ORG, creator_individual_id="a", individual_ids=["b"], name="one")
+    cid = chan["id"]
+    m = msgs.post(t.id, cid, "a", "hi")
+    b = _copy_matches(t.id, cid, "b")  # the post's copy came with b's inbox state
+    assert b["ch"]["last_message"]["id"] == m["id"] and b["unread"] == 1
+    at_post = channel_inbox.current_copy(t.id, cid)  # the copy a worker applying the post read (version 2)
+    channels.update(t.id, cid, "a", {"name": "two"}, [])  # a refresh lands meanwhile: b's copy is at version 3
+    assert _copy_matches(t.id, cid, "b")["ch_v"] == at_post[1] + 1
+    # the worker had read b's member item before the post and that refresh (its copy at version 1, the post not applied)
+    real_get = mstore.get_member
+    calls = {"n": 0}
+
+    def stale_then_real(tenant_id, channel_id, individual_id):
+        calls["n"] += 1
+        member = real_get(tenant_id, channel_id, individual_id)
+        return {**member, "ch_v": at_post[1] - 1, "head_seq": 0, "unread": 0} if calls["n"] == 1 else member
+
+    monkeypatch.setattr(channel_inbox.store, "get_member", stale_then_real)
+    channel_inbox.apply_post(t.id, cid, "b", m, copy=at_post)
+    assert calls["n"] == 2  # the conditional write failed on ch_v, was read again, and then nothing was newer to write
+    monkeypatch.undo()
+    after = _copy_matches(t.id, cid, "b")
+    assert after["ch"]["name"] == "two" and after["ch"]["last_message"]["id"] == m["id"] and after["unread"] == 1

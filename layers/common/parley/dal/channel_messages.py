@@ -175,9 +175,12 @@ def get_member(tenant_id: str, channel_id: str, individual_id: str) -> dict[str,
     return table.get(channel_pk(tenant_id, channel_id), member_sk(individual_id), consistent=True)
 
 
-def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state: dict[str, Any], *, version: int | None) -> bool:
+def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state: dict[str, Any], *, version: int | None,
+                      copy_read: int | None = None) -> bool:  # fmt: skip
     """Compare-and-set the member's inbox state (``version``: the ``iv`` read; None: never set). False: the member
-    changed its inbox state meanwhile (read again and retry) or is no longer a member (nothing written either way)."""
+    changed its inbox state meanwhile (read again and retry) or is no longer a member (nothing written either way).
+    A state that carries the channel copy (``ch``/``ch_v``) is written only if the member's ``ch_v`` is still the one
+    read (``copy_read``; None: none): a copy refreshed meanwhile is never undone."""
     fields = dict(state)
     fields["iv"] = (version or 0) + 1
     names = {f"#f{i}": k for i, k in enumerate(fields)}
@@ -186,6 +189,10 @@ def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state
     cond = "attribute_exists(PK) AND " + ("attribute_not_exists(iv)" if version is None else "iv = :was")
     if version is not None:
         vals["was"] = version
+    if "ch_v" in state:
+        cond += " AND " + ("attribute_not_exists(ch_v)" if copy_read is None else "ch_v = :chwas")
+        if copy_read is not None:
+            vals["chwas"] = copy_read
     return table.try_update(channel_pk(tenant_id, channel_id), member_sk(individual_id), update, condition=cond,
                             values=table.values(**vals), names=names)  # fmt: skip
 

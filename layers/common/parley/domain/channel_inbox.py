@@ -19,8 +19,10 @@ The channel copy (``ch``, version ``ch_v``, on the member item; ``parley.dal.cha
 fields the inbox answers, so that a page reads no channel item. It is written with the member item, and after every
 write that changes a copied field (the write bumps the channel's ``cv``) by ``channel_changed``: for a channel of at
 most ``channel_messages.SYNC_MEMBERS`` members at once (``refresh_copies``), for a larger one by this hook on a
-``channel-changed`` event (a post's: on its ``message-posted`` event). A copy is written only over an older one
-(``ch_v < cv``): late, replayed or concurrent refreshes never undo a newer copy. A member item without a copy (written
+``channel-changed`` event. A post's copy (its ``last_message``) rides with each member's inbox state, in the same
+update (``apply_post``: by the post for a small channel, by this hook on ``message-posted`` for a large one). A copy
+is written only over an older one (``ch_v < cv``; with the inbox state: only if ``ch_v`` is still the one read): late,
+replayed or concurrent refreshes never undo a newer copy. A member item without a copy (written
 before copies existed) is answered from its channel item, read for it alone.
 """
 
@@ -72,7 +74,8 @@ def _change(tenant_id: str, channel_id: str, individual_id: str, compute: Any) -
         if state is None:
             return member
         version = int(member["iv"]) if member.get("iv") is not None else None
-        if store.write_inbox_state(tenant_id, channel_id, individual_id, state, version=version):
+        copy_read = int(member["ch_v"]) if member.get("ch_v") is not None else None
+        if store.write_inbox_state(tenant_id, channel_id, individual_id, state, version=version, copy_read=copy_read):
             return {**member, **state, "iv": (version or 0) + 1}
         time.sleep(min(0.002 * 2**attempt, 0.05) * random.random())
     raise RuntimeError(f"inbox state of {individual_id} in {channel_id} kept changing")
@@ -85,8 +88,11 @@ def _current(member: dict[str, Any]) -> tuple[int | None, int, str | None, str |
     return head, ack, member.get("ack_message_id"), member.get("ack_time"), last_time
 
 
-def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False) -> dict | None:
-    """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it."""
+def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False,
+               copy: tuple[dict[str, Any], int] | None = None) -> dict | None:  # fmt: skip
+    """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it.
+    ``copy``: the channel's copy and version (read after the post), written in the same update when newer than the
+    member's."""
     seq, posted = int(message["seq"]), message["posted_time"]
 
     def compute(member: dict[str, Any]) -> dict[str, Any] | None:
@@ -98,7 +104,13 @@ def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dic
             head, last_time, changed = seq, posted, True
         if author and seq > ack:
             ack, ack_id, ack_time, changed = seq, message["id"], posted, True
-        return _state(tenant_id, channel_id, individual_id, head, ack, ack_id, ack_time, last_time) if changed else None
+        newer_copy = copy is not None and copy[1] > int(member.get("ch_v") or 0)
+        if not changed and not newer_copy:
+            return None
+        state = _state(tenant_id, channel_id, individual_id, head, ack, ack_id, ack_time, last_time)
+        if newer_copy:
+            state.update(ch=copy[0], ch_v=copy[1])
+        return state
 
     return _change(tenant_id, channel_id, individual_id, compute)
 
@@ -147,6 +159,14 @@ def _sync_members() -> int:
     return SYNC_MEMBERS
 
 
+def current_copy(tenant_id: str, channel_id: str) -> tuple[dict[str, Any], int] | None:
+    """The channel's copy and version as it is now (strongly consistent), or None when it is gone."""
+    from parley.dal import channels as channel_store
+
+    channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+    return None if channel is None else (channel_store.channel_copy(channel), channel_store.channel_version(channel))
+
+
 def refresh_copies(tenant_id: str, channel_id: str, individual_ids: list[str] | None = None) -> int:
     """Copy the channel as it is now (strongly consistent read) to these members (None: every member), up to FANOUT at
     once; each written only over an older copy. How many copies were written."""
@@ -189,9 +209,9 @@ def apply(event: ChannelEvent) -> None:
 
         # members are independent items: up to FANOUT at once (a failure is raised: the event is retried, and what was
         # applied already is not applied twice)
+        copy = current_copy(event.tenant_id, event.channel_id)  # the post changed last_message: the copies follow
         with ThreadPoolExecutor(max_workers=FANOUT) as pool:
-            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False), ids))
-        refresh_copies(event.tenant_id, event.channel_id, ids)
+            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False, copy=copy), ids))
     elif event.kind == "channel-changed":
         refresh_copies(event.tenant_id, event.channel_id, list(event.member_ids) if event.member_ids is not None else None)
     elif event.kind == "members-added":

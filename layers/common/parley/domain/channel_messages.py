@@ -166,9 +166,9 @@ def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_a
     author = item["individual_id"]
     few = channel_inbox.small_channel_members(tenant_id, channel_id, SYNC_MEMBERS)
     if few is not None:
+        copy = channel_inbox.current_copy(tenant_id, channel_id)  # last_message is in the members' channel copies
         for ind in few:
-            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack)
-        channel_inbox.refresh_copies(tenant_id, channel_id, few)  # last_message in the members' channel copies
+            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack, copy=copy)
     elif auto_ack:
         channel_inbox.apply_post(tenant_id, channel_id, author, item, author=True)
     if publish:

@@ -5,7 +5,8 @@
   (``GSI3PK = TENANT#<t>#CHBMS#ORG#<org>``, ``GSI3SK = <created_at>#<id>``), by channel on GSI6
   (``GSI6PK = TENANT#<t>#CHAN#<channel>#BM``, ``GSI6SK = <created_at>#<id>``).
 - the channel item's ``bookmark`` map ``{id, message_id, created_at}``: the channel's newest bookmark (what the inbox
-  and the channel answer), set only when newer than the one there.
+  and the channel answer), set only when newer than the one there; each set bumps the channel's version ``cv`` (the
+  members' channel copies follow: ``channel_inbox.channel_changed``).
 """
 
 from __future__ import annotations
@@ -85,13 +86,14 @@ def set_newest(tenant_id: str, channel_id: str, bookmark: dict[str, Any]) -> boo
     return table.try_update(
         key_pk,
         key_sk,
-        "SET bookmark = :b",
+        "SET bookmark = :b ADD cv :one",
         condition="attribute_exists(PK) AND (attribute_not_exists(bookmark) OR bookmark.created_at <= :at)",
-        values=table.values(b=bookmark, at=bookmark["created_at"]),
+        values=table.values(b=bookmark, at=bookmark["created_at"], one=1),
     )
 
 
 def put_newest(tenant_id: str, channel_id: str, bookmark: dict[str, Any]) -> bool:
     """The channel item's ``bookmark`` := ``bookmark`` unconditionally (after the others were deleted)."""
     key_pk, key_sk = _channel_key(tenant_id, channel_id)
-    return table.try_update(key_pk, key_sk, "SET bookmark = :b", condition="attribute_exists(PK)", values=table.values(b=bookmark))
+    return table.try_update(key_pk, key_sk, "SET bookmark = :b ADD cv :one", condition="attribute_exists(PK)",
+                           values=table.values(b=bookmark, one=1))  # fmt: skip

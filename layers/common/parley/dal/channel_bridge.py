@@ -35,10 +35,11 @@ def set_channel_sms(tenant_id: str, channel_id: str, sms: dict[str, Any], now: s
     """Replace the channel's ``sms`` settings; a bridge switched on also names its number as the channel's
     ``text_number_id`` (the channel's ``text-number``). False: the channel is gone."""
     update, vals = "SET sms = :sms, last_modified_at = :now", {"sms": {k: v for k, v in sms.items() if v is not None}, "now": now}
+    update_add = " ADD cv :one"  # last_modified_at is in the members' channel copies
     if sms.get("active") and sms.get("text_number_id"):
         update, vals["n"] = update + ", text_number_id = :n", sms["text_number_id"]
-    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, update, condition="attribute_exists(PK)",
-                            values=table.values(**vals))  # fmt: skip
+    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, update + update_add, condition="attribute_exists(PK)",
+                            values=table.values(**vals, one=1))  # fmt: skip
 
 
 # ───────────── a member's bridge ─────────────

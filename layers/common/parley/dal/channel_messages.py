@@ -79,8 +79,9 @@ def get_message(tenant_id: str, message_id: str, *, consistent: bool = False) ->
 def post_message(tenant_id: str, channel_id: str, expected_seq: int | None, item: dict[str, Any], last_message: dict[str, Any], *,
                  replace_draft: bool = False) -> bool:  # fmt: skip
     """In one transaction: the channel's ``seq`` moves from ``expected_seq`` (None: never posted) to ``item['seq']``
-    with its ``last_message``/``last_time``, and the message is stored. False when another post took that seq first
-    (the caller reads the channel again and retries): a seq is never used twice and never skipped."""
+    with its ``last_message``/``last_time`` (its version ``cv`` + 1: the members' channel copies follow), and the
+    message is stored. False when another post took that seq first (the caller reads the channel again and retries):
+    a seq is never used twice and never skipped."""
     if expected_seq is None:
         cond, vals = "attribute_exists(PK) AND attribute_not_exists(seq)", {}
     else:
@@ -89,12 +90,13 @@ def post_message(tenant_id: str, channel_id: str, expected_seq: int | None, item
         {
             "Update": {
                 "Key": table.key(channel_pk(tenant_id, channel_id), CHANNEL_SK),
-                "UpdateExpression": "SET seq = :seq, last_message = :lm, last_time = :lt",
+                "UpdateExpression": "SET seq = :seq, last_message = :lm, last_time = :lt ADD cv :one",
                 "ConditionExpression": cond,
                 "ExpressionAttributeValues": {
                     ":seq": table.attribute(item["seq"]),
                     ":lm": table.attribute(last_message),
                     ":lt": table.attribute(item["posted_time"]),
+                    ":one": table.attribute(1),
                     **vals,
                 },
             }
@@ -122,9 +124,9 @@ def update_message(tenant_id: str, message_id: str, fields: dict[str, Any], *, e
 
 def update_last_message(tenant_id: str, channel_id: str, seq: int, last_message: dict[str, Any]) -> bool:
     """The channel's ``last_message`` follows an edit or removal of the message it shows (only if it still shows it)."""
-    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, "SET last_message = :lm",
+    return table.try_update(channel_pk(tenant_id, channel_id), CHANNEL_SK, "SET last_message = :lm ADD cv :one",
                             condition="seq = :seq AND last_message.id = :id",
-                            values=table.values(lm=last_message, seq=seq, id=last_message["id"]))  # fmt: skip
+                            values=table.values(lm=last_message, seq=seq, id=last_message["id"], one=1))  # fmt: skip
 
 
 def set_reaction(tenant_id: str, message_id: str, key: str, at: str | None) -> None:
@@ -173,9 +175,12 @@ def get_member(tenant_id: str, channel_id: str, individual_id: str) -> dict[str,
     return table.get(channel_pk(tenant_id, channel_id), member_sk(individual_id), consistent=True)
 
 
-def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state: dict[str, Any], *, version: int | None) -> bool:
+def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state: dict[str, Any], *, version: int | None,
+                      copy_read: int | None = None) -> bool:  # fmt: skip
     """Compare-and-set the member's inbox state (``version``: the ``iv`` read; None: never set). False: the member
-    changed its inbox state meanwhile (read again and retry) or is no longer a member (nothing written either way)."""
+    changed its inbox state meanwhile (read again and retry) or is no longer a member (nothing written either way).
+    A state that carries the channel copy (``ch``/``ch_v``) is written only if the member's ``ch_v`` is still the one
+    read (``copy_read``; None: none): a copy refreshed meanwhile is never undone."""
     fields = dict(state)
     fields["iv"] = (version or 0) + 1
     names = {f"#f{i}": k for i, k in enumerate(fields)}
@@ -184,6 +189,10 @@ def write_inbox_state(tenant_id: str, channel_id: str, individual_id: str, state
     cond = "attribute_exists(PK) AND " + ("attribute_not_exists(iv)" if version is None else "iv = :was")
     if version is not None:
         vals["was"] = version
+    if "ch_v" in state:
+        cond += " AND " + ("attribute_not_exists(ch_v)" if copy_read is None else "ch_v = :chwas")
+        if copy_read is not None:
+            vals["chwas"] = copy_read
     return table.try_update(channel_pk(tenant_id, channel_id), member_sk(individual_id), update, condition=cond,
                             values=table.values(**vals), names=names)  # fmt: skip
 

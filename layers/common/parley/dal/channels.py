@@ -7,7 +7,11 @@ every read is a GetItem or a Query, never a Scan.
 - a member: ``PK = TENANT#<t>#CHAN#<id>``, ``SK = MEMBER#<individual>``, ``type = channel_member`` (``admin``,
   ``pinned``, ``notify``, ``joined_at``, ``via``: ``group`` when the individual-group brought it in, else ``direct``);
   the individual's channels on GSI6 (``GSI6PK = TENANT#<t>#INBOX#<individual>``, ``GSI6SK = <last_time>#<channel>``;
-  the messages area moves it on each post).
+  the messages area moves it on each post). ``ch`` is the member's copy of the channel's fields the inbox answers
+  (``COPY_FIELDS``) and ``ch_v`` the channel's ``cv`` it was copied at: the inbox page reads no channel item
+  (docs/data-model.md §6.20, "the channel copy").
+- the channel's ``cv``: its version, +1 (``ADD cv :one``) on every write that changes a copied field; a copy is
+  written only over an older one (``ch_v < cv``), so a late or replayed copy never undoes a newer one.
 - a direct channel's dedupe pointer: ``PK = TENANT#<t>#CHANDIRECT#<org>#<sha256 of the sorted individual ids>``,
   ``SK = DIRECT`` → ``channel_id`` (put only if absent: one direct channel per set of people in an organization).
 - a group binding: ``PK = TENANT#<t>#CHANGROUP#<group>``, ``SK = CHAN#<channel>`` (the channels bound to an
@@ -62,6 +66,23 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+# The channel's fields a member item carries a copy of (``ch``): what the inbox answers and filters on
+# (``parley.domain.channel_inbox.attributes`` / ``channel_filter``).
+COPY_FIELDS = (
+    "archived", "bookmark", "created_at", "created_by", "event_settings", "floating", "individual_group_id", "kind", "label",
+    "last_message", "last_modified_at", "name", "observation_id", "organization_id", "subscription_type",
+)  # fmt: skip
+
+
+def channel_copy(channel: dict[str, Any]) -> dict[str, Any]:
+    """The member's copy of ``channel`` (absent fields left out: a cleared label is absent from the copy too)."""
+    return {k: channel[k] for k in COPY_FIELDS if channel.get(k) is not None}
+
+
+def channel_version(channel: dict[str, Any]) -> int:
+    return int(channel.get("cv") or 0)
+
+
 # ── items ──
 def channel_item(tenant_id: str, channel_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -72,12 +93,14 @@ def channel_item(tenant_id: str, channel_id: str, fields: dict[str, Any]) -> dic
         "id": channel_id,
         "GSI3PK": org_channels_pk(tenant_id, fields["organization_id"]),
         "GSI3SK": f"{fields['created_at']}#{channel_id}",
+        "cv": 1,
         **_clean(fields),
     }
 
 
 def member_item(tenant_id: str, channel: dict[str, Any], individual_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A member of ``channel``; on the individual's inbox index from ``last_time`` (default: when it joined)."""
+    """A member of ``channel``; on the individual's inbox index from ``last_time`` (default: when it joined); with its
+    copy of the channel as ``channel`` is (``ch`` at version ``ch_v``)."""
     last_time = fields.get("last_time") or channel.get("last_time") or fields["joined_at"]
     return {
         "PK": channel_pk(tenant_id, channel["id"]),
@@ -90,6 +113,8 @@ def member_item(tenant_id: str, channel: dict[str, Any], individual_id: str, fie
         "GSI6PK": inbox_pk(tenant_id, individual_id),
         "GSI6SK": f"{last_time}#{channel['id']}",
         "last_time": last_time,
+        "ch": channel_copy(channel),
+        "ch_v": channel_version(channel),
         **_clean(fields),
     }
 
@@ -224,15 +249,16 @@ def delete_member(tenant_id: str, channel_id: str, individual_id: str) -> bool:
 
 
 def update_channel(tenant_id: str, channel_id: str, fields: dict[str, Any], *, remove: Iterable[str] = ()) -> dict[str, Any] | None:
-    """SET ``fields`` (and REMOVE ``remove``) on an existing channel; the item as it is after, or None when there is none."""
-    return _update(channel_pk(tenant_id, channel_id), CHANNEL_SK, fields, remove)
+    """SET ``fields`` (and REMOVE ``remove``) on an existing channel, its version ``cv`` + 1; the item as it is after, or
+    None when there is none. The caller refreshes the members' copies (``channel_inbox.channel_changed``)."""
+    return _update(channel_pk(tenant_id, channel_id), CHANNEL_SK, fields, remove, bump=True)
 
 
 def update_member(tenant_id: str, channel_id: str, individual_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     return _update(channel_pk(tenant_id, channel_id), member_sk(individual_id), fields, ())
 
 
-def _update(pk: str, sk: str, fields: dict[str, Any], remove: Iterable[str]) -> dict[str, Any] | None:
+def _update(pk: str, sk: str, fields: dict[str, Any], remove: Iterable[str], *, bump: bool = False) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
     names = {f"#f{i}": k for i, k in enumerate(fields)}
@@ -246,6 +272,9 @@ def _update(pk: str, sk: str, fields: dict[str, Any], remove: Iterable[str]) -> 
         parts.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed))))
     if not parts:
         return table.get(pk, sk, consistent=True)
+    if bump:
+        parts.append("ADD cv :one")
+        values[":one"] = 1
     params: dict[str, Any] = {
         "TableName": table.table_name(),
         "Key": table.key(pk, sk),
@@ -263,6 +292,14 @@ def _update(pk: str, sk: str, fields: dict[str, Any], remove: Iterable[str]) -> 
             return None
         raise
     return table.unmarshal(out["Attributes"])
+
+
+def write_copy(tenant_id: str, channel_id: str, individual_id: str, copy: dict[str, Any], version: int) -> bool:
+    """The member's channel copy := ``copy`` (the channel at version ``version``) unless it holds this version or a newer
+    one already (False then, or when it is no member: nothing written)."""
+    return table.try_update(channel_pk(tenant_id, channel_id), member_sk(individual_id), "SET ch = :c, ch_v = :v",
+                            condition="attribute_exists(PK) AND (attribute_not_exists(ch_v) OR ch_v < :v)",
+                            values=table.values(c=copy, v=version))  # fmt: skip
 
 
 def _condition_failed(err: BaseException) -> bool:

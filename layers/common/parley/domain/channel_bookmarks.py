@@ -67,7 +67,8 @@ def create(
             **({"created_by_user": user_id} if user_id else {}),
         }
         store.create(item)
-        store.set_newest(tenant_id, attrs.channel_id, _summary(item))
+        if store.set_newest(tenant_id, attrs.channel_id, _summary(item)):
+            _copies_follow(tenant_id, attrs.channel_id, individual_id)
     else:
         item = same
     if not attrs.allow_multi_message:
@@ -81,7 +82,15 @@ def create(
 
 def _renew(tenant_id: str, channel_id: str, kept: dict[str, Any]) -> None:
     """After deletions: the channel's ``bookmark`` is ``kept`` (it was another, deleted one, or this one)."""
-    store.put_newest(tenant_id, channel_id, _summary(kept))
+    if store.put_newest(tenant_id, channel_id, _summary(kept)):
+        _copies_follow(tenant_id, channel_id, None)
+
+
+def _copies_follow(tenant_id: str, channel_id: str, actor: str | None) -> None:
+    """The channel's ``bookmark`` is in its members' channel copies (``channel_inbox.channel_changed``)."""
+    from parley.domain import channel_inbox
+
+    channel_inbox.channel_changed(tenant_id, channel_id, actor=actor)
 
 
 def get(tenant_id: str, individual_id: str, bookmark_id: str) -> tuple[str, BookmarkAttributes]:

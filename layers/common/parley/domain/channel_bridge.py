@@ -290,6 +290,9 @@ def switch(caller: Any, channel_id: str, individual_id: str, *, active: bool, in
             if m.get("sms"):
                 unbridge(caller.tenant_id, {**channel, "sms": before}, m, "the channel's SMS bridge was turned off")
         bridged = []
+    from parley.domain import channel_inbox
+
+    channel_inbox.channel_changed(caller.tenant_id, channel_id, actor=individual_id)  # last_modified_at is in the copies
     channel_events.publish(
         channel_events.new(
             caller.tenant_id,

@@ -14,6 +14,16 @@ answers; for a larger one, this module's ``apply`` (a hook of ChannelEventsFunct
 the ``message-posted`` event (``data.inbox == "async"``), member by member (the author's own state is always written
 synchronously). ``members-added`` gives a new member its state (head = ack = the channel's seq: history before
 joining is not unread) and its place on the unread and ack indexes.
+
+The channel copy (``ch``, version ``ch_v``, on the member item; ``parley.dal.channels.COPY_FIELDS``): the channel's
+fields the inbox answers, so that a page reads no channel item. It is written with the member item, and after every
+write that changes a copied field (the write bumps the channel's ``cv``) by ``channel_changed``: for a channel of at
+most ``channel_messages.SYNC_MEMBERS`` members at once (``refresh_copies``), for a larger one by this hook on a
+``channel-changed`` event. A post's copy (its ``last_message``) rides with each member's inbox state, in the same
+update (``apply_post``: by the post for a small channel, by this hook on ``message-posted`` for a large one). A copy
+is written only over an older one (``ch_v < cv``; with the inbox state: only if ``ch_v`` is still the one read): late,
+replayed or concurrent refreshes never undo a newer copy. A member item without a copy (written
+before copies existed) is answered from its channel item, read for it alone.
 """
 
 from __future__ import annotations
@@ -64,7 +74,8 @@ def _change(tenant_id: str, channel_id: str, individual_id: str, compute: Any) -
         if state is None:
             return member
         version = int(member["iv"]) if member.get("iv") is not None else None
-        if store.write_inbox_state(tenant_id, channel_id, individual_id, state, version=version):
+        copy_read = int(member["ch_v"]) if member.get("ch_v") is not None else None
+        if store.write_inbox_state(tenant_id, channel_id, individual_id, state, version=version, copy_read=copy_read):
             return {**member, **state, "iv": (version or 0) + 1}
         time.sleep(min(0.002 * 2**attempt, 0.05) * random.random())
     raise RuntimeError(f"inbox state of {individual_id} in {channel_id} kept changing")
@@ -77,8 +88,11 @@ def _current(member: dict[str, Any]) -> tuple[int | None, int, str | None, str |
     return head, ack, member.get("ack_message_id"), member.get("ack_time"), last_time
 
 
-def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False) -> dict | None:
-    """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it."""
+def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False,
+               copy: tuple[dict[str, Any], int] | None = None) -> dict | None:  # fmt: skip
+    """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it.
+    ``copy``: the channel's copy and version (read after the post), written in the same update when newer than the
+    member's."""
     seq, posted = int(message["seq"]), message["posted_time"]
 
     def compute(member: dict[str, Any]) -> dict[str, Any] | None:
@@ -90,7 +104,13 @@ def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dic
             head, last_time, changed = seq, posted, True
         if author and seq > ack:
             ack, ack_id, ack_time, changed = seq, message["id"], posted, True
-        return _state(tenant_id, channel_id, individual_id, head, ack, ack_id, ack_time, last_time) if changed else None
+        newer_copy = copy is not None and copy[1] > int(member.get("ch_v") or 0)
+        if not changed and not newer_copy:
+            return None
+        state = _state(tenant_id, channel_id, individual_id, head, ack, ack_id, ack_time, last_time)
+        if newer_copy:
+            state.update(ch=copy[0], ch_v=copy[1])
+        return state
 
     return _change(tenant_id, channel_id, individual_id, compute)
 
@@ -132,8 +152,54 @@ def init_member(tenant_id: str, channel_id: str, individual_id: str) -> dict | N
     return _change(tenant_id, channel_id, individual_id, compute)
 
 
+# ── the members' channel copies ──
+def _sync_members() -> int:
+    from parley.domain.channel_messages import SYNC_MEMBERS
+
+    return SYNC_MEMBERS
+
+
+def current_copy(tenant_id: str, channel_id: str) -> tuple[dict[str, Any], int] | None:
+    """The channel's copy and version as it is now (strongly consistent), or None when it is gone."""
+    from parley.dal import channels as channel_store
+
+    channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+    return None if channel is None else (channel_store.channel_copy(channel), channel_store.channel_version(channel))
+
+
+def refresh_copies(tenant_id: str, channel_id: str, individual_ids: list[str] | None = None) -> int:
+    """Copy the channel as it is now (strongly consistent read) to these members (None: every member), up to FANOUT at
+    once; each written only over an older copy. How many copies were written."""
+    from parley.dal import channels as channel_store
+
+    channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+    if channel is None:
+        return 0
+    copy, version = channel_store.channel_copy(channel), channel_store.channel_version(channel)
+    ids = individual_ids if individual_ids is not None else _member_ids(tenant_id, channel_id)
+    if len(ids) <= 1:
+        return sum(channel_store.write_copy(tenant_id, channel_id, ind, copy, version) for ind in ids)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(FANOUT, len(ids))) as pool:
+        return sum(pool.map(lambda ind: channel_store.write_copy(tenant_id, channel_id, ind, copy, version), ids))
+
+
+def channel_changed(tenant_id: str, channel_id: str, *, members: list[str] | None = None, actor: str | None = None) -> None:
+    """After a write that bumped the channel's ``cv``: a small channel's copies are refreshed now (``members``: its
+    member ids when the caller has them), a large one's by ChannelEventsFunction (a ``channel-changed`` event)."""
+    few = members if members is not None else small_channel_members(tenant_id, channel_id, _sync_members())
+    if few is not None:
+        refresh_copies(tenant_id, channel_id, few)
+        return
+    from parley.domain import channel_events
+
+    channel_events.publish(channel_events.new(tenant_id, channel_id, "channel-changed", actor_individual_id=actor))
+
+
 def apply(event: ChannelEvent) -> None:
-    """ChannelEventsFunction's hook: a large channel's post reaches every member; new members get their state."""
+    """ChannelEventsFunction's hook: a large channel's post reaches every member (its state and channel copy); a
+    large channel's change reaches every member's copy; new members get their state."""
     if event.kind == "message-posted" and event.data.get("inbox") == "async" and event.message_id:
         message = store.get_message(event.tenant_id, event.message_id)
         if message is None or message.get("draft"):
@@ -143,8 +209,11 @@ def apply(event: ChannelEvent) -> None:
 
         # members are independent items: up to FANOUT at once (a failure is raised: the event is retried, and what was
         # applied already is not applied twice)
+        copy = current_copy(event.tenant_id, event.channel_id)  # the post changed last_message: the copies follow
         with ThreadPoolExecutor(max_workers=FANOUT) as pool:
-            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False), ids))
+            list(pool.map(lambda ind: apply_post(event.tenant_id, event.channel_id, ind, message, author=False, copy=copy), ids))
+    elif event.kind == "channel-changed":
+        refresh_copies(event.tenant_id, event.channel_id, list(event.member_ids) if event.member_ids is not None else None)
     elif event.kind == "members-added":
         for ind in event.data.get("individual_ids") or []:
             init_member(event.tenant_id, event.channel_id, ind)
@@ -208,10 +277,11 @@ def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", de
     (``{"members": items transferred, "channels": channel items read, "counted": items counted, not transferred}``).
 
     Without a channel filter (``keep``) the page is read from the sort's index (``table.offset_page``: COUNT queries
-    over the offset and after the page, one Query for the page) and its channels with one BatchGetItem: items
-    transferred = 2 x the page. A channel filter (archived, bookmarked, type, text, group, modified time) reads the
-    caller's member items on the index in order with their channels until the page is full and then counts the rest:
-    reads ∝ the caller's channels (docs/data-model.md §6.20)."""
+    over the offset and after the page, one Query for the page); each member item carries its channel's copy
+    (``ch``), so no channel item is read (but for member items without a copy: one BatchGetItem for those). A channel
+    filter (archived, bookmarked, type, text, group, modified time) reads the caller's member items on the index in
+    order, filtering their copies, until the page is full and then counts the rest: reads ∝ the caller's channels
+    (docs/data-model.md §6.20)."""
     index = SORTS[sort]
     filters, values = [], {}
     if organization_id:
@@ -236,28 +306,42 @@ def page(tenant_id: str, individual_id: str, *, sort: str = "last-timestamp", de
             cost["counted"] = offset
             # a short page ends the inbox: its size is exact (a count not yet updated by the hook is corrected)
             total = offset + len(members) if len(members) < limit else max(total, offset + len(members))
-        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in members]) if members else {}
-        cost.update(members=len(members), channels=cost["channels"] + len(channels))
-        return [(channels[m["channel_id"]], m) for m in members if m["channel_id"] in channels], total, cost
+        pairs, read = _with_channels(tenant_id, members)
+        cost.update(members=len(members), channels=cost["channels"] + read)
+        return pairs, total, cost
     if keep is None:
         members, total = store.inbox_page(tenant_id, individual_id, index=index, descending=descending, offset=offset, limit=limit,
                                           filters=filters, values=values)  # fmt: skip
-        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in members]) if members else {}
-        cost.update(members=len(members), channels=len(channels), counted=max(total - len(members), 0))
-        return [(channels[m["channel_id"]], m) for m in members if m["channel_id"] in channels], total, cost
+        pairs, read = _with_channels(tenant_id, members)
+        cost.update(members=len(members), channels=read, counted=max(total - len(members), 0))
+        return pairs, total, cost
     rows: list[tuple[dict, dict]] = []
     total = 0
     for chunk in store.inbox_chunks(tenant_id, individual_id, index=index, descending=descending, filters=filters, values=values):
         cost["members"] += len(chunk)
-        channels = store.channels_by_ids(tenant_id, [m["channel_id"] for m in chunk])
-        cost["channels"] += len(channels)
-        for m in chunk:
-            ch = channels.get(m["channel_id"])
-            if ch is not None and keep(ch):
+        pairs, read = _with_channels(tenant_id, chunk)
+        cost["channels"] += read
+        for ch, m in pairs:
+            if keep(ch):
                 if offset <= total < offset + limit:
                     rows.append((ch, m))
                 total += 1
     return rows, total, cost
+
+
+def _with_channels(tenant_id: str, members: list[dict[str, Any]]) -> tuple[list[tuple[dict, dict]], int]:
+    """``[(channel, member)]`` in the members' order — the channel from the member's copy (``ch``), or, for a member
+    item without one (written before copies existed), its channel item (one BatchGetItem for those only) — and how
+    many channel items were read."""
+    missing = [m["channel_id"] for m in members if not isinstance(m.get("ch"), dict)]
+    channels = store.channels_by_ids(tenant_id, missing) if missing else {}
+    pairs = []
+    for m in members:
+        copy = m.get("ch")
+        channel = {**copy, "id": m["channel_id"]} if isinstance(copy, dict) else channels.get(m["channel_id"])
+        if channel is not None:
+            pairs.append((channel, m))
+    return pairs, len(channels)
 
 
 def attributes(channel: dict[str, Any], member: dict[str, Any]) -> Any:

@@ -166,8 +166,9 @@ def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_a
     author = item["individual_id"]
     few = channel_inbox.small_channel_members(tenant_id, channel_id, SYNC_MEMBERS)
     if few is not None:
+        copy = channel_inbox.current_copy(tenant_id, channel_id)  # last_message is in the members' channel copies
         for ind in few:
-            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack)
+            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack, copy=copy)
     elif auto_ack:
         channel_inbox.apply_post(tenant_id, channel_id, author, item, author=True)
     if publish:
@@ -222,8 +223,11 @@ def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | 
         after = {**item, **fields}
         if not after.get("draft"):
             cur = channel.get("last_message") or {}
-            if cur.get("id") == message_id:
-                store.update_last_message(tenant_id, item["channel_id"], int(channel["seq"]), _last_message(after))
+            shown = cur.get("id") == message_id
+            if shown and store.update_last_message(tenant_id, item["channel_id"], int(channel["seq"]), _last_message(after)):
+                from parley.domain import channel_inbox
+
+                channel_inbox.channel_changed(tenant_id, item["channel_id"], actor=individual_id)
             kind = "message-removed" if "removed" in fields else "message-edited"
             channel_events.publish(channel_events.new(tenant_id, item["channel_id"], kind, actor_individual_id=individual_id,
                                                       message_id=message_id, data={"seq": item.get("seq"),

@@ -320,6 +320,7 @@ def update(tenant_id: str, channel_id: str, individual_id: str, sets: dict[str, 
     updated = store.update_channel(tenant_id, channel_id, _touch(sets), remove=removes)
     if updated is None:
         raise _not_found(channel_id, "id", None)
+    _copies_follow(tenant_id, channel_id, actor=individual_id)
     _publish(tenant_id, channel_id, "channel-updated", None, actor=individual_id, at=updated["last_modified_at"],
              data={"fields": [k.replace("_", "-") for k in changed]})  # fmt: skip
     return updated
@@ -365,7 +366,21 @@ def unsubscribe(tenant_id: str, channel_id: str, individual_id: str, individual_
     return get_channel_item(tenant_id, channel_id) or channel
 
 
+def _copies_follow(tenant_id: str, channel_id: str, *, members: list[str] | None = None, actor: str | None = None) -> None:
+    """The members' channel copies follow a write to the channel item (``channel_inbox.channel_changed``)."""
+    from parley.domain import channel_inbox
+
+    channel_inbox.channel_changed(tenant_id, channel_id, members=members, actor=actor)
+
+
 def _change_members(channel: dict[str, Any], current: set[str], *, add: list[str], remove: list[str], via: str = VIA_DIRECT) -> None:
+    """Add and remove members in transactions, with the channel's ``last_modified_at`` (and ``cv``); then every
+    member's channel copy follows."""
+    _write_members(channel, current, add=add, remove=remove, via=via)
+    _copies_follow(channel["tenant_id"], channel["id"])
+
+
+def _write_members(channel: dict[str, Any], current: set[str], *, add: list[str], remove: list[str], via: str) -> None:
     from parley.errors import Conflict
 
     tenant_id, channel_id = channel["tenant_id"], channel["id"]
@@ -374,8 +389,8 @@ def _change_members(channel: dict[str, Any], current: set[str], *, add: list[str
     ops = [store.put_op(store.member_item(tenant_id, channel, i, defaults)) for i in add]
     ops += [store.delete_op(store.channel_pk(tenant_id, channel_id), store.member_sk(i)) for i in remove]
     ops.append({"Update": {"Key": store.table.key(store.channel_pk(tenant_id, channel_id), store.CHANNEL_SK),
-                           "UpdateExpression": "SET last_modified_at = :now", "ConditionExpression": "attribute_exists(PK)",
-                           "ExpressionAttributeValues": store.table.values(now=now)}})  # fmt: skip
+                           "UpdateExpression": "SET last_modified_at = :now ADD cv :one", "ConditionExpression": "attribute_exists(PK)",
+                           "ExpressionAttributeValues": store.table.values(now=now, one=1)}})  # fmt: skip
     if channel.get("kind") == KIND_DIRECT:
         org = channel["organization_id"]
         after = (current | set(add)) - set(remove)
@@ -513,5 +528,6 @@ def purge_individuals(tenant_id: str, individual_ids: Iterable[str]) -> dict[str
             done["channel_memberships"] += 1
             if channel.get("created_by") == individual:
                 store.update_channel(tenant_id, channel["id"], {}, remove=["created_by", "created_by_user"])
+                _copies_follow(tenant_id, channel["id"])
                 done["channels_created"] += 1
     return done

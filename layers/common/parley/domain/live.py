@@ -155,7 +155,7 @@ def apply(event: ChannelEvent) -> None:
     from parley.settings import get_settings
 
     endpoint = get_settings().websocket_management_url
-    if not endpoint:
+    if not endpoint or event.kind == "channel-changed":  # internal: the members' channel copies (channel_inbox)
         return
     data = json.dumps(message(event), separators=(",", ":")).encode()
     now = int(time.time())

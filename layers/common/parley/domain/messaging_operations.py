@@ -128,9 +128,9 @@ def move_channel(tenant_id: str, operation_id: str, channel_id: str, from_group:
     ops += [cstore.delete_op(cstore.channel_pk(tenant_id, channel_id), cstore.member_sk(i)) for i in remove]
     repoint = [
         {"Update": {"Key": cstore.table.key(cstore.channel_pk(tenant_id, channel_id), cstore.CHANNEL_SK),
-                    "UpdateExpression": "SET individual_group_id = :to, last_modified_at = :now",
+                    "UpdateExpression": "SET individual_group_id = :to, last_modified_at = :now ADD cv :one",
                     "ConditionExpression": "individual_group_id = :from",
-                    "ExpressionAttributeValues": cstore.table.values(to=to_group, now=now, **{"from": from_group})}},
+                    "ExpressionAttributeValues": cstore.table.values(to=to_group, now=now, one=1, **{"from": from_group})}},
         cstore.delete_op(cstore.group_pk(tenant_id, from_group), cstore.group_sk(channel_id)),
         cstore.put_op(cstore.group_item(tenant_id, to_group, channel_id), new=False),
         store.counts_op(tenant_id, operation_id, {"channels-moved": 1, "members-added": len(add), "members-removed": len(remove)}, now),
@@ -143,6 +143,7 @@ def move_channel(tenant_id: str, operation_id: str, channel_id: str, from_group:
             cstore.transact(ops[start : start + 100])
         if not cstore.transact(repoint):
             raise RuntimeError(f"channel {channel_id} changed while it was moved: the job is retried")
+    channels._copies_follow(tenant_id, channel_id)  # individual_group_id and last_modified_at are in the members' copies
     if add:
         channels._publish(tenant_id, channel_id, "members-added", add, actor=None, at=now)
     if remove:

@@ -21,6 +21,9 @@ Kind = Literal[
     "members-added",
     "members-removed",
     "channel-updated",  # name, label, settings, archived/unarchived, the SMS bridge switched
+    # internal (not sent to clients): a large channel's item changed a field its members' channel copies hold
+    # (``channel_inbox.channel_changed``); data ``{"cv": <the channel's version>}``
+    "channel-changed",
 ]
 
 

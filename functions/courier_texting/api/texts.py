@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from parley.api import jsonapi
-from parley.api.app import header, idempotency_key
+from parley.api.app import header, idempotency_key, request_base_url
 from parley.api.courier import SAMPLE, courier_caller
 from parley.api.endpoint import Api, Example
 from parley.domain import texts
@@ -42,13 +42,7 @@ SAMPLE_ACCOUNT = "44444444-4444-4444-4444-444444444444"
 def public_base_url() -> str:
     """The URL this request came in at (scheme, host and the stage or base path before the route): where Twilio
     reaches ``/v1/texts/{id}/callback/``."""
-    event = api.current_event
-    proto = (header(api, "X-Forwarded-Proto") or "https").split(",")[0].strip()
-    ctx = event.raw_event.get("requestContext") or {}
-    host = ctx.get("domainName") or header(api, "Host") or "localhost"  # API Gateway's, not a header the caller chose
-    full, route = ctx.get("path") or event.path, event.path
-    prefix = full[: len(full) - len(route)] if route and full.endswith(route) else ""
-    return f"{proto}://{host}{prefix}"
+    return request_base_url(api)
 
 
 @api.send(

@@ -187,6 +187,18 @@ def header(router: Router, name: str) -> str | None:
     return None
 
 
+def request_base_url(router: Router) -> str:
+    """The URL this request came in at: scheme, host and the stage or base path before the route (what a provider
+    or a mail client is given to reach this API back)."""
+    event = router.current_event
+    proto = (header(router, "X-Forwarded-Proto") or "https").split(",")[0].strip()
+    ctx = event.raw_event.get("requestContext") or {}
+    host = ctx.get("domainName") or header(router, "Host") or "localhost"  # API Gateway's, not a header the caller chose
+    full, route = ctx.get("path") or event.path, event.path
+    prefix = full[: len(full) - len(route)] if route and full.endswith(route) else ""
+    return f"{proto}://{host}{prefix}"
+
+
 def idempotency_key(router: Router) -> str | None:
     value = header(router, "Idempotency-Key")
     if value is None:

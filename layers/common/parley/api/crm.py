@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.api.app import caller, header, idempotency_key
+from parley.api.app import caller, header, idempotency_key, request_base_url
 from parley.api.endpoint import Example
 from parley.domain.context import Caller, Sender
 from parley.errors import BadRequest, Forbidden
@@ -61,16 +61,7 @@ def crm_sender(router: Router) -> Sender:
 def public_base_url(router: Router) -> str:
     """Where the CRM API is reachable from a mail client, for tracking URLs: ``CRM_PUBLIC_URL`` when
     set, else the URL this request came in at (scheme, host and the stage or base path before the route)."""
-    configured = get_settings().crm_public_url.rstrip("/")
-    if configured:
-        return configured
-    event = router.current_event
-    proto = (header(router, "X-Forwarded-Proto") or "https").split(",")[0].strip()
-    ctx = event.raw_event.get("requestContext") or {}
-    host = ctx.get("domainName") or header(router, "Host") or "localhost"
-    full, route = ctx.get("path") or event.path, event.path
-    prefix = full[: len(full) - len(route)] if route and full.endswith(route) else ""
-    return f"{proto}://{host}{prefix}"
+    return get_settings().crm_public_url.rstrip("/") or request_base_url(router)
 
 
 # The ``ids`` query parameter as documented (read by ``ids_param``, which also takes ``?ids=a,b``).

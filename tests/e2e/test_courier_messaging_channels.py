@@ -129,6 +129,17 @@ def test_messaging_channels_over_http(local, emulator_env, tmp_path):
     left = shape(requests.post(f"{base}/{direct['id']}/unsubscribe/", json={"individual-ids": [ids["lee"]]}, headers=h(), timeout=30), 201)
     assert ids["lee"] not in {s["id"] for s in left["attributes"]["subscribers"]}
     assert set(channels.member_ids(tid, direct["id"])) == {ids["pat"], ids["sam"]}
+    # the channel's event-settings are on: the join and the leave each posted a system message, in order
+    said = requests.get(f"{local.api}/v1/messaging-messages/", params={"channel-id": direct["id"]}, headers=h("sam"), timeout=30)
+    assert said.status_code == 200, said.text
+    rows = [(m["attributes"]["message"], m["attributes"]["source"], m["attributes"]["user-type"], m["attributes"]["individual-id"])
+            for m in reversed(said.json()["data"])]  # fmt: skip
+    assert rows == [("Lee joined", "system", "system", ids["lee"]), ("Lee left", "system", "system", ids["lee"])]
+    sam = {m["individual_id"]: m for m in channels.member_items(tid, direct["id"])}[ids["sam"]]
+    assert sam["unread"] == 2  # unread for Sam (Lee's own "joined" was Lee's to read)
+    leave_id = said.json()["data"][0]["id"]
+    patch = {"data": {"type": "messaging-messages", "id": leave_id, "attributes": {"removed": True}}}
+    assert requests.patch(f"{local.api}/v1/messaging-messages/{leave_id}/", json=patch, headers=h("pat"), timeout=30).status_code == 403
 
     # preferences: Sam's own notify
     prefs = {"individual-id": ids["sam"], "values": [{"name": "notify", "value": "false"}]}

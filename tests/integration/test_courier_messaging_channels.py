@@ -484,3 +484,82 @@ def test_the_answer_reads_what_the_other_areas_and_the_organization_keep(handler
     assert (a["caller-has-new-message"], a["caller-new-message-count"]) == (True, 4)
     assert a["last-message"] == {"id": "m1", "message": "hi", "posted-time": now, "removed": False}
     assert a["bookmark"] == {"id": "b1", "message-id": "m1"}
+
+
+def _apply_all(drain, url) -> list[dict]:
+    """Run ChannelEventsFunction's hooks over every queued event until the queue is empty; every event is applied twice
+    (SQS redelivers). The events seen, in order."""
+    from parley.domain import channel_events as ce
+
+    seen = []
+    while batch := channel_events(drain, url):
+        for e in batch:
+            ce.handle(ce.parse(json.dumps(e)))
+            ce.handle(ce.parse(json.dumps(e)))
+        seen += batch
+    return seen
+
+
+def _messages(tenant_id, channel_id, as_):
+    from parley.domain import channel_messages as msgs
+
+    items, total, member = msgs.page(tenant_id, channel_id, as_, offset=0, limit=50)
+    return [(i["message"], i["source"], i["individual_id"]) for i in reversed(items)], total, member
+
+
+def test_joins_and_leaves_post_a_system_message_when_the_channels_event_settings_say_so(handler, org, drain, events_queue):
+    from parley.domain import channel_messages as msgs
+    from parley.domain import directory as d
+    from parley.errors import Forbidden
+
+    status, chan = new_channel(handler, org.id, individual_group_id=GROUP_ID, event_settings={"enabled": True})
+    assert status == 201 and chan["attributes"]["event-settings"] == {"enabled": True}
+    cid = chan["id"]
+    _apply_all(drain, events_queue)
+    assert _messages(org.id, cid, IND["pat"])[:2] == ([], 0)  # the members a channel starts with did not "join"
+
+    # Kim is subscribed (Sam asks): one message, about Kim; Kim has read it, the others have not
+    assert call(handler, "subscribe", org.id, as_="sam", id_=cid, body_={"individual-ids": [IND["kim"]]})[0] == 201
+    assert _messages(org.id, cid, IND["pat"])[0] == [("Kim Doe joined", "system", IND["kim"])]  # posted by the change itself
+    seen = _apply_all(drain, events_queue)
+    rows, total, _ = _messages(org.id, cid, IND["pat"])
+    assert rows == [("Kim Doe joined", "system", IND["kim"])] and total == 1  # the events (twice each) add nothing
+    posted = {e["id"]: e["data"].get("source") for e in seen if e["kind"] == "message-posted"}
+    assert list(posted.values()) == ["system"]  # its own event (published again, same id, when the event came twice)
+    members = stored_members(org.id, cid)
+    assert {n: members[IND[n]]["unread"] for n in ("pat", "sam", "lee", "kim")} == {"pat": 1, "sam": 1, "lee": 1, "kim": 0}
+    message_id = msgs.page(org.id, cid, IND["pat"], offset=0, limit=1)[0][0]["id"]
+    [(_, attrs)] = msgs.attributes(org.id, [msgs.stored(org.id, message_id)], members[IND["pat"]])
+    assert attrs.source == "system" and attrs.user_type == "system" and attrs.first_name == "Kim"
+    with pytest.raises(Forbidden):  # it is about Kim, not Kim's: nobody edits or removes it
+        msgs.edit(org.id, message_id, IND["kim"], removed=True)
+
+    # Kim and Pat leave (one request, Pat is an admin): one message naming both; the directory brings Sam back later
+    assert call(handler, "unsubscribe", org.id, id_=cid, body_={"individual-ids": [IND["kim"], IND["pat"]]})[0] == 201
+    _apply_all(drain, events_queue)
+    d.import_lines(org.id, [group_line(["lee"], T2)])  # Sam leaves the group
+    d.import_lines(org.id, [group_line(["lee", "sam"], T3)])  # and comes back
+    _apply_all(drain, events_queue)
+    rows, total, _ = _messages(org.id, cid, IND["lee"])
+    assert [r[0] for r in rows] == ["Kim Doe joined", "Kim Doe and Pat Doe left", "Sam Doe left", "Sam Doe joined"]
+    assert total == 4 and all(r[1] == "system" for r in rows)
+    from parley.domain import communication_summaries
+
+    assert communication_summaries.summary(org.id, IND["lee"])["messages"] == 0  # a notice is nobody's message to Lee
+
+    # the setting off (PATCH): Kim joins silently; archived: no message either
+    doc = {"data": {"type": "messaging-channels", "id": cid,
+                    "attributes": [{"op": "replace", "path": "/event-settings/enabled", "value": False}]}}  # fmt: skip
+    assert call(handler, "update", org.id, as_="lee", id_=cid, body_=doc)[0] == 200
+    assert call(handler, "subscribe", org.id, as_="lee", id_=cid, body_={"individual-ids": [IND["kim"]]})[0] == 201
+    _apply_all(drain, events_queue)
+    assert _messages(org.id, cid, IND["lee"])[1] == 4
+
+
+def test_system_message_text():
+    from parley.domain.channel_system_messages import text
+
+    assert text(["Ana"], "members-added") == "Ana joined"
+    assert text(["Ana", "Ben"], "members-removed") == "Ana and Ben left"
+    assert text(["Ana", "Ben", "Cy"], "members-added") == "Ana, Ben and 1 other joined"
+    assert text(["Ana", "Ben", "Cy", "Di"], "members-added") == "Ana, Ben and 2 others joined"

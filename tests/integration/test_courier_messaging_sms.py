@@ -396,3 +396,20 @@ def test_a_reply_to_an_archived_channel_is_logged_as_refused_and_stores_no_messa
     assert logs.get_log(t.id, "SMarchived")["outcome"] == f"channel:{chan['id']}:refused (channel-archived)"
     items, total, _ = channel_messages.page(t.id, chan["id"], I_APP, offset=0, limit=10)
     assert total == 0 and items == []
+
+
+def test_a_join_message_is_neither_texted_nor_pushed(world, handler, send_queue, drain, events_queue):
+    from parley.domain import channel_messages, channels
+
+    t, _acct, chan, device = world
+    switch_on(t, chan)
+    run_events(handler, drain, events_queue)
+    sms_jobs(drain, send_queue)
+    channels.update(t.id, chan["id"], I_APP, {"event_settings": {"enabled": True}}, [])
+    channels.subscribe(t.id, chan["id"], I_APP, [I_NEW])
+    run_events(handler, drain, events_queue, times=2)
+    [notice], _, _ = channel_messages.page(t.id, chan["id"], I_APP, offset=0, limit=5)
+    assert notice["source"] == "system" and notice["message"].endswith(" joined")  # posted, unread for Alice …
+    assert member(t.id, chan["id"], I_APP)["unread"] == 1
+    assert sms_jobs(drain, send_queue) == {PHONE_NEW: ["You are in the care team chat. Reply here."]}  # … the greeting only
+    assert endpoint_messages(t.id, device["id"]) == []  # and no push

@@ -308,7 +308,7 @@ def switch(caller: Any, channel_id: str, individual_id: str, *, active: bool, in
 # ───────────── the hook ─────────────
 def apply(event: Any) -> None:
     """Relay a posted message to the bridged members; bridge members added while the bridge is on."""
-    if event.kind not in ("message-posted", "members-added"):
+    if event.kind not in ("message-posted", "members-added") or event.data.get("source") == "system":  # joins/leaves: no SMS
         return
     from parley.domain import channels
 

@@ -29,8 +29,10 @@ from parley.errors import Conflict, Forbidden, NotFound, Unprocessable
 from parley.models.channel_messages import REACTION_TYPES
 
 SYNC_MEMBERS = 25  # a channel with more members gets its inbox state from the message-posted event (asynchronously)
-# the system sets sms (the SMS bridge), bulk (a bulk message), announcer (an announcer); clients the rest (ClientSource)
-SOURCES = ("api", "app", "web", "auto-responder", "sms", "bulk", "announcer")
+# the system sets sms (the SMS bridge), bulk (a bulk message), announcer (an announcer), system (a join/leave message,
+# ``channel_system_messages``); clients the rest (ClientSource)
+SOURCES = ("api", "app", "web", "auto-responder", "sms", "bulk", "announcer", "system")
+SYSTEM = "system"  # a system message: posted by ChannelEventsFunction, not by a member; its author cannot change it
 POST_ATTEMPTS = 50  # compare-and-set attempts on the channel's seq (concurrent posts to one channel)
 
 
@@ -107,7 +109,10 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
             return existing
     if source not in SOURCES:
         raise Unprocessable(f"source must be one of {', '.join(SOURCES)}", pointer="/data/attributes/source", code="invalid-source")
-    channel, _member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
+    if source == SYSTEM:  # its individual is the one who joined or left: perhaps no longer a member
+        channel = require_channel(tenant_id, channel_id, pointer="/data/attributes/channel-id")
+    else:
+        channel, _member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
     if channel.get("archived"):
         raise Conflict("the channel is archived: unarchive it to post", pointer="/data/attributes/channel-id", code="channel-archived")
     now = _now()
@@ -195,8 +200,8 @@ def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | 
 
     for _attempt in range(5):
         item, channel = require_message(tenant_id, message_id, individual_id)
-        if item["individual_id"] != individual_id:
-            raise Forbidden("only the message's author may change it", code="not-author")
+        if item["individual_id"] != individual_id or item.get("source") == SYSTEM:
+            raise Forbidden("only the message's author may change it (a system message is nobody's)", code="not-author")
         if item.get("removed") and (message is not None or draft is False):
             raise Conflict("the message was removed", code="message-removed")
         if draft is True and not item.get("draft"):
@@ -381,6 +386,7 @@ def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[
             "removed": bool(i.get("removed")),
             "source": i.get("source") or "api",
             "user-id": i.get("user_id"),
+            "user-type": SYSTEM if i.get("source") == SYSTEM else "participant",
             "user-name": _name(users.get(i.get("user_id") or ""), "username"),
         })  # fmt: skip
         out.append((i["id"], attrs))

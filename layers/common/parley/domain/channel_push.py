@@ -49,7 +49,7 @@ def content(channel: dict[str, Any], author: str | None, text: str, event: Any) 
 
 
 def apply(event: Any) -> None:
-    if event.kind != "message-posted":
+    if event.kind != "message-posted" or event.data.get("source") == "system":  # a join/leave message is not pushed
         return
     from parley.domain import channel_bridge, channels, live, push
 

@@ -343,6 +343,7 @@ def subscribe(tenant_id: str, channel_id: str, individual_id: str, individual_id
     if new:
         _change_members(channel, current, add=new, remove=[])
         _publish(tenant_id, channel_id, "members-added", new, actor=individual_id, at=clock.iso(clock.now()))
+        _system_message(channel, "members-added", new)
     return get_channel_item(tenant_id, channel_id) or channel
 
 
@@ -363,6 +364,7 @@ def unsubscribe(tenant_id: str, channel_id: str, individual_id: str, individual_
     if gone:
         _change_members(channel, set(members), add=[], remove=gone)
         _publish(tenant_id, channel_id, "members-removed", gone, actor=individual_id, at=clock.iso(clock.now()))
+        _system_message(channel, "members-removed", gone)
     return get_channel_item(tenant_id, channel_id) or channel
 
 
@@ -371,6 +373,14 @@ def _copies_follow(tenant_id: str, channel_id: str, *, members: list[str] | None
     from parley.domain import channel_inbox
 
     channel_inbox.channel_changed(tenant_id, channel_id, members=members, actor=actor)
+
+
+def _system_message(channel: dict[str, Any], kind: str, individual_ids: list[str]) -> None:
+    """The join/leave message, when the channel's ``event-settings`` say so (``channel_system_messages``)."""
+    if (channel.get("event_settings") or {}).get("enabled"):
+        from parley.domain import channel_system_messages
+
+        channel_system_messages.post(channel, kind, individual_ids)
 
 
 def _change_members(channel: dict[str, Any], current: set[str], *, add: list[str], remove: list[str], via: str = VIA_DIRECT) -> None:
@@ -436,8 +446,10 @@ def sync_group(tenant_id: str, group_id: str) -> int:
         now = clock.iso(clock.now())
         if add:
             _publish(tenant_id, channel_id, "members-added", add, actor=None, at=now)
+            _system_message(channel, "members-added", add)
         if remove:
             _publish(tenant_id, channel_id, "members-removed", remove, actor=None, at=now)
+            _system_message(channel, "members-removed", remove)
         changed += 1
     return changed
 

@@ -95,7 +95,8 @@ def summary(tenant_id: str, individual_id: str, *, include_senders: bool = False
 def apply(event: ChannelEvent) -> None:
     """ChannelEventsFunction's hook (``channel_events.HOOKS``, after the inbox state)."""
     if event.kind in ("message-posted", "message-removed") and event.message_id:
-        _apply_message(event)
+        if event.data.get("source") != "system":  # a join/leave message is nobody's message to anyone
+            _apply_message(event)
     elif event.kind == "members-removed":
         from parley.dal import channels
 

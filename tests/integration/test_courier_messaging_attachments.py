@@ -476,3 +476,63 @@ def test_bookmark_refusals_and_isolation(handler, chat, other_tenant):
     assert get_bookmark(handler, ot.id, mine)["statusCode"] == 404
     assert bookmark(handler, ot.id, channel_id, message_id)["statusCode"] == 404
     assert body(bookmarks(handler, ot.id, {"organization-id": ORG}))["data"] == []
+
+
+def test_the_purge_of_a_person_erases_their_messages_attachments_reactions_and_bookmarks(handler, chat):
+    """The data-subject purge (``purge_courier``) in the channels' messages: A's posted messages become anonymous
+    tombstones (the seq stays: B's unread count numbers them), A's draft and attachments (items and objects) go, A's
+    reaction leaves B's message, A's bookmark stays without A, and the channel's last message no longer shows A's text."""
+    from parley.dal import channel_bookmarks as bookmark_store
+    from parley.dal import channel_messages as store
+    from parley.dal import channels as channel_store
+    from parley.domain import channel_bookmarks, channel_messages, purge
+    from parley.models.channel_bookmarks import BookmarkCreateAttributes
+
+    tenant_id, channel_id, first = chat
+    att_id = body(create(handler, tenant_id, first))["data"]["id"]
+    upload(tenant_id, att_id, png(20, 20))
+    process(handler, tenant_id, att_id)
+    assert objects(f"messaging-attachments/{tenant_id}/") == [f"messaging-attachments/{tenant_id}/{att_id}"]
+    b_says = channel_messages.post(tenant_id, channel_id, "ind-b", "how is it today?")
+    channel_messages.react(tenant_id, b_says["id"], "ind-a", "like", add=True)
+    channel_messages.react(tenant_id, b_says["id"], "ind-b", "love", add=True)
+    bookmark_attrs = BookmarkCreateAttributes.model_validate({"channel-id": channel_id, "message-id": b_says["id"]})
+    (bookmark_id, _), _ = channel_bookmarks.create(tenant_id, "ind-a", bookmark_attrs)
+    draft = channel_messages.post(tenant_id, channel_id, "ind-a", "unsent thoughts", draft=True)
+    last = channel_messages.post(tenant_id, channel_id, "ind-a", "better, thanks")
+    assert store.get_message(tenant_id, last["id"])["GSI6PK"] == f"TENANT#{tenant_id}#CHMSGBY#ind-a"
+    assert [m["id"] for m in store.of_author(tenant_id, "ind-a")] == [first, draft["id"], last["id"]]
+    b_before = channel_store.get_member(tenant_id, channel_id, "ind-b", consistent=True)
+
+    who = purge.Subject(tenant_id=tenant_id, individual_ids={"ind-a"})
+    counts = purge.purge_courier(who)
+    kinds = ("channel_messages", "channel_drafts", "channel_attachments", "channel_reactions", "channel_bookmarks")
+    assert [counts[k] for k in kinds] == [2, 1, 1, 1, 1]
+
+    for message_id in (first, last["id"]):
+        tomb = store.get_message(tenant_id, message_id, consistent=True)
+        assert tomb["removed"] is True and tomb["message"] == "" and tomb["message_lc"] == "" and tomb["reactions"] == {}
+        assert not {"individual_id", "user_id", "GSI6PK", "GSI6SK"} & set(tomb) and tomb["seq"] in (1, 3) and tomb["purged_at"]
+    assert store.get_message(tenant_id, draft["id"], consistent=True) is None
+    assert store.of_author(tenant_id, "ind-a") == []
+    assert store.get_message(tenant_id, b_says["id"], consistent=True)["reactions"].keys() == {"love#ind-b"}
+    stored_bookmark = bookmark_store.get(tenant_id, bookmark_id, consistent=True)
+    assert stored_bookmark["message_id"] == b_says["id"] and "created_by" not in stored_bookmark and "GSI9PK" not in stored_bookmark
+    assert bookmark_store.of_creator(tenant_id, "ind-a") == []
+    from parley.dal import channel_attachments as attachment_store
+
+    assert attachment_store.get(tenant_id, att_id, consistent=True) is None and objects(f"messaging-attachments/{tenant_id}/") == []
+    assert objects(f"messaging-thumbnails/{tenant_id}/") == [] and objects(f"uploads/tenants/{tenant_id}/") == []
+    channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+    assert channel["last_message"] == {"id": last["id"], "message": "", "posted_time": last["posted_time"], "removed": True,
+                                       "individual_id": None}  # fmt: skip
+    b_after = channel_store.get_member(tenant_id, channel_id, "ind-b", consistent=True)
+    assert b_after["unread"] == b_before["unread"] == 1 and b_after["ch"]["last_message"]["message"] == ""  # B's copy followed
+    # B still reads the conversation: A's messages answered as removed, by nobody
+    items, total, member = channel_messages.page(tenant_id, channel_id, "ind-b", offset=0, limit=10)
+    answered = {mid: a for mid, a in channel_messages.attributes(tenant_id, items, member)}
+    assert total == 3 and answered[last["id"]].individual_id is None and answered[last["id"]].removed and answered[last["id"]].message == ""
+    assert answered[b_says["id"]].message == "how is it today?"
+    # the purge runs again (a redelivered job) and finds nothing
+    again = purge.purge_courier(who)
+    assert again["channel_messages"] == again["channel_drafts"] == again["channel_reactions"] == again["channel_bookmarks"] == 0

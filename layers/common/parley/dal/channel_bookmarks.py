@@ -3,7 +3,8 @@
 - item ``PK = TENANT#<t>#CHBM#<id>``, ``SK = CHBM``: ``{type: "channel_bookmark", tenant_id, id, channel_id,
   message_id, organization_id, created_at, created_by (individual), created_by_user?}``; by organization on GSI3
   (``GSI3PK = TENANT#<t>#CHBMS#ORG#<org>``, ``GSI3SK = <created_at>#<id>``), by channel on GSI6
-  (``GSI6PK = TENANT#<t>#CHAN#<channel>#BM``, ``GSI6SK = <created_at>#<id>``).
+  (``GSI6PK = TENANT#<t>#CHAN#<channel>#BM``, ``GSI6SK = <created_at>#<id>``), by creator on GSI9
+  (``GSI9PK = TENANT#<t>#CHBMBY#<individual>``, ``GSI9SK = <created_at>#<id>``: the data-subject purge's).
 - the channel item's ``bookmark`` map ``{id, message_id, created_at}``: the channel's newest bookmark (what the inbox
   and the channel answer), set only when newer than the one there; each set bumps the channel's version ``cv`` (the
   members' channel copies follow: ``channel_inbox.channel_changed``).
@@ -31,6 +32,10 @@ def channel_pk(tenant_id: str, channel_id: str) -> str:
     return f"TENANT#{tenant_id}#CHAN#{channel_id}#BM"
 
 
+def creator_pk(tenant_id: str, individual_id: str) -> str:
+    return f"TENANT#{tenant_id}#CHBMBY#{individual_id}"
+
+
 def _channel_key(tenant_id: str, channel_id: str) -> tuple[str, str]:
     """The channel item's key (``parley.dal.channels``)."""
     return channels.channel_pk(tenant_id, channel_id), channels.CHANNEL_SK
@@ -47,6 +52,7 @@ def create(item: dict[str, Any]) -> None:
         "GSI3SK": sort,
         "GSI6PK": channel_pk(t, item["channel_id"]),
         "GSI6SK": sort,
+        **({"GSI9PK": creator_pk(t, item["created_by"]), "GSI9SK": sort} if item.get("created_by") else {}),
     }
     table.put_item(stored, condition="attribute_not_exists(PK)")
 
@@ -73,6 +79,17 @@ def page_of_channel(tenant_id: str, channel_id: str, *, offset: int, limit: int)
 def of_organization(tenant_id: str, organization_id: str) -> list[dict[str, Any]]:
     """The organization's bookmarks, oldest first (GSI3)."""
     return table.query_all(key_condition="GSI3PK = :pk", expr_values=table.values(pk=org_pk(tenant_id, organization_id)), index="GSI3")
+
+
+def of_creator(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
+    """The bookmarks the individual made (GSI9)."""
+    return table.query_all(key_condition="GSI9PK = :pk", expr_values=table.values(pk=creator_pk(tenant_id, individual_id)), index="GSI9")
+
+
+def forget_creator(tenant_id: str, bookmark_id: str) -> bool:
+    """The purge: the bookmark stays (the channel's pin), without its creator."""
+    return table.try_update(pk(tenant_id, bookmark_id), SK, "REMOVE created_by, created_by_user, GSI9PK, GSI9SK",
+                            condition="attribute_exists(PK)")  # fmt: skip
 
 
 def delete(tenant_id: str, bookmark_id: str) -> None:

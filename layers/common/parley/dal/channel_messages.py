@@ -4,7 +4,8 @@ Tenant-scoped keys; every read is a GetItem or a Query, never a Scan.
 - a message: ``PK = TENANT#<t>#CHMSG#<id>``, ``SK = CHMSG``, ``type = channel_message``; a channel's posted messages on
   GSI3 (``GSI3PK = TENANT#<t>#CHAN#<channel>#MSGS``, ``GSI3SK = <seq, 12 digits>``), drafts in the same partition
   under ``DRAFT#<created_at>#<id>``. ``reactions`` is a map ``"<type>#<individual>" → time`` (one per individual
-  and type by construction).
+  and type by construction). Its author's messages (posted and drafts) on GSI6 (``GSI6PK = TENANT#<t>#CHMSGBY#<individual>``,
+  ``GSI6SK = <created_at>#<id>``: the data-subject purge finds them there; an anonymised message leaves it).
 - a member's inbox state lives on the channel's member item (``PK = TENANT#<t>#CHAN#<channel>``,
   ``SK = MEMBER#<individual>``, helper A's): ``head_seq`` (the newest posted seq applied to this member), ``ack_seq``
   / ``ack_message_id`` / ``ack_time`` (the read marker), ``unread`` (= head_seq - ack_seq, kept with them),
@@ -44,6 +45,10 @@ def draft_sk(created_at: str, message_id: str) -> str:
     return f"{DRAFT_PREFIX}{created_at}#{message_id}"
 
 
+def author_pk(tenant_id: str, individual_id: str) -> str:
+    return f"TENANT#{tenant_id}#CHMSGBY#{individual_id}"
+
+
 def unread_pk(tenant_id: str, individual_id: str) -> str:
     return f"TENANT#{tenant_id}#INBOXU#{individual_id}"
 
@@ -68,8 +73,16 @@ def message_item(tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         "GSI3PK": channel_messages_pk(tenant_id, channel),
         "GSI3SK": sk,
         "reactions": {},
+        **_author_keys(tenant_id, fields),
         **{k: v for k, v in fields.items() if v is not None},
     }
+
+
+def _author_keys(tenant_id: str, fields: dict[str, Any]) -> dict[str, str]:
+    """The author index's keys (GSI6), when the message has an author."""
+    if not fields.get("individual_id"):
+        return {}
+    return {"GSI6PK": author_pk(tenant_id, fields["individual_id"]), "GSI6SK": f"{fields['created_at']}#{fields['id']}"}
 
 
 def get_message(tenant_id: str, message_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
@@ -163,6 +176,37 @@ def message_page(
     if high < low:
         return [], 0
     return table.offset_page(offset, limit, **params)
+
+
+def of_author(tenant_id: str, individual_id: str) -> list[dict[str, Any]]:
+    """The individual's messages, posted and drafts, oldest first (GSI6, the author index)."""
+    return table.query_all(key_condition="GSI6PK = :pk", expr_values=table.values(pk=author_pk(tenant_id, individual_id)), index="GSI6")
+
+
+def anonymise(tenant_id: str, message_id: str, at: str) -> bool:
+    """The purge's tombstone of a posted message: its seq, channel and times stay (the members' read markers and unread
+    counts number the messages); its text, author, reactions and edit time go, and it is ``removed``."""
+    return table.try_update(
+        message_pk(tenant_id, message_id), MESSAGE_SK,
+        "SET message = :e, message_lc = :e, removed = :t, removed_time = if_not_exists(removed_time, :at), purged_at = :at, "
+        "reactions = :none REMOVE individual_id, user_id, edited_time, has_attachments, GSI6PK, GSI6SK",
+        condition="attribute_exists(PK)", values=table.values(e="", t=True, at=at, none={}),
+    )  # fmt: skip
+
+
+def delete_message(tenant_id: str, message_id: str) -> None:
+    table.ddb().delete_item(TableName=table.table_name(), Key=table.key(message_pk(tenant_id, message_id), MESSAGE_SK))
+
+
+def reacted_by(tenant_id: str, channel_id: str, individual_id: str, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The channel's messages that carry a reaction of the individual (one Query of the channel's messages on GSI3,
+    filtered on the reaction keys: the purge's, read ∝ the channel's messages)."""
+    names = {f"#k{i}": f"{kind}#{individual_id}" for i, kind in enumerate(kinds)}
+    return table.query_raw(
+        IndexName="GSI3", KeyConditionExpression="GSI3PK = :pk", ExpressionAttributeNames=names,
+        ExpressionAttributeValues=table.values(pk=channel_messages_pk(tenant_id, channel_id)),
+        FilterExpression=" OR ".join(f"attribute_exists(reactions.{n})" for n in names),
+    )  # fmt: skip
 
 
 def messages_by_ids(tenant_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,7 @@ def _attributes(item: dict[str, Any]) -> BookmarkAttributes:
     return BookmarkAttributes(
         channel=Ref(id=item["channel_id"]),
         created_at=item["created_at"],
-        created_by=Ref(id=item["created_by"]),
+        created_by=Ref(id=item["created_by"]) if item.get("created_by") else None,  # None: its creator was purged
         message=Ref(id=item["message_id"]),
         organization_id=item.get("organization_id"),
     )

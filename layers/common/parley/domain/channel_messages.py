@@ -84,7 +84,7 @@ def require_channel(tenant_id: str, channel_id: str, *, parameter: str | None = 
 
 def _last_message(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "message": "" if item.get("removed") else item["message"], "posted_time": item.get("posted_time"),
-            "removed": bool(item.get("removed")), "individual_id": item["individual_id"]}  # fmt: skip
+            "removed": bool(item.get("removed")), "individual_id": item.get("individual_id")}  # fmt: skip
 
 
 def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, source: str = "api", user_id: str | None = None,
@@ -200,7 +200,7 @@ def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | 
 
     for _attempt in range(5):
         item, channel = require_message(tenant_id, message_id, individual_id)
-        if item["individual_id"] != individual_id or item.get("source") == SYSTEM:
+        if item.get("individual_id") != individual_id or item.get("source") == SYSTEM:
             raise Forbidden("only the message's author may change it (a system message is nobody's)", code="not-author")
         if item.get("removed") and (message is not None or draft is False):
             raise Conflict("the message was removed", code="message-removed")
@@ -350,7 +350,7 @@ def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[
 
     if read_receipts and members is None and items:
         members = _channels().member_items(tenant_id, items[0]["channel_id"])
-    inds = {i["individual_id"] for i in items}
+    inds = {i["individual_id"] for i in items if i.get("individual_id")}
     for i in items:
         inds.update(k.split("#", 1)[1] for k in (i.get("reactions") or {}))
     inds.update(m["individual_id"] for m in members or [])
@@ -358,7 +358,7 @@ def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[
     acked = int((caller_member or {}).get("ack_seq") or 0)
     out = []
     for i in items:
-        author = people.get(i["individual_id"])
+        author = people.get(i.get("individual_id") or "")
         seq = i.get("seq")
         reactions = [
             {"individual-id": ind, "reaction-type": kind, "first-name": _name(people.get(ind), "first-name"),
@@ -377,7 +377,7 @@ def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[
             "first-name": _name(author, "first-name"),
             "last-name": _name(author, "last-name"),
             "preferred-name": _name(author, "preferred-name"),
-            "individual-id": i["individual_id"],
+            "individual-id": i.get("individual_id"),  # None: a purged author's message
             "last-modified-time": i["last_modified_time"],
             "message": "" if i.get("removed") else i["message"],
             "posted-time": i.get("posted_time"),
@@ -398,3 +398,55 @@ def receipts_body(tenant_id: str, item: dict[str, Any]) -> dict[str, Any]:
     read, unread = receipts(tenant_id, item)
     people, _ = _people(tenant_id, {m["individual_id"] for m in read + unread}, set())
     return {"read": [_receipt(m, people, read=True) for m in read], "unread": [_receipt(m, people, read=False) for m in unread]}
+
+
+# ── the data-subject purge (``domain/purge.purge_courier``; docs/courier.md "Messages and the inbox") ──
+def purge_individuals(tenant_id: str, individual_ids: Any) -> dict[str, int]:
+    """Erase what the channels' messages keep of each individual, before it leaves its channels
+    (``channels.purge_individuals``): found on the author index (GSI6), its drafts are deleted and its posted messages
+    become anonymous tombstones (``store.anonymise``: text, author, reactions gone, ``removed``; the seq stays, since the
+    members' read markers and unread counts number the messages), in both purge modes; the attachments of its messages
+    (items and S3 objects) are deleted; a tombstone that is its channel's last message is shown there as removed (the
+    members' channel copies follow); its reactions are taken off the messages of the channels it is in or wrote in; the
+    bookmarks it made stay, without their creator. No event is published (the purge is not a member's act). Runs again
+    without finding what is gone."""
+    from parley.dal import channel_attachments as attachment_store
+    from parley.dal import channel_bookmarks as bookmark_store
+    from parley.dal import channels as channel_store
+    from parley.dal import purges
+    from parley.dal import uploads as objects
+
+    done = {"channel_messages": 0, "channel_drafts": 0, "channel_attachments": 0, "channel_reactions": 0, "channel_bookmarks": 0}
+    now = _now()
+    for individual in sorted(set(individual_ids)):
+        channel_ids = {m["channel_id"] for m in channel_store.memberships(tenant_id, individual) if m.get("channel_id")}
+        for item in store.of_author(tenant_id, individual):
+            channel_ids.add(item["channel_id"])
+            for attachment in attachment_store.all_of_message(tenant_id, item["id"]):
+                aid = attachment["id"]
+                for key in (attachment_store.upload_key(tenant_id, aid), attachment_store.object_key(tenant_id, aid),
+                            attachment_store.thumbnail_key(tenant_id, aid)):  # fmt: skip
+                    objects.delete(key)
+                done["channel_attachments"] += purges.delete_keys([(attachment["PK"], attachment["SK"])])
+            if item.get("draft"):
+                store.delete_message(tenant_id, item["id"])
+                done["channel_drafts"] += 1
+                continue
+            store.anonymise(tenant_id, item["id"], now)
+            done["channel_messages"] += 1
+            channel = channel_store.get_channel(tenant_id, item["channel_id"], consistent=True)
+            shown = (channel or {}).get("last_message") or {}
+            if channel and shown.get("id") == item["id"]:
+                gone = {"id": item["id"], "message": "", "posted_time": item.get("posted_time"), "removed": True, "individual_id": None}
+                if store.update_last_message(tenant_id, item["channel_id"], int(channel["seq"]), gone):
+                    from parley.domain import channel_inbox
+
+                    channel_inbox.channel_changed(tenant_id, item["channel_id"])
+        for channel_id in sorted(channel_ids):
+            for message in store.reacted_by(tenant_id, channel_id, individual, REACTION_TYPES):
+                for key in [k for k in message.get("reactions") or {} if k.endswith(f"#{individual}")]:
+                    store.set_reaction(tenant_id, message["id"], key, None)
+                    done["channel_reactions"] += 1
+        for bookmark in bookmark_store.of_creator(tenant_id, individual):
+            done["channel_bookmarks"] += bookmark_store.forget_creator(tenant_id, bookmark["id"])
+    return done

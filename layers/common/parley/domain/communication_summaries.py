@@ -167,9 +167,15 @@ def computed(tenant_id: str, individual_id: str, parts: set[str]) -> list[dict[s
                 continue
             per_author: dict[str, int] = {}
             for msg in store.channel_messages(tenant_id, cid):
-                if msg.get("draft") or msg.get("removed") or msg["individual_id"] == individual_id or not counts_for(m, msg["posted_time"]):
+                if (
+                    msg.get("draft")
+                    or msg.get("removed")
+                    or msg.get("individual_id") == individual_id
+                    or not counts_for(m, msg["posted_time"])
+                ):
                     continue
-                per_author[msg["individual_id"]] = per_author.get(msg["individual_id"], 0) + 1
+                if msg.get("individual_id"):
+                    per_author[msg["individual_id"]] = per_author.get(msg["individual_id"], 0) + 1
             if not per_author:
                 continue
             epoch = m.get("joined_at") or ""

@@ -399,6 +399,9 @@ def purge_courier(who: Subject) -> dict[str, int]:
     done.update(voice_recordings.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
     done.update(voice_calls.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
     done.update(voice_surveys.purge(t, individual_ids=set(who.individual_ids), numbers=numbers))
+    from parley.domain import channel_messages  # messaging: their messages, attachments, reactions, bookmarks (before they leave)
+
+    done.update(channel_messages.purge_individuals(t, who.individual_ids))
     from parley.domain import channels  # messaging: the individuals leave their channels (docs/courier.md "Channels")
 
     done.update(channels.purge_individuals(t, who.individual_ids))

@@ -32,6 +32,6 @@ class BookmarkAttributes(Attributes):
 
     channel: Ref
     created_at: str
-    created_by: Ref
+    created_by: Ref | None = None  # null: its creator was purged
     message: Ref
     organization_id: str | None = None

@@ -81,7 +81,7 @@ class MessageAttributes(Attributes):
     destination: dict[str, Any] | None = None
     draft: bool
     first_name: str | None = None
-    individual_id: str
+    individual_id: str | None = None  # null: the message of a purged individual
     last_modified_time: str
     last_name: str | None = None
     message: str

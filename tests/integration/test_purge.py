@@ -326,7 +326,7 @@ def _courier_world(handler, tenant_id: str) -> dict[str, str]:
 
 
 def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers(handler, aws, tenant, send_queue, drain, table_items,
-                                                                                 no_delay):  # fmt: skip
+                                                                                 no_delay, monkeypatch):  # fmt: skip
     from parley.dal import directory as store
     from parley.dal import messages
 
@@ -336,8 +336,29 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     from parley.domain import live  # the individual's live-update connection (messaging)
 
     live.open_connection(live.Listener(tenant_id=t.id, individual_id=INDIVIDUAL, user_id=USER), "purge-conn=")
+    # messaging: a chat with ind-x — the individual's posted message (the channel's last), a draft, a reaction to
+    # ind-x's message, a bookmark of it
+    from parley.dal import aws as aws_clients
+    from parley.domain import channel_bookmarks, channel_messages, channels
+    from parley.models.channel_bookmarks import BookmarkCreateAttributes
+    from parley.settings import get_settings
+
+    monkeypatch.setenv("CHANNEL_EVENTS_QUEUE_URL", aws.queues[next(a for a in aws.queues if a.endswith("-ChannelEventsQueue"))])
+    get_settings.cache_clear()
+    aws_clients.reset()
+
+    chat, _ = channels.create_channel(t.id, organization_id="org-1", creator_individual_id="ind-x", individual_ids=[INDIVIDUAL],
+                                     publish=False)  # fmt: skip
+    theirs = channel_messages.post(t.id, chat["id"], "ind-x", "shift swap?", publish=False)
+    channel_messages.react(t.id, theirs["id"], INDIVIDUAL, "like", add=True)
+    channel_bookmarks.create(
+        t.id, INDIVIDUAL, BookmarkCreateAttributes.model_validate({"channel-id": chat["id"], "message-id": theirs["id"]})
+    )
+    channel_messages.post(t.id, chat["id"], INDIVIDUAL, "Purgeable-draft", draft=True)
+    channel_messages.post(t.id, chat["id"], INDIVIDUAL, "Purgeable-said yes", user_id=USER, publish=False)
     needles = [USER, USER_EMAIL, INDIVIDUAL, "Purgeable"]
     before = _traces(aws, table_items, needles)
+    assert any("#CHMSG#" in line for line in before) and any("#CHBM#" in line for line in before), before
     assert any("#UEMAIL#" in line for line in before) and any("SNIFF" in line for line in before), before
     assert any("#WS#IND#" in line for line in before) and any("WSCONN#purge-conn=" in line for line in before), before
     assert any("#NOTIF#" in line for line in before) and any("#NOTIFDAY#" in line for line in before), before
@@ -362,6 +383,8 @@ def test_a_purged_courier_user_takes_their_individuals_emails_files_and_sniffers
     assert group["individuals"] == [{"id": "ind-x"}] and group["leaders"] == [] and group["name"] == "team"
     assert store.get(t.id, "users", OTHER_USER) is not None
     assert messages.get(t.id, world["email_id"]) is None
+    assert [m["message"] for m in channel_messages.page(t.id, chat["id"], "ind-x", offset=0, limit=5)[0]] == ["", "shift swap?"]
+    assert counts["channel_messages"] == 1 and counts["channel_drafts"] == 1 and counts["channel_reactions"] == 1
 
 
 def test_a_purged_individual_leaves_its_user(handler, aws, tenant, send_queue, drain, table_items, no_delay):

@@ -145,9 +145,22 @@ def test_messages_and_the_inbox_over_http(local, emulator_env, tmp_path):
     draft = post("ua", "draft", draft=True)["data"]
     assert draft["attributes"]["draft"] is True and draft["attributes"]["posted-time"] is None
     assert requests.get(f"{api}/v1/messaging-messages/{draft['id']}/", headers=h("ub"), timeout=30).status_code == 404
+    # filter[draft]=true (ours): the caller's own drafts of the channel, no one else's; the posted list has none
+    drafts = lambda user: requests.get(f"{api}/v1/messaging-messages/", params={"channel-id": cid, "filter[draft]": "true"},  # noqa: E731
+                                       headers=h(user), timeout=30)  # fmt: skip
+    mine = drafts("ua").json()
+    assert [d["id"] for d in mine["data"]] == [draft["id"]] and mine["meta"]["page[total]"] == 1
+    assert mine["data"][0]["attributes"]["draft"] is True and set(mine["data"][0]["attributes"]) == MESSAGE_ATTRS
+    assert drafts("ub").json()["data"] == []
+    posted_list = requests.get(f"{api}/v1/messaging-messages/", params={"channel-id": cid}, headers=h("ua"), timeout=30).json()
+    assert draft["id"] not in {m["id"] for m in posted_list["data"]}
+    bad = requests.get(f"{api}/v1/messaging-messages/", params={"channel-id": cid, "filter[draft]": "true", "acknowledged": "true"},
+                       headers=h("ua"), timeout=30)  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["errors"][0]["source"] == {"parameter": "acknowledged"}
     patch = {"data": {"type": "messaging-messages", "id": draft["id"], "attributes": {"draft": False}}}
     got = requests.patch(f"{api}/v1/messaging-messages/{draft['id']}/", json=patch, headers=h("ua"), timeout=30)
     assert got.status_code == 200 and got.json()["data"]["attributes"]["draft"] is False
+    assert drafts("ua").json()["data"] == []  # published: no longer a draft
     assert inbox("ub")["data"][0]["attributes"]["caller-new-message-count"] == 1
 
     # isolation: A's other individual (not a member) and another tenant get 404 on every id route

@@ -110,10 +110,15 @@ def test_edit_remove_drafts_and_reactions(tenant, events_queue, drain):
     with pytest.raises(NotFound):
         msgs.require_message(t.id, draft["id"], "b")  # a draft is its author's
     assert member(t.id, cid, "b").get("unread") in (None, 0)
+    other_draft = msgs.post(t.id, cid, "b", "b's draft", draft=True)
+    assert [i["id"] for i in msgs.page(t.id, cid, "a", offset=0, limit=10, drafts=True)[0]] == [draft["id"]]  # a's own only
+    assert [i["id"] for i in msgs.page(t.id, cid, "b", offset=0, limit=10, drafts=True)[0]] == [other_draft["id"]]
+    assert msgs.page(t.id, cid, "a", offset=0, limit=10)[1] == 0  # the posted messages: none yet
     published = msgs.edit(t.id, draft["id"], "a", message="final text", draft=False)
     assert published["seq"] == 1 and not published["draft"]
     stored = mstore.get_message(t.id, draft["id"], consistent=True)
     assert stored["GSI3SK"] == "000000000001" and stored["message"] == "final text" and stored["draft"] is False
+    assert msgs.page(t.id, cid, "a", offset=0, limit=10, drafts=True)[:2] == ([], 0)
     assert member(t.id, cid, "b")["unread"] == 1
 
     with pytest.raises(Forbidden):

@@ -67,6 +67,9 @@ def list_messaging_messages(
     include_read_receipts: Annotated[bool, Query(alias="include-read-receipts", description="Answer `read-receipts`.")] = False,
     include_phrases: Annotated[bool, Query(alias="include-phrases", description="Accepted; `phrases` is null.")] = False,
     thumbnail: Annotated[bool, Query(description="Accepted; attachments carry no link in a list.")] = False,
+    drafts: Annotated[
+        bool, Query(alias="filter[draft]", description="Our extension: true lists the caller's own drafts of the channel instead.")
+    ] = False,
     limit: Limit = jsonapi.DEFAULT_LIMIT,
     offset: jsonapi.PageOffset = 0,
 ) -> Response[str]:
@@ -75,8 +78,9 @@ def list_messaging_messages(
     The posted messages of `channel-id` (required; 404 unless the caller is a member), newest first. `acknowledged`
     keeps those within (true) or after (false) the caller's read marker (a key range); `user-id` keeps one author's;
     `filter[text]` a case-insensitive substring; `filter[cmp-posted-time]` / `filter[cmp-last-modified-time]` windows.
-    Drafts are not listed (GET one by id). `include-read-receipts` adds each message's readers. `meta` carries
-    `page[total]`, `page[limit]` and `page[offset]`.
+    `filter[draft]=true` (our extension) lists the caller's own drafts of the channel instead, newest first (with
+    `filter[text]` and the windows; `acknowledged` and `user-id` do not apply: 400). `include-read-receipts` adds
+    each message's readers. `meta` carries `page[total]`, `page[limit]` and `page[offset]`.
     """
     who = courier_caller(api)
     messages.require_channel(who.tenant_id, channel_id, parameter="channel-id")
@@ -84,7 +88,7 @@ def list_messaging_messages(
     items, total, member = messages.page(
         who.tenant_id, channel_id, me, offset=offset, limit=limit, text=text, author_user=user_id, acknowledged=acknowledged,
         posted=jsonapi.parse_window(posted, "posted-time") if posted else None,
-        modified=jsonapi.parse_window(modified, "last-modified-time") if modified else None,
+        modified=jsonapi.parse_window(modified, "last-modified-time") if modified else None, drafts=drafts,
     )  # fmt: skip
     out = messages.attributes(who.tenant_id, items, member, read_receipts=include_read_receipts)
     return jsonapi.listing(MESSAGE_TYPE, out, MessageAttributes, total=total, limit=limit, offset=offset)

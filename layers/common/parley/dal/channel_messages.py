@@ -157,23 +157,23 @@ def set_reaction(tenant_id: str, message_id: str, key: str, at: str | None) -> N
 
 def message_page(
     tenant_id: str, channel_id: str, *, offset: int, limit: int, low: int = 1, high: int = 10**SEQ_DIGITS - 1,
-    filters: list[str] = (), values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
+    filters: list[str] = (), values: dict[str, Any] | None = None, names: dict[str, str] | None = None, drafts: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
     """A page of the channel's posted messages, newest first, with seq in ``low..high`` and the filter expressions
-    (ANDed), and how many match (``table.offset_page``: every item of the seq range is evaluated once)."""
+    (ANDed), and how many match (``table.offset_page``: every item of the seq range is evaluated once). ``drafts``:
+    the channel's drafts instead (``DRAFT#<created_at>#<id>``, newest first; ``low``/``high`` unused)."""
+    lo, hi = (DRAFT_PREFIX, DRAFT_PREFIX[:-1] + "$") if drafts else (seq_sk(low), seq_sk(high))  # "$" follows "#"
     params: dict[str, Any] = {
         "IndexName": "GSI3",
         "KeyConditionExpression": "GSI3PK = :pk AND GSI3SK BETWEEN :lo AND :hi",
-        "ExpressionAttributeValues": table.values(
-            pk=channel_messages_pk(tenant_id, channel_id), lo=seq_sk(low), hi=seq_sk(high), **(values or {})
-        ),
+        "ExpressionAttributeValues": table.values(pk=channel_messages_pk(tenant_id, channel_id), lo=lo, hi=hi, **(values or {})),
         "ScanIndexForward": False,
     }
     if filters:
         params["FilterExpression"] = " AND ".join(filters)
     if names:
         params["ExpressionAttributeNames"] = names
-    if high < low:
+    if not drafts and high < low:
         return [], 0
     return table.offset_page(offset, limit, **params)
 

@@ -286,9 +286,15 @@ def receipts(tenant_id: str, item: dict[str, Any]) -> tuple[list[dict], list[dic
 
 def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, limit: int, text: str | None = None,
          author_user: str | None = None, acknowledged: bool | None = None, posted: Any = None,
-         modified: Any = None) -> tuple[list[dict], int, dict]:  # fmt: skip
-    """A page of the channel's posted messages (newest first), the total, and the caller's member item."""
+         modified: Any = None, drafts: bool = False) -> tuple[list[dict], int, dict]:  # fmt: skip
+    """A page of the channel's posted messages (newest first), the total, and the caller's member item. ``drafts``:
+    the caller's own drafts of the channel instead (newest first; ``acknowledged`` and ``author_user`` are a 400)."""
     _channel, member = _channels().require_member(tenant_id, channel_id, individual_id, parameter="channel-id")
+    if drafts and (acknowledged is not None or author_user):
+        from parley.errors import BadRequest
+
+        raise BadRequest("acknowledged and user-id do not apply to drafts (filter[draft]=true)",
+                         parameter="acknowledged" if acknowledged is not None else "user-id", code="invalid-filter")  # fmt: skip
     low, high = 1, 10**store.SEQ_DIGITS - 1
     if acknowledged is not None:
         acked = int(member.get("ack_seq") or 0)
@@ -306,8 +312,11 @@ def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, li
         lo, hi = window.key_range("0000", "9999")
         filters.append(f"{name} BETWEEN :{name}_lo AND :{name}_hi")
         values[f"{name}_lo"], values[f"{name}_hi"] = lo, hi
+    if drafts:  # the drafts' part of the channel's partition, the caller's only
+        filters.append("individual_id = :me")
+        values["me"] = individual_id
     items, total = store.message_page(tenant_id, channel_id, offset=offset, limit=limit, low=low, high=high, filters=filters,
-                                      values=values)  # fmt: skip
+                                      values=values, drafts=drafts)  # fmt: skip
     for name, window in (("posted_time", posted), ("last_modified_time", modified)):
         if window is not None:  # an exclusive bound: drop the items exactly on it
             kept = [i for i in items if window.contains(clock.parse_iso(i[name]))]

@@ -536,3 +536,25 @@ def test_the_purge_of_a_person_erases_their_messages_attachments_reactions_and_b
     # the purge runs again (a redelivered job) and finds nothing
     again = purge.purge_courier(who)
     assert again["channel_messages"] == again["channel_drafts"] == again["channel_reactions"] == again["channel_bookmarks"] == 0
+
+
+def test_only_a_message_with_attachments_reads_them_when_answered(handler, chat, monkeypatch):
+    """``has_attachments`` is set on the message before its first attachment item is written; answering a page of
+    messages reads the attachments of the marked ones only (no Query per message)."""
+    from parley.dal import channel_messages as store
+    from parley.domain import channel_attachments, channel_messages
+
+    tenant_id, channel_id, message_id = chat
+    plain = [channel_messages.post(tenant_id, channel_id, "ind-b", f"note {n}") for n in range(3)]
+    assert "has_attachments" not in store.get_message(tenant_id, message_id, consistent=True)
+    att_id = body(create(handler, tenant_id, message_id))["data"]["id"]
+    assert store.get_message(tenant_id, message_id, consistent=True)["has_attachments"] is True
+    upload(tenant_id, att_id, png(20, 20))
+    process(handler, tenant_id, att_id)
+    asked = []
+    real = channel_attachments.for_message
+    monkeypatch.setattr(channel_attachments, "for_message", lambda t, m: asked.append(m) or real(t, m))
+    items, total, member = channel_messages.page(tenant_id, channel_id, "ind-a", offset=0, limit=10)
+    answered = dict(channel_messages.attributes(tenant_id, items, member))
+    assert total == 4 and asked == [message_id]
+    assert [a.id for a in answered[message_id].attachments] == [att_id] and all(answered[p["id"]].attachments == [] for p in plain)

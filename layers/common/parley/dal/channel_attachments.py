@@ -4,7 +4,9 @@ thumbnail in the ``BodyBucket`` (docs/data-model.md §6.20, docs/courier.md "Att
 - item ``PK = TENANT#<t>#CHATT#<id>``, ``SK = CHATT``: ``{type: "channel_attachment", tenant_id, id, message_id,
   channel_id, filename, content_type, created_at, created_by?, ready, removed, size?, object_key?, etag?, refused?,
   thumbnail: "none"|"pending"|"ready"|"failed", thumbnail_key?, ttl?}``; listed by message on GSI3
-  (``GSI3PK = TENANT#<t>#CHMSG#<message id>#ATT``, ``GSI3SK = <created_at>#<id>``: creation order).
+  (``GSI3PK = TENANT#<t>#CHMSG#<message id>#ATT``, ``GSI3SK = <created_at>#<id>``: creation order). A message with
+  attachments says so (``has_attachments``, set before its first attachment item is written, or by the post that
+  attaches them): a message without it is answered without reading its attachments.
 - objects: the upload at ``uploads/tenants/<t>/messaging-attachments/<id>`` (the pre-signed POST allows that key only;
   the bucket expires ``uploads/`` after a day), the checked copy at ``messaging-attachments/<t>/<id>`` (the bucket's
   ObjectCreated notification for that prefix queues its thumbnail job: ThumbnailsQueue), the thumbnail
@@ -30,7 +32,17 @@ STORE = AttachmentStore(
 )
 ITEM_TYPE, SK = STORE.item_type, STORE.tag
 pk, message_pk, upload_key, object_key = STORE.pk, STORE.parent_pk, STORE.upload_key, STORE.object_key
-create, get, all_of_message, note_refusal = STORE.create, STORE.get, STORE.all_of, STORE.note_refusal
+get, all_of_message, note_refusal = STORE.get, STORE.all_of, STORE.note_refusal
+
+
+def create(item: dict[str, Any]) -> None:
+    """Store a new (pending) attachment of ``item['message_id']``, after marking the message ``has_attachments`` (so
+    that an answered message without the mark needs no attachments Query: ``channel_messages.attributes``)."""
+    from parley.dal import channel_messages
+
+    table.try_update(channel_messages.message_pk(item["tenant_id"], item["message_id"]), channel_messages.MESSAGE_SK,
+                     "SET has_attachments = :t", condition="attribute_exists(PK)", values=table.values(t=True))  # fmt: skip
+    STORE.create(item)
 
 
 def parse_object_key(key: str) -> tuple[str, str] | None:

@@ -377,7 +377,7 @@ def attributes(tenant_id: str, items: list[dict[str, Any]], caller_member: dict[
         receipts = None
         if read_receipts:
             receipts = [_receipt(m, people, read=True) for m in members or [] if seq is not None and int(m.get("ack_seq") or 0) >= int(seq)]
-        attachments = _attachments().for_message(tenant_id, i["id"])
+        attachments = _attachments().for_message(tenant_id, i["id"]) if i.get("has_attachments") else []  # no Query per message
         attrs = MessageAttributes.model_validate({
             "ack": seq is not None and acked >= int(seq),
             "attachments": attachments,

@@ -118,9 +118,10 @@ def create_messaging_message(body: RequestDocument[MessageCreate]) -> Response[s
     messages.require_channel(who.tenant_id, attrs.channel_id, pointer="/data/attributes/channel-id")
     me = who.individual(attrs.individual_id, pointer="/data/attributes/individual-id")
     auto_ack = attrs.auto_ack not in (False, "false")
+    out: dict = {}
     item = messages.post(who.tenant_id, attrs.channel_id, me, attrs.message, source=attrs.source or "api", user_id=who.user_id,
-                         draft=attrs.draft, attachment_ids=list(attrs.attachments or ()), auto_ack=auto_ack)  # fmt: skip
-    return _answer(who, item, me, status=201)
+                         draft=attrs.draft, attachment_ids=list(attrs.attachments or ()), auto_ack=auto_ack, out=out)  # fmt: skip
+    return _answer(who, item, me, status=201, member=out.get("member"))
 
 
 @api.get("/v1/messaging-messages/<id>", responses={200: jsonapi.single_doc(MessageAttributes, "The message.")})

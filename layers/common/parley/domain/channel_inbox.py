@@ -63,11 +63,14 @@ def _state(tenant_id: str, channel_id: str, individual_id: str, head: int, ack: 
     }
 
 
-def _change(tenant_id: str, channel_id: str, individual_id: str, compute: Any) -> dict[str, Any] | None:
+def _change(
+    tenant_id: str, channel_id: str, individual_id: str, compute: Any, *, known: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Read the member, ``compute(member) -> new state | None`` (None: nothing to change), write it under the inbox
-    version read; retry on a concurrent change. None when the individual is not a member."""
+    version read; retry on a concurrent change. None when the individual is not a member. ``known``: the member item
+    as the caller read it (consistently) moments ago: the first attempt starts from it instead of reading it again."""
     for attempt in range(CAS_ATTEMPTS):
-        member = store.get_member(tenant_id, channel_id, individual_id)
+        member = known if attempt == 0 and known is not None else store.get_member(tenant_id, channel_id, individual_id)
         if member is None:
             return None
         state = compute(member)
@@ -89,7 +92,7 @@ def _current(member: dict[str, Any]) -> tuple[int | None, int, str | None, str |
 
 
 def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *, author: bool = False,
-               copy: tuple[dict[str, Any], int] | None = None) -> dict | None:  # fmt: skip
+               copy: tuple[dict[str, Any], int] | None = None, known: dict[str, Any] | None = None) -> dict | None:  # fmt: skip
     """A posted message (seq ``message['seq']``) reaches the member's inbox state; ``author``: the marker moves to it.
     ``copy``: the channel's copy and version (read after the post), written in the same update when newer than the
     member's."""
@@ -112,7 +115,7 @@ def apply_post(tenant_id: str, channel_id: str, individual_id: str, message: dic
             state.update(ch=copy[0], ch_v=copy[1])
         return state
 
-    return _change(tenant_id, channel_id, individual_id, compute)
+    return _change(tenant_id, channel_id, individual_id, compute, known=known)
 
 
 def apply_ack(tenant_id: str, channel_id: str, individual_id: str, message: dict[str, Any], *,

@@ -89,10 +89,11 @@ def _last_message(item: dict[str, Any]) -> dict[str, Any]:
 
 def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, source: str = "api", user_id: str | None = None,
          draft: bool = False, attachment_ids: tuple[str, ...] | list[str] = (), auto_ack: bool = True,
-         publish: bool = True, message_id: str | None = None) -> dict:  # fmt: skip
+         publish: bool = True, message_id: str | None = None, out: dict[str, Any] | None = None) -> dict:  # fmt: skip
     """Post ``text`` (or store a draft) in the channel as ``individual_id`` (a member: 404 otherwise). Returns the
     stored message item. A posted message publishes ``message-posted`` (data: seq, message, individual_id, source,
-    posted_time, inbox ``sync``|``async``).
+    posted_time, inbox ``sync``|``async``). ``out``: filled with the author's ``member`` item as the post left it
+    (what the answer needs: no read again).
 
     ``message_id`` (a deterministic id, e.g. a bulk message's per recipient; not with ``draft``): the message is
     written only if no message has that id (the same conditional put that guards every post). When it exists already
@@ -112,7 +113,9 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
     if source == SYSTEM:  # its individual is the one who joined or left: perhaps no longer a member
         channel = require_channel(tenant_id, channel_id, pointer="/data/attributes/channel-id")
     else:
-        channel, _member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
+        channel, author_member = _channels().require_member(tenant_id, channel_id, individual_id, pointer="/data/attributes/channel-id")
+        if out is not None:
+            out["member"] = author_member
     if channel.get("archived"):
         raise Conflict("the channel is archived: unarchive it to post", pointer="/data/attributes/channel-id", code="channel-archived")
     now = _now()
@@ -134,7 +137,10 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
     if attachment_ids:
         _attachments().attach(tenant_id, item["id"], list(attachment_ids), channel_id=channel_id)
     if not draft:
-        _after_post(tenant_id, channel_id, item, auto_ack=auto_ack, publish=publish)
+        after = _after_post(tenant_id, channel_id, item, auto_ack=auto_ack, publish=publish,
+                            known=out.get("member") if out is not None else None)  # fmt: skip
+        if out is not None and after is not None:
+            out["member"] = after
     return item
 
 
@@ -165,17 +171,24 @@ def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: 
     raise Conflict("the channel is too busy right now; try again", code="concurrent-update")
 
 
-def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_ack: bool, publish: bool) -> None:
+def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_ack: bool, publish: bool,
+                known: dict[str, Any] | None = None) -> dict[str, Any] | None:  # fmt: skip
+    """The members' inbox state (a small channel's), the author's marker, the event. ``known``: the author's member
+    item as read before the post (its first compare-and-set starts from it). The author's member item after, when
+    this wrote it (else None)."""
     from parley.domain import channel_events, channel_inbox
 
     author = item["individual_id"]
+    mine = None
     few = channel_inbox.small_channel_members(tenant_id, channel_id, SYNC_MEMBERS)
     if few is not None:
         copy = channel_inbox.current_copy(tenant_id, channel_id)  # last_message is in the members' channel copies
         for ind in few:
-            channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack, copy=copy)
+            state = channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack, copy=copy,
+                                             known=known if ind == author else None)  # fmt: skip
+            mine = state if ind == author else mine
     elif auto_ack:
-        channel_inbox.apply_post(tenant_id, channel_id, author, item, author=True)
+        mine = channel_inbox.apply_post(tenant_id, channel_id, author, item, author=True, known=known)
     if publish:
         data = {"seq": item["seq"], "message": item["message"], "individual_id": author, "source": item["source"],
                 "posted_time": item["posted_time"], "inbox": "sync" if few is not None else "async"}  # fmt: skip
@@ -185,6 +198,7 @@ def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_a
         # announcer job answering a deterministic message id) publishes the same event, which every hook applies once
         event = event.model_copy(update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley:message-posted:{item['id']}"))})
         channel_events.publish(event)
+    return mine
 
 
 def _attachments() -> Any:
@@ -327,17 +341,17 @@ def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, li
 
 # ── answers ──
 def _people(tenant_id: str, individual_ids: set[str], user_ids: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The directory's individuals and users by id (one BatchGetItem each; unknown ones left out)."""
+    """The directory's individuals and users by id (one BatchGetItem for both, up to 100 keys; unknown ones left out)."""
     from parley.dal import directory as d
     from parley.dal import table
 
-    def fetch(entity_type: str, ids: set[str]) -> dict[str, dict]:
-        if not ids:
-            return {}
-        found = table.batch_get([(d.pk(tenant_id, entity_type), d.sk(i)) for i in ids])
-        return {v["entity_id"]: d.attributes(v) for v in found.values() if not v.get("deleted") and v.get("attrs")}
-
-    return fetch("individuals", individual_ids), fetch("users", user_ids)
+    kinds = {d.pk(tenant_id, "individuals"): "individuals", d.pk(tenant_id, "users"): "users"}
+    keys = [(d.pk(tenant_id, "individuals"), d.sk(i)) for i in individual_ids] + [(d.pk(tenant_id, "users"), d.sk(u)) for u in user_ids]
+    out: dict[str, dict[str, dict]] = {"individuals": {}, "users": {}}
+    for (pk, _sk), v in (table.batch_get(keys) if keys else {}).items():
+        if not v.get("deleted") and v.get("attrs"):
+            out[kinds[pk]][v["entity_id"]] = d.attributes(v)
+    return out["individuals"], out["users"]
 
 
 def _name(attrs: dict | None, member: str) -> str | None:

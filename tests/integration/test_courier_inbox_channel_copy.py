@@ -284,3 +284,48 @@ def test_a_post_s_copy_rides_with_the_inbox_state_and_never_undoes_a_copy_refres
     monkeypatch.undo()
     after = _copy_matches(t.id, cid, "b")
     assert after["ch"]["name"] == "two" and after["ch"]["last_message"]["id"] == m["id"] and after["unread"] == 1
+
+
+def test_a_post_s_copy_is_the_channel_it_wrote_and_a_change_landing_before_its_transaction_makes_it_retry(
+    tenant, events_queue, monkeypatch
+):
+    """The post writes the members' copy from the channel it read plus its own changes (no read after its
+    transaction): the transaction is conditional on the channel's version, so a PATCH landing between the read and the
+    transaction makes the post read again, and every copy ends with both the new name and the message."""
+    from parley.dal import channel_messages as mstore
+    from parley.dal import channels as cstore
+    from parley.domain import channel_messages as msgs
+    from parley.domain import channels
+
+    t, _ = tenant
+    chan, _ = channels.create_channel(t.id, organization_id=ORG, creator_individual_id="a", individual_ids=["b", "c"], name="one")
+    cid = chan["id"]
+    real_post, real_get = mstore.post_message, cstore.get_channel
+    seen = {"posts": 0, "reads": 0}
+
+    def patched_first(*args, **kwargs):
+        seen["posts"] += 1
+        if seen["posts"] == 1:
+            channels.update(t.id, cid, "b", {"name": "two"}, [])  # lands after the post read the channel
+        return real_post(*args, **kwargs)
+
+    def counted_get(*args, **kwargs):
+        seen["reads"] += 1
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(mstore, "post_message", patched_first)
+    monkeypatch.setattr(cstore, "get_channel", counted_get)
+    m = msgs.post(t.id, cid, "a", "hello")
+    monkeypatch.undo()
+    assert seen["posts"] == 2 and m["seq"] == 1  # refused once on the version, then posted
+    for p in ("a", "b", "c"):
+        copy = _copy_matches(t.id, cid, p)["ch"]
+        assert copy["name"] == "two" and copy["last_message"]["id"] == m["id"]
+    # a post nobody races reads the channel once (the membership check) and not again for the copy
+    seen["reads"] = 0
+    monkeypatch.setattr(cstore, "get_channel", counted_get)
+    msgs.post(t.id, cid, "b", "again")
+    assert seen["reads"] == 0
+    monkeypatch.undo()
+    for p in ("a", "b", "c"):
+        assert _copy_matches(t.id, cid, p)["ch"]["last_message"]["message"] == "again"

@@ -90,15 +90,19 @@ def get_message(tenant_id: str, message_id: str, *, consistent: bool = False) ->
 
 
 def post_message(tenant_id: str, channel_id: str, expected_seq: int | None, item: dict[str, Any], last_message: dict[str, Any], *,
-                 replace_draft: bool = False) -> bool:  # fmt: skip
+                 replace_draft: bool = False, expected_cv: int | None = None) -> bool:  # fmt: skip
     """In one transaction: the channel's ``seq`` moves from ``expected_seq`` (None: never posted) to ``item['seq']``
     with its ``last_message``/``last_time`` (its version ``cv`` + 1: the members' channel copies follow), and the
     message is stored. False when another post took that seq first (the caller reads the channel again and retries):
-    a seq is never used twice and never skipped."""
+    a seq is never used twice and never skipped. ``expected_cv``: also only if the channel's version is still that
+    one (0: none yet), so that the channel after is the one read with this post's changes (its copy needs no read)."""
     if expected_seq is None:
         cond, vals = "attribute_exists(PK) AND attribute_not_exists(seq)", {}
     else:
         cond, vals = "attribute_exists(PK) AND seq = :old", {":old": table.attribute(expected_seq)}
+    if expected_cv is not None:
+        cond += " AND (cv = :cv OR attribute_not_exists(cv))" if expected_cv == 0 else " AND cv = :cv"
+        vals[":cv"] = table.attribute(expected_cv)
     ops = [
         {
             "Update": {

@@ -162,6 +162,13 @@ def _sync_members() -> int:
     return SYNC_MEMBERS
 
 
+def copy_of(channel: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The channel's copy and version, from a channel item known to be current (as a write left it)."""
+    from parley.dal import channels as channel_store
+
+    return channel_store.channel_copy(channel), channel_store.channel_version(channel)
+
+
 def current_copy(tenant_id: str, channel_id: str) -> tuple[dict[str, Any], int] | None:
     """The channel's copy and version as it is now (strongly consistent), or None when it is gone."""
     from parley.dal import channels as channel_store

@@ -129,7 +129,7 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
         item = store.message_item(tenant_id, fields)
         store.put_draft(item)
     else:
-        item = _take_seq(tenant_id, channel_id, channel, fields, fixed_id=message_id is not None)
+        item, after_post = _take_seq(tenant_id, channel_id, channel, fields, fixed_id=message_id is not None)
         if item.get("_existing"):  # a concurrent post of the same deterministic id won: that one is the message
             existing = {k: v for k, v in item.items() if k != "_existing"}
             _after_post(tenant_id, channel_id, existing, auto_ack=auto_ack, publish=publish)
@@ -138,14 +138,17 @@ def post(tenant_id: str, channel_id: str, individual_id: str, text: str, *, sour
         _attachments().attach(tenant_id, item["id"], list(attachment_ids), channel_id=channel_id)
     if not draft:
         after = _after_post(tenant_id, channel_id, item, auto_ack=auto_ack, publish=publish,
-                            known=out.get("member") if out is not None else None)  # fmt: skip
+                            known=out.get("member") if out is not None else None, channel=after_post)  # fmt: skip
         if out is not None and after is not None:
             out["member"] = after
     return item
 
 
 def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: dict[str, Any], *,
-              replace_draft: bool = False, fixed_id: bool = False) -> dict[str, Any]:  # fmt: skip
+              replace_draft: bool = False, fixed_id: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:  # fmt: skip
+    """Store the message with the channel's next seq: (the message item, the channel item as the post left it — the
+    one read, at the same version, with the post's changes: the members' channel copy needs no read; None when the
+    message was found posted already)."""
     from parley.dal import channels as channel_store
 
     current = channel
@@ -153,13 +156,14 @@ def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: 
         seq = int(current.get("seq") or 0) + 1
         posted = _now()
         item = store.message_item(tenant_id, {**fields, "draft": False, "seq": seq, "posted_time": posted, "last_modified_time": posted})
+        version = channel_store.channel_version(current)
         if store.post_message(tenant_id, channel_id, int(current["seq"]) if current.get("seq") is not None else None, item,
-                              _last_message(item), replace_draft=replace_draft):  # fmt: skip
-            return item
+                              _last_message(item), replace_draft=replace_draft, expected_cv=version):  # fmt: skip
+            return item, {**current, "seq": seq, "last_message": _last_message(item), "last_time": posted, "cv": version + 1}
         if fixed_id:  # the message's own put may be what failed: its id is taken (posted by an earlier attempt)
             taken = store.get_message(tenant_id, fields["id"], consistent=True)
             if taken is not None:
-                return {**taken, "_existing": True}
+                return {**taken, "_existing": True}, None
         if replace_draft:
             now_stored = store.get_message(tenant_id, fields["id"], consistent=True)
             if now_stored is None or not now_stored.get("draft"):
@@ -172,17 +176,18 @@ def _take_seq(tenant_id: str, channel_id: str, channel: dict[str, Any], fields: 
 
 
 def _after_post(tenant_id: str, channel_id: str, item: dict[str, Any], *, auto_ack: bool, publish: bool,
-                known: dict[str, Any] | None = None) -> dict[str, Any] | None:  # fmt: skip
+                known: dict[str, Any] | None = None, channel: dict[str, Any] | None = None) -> dict[str, Any] | None:  # fmt: skip
     """The members' inbox state (a small channel's), the author's marker, the event. ``known``: the author's member
-    item as read before the post (its first compare-and-set starts from it). The author's member item after, when
-    this wrote it (else None)."""
+    item as read before the post (its first compare-and-set starts from it); ``channel``: the channel item as the post
+    left it (``_take_seq``; else it is read for the members' copy). The author's member item after, when this wrote
+    it (else None)."""
     from parley.domain import channel_events, channel_inbox
 
     author = item["individual_id"]
     mine = None
     few = channel_inbox.small_channel_members(tenant_id, channel_id, SYNC_MEMBERS)
     if few is not None:
-        copy = channel_inbox.current_copy(tenant_id, channel_id)  # last_message is in the members' channel copies
+        copy = channel_inbox.copy_of(channel) if channel is not None else channel_inbox.current_copy(tenant_id, channel_id)
         for ind in few:
             state = channel_inbox.apply_post(tenant_id, channel_id, ind, item, author=ind == author and auto_ack, copy=copy,
                                              known=known if ind == author else None)  # fmt: skip
@@ -227,8 +232,8 @@ def edit(tenant_id: str, message_id: str, individual_id: str, *, message: str | 
         if item.get("draft") and draft is False and not removed:  # publish: a posted message, with its seq
             base = {k: v for k, v in item.items() if not k.startswith(("PK", "SK", "GSI3"))}
             published = {**base, "message": text, "message_lc": text.lower()}
-            posted = _take_seq(tenant_id, item["channel_id"], channel, published, replace_draft=True)
-            _after_post(tenant_id, item["channel_id"], posted, auto_ack=True, publish=True)
+            posted, after_post = _take_seq(tenant_id, item["channel_id"], channel, published, replace_draft=True)
+            _after_post(tenant_id, item["channel_id"], posted, auto_ack=True, publish=True, channel=after_post)
             return posted
         fields: dict[str, Any] = {"last_modified_time": now}
         if message is not None and message != item["message"]:

@@ -173,7 +173,18 @@ def main(argv: list[str] | None = None) -> int:
         emu.use_function_env(post_fn)
         table.ddb().meta.events.register("after-call.dynamodb.*", reads.after)
         post = function_handler(post_fn)
+        from collections import Counter
+
         from parley.dal import channel_messages as mstore
+        from parley.dal.aws import client as aws_client
+
+        made: Counter[str] = Counter()  # the AWS calls of the posts (DynamoDB and SQS), by operation
+
+        def count_call(event_name: str = "", **_: Any) -> None:
+            made[event_name.split(".")[-1]] += 1
+
+        table.ddb().meta.events.register("after-call.dynamodb.*", count_call)
+        aws_client("sqs").meta.events.register("after-call.sqs.*", count_call)
 
         def post_to(channel_id: str, n: int) -> tuple[float, dict]:
             event = lo.event("courier_messaging/create_messaging_message")
@@ -189,9 +200,15 @@ def main(argv: list[str] | None = None) -> int:
             return elapsed, out
 
         api_ms, small_ms, direct_ms = [], [], []
+        calls_big: list[Counter[str]] = []
+        calls_small: list[Counter[str]] = []
         for n in range(args.posts + 1):
+            made.clear()
             elapsed, out = post_to(big, n)
+            calls_big.append(Counter(made))
+            made.clear()
             elapsed_small, _ = post_to(small, n)
+            calls_small.append(Counter(made))
             at, text = "2026-12-07T00:00:00.000Z", f"post {n} to everyone"
             item = mstore.message_item(tid, {"id": str(uuid.uuid4()), "channel_id": big, "individual_id": ME, "message": text,
                                              "message_lc": text, "source": "api", "draft": False, "removed": False, "seq": 10**9 + n,
@@ -218,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{sm:.1f} ms: ratio {a / sm:.2f} ({'≤' if a / sm <= 1.5 else '>'} 1.5); a bare PutItem of a message item "
               f"{d:.1f} ms: ratio {a / d:.2f} ({'≤' if a / d <= 1.5 else '>'} 1.5) ({args.posts} each, interleaved, same run)")  # fmt: skip
         print(f"the channel_inbox hook for one post to it (ChannelEventsFunction, after the answer): {hook_s:.2f} s")
+        for name, seen in ((f"a {args.members}-member channel", calls_big[-1]), ("a direct channel", calls_small[-1])):
+            ops = ", ".join(f"{op} {k}" for op, k in sorted(seen.items()))
+            print(f"AWS calls of one post to {name}: {sum(seen.values())} ({ops})")
     finally:
         emu.stop()
     return 0

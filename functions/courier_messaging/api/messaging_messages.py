@@ -115,8 +115,7 @@ def create_messaging_message(body: RequestDocument[MessageCreate]) -> Response[s
     for name, member in (("channel_id", "channel-id"), ("message", "message")):
         if getattr(attrs, name) is None:
             raise Unprocessable(f"{member} is required", pointer=f"/data/attributes/{member}", code="missing-member")
-    messages.require_channel(who.tenant_id, attrs.channel_id, pointer="/data/attributes/channel-id")
-    me = who.individual(attrs.individual_id, pointer="/data/attributes/individual-id")
+    me = who.individual(attrs.individual_id, pointer="/data/attributes/individual-id")  # then post: 404 unless a member
     auto_ack = attrs.auto_ack not in (False, "false")
     out: dict = {}
     item = messages.post(who.tenant_id, attrs.channel_id, me, attrs.message, source=attrs.source or "api", user_id=who.user_id,

@@ -32,7 +32,7 @@ SYNC_MEMBERS = 25  # a channel with more members gets its inbox state from the m
 # the system sets sms (the SMS bridge), bulk (a bulk message), announcer (an announcer), system (a join/leave message,
 # ``channel_system_messages``); clients the rest (ClientSource)
 SOURCES = ("api", "app", "web", "auto-responder", "sms", "bulk", "announcer", "system")
-SYSTEM = "system"  # a system message: posted by ChannelEventsFunction, not by a member; its author cannot change it
+SYSTEM = "system"  # a join/leave message: posted by the membership change (channel_system_messages); nobody may change it
 POST_ATTEMPTS = 50  # compare-and-set attempts on the channel's seq (concurrent posts to one channel)
 
 

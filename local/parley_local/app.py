@@ -72,6 +72,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def reserve_port(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a free port, held until its server takes it over. A port only looked up (``free_port``)
+    and bound later can be taken meanwhile — by another process, or as the source port of one of this process's own
+    outgoing connections (provisioning makes thousands) — and the server then fails to start."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, 0))
+    s.listen(128)
+    return s
+
+
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, indent=2, default=str), status=status, content_type="application/json")
 
@@ -150,7 +161,9 @@ class LocalStack:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
         }
-        self.port = self.port or free_port(self.host)  # known before provisioning: Function URLs name it
+        # known before provisioning (Function URLs name it), and held from now on: see reserve_port
+        reserved = None if self.port else reserve_port(self.host)
+        self.port = self.port or reserved.getsockname()[1]
         # web push subscriptions may name the local fake push service over plain http (parley.providers.web_push)
         aws_env["PARLEY_WEB_PUSH_HTTP_HOSTS"] = f"{self.host}:{self.port}"
         self.prov = Provisioner(
@@ -159,7 +172,7 @@ class LocalStack:
         self.stack = stack = self.prov.build()
         # The WebSocket APIs (parley_local.websocket): a port each, known before any function starts, since the
         # functions' environment names them (their declared URLs point at API Gateway's host).
-        self.websockets = [WebSocketGateway(api, None, self.host, free_port(self.host)) for api in stack.websocket_apis]
+        self.websockets = [WebSocketGateway(api, None, self.host, sock=reserve_port(self.host)) for api in stack.websocket_apis]
         for fn in stack.functions.values():
             localize(fn.env, self.websockets)
         # This process also runs Parley's admin code (tenants); point it at the emulator and table.
@@ -188,10 +201,13 @@ class LocalStack:
         self.console = Console(self)  # the page at / and /_local/simulate/*; records the webhooks the gateway receives
         self.gateway = Gateway(stack, self.pool, {**self.local_routes(), **self.console.routes()})
         self.server: BaseWSGIServer = make_server(
-            self.host, self.port, self.console.wrap(self.gateway), threaded=True, request_handler=KeepAliveRequestHandler
-        )
+            self.host, self.port, self.console.wrap(self.gateway), threaded=True, request_handler=KeepAliveRequestHandler,
+            fd=reserved.fileno() if reserved is not None else None,
+        )  # fmt: skip
+        if reserved is not None:
+            reserved.close()  # the server listens on its own duplicate of it
         self.server.block_on_close = False  # stop() must not wait for clients' idle keep-alive connections
-        self.port = self.server.server_port
+        self.port = self.server.socket.getsockname()[1]
         self.api_url = f"http://{self.host}:{self.port}"
         self._spawn(threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True))
         for ws_gateway in self.websockets:

@@ -31,6 +31,7 @@ import base64
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -69,11 +70,14 @@ class Connection:
 
 
 class WebSocketGateway:
-    def __init__(self, api: WebSocketApi, pool: FunctionPool | None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, api: WebSocketApi, pool: FunctionPool | None, host: str = "127.0.0.1", port: int = 0,
+                 sock: socket.socket | None = None) -> None:  # fmt: skip
+        """``sock``: a listening socket reserved for it (``app.reserve_port``): its port, served from it."""
         self.api = api
         self.pool = pool
         self.host = host
-        self.port = port
+        self._sock = sock
+        self.port = sock.getsockname()[1] if sock is not None else port
         self.connections: dict[str, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -123,7 +127,7 @@ class WebSocketGateway:
         app.router.add_route("DELETE", f"/{stage}/@connections/{{id}}", self._delete)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.SockSite(self._runner, self._sock) if self._sock is not None else web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
         if sockets:

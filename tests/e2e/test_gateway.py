@@ -69,7 +69,7 @@ def test_sqs_partial_batch_failure_redrives_only_the_poison_to_the_dlq(gw):
     dlq_url = gw.stack.root.ref("DLQ")
     for body in ("ok-1", "poison", "ok-2"):
         sqs.send_message(QueueUrl=queue_url, MessageBody=body)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 45  # the poison is received twice, 5 s apart (the fixture's visibility timeout)
     dead: list[str] = []
     while time.monotonic() < deadline and not dead:
         dead = [m["Body"] for m in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])]

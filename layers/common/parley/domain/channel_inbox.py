@@ -174,7 +174,7 @@ def current_copy(tenant_id: str, channel_id: str) -> tuple[dict[str, Any], int] 
     from parley.dal import channels as channel_store
 
     channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
-    return None if channel is None else (channel_store.channel_copy(channel), channel_store.channel_version(channel))
+    return None if channel is None else copy_of(channel)
 
 
 def refresh_copies(tenant_id: str, channel_id: str, individual_ids: list[str] | None = None) -> int:

@@ -346,7 +346,8 @@ def page(tenant_id: str, channel_id: str, individual_id: str, *, offset: int, li
 
 # ── answers ──
 def _people(tenant_id: str, individual_ids: set[str], user_ids: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The directory's individuals and users by id (one BatchGetItem for both, up to 100 keys; unknown ones left out)."""
+    """The directory's individuals and users by id (both in the same BatchGetItem calls, 100 keys each; unknown ones
+    left out)."""
     from parley.dal import directory as d
     from parley.dal import table
 
@@ -448,6 +449,7 @@ def purge_individuals(tenant_id: str, individual_ids: Any) -> dict[str, int]:
     now = _now()
     for individual in sorted(set(individual_ids)):
         channel_ids = {m["channel_id"] for m in channel_store.memberships(tenant_id, individual) if m.get("channel_id")}
+        tombstones: dict[str, dict[str, dict[str, Any]]] = {}  # channel → message id → the message before it was anonymised
         for item in store.of_author(tenant_id, individual):
             channel_ids.add(item["channel_id"])
             for attachment in attachment_store.all_of_message(tenant_id, item["id"]):
@@ -462,14 +464,16 @@ def purge_individuals(tenant_id: str, individual_ids: Any) -> dict[str, int]:
                 continue
             store.anonymise(tenant_id, item["id"], now)
             done["channel_messages"] += 1
-            channel = channel_store.get_channel(tenant_id, item["channel_id"], consistent=True)
-            shown = (channel or {}).get("last_message") or {}
-            if channel and shown.get("id") == item["id"]:
-                gone = {"id": item["id"], "message": "", "posted_time": item.get("posted_time"), "removed": True, "individual_id": None}
-                if store.update_last_message(tenant_id, item["channel_id"], int(channel["seq"]), gone):
+            tombstones.setdefault(item["channel_id"], {})[item["id"]] = item
+        for channel_id, gone in sorted(tombstones.items()):  # one channel read each: does its last message show one?
+            channel = channel_store.get_channel(tenant_id, channel_id, consistent=True)
+            shown = gone.get(((channel or {}).get("last_message") or {}).get("id") or "")
+            if channel and shown is not None:
+                removed = _last_message({**shown, "removed": True, "individual_id": None})
+                if store.update_last_message(tenant_id, channel_id, int(channel["seq"]), removed):
                     from parley.domain import channel_inbox
 
-                    channel_inbox.channel_changed(tenant_id, item["channel_id"])
+                    channel_inbox.channel_changed(tenant_id, channel_id)
         for channel_id in sorted(channel_ids):
             for message in store.reacted_by(tenant_id, channel_id, individual, REACTION_TYPES):
                 for key in [k for k in message.get("reactions") or {} if k.endswith(f"#{individual}")]:
